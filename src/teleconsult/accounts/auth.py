@@ -1,0 +1,82 @@
+"""Opaque bearer tokens and browser cookies.
+
+The token is 256 random bits, handed to the client once; the server keeps only its SHA-256,
+so a stolen database does not yield usable sessions. Each request looks the token up, so
+logout and disabling a user take effect on the very next request. Browsers get the token in
+an HttpOnly SameSite cookie plus a readable CSRF cookie whose value must be echoed in the
+``X-CSRF-Token`` header on every unsafe request (double submit, bound to the token by HMAC).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime
+
+from aiohttp import web
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..appkeys import CLOCK, REQUEST_TOKEN, REQUEST_USER, SETTINGS
+from ..errors import Forbidden, Unauthorized
+from .models import AuthToken, User
+
+SESSION_COOKIE = "tc_session"
+CSRF_COOKIE = "tc_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def csrf_for(token: str, secret_key: str) -> str:
+    return hmac.new(secret_key.encode(), b"csrf:" + token.encode(), hashlib.sha256).hexdigest()
+
+
+def bearer_token(request: web.Request) -> tuple[str | None, bool]:
+    """The presented token and whether it came from the cookie."""
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip() or None, False
+    cookie = request.cookies.get(SESSION_COOKIE)
+    return (cookie or None), True
+
+
+async def user_for_token(session: AsyncSession, token: str, now: datetime) -> User | None:
+    row = (
+        await session.execute(
+            select(User, AuthToken)
+            .join(AuthToken, AuthToken.user_id == User.id)
+            .where(AuthToken.token_hash == token_hash(token))
+        )
+    ).first()
+    if row is None:
+        return None
+    user, auth = row
+    if auth.revoked_at is not None or auth.expires_at <= now or not user.is_active:
+        return None
+    return user
+
+
+async def authenticate(request: web.Request, session: AsyncSession) -> User:
+    """The caller, or 401; cookie callers must also pass the CSRF check on unsafe methods."""
+    token, from_cookie = bearer_token(request)
+    if token is None:
+        raise Unauthorized()
+    user = await user_for_token(session, token, request.app[CLOCK].now())
+    if user is None:
+        raise Unauthorized("The session is invalid or has expired.")
+    if from_cookie and request.method not in SAFE_METHODS:
+        expected = csrf_for(token, request.app[SETTINGS].secret_key)
+        if not hmac.compare_digest(request.headers.get(CSRF_HEADER, ""), expected):
+            raise Forbidden("Missing or wrong CSRF token.")
+    request[REQUEST_USER] = user
+    request[REQUEST_TOKEN] = token
+    return user

@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+from aiohttp import web
+from pydantic import BaseModel
+
+from ..api import Ctx, Page, Router
+from ..appkeys import PASSWORDS, REQUEST_TOKEN
+from ..codes import Role
+from . import service
+from .auth import CSRF_COOKIE, SESSION_COOKIE, csrf_for
+from .schemas import LoginIn, LoginOut, UserCreate, UserOut, UserStatusIn
+
+router = Router("accounts")
+
+
+class LogoutOut(BaseModel):
+    ok: bool
+
+
+@router.post("/auth/login", summary="Log in", body=LoginIn, response=LoginOut, public=True)
+async def login(ctx: Ctx) -> web.Response:
+    result = await service.login(
+        ctx.session,
+        ctx.request.app[PASSWORDS],
+        ctx.settings,
+        username=ctx.body.username,
+        password=ctx.body.password,
+        now=ctx.clock.now(),
+        client=ctx.client,
+    )
+    user = UserOut.model_validate(result.user)
+    user.specialties = result.specialties
+    out = LoginOut(token=result.token, expires_at=result.expires_at, user=user)
+    response = web.json_response(out.model_dump(mode="json"))
+    max_age = ctx.settings.token_ttl_hours * 3600
+    secure = ctx.settings.secure_cookies
+    response.set_cookie(
+        SESSION_COOKIE,
+        result.token,
+        httponly=True,
+        samesite="Strict",
+        secure=secure,
+        max_age=max_age,
+        path="/",
+    )
+    response.set_cookie(
+        CSRF_COOKIE,
+        csrf_for(result.token, ctx.settings.secret_key),
+        httponly=False,
+        samesite="Strict",
+        secure=secure,
+        max_age=max_age,
+        path="/",
+    )
+    return response
+
+
+@router.post("/auth/logout", summary="Log out (revokes the token)", response=LogoutOut)
+async def logout(ctx: Ctx) -> web.Response:
+    await service.logout(ctx.session, ctx.request[REQUEST_TOKEN], ctx.clock.now())
+    response = web.json_response({"ok": True})
+    response.del_cookie(SESSION_COOKIE, path="/")
+    response.del_cookie(CSRF_COOKIE, path="/")
+    return response
+
+
+@router.get("/me", summary="The current user", response=UserOut)
+async def me(ctx: Ctx) -> UserOut:
+    return await service.user_out(ctx.session, ctx.me)
+
+
+@router.post(
+    "/users",
+    summary="Create a user",
+    body=UserCreate,
+    response=UserOut,
+    status=201,
+    roles=[Role.admin],
+)
+async def create_user(ctx: Ctx) -> UserOut:
+    user = await service.create_user(ctx.session, ctx.request.app[PASSWORDS], ctx.body)
+    return await service.user_out(ctx.session, user)
+
+
+@router.post(
+    "/users/{id}/status",
+    summary="Enable or disable a user",
+    body=UserStatusIn,
+    response=UserOut,
+    roles=[Role.admin],
+)
+async def set_status(ctx: Ctx) -> UserOut:
+    user = await service.set_active(ctx.session, ctx.path_id(), ctx.body.is_active)
+    return await service.user_out(ctx.session, user)
+
+
+__all__ = ["Page", "router"]

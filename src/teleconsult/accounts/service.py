@@ -1,0 +1,157 @@
+"""Accounts: login with throttling, logout, users and their roles."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..codes import Role
+from ..config import Settings
+from ..db.uow import on_rollback
+from ..errors import Conflict, NotFound, TooManyRequests, Unauthorized, field_error
+from ..facilities.models import Facility
+from ..patients.models import Patient
+from .auth import new_token, token_hash
+from .models import AuthToken, LoginFailure, SpecialistSpecialty, User
+from .passwords import Passwords
+from .schemas import UserCreate, UserOut
+
+
+@dataclass
+class LoginResult:
+    token: str
+    expires_at: datetime
+    user: User
+    specialties: list[str]
+
+
+async def specialties_of(session: AsyncSession, user_id: uuid.UUID) -> list[str]:
+    rows = await session.scalars(
+        select(SpecialistSpecialty.specialty)
+        .where(SpecialistSpecialty.user_id == user_id)
+        .order_by(SpecialistSpecialty.specialty)
+    )
+    return list(rows)
+
+
+async def user_out(session: AsyncSession, user: User) -> UserOut:
+    out = UserOut.model_validate(user)
+    if user.role == Role.specialist:
+        out.specialties = await specialties_of(session, user.id)
+    return out
+
+
+async def login(
+    session: AsyncSession,
+    passwords: Passwords,
+    settings: Settings,
+    *,
+    username: str,
+    password: str,
+    now: datetime,
+    client: str | None,
+) -> LoginResult:
+    """Check the password and open a session; 10 failures in 15 minutes lock the account name.
+
+    Failures are recorded in their own transaction (the request itself rolls back), so they
+    count across processes and restarts.
+    """
+    window_start = now - timedelta(minutes=settings.login_window_minutes)
+    failures = await session.scalar(
+        select(func.count())
+        .select_from(LoginFailure)
+        .where(LoginFailure.username == username, LoginFailure.at > window_start)
+    )
+    if (failures or 0) >= settings.login_max_failures:
+        oldest = await session.scalar(
+            select(func.min(LoginFailure.at)).where(
+                LoginFailure.username == username, LoginFailure.at > window_start
+            )
+        )
+        retry = int(((oldest or now) - window_start).total_seconds()) + 1
+        raise TooManyRequests(
+            "Too many failed logins for this account; try again later.", retry_after=retry
+        )
+
+    user = await session.scalar(select(User).where(User.username == username))
+    ok = await passwords.verify(user.password_hash if user else None, password)
+    if user is None or not ok or not user.is_active:
+
+        async def record_failure(durable: AsyncSession) -> None:
+            durable.add(LoginFailure(username=username, at=now, client=client))
+
+        on_rollback(session, record_failure)
+        raise Unauthorized("Wrong username or password.")
+
+    token = new_token()
+    expires_at = now + timedelta(hours=settings.token_ttl_hours)
+    session.add(AuthToken(token_hash=token_hash(token), user_id=user.id, expires_at=expires_at))
+    specialties = await specialties_of(session, user.id)
+    return LoginResult(token=token, expires_at=expires_at, user=user, specialties=specialties)
+
+
+async def logout(session: AsyncSession, token: str, now: datetime) -> None:
+    """Revoke the presented token; it is refused from the next request on."""
+    await session.execute(
+        update(AuthToken)
+        .where(AuthToken.token_hash == token_hash(token), AuthToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+
+
+async def create_user(session: AsyncSession, passwords: Passwords, data: UserCreate) -> User:
+    """Create an account; the role decides which links are required."""
+    if data.role in (Role.gp, Role.specialist) and data.facility_id is None:
+        raise field_error("facility_id", "required for gp and specialist accounts")
+    if data.role == Role.specialist and not data.specialties:
+        raise field_error("specialties", "a specialist needs at least one specialty")
+    if data.role != Role.specialist and data.specialties:
+        raise field_error("specialties", "only specialists have specialties")
+    if data.role == Role.patient and data.patient_id is None:
+        raise field_error("patient_id", "required for patient accounts")
+    if data.role != Role.patient and data.patient_id is not None:
+        raise field_error("patient_id", "only patient accounts link to a patient")
+    if data.facility_id is not None and await session.get(Facility, data.facility_id) is None:
+        raise field_error("facility_id", "no such facility")
+    if data.patient_id is not None and await session.get(Patient, data.patient_id) is None:
+        raise field_error("patient_id", "no such patient")
+    if await session.scalar(select(User.id).where(User.username == data.username)):
+        raise Conflict("That username is taken.", fields={"username": "taken"})
+    if data.patient_id is not None and await session.scalar(
+        select(User.id).where(User.patient_id == data.patient_id)
+    ):
+        raise Conflict("That patient already has an account.", fields={"patient_id": "taken"})
+
+    user = User(
+        username=data.username,
+        password_hash=await passwords.hash(data.password),
+        full_name=data.full_name,
+        role=data.role.value,
+        facility_id=data.facility_id,
+        patient_id=data.patient_id,
+        on_call=data.on_call,
+        is_active=True,
+    )
+    session.add(user)
+    try:
+        await session.flush()
+    except IntegrityError:
+        raise Conflict("That username is taken.", fields={"username": "taken"}) from None
+    for specialty in data.specialties or []:
+        session.add(SpecialistSpecialty(user_id=user.id, specialty=specialty))
+    await session.flush()
+    return user
+
+
+async def set_active(session: AsyncSession, user_id: uuid.UUID, active: bool) -> User:
+    """Enable or disable an account; a disabled user's tokens stop working at once."""
+    user = await session.get(User, user_id)
+    if user is None:
+        raise NotFound()
+    user.is_active = active
+    return user

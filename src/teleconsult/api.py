@@ -1,0 +1,255 @@
+"""The HTTP layer's plumbing: declared endpoints, request context, JSON in and out.
+
+Handlers are declared with :class:`Router` together with their body, query and response
+models; the same declarations produce ``/api/v1/openapi.json``. The wrapper authenticates,
+checks the role, parses and validates input, opens the request's unit of work and renders
+the result, so handlers stay a few lines long.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+
+from .appkeys import BUS, CLOCK, SESSIONMAKER, SETTINGS
+from .codes import Role
+from .db.uow import unit_of_work
+from .errors import BadRequest, Forbidden, NotFound, ValidationFailed
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from .accounts.models import User
+
+PREFIX = "/api/v1"
+MAX_LIMIT = 500
+DEFAULT_LIMIT = 50
+
+T = TypeVar("T", bound=BaseModel)
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next: str | None = None
+
+
+@dataclass
+class Ctx:
+    """What a handler gets: the request, its transaction, the caller and parsed input."""
+
+    request: web.Request
+    session: AsyncSession
+    user: User | None
+    body: Any = None
+    query: Any = None
+
+    @property
+    def me(self) -> User:
+        assert self.user is not None
+        return self.user
+
+    def path_id(self, name: str = "id") -> uuid.UUID:
+        """A UUID path parameter; anything else names no object, so it is a 404."""
+        try:
+            return uuid.UUID(self.request.match_info[name])
+        except ValueError:
+            raise NotFound() from None
+
+    @property
+    def client(self) -> str | None:
+        return self.request.remote
+
+    @property
+    def clock(self) -> Any:
+        return self.request.app[CLOCK]
+
+    @property
+    def bus(self) -> Any:
+        return self.request.app[BUS]
+
+    @property
+    def settings(self) -> Any:
+        return self.request.app[SETTINGS]
+
+
+Handler = Callable[[Ctx], Awaitable[Any]]
+
+
+@dataclass
+class Endpoint:
+    method: str
+    path: str
+    handler: Handler
+    summary: str
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    response: Any = None
+    status: int = 200
+    roles: frozenset[Role] | None = None
+    public: bool = False
+    tags: list[str] = field(default_factory=list)
+    produces: str = "application/json"
+    optional_body: bool = False
+
+
+class Router:
+    """Collects a domain's endpoints; ``install`` adds them to the app."""
+
+    def __init__(self, tag: str) -> None:
+        self.tag = tag
+        self.endpoints: list[Endpoint] = []
+
+    def route(
+        self,
+        method: str,
+        path: str,
+        *,
+        summary: str,
+        body: type[BaseModel] | None = None,
+        query: type[BaseModel] | None = None,
+        response: Any = None,
+        status: int = 200,
+        roles: Iterable[Role] | None = None,
+        public: bool = False,
+        produces: str = "application/json",
+        optional_body: bool = False,
+    ) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            self.endpoints.append(
+                Endpoint(
+                    method=method,
+                    path=path,
+                    handler=handler,
+                    summary=summary,
+                    body=body,
+                    query=query,
+                    response=response,
+                    status=status,
+                    roles=frozenset(roles) if roles is not None else None,
+                    public=public,
+                    tags=[self.tag],
+                    produces=produces,
+                    optional_body=optional_body,
+                )
+            )
+            return handler
+
+        return register
+
+    def get(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
+        return self.route("GET", path, **kw)
+
+    def post(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
+        return self.route("POST", path, **kw)
+
+
+def validation_fields(exc: ValidationError) -> dict[str, str]:
+    """Field path → message, never echoing the rejected value (it may be patient data)."""
+    fields: dict[str, str] = {}
+    for error in exc.errors(include_input=False, include_url=False):
+        loc = ".".join(str(part) for part in error["loc"]) or "body"
+        fields.setdefault(loc, error["msg"])
+    return fields
+
+
+def validation_failed(exc: ValidationError) -> ValidationFailed:
+    fields = validation_fields(exc)
+    return ValidationFailed("Invalid " + ", ".join(sorted(fields)), fields=fields)
+
+
+async def _parse_body(
+    request: web.Request, model: type[BaseModel], optional: bool = False
+) -> BaseModel | None:
+    raw = await request.read()
+    if not raw.strip():
+        if optional:
+            return None
+        raise BadRequest("A JSON body is required.")
+    try:
+        data = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise BadRequest("The body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise ValidationFailed("The body must be a JSON object.", fields={"body": "not an object"})
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise validation_failed(exc) from None
+
+
+def _parse_query(request: web.Request, model: type[BaseModel]) -> BaseModel:
+    try:
+        return model.model_validate(dict(request.query))
+    except ValidationError as exc:
+        raise validation_failed(exc) from None
+
+
+def render(result: Any, status: int = 200) -> web.StreamResponse:
+    if isinstance(result, web.StreamResponse):
+        return result
+    payload = result.model_dump(mode="json") if isinstance(result, BaseModel) else result
+    return web.json_response(payload, status=status, dumps=_dumps)
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+
+
+def make_handler(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    from .accounts.auth import authenticate
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        query = _parse_query(request, endpoint.query) if endpoint.query else None
+        body = None
+        if endpoint.body is not None:
+            body = await _parse_body(request, endpoint.body, endpoint.optional_body)
+        async with unit_of_work(request.app[SESSIONMAKER]) as session:
+            user = None
+            if not endpoint.public:
+                user = await authenticate(request, session)
+                if endpoint.roles is not None and Role(user.role) not in endpoint.roles:
+                    raise Forbidden("Your role cannot do this.")
+            ctx = Ctx(request=request, session=session, user=user, body=body, query=query)
+            result = await endpoint.handler(ctx)
+            response = render(result, endpoint.status)
+        return response
+
+    handle.__name__ = endpoint.handler.__name__
+    return handle
+
+
+def install(app: web.Application, routers: Iterable[Router]) -> list[Endpoint]:
+    endpoints: list[Endpoint] = []
+    for router in routers:
+        for endpoint in router.endpoints:
+            app.router.add_route(endpoint.method, PREFIX + endpoint.path, make_handler(endpoint))
+            endpoints.append(endpoint)
+    return endpoints
+
+
+# --- keyset pagination -------------------------------------------------------------------
+
+
+def encode_cursor(values: list[Any]) -> str:
+    raw = json.dumps(values, default=str, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> list[Any] | None:
+    if not cursor:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, UnicodeDecodeError):
+        raise ValidationFailed("cursor: not a cursor", fields={"cursor": "not a cursor"}) from None
+    if not isinstance(values, list):
+        raise ValidationFailed("cursor: not a cursor", fields={"cursor": "not a cursor"})
+    return values

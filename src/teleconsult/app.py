@@ -1,0 +1,114 @@
+"""The aiohttp application factory."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from aiohttp import web
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from . import __version__
+from .accounts.passwords import Passwords
+from .accounts.routes import router as accounts_router
+from .api import PREFIX, install
+from .appkeys import BUS, CLOCK, ENDPOINTS, ENGINE, PASSWORDS, SESSIONMAKER, SETTINGS
+from .bus import EventBus, bus_from_settings
+from .clock import Clock
+from .config import Settings
+from .consultations.routes import router as consultations_router
+from .db.engine import engine_from_settings, make_sessionmaker
+from .events import events_ws
+from .facilities.routes import router as facilities_router
+from .middleware import errors_middleware, security_headers
+from .openapi import build_openapi
+from .patients.routes import router as patients_router
+from .scheduling.routes import router as scheduling_router
+
+WEB_ROOT = Path(__file__).resolve().parents[2] / "web"
+METRICS: web.AppKey[dict[str, float]] = web.AppKey("metrics")
+
+ROUTERS = [
+    accounts_router,
+    facilities_router,
+    patients_router,
+    scheduling_router,
+    consultations_router,
+]
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    engine: AsyncEngine | None = None,
+    bus: EventBus | None = None,
+) -> web.Application:
+    """Build the app; the engine, bus and pools are opened and closed with it."""
+    settings = settings or Settings()
+    app = web.Application(
+        middlewares=[security_headers, errors_middleware], client_max_size=2 * 1024 * 1024
+    )
+    app[SETTINGS] = settings
+    app[CLOCK] = clock or Clock()
+    app[PASSWORDS] = Passwords(settings.argon2_time_cost, settings.argon2_memory_kib)
+    app[METRICS] = {"started_at": time.time()}
+
+    async def resources(app: web.Application) -> AsyncIterator[None]:
+        own_engine = engine is None
+        app[ENGINE] = engine or engine_from_settings(settings)
+        app[SESSIONMAKER] = make_sessionmaker(app[ENGINE])
+        app[BUS] = bus or bus_from_settings(settings)
+        yield
+        if bus is None:
+            await app[BUS].close()
+        if own_engine:
+            await app[ENGINE].dispose()
+
+    app.cleanup_ctx.append(resources)
+
+    app[ENDPOINTS] = install(app, ROUTERS)
+    openapi = build_openapi(app[ENDPOINTS])
+
+    async def openapi_json(_: web.Request) -> web.Response:
+        return web.json_response(openapi)
+
+    async def healthz(_: web.Request) -> web.Response:
+        return web.json_response({"ok": True, "version": __version__})
+
+    async def readyz(request: web.Request) -> web.Response:
+        try:
+            async with request.app[ENGINE].connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception:
+            return web.json_response(
+                {"error": "NotReady", "detail": "The database is not reachable."}, status=503
+            )
+        return web.json_response({"ok": True})
+
+    async def metrics(request: web.Request) -> web.Response:
+        uptime = time.time() - request.app[METRICS]["started_at"]
+        pool = request.app[ENGINE].pool
+        lines = [
+            "# TYPE teleconsult_uptime_seconds gauge",
+            f"teleconsult_uptime_seconds {uptime:.1f}",
+            "# TYPE teleconsult_db_pool_checked_out gauge",
+            f"teleconsult_db_pool_checked_out {getattr(pool, 'checkedout', lambda: 0)()}",
+        ]
+        return web.Response(text="\n".join(lines) + "\n", content_type="text/plain")
+
+    app.router.add_get(PREFIX + "/openapi.json", openapi_json)
+    app.router.add_get(PREFIX + "/events", events_ws)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics)
+    if WEB_ROOT.is_dir():
+
+        async def index(_: web.Request) -> web.FileResponse:
+            return web.FileResponse(WEB_ROOT / "index.html")
+
+        app.router.add_get("/", index)
+        app.router.add_static("/static/", WEB_ROOT, follow_symlinks=False)
+    return app

@@ -1,0 +1,129 @@
+"""``teleconsult`` command line: serve, migrate, create-admin, seed-demo, ..."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from .config import Settings
+
+Command = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
+COMMANDS: dict[str, Command] = {}
+
+
+def command(name: str) -> Callable[[Command], Command]:
+    def register(fn: Command) -> Command:
+        COMMANDS[name] = fn
+        return fn
+
+    return register
+
+
+async def _migrate(settings: Settings) -> None:
+    from .db.engine import engine_from_settings
+    from .db.migrate import upgrade
+
+    engine = engine_from_settings(settings)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+@command("migrate")
+async def migrate_cmd(args: argparse.Namespace, settings: Settings) -> int:
+    await _migrate(settings)
+    print("database is at the newest schema")
+    return 0
+
+
+@command("create-admin")
+async def create_admin_cmd(args: argparse.Namespace, settings: Settings) -> int:
+    from sqlalchemy import select
+
+    from .accounts.models import User
+    from .accounts.passwords import Passwords
+    from .accounts.schemas import UserCreate
+    from .accounts.service import create_user
+    from .codes import Role
+    from .db.engine import engine_from_settings, make_sessionmaker
+    from .db.uow import unit_of_work
+
+    await _migrate(settings)
+    engine = engine_from_settings(settings)
+    try:
+        async with unit_of_work(make_sessionmaker(engine)) as session:
+            if await session.scalar(select(User.id).where(User.username == args.username)):
+                print(f"a user named {args.username!r} already exists", file=sys.stderr)
+                return 1
+            data = UserCreate(
+                username=args.username,
+                password=args.password,
+                full_name="Administrator",
+                role=Role.admin,
+            )
+            await create_user(
+                session, Passwords(settings.argon2_time_cost, settings.argon2_memory_kib), data
+            )
+    finally:
+        await engine.dispose()
+    print(f"created administrator {args.username!r}")
+    return 0
+
+
+@command("seed-demo")
+async def seed_demo_cmd(args: argparse.Namespace, settings: Settings) -> int:
+    from .seed import seed_demo
+
+    await _migrate(settings)
+    await seed_demo(settings, consultations=args.consultations)
+    return 0
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from aiohttp import web
+
+    from .app import create_app
+
+    asyncio.run(_migrate(settings))
+    host = args.host or settings.host
+    port = args.port or settings.port
+    web.run_app(create_app(settings), host=host, port=port, print=None)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="teleconsult", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the web server (migrates first)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    sub.add_parser("migrate", help="bring the database schema up to date")
+    admin = sub.add_parser("create-admin", help="create an administrator account")
+    admin.add_argument("--username", required=True)
+    admin.add_argument("--password", required=True)
+    seed = sub.add_parser("seed-demo", help="fill the database with demonstration data")
+    seed.add_argument(
+        "--consultations",
+        type=int,
+        default=0,
+        help="also generate this many historical consultations",
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
+        settings = Settings()
+    except ValueError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "serve":
+        return _serve(args, settings)
+    return asyncio.run(COMMANDS[args.command](args, settings))

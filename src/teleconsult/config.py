@@ -1,0 +1,66 @@
+"""One settings object for the whole service, read from ``TELECONSULT_*`` variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET_KEY = "dev-insecure-secret-key-change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TELECONSULT_", extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    data_dir: Path = Path("./data")
+    database_url: str | None = None
+    redis_url: str | None = None
+    secret_key: str = DEV_SECRET_KEY
+    host: str = "127.0.0.1"
+    port: int = 8080
+    public_url: str | None = None
+
+    token_ttl_hours: int = 12
+    login_max_failures: int = 10
+    login_window_minutes: int = 15
+    default_slot_minutes: int = 20
+    db_pool_size: int = 10
+    # argon2id cost; the defaults follow RFC 9106's second recommended option.
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
+
+    # Calls: STUN/TURN and media mode.
+    stun_urls: list[str] = Field(default_factory=lambda: ["stun:127.0.0.1:3478"])
+    turn_urls: list[str] = Field(default_factory=list)
+    turn_secret: str | None = None
+    turn_ttl_seconds: int = 3600
+    call_mode: Literal["p2p", "relay"] = "p2p"
+
+    # Cookies are Secure outside development; loopback HTTP still works locally.
+    cookie_secure: bool | None = None
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secret(self) -> Settings:
+        if self.env == "production" and (
+            self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32
+        ):
+            raise ValueError(
+                "TELECONSULT_SECRET_KEY must be set to a random value of at least 32 characters "
+                "when TELECONSULT_ENV=production"
+            )
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'teleconsult.db').resolve()}"
+
+    @property
+    def secure_cookies(self) -> bool:
+        if self.cookie_secure is not None:
+            return self.cookie_secure
+        return self.env == "production"

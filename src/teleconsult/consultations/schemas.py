@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from ..codes import SPECIALTIES
+from .lifecycle import Mode, Status, Urgency
+
+
+class ConsultationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    patient_id: uuid.UUID
+    specialty: str
+    mode: Mode = Mode.video
+    urgency: Urgency = Urgency.routine
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+    slot_id: uuid.UUID | None = None
+    specialist_id: uuid.UUID | None = None
+    starts_at: AwareDatetime | None = None
+
+    @field_validator("specialty")
+    @classmethod
+    def _specialty(cls, value: str) -> str:
+        if value not in SPECIALTIES:
+            raise ValueError("unknown specialty")
+        return value
+
+
+class ConsultationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    status: Status
+    patient_id: uuid.UUID
+    requester_id: uuid.UUID
+    specialist_id: uuid.UUID | None
+    specialty: str
+    mode: Mode
+    urgency: Urgency
+    reason: str
+    slot_id: uuid.UUID | None
+    starts_at: datetime | None
+    ends_at: datetime | None
+    created_at: datetime
+    started_at: datetime | None
+    ended_at: datetime | None
+    cancelled_at: datetime | None
+    conclusion: str | None
+
+
+class ConsultationQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: Status | None = None
+    mode: Mode | None = None
+    specialty: str | None = None
+    from_: AwareDatetime | None = Field(default=None, alias="from")
+    to: AwareDatetime | None = None
+    cursor: str | None = None
+    limit: int = Field(default=50, ge=1, le=500)
+
+
+class ActionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    conclusion: Annotated[str, StringConstraints(max_length=20000)] | None = None

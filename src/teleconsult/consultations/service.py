@@ -1,0 +1,342 @@
+"""Booking and the consultation lifecycle, with ownership checks on every object."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, exists, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..accounts.models import SpecialistSpecialty, User
+from ..bus import EventBus
+from ..codes import Role
+from ..db.uow import after_commit
+from ..errors import Conflict, NotFound, field_error
+from ..facilities.models import Facility
+from ..patients.models import Patient
+from ..scheduling.models import Slot
+from ..scheduling.service import free_slots_statement
+from .lifecycle import URGENCY_RANK, Action, Mode, Status, Urgency, check_timing, next_status
+from .models import ACTIVE_STATUSES, Consultation, IdempotencyRecord
+from .schemas import ConsultationCreate
+
+# How many free slots to try, in order, when booking "earliest free" races another booking.
+_EARLIEST_ATTEMPTS = 5
+
+
+class SlotTaken(Conflict):
+    default_detail = "That slot has just been taken; choose another."
+
+
+def _is_conflict_on_booking(exc: IntegrityError) -> bool:
+    text = str(exc.orig)
+    return any(
+        name in text
+        for name in (
+            "uq_consultations_active_slot",
+            "ex_consultations_no_overlap",
+            "consultations.slot_id",
+        )
+    )
+
+
+async def _bookable_patient(session: AsyncSession, actor: User, patient_id: uuid.UUID) -> Patient:
+    patient = await session.get(Patient, patient_id)
+    if patient is None:
+        raise field_error("patient_id", "no such patient")
+    if actor.role == Role.gp and patient.facility_id != actor.facility_id:
+        # A GP books only for patients attached to its facility.
+        raise field_error("patient_id", "no such patient")
+    return patient
+
+
+async def _specialist_has(session: AsyncSession, specialist_id: uuid.UUID, specialty: str) -> bool:
+    return bool(
+        await session.scalar(
+            select(
+                exists().where(
+                    SpecialistSpecialty.user_id == specialist_id,
+                    SpecialistSpecialty.specialty == specialty,
+                )
+            )
+        )
+    )
+
+
+async def _chosen_slot(session: AsyncSession, data: ConsultationCreate, now: datetime) -> Slot:
+    if data.slot_id is not None:
+        slot = await session.get(Slot, data.slot_id)
+        if slot is None:
+            raise field_error("slot_id", "no such slot")
+    else:
+        assert data.specialist_id is not None and data.starts_at is not None
+        slot = await session.scalar(
+            select(Slot).where(
+                Slot.specialist_id == data.specialist_id, Slot.starts_at == data.starts_at
+            )
+        )
+        if slot is None:
+            raise field_error("starts_at", "the specialist has no slot starting then")
+    if slot.starts_at <= now:
+        raise field_error("slot_id", "the slot has already begun")
+    if not await _specialist_has(session, slot.specialist_id, data.specialty):
+        raise field_error("slot_id", "the slot's specialist does not practise this specialty")
+    return slot
+
+
+async def _insert_in_slot(session: AsyncSession, consultation: Consultation, slot: Slot) -> None:
+    consultation.slot_id = slot.id
+    consultation.specialist_id = slot.specialist_id
+    consultation.starts_at = slot.starts_at
+    consultation.ends_at = slot.ends_at
+    consultation.sort_at = slot.starts_at
+    async with session.begin_nested():
+        session.add(consultation)
+        await session.flush()
+
+
+async def book_consultation(
+    session: AsyncSession, actor: User, data: ConsultationCreate, *, now: datetime
+) -> Consultation:
+    """Book a video consultation into a slot, or queue an async case by specialty.
+
+    The slot can be named (``slot_id``, or ``specialist_id`` + ``starts_at``) or left to us
+    (earliest free slot in the specialty; on-call specialists first for emergencies). The
+    database refuses a second active booking of a slot and overlapping bookings of one
+    specialist, so of two racing requests exactly one wins and the other gets 409.
+    """
+    patient = await _bookable_patient(session, actor, data.patient_id)
+    region = None
+    if patient.facility_id is not None:
+        region = await session.scalar(
+            select(Facility.region).where(Facility.id == patient.facility_id)
+        )
+    consultation = Consultation(
+        id=uuid.uuid4(),
+        patient_id=patient.id,
+        requester_id=actor.id,
+        facility_id=patient.facility_id,
+        region=region,
+        specialty=data.specialty,
+        mode=data.mode.value,
+        urgency=data.urgency.value,
+        urgency_rank=URGENCY_RANK[data.urgency],
+        reason=data.reason,
+        created_at=now,
+    )
+
+    if data.mode == Mode.async_:
+        for name in ("slot_id", "specialist_id", "starts_at"):
+            if getattr(data, name) is not None:
+                raise field_error(name, "async cases go to the specialty queue, not a slot")
+        consultation.status = Status.requested.value
+        consultation.sort_at = now
+        session.add(consultation)
+        await session.flush()
+        return consultation
+
+    consultation.status = Status.scheduled.value
+    if data.slot_id is not None or data.specialist_id is not None or data.starts_at is not None:
+        if data.slot_id is None and (data.specialist_id is None or data.starts_at is None):
+            missing = "starts_at" if data.starts_at is None else "specialist_id"
+            raise field_error(missing, "give slot_id, or specialist_id with starts_at")
+        slot = await _chosen_slot(session, data, now)
+        try:
+            await _insert_in_slot(session, consultation, slot)
+        except IntegrityError as exc:
+            if _is_conflict_on_booking(exc):
+                raise SlotTaken() from None
+            raise
+        return consultation
+
+    # Earliest free slot in the specialty; emergencies look at on-call specialists first.
+    candidates_stmt = free_slots_statement(now=now, specialty=data.specialty)
+    if data.urgency == Urgency.emergency:
+        candidates_stmt = candidates_stmt.order_by(User.on_call.desc())
+    candidates = (
+        await session.execute(
+            candidates_stmt.order_by(Slot.starts_at, Slot.id).limit(_EARLIEST_ATTEMPTS)
+        )
+    ).all()
+    if not candidates:
+        raise Conflict(
+            "No free slot in this specialty; try later or send an async case.",
+            fields={"specialty": "no free slot"},
+        )
+    for row in candidates:
+        slot = row[0]
+        try:
+            await _insert_in_slot(session, consultation, slot)
+        except IntegrityError as exc:
+            if not _is_conflict_on_booking(exc):
+                raise
+            continue
+        return consultation
+    raise SlotTaken("Every candidate slot was taken at the same time; try again.")
+
+
+def visible_consultations(actor: User) -> Select[Any]:
+    """Consultations the actor may see; the rule behind every read in this module."""
+    stmt = select(Consultation)
+    role = Role(actor.role)
+    if role == Role.admin:
+        return stmt
+    if role == Role.gp:
+        return stmt.where(Consultation.requester_id == actor.id)
+    if role == Role.specialist:
+        claimable = and_(
+            Consultation.specialist_id.is_(None),
+            Consultation.status == Status.requested.value,
+            exists().where(
+                SpecialistSpecialty.user_id == actor.id,
+                SpecialistSpecialty.specialty == Consultation.specialty,
+            ),
+        )
+        return stmt.where(or_(Consultation.specialist_id == actor.id, claimable))
+    return stmt.where(Consultation.patient_id == actor.patient_id)
+
+
+async def get_consultation(
+    session: AsyncSession, actor: User, consultation_id: uuid.UUID, *, for_update: bool = False
+) -> Consultation:
+    stmt = visible_consultations(actor).where(Consultation.id == consultation_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    consultation = await session.scalar(stmt)
+    if consultation is None:
+        raise NotFound()
+    return consultation
+
+
+def _may_act(actor: User, consultation: Consultation, action: Action) -> bool:
+    role = Role(actor.role)
+    is_requester = consultation.requester_id == actor.id
+    is_specialist = consultation.specialist_id == actor.id
+    if action == Action.claim:
+        return role == Role.specialist and consultation.specialist_id is None
+    if action == Action.start:
+        return is_requester or is_specialist
+    if action == Action.complete:
+        return is_specialist
+    if action == Action.cancel:
+        return is_requester or is_specialist or role == Role.admin
+    if action == Action.no_show:
+        return is_requester or is_specialist
+    return False
+
+
+async def transition(
+    session: AsyncSession,
+    actor: User,
+    consultation_id: uuid.UUID,
+    action: Action,
+    *,
+    now: datetime,
+    conclusion: str | None = None,
+) -> Consultation:
+    """Apply a lifecycle action after the ownership, state and timing checks (403/409)."""
+    consultation = await get_consultation(session, actor, consultation_id, for_update=True)
+    if not _may_act(actor, consultation, action):
+        raise NotFound() if actor.role == Role.patient else _forbidden(action)
+    target = next_status(Mode(consultation.mode), Status(consultation.status), action)
+    check_timing(action, now, consultation.starts_at)
+    consultation.status = target.value
+    if action == Action.claim:
+        consultation.specialist_id = actor.id
+        consultation.started_at = now
+    elif action == Action.start:
+        consultation.started_at = now
+    elif action == Action.complete:
+        consultation.ended_at = now
+        if conclusion:
+            consultation.conclusion = conclusion
+    elif action in (Action.cancel,):
+        consultation.cancelled_at = now
+    await session.flush()
+    return consultation
+
+
+def _forbidden(action: Action) -> Exception:
+    from ..errors import Forbidden
+
+    return Forbidden(f"You cannot {action.value} this consultation.")
+
+
+def publish_change(
+    session: AsyncSession, bus: EventBus, consultation: Consultation, event: str
+) -> None:
+    """After commit, tell the live queues (no patient data: ids, status, specialty, urgency)."""
+    message = {
+        "type": "consultation",
+        "event": event,
+        "consultation_id": str(consultation.id),
+        "status": consultation.status,
+        "specialty": consultation.specialty,
+        "urgency": consultation.urgency,
+        "mode": consultation.mode,
+    }
+    channels = {f"user:{consultation.requester_id}", f"queue:{consultation.specialty}"}
+    if consultation.specialist_id is not None:
+        channels.add(f"user:{consultation.specialist_id}")
+
+    async def publish() -> None:
+        for channel in sorted(channels):
+            await bus.publish(channel, message)
+
+    after_commit(session, publish)
+
+
+# --- idempotency ---------------------------------------------------------------------------
+
+
+def request_fingerprint(body: Any) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+async def replay(
+    session: AsyncSession, user_id: uuid.UUID, key: str, fingerprint: str
+) -> IdempotencyRecord | None:
+    """The stored answer for a retried request, if this key was used before."""
+    record = await session.get(IdempotencyRecord, (user_id, key))
+    if record is not None and record.request_hash != fingerprint:
+        raise Conflict(
+            "This Idempotency-Key was used for a different request.",
+            fields={"Idempotency-Key": "reused with a different body"},
+        )
+    return record
+
+
+async def remember(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    key: str,
+    fingerprint: str,
+    status: int,
+    response: dict[str, Any],
+    now: datetime,
+) -> None:
+    session.add(
+        IdempotencyRecord(
+            user_id=user_id,
+            key=key,
+            request_hash=fingerprint,
+            status=status,
+            response=response,
+            created_at=now,
+        )
+    )
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError:
+        raise Conflict(
+            "A request with this Idempotency-Key is being processed; retry shortly."
+        ) from None
+
+
+__all__ = ["ACTIVE_STATUSES"]

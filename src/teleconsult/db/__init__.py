@@ -1,0 +1,1 @@
+"""Database: engine, declarative base, the request-scoped unit of work and migrations."""

@@ -1,0 +1,52 @@
+"""The unit of work: one transaction per request, committed or rolled back in one place.
+
+Services receive the session and never commit. Some records must outlive a failed request
+(a failed login attempt, an audit entry for a denied access): services register them with
+:func:`on_rollback`, and they are written in a fresh transaction after the rollback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+RollbackHook = Callable[[AsyncSession], Awaitable[None]]
+
+CommitHook = Callable[[], Awaitable[None]]
+
+_HOOKS = "teleconsult.on_rollback"
+_AFTER_COMMIT = "teleconsult.after_commit"
+
+
+def on_rollback(session: AsyncSession, hook: RollbackHook) -> None:
+    """Run ``hook`` in its own committed transaction if this unit of work rolls back."""
+    session.info.setdefault(_HOOKS, []).append(hook)
+
+
+def after_commit(session: AsyncSession, hook: CommitHook) -> None:
+    """Run ``hook`` once this unit of work has committed (e.g. publish an event)."""
+    session.info.setdefault(_AFTER_COMMIT, []).append(hook)
+
+
+@asynccontextmanager
+async def unit_of_work(sessionmaker: async_sessionmaker[Any]) -> AsyncIterator[AsyncSession]:
+    """Yield a session; commit when the block succeeds, roll back (then run hooks) when not."""
+    async with sessionmaker() as session:
+        try:
+            yield session
+            await session.commit()
+            for commit_hook in session.info.pop(_AFTER_COMMIT, []):
+                await commit_hook()
+        except BaseException:
+            hooks: list[RollbackHook] = session.info.pop(_HOOKS, [])
+            session.info.pop(_AFTER_COMMIT, None)
+            await session.rollback()
+            if hooks:
+                async with sessionmaker() as durable:
+                    for hook in hooks:
+                        await hook(durable)
+                    await durable.commit()
+            raise

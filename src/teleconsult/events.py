@@ -1,0 +1,44 @@
+"""``WS /api/v1/events``: live queue updates for the caller, fed by the event bus."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from aiohttp import WSMsgType, web
+
+from .accounts.auth import authenticate
+from .accounts.service import specialties_of
+from .appkeys import BUS, SESSIONMAKER
+from .codes import Role
+from .db.uow import unit_of_work
+
+
+async def events_ws(request: web.Request) -> web.StreamResponse:
+    async with unit_of_work(request.app[SESSIONMAKER]) as session:
+        user = await authenticate(request, session)
+        channels = [f"user:{user.id}"]
+        if user.role == Role.specialist:
+            channels += [f"queue:{s}" for s in await specialties_of(session, user.id)]
+        elif user.role == Role.admin:
+            channels.append("admin")
+    ws = web.WebSocketResponse(heartbeat=30)
+    await ws.prepare(request)
+    subscription = await request.app[BUS].subscribe(*channels)
+
+    async def forward() -> None:
+        async for message in subscription:
+            await ws.send_json(message)
+
+    forwarder = asyncio.create_task(forward())
+    try:
+        await ws.send_json({"type": "hello", "channels": channels})
+        async for msg in ws:
+            if msg.type == WSMsgType.TEXT and msg.data == "ping":
+                await ws.send_str("pong")
+    finally:
+        forwarder.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await forwarder
+        await subscription.close()
+    return ws

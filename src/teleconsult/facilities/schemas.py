@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from ..codes import REGIONS, CareLevel
+
+
+class FacilityCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    region: str = Field(description="Region slug, e.g. `karaganda` or `astana`")
+    level: CareLevel
+
+    @field_validator("region")
+    @classmethod
+    def _known_region(cls, value: str) -> str:
+        if value not in REGIONS:
+            raise ValueError("unknown region; use one of " + ", ".join(REGIONS))
+        return value
+
+
+class FacilityOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    name: str
+    region: str
+    level: CareLevel
+    created_at: datetime
+
+
+class FacilityQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    region: str | None = None
+    level: CareLevel | None = None
+    cursor: str | None = None
+    limit: int = Field(default=50, ge=1, le=500)

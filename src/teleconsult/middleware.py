@@ -1,0 +1,79 @@
+"""Middlewares: every error rendered the same way, and security headers."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+from pydantic import ValidationError
+
+from .api import validation_failed
+from .errors import DomainError, TooManyRequests
+
+log = logging.getLogger("teleconsult.http")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+_HTTP_NAMES = {
+    400: "BadRequest",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "NotFound",
+    405: "MethodNotAllowed",
+    409: "Conflict",
+    413: "PayloadTooLarge",
+    415: "UnsupportedMediaType",
+    422: "ValidationFailed",
+    429: "TooManyRequests",
+}
+
+
+def error_response(status: int, body: dict[str, object]) -> web.Response:
+    return web.Response(
+        status=status,
+        text=json.dumps(body, separators=(",", ":")),
+        content_type="application/json",
+    )
+
+
+@web.middleware
+async def errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Render DomainError, aiohttp HTTP errors and validation errors as JSON; never HTML."""
+    try:
+        return await handler(request)
+    except DomainError as exc:
+        response = error_response(exc.status, exc.to_json())
+        if isinstance(exc, TooManyRequests):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+    except ValidationError as exc:
+        failed = validation_failed(exc)
+        return error_response(failed.status, failed.to_json())
+    except web.HTTPException as exc:
+        if exc.status < 400 or not request.path.startswith("/api/"):
+            raise
+        name = _HTTP_NAMES.get(exc.status, "HTTPError")
+        detail = exc.reason if exc.status != 413 else "The request body is too large."
+        response = error_response(exc.status, {"error": name, "detail": detail})
+        if exc.status == 405 and "Allow" in exc.headers:
+            response.headers["Allow"] = exc.headers["Allow"]
+        return response
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(
+            500, {"error": "InternalError", "detail": "Something went wrong on our side."}
+        )
+
+
+@web.middleware
+async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    response = await handler(request)
+    if not response.prepared:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if request.path.startswith("/api/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+    return response

@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import Date, ForeignKey, String, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..db.base import Base, UTCDateTime, UUIDPrimaryKey, utcnow
+
+
+class Patient(UUIDPrimaryKey, Base):
+    """A citizen, identified by the 12-digit IIN and attached to a primary-care facility."""
+
+    __tablename__ = "patients"
+
+    iin: Mapped[str] = mapped_column(String(12), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    birth_date: Mapped[date] = mapped_column(Date)
+    sex: Mapped[str] = mapped_column(String(6))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    facility_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("facilities.id"), index=True
+    )
+    registered_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

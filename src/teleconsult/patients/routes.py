@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from ..api import Ctx, Page, Router
+from ..codes import Role
+from ..db.paging import keyset_page
+from . import service
+from .models import Patient
+from .schemas import PatientCreate, PatientOut, PatientQuery
+
+router = Router("patients")
+
+
+@router.post(
+    "/patients",
+    summary="Register a patient by IIN",
+    body=PatientCreate,
+    response=PatientOut,
+    status=201,
+    roles=[Role.gp, Role.admin],
+)
+async def register_patient(ctx: Ctx) -> PatientOut:
+    patient = await service.register_patient(ctx.session, ctx.me, ctx.body)
+    return PatientOut.model_validate(patient)
+
+
+@router.get("/patients/{id}", summary="A patient's record", response=PatientOut)
+async def get_patient(ctx: Ctx) -> PatientOut:
+    patient = await service.get_patient(ctx.session, ctx.me, ctx.path_id())
+    return PatientOut.model_validate(patient)
+
+
+@router.get(
+    "/patients",
+    summary="Find patients (by IIN)",
+    query=PatientQuery,
+    response=Page[PatientOut],
+    roles=[Role.gp, Role.specialist, Role.admin],
+)
+async def search_patients(ctx: Ctx) -> Page[PatientOut]:
+    q: PatientQuery = ctx.query
+    stmt = service.search_statement(ctx.me, q.iin)
+    rows, nxt = await keyset_page(
+        ctx.session, stmt, [Patient.created_at, Patient.id], q.cursor, q.limit
+    )
+    return Page[PatientOut](items=[PatientOut.model_validate(r) for r in rows], next=nxt)

@@ -1,0 +1,95 @@
+"""Patients: registration by IIN and who may see a patient's record."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import Select, exists, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..accounts.models import User
+from ..codes import Role
+from ..consultations.models import Consultation
+from ..errors import Conflict, Forbidden, NotFound, field_error
+from ..facilities.models import Facility
+from .iin import IINError, validate_for_person
+from .models import Patient
+from .schemas import PatientCreate
+
+
+async def register_patient(session: AsyncSession, actor: User, data: PatientCreate) -> Patient:
+    """Register a patient, attached to the registering GP's facility (admins may choose)."""
+    try:
+        validate_for_person(data.iin, data.birth_date, data.sex)
+    except IINError as exc:
+        raise field_error(exc.field, str(exc)) from None
+    if actor.role == Role.gp:
+        if data.facility_id is not None and data.facility_id != actor.facility_id:
+            raise field_error("facility_id", "a GP registers patients at its own facility")
+        facility_id = actor.facility_id
+    else:
+        facility_id = data.facility_id
+        if facility_id is not None and await session.get(Facility, facility_id) is None:
+            raise field_error("facility_id", "no such facility")
+    if await session.scalar(select(Patient.id).where(Patient.iin == data.iin)):
+        raise Conflict("A patient with this IIN is already registered.", fields={"iin": "taken"})
+    patient = Patient(
+        iin=data.iin,
+        full_name=data.full_name,
+        birth_date=data.birth_date,
+        sex=data.sex,
+        phone=data.phone,
+        facility_id=facility_id,
+        registered_by=actor.id,
+    )
+    session.add(patient)
+    try:
+        await session.flush()
+    except IntegrityError:
+        raise Conflict(
+            "A patient with this IIN is already registered.", fields={"iin": "taken"}
+        ) from None
+    return patient
+
+
+def visible_patients(actor: User) -> Select[Any]:
+    """Patients the actor may see: its facility's (GP), its consultations' (specialist)."""
+    stmt = select(Patient)
+    role = Role(actor.role)
+    if role == Role.admin:
+        return stmt
+    if role == Role.gp:
+        return stmt.where(
+            or_(
+                Patient.facility_id == actor.facility_id,
+                exists().where(
+                    Consultation.patient_id == Patient.id, Consultation.requester_id == actor.id
+                ),
+            )
+        )
+    if role == Role.specialist:
+        return stmt.where(
+            exists().where(
+                Consultation.patient_id == Patient.id, Consultation.specialist_id == actor.id
+            )
+        )
+    return stmt.where(Patient.id == actor.patient_id)
+
+
+async def get_patient(session: AsyncSession, actor: User, patient_id: uuid.UUID) -> Patient:
+    """The patient if the actor may see it; otherwise 404 (its existence is not revealed)."""
+    patient = await session.scalar(visible_patients(actor).where(Patient.id == patient_id))
+    if patient is None:
+        raise NotFound()
+    return patient
+
+
+def search_statement(actor: User, iin: str | None) -> Select[Any]:
+    if actor.role == Role.patient:
+        raise Forbidden("Patients cannot search the register.")
+    stmt = visible_patients(actor)
+    if iin is not None:
+        stmt = stmt.where(Patient.iin == iin)
+    return stmt

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from ..api import Ctx, Page, Router
+from ..codes import Role
+from ..db.paging import keyset_page
+from . import service
+from .models import Slot
+from .schemas import AvailabilityCreate, AvailabilityOut, SlotOut, SlotQuery
+
+router = Router("scheduling")
+
+
+@router.post(
+    "/specialists/{id}/availability",
+    summary="Publish an availability window",
+    body=AvailabilityCreate,
+    response=AvailabilityOut,
+    status=201,
+    roles=[Role.specialist, Role.admin],
+)
+async def publish_availability(ctx: Ctx) -> AvailabilityOut:
+    window, count = await service.publish_availability(
+        ctx.session,
+        ctx.me,
+        ctx.path_id(),
+        ctx.body,
+        now=ctx.clock.now(),
+        default_slot_minutes=ctx.settings.default_slot_minutes,
+    )
+    return AvailabilityOut(
+        id=window.id,
+        specialist_id=window.specialist_id,
+        starts_at=window.starts_at,
+        ends_at=window.ends_at,
+        slot_minutes=window.slot_minutes,
+        slots=count,
+    )
+
+
+@router.get(
+    "/slots",
+    summary="Free slots, earliest first",
+    query=SlotQuery,
+    response=Page[SlotOut],
+    roles=[Role.gp, Role.specialist, Role.admin],
+)
+async def list_slots(ctx: Ctx) -> Page[SlotOut]:
+    q: SlotQuery = ctx.query
+    stmt = service.free_slots_statement(
+        now=ctx.clock.now(),
+        specialty=q.specialty,
+        region=q.region,
+        specialist_id=q.specialist_id,
+        from_=q.from_,
+        to=q.to,
+    )
+    rows, nxt = await keyset_page(
+        ctx.session, stmt, [Slot.starts_at, Slot.id], q.cursor, q.limit, scalars=False
+    )
+    items = [
+        SlotOut(
+            id=slot.id,
+            specialist_id=slot.specialist_id,
+            specialty=specialty,
+            starts_at=slot.starts_at,
+            ends_at=slot.ends_at,
+            facility_id=facility_id,
+            region=region,
+        )
+        for slot, specialty, facility_id, region in rows
+    ]
+    return Page[SlotOut](items=items, next=nxt)

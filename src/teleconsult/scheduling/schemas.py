@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+from ..codes import REGIONS, SPECIALTIES
+from .slots import MAX_SLOT_MINUTES, MIN_SLOT_MINUTES
+
+
+class AvailabilityCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    slot_minutes: int | None = Field(default=None, ge=MIN_SLOT_MINUTES, le=MAX_SLOT_MINUTES)
+
+
+class SlotOut(BaseModel):
+    id: uuid.UUID
+    specialist_id: uuid.UUID
+    specialty: str
+    starts_at: datetime
+    ends_at: datetime
+    facility_id: uuid.UUID | None
+    region: str | None
+
+
+class AvailabilityOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    specialist_id: uuid.UUID
+    starts_at: datetime
+    ends_at: datetime
+    slot_minutes: int
+    slots: int
+
+
+def _known(value: str | None, known: dict[str, str], what: str) -> str | None:
+    if value is not None and value not in known:
+        raise ValueError(f"unknown {what}")
+    return value
+
+
+class SlotQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    specialty: str | None = None
+    region: str | None = None
+    specialist_id: uuid.UUID | None = None
+    from_: AwareDatetime | None = Field(default=None, alias="from")
+    to: AwareDatetime | None = None
+    cursor: str | None = None
+    limit: int = Field(default=50, ge=1, le=500)
+
+    @field_validator("specialty")
+    @classmethod
+    def _specialty(cls, value: str | None) -> str | None:
+        return _known(value, SPECIALTIES, "specialty")
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str | None) -> str | None:
+        return _known(value, REGIONS, "region")

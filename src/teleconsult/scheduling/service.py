@@ -1,0 +1,134 @@
+"""Availability and free slots."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, exists, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..accounts.models import SpecialistSpecialty, User
+from ..codes import Role
+from ..consultations.models import ACTIVE_STATUSES, Consultation
+from ..errors import Conflict, NotFound, field_error
+from ..facilities.models import Facility
+from .models import AvailabilityWindow, Slot
+from .schemas import AvailabilityCreate
+from .slots import MAX_WINDOW, derive_slots
+
+
+async def publish_availability(
+    session: AsyncSession,
+    actor: User,
+    specialist_id: uuid.UUID,
+    data: AvailabilityCreate,
+    *,
+    now: datetime,
+    default_slot_minutes: int,
+) -> tuple[AvailabilityWindow, int]:
+    """Publish a window for a specialist (themself, or any specialist for an admin).
+
+    Windows of one specialist never overlap; the database refuses overlapping slots too, so
+    two concurrent publications cannot both win.
+    """
+    if actor.role != Role.admin and actor.id != specialist_id:
+        raise NotFound()
+    specialist = await session.get(User, specialist_id)
+    if specialist is None or specialist.role != Role.specialist:
+        raise NotFound()
+    if data.ends_at <= data.starts_at:
+        raise field_error("ends_at", "must be after starts_at")
+    if data.ends_at - data.starts_at > MAX_WINDOW:
+        raise field_error("ends_at", "a window is at most 24 hours long")
+    if data.ends_at <= now:
+        raise field_error("ends_at", "the window is already over")
+    minutes = data.slot_minutes or default_slot_minutes
+    pieces = derive_slots(data.starts_at, data.ends_at, minutes)
+    if not pieces:
+        raise field_error("slot_minutes", "longer than the window")
+    clash = await session.scalar(
+        select(AvailabilityWindow.id).where(
+            AvailabilityWindow.specialist_id == specialist_id,
+            AvailabilityWindow.starts_at < data.ends_at,
+            AvailabilityWindow.ends_at > data.starts_at,
+        )
+    )
+    if clash is not None:
+        raise Conflict("This window overlaps one already published.")
+    window = AvailabilityWindow(
+        specialist_id=specialist_id,
+        starts_at=data.starts_at,
+        ends_at=data.ends_at,
+        slot_minutes=minutes,
+    )
+    session.add(window)
+    await session.flush()
+    session.add_all(
+        Slot(window_id=window.id, specialist_id=specialist_id, starts_at=start, ends_at=end)
+        for start, end in pieces
+    )
+    try:
+        await session.flush()
+    except IntegrityError:
+        raise Conflict("This window overlaps one already published.") from None
+    return window, len(pieces)
+
+
+def _slot_is_free() -> ColumnElement[bool]:
+    return ~exists().where(
+        Consultation.slot_id == Slot.id, Consultation.status.in_(ACTIVE_STATUSES)
+    )
+
+
+def free_slots_statement(
+    *,
+    now: datetime,
+    specialty: str | None = None,
+    region: str | None = None,
+    specialist_id: uuid.UUID | None = None,
+    from_: datetime | None = None,
+    to: datetime | None = None,
+    earliest_start: timedelta = timedelta(0),
+) -> Select[Any]:
+    """Free future slots with the specialty they serve and the specialist's facility/region."""
+    if specialty is not None:
+        specialty_col = (
+            select(SpecialistSpecialty.specialty)
+            .where(
+                SpecialistSpecialty.user_id == Slot.specialist_id,
+                SpecialistSpecialty.specialty == specialty,
+            )
+            .scalar_subquery()
+        )
+    else:
+        specialty_col = (
+            select(func.min(SpecialistSpecialty.specialty))
+            .where(SpecialistSpecialty.user_id == Slot.specialist_id)
+            .scalar_subquery()
+        )
+    start_floor = now + earliest_start
+    if from_ is not None and from_ > start_floor:
+        start_floor = from_
+    stmt = (
+        select(Slot, specialty_col.label("specialty"), User.facility_id, Facility.region)
+        .join(User, and_(User.id == Slot.specialist_id, User.is_active.is_(True)))
+        .outerjoin(Facility, Facility.id == User.facility_id)
+        .where(Slot.starts_at >= start_floor, _slot_is_free())
+    )
+    if specialty is not None:
+        stmt = stmt.where(
+            exists().where(
+                SpecialistSpecialty.user_id == Slot.specialist_id,
+                SpecialistSpecialty.specialty == specialty,
+            )
+        )
+    if region is not None:
+        stmt = stmt.where(Facility.region == region)
+    if specialist_id is not None:
+        stmt = stmt.where(Slot.specialist_id == specialist_id)
+    if to is not None:
+        stmt = stmt.where(Slot.starts_at < to)
+    return stmt

@@ -1,0 +1,150 @@
+"""Shared fixtures: a migrated database per backend, an app with a controllable clock.
+
+Integration tests run on SQLite always and on PostgreSQL when TELECONSULT_TEST_DATABASE_URL
+is set (CI sets it). With CI=true a missing PostgreSQL or Redis is an error, not a skip.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from teleconsult.clock import FakeClock
+from teleconsult.config import Settings
+from teleconsult.db.engine import make_engine
+from teleconsult.db.migrate import upgrade
+from teleconsult.db.models import Base
+
+PG_URL_ENV = "TELECONSULT_TEST_DATABASE_URL"
+REDIS_URL_ENV = "TELECONSULT_TEST_REDIS_URL"
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def service_url(env: str, what: str) -> str:
+    """The URL of an external test service, or skip (fail in CI) when it is not configured."""
+    url = os.environ.get(env)
+    if url:
+        return url
+    if IN_CI:
+        pytest.fail(f"{env} must be set in CI: the {what} tests may not be skipped there")
+    pytest.skip(f"{what} tests skipped: set {env} to run them")
+
+
+# --- database templates (once per test session) ---------------------------------------------
+
+
+def run_async(coro: Any) -> Any:
+    """Run a coroutine to completion from sync code, even inside a running event loop."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("db") / "template.db"
+
+    async def build() -> None:
+        engine = make_engine(f"sqlite+aiosqlite:///{path}")
+        await upgrade(engine)
+        await engine.dispose()
+
+    run_async(build())
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh, migrated database on the test server, dropped at the end of the session."""
+    base = service_url(PG_URL_ENV, "PostgreSQL")
+    name = f"tc_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin_url = make_url(base)
+    url = admin_url.set(database=name).render_as_string(hide_password=False)
+
+    async def create() -> None:
+        admin = make_engine(base)
+        async with admin.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(text(f'CREATE DATABASE "{name}"'))
+        await admin.dispose()
+        engine = make_engine(url)
+        await upgrade(engine)
+        await engine.dispose()
+
+    async def drop() -> None:
+        admin = make_engine(base)
+        async with admin.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()
+
+    run_async(create())
+    yield url
+    run_async(drop())
+
+
+@dataclass
+class Database:
+    backend: str
+    url: str
+    engine: AsyncEngine
+
+
+async def truncate_all(engine: AsyncEngine) -> None:
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    async with engine.begin() as conn:
+        # Replica role skips the triggers that protect append-only tables from changes.
+        await conn.execute(text("SET LOCAL session_replication_role = replica"))
+        await conn.execute(text(f"TRUNCATE {tables} CASCADE"))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """An empty, migrated database on each backend."""
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "teleconsult.db"
+        shutil.copy(template, path)
+        url = f"sqlite+aiosqlite:///{path}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    engine = make_engine(url, pool_size=20)
+    if request.param == "postgres":
+        await truncate_all(engine)
+    yield Database(request.param, url, engine)
+    await engine.dispose()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def settings(database: Database, tmp_path: Path) -> Settings:
+    return Settings(
+        env="test",
+        database_url=database.url,
+        data_dir=tmp_path / "data",
+        argon2_time_cost=1,
+        argon2_memory_kib=1024,
+    )
+
+
+@pytest.fixture
+async def client(aiohttp_client: Any, settings: Settings, clock: FakeClock, database: Database) -> Any:
+    from teleconsult.app import create_app
+
+    app = create_app(settings, clock=clock, engine=database.engine)
+    return await aiohttp_client(app)

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from teleconsult.clock import FakeClock
+from teleconsult.consultations.models import Consultation
+
+from ..conftest import Database
+from ..factories import availability, patient, world
+
+
+async def test_book_specific_slot_then_cancel_frees_it(
+    client: Any, database: Database, clock: FakeClock
+) -> None:
+    w = await world(client, database.engine)
+    start = clock.now().replace(microsecond=0) + timedelta(days=1)
+    await availability(w.specialist, start, hours=1)
+    status, page = await w.gp.get("/slots", specialty="cardiology")
+    assert status == 200
+    assert [s["starts_at"] for s in page["items"]] == sorted(s["starts_at"] for s in page["items"])
+    assert len(page["items"]) == 3
+    slot = page["items"][0]
+
+    status, booked = await w.gp.post(
+        "/consultations",
+        {"patient_id": w.patient_id, "specialty": "cardiology", "mode": "video",
+         "urgency": "routine", "reason": "chest pain on exertion", "slot_id": slot["id"]},
+    )
+    assert status == 201, booked
+    assert booked["status"] == "scheduled"
+    assert booked["specialist_id"] == w.specialist.id
+    assert booked["starts_at"] == slot["starts_at"]
+
+    status, page = await w.gp.get("/slots", specialty="cardiology")
+    assert slot["id"] not in {s["id"] for s in page["items"]}
+
+    status, again = await w.gp.post(
+        "/consultations",
+        {"patient_id": w.patient_id, "specialty": "cardiology", "reason": "again",
+         "slot_id": slot["id"]},
+    )
+    assert status == 409, again
+    assert again["error"] == "SlotTaken"
+
+    status, cancelled = await w.gp.post(f"/consultations/{booked['id']}/cancel")
+    assert status == 200, cancelled
+    assert cancelled["status"] == "cancelled"
+    status, page = await w.gp.get("/slots", specialty="cardiology")
+    assert slot["id"] in {s["id"] for s in page["items"]}
+
+
+async def test_fifty_concurrent_bookings_of_one_slot_give_one_winner(
+    client: Any, database: Database, clock: FakeClock
+) -> None:
+    w = await world(client, database.engine)
+    start = clock.now().replace(microsecond=0) + timedelta(days=2)
+    await availability(w.specialist, start, hours=1)
+    _, page = await w.gp.get("/slots", specialty="cardiology")
+    slot_id = page["items"][0]["id"]
+    patients = [await patient(w.gp) for _ in range(5)]
+
+    async def book(i: int) -> int:
+        status, _ = await w.gp.post(
+            "/consultations",
+            {"patient_id": patients[i % 5], "specialty": "cardiology", "reason": f"case {i}",
+             "slot_id": slot_id},
+        )
+        return status
+
+    statuses = await asyncio.gather(*(book(i) for i in range(50)))
+    assert sorted(statuses).count(201) == 1, statuses
+    assert statuses.count(409) == 49, statuses
+    async with database.engine.connect() as conn:
+        rows = await conn.scalar(
+            select(func.count()).select_from(Consultation).where(Consultation.slot_id == uuid.UUID(slot_id))
+        )
+    assert rows == 1
