@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, tuple_
+from sqlalchemy import Select, literal, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -45,8 +45,10 @@ async def keyset_page(
     if values is not None:
         if len(values) != len(order):
             raise ValidationFailed("cursor: not a cursor", fields={"cursor": "not a cursor"})
-        coerced = [_coerce(col, v) for col, v in zip(order, values, strict=True)]
-        stmt = stmt.where(tuple_(*order) > tuple_(*coerced))
+        bounds = [
+            literal(_coerce(col, v), type_=col.type) for col, v in zip(order, values, strict=True)
+        ]
+        stmt = stmt.where(tuple_(*order) > tuple_(*bounds))
     stmt = stmt.order_by(*order).limit(limit + 1)
     rows: list[Any] = list(
         (await session.scalars(stmt)).all() if scalars else (await session.execute(stmt)).all()

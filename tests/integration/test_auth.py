@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from teleconsult.accounts.models import AuthToken
+
+from ..conftest import Database
+from ..factories import PASSWORD, bootstrap_admin, facility, login, user
+
+
+async def test_login_returns_an_opaque_token_stored_only_as_a_hash(
+    client: Any, database: Database
+) -> None:
+    admin = await bootstrap_admin(database.engine, client)
+    assert admin.user["role"] == "admin"
+    async with database.engine.connect() as conn:
+        stored = list(await conn.scalars(select(AuthToken.token_hash)))
+    assert admin.token not in stored
+    assert len(stored) == 1 and len(stored[0]) == 64
+    status, me = await admin.get("/me")
+    assert status == 200 and me["username"] == "root"
+
+
+async def test_wrong_password_and_unknown_user_look_the_same(
+    client: Any, database: Database
+) -> None:
+    await bootstrap_admin(database.engine, client)
+    for username in ("root", "nobody"):
+        resp = await client.post(
+            "/api/v1/auth/login", json={"username": username, "password": "wrong-password"}
+        )
+        assert resp.status == 401
+        assert (await resp.json())["detail"] == "Wrong username or password."
+
+
+async def test_logout_revokes_the_token_on_the_next_request(
+    client: Any, database: Database
+) -> None:
+    admin = await bootstrap_admin(database.engine, client)
+    status, _ = await admin.post("/auth/logout")
+    assert status == 200
+    status, body = await admin.get("/me")
+    assert status == 401
+    assert body["error"] == "Unauthorized"
+
+
+async def test_disabling_a_user_takes_effect_at_once(client: Any, database: Database) -> None:
+    admin = await bootstrap_admin(database.engine, client)
+    gp = await user(admin, "gp", facility_id=await facility(admin))
+    assert (await gp.get("/me"))[0] == 200
+    status, _ = await admin.post(f"/users/{gp.id}/status", {"is_active": False})
+    assert status == 200
+    assert (await gp.get("/me"))[0] == 401
+
+
+async def test_ten_failures_lock_the_account_name_for_the_window(
+    client: Any, database: Database, clock: Any
+) -> None:
+    await bootstrap_admin(database.engine, client)
+    for _ in range(10):
+        resp = await client.post("/api/v1/auth/login", json={"username": "root", "password": "x"})
+        assert resp.status == 401
+    resp = await client.post("/api/v1/auth/login", json={"username": "root", "password": PASSWORD})
+    assert resp.status == 429
+    assert int(resp.headers["Retry-After"]) > 0
+    assert (await resp.json())["error"] == "TooManyRequests"
+    clock.advance(minutes=15, seconds=1)
+    assert (await login(client, "root")).user["username"] == "root"
+
+
+async def test_cookie_session_needs_the_csrf_header_on_unsafe_requests(
+    client: Any, database: Database
+) -> None:
+    await bootstrap_admin(database.engine, client)
+    resp = await client.post("/api/v1/auth/login", json={"username": "root", "password": PASSWORD})
+    assert resp.status == 200
+    cookie = resp.cookies["tc_session"]
+    assert cookie["httponly"]
+    assert cookie["samesite"] == "Strict"
+    csrf = resp.cookies["tc_csrf"].value
+    # Safe methods work with the cookie alone.
+    assert (await client.get("/api/v1/me")).status == 200
+    body = {"name": "Clinic", "region": "abai", "level": "primary"}
+    resp = await client.post("/api/v1/facilities", json=body)
+    assert resp.status == 403
+    assert (await resp.json())["detail"] == "Missing or wrong CSRF token."
+    resp = await client.post("/api/v1/facilities", json=body, headers={"X-CSRF-Token": csrf})
+    assert resp.status == 201
+
+
+async def test_roles_are_checked(client: Any, database: Database) -> None:
+    admin = await bootstrap_admin(database.engine, client)
+    gp = await user(admin, "gp", facility_id=await facility(admin))
+    status, body = await gp.post(
+        "/users", {"username": "sneaky", "password": "password1", "full_name": "x", "role": "admin"}
+    )
+    assert status == 403
+    assert body["error"] == "Forbidden"
+
+
+async def test_user_creation_validates_role_links(client: Any, database: Database) -> None:
+    admin = await bootstrap_admin(database.engine, client)
+    status, body = await admin.post(
+        "/users",
+        {
+            "username": "spec1",
+            "password": "password1",
+            "full_name": "x",
+            "role": "specialist",
+            "facility_id": await facility(admin),
+        },
+    )
+    assert status == 422
+    assert "specialties" in body["fields"]
+    status, body = await admin.post(
+        "/users",
+        {"username": "gp1", "password": "password1", "full_name": "x", "role": "gp"},
+    )
+    assert status == 422 and "facility_id" in body["fields"]
+    status, body = await admin.post(
+        "/users", {"username": "root", "password": "password1", "full_name": "x", "role": "admin"}
+    )
+    assert status == 409

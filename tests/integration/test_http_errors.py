@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ..conftest import Database
+from ..factories import bootstrap_admin
+
+
+async def test_missing_auth_is_401_json(client: Any) -> None:
+    resp = await client.get("/api/v1/consultations")
+    assert resp.status == 401
+    assert resp.content_type == "application/json"
+    assert (await resp.json())["error"] == "Unauthorized"
+
+
+@pytest.mark.parametrize("raw", [b"{not json", b"\xff\xfe", b"[1, 2]", b""])
+async def test_malformed_bodies_are_4xx_never_500(
+    client: Any, database: Database, raw: bytes
+) -> None:
+    admin = await bootstrap_admin(database.engine, client)
+    resp = await client.post("/api/v1/facilities", data=raw, headers=admin.headers())
+    assert resp.status in (400, 422)
+    body = await resp.json()
+    assert set(body) >= {"error", "detail"}
+
+
+async def test_validation_names_every_bad_field(client: Any, database: Database) -> None:
+    admin = await bootstrap_admin(database.engine, client)
+    status, body = await admin.post("/facilities", {"name": "", "region": "mars", "level": "x"})
+    assert status == 422
+    assert set(body["fields"]) == {"name", "region", "level"}
+
+
+async def test_unknown_routes_and_methods_answer_json(client: Any) -> None:
+    resp = await client.get("/api/v1/no-such-thing")
+    assert resp.status == 404 and (await resp.json())["error"] == "NotFound"
+    resp = await client.delete("/api/v1/me")
+    assert resp.status == 405 and (await resp.json())["error"] == "MethodNotAllowed"
+
+
+async def test_non_uuid_ids_are_404(client: Any, database: Database) -> None:
+    admin = await bootstrap_admin(database.engine, client)
+    status, body = await admin.get("/patients/12345")
+    assert status == 404 and body["error"] == "NotFound"
+
+
+async def test_health_readiness_and_openapi(client: Any) -> None:
+    assert (await client.get("/healthz")).status == 200
+    assert (await client.get("/readyz")).status == 200
+    resp = await client.get("/api/v1/openapi.json")
+    doc = await resp.json()
+    assert doc["openapi"].startswith("3.")
+    post = doc["paths"]["/api/v1/consultations"]["post"]
+    schema_ref = post["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    schema = doc["components"]["schemas"][schema_ref.rsplit("/", 1)[1]]
+    assert {"patient_id", "specialty", "reason"} <= set(schema["properties"])
+    assert "409" in post["responses"]
