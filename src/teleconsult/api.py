@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 
 from aiohttp import web
-from pydantic import BaseModel, ValidationError
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ValidationError
 
 from .appkeys import BUS, CLOCK, SESSIONMAKER, SETTINGS
 from .codes import Role
@@ -206,16 +207,21 @@ def make_handler(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.St
     from .accounts.auth import authenticate
 
     async def handle(request: web.Request) -> web.StreamResponse:
-        query = _parse_query(request, endpoint.query) if endpoint.query else None
-        body = None
         if endpoint.body is not None:
-            body = await _parse_body(request, endpoint.body, endpoint.optional_body)
+            # Read the whole body before the transaction opens, so that a slow client never
+            # holds a database connection (or SQLite's write lock) while it uploads.
+            await request.read()
         async with unit_of_work(request.app[SESSIONMAKER]) as session:
+            # Who is asking comes first: an anonymous caller learns nothing from validation.
             user = None
             if not endpoint.public:
                 user = await authenticate(request, session)
                 if endpoint.roles is not None and Role(user.role) not in endpoint.roles:
                     raise Forbidden("Your role cannot do this.")
+            query = _parse_query(request, endpoint.query) if endpoint.query else None
+            body = None
+            if endpoint.body is not None:
+                body = await _parse_body(request, endpoint.body, endpoint.optional_body)
             ctx = Ctx(request=request, session=session, user=user, body=body, query=query)
             result = await endpoint.handler(ctx)
             response = render(result, endpoint.status)
@@ -253,3 +259,13 @@ def decode_cursor(cursor: str | None) -> list[Any] | None:
     if not isinstance(values, list):
         raise ValidationFailed("cursor: not a cursor", fields={"cursor": "not a cursor"})
     return values
+
+
+def _iso_only(value: Any) -> Any:
+    # pydantic would read "0.5" as a Unix timestamp; the API speaks ISO-8601 only.
+    if isinstance(value, str) and not re.match(r"^\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("must be an ISO-8601 date-time with offset")
+    return value
+
+
+IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_only)]

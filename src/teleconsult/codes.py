@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AfterValidator, WithJsonSchema
 
 
 class Role(StrEnum):
@@ -59,3 +63,25 @@ SPECIALTIES: dict[str, str] = {
     "infectious_diseases": "Infectious diseases",
     "rheumatology": "Rheumatology",
 }
+
+
+def _one_of(known: dict[str, str], what: str) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        if value not in known:
+            raise ValueError(f"unknown {what}")
+        return value
+
+    return check
+
+
+# Slugs as pydantic types: validated, and published as enums in the OpenAPI document.
+RegionSlug = Annotated[
+    str,
+    AfterValidator(_one_of(REGIONS, "region")),
+    WithJsonSchema({"type": "string", "enum": list(REGIONS)}),
+]
+SpecialtySlug = Annotated[
+    str,
+    AfterValidator(_one_of(SPECIALTIES, "specialty")),
+    WithJsonSchema({"type": "string", "enum": list(SPECIALTIES)}),
+]

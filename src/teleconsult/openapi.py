@@ -42,8 +42,9 @@ def _input_schema(model: type[BaseModel], components: dict[str, Any]) -> dict[st
     return {"$ref": _REF.format(model=model.__name__)}
 
 
-def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
-    schema = model.model_json_schema(mode="validation", by_alias=True)
+def _query_parameters(model: type[BaseModel], components: dict[str, Any]) -> list[dict[str, Any]]:
+    schema = model.model_json_schema(ref_template=_REF, mode="validation", by_alias=True)
+    components.update(schema.pop("$defs", {}))
     required = set(schema.get("required", []))
     params = []
     for name, prop in schema.get("properties", {}).items():
@@ -80,7 +81,7 @@ def build_openapi(endpoints: list[Endpoint]) -> dict[str, Any]:
                 }
             )
         if ep.query is not None:
-            op["parameters"].extend(_query_parameters(ep.query))
+            op["parameters"].extend(_query_parameters(ep.query, components))
         if ep.body is not None:
             op["requestBody"] = {
                 "required": not ep.optional_body,

@@ -57,3 +57,14 @@ async def test_health_readiness_and_openapi(client: Any) -> None:
     schema = doc["components"]["schemas"][schema_ref.rsplit("/", 1)[1]]
     assert {"patient_id", "specialty", "reason"} <= set(schema["properties"])
     assert "409" in post["responses"]
+
+
+async def test_authentication_is_checked_before_validation(client: Any) -> None:
+    resp = await client.post("/api/v1/facilities", json={"region": "nowhere"})
+    assert resp.status == 401
+
+
+async def test_query_datetimes_must_be_iso(client: Any, database: Database) -> None:
+    admin = await bootstrap_admin(database.engine, client)
+    status, body = await admin.get("/consultations", to="0.5")
+    assert status == 422 and "to" in body["fields"]

@@ -4,9 +4,10 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
-from ..codes import SPECIALTIES
+from ..api import IsoDateTime
+from ..codes import SpecialtySlug
 from .lifecycle import Mode, Status, Urgency
 
 
@@ -14,20 +15,13 @@ class ConsultationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     patient_id: uuid.UUID
-    specialty: str
+    specialty: SpecialtySlug
     mode: Mode = Mode.video
     urgency: Urgency = Urgency.routine
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
     slot_id: uuid.UUID | None = None
     specialist_id: uuid.UUID | None = None
     starts_at: AwareDatetime | None = None
-
-    @field_validator("specialty")
-    @classmethod
-    def _specialty(cls, value: str) -> str:
-        if value not in SPECIALTIES:
-            raise ValueError("unknown specialty")
-        return value
 
 
 class ConsultationOut(BaseModel):
@@ -57,9 +51,9 @@ class ConsultationQuery(BaseModel):
 
     status: Status | None = None
     mode: Mode | None = None
-    specialty: str | None = None
-    from_: AwareDatetime | None = Field(default=None, alias="from")
-    to: AwareDatetime | None = None
+    specialty: SpecialtySlug | None = None
+    from_: IsoDateTime | None = Field(default=None, alias="from")
+    to: IsoDateTime | None = None
     cursor: str | None = None
     limit: int = Field(default=50, ge=1, le=500)
 

@@ -4,24 +4,17 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from ..codes import REGIONS, CareLevel
+from ..codes import CareLevel, RegionSlug
 
 
 class FacilityCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-    region: str = Field(description="Region slug, e.g. `karaganda` or `astana`")
+    region: RegionSlug
     level: CareLevel
-
-    @field_validator("region")
-    @classmethod
-    def _known_region(cls, value: str) -> str:
-        if value not in REGIONS:
-            raise ValueError("unknown region; use one of " + ", ".join(REGIONS))
-        return value
 
 
 class FacilityOut(BaseModel):
@@ -37,7 +30,7 @@ class FacilityOut(BaseModel):
 class FacilityQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    region: str | None = None
+    region: RegionSlug | None = None
     level: CareLevel | None = None
     cursor: str | None = None
     limit: int = Field(default=50, ge=1, le=500)

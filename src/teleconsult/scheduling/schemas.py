@@ -3,9 +3,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from ..codes import REGIONS, SPECIALTIES
+from ..api import IsoDateTime
+from ..codes import RegionSlug, SpecialtySlug
 from .slots import MAX_SLOT_MINUTES, MIN_SLOT_MINUTES
 
 
@@ -38,29 +39,13 @@ class AvailabilityOut(BaseModel):
     slots: int
 
 
-def _known(value: str | None, known: dict[str, str], what: str) -> str | None:
-    if value is not None and value not in known:
-        raise ValueError(f"unknown {what}")
-    return value
-
-
 class SlotQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    specialty: str | None = None
-    region: str | None = None
+    specialty: SpecialtySlug | None = None
+    region: RegionSlug | None = None
     specialist_id: uuid.UUID | None = None
-    from_: AwareDatetime | None = Field(default=None, alias="from")
-    to: AwareDatetime | None = None
+    from_: IsoDateTime | None = Field(default=None, alias="from")
+    to: IsoDateTime | None = None
     cursor: str | None = None
     limit: int = Field(default=50, ge=1, le=500)
-
-    @field_validator("specialty")
-    @classmethod
-    def _specialty(cls, value: str | None) -> str | None:
-        return _known(value, SPECIALTIES, "specialty")
-
-    @field_validator("region")
-    @classmethod
-    def _region(cls, value: str | None) -> str | None:
-        return _known(value, REGIONS, "region")
