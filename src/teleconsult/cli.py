@@ -92,7 +92,13 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     asyncio.run(_migrate(settings))
     host = args.host or settings.host
     port = args.port or settings.port
-    web.run_app(create_app(settings), host=host, port=port, print=None)
+    web.run_app(
+        create_app(settings),
+        host=host,
+        port=port,
+        print=None,
+        access_log=logging.getLogger("aiohttp.access") if settings.access_log else None,
+    )
     return 0
 
 

@@ -22,6 +22,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8080
     public_url: str | None = None
+    access_log: bool = True
 
     token_ttl_hours: int = 12
     login_max_failures: int = 10

@@ -209,3 +209,20 @@ async def test_live_queue_event_reaches_the_specialist(
     assert event["consultation_id"] == c["id"] and event["event"] == "booked"
     assert w.patient_id not in str(event)
     await ws.close()
+
+
+async def test_a_completed_call_keeps_its_slot(
+    client: Any, database: Database, clock: FakeClock
+) -> None:
+    w = await world(client, database.engine)
+    start = clock.now().replace(microsecond=0) + timedelta(minutes=30)
+    await availability(w.specialist, start, hours=1)
+    _, c = await w.gp.post("/consultations", booking(w.patient_id))
+    clock.set(start - timedelta(minutes=10))
+    await w.specialist.post(f"/consultations/{c['id']}/start")
+    status, _ = await w.specialist.post(f"/consultations/{c['id']}/complete")
+    assert status == 200
+    _, page = await w.gp.get("/slots", specialty="cardiology")
+    assert c["slot_id"] not in {s["id"] for s in page["items"]}
+    status, body = await w.gp.post("/consultations", booking(w.patient_id, slot_id=c["slot_id"]))
+    assert status == 409, body

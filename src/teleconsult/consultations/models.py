@@ -10,7 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ..db.base import Base, UTCDateTime, UUIDPrimaryKey, utcnow
 
 ACTIVE_STATUSES = ("requested", "scheduled", "in_progress")
-_ACTIVE_SQL = "status IN ('requested', 'scheduled', 'in_progress')"
+# Every consultation but a cancelled one keeps its slot: a completed or missed call used it.
+HOLDS_SLOT_SQL = "status <> 'cancelled'"
 
 
 class Consultation(UUIDPrimaryKey, Base):
@@ -18,15 +19,15 @@ class Consultation(UUIDPrimaryKey, Base):
 
     __tablename__ = "consultations"
     __table_args__ = (
-        # A slot is never given twice while a consultation holds it. Overlap across slots of
-        # one specialist is refused by an exclusion constraint (PostgreSQL) or a trigger
-        # (SQLite), both created in the migration.
+        # A slot is never given twice while a consultation holds it (only cancelling frees
+        # it). Overlap across slots of one specialist is refused by an exclusion constraint
+        # (PostgreSQL) or a trigger (SQLite), both created in the migration.
         Index(
             "uq_consultations_active_slot",
             "slot_id",
             unique=True,
-            postgresql_where=text(_ACTIVE_SQL),
-            sqlite_where=text(_ACTIVE_SQL),
+            postgresql_where=text(HOLDS_SLOT_SQL),
+            sqlite_where=text(HOLDS_SLOT_SQL),
         ),
         Index("ix_consultations_queue", "urgency_rank", "sort_at", "id"),
         Index("ix_consultations_requester", "requester_id", "urgency_rank", "sort_at"),

@@ -22,7 +22,7 @@ from ..patients.models import Patient
 from ..scheduling.models import Slot
 from ..scheduling.service import free_slots_statement
 from .lifecycle import URGENCY_RANK, Action, Mode, Status, Urgency, check_timing, next_status
-from .models import ACTIVE_STATUSES, Consultation, IdempotencyRecord
+from .models import Consultation, IdempotencyRecord
 from .schemas import ConsultationCreate
 
 # How many free slots to try, in order, when booking "earliest free" races another booking.
@@ -45,59 +45,59 @@ def _is_conflict_on_booking(exc: IntegrityError) -> bool:
     )
 
 
-async def _bookable_patient(session: AsyncSession, actor: User, patient_id: uuid.UUID) -> Patient:
-    patient = await session.get(Patient, patient_id)
-    if patient is None:
-        raise field_error("patient_id", "no such patient")
-    if actor.role == Role.gp and patient.facility_id != actor.facility_id:
-        # A GP books only for patients attached to its facility.
-        raise field_error("patient_id", "no such patient")
-    return patient
-
-
-async def _specialist_has(session: AsyncSession, specialist_id: uuid.UUID, specialty: str) -> bool:
-    return bool(
-        await session.scalar(
-            select(
-                exists().where(
-                    SpecialistSpecialty.user_id == specialist_id,
-                    SpecialistSpecialty.specialty == specialty,
-                )
-            )
+async def _bookable_patient(
+    session: AsyncSession, actor: User, patient_id: uuid.UUID
+) -> tuple[Patient, str | None]:
+    """The patient and its facility's region (one query); a GP books only for its facility."""
+    row = (
+        await session.execute(
+            select(Patient, Facility.region)
+            .outerjoin(Facility, Facility.id == Patient.facility_id)
+            .where(Patient.id == patient_id)
         )
-    )
+    ).first()
+    if row is None or (actor.role == Role.gp and row[0].facility_id != actor.facility_id):
+        raise field_error("patient_id", "no such patient")
+    return row[0], row[1]
 
 
 async def _chosen_slot(session: AsyncSession, data: ConsultationCreate, now: datetime) -> Slot:
+    """The named slot, checked to be in the future and to serve the specialty (one query)."""
+    practises = (
+        exists()
+        .where(
+            SpecialistSpecialty.user_id == Slot.specialist_id,
+            SpecialistSpecialty.specialty == data.specialty,
+        )
+        .label("practises")
+    )
+    stmt = select(Slot, practises)
     if data.slot_id is not None:
-        slot = await session.get(Slot, data.slot_id)
-        if slot is None:
-            raise field_error("slot_id", "no such slot")
+        stmt = stmt.where(Slot.id == data.slot_id)
+        missing = field_error("slot_id", "no such slot")
     else:
         assert data.specialist_id is not None and data.starts_at is not None
-        slot = await session.scalar(
-            select(Slot).where(
-                Slot.specialist_id == data.specialist_id, Slot.starts_at == data.starts_at
-            )
+        stmt = stmt.where(
+            Slot.specialist_id == data.specialist_id, Slot.starts_at == data.starts_at
         )
-        if slot is None:
-            raise field_error("starts_at", "the specialist has no slot starting then")
+        missing = field_error("starts_at", "the specialist has no slot starting then")
+    row = (await session.execute(stmt)).first()
+    if row is None:
+        raise missing
+    slot, serves_specialty = row
     if slot.starts_at <= now:
         raise field_error("slot_id", "the slot has already begun")
-    if not await _specialist_has(session, slot.specialist_id, data.specialty):
+    if not serves_specialty:
         raise field_error("slot_id", "the slot's specialist does not practise this specialty")
     return slot
 
 
-async def _insert_in_slot(session: AsyncSession, consultation: Consultation, slot: Slot) -> None:
+def _place_in_slot(consultation: Consultation, slot: Slot) -> None:
     consultation.slot_id = slot.id
     consultation.specialist_id = slot.specialist_id
     consultation.starts_at = slot.starts_at
     consultation.ends_at = slot.ends_at
     consultation.sort_at = slot.starts_at
-    async with session.begin_nested():
-        session.add(consultation)
-        await session.flush()
 
 
 async def book_consultation(
@@ -110,12 +110,7 @@ async def book_consultation(
     database refuses a second active booking of a slot and overlapping bookings of one
     specialist, so of two racing requests exactly one wins and the other gets 409.
     """
-    patient = await _bookable_patient(session, actor, data.patient_id)
-    region = None
-    if patient.facility_id is not None:
-        region = await session.scalar(
-            select(Facility.region).where(Facility.id == patient.facility_id)
-        )
+    patient, region = await _bookable_patient(session, actor, data.patient_id)
     consultation = Consultation(
         id=uuid.uuid4(),
         patient_id=patient.id,
@@ -146,8 +141,10 @@ async def book_consultation(
             missing = "starts_at" if data.starts_at is None else "specialist_id"
             raise field_error(missing, "give slot_id, or specialist_id with starts_at")
         slot = await _chosen_slot(session, data, now)
+        _place_in_slot(consultation, slot)
+        session.add(consultation)
         try:
-            await _insert_in_slot(session, consultation, slot)
+            await session.flush()
         except IntegrityError as exc:
             if _is_conflict_on_booking(exc):
                 raise SlotTaken() from None
@@ -169,9 +166,12 @@ async def book_consultation(
             fields={"specialty": "no free slot"},
         )
     for row in candidates:
-        slot = row[0]
+        _place_in_slot(consultation, row[0])
         try:
-            await _insert_in_slot(session, consultation, slot)
+            # A savepoint per attempt: losing a race for one slot must not end the transaction.
+            async with session.begin_nested():
+                session.add(consultation)
+                await session.flush()
         except IntegrityError as exc:
             if not _is_conflict_on_booking(exc):
                 raise
@@ -337,6 +337,3 @@ async def remember(
         raise Conflict(
             "A request with this Idempotency-Key is being processed; retry shortly."
         ) from None
-
-
-__all__ = ["ACTIVE_STATUSES"]

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..accounts.models import SpecialistSpecialty, User
 from ..codes import Role
-from ..consultations.models import ACTIVE_STATUSES, Consultation
+from ..consultations.models import Consultation
 from ..errors import Conflict, NotFound, field_error
 from ..facilities.models import Facility
 from .models import AvailabilityWindow, Slot
@@ -78,9 +78,7 @@ async def publish_availability(
 
 
 def _slot_is_free() -> ColumnElement[bool]:
-    return ~exists().where(
-        Consultation.slot_id == Slot.id, Consultation.status.in_(ACTIVE_STATUSES)
-    )
+    return ~exists().where(Consultation.slot_id == Slot.id, Consultation.status != "cancelled")
 
 
 def free_slots_statement(

@@ -241,9 +241,10 @@ def upgrade() -> None:
 
 
 # The slot conflict rule, in the database: a specialist never has two overlapping slots, nor
-# two overlapping active video consultations. PostgreSQL checks it with exclusion constraints
+# two overlapping video consultations that hold their slots (all but cancelled ones).
+# PostgreSQL checks it with exclusion constraints
 # over time ranges (btree_gist gives `=` on uuid inside a GiST index); SQLite with triggers.
-_ACTIVE = "status IN ('requested', 'scheduled', 'in_progress')"
+_HOLDS_SLOT = "status <> 'cancelled'"
 
 
 def _no_overlap_rules() -> None:
@@ -256,7 +257,7 @@ def _no_overlap_rules() -> None:
         op.execute(
             "ALTER TABLE consultations ADD CONSTRAINT ex_consultations_no_overlap "
             "EXCLUDE USING gist (specialist_id WITH =, tstzrange(starts_at, ends_at) WITH &&) "
-            f"WHERE (mode = 'video' AND specialist_id IS NOT NULL AND {_ACTIVE})"
+            f"WHERE (mode = 'video' AND specialist_id IS NOT NULL AND {_HOLDS_SLOT})"
         )
         return
     op.execute(
@@ -270,9 +271,9 @@ def _no_overlap_rules() -> None:
             f"CREATE TRIGGER tr_consultations_no_overlap_{event.lower()} "
             f"BEFORE {event} ON consultations "
             f"WHEN NEW.mode = 'video' AND NEW.specialist_id IS NOT NULL "
-            f"AND NEW.{_ACTIVE} AND EXISTS (SELECT 1 FROM consultations c "
+            f"AND NEW.{_HOLDS_SLOT} AND EXISTS (SELECT 1 FROM consultations c "
             "WHERE c.specialist_id = NEW.specialist_id AND c.id != NEW.id "
-            f"AND c.mode = 'video' AND c.{_ACTIVE} "
+            f"AND c.mode = 'video' AND c.{_HOLDS_SLOT} "
             "AND c.starts_at < NEW.ends_at AND c.ends_at > NEW.starts_at) "
             "BEGIN SELECT RAISE(ABORT, 'ex_consultations_no_overlap'); END"
         )
