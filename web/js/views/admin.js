@@ -34,6 +34,8 @@ function statColumns(rows) {
 async function drawChart(canvas, rows, counts) {
   await import("../../vendor/chart.js/chart.umd.min.js");
   const { Chart } = globalThis;
+  Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
+  Chart.defaults.color = "#3e4c59";
   const bySpecialty = new Map();
   for (const row of rows) {
     const name = label(SPECIALTIES, row.specialty);

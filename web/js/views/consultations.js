@@ -3,7 +3,7 @@
 
 import { get, post } from "../api.js";
 import { MODES, SPECIALTIES, STATUSES, URGENCIES, label } from "../codes.js";
-import { badge, busy, h, notice, shortId, when } from "../dom.js";
+import { badge, busy, field, form, h, notice, shortId, when } from "../dom.js";
 
 const OPEN = new Set(["requested", "scheduled", "in_progress"]);
 
@@ -44,20 +44,38 @@ const CONFIRM = {
 export function consultationItem(c, { me, patientName, onChange, extra }) {
   const note = notice();
   const when_ = c.starts_at ? when(c.starts_at) : h("span", {}, "Sent ", when(c.created_at));
+  const act = async (action, body) => {
+    note.hide();
+    try {
+      onChange(await post(`/consultations/${c.id}/${action}`, body));
+    } catch (error) {
+      if (!error.detail) throw error;
+      note.show("error", error.detail);
+    }
+  };
+  // Completing asks for the conclusion the GP will read.
+  const conclusion = form(
+    { class: "conclude", hidden: true },
+    [
+      field("Conclusion for the referring GP", h("textarea", { name: "conclusion", rows: "3" })),
+      h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "Complete consultation")),
+    ],
+    (data) => act("complete", data.conclusion ? { conclusion: data.conclusion } : undefined),
+  );
   const buttons = actionsFor(c, me).map(([action, text, kind]) => {
     const button = h("button", { type: "button", class: kind, dataset: { action } }, text);
-    button.addEventListener("click", () =>
-      busy(button, async () => {
+    button.addEventListener("click", () => {
+      if (action === "complete") {
+        conclusion.hidden = !conclusion.hidden;
+        button.setAttribute("aria-expanded", String(!conclusion.hidden));
+        if (!conclusion.hidden) conclusion.elements.conclusion.focus();
+        return;
+      }
+      return busy(button, async () => {
         if (CONFIRM[action] && !window.confirm(CONFIRM[action])) return;
-        note.hide();
-        try {
-          onChange(await post(`/consultations/${c.id}/${action}`));
-        } catch (error) {
-          if (!error.detail) throw error;
-          note.show("error", error.detail);
-        }
-      }),
-    );
+        await act(action);
+      });
+    });
     return button;
   });
   if (c.mode === "video" && (c.status === "scheduled" || c.status === "in_progress")) {
@@ -83,6 +101,27 @@ export function consultationItem(c, { me, patientName, onChange, extra }) {
     ),
     h("div", { class: "item-body" }, patientName(c.patient_id), h("p", { class: "reason" }, c.reason), c.conclusion ? h("p", { class: "conclusion" }, h("strong", {}, "Conclusion: "), c.conclusion) : null),
     buttons.length ? h("div", { class: "actions" }, buttons) : null,
+    conclusion,
     note,
   );
+}
+
+/** Reload when the event stream says a consultation changed; returns the cleanup. */
+export function refreshOnEvents(live, reload) {
+  if (!live) return null;
+  let timer = null;
+  const onMessage = (event) => {
+    if (event.detail.type !== "consultation") return;
+    // Bursts of events (a busy queue) cause one reload, not one each.
+    clearTimeout(timer);
+    timer = setTimeout(reload, 300);
+  };
+  const onState = (event) => event.detail === "live" && reload();
+  live.addEventListener("message", onMessage);
+  live.addEventListener("state", onState);
+  return () => {
+    clearTimeout(timer);
+    live.removeEventListener("message", onMessage);
+    live.removeEventListener("state", onState);
+  };
 }

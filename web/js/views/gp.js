@@ -3,7 +3,7 @@
 import { get, idempotencyKey, post } from "../api.js";
 import { REGIONS, SPECIALTIES, STATUSES, URGENCIES, label } from "../codes.js";
 import { busy, clear, day, field, form, h, isoDay, localInstant, pagedList, radios, select, showError, values, when } from "../dom.js";
-import { consultationItem, patientNames } from "./consultations.js";
+import { consultationItem, patientNames, refreshOnEvents } from "./consultations.js";
 
 export const live = true;
 
@@ -224,24 +224,4 @@ function renderConsultations(main, { me, live }) {
   main.append(h("section", { class: "card" }, h("div", { class: "toolbar" }, field("Status", status), h("a", { class: "button primary", href: "#/patients" }, "Book a consultation")), list.el));
   list.reload();
   return refreshOnEvents(live, () => list.reload());
-}
-
-/** Reload when the event stream says a consultation changed; returns the cleanup. */
-export function refreshOnEvents(live, reload) {
-  if (!live) return null;
-  let timer = null;
-  const onMessage = (event) => {
-    if (event.detail.type !== "consultation") return;
-    // Bursts of events (a busy queue) cause one reload, not one each.
-    clearTimeout(timer);
-    timer = setTimeout(reload, 300);
-  };
-  const onState = (event) => event.detail === "live" && reload();
-  live.addEventListener("message", onMessage);
-  live.addEventListener("state", onState);
-  return () => {
-    clearTimeout(timer);
-    live.removeEventListener("message", onMessage);
-    live.removeEventListener("state", onState);
-  };
 }

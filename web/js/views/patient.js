@@ -16,7 +16,7 @@ function noRecord(main) {
   main.append(h("p", { class: "notice error", role: "alert" }, "This account is not linked to a patient record. Ask your clinic to link it."));
 }
 
-const humanize = (key) => key.replaceAll("_", " ").replace(/^./, (c) => c.toUpperCase());
+const humanize = (key) => key.replaceAll(/[._]/g, " ").replace(/^./, (c) => c.toUpperCase());
 
 function bodyView(body) {
   if (body === null || typeof body !== "object") return h("p", {}, String(body ?? ""));
@@ -45,7 +45,7 @@ function renderPassport(main, { me }) {
         { class: `item entry kind-${e.kind}`, dataset: { seq: e.seq } },
         h("div", { class: "item-head" }, h("span", { class: "seq" }, `#${e.seq}`), badge(`kind-${e.kind}`, label(PASSPORT_KINDS, e.kind)), when(e.created_at)),
         h("div", { class: "item-body" }, bodyView(e.body), e.amends ? h("p", { class: "amends" }, "Corrects an earlier entry ", shortId(e.amends)) : null),
-        h("p", { class: "meta muted" }, "Written by ", shortId(e.author_id), e.consultation_id ? [" · consultation ", shortId(e.consultation_id)] : null, " · hash ", shortId(e.hash)),
+        h("p", { class: "meta muted" }, "Written by ", e.author_name || shortId(e.author_id), e.consultation_id ? [" · consultation ", shortId(e.consultation_id)] : null, " · hash ", shortId(e.hash)),
       ),
     empty: "Your passport has no entries yet.",
     tag: "ol",
@@ -56,7 +56,7 @@ function renderPassport(main, { me }) {
     busy(verify, async () => {
       try {
         const result = await get(`${base}/passport/verify`);
-        if (result.ok) status.show("success", `The passport is intact: ${result.entries} entries, each sealed by the one before.`);
+        if (result.ok) status.show("success", `The passport is intact: ${result.entries} ${result.entries === 1 ? "entry" : "entries"}, each sealed by the one before.`);
         else status.show("error", "The passport's record chain is broken", result.first_bad?.seq ? ` at entry #${result.first_bad.seq}` : "", ". Contact your clinic.");
       } catch (error) {
         status.show("error", error.detail);
@@ -103,7 +103,11 @@ async function renderConsents(main, { me }) {
         );
         actions.push(revoke);
       }
-      const grantee = c.grantee_facility_id ? h("span", {}, facilities[c.grantee_facility_id] || "Facility ", facilities[c.grantee_facility_id] ? null : shortId(c.grantee_facility_id)) : h("span", {}, "User ", shortId(c.grantee_user_id));
+      const grantee = c.grantee_name
+        ? c.grantee_name
+        : c.grantee_facility_id
+          ? facilities[c.grantee_facility_id] || h("span", {}, "Facility ", shortId(c.grantee_facility_id))
+          : h("span", {}, "User ", shortId(c.grantee_user_id));
       return h(
         "li",
         { class: `item consent ${state}`, dataset: { id: c.id } },
@@ -174,7 +178,7 @@ function renderAccessLog(main, { me }) {
   if (!me.patient_id) return noRecord(main);
   const list = pagedList({
     load: (cursor) => get(`/patients/${me.patient_id}/access-log`, { cursor }),
-    render: (a) => h("tr", {}, h("td", {}, when(a.at)), h("td", {}, shortId(a.actor_id)), h("td", {}, humanize(String(a.action || ""))), h("td", {}, badge(`outcome-${OUTCOME_KIND[a.outcome] || "other"}`, humanize(String(a.outcome || "")))), h("td", {}, a.reason || "")),
+    render: (a) => h("tr", {}, h("td", {}, when(a.at)), h("td", {}, a.actor_name || shortId(a.actor_id)), h("td", {}, humanize(String(a.action || ""))), h("td", {}, badge(`outcome-${OUTCOME_KIND[a.outcome] || "other"}`, humanize(String(a.outcome || "")))), h("td", {}, a.reason || "")),
     empty: "Nobody has accessed your data yet.",
     tag: "tbody",
     wrap: (tbody) => h("div", { class: "table-wrap" }, h("table", {}, h("caption", { class: "visually-hidden" }, "Access to my data, newest first"), h("thead", {}, h("tr", {}, ["When", "Who", "What", "Outcome", "Reason"].map((t) => h("th", { scope: "col" }, t)))), tbody)),

@@ -3,8 +3,7 @@
 import { get, post } from "../api.js";
 import { ROUTES_OF_ADMINISTRATION, SPECIALTIES, label } from "../codes.js";
 import { clear, field, form, h, isoDay, localInstant, pagedList, select, when } from "../dom.js";
-import { consultationItem, patientNames } from "./consultations.js";
-import { refreshOnEvents } from "./gp.js";
+import { consultationItem, patientNames, refreshOnEvents } from "./consultations.js";
 
 export const live = true;
 
