@@ -225,6 +225,7 @@ export function pagedList({ load, render, empty = "Nothing here yet.", tag = "ul
   const more = h("button", { type: "button", class: "secondary", hidden: true }, "Show more");
   const note = notice();
   const emptyEl = h("p", { class: "muted empty", hidden: true }, empty);
+  const snapshots = new WeakMap();
   let next = null;
   let generation = 0;
 
@@ -233,9 +234,19 @@ export function pagedList({ load, render, empty = "Nothing here yet.", tag = "ul
     try {
       const page = await load(reset ? null : next);
       if (mine !== generation) return;
-      if (reset) list.replaceChildren();
+      // A reload keeps the nodes of unchanged items, so a live refresh does not wipe
+      // what someone is typing into one of them.
+      const keep = new Map();
+      if (reset) for (const node of list.children) keep.set(snapshots.get(node), node);
+      const nodes = (page.items || []).map((item) => {
+        const snapshot = JSON.stringify(item);
+        const node = keep.get(snapshot) || render(item);
+        snapshots.set(node, snapshot);
+        return node;
+      });
+      if (reset) list.replaceChildren(...nodes);
+      else list.append(...nodes);
       note.hide();
-      for (const item of page.items || []) list.append(render(item));
       next = page.next || null;
       more.hidden = !next;
       emptyEl.hidden = list.childElementCount > 0;
