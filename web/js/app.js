@@ -17,7 +17,7 @@ const main = document.getElementById("main");
 const userBox = document.getElementById("user");
 const nav = document.getElementById("nav");
 
-const session = { me: null, routes: [], live: null, cleanup: null };
+const session = { me: null, routes: [], live: null, cleanup: null, wanted: null };
 
 function heading(title) {
   return h("h1", { tabindex: "-1" }, title);
@@ -39,11 +39,14 @@ function showLogin() {
   clear(userBox);
   clear(nav);
   nav.hidden = true;
-  if (location.hash !== "#/login") history.replaceState(null, "", "#/login");
+  // Come back to the page asked for (a bookmark, an expired session) after signing in.
+  if (location.hash.startsWith("#/") && location.hash !== "#/login") session.wanted = location.hash;
+  history.replaceState(null, "", "#/login");
   document.title = "Sign in · Teleconsult";
   renderLogin(main, async (me) => {
     session.me = me;
-    history.replaceState(null, "", "#/");
+    history.replaceState(null, "", session.wanted || "#/");
+    session.wanted = null;
     await enter();
   });
 }
@@ -112,12 +115,23 @@ async function route() {
   session.cleanup?.();
   document.title = `${current.title} · Teleconsult`;
   const title = heading(current.title);
-  clear(main, title);
-  session.cleanup = (await current.render(main, { me: session.me, live: session.live })) || null;
+  const view = h("div", { class: "view" });
+  clear(main, title, view);
   title.focus({ preventScroll: true });
+  const cleanup = (await current.render(view, { me: session.me, live: session.live })) || null;
+  // Another route may have replaced this view while it was loading.
+  if (view.isConnected) session.cleanup = cleanup;
+  else cleanup?.();
 }
 
 // Only "#/..." hashes are routes; others (the skip link's "#main") are in-page anchors.
-window.addEventListener("hashchange", () => session.me && location.hash.startsWith("#/") && route());
+window.addEventListener("hashchange", () => {
+  if (!location.hash.startsWith("#/")) return;
+  if (session.me) route();
+  else if (location.hash !== "#/login") {
+    session.wanted = location.hash;
+    history.replaceState(null, "", "#/login");
+  }
+});
 onUnauthorized(() => session.me && showLogin());
 start();
