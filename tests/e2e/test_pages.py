@@ -264,6 +264,10 @@ async def test_gp_registers_finds_a_patient_and_books(
     await page.goto(tab.base_url + "#/consultations")
     await check(page.get_by_label("Username")).to_be_visible()  # the session is gone
     await page.get_by_label("Username").fill(username(w.gp))
+    await page.get_by_label("Password").fill("not the password")
+    await page.get_by_label("Password").press("Enter")
+    await check(page.get_by_role("alert")).to_be_visible()
+    await tab.shot("login-failed")
     await page.get_by_label("Password").fill(factories.PASSWORD)
     await page.get_by_label("Password").press("Enter")
     # Signing in again lands on the page that was asked for.
