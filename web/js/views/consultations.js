@@ -43,7 +43,7 @@ const CONFIRM = {
  */
 export function consultationItem(c, { me, patientName, onChange, extra }) {
   const note = notice();
-  const when_ = c.starts_at ? when(c.starts_at) : h("span", {}, "Sent ", when(c.created_at));
+  const time = c.starts_at ? when(c.starts_at) : h("span", {}, "Sent ", when(c.created_at));
   const act = async (action, body) => {
     note.hide();
     try {
@@ -89,7 +89,7 @@ export function consultationItem(c, { me, patientName, onChange, extra }) {
     h(
       "div",
       { class: "item-head" },
-      h("span", { class: "when" }, when_),
+      h("span", { class: "when" }, time),
       h("span", { class: "specialty" }, label(SPECIALTIES, c.specialty)),
       h(
         "span",
