@@ -48,7 +48,10 @@ export async function request(method, path, { body, params, headers = {} } = {})
   try {
     response = await fetch(API + path + query(params), init);
   } catch {
-    throw new ApiError(0, { error: "NetworkError", detail: "The server cannot be reached. Check the connection and try again." });
+    throw new ApiError(0, {
+      error: "NetworkError",
+      detail: "The server cannot be reached. Check the connection and try again.",
+    });
   }
   const type = response.headers.get("Content-Type") || "";
   const data = type.includes("json") ? await response.json().catch(() => null) : null;

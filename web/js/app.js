@@ -83,7 +83,13 @@ function renderHeader() {
   clear(
     userBox,
     live,
-    h("span", { class: "who" }, h("strong", { class: "name" }, me.full_name), " ", badge("role", ROLES[me.role] || me.role)),
+    h(
+      "span",
+      { class: "who" },
+      h("strong", { class: "name" }, me.full_name),
+      " ",
+      badge("role", ROLES[me.role] || me.role),
+    ),
     logout,
   );
   clear(

@@ -44,7 +44,12 @@ export const REGIONS = {
 
 export const CARE_LEVELS = { primary: "Primary", secondary: "Secondary", tertiary: "Tertiary" };
 
-export const ROLES = { admin: "Administrator", gp: "General practitioner", specialist: "Specialist", patient: "Patient" };
+export const ROLES = {
+  admin: "Administrator",
+  gp: "General practitioner",
+  specialist: "Specialist",
+  patient: "Patient",
+};
 
 export const STATUSES = {
   requested: "Requested",
@@ -68,7 +73,16 @@ export const PASSPORT_KINDS = {
   attachment: "Attachment",
 };
 
-export const ROUTES_OF_ADMINISTRATION = ["oral", "sublingual", "inhaled", "topical", "intravenous", "intramuscular", "subcutaneous", "rectal"];
+export const ROUTES_OF_ADMINISTRATION = [
+  "oral",
+  "sublingual",
+  "inhaled",
+  "topical",
+  "intravenous",
+  "intramuscular",
+  "subcutaneous",
+  "rectal",
+];
 
 /** The name for a code, or the code itself when the table does not know it. */
 export const label = (table, code) => table[code] ?? (code == null ? "" : String(code).replaceAll("_", " "));

@@ -54,7 +54,14 @@ export function field(labelText, control, { hint, wide } = {}) {
     described.push(hintEl.id);
   }
   control.setAttribute("aria-describedby", described.join(" "));
-  return h("div", { class: wide ? "field wide" : "field" }, h("label", { for: control.id }, labelText), control, hintEl, error);
+  return h(
+    "div",
+    { class: wide ? "field wide" : "field" },
+    h("label", { for: control.id }, labelText),
+    control,
+    hintEl,
+    error,
+  );
 }
 
 /** A group of radio buttons in a fieldset; the legend names the group. */
@@ -65,7 +72,12 @@ export function radios(legend, name, table, value) {
     h("legend", {}, legend),
     Object.entries(table).map(([code, text]) => {
       const id = uid(name);
-      return h("span", { class: "radio" }, h("input", { type: "radio", name, id, value: code, checked: code === value }), h("label", { for: id }, text));
+      return h(
+        "span",
+        { class: "radio" },
+        h("input", { type: "radio", name, id, value: code, checked: code === value }),
+        h("label", { for: id }, text),
+      );
     }),
     h("p", { class: "field-error", hidden: true }),
   );
@@ -127,11 +139,22 @@ export function showError(form, noticeEl, error) {
       unplaced.push(`${name}: ${message}`);
       continue;
     }
-    for (const el of control instanceof RadioNodeList ? control : [control]) el.setAttribute("aria-invalid", "true");
+    for (const el of control instanceof RadioNodeList ? control : [control])
+      el.setAttribute("aria-invalid", "true");
     slot.textContent = message;
     slot.hidden = false;
   }
-  noticeEl?.show("error", error.detail, unplaced.length ? h("ul", {}, unplaced.map((u) => h("li", {}, u))) : null);
+  noticeEl?.show(
+    "error",
+    error.detail,
+    unplaced.length
+      ? h(
+          "ul",
+          {},
+          unplaced.map((u) => h("li", {}, u)),
+        )
+      : null,
+  );
   form?.querySelector("[aria-invalid]")?.focus();
 }
 

@@ -15,17 +15,33 @@ export const routes = [
 const GRANULARITIES = { "": "Whole period", day: "By day", week: "By week", month: "By month" };
 // Counts first, in the order people read them; any other numeric field follows.
 const PREFERRED = ["requested", "completed", "cancelled", "no_show"];
-const COUNT_COLOURS = { requested: "#2563eb", completed: "#15803d", cancelled: "#b45309", no_show: "#b91c1c" };
+const COUNT_COLOURS = {
+  requested: "#2563eb",
+  completed: "#15803d",
+  cancelled: "#b45309",
+  no_show: "#b91c1c",
+};
 const humanize = (key) => key.replaceAll("_", " ").replace(/^./, (c) => c.toUpperCase());
 
 /** A number, or the suppression marker "<5" the API sends for small counts. */
 const isValue = (v) => typeof v === "number" || (typeof v === "string" && /^<\s*\d+$/.test(v));
-const display = (v) => (typeof v === "number" ? (Number.isInteger(v) ? v.toLocaleString() : v.toLocaleString(undefined, { maximumFractionDigits: 1 })) : v ?? "—");
+const display = (v) =>
+  typeof v === "number"
+    ? Number.isInteger(v)
+      ? v.toLocaleString()
+      : v.toLocaleString(undefined, { maximumFractionDigits: 1 })
+    : (v ?? "—");
 
 function statColumns(rows) {
   const keys = [];
-  for (const row of rows) for (const [k, v] of Object.entries(row)) if (!keys.includes(k) && k !== "specialty" && (isValue(v) || v === null)) keys.push(k);
-  const labels = rows.flatMap((r) => Object.entries(r).filter(([k, v]) => k !== "specialty" && typeof v === "string" && !isValue(v)).map(([k]) => k));
+  for (const row of rows)
+    for (const [k, v] of Object.entries(row))
+      if (!keys.includes(k) && k !== "specialty" && (isValue(v) || v === null)) keys.push(k);
+  const labels = rows.flatMap((r) =>
+    Object.entries(r)
+      .filter(([k, v]) => k !== "specialty" && typeof v === "string" && !isValue(v))
+      .map(([k]) => k),
+  );
   const numeric = keys.filter((k) => !labels.includes(k));
   numeric.sort((a, b) => (PREFERRED.indexOf(a) + 1 || 99) - (PREFERRED.indexOf(b) + 1 || 99));
   return { labels: [...new Set(labels)], numeric };
@@ -47,9 +63,18 @@ async function drawChart(canvas, rows, counts) {
     type: "bar",
     data: {
       labels: [...bySpecialty.keys()],
-      datasets: counts.map((k) => ({ label: humanize(k), data: [...bySpecialty.values()].map((s) => s[k]), backgroundColor: COUNT_COLOURS[k] })),
+      datasets: counts.map((k) => ({
+        label: humanize(k),
+        data: [...bySpecialty.values()].map((s) => s[k]),
+        backgroundColor: COUNT_COLOURS[k],
+      })),
     },
-    options: { responsive: true, maintainAspectRatio: false, animation: false, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } },
+    options: {
+      responsive: true,
+      maintainAspectRatio: false,
+      animation: false,
+      scales: { y: { beginAtZero: true, ticks: { precision: 0 } } },
+    },
   });
 }
 
@@ -64,41 +89,88 @@ function renderStats(main) {
     { class: "grid filters" },
     [
       field("From", h("input", { name: "from", type: "date", value: isoDay(monthAgo), required: true })),
-      field("To", h("input", { name: "to", type: "date", value: isoDay(new Date()), required: true }), { hint: "Inclusive" }),
+      field("To", h("input", { name: "to", type: "date", value: isoDay(new Date()), required: true }), {
+        hint: "Inclusive",
+      }),
       field("Region", select("region", REGIONS, { empty: "All regions" })),
       field("Granularity", select("granularity", GRANULARITIES)),
-      h("div", { class: "actions wide" }, h("button", { type: "submit", class: "primary" }, "Show statistics")),
+      h(
+        "div",
+        { class: "actions wide" },
+        h("button", { type: "submit", class: "primary" }, "Show statistics"),
+      ),
     ],
     async (data) => {
       const to = new Date(`${data.to}T00:00`);
       to.setDate(to.getDate() + 1);
-      const params = { from: localInstant(data.from), to: localInstant(isoDay(to)), region: data.region, granularity: data.granularity };
+      const params = {
+        from: localInstant(data.from),
+        to: localInstant(isoDay(to)),
+        region: data.region,
+        granularity: data.granularity,
+      };
       const body = await get("/stats/specialties", params);
       const rows = Array.isArray(body) ? body : body?.items || body?.rows || [];
       chart?.destroy();
       chart = null;
-      const csv = h("a", { class: "button secondary", href: `${API}/stats/specialties.csv${query(params)}`, download: "specialties.csv" }, "Download CSV");
-      if (!rows.length) return clear(results, h("p", { class: "muted" }, "No consultations in this period."), csv);
+      const csv = h(
+        "a",
+        {
+          class: "button secondary",
+          href: `${API}/stats/specialties.csv${query(params)}`,
+          download: "specialties.csv",
+        },
+        "Download CSV",
+      );
+      if (!rows.length)
+        return clear(results, h("p", { class: "muted" }, "No consultations in this period."), csv);
       const { labels, numeric } = statColumns(rows);
       const counts = numeric.filter((k) => PREFERRED.includes(k));
-      const canvas = h("canvas", { role: "img", "aria-label": "Consultations by specialty: " + counts.map(humanize).join(", ") });
+      const canvas = h("canvas", {
+        role: "img",
+        "aria-label": "Consultations by specialty: " + counts.map(humanize).join(", "),
+      });
       const suppressed = rows.some((r) => numeric.some((k) => typeof r[k] === "string"));
       clear(
         results,
         h("div", { class: "toolbar" }, h("h2", {}, "By specialty"), csv),
         counts.length ? h("div", { class: "chart" }, canvas) : null,
-        suppressed ? h("p", { class: "hint" }, "“<5” marks counts under five, hidden to protect privacy; the chart draws them as zero.") : null,
+        suppressed
+          ? h(
+              "p",
+              { class: "hint" },
+              "“<5” marks counts under five, hidden to protect privacy; the chart draws them as zero.",
+            )
+          : null,
         h(
           "div",
           { class: "table-wrap" },
           h(
             "table",
             { class: "numbers" },
-            h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Specialty"), labels.map((k) => h("th", { scope: "col" }, humanize(k))), numeric.map((k) => h("th", { scope: "col", class: "num" }, humanize(k))))),
+            h(
+              "thead",
+              {},
+              h(
+                "tr",
+                {},
+                h("th", { scope: "col" }, "Specialty"),
+                labels.map((k) => h("th", { scope: "col" }, humanize(k))),
+                numeric.map((k) => h("th", { scope: "col", class: "num" }, humanize(k))),
+              ),
+            ),
             h(
               "tbody",
               {},
-              rows.map((r) => h("tr", {}, h("th", { scope: "row" }, label(SPECIALTIES, r.specialty)), labels.map((k) => h("td", {}, k === "region" ? label(REGIONS, r[k]) : r[k] ?? "")), numeric.map((k) => h("td", { class: "num" }, display(r[k]))))),
+              rows.map((r) =>
+                h(
+                  "tr",
+                  {},
+                  h("th", { scope: "row" }, label(SPECIALTIES, r.specialty)),
+                  labels.map((k) => h("td", {}, k === "region" ? label(REGIONS, r[k]) : (r[k] ?? ""))),
+                  numeric.map((k) => h("td", { class: "num" }, display(r[k]))),
+                ),
+              ),
             ),
           ),
         ),
@@ -114,9 +186,35 @@ function renderStats(main) {
 function renderFacilities(main) {
   const list = pagedList({
     load: (cursor) => get("/facilities", { cursor }),
-    render: (f) => h("tr", {}, h("td", {}, f.name), h("td", {}, label(REGIONS, f.region)), h("td", {}, label(CARE_LEVELS, f.level)), h("td", {}, shortId(f.id))),
+    render: (f) =>
+      h(
+        "tr",
+        {},
+        h("td", {}, f.name),
+        h("td", {}, label(REGIONS, f.region)),
+        h("td", {}, label(CARE_LEVELS, f.level)),
+        h("td", {}, shortId(f.id)),
+      ),
     tag: "tbody",
-    wrap: (tbody) => h("div", { class: "table-wrap" }, h("table", {}, h("thead", {}, h("tr", {}, ["Name", "Region", "Care level", "ID"].map((t) => h("th", { scope: "col" }, t)))), tbody)),
+    wrap: (tbody) =>
+      h(
+        "div",
+        { class: "table-wrap" },
+        h(
+          "table",
+          {},
+          h(
+            "thead",
+            {},
+            h(
+              "tr",
+              {},
+              ["Name", "Region", "Care level", "ID"].map((t) => h("th", { scope: "col" }, t)),
+            ),
+          ),
+          tbody,
+        ),
+      ),
     empty: "No facilities yet.",
   });
   const create = form(
@@ -134,13 +232,32 @@ function renderFacilities(main) {
       list.reload();
     },
   );
-  main.append(h("div", { class: "columns" }, h("section", { class: "card", "aria-labelledby": "new-facility" }, h("h2", { id: "new-facility" }, "Add a facility"), create), h("section", { class: "card", "aria-labelledby": "all-facilities" }, h("h2", { id: "all-facilities" }, "All facilities"), list.el)));
+  main.append(
+    h(
+      "div",
+      { class: "columns" },
+      h(
+        "section",
+        { class: "card", "aria-labelledby": "new-facility" },
+        h("h2", { id: "new-facility" }, "Add a facility"),
+        create,
+      ),
+      h(
+        "section",
+        { class: "card", "aria-labelledby": "all-facilities" },
+        h("h2", { id: "all-facilities" }, "All facilities"),
+        list.el,
+      ),
+    ),
+  );
   list.reload();
 }
 
 async function renderUsers(main) {
   const page = await get("/facilities", { limit: 500 }).catch(() => ({ items: [] }));
-  const facilities = Object.fromEntries(page.items.map((f) => [f.id, `${f.name} (${label(REGIONS, f.region)})`]));
+  const facilities = Object.fromEntries(
+    page.items.map((f) => [f.id, `${f.name} (${label(REGIONS, f.region)})`]),
+  );
   const role = select("role", ROLES, { empty: "Choose…", required: true });
   const specialties = h(
     "fieldset",
@@ -148,20 +265,42 @@ async function renderUsers(main) {
     h("legend", {}, "Specialties"),
     Object.entries(SPECIALTIES).map(([code, text]) => {
       const id = `spec-${code}`;
-      return h("span", { class: "radio" }, h("input", { type: "checkbox", name: "specialties", value: code, id, dataset: { group: "1" } }), h("label", { for: id }, text));
+      return h(
+        "span",
+        { class: "radio" },
+        h("input", { type: "checkbox", name: "specialties", value: code, id, dataset: { group: "1" } }),
+        h("label", { for: id }, text),
+      );
     }),
     h("p", { class: "field-error", hidden: true }),
   );
   const onCall = field("On call for emergencies", h("input", { type: "checkbox", name: "on_call" }));
   onCall.classList.add("check");
   const facilityField = field("Facility", select("facility_id", facilities, { empty: "None" }));
-  const patientField = field("Patient record ID", h("input", { name: "patient_id", autocomplete: "off", spellcheck: "false" }), { hint: "Links a patient's login to their record" });
+  const patientField = field(
+    "Patient record ID",
+    h("input", { name: "patient_id", autocomplete: "off", spellcheck: "false" }),
+    { hint: "Links a patient's login to their record" },
+  );
   const created = notice();
   const create = form(
     { class: "grid" },
     [
-      field("Username", h("input", { name: "username", autocomplete: "off", autocapitalize: "none", required: true })),
-      field("Password", h("input", { name: "password", type: "password", autocomplete: "new-password", minlength: "8", required: true }), { hint: "At least 8 characters" }),
+      field(
+        "Username",
+        h("input", { name: "username", autocomplete: "off", autocapitalize: "none", required: true }),
+      ),
+      field(
+        "Password",
+        h("input", {
+          name: "password",
+          type: "password",
+          autocomplete: "new-password",
+          minlength: "8",
+          required: true,
+        }),
+        { hint: "At least 8 characters" },
+      ),
       field("Full name", h("input", { name: "full_name", autocomplete: "off", required: true })),
       field("Role", role),
       facilityField,
@@ -171,7 +310,12 @@ async function renderUsers(main) {
       h("div", { class: "actions wide" }, h("button", { type: "submit", class: "primary" }, "Create user")),
     ],
     async (data, el) => {
-      const body = { username: data.username, password: data.password, full_name: data.full_name, role: data.role };
+      const body = {
+        username: data.username,
+        password: data.password,
+        full_name: data.full_name,
+        role: data.role,
+      };
       if (data.facility_id) body.facility_id = data.facility_id;
       if (data.role === "specialist") {
         body.specialties = data.specialties || [];
@@ -182,7 +326,11 @@ async function renderUsers(main) {
       el.reset();
       sync();
       el.notice.hide();
-      created.show("success", `Created ${user.full_name} (${user.username}), ${ROLES[user.role]}. User ID: `, h("code", {}, user.id));
+      created.show(
+        "success",
+        `Created ${user.full_name} (${user.username}), ${ROLES[user.role]}. User ID: `,
+        h("code", {}, user.id),
+      );
     },
   );
   const sync = () => {
@@ -191,9 +339,18 @@ async function renderUsers(main) {
     onCall.hidden = r !== "specialist";
     patientField.hidden = r !== "patient";
     facilityField.hidden = r === "admin";
-    for (const box of [specialties, onCall, patientField, facilityField]) for (const c of box.querySelectorAll("input, select")) c.disabled = box.hidden;
+    for (const box of [specialties, onCall, patientField, facilityField])
+      for (const c of box.querySelectorAll("input, select")) c.disabled = box.hidden;
   };
   role.addEventListener("change", sync);
   sync();
-  main.append(h("section", { class: "card", "aria-labelledby": "new-user" }, h("h2", { id: "new-user" }, "Create a user"), created, create));
+  main.append(
+    h(
+      "section",
+      { class: "card", "aria-labelledby": "new-user" },
+      h("h2", { id: "new-user" }, "Create a user"),
+      created,
+      create,
+    ),
+  );
 }

@@ -11,7 +11,11 @@ const OPEN = new Set(["requested", "scheduled", "in_progress"]);
 export function patientNames() {
   const cache = new Map();
   return (id) => {
-    if (!cache.has(id)) cache.set(id, get(`/patients/${id}`).catch(() => null));
+    if (!cache.has(id))
+      cache.set(
+        id,
+        get(`/patients/${id}`).catch(() => null),
+      );
     const el = h("span", { class: "patient" }, "Patient ", shortId(id));
     cache.get(id).then((patient) => {
       if (patient) el.replaceChildren(h("strong", {}, patient.full_name), ` · IIN ${patient.iin}`);
@@ -24,11 +28,17 @@ function actionsFor(c, me) {
   const video = c.mode === "video";
   const mine = c.specialist_id === me.id;
   const list = [];
-  if (me.role === "specialist" && c.status === "requested" && !video && !c.specialist_id) list.push(["claim", "Claim case", "primary"]);
+  if (me.role === "specialist" && c.status === "requested" && !video && !c.specialist_id)
+    list.push(["claim", "Claim case", "primary"]);
   if (video && c.status === "scheduled") list.push(["start", "Start", "primary"]);
-  if (me.role === "specialist" && mine && c.status === "in_progress") list.push(["complete", "Complete", "primary"]);
+  if (me.role === "specialist" && mine && c.status === "in_progress")
+    list.push(["complete", "Complete", "primary"]);
   if (video && c.status === "scheduled") list.push(["no-show", "No-show", "secondary"]);
-  if ((c.status === "scheduled" || (c.status === "requested" && me.role !== "specialist")) && me.role !== "patient") list.push(["cancel", "Cancel", "danger"]);
+  if (
+    (c.status === "scheduled" || (c.status === "requested" && me.role !== "specialist")) &&
+    me.role !== "patient"
+  )
+    list.push(["cancel", "Cancel", "danger"]);
   return list;
 }
 
@@ -58,7 +68,11 @@ export function consultationItem(c, { me, patientName, onChange, extra }) {
     { class: "conclude", hidden: true },
     [
       field("Conclusion for the referring GP", h("textarea", { name: "conclusion", rows: "3" })),
-      h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "Complete consultation")),
+      h(
+        "div",
+        { class: "actions" },
+        h("button", { type: "submit", class: "primary" }, "Complete consultation"),
+      ),
     ],
     (data) => act("complete", data.conclusion ? { conclusion: data.conclusion } : undefined),
   );
@@ -79,13 +93,27 @@ export function consultationItem(c, { me, patientName, onChange, extra }) {
     return button;
   });
   if (c.mode === "video" && (c.status === "scheduled" || c.status === "in_progress")) {
-    buttons.push(h("a", { class: "button secondary", href: `/static/call.html?consultation=${encodeURIComponent(c.id)}`, target: "_blank", rel: "noopener" }, "Join call"));
+    buttons.push(
+      h(
+        "a",
+        {
+          class: "button secondary",
+          href: `/static/call.html?consultation=${encodeURIComponent(c.id)}`,
+          target: "_blank",
+          rel: "noopener",
+        },
+        "Join call",
+      ),
+    );
   }
   const more = extra?.(c);
   if (more) buttons.push(more);
   return h(
     "li",
-    { class: `item consultation${OPEN.has(c.status) ? "" : " closed"}`, dataset: { id: c.id, status: c.status } },
+    {
+      class: `item consultation${OPEN.has(c.status) ? "" : " closed"}`,
+      dataset: { id: c.id, status: c.status },
+    },
     h(
       "div",
       { class: "item-head" },
@@ -99,7 +127,13 @@ export function consultationItem(c, { me, patientName, onChange, extra }) {
         badge("mode", label(MODES, c.mode)),
       ),
     ),
-    h("div", { class: "item-body" }, patientName(c.patient_id), h("p", { class: "reason" }, c.reason), c.conclusion ? h("p", { class: "conclusion" }, h("strong", {}, "Conclusion: "), c.conclusion) : null),
+    h(
+      "div",
+      { class: "item-body" },
+      patientName(c.patient_id),
+      h("p", { class: "reason" }, c.reason),
+      c.conclusion ? h("p", { class: "conclusion" }, h("strong", {}, "Conclusion: "), c.conclusion) : null,
+    ),
     buttons.length ? h("div", { class: "actions" }, buttons) : null,
     conclusion,
     note,

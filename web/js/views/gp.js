@@ -2,7 +2,22 @@
 
 import { get, idempotencyKey, post } from "../api.js";
 import { REGIONS, SPECIALTIES, STATUSES, URGENCIES, label } from "../codes.js";
-import { busy, clear, day, field, form, h, isoDay, localInstant, pagedList, radios, select, showError, values, when } from "../dom.js";
+import {
+  busy,
+  clear,
+  day,
+  field,
+  form,
+  h,
+  isoDay,
+  localInstant,
+  pagedList,
+  radios,
+  select,
+  showError,
+  values,
+  when,
+} from "../dom.js";
 import { consultationItem, patientNames, refreshOnEvents } from "./consultations.js";
 
 export const live = true;
@@ -31,7 +46,17 @@ function patientCard(patient, onBook) {
     "div",
     { class: "patient-card", dataset: { id: patient.id } },
     h("p", { class: "patient-name" }, h("strong", {}, patient.full_name)),
-    h("dl", { class: "facts" }, h("dt", {}, "IIN"), h("dd", {}, patient.iin), h("dt", {}, "Born"), h("dd", {}, day(patient.birth_date)), h("dt", {}, "Sex"), h("dd", {}, SEXES[patient.sex]), patient.phone ? [h("dt", {}, "Phone"), h("dd", {}, patient.phone)] : null),
+    h(
+      "dl",
+      { class: "facts" },
+      h("dt", {}, "IIN"),
+      h("dd", {}, patient.iin),
+      h("dt", {}, "Born"),
+      h("dd", {}, day(patient.birth_date)),
+      h("dt", {}, "Sex"),
+      h("dd", {}, SEXES[patient.sex]),
+      patient.phone ? [h("dt", {}, "Phone"), h("dd", {}, patient.phone)] : null,
+    ),
     h("div", { class: "actions" }, book),
   );
 }
@@ -44,15 +69,28 @@ function renderPatients(main) {
     booking.querySelector("select[name=specialty]").focus();
   };
 
-  const iinInput = h("input", { name: "iin", inputmode: "numeric", autocomplete: "off", maxlength: "12", pattern: "\\d{12}", required: true });
+  const iinInput = h("input", {
+    name: "iin",
+    inputmode: "numeric",
+    autocomplete: "off",
+    maxlength: "12",
+    pattern: "\\d{12}",
+    required: true,
+  });
   const find = form(
     { class: "inline", role: "search" },
-    [field("Patient IIN", iinInput, { hint: "12 digits" }), h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "Find"))],
+    [
+      field("Patient IIN", iinInput, { hint: "12 digits" }),
+      h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "Find")),
+    ],
     async (data, el) => {
       clear(found);
       const page = await get("/patients", { iin: data.iin, limit: 1 });
       if (!page.items.length) {
-        el.notice.show("info", "No patient with this IIN is registered at your clinic. Register the patient below.");
+        el.notice.show(
+          "info",
+          "No patient with this IIN is registered at your clinic. Register the patient below.",
+        );
         register.elements.iin.value = data.iin;
         register.elements.iin.dispatchEvent(new Event("input"));
         return;
@@ -71,14 +109,36 @@ function renderPatients(main) {
     h(
       "div",
       { class: "columns" },
-      h("div", { class: "stack" }, h("section", { class: "card", "aria-labelledby": "find-title" }, h("h2", { id: "find-title" }, "Find a patient"), find, found), h("section", { class: "card", "aria-labelledby": "register-title" }, h("h2", { id: "register-title" }, "Register a patient"), register)),
+      h(
+        "div",
+        { class: "stack" },
+        h(
+          "section",
+          { class: "card", "aria-labelledby": "find-title" },
+          h("h2", { id: "find-title" }, "Find a patient"),
+          find,
+          found,
+        ),
+        h(
+          "section",
+          { class: "card", "aria-labelledby": "register-title" },
+          h("h2", { id: "register-title" }, "Register a patient"),
+          register,
+        ),
+      ),
       booking,
     ),
   );
 }
 
 function registerForm(onRegistered) {
-  const iin = h("input", { name: "iin", inputmode: "numeric", autocomplete: "off", maxlength: "12", required: true });
+  const iin = h("input", {
+    name: "iin",
+    inputmode: "numeric",
+    autocomplete: "off",
+    maxlength: "12",
+    required: true,
+  });
   const birth = h("input", { name: "birth_date", type: "date", required: true });
   const sex = select("sex", SEXES, { empty: "Choose…", required: true });
   // The IIN carries the birth date and sex; fill them in unless the GP already did.
@@ -95,8 +155,16 @@ function registerForm(onRegistered) {
       field("Full name", h("input", { name: "full_name", autocomplete: "off", required: true })),
       field("Birth date", birth),
       field("Sex", sex),
-      field("Phone", h("input", { name: "phone", type: "tel", autocomplete: "off", placeholder: "+77011234567" }), { hint: "Optional" }),
-      h("div", { class: "actions wide" }, h("button", { type: "submit", class: "primary" }, "Register patient")),
+      field(
+        "Phone",
+        h("input", { name: "phone", type: "tel", autocomplete: "off", placeholder: "+77011234567" }),
+        { hint: "Optional" },
+      ),
+      h(
+        "div",
+        { class: "actions wide" },
+        h("button", { type: "submit", class: "primary" }, "Register patient"),
+      ),
     ],
     async (data, form_) => {
       const body = { iin: data.iin, full_name: data.full_name, birth_date: data.birth_date, sex: data.sex };
@@ -111,7 +179,12 @@ function registerForm(onRegistered) {
 }
 
 function slotLabel(slot) {
-  return [when(slot.starts_at), " – ", when(slot.ends_at, { timeOnly: true }), slot.region ? h("span", { class: "muted" }, ` · ${label(REGIONS, slot.region)}`) : null];
+  return [
+    when(slot.starts_at),
+    " – ",
+    when(slot.ends_at, { timeOnly: true }),
+    slot.region ? h("span", { class: "muted" }, ` · ${label(REGIONS, slot.region)}`) : null,
+  ];
 }
 
 function renderBooking(section, patient) {
@@ -132,27 +205,59 @@ function renderBooking(section, patient) {
   );
   const showSlots = h("button", { type: "button", class: "secondary" }, "Show free slots");
   const slotsBox = h("div", { class: "slots" });
-  const slotsField = h("fieldset", { class: "field" }, h("legend", {}, "Free slots"), slotsBox, h("p", { class: "field-error", hidden: true }));
+  const slotsField = h(
+    "fieldset",
+    { class: "field" },
+    h("legend", {}, "Free slots"),
+    slotsBox,
+    h("p", { class: "field-error", hidden: true }),
+  );
   slotPicker.append(slotFilters, h("div", { class: "actions" }, showSlots), slotsField);
 
-  const whenField = radios("Time", "when", { earliest: "Earliest free slot", pick: "Choose a free slot" }, "earliest");
+  const whenField = radios(
+    "Time",
+    "when",
+    { earliest: "Earliest free slot", pick: "Choose a free slot" },
+    "earliest",
+  );
   const el = form(
     { class: "grid booking", "aria-labelledby": "book-title" },
     [
-      h("p", { class: "wide selected-patient" }, "Patient: ", h("strong", {}, patient.full_name), ` · IIN ${patient.iin}`),
+      h(
+        "p",
+        { class: "wide selected-patient" },
+        "Patient: ",
+        h("strong", {}, patient.full_name),
+        ` · IIN ${patient.iin}`,
+      ),
       field("Specialty", select("specialty", SPECIALTIES, { empty: "Choose…", required: true })),
       field("Urgency", select("urgency", URGENCIES, { value: "routine" })),
       radios("Mode", "mode", { video: "Video call", async: "Async case (store and forward)" }, "video"),
       whenField,
-      field("Reason for referral", h("textarea", { name: "reason", rows: "3", required: true }), { wide: true }),
+      field("Reason for referral", h("textarea", { name: "reason", rows: "3", required: true }), {
+        wide: true,
+      }),
       h("div", { class: "wide" }, slotPicker),
-      h("div", { class: "actions wide" }, h("button", { type: "submit", class: "primary" }, "Book consultation")),
+      h(
+        "div",
+        { class: "actions wide" },
+        h("button", { type: "submit", class: "primary" }, "Book consultation"),
+      ),
     ],
     async (data, form_) => {
-      const body = { patient_id: patient.id, specialty: data.specialty, mode: data.mode, urgency: data.urgency, reason: data.reason };
+      const body = {
+        patient_id: patient.id,
+        specialty: data.specialty,
+        mode: data.mode,
+        urgency: data.urgency,
+        reason: data.reason,
+      };
       if (data.mode === "video" && data.when === "pick") {
         if (!data.slot_id) {
-          showError(form_, form_.notice, { detail: "Choose one of the free slots.", fields: { slot_id: "choose a slot" } });
+          showError(form_, form_.notice, {
+            detail: "Choose one of the free slots.",
+            fields: { slot_id: "choose a slot" },
+          });
           return;
         }
         body.slot_id = data.slot_id;
@@ -169,7 +274,9 @@ function renderBooking(section, patient) {
       lastBody = null;
       form_.notice.show(
         "success",
-        booked.mode === "video" ? ["Booked: ", label(SPECIALTIES, booked.specialty), ", ", when(booked.starts_at), ". "] : [`Case sent to the ${label(SPECIALTIES, booked.specialty)} queue. `],
+        booked.mode === "video"
+          ? ["Booked: ", label(SPECIALTIES, booked.specialty), ", ", when(booked.starts_at), ". "]
+          : [`Case sent to the ${label(SPECIALTIES, booked.specialty)} queue. `],
         h("a", { href: "#/consultations" }, "See my consultations"),
       );
       if (booked.mode === "video" && data.when === "pick") loadSlots();
@@ -180,16 +287,31 @@ function renderBooking(section, patient) {
   function loadSlots() {
     const data = values(el);
     if (!data.specialty) {
-      showError(el, el.notice, { detail: "Choose a specialty to see its free slots.", fields: { specialty: "choose a specialty" } });
+      showError(el, el.notice, {
+        detail: "Choose a specialty to see its free slots.",
+        fields: { specialty: "choose a specialty" },
+      });
       return;
     }
     slots = pagedList({
-      load: (cursor) => get("/slots", { specialty: data.specialty, region: data.region, from: data.from ? localInstant(data.from) : "", cursor }),
+      load: (cursor) =>
+        get("/slots", {
+          specialty: data.specialty,
+          region: data.region,
+          from: data.from ? localInstant(data.from) : "",
+          cursor,
+        }),
       render: (slot) => {
         const id = `slot-${slot.id}`;
-        return h("li", { class: "radio" }, h("input", { type: "radio", name: "slot_id", id, value: slot.id }), h("label", { for: id }, slotLabel(slot)));
+        return h(
+          "li",
+          { class: "radio" },
+          h("input", { type: "radio", name: "slot_id", id, value: slot.id }),
+          h("label", { for: id }, slotLabel(slot)),
+        );
       },
-      empty: "No free slots in this specialty from that date. Try another region or date, or send an async case.",
+      empty:
+        "No free slots in this specialty from that date. Try another region or date, or send an async case.",
     });
     clear(slotsBox, slots.el);
     return busy(showSlots, slots.reload);
@@ -206,7 +328,8 @@ function renderBooking(section, patient) {
   el.addEventListener("change", (event) => {
     sync();
     if (event.target.name === "specialty" && !slotPicker.hidden) loadSlots();
-    if (event.target.name === "when" && event.target.value === "pick" && !slots && values(el).specialty) loadSlots();
+    if (event.target.name === "when" && event.target.value === "pick" && !slots && values(el).specialty)
+      loadSlots();
   });
   section.append(el);
   sync();
@@ -221,7 +344,19 @@ function renderConsultations(main, { me, live }) {
     empty: "No consultations yet. Book one from Patients and booking.",
   });
   status.addEventListener("change", () => list.reload());
-  main.append(h("section", { class: "card" }, h("div", { class: "toolbar" }, field("Status", status), h("a", { class: "button primary", href: "#/patients" }, "Book a consultation")), list.el));
+  main.append(
+    h(
+      "section",
+      { class: "card" },
+      h(
+        "div",
+        { class: "toolbar" },
+        field("Status", status),
+        h("a", { class: "button primary", href: "#/patients" }, "Book a consultation"),
+      ),
+      list.el,
+    ),
+  );
   list.reload();
   return refreshOnEvents(live, () => list.reload());
 }

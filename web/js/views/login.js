@@ -3,8 +3,19 @@ import { clear, field, form, h } from "../dom.js";
 
 /** The sign-in form; onSignedIn(me) runs once the session cookie is set. */
 export function renderLogin(main, onSignedIn) {
-  const username = h("input", { name: "username", autocomplete: "username", required: true, autocapitalize: "none", spellcheck: "false" });
-  const password = h("input", { name: "password", type: "password", autocomplete: "current-password", required: true });
+  const username = h("input", {
+    name: "username",
+    autocomplete: "username",
+    required: true,
+    autocapitalize: "none",
+    spellcheck: "false",
+  });
+  const password = h("input", {
+    name: "password",
+    type: "password",
+    autocomplete: "current-password",
+    required: true,
+  });
   const signIn = form(
     { class: "card narrow", "aria-labelledby": "login-title" },
     [

@@ -2,7 +2,21 @@
 
 import { get, post } from "../api.js";
 import { PASSPORT_KINDS, label } from "../codes.js";
-import { badge, busy, field, form, h, isoDay, localInstant, notice, pagedList, radios, select, shortId, when } from "../dom.js";
+import {
+  badge,
+  busy,
+  field,
+  form,
+  h,
+  isoDay,
+  localInstant,
+  notice,
+  pagedList,
+  radios,
+  select,
+  shortId,
+  when,
+} from "../dom.js";
 
 export const live = false;
 
@@ -13,7 +27,13 @@ export const routes = [
 ];
 
 function noRecord(main) {
-  main.append(h("p", { class: "notice error", role: "alert" }, "This account is not linked to a patient record. Ask your clinic to link it."));
+  main.append(
+    h(
+      "p",
+      { class: "notice error", role: "alert" },
+      "This account is not linked to a patient record. Ask your clinic to link it.",
+    ),
+  );
 }
 
 const humanize = (key) => key.replaceAll(/[._]/g, " ").replace(/^./, (c) => c.toUpperCase());
@@ -21,14 +41,27 @@ const humanize = (key) => key.replaceAll(/[._]/g, " ").replace(/^./, (c) => c.to
 function bodyView(body) {
   if (body === null || typeof body !== "object") return h("p", {}, String(body ?? ""));
   const { text, ...rest } = body;
-  const facts = Object.entries(rest).filter(([, v]) => v !== null && v !== "" && !(Array.isArray(v) && !v.length));
+  const facts = Object.entries(rest).filter(
+    ([, v]) => v !== null && v !== "" && !(Array.isArray(v) && !v.length),
+  );
   return [
     text ? h("p", { class: "entry-text" }, text) : null,
     facts.length
       ? h(
           "dl",
           { class: "facts" },
-          facts.map(([k, v]) => [h("dt", {}, humanize(k)), h("dd", {}, Array.isArray(v) ? v.map((x) => (typeof x === "object" ? JSON.stringify(x) : x)).join(", ") : typeof v === "object" ? JSON.stringify(v) : String(v))]),
+          facts.map(([k, v]) => [
+            h("dt", {}, humanize(k)),
+            h(
+              "dd",
+              {},
+              Array.isArray(v)
+                ? v.map((x) => (typeof x === "object" ? JSON.stringify(x) : x)).join(", ")
+                : typeof v === "object"
+                  ? JSON.stringify(v)
+                  : String(v),
+            ),
+          ]),
         )
       : null,
   ];
@@ -43,9 +76,28 @@ function renderPassport(main, { me }) {
       h(
         "li",
         { class: `item entry kind-${e.kind}`, dataset: { seq: e.seq } },
-        h("div", { class: "item-head" }, h("span", { class: "seq" }, `#${e.seq}`), badge(`kind-${e.kind}`, label(PASSPORT_KINDS, e.kind)), when(e.created_at)),
-        h("div", { class: "item-body" }, bodyView(e.body), e.amends ? h("p", { class: "amends" }, "Corrects an earlier entry ", shortId(e.amends)) : null),
-        h("p", { class: "meta muted" }, "Written by ", e.author_name || shortId(e.author_id), e.consultation_id ? [" · consultation ", shortId(e.consultation_id)] : null, " · hash ", shortId(e.hash)),
+        h(
+          "div",
+          { class: "item-head" },
+          h("span", { class: "seq" }, `#${e.seq}`),
+          badge(`kind-${e.kind}`, label(PASSPORT_KINDS, e.kind)),
+          when(e.created_at),
+        ),
+        h(
+          "div",
+          { class: "item-body" },
+          bodyView(e.body),
+          e.amends ? h("p", { class: "amends" }, "Corrects an earlier entry ", shortId(e.amends)) : null,
+        ),
+        h(
+          "p",
+          { class: "meta muted" },
+          "Written by ",
+          e.author_name || shortId(e.author_id),
+          e.consultation_id ? [" · consultation ", shortId(e.consultation_id)] : null,
+          " · hash ",
+          shortId(e.hash),
+        ),
       ),
     empty: "Your passport has no entries yet.",
     tag: "ol",
@@ -56,14 +108,37 @@ function renderPassport(main, { me }) {
     busy(verify, async () => {
       try {
         const result = await get(`${base}/passport/verify`);
-        if (result.ok) status.show("success", `The passport is intact: ${result.entries} ${result.entries === 1 ? "entry" : "entries"}, each sealed by the one before.`);
-        else status.show("error", "The passport's record chain is broken", result.first_bad?.seq ? ` at entry #${result.first_bad.seq}` : "", ". Contact your clinic.");
+        if (result.ok)
+          status.show(
+            "success",
+            `The passport is intact: ${result.entries} ${result.entries === 1 ? "entry" : "entries"}, each sealed by the one before.`,
+          );
+        else
+          status.show(
+            "error",
+            "The passport's record chain is broken",
+            result.first_bad?.seq ? ` at entry #${result.first_bad.seq}` : "",
+            ". Contact your clinic.",
+          );
       } catch (error) {
         status.show("error", error.detail);
       }
     }),
   );
-  main.append(h("section", { class: "card" }, h("div", { class: "toolbar" }, h("p", { class: "muted" }, "Entries are never changed or deleted; a correction is a new entry."), verify), status, list.el));
+  main.append(
+    h(
+      "section",
+      { class: "card" },
+      h(
+        "div",
+        { class: "toolbar" },
+        h("p", { class: "muted" }, "Entries are never changed or deleted; a correction is a new entry."),
+        verify,
+      ),
+      status,
+      list.el,
+    ),
+  );
   list.reload();
 }
 
@@ -111,8 +186,21 @@ async function renderConsents(main, { me }) {
       return h(
         "li",
         { class: `item consent ${state}`, dataset: { id: c.id } },
-        h("div", { class: "item-head" }, h("strong", {}, grantee), badge(`consent-${state}`, stateText), badge("access", c.access === "read_write" ? "Read and write" : "Read only")),
-        h("p", {}, "Records: ", c.categories?.length ? c.categories.map((k) => label(PASSPORT_KINDS, k)).join(", ") : "all", " · until ", when(c.expires_at)),
+        h(
+          "div",
+          { class: "item-head" },
+          h("strong", {}, grantee),
+          badge(`consent-${state}`, stateText),
+          badge("access", c.access === "read_write" ? "Read and write" : "Read only"),
+        ),
+        h(
+          "p",
+          {},
+          "Records: ",
+          c.categories?.length ? c.categories.map((k) => label(PASSPORT_KINDS, k)).join(", ") : "all",
+          " · until ",
+          when(c.expires_at),
+        ),
         actions.length ? h("div", { class: "actions" }, actions) : null,
         note,
       );
@@ -122,16 +210,33 @@ async function renderConsents(main, { me }) {
 
   const inAMonth = new Date();
   inAMonth.setDate(inAMonth.getDate() + 30);
-  const granteeKind = radios("Give access to", "grantee_kind", { facility: "A clinic or hospital", user: "A person (by user ID)" }, "facility");
-  const facilityField = field("Clinic or hospital", select("grantee_facility_id", facilities, { empty: "Choose…" }));
-  const userField = field("User ID", h("input", { name: "grantee_user_id", autocomplete: "off", spellcheck: "false" }), { hint: "The ID the doctor gives you" });
+  const granteeKind = radios(
+    "Give access to",
+    "grantee_kind",
+    { facility: "A clinic or hospital", user: "A person (by user ID)" },
+    "facility",
+  );
+  const facilityField = field(
+    "Clinic or hospital",
+    select("grantee_facility_id", facilities, { empty: "Choose…" }),
+  );
+  const userField = field(
+    "User ID",
+    h("input", { name: "grantee_user_id", autocomplete: "off", spellcheck: "false" }),
+    { hint: "The ID the doctor gives you" },
+  );
   const categories = h(
     "fieldset",
     { class: "field wide checks" },
     h("legend", {}, "Which records"),
     Object.entries(PASSPORT_KINDS).map(([code, text]) => {
       const id = `cat-${code}`;
-      return h("span", { class: "radio" }, h("input", { type: "checkbox", name: "categories", value: code, id, dataset: { group: "1" } }), h("label", { for: id }, text));
+      return h(
+        "span",
+        { class: "radio" },
+        h("input", { type: "checkbox", name: "categories", value: code, id, dataset: { group: "1" } }),
+        h("label", { for: id }, text),
+      );
     }),
     h("p", { class: "hint" }, "Leave all unticked to share every kind of record."),
     h("p", { class: "field-error", hidden: true }),
@@ -142,17 +247,34 @@ async function renderConsents(main, { me }) {
       granteeKind,
       facilityField,
       userField,
-      field("Access", select("access", { read: "Read only", read_write: "Read and write" }, { value: "read" })),
-      field("Until", h("input", { name: "expires_at", type: "date", value: isoDay(inAMonth), min: isoDay(new Date()), required: true })),
+      field(
+        "Access",
+        select("access", { read: "Read only", read_write: "Read and write" }, { value: "read" }),
+      ),
+      field(
+        "Until",
+        h("input", {
+          name: "expires_at",
+          type: "date",
+          value: isoDay(inAMonth),
+          min: isoDay(new Date()),
+          required: true,
+        }),
+      ),
       categories,
       h("div", { class: "actions wide" }, h("button", { type: "submit", class: "primary" }, "Grant access")),
     ],
     async (data, el) => {
-      const body = { access: data.access, expires_at: data.expires_at ? localInstant(data.expires_at, "23:59") : "" };
+      const body = {
+        access: data.access,
+        expires_at: data.expires_at ? localInstant(data.expires_at, "23:59") : "",
+      };
       if (data.grantee_kind === "facility") body.grantee_facility_id = data.grantee_facility_id;
       else body.grantee_user_id = data.grantee_user_id;
       if (data.categories?.length) body.categories = data.categories;
-      const missing = Object.entries(body).filter(([, v]) => v === "").map(([k]) => [k, "required"]);
+      const missing = Object.entries(body)
+        .filter(([, v]) => v === "")
+        .map(([k]) => [k, "required"]);
       if (missing.length) throw { detail: "Fill in the marked fields.", fields: Object.fromEntries(missing) };
       await post(`${base}/consents`, body);
       el.notice.show("success", "Access granted.");
@@ -168,21 +290,89 @@ async function renderConsents(main, { me }) {
   };
   granteeKind.addEventListener("change", sync);
   sync();
-  main.append(h("div", { class: "columns" }, h("section", { class: "card", "aria-labelledby": "consents-title" }, h("h2", { id: "consents-title" }, "Who may see my passport"), list.el), h("section", { class: "card", "aria-labelledby": "grant-title" }, h("h2", { id: "grant-title" }, "Give access"), grant)));
+  main.append(
+    h(
+      "div",
+      { class: "columns" },
+      h(
+        "section",
+        { class: "card", "aria-labelledby": "consents-title" },
+        h("h2", { id: "consents-title" }, "Who may see my passport"),
+        list.el,
+      ),
+      h(
+        "section",
+        { class: "card", "aria-labelledby": "grant-title" },
+        h("h2", { id: "grant-title" }, "Give access"),
+        grant,
+      ),
+    ),
+  );
   list.reload();
 }
 
-const OUTCOME_KIND = { permit: "ok", permitted: "ok", allow: "ok", allowed: "ok", success: "ok", deny: "bad", denied: "bad" };
+const OUTCOME_KIND = {
+  permit: "ok",
+  permitted: "ok",
+  allow: "ok",
+  allowed: "ok",
+  success: "ok",
+  deny: "bad",
+  denied: "bad",
+};
 
 function renderAccessLog(main, { me }) {
   if (!me.patient_id) return noRecord(main);
   const list = pagedList({
     load: (cursor) => get(`/patients/${me.patient_id}/access-log`, { cursor }),
-    render: (a) => h("tr", {}, h("td", {}, when(a.at)), h("td", {}, a.actor_name || shortId(a.actor_id)), h("td", {}, humanize(String(a.action || ""))), h("td", {}, badge(`outcome-${OUTCOME_KIND[a.outcome] || "other"}`, humanize(String(a.outcome || "")))), h("td", {}, a.reason || "")),
+    render: (a) =>
+      h(
+        "tr",
+        {},
+        h("td", {}, when(a.at)),
+        h("td", {}, a.actor_name || shortId(a.actor_id)),
+        h("td", {}, humanize(String(a.action || ""))),
+        h(
+          "td",
+          {},
+          badge(`outcome-${OUTCOME_KIND[a.outcome] || "other"}`, humanize(String(a.outcome || ""))),
+        ),
+        h("td", {}, a.reason || ""),
+      ),
     empty: "Nobody has accessed your data yet.",
     tag: "tbody",
-    wrap: (tbody) => h("div", { class: "table-wrap" }, h("table", {}, h("caption", { class: "visually-hidden" }, "Access to my data, newest first"), h("thead", {}, h("tr", {}, ["When", "Who", "What", "Outcome", "Reason"].map((t) => h("th", { scope: "col" }, t)))), tbody)),
+    wrap: (tbody) =>
+      h(
+        "div",
+        { class: "table-wrap" },
+        h(
+          "table",
+          {},
+          h("caption", { class: "visually-hidden" }, "Access to my data, newest first"),
+          h(
+            "thead",
+            {},
+            h(
+              "tr",
+              {},
+              ["When", "Who", "What", "Outcome", "Reason"].map((t) => h("th", { scope: "col" }, t)),
+            ),
+          ),
+          tbody,
+        ),
+      ),
   });
-  main.append(h("section", { class: "card" }, h("p", { class: "muted" }, "Every read of or change to your records, allowed or refused, including emergency access."), list.el));
+  main.append(
+    h(
+      "section",
+      { class: "card" },
+      h(
+        "p",
+        { class: "muted" },
+        "Every read of or change to your records, allowed or refused, including emergency access.",
+      ),
+      list.el,
+    ),
+  );
   list.reload();
 }

@@ -54,16 +54,36 @@ function renderQueue(main, { me, live }) {
   const lists = [calls, waiting, mine];
   const specialties = (me.specialties || []).map((s) => label(SPECIALTIES, s)).join(", ");
   main.append(
-    h("p", { class: "muted" }, `${new Intl.DateTimeFormat(undefined, { dateStyle: "full" }).format(new Date())}`, specialties ? ` · ${specialties}` : ""),
+    h(
+      "p",
+      { class: "muted" },
+      `${new Intl.DateTimeFormat(undefined, { dateStyle: "full" }).format(new Date())}`,
+      specialties ? ` · ${specialties}` : "",
+    ),
     h(
       "div",
       { class: "columns" },
-      h("section", { class: "card", "aria-labelledby": "calls-title" }, h("h2", { id: "calls-title" }, "Today's calls"), calls.el),
+      h(
+        "section",
+        { class: "card", "aria-labelledby": "calls-title" },
+        h("h2", { id: "calls-title" }, "Today's calls"),
+        calls.el,
+      ),
       h(
         "div",
         { class: "stack" },
-        h("section", { class: "card", "aria-labelledby": "waiting-title" }, h("h2", { id: "waiting-title" }, "Async cases waiting"), waiting.el),
-        h("section", { class: "card", "aria-labelledby": "mine-title" }, h("h2", { id: "mine-title" }, "My open async cases"), mine.el),
+        h(
+          "section",
+          { class: "card", "aria-labelledby": "waiting-title" },
+          h("h2", { id: "waiting-title" }, "Async cases waiting"),
+          waiting.el,
+        ),
+        h(
+          "section",
+          { class: "card", "aria-labelledby": "mine-title" },
+          h("h2", { id: "mine-title" }, "My open async cases"),
+          mine.el,
+        ),
       ),
     ),
     editor,
@@ -76,7 +96,12 @@ const ICD10 = /^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$/;
 
 function noConsent(error, noticeEl) {
   if (error.status !== 403) throw error;
-  noticeEl.show("error", h("strong", {}, "No write consent. "), "The patient has not given you write access to their passport, so nothing was saved. Ask the patient to grant read and write access. ", h("span", { class: "muted" }, `(${error.detail})`));
+  noticeEl.show(
+    "error",
+    h("strong", {}, "No write consent. "),
+    "The patient has not given you write access to their passport, so nothing was saved. Ask the patient to grant read and write access. ",
+    h("span", { class: "muted" }, `(${error.detail})`),
+  );
 }
 
 function openEditor(section, c, patientName) {
@@ -86,13 +111,23 @@ function openEditor(section, c, patientName) {
     [
       h("h3", { class: "wide" }, "Note and diagnoses"),
       field("Note", h("textarea", { name: "text", rows: "5", required: true }), { wide: true }),
-      field("ICD-10 diagnoses", diagnoses, { hint: "Codes separated by commas, e.g. I10, E11.9", wide: true }),
+      field("ICD-10 diagnoses", diagnoses, {
+        hint: "Codes separated by commas, e.g. I10, E11.9",
+        wide: true,
+      }),
       h("div", { class: "actions wide" }, h("button", { type: "submit", class: "primary" }, "Save note")),
     ],
     async (data, el) => {
-      const codes = data.diagnoses.toUpperCase().split(/[\s,;]+/).filter(Boolean);
+      const codes = data.diagnoses
+        .toUpperCase()
+        .split(/[\s,;]+/)
+        .filter(Boolean);
       const bad = codes.filter((code) => !ICD10.test(code));
-      if (bad.length) throw { detail: "Some diagnoses are not ICD-10 codes.", fields: { diagnoses: `not ICD-10: ${bad.join(", ")}` } };
+      if (bad.length)
+        throw {
+          detail: "Some diagnoses are not ICD-10 codes.",
+          fields: { diagnoses: `not ICD-10: ${bad.join(", ")}` },
+        };
       try {
         const entry = await post(`/consultations/${c.id}/notes`, { text: data.text, diagnoses: codes });
         el.reset();
@@ -108,20 +143,55 @@ function openEditor(section, c, patientName) {
       h("h3", { class: "wide" }, "Prescription"),
       field("Medication", h("input", { name: "medication", autocomplete: "off", required: true })),
       field("Dose", h("input", { name: "dose", autocomplete: "off", placeholder: "5 mg", required: true })),
-      field("Route", select("route", Object.fromEntries(ROUTES_OF_ADMINISTRATION.map((r) => [r, r[0].toUpperCase() + r.slice(1)])), { value: "oral" })),
-      field("Frequency", h("input", { name: "frequency", autocomplete: "off", placeholder: "once daily", required: true })),
-      field("Duration (days)", h("input", { name: "duration_days", type: "number", min: "1", max: "3650", inputmode: "numeric", required: true })),
+      field(
+        "Route",
+        select(
+          "route",
+          Object.fromEntries(ROUTES_OF_ADMINISTRATION.map((r) => [r, r[0].toUpperCase() + r.slice(1)])),
+          { value: "oral" },
+        ),
+      ),
+      field(
+        "Frequency",
+        h("input", { name: "frequency", autocomplete: "off", placeholder: "once daily", required: true }),
+      ),
+      field(
+        "Duration (days)",
+        h("input", {
+          name: "duration_days",
+          type: "number",
+          min: "1",
+          max: "3650",
+          inputmode: "numeric",
+          required: true,
+        }),
+      ),
       field("Instructions", h("textarea", { name: "instructions", rows: "2" }), { wide: true }),
-      h("div", { class: "actions wide" }, h("button", { type: "submit", class: "primary" }, "Save prescription")),
+      h(
+        "div",
+        { class: "actions wide" },
+        h("button", { type: "submit", class: "primary" }, "Save prescription"),
+      ),
     ],
     async (data, el) => {
       const days = Number.parseInt(data.duration_days, 10);
-      if (!Number.isFinite(days)) throw { detail: "Enter the duration in days.", fields: { duration_days: "a whole number of days" } };
-      const body = { medication: data.medication, dose: data.dose, route: data.route, frequency: data.frequency, duration_days: days, instructions: data.instructions };
+      if (!Number.isFinite(days))
+        throw { detail: "Enter the duration in days.", fields: { duration_days: "a whole number of days" } };
+      const body = {
+        medication: data.medication,
+        dose: data.dose,
+        route: data.route,
+        frequency: data.frequency,
+        duration_days: days,
+        instructions: data.instructions,
+      };
       try {
         const entry = await post(`/consultations/${c.id}/prescriptions`, body);
         el.reset();
-        el.notice.show("success", `Prescription saved to the passport${entry?.seq ? ` as entry ${entry.seq}` : ""}.`);
+        el.notice.show(
+          "success",
+          `Prescription saved to the passport${entry?.seq ? ` as entry ${entry.seq}` : ""}.`,
+        );
       } catch (error) {
         noConsent(error, el.notice);
       }
@@ -134,8 +204,20 @@ function openEditor(section, c, patientName) {
   });
   clear(
     section,
-    h("div", { class: "toolbar" }, h("h2", { id: "editor-title", tabindex: "-1" }, "Write in the passport"), close),
-    h("p", {}, patientName(c.patient_id), " · ", label(SPECIALTIES, c.specialty), c.starts_at ? [" · ", when(c.starts_at)] : null),
+    h(
+      "div",
+      { class: "toolbar" },
+      h("h2", { id: "editor-title", tabindex: "-1" }, "Write in the passport"),
+      close,
+    ),
+    h(
+      "p",
+      {},
+      patientName(c.patient_id),
+      " · ",
+      label(SPECIALTIES, c.specialty),
+      c.starts_at ? [" · ", when(c.starts_at)] : null,
+    ),
     h("div", { class: "columns" }, note, prescription),
   );
   section.hidden = false;
@@ -146,7 +228,16 @@ function openEditor(section, c, patientName) {
 function renderAvailability(main, { me }) {
   const mySlots = pagedList({
     load: (cursor) => get("/slots", { specialist_id: me.id, cursor }),
-    render: (slot) => h("li", { class: "item slot" }, when(slot.starts_at), " – ", when(slot.ends_at, { timeOnly: true }), " ", h("span", { class: "muted" }, label(SPECIALTIES, slot.specialty))),
+    render: (slot) =>
+      h(
+        "li",
+        { class: "item slot" },
+        when(slot.starts_at),
+        " – ",
+        when(slot.ends_at, { timeOnly: true }),
+        " ",
+        h("span", { class: "muted" }, label(SPECIALTIES, slot.specialty)),
+      ),
     empty: "No free slots published.",
   });
   const tomorrow = new Date();
@@ -157,20 +248,66 @@ function renderAvailability(main, { me }) {
       field("Date", h("input", { name: "date", type: "date", value: isoDay(tomorrow), required: true })),
       field("Start", h("input", { name: "starts_at", type: "time", value: "09:00", required: true })),
       field("End", h("input", { name: "ends_at", type: "time", value: "12:00", required: true })),
-      field("Slot minutes", h("input", { name: "slot_minutes", type: "number", min: "5", max: "240", value: "20", inputmode: "numeric" })),
-      h("div", { class: "actions wide" }, h("button", { type: "submit", class: "primary" }, "Publish availability")),
+      field(
+        "Slot minutes",
+        h("input", {
+          name: "slot_minutes",
+          type: "number",
+          min: "5",
+          max: "240",
+          value: "20",
+          inputmode: "numeric",
+        }),
+      ),
+      h(
+        "div",
+        { class: "actions wide" },
+        h("button", { type: "submit", class: "primary" }, "Publish availability"),
+      ),
     ],
     async (data, el) => {
-      if (!data.date || !data.starts_at || !data.ends_at) throw { detail: "Give the date, start and end.", fields: Object.fromEntries(["date", "starts_at", "ends_at"].filter((k) => !data[k]).map((k) => [k, "required"])) };
-      const body = { starts_at: localInstant(data.date, data.starts_at), ends_at: localInstant(data.date, data.ends_at) };
+      if (!data.date || !data.starts_at || !data.ends_at)
+        throw {
+          detail: "Give the date, start and end.",
+          fields: Object.fromEntries(
+            ["date", "starts_at", "ends_at"].filter((k) => !data[k]).map((k) => [k, "required"]),
+          ),
+        };
+      const body = {
+        starts_at: localInstant(data.date, data.starts_at),
+        ends_at: localInstant(data.date, data.ends_at),
+      };
       if (data.slot_minutes) body.slot_minutes = Number(data.slot_minutes);
       const window = await post(`/specialists/${me.id}/availability`, body);
-      el.notice.show("success", `Published ${window.slots} slots of ${window.slot_minutes} minutes: `, when(window.starts_at), " – ", when(window.ends_at, { timeOnly: true }), ".");
+      el.notice.show(
+        "success",
+        `Published ${window.slots} slots of ${window.slot_minutes} minutes: `,
+        when(window.starts_at),
+        " – ",
+        when(window.ends_at, { timeOnly: true }),
+        ".",
+      );
       mySlots.reload();
     },
   );
   main.append(
-    h("div", { class: "columns" }, h("section", { class: "card", "aria-labelledby": "publish-title" }, h("h2", { id: "publish-title" }, "Publish availability"), h("p", { class: "muted" }, "Times are in your local time zone."), publish), h("section", { class: "card", "aria-labelledby": "slots-title" }, h("h2", { id: "slots-title" }, "My free slots"), mySlots.el)),
+    h(
+      "div",
+      { class: "columns" },
+      h(
+        "section",
+        { class: "card", "aria-labelledby": "publish-title" },
+        h("h2", { id: "publish-title" }, "Publish availability"),
+        h("p", { class: "muted" }, "Times are in your local time zone."),
+        publish,
+      ),
+      h(
+        "section",
+        { class: "card", "aria-labelledby": "slots-title" },
+        h("h2", { id: "slots-title" }, "My free slots"),
+        mySlots.el,
+      ),
+    ),
   );
   mySlots.reload();
 }
