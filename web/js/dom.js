@@ -1,0 +1,285 @@
+// Small DOM helpers: element builder, labelled fields, error display, badges, paged lists.
+// Everything is built with createElement/textContent, so server text is never parsed as HTML.
+
+let serial = 0;
+export const uid = (prefix = "f") => `${prefix}-${++serial}`;
+
+/** h("button", {class: "primary", on: {click}}, "Save") */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === "class") el.className = value;
+    else if (key === "text") el.textContent = value;
+    else if (key === "on") for (const [event, fn] of Object.entries(value)) el.addEventListener(event, fn);
+    else if (key === "dataset") Object.assign(el.dataset, value);
+    else if (key === "value") el.value = value;
+    else if (key === "checked") el.checked = Boolean(value);
+    else el.setAttribute(key, value === true ? "" : value);
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const child of children.flat(Infinity)) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+}
+
+export function clear(el, ...children) {
+  el.replaceChildren();
+  append(el, children);
+  return el;
+}
+
+/** A <select> from a {value: label} table, with an optional leading empty choice. */
+export function select(name, table, { empty, value, required } = {}) {
+  const options = empty === undefined ? [] : [h("option", { value: "" }, empty)];
+  for (const [code, text] of Object.entries(table)) options.push(h("option", { value: code }, text));
+  const el = h("select", { name, required }, options);
+  if (value !== undefined) el.value = value;
+  return el;
+}
+
+/** A labelled control with a slot for its error message (found by the control's name). */
+export function field(labelText, control, { hint, wide } = {}) {
+  control.id ||= uid(control.name || "f");
+  const error = h("p", { class: "field-error", id: uid("err"), hidden: true });
+  const described = [error.id];
+  let hintEl = null;
+  if (hint) {
+    hintEl = h("p", { class: "hint", id: uid("hint") }, hint);
+    described.push(hintEl.id);
+  }
+  control.setAttribute("aria-describedby", described.join(" "));
+  return h(
+    "div",
+    { class: wide ? "field wide" : "field" },
+    h("label", { for: control.id }, labelText),
+    control,
+    hintEl,
+    error,
+  );
+}
+
+/** A group of radio buttons in a fieldset; the legend names the group. */
+export function radios(legend, name, table, value) {
+  return h(
+    "fieldset",
+    { class: "field radios" },
+    h("legend", {}, legend),
+    Object.entries(table).map(([code, text]) => {
+      const id = uid(name);
+      return h(
+        "span",
+        { class: "radio" },
+        h("input", { type: "radio", name, id, value: code, checked: code === value }),
+        h("label", { for: id }, text),
+      );
+    }),
+    h("p", { class: "field-error", hidden: true }),
+  );
+}
+
+/** The form's named values as strings (checkbox groups as arrays). */
+export function values(form) {
+  const data = {};
+  for (const el of form.elements) {
+    if (!el.name || el.disabled) continue;
+    if (el.type === "checkbox") {
+      if (el.dataset.group) (data[el.name] ||= []).push(...(el.checked ? [el.value] : []));
+      else data[el.name] = el.checked;
+    } else if (el.type === "radio") {
+      if (el.checked) data[el.name] = el.value;
+    } else data[el.name] = el.type === "password" ? el.value : el.value.trim();
+  }
+  return data;
+}
+
+/** A live message region: role=status for news, role=alert for problems. */
+export function notice() {
+  const el = h("div", { class: "notice", role: "status", "aria-live": "polite", hidden: true });
+  el.show = (kind, ...content) => {
+    el.className = `notice ${kind}`;
+    el.setAttribute("role", kind === "error" ? "alert" : "status");
+    clear(el, ...content);
+    el.hidden = false;
+  };
+  el.hide = () => {
+    el.hidden = true;
+    el.replaceChildren();
+  };
+  return el;
+}
+
+export function clearErrors(form) {
+  for (const el of form.querySelectorAll("[aria-invalid]")) el.removeAttribute("aria-invalid");
+  for (const el of form.querySelectorAll(".field-error")) {
+    el.hidden = true;
+    el.textContent = "";
+  }
+}
+
+/**
+ * Show an API error: the detail in the notice, each named field next to its control.
+ * Field paths look like "iin" or "diagnoses.0"; the first segment names the control.
+ */
+export function showError(form, noticeEl, error) {
+  if (form) clearErrors(form);
+  const unplaced = [];
+  for (const [path, message] of Object.entries(error.fields || {})) {
+    const name = path.split(".")[0];
+    const control = form?.elements.namedItem(name);
+    const first = control instanceof RadioNodeList ? control[0] : control;
+    const box = first?.closest(".field");
+    const slot = box?.querySelector(".field-error");
+    if (!slot) {
+      unplaced.push(`${name}: ${message}`);
+      continue;
+    }
+    for (const el of control instanceof RadioNodeList ? control : [control])
+      el.setAttribute("aria-invalid", "true");
+    slot.textContent = message;
+    slot.hidden = false;
+  }
+  noticeEl?.show(
+    "error",
+    error.detail,
+    unplaced.length
+      ? h(
+          "ul",
+          {},
+          unplaced.map((u) => h("li", {}, u)),
+        )
+      : null,
+  );
+  form?.querySelector("[aria-invalid]")?.focus();
+}
+
+/** Run an async action from a button or form, disabling it meanwhile. */
+export async function busy(control, action) {
+  const controls = control instanceof HTMLFormElement ? [...control.querySelectorAll("button")] : [control];
+  controls.forEach((c) => {
+    c.disabled = true;
+    c.setAttribute("aria-busy", "true");
+  });
+  try {
+    return await action();
+  } finally {
+    controls.forEach((c) => {
+      c.disabled = false;
+      c.removeAttribute("aria-busy");
+    });
+  }
+}
+
+/** A form whose submit runs handler(values, form) with errors shown in its notice. */
+export function form(attrs, children, handler) {
+  const note = notice();
+  const el = h("form", { ...attrs, novalidate: true }, children, note);
+  el.notice = note;
+  el.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearErrors(el);
+    note.hide();
+    await busy(el, async () => {
+      try {
+        await handler(values(el), el);
+      } catch (error) {
+        if (!error.detail) throw error;
+        showError(el, note, error);
+      }
+    });
+  });
+  return el;
+}
+
+export const badge = (kind, text) => h("span", { class: `badge badge-${kind}` }, text);
+
+const dateTimeFormat = new Intl.DateTimeFormat(undefined, {
+  weekday: "short",
+  day: "numeric",
+  month: "short",
+  year: "numeric",
+  hour: "2-digit",
+  minute: "2-digit",
+  timeZoneName: "short",
+});
+const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+const dateFormat = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short", year: "numeric" });
+
+/** An ISO time in the browser's own time zone, inside a <time> element. */
+export function when(iso, { timeOnly = false } = {}) {
+  if (!iso) return h("span", { class: "muted" }, "—");
+  const date = new Date(iso);
+  return h("time", { datetime: iso }, (timeOnly ? timeFormat : dateTimeFormat).format(date));
+}
+
+export function day(isoDate) {
+  if (!isoDate) return "—";
+  const [y, m, d] = isoDate.split("-").map(Number);
+  return dateFormat.format(new Date(y, m - 1, d));
+}
+
+/** The ISO date (YYYY-MM-DD) of a Date in local time, for <input type=date>. */
+export function isoDay(date) {
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+}
+
+/** Local date + time inputs as an ISO-8601 instant with the browser's offset. */
+export function localInstant(dateValue, timeValue = "00:00") {
+  const [y, m, d] = dateValue.split("-").map(Number);
+  const [hh, mm] = timeValue.split(":").map(Number);
+  return new Date(y, m - 1, d, hh, mm).toISOString();
+}
+
+/** A shortened id with the full one in its title, for ids people rarely read. */
+export const shortId = (id) => (id ? h("code", { title: id }, String(id).slice(0, 8)) : "—");
+
+/**
+ * A list that loads page after page: load(cursor) → {items, next}; render(item) → node.
+ * Returns {el, reload}. The "Show more" button appears while the server says there is more.
+ */
+export function pagedList({ load, render, empty = "Nothing here yet.", tag = "ul", wrap }) {
+  const list = h(tag, { class: "items" });
+  const more = h("button", { type: "button", class: "secondary", hidden: true }, "Show more");
+  const note = notice();
+  const emptyEl = h("p", { class: "muted empty", hidden: true }, empty);
+  const snapshots = new WeakMap();
+  let next = null;
+  let generation = 0;
+
+  async function fetchPage(reset) {
+    const mine = reset ? ++generation : generation;
+    try {
+      const page = await load(reset ? null : next);
+      if (mine !== generation) return;
+      // A reload keeps the nodes of unchanged items, so a live refresh does not wipe
+      // what someone is typing into one of them.
+      const keep = new Map();
+      if (reset) for (const node of list.children) keep.set(snapshots.get(node), node);
+      const nodes = (page.items || []).map((item) => {
+        const snapshot = JSON.stringify(item);
+        const node = keep.get(snapshot) || render(item);
+        snapshots.set(node, snapshot);
+        return node;
+      });
+      if (reset) list.replaceChildren(...nodes);
+      else list.append(...nodes);
+      note.hide();
+      next = page.next || null;
+      more.hidden = !next;
+      emptyEl.hidden = list.childElementCount > 0;
+    } catch (error) {
+      if (mine !== generation) return;
+      if (!error.detail) throw error;
+      note.show("error", error.detail);
+    }
+  }
+  more.addEventListener("click", () => busy(more, () => fetchPage(false)));
+  const el = h("div", { class: "paged" }, note, wrap ? wrap(list) : list, emptyEl, more);
+  return { el, list, reload: () => fetchPage(true) };
+}

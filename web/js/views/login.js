@@ -1,0 +1,40 @@
+import { get, post } from "../api.js";
+import { clear, field, form, h } from "../dom.js";
+
+/** The sign-in form; onSignedIn(me) runs once the session cookie is set. */
+export function renderLogin(main, onSignedIn) {
+  const username = h("input", {
+    name: "username",
+    autocomplete: "username",
+    required: true,
+    autocapitalize: "none",
+    spellcheck: "false",
+  });
+  const password = h("input", {
+    name: "password",
+    type: "password",
+    autocomplete: "current-password",
+    required: true,
+  });
+  const signIn = form(
+    { class: "card narrow", "aria-labelledby": "login-title" },
+    [
+      h("h1", { id: "login-title", tabindex: "-1" }, "Sign in"),
+      h("p", { class: "muted" }, "Teleconsultations between rural clinics and regional specialists."),
+      field("Username", username),
+      field("Password", password),
+      h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "Sign in")),
+    ],
+    async (data, el) => {
+      if (!data.username || !data.password) {
+        el.notice.show("error", "Enter your username and password.");
+        (data.username ? password : username).focus();
+        return;
+      }
+      await post("/auth/login", { username: data.username, password: data.password });
+      onSignedIn(await get("/me"));
+    },
+  );
+  clear(main, signIn);
+  username.focus();
+}

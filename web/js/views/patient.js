@@ -1,0 +1,378 @@
+// The patient's pages: the health passport, consents, and who accessed the data.
+
+import { get, post } from "../api.js";
+import { PASSPORT_KINDS, label } from "../codes.js";
+import {
+  badge,
+  busy,
+  field,
+  form,
+  h,
+  isoDay,
+  localInstant,
+  notice,
+  pagedList,
+  radios,
+  select,
+  shortId,
+  when,
+} from "../dom.js";
+
+export const live = false;
+
+export const routes = [
+  { path: "#/passport", title: "My health passport", render: renderPassport },
+  { path: "#/consents", title: "Consents", render: renderConsents },
+  { path: "#/access-log", title: "Who accessed my data", render: renderAccessLog },
+];
+
+function noRecord(main) {
+  main.append(
+    h(
+      "p",
+      { class: "notice error", role: "alert" },
+      "This account is not linked to a patient record. Ask your clinic to link it.",
+    ),
+  );
+}
+
+const humanize = (key) => key.replaceAll(/[._]/g, " ").replace(/^./, (c) => c.toUpperCase());
+
+function bodyView(body) {
+  if (body === null || typeof body !== "object") return h("p", {}, String(body ?? ""));
+  const { text, ...rest } = body;
+  const facts = Object.entries(rest).filter(
+    ([, v]) => v !== null && v !== "" && !(Array.isArray(v) && !v.length),
+  );
+  return [
+    text ? h("p", { class: "entry-text" }, text) : null,
+    facts.length
+      ? h(
+          "dl",
+          { class: "facts" },
+          facts.map(([k, v]) => [
+            h("dt", {}, humanize(k)),
+            h(
+              "dd",
+              {},
+              Array.isArray(v)
+                ? v.map((x) => (typeof x === "object" ? JSON.stringify(x) : x)).join(", ")
+                : typeof v === "object"
+                  ? JSON.stringify(v)
+                  : String(v),
+            ),
+          ]),
+        )
+      : null,
+  ];
+}
+
+function renderPassport(main, { me }) {
+  if (!me.patient_id) return noRecord(main);
+  const base = `/patients/${me.patient_id}`;
+  const list = pagedList({
+    load: (cursor) => get(`${base}/passport`, { cursor }),
+    render: (e) =>
+      h(
+        "li",
+        { class: `item entry kind-${e.kind}`, dataset: { seq: e.seq } },
+        h(
+          "div",
+          { class: "item-head" },
+          h("span", { class: "seq" }, `#${e.seq}`),
+          badge(`kind-${e.kind}`, label(PASSPORT_KINDS, e.kind)),
+          when(e.created_at),
+        ),
+        h(
+          "div",
+          { class: "item-body" },
+          bodyView(e.body),
+          e.amends ? h("p", { class: "amends" }, "Corrects an earlier entry ", shortId(e.amends)) : null,
+        ),
+        h(
+          "p",
+          { class: "meta muted" },
+          "Written by ",
+          e.author_name || shortId(e.author_id),
+          e.consultation_id ? [" · consultation ", shortId(e.consultation_id)] : null,
+          " · hash ",
+          shortId(e.hash),
+        ),
+      ),
+    empty: "Your passport has no entries yet.",
+    tag: "ol",
+  });
+  const status = notice();
+  const verify = h("button", { type: "button", class: "secondary" }, "Check integrity");
+  verify.addEventListener("click", () =>
+    busy(verify, async () => {
+      try {
+        const result = await get(`${base}/passport/verify`);
+        if (result.ok)
+          status.show(
+            "success",
+            `The passport is intact: ${result.entries} ${result.entries === 1 ? "entry" : "entries"}, each sealed by the one before.`,
+          );
+        else
+          status.show(
+            "error",
+            "The passport's record chain is broken",
+            result.first_bad?.seq ? ` at entry #${result.first_bad.seq}` : "",
+            ". Contact your clinic.",
+          );
+      } catch (error) {
+        status.show("error", error.detail);
+      }
+    }),
+  );
+  main.append(
+    h(
+      "section",
+      { class: "card" },
+      h(
+        "div",
+        { class: "toolbar" },
+        h("p", { class: "muted" }, "Entries are never changed or deleted; a correction is a new entry."),
+        verify,
+      ),
+      status,
+      list.el,
+    ),
+  );
+  list.reload();
+}
+
+function consentState(c) {
+  if (c.revoked_at || c.status === "revoked") return ["revoked", "Revoked"];
+  if (c.expires_at && new Date(c.expires_at) <= new Date()) return ["expired", "Expired"];
+  return ["active", "Active"];
+}
+
+async function facilityNames() {
+  const page = await get("/facilities", { limit: 500 }).catch(() => ({ items: [] }));
+  return Object.fromEntries(page.items.map((f) => [f.id, f.name]));
+}
+
+async function renderConsents(main, { me }) {
+  if (!me.patient_id) return noRecord(main);
+  const base = `/patients/${me.patient_id}`;
+  const facilities = await facilityNames();
+  const list = pagedList({
+    load: (cursor) => get(`${base}/consents`, { cursor }),
+    render: (c) => {
+      const [state, stateText] = consentState(c);
+      const note = notice();
+      const actions = [];
+      if (state === "active") {
+        const revoke = h("button", { type: "button", class: "danger" }, "Revoke");
+        revoke.addEventListener("click", () =>
+          busy(revoke, async () => {
+            if (!window.confirm("Revoke this access? It stops with the very next request.")) return;
+            try {
+              await post(`${base}/consents/${c.id}/revoke`);
+              list.reload();
+            } catch (error) {
+              note.show("error", error.detail);
+            }
+          }),
+        );
+        actions.push(revoke);
+      }
+      const grantee = c.grantee_name
+        ? c.grantee_name
+        : c.grantee_facility_id
+          ? facilities[c.grantee_facility_id] || h("span", {}, "Facility ", shortId(c.grantee_facility_id))
+          : h("span", {}, "User ", shortId(c.grantee_user_id));
+      return h(
+        "li",
+        { class: `item consent ${state}`, dataset: { id: c.id } },
+        h(
+          "div",
+          { class: "item-head" },
+          h("strong", {}, grantee),
+          badge(`consent-${state}`, stateText),
+          badge("access", c.access === "read_write" ? "Read and write" : "Read only"),
+        ),
+        h(
+          "p",
+          {},
+          "Records: ",
+          c.categories?.length ? c.categories.map((k) => label(PASSPORT_KINDS, k)).join(", ") : "all",
+          " · until ",
+          when(c.expires_at),
+        ),
+        actions.length ? h("div", { class: "actions" }, actions) : null,
+        note,
+      );
+    },
+    empty: "You have not given anyone access.",
+  });
+
+  const inAMonth = new Date();
+  inAMonth.setDate(inAMonth.getDate() + 30);
+  const granteeKind = radios(
+    "Give access to",
+    "grantee_kind",
+    { facility: "A clinic or hospital", user: "A person (by user ID)" },
+    "facility",
+  );
+  const facilityField = field(
+    "Clinic or hospital",
+    select("grantee_facility_id", facilities, { empty: "Choose…" }),
+  );
+  const userField = field(
+    "User ID",
+    h("input", { name: "grantee_user_id", autocomplete: "off", spellcheck: "false" }),
+    { hint: "The ID the doctor gives you" },
+  );
+  const categories = h(
+    "fieldset",
+    { class: "field wide checks" },
+    h("legend", {}, "Which records"),
+    Object.entries(PASSPORT_KINDS).map(([code, text]) => {
+      const id = `cat-${code}`;
+      return h(
+        "span",
+        { class: "radio" },
+        h("input", { type: "checkbox", name: "categories", value: code, id, dataset: { group: "1" } }),
+        h("label", { for: id }, text),
+      );
+    }),
+    h("p", { class: "hint" }, "Leave all unticked to share every kind of record."),
+    h("p", { class: "field-error", hidden: true }),
+  );
+  const grant = form(
+    { class: "grid" },
+    [
+      granteeKind,
+      facilityField,
+      userField,
+      field(
+        "Access",
+        select("access", { read: "Read only", read_write: "Read and write" }, { value: "read" }),
+      ),
+      field(
+        "Until",
+        h("input", {
+          name: "expires_at",
+          type: "date",
+          value: isoDay(inAMonth),
+          min: isoDay(new Date()),
+          required: true,
+        }),
+      ),
+      categories,
+      h("div", { class: "actions wide" }, h("button", { type: "submit", class: "primary" }, "Grant access")),
+    ],
+    async (data, el) => {
+      const body = {
+        access: data.access,
+        expires_at: data.expires_at ? localInstant(data.expires_at, "23:59") : "",
+      };
+      if (data.grantee_kind === "facility") body.grantee_facility_id = data.grantee_facility_id;
+      else body.grantee_user_id = data.grantee_user_id;
+      if (data.categories?.length) body.categories = data.categories;
+      const missing = Object.entries(body)
+        .filter(([, v]) => v === "")
+        .map(([k]) => [k, "required"]);
+      if (missing.length) throw { detail: "Fill in the marked fields.", fields: Object.fromEntries(missing) };
+      await post(`${base}/consents`, body);
+      el.notice.show("success", "Access granted.");
+      list.reload();
+    },
+  );
+  const sync = () => {
+    const kind = grant.elements.namedItem("grantee_kind").value;
+    facilityField.hidden = kind !== "facility";
+    userField.hidden = kind !== "user";
+    facilityField.querySelector("select").disabled = kind !== "facility";
+    userField.querySelector("input").disabled = kind !== "user";
+  };
+  granteeKind.addEventListener("change", sync);
+  sync();
+  main.append(
+    h(
+      "div",
+      { class: "columns" },
+      h(
+        "section",
+        { class: "card", "aria-labelledby": "consents-title" },
+        h("h2", { id: "consents-title" }, "Who may see my passport"),
+        list.el,
+      ),
+      h(
+        "section",
+        { class: "card", "aria-labelledby": "grant-title" },
+        h("h2", { id: "grant-title" }, "Give access"),
+        grant,
+      ),
+    ),
+  );
+  list.reload();
+}
+
+const OUTCOME_KIND = {
+  permit: "ok",
+  permitted: "ok",
+  allow: "ok",
+  allowed: "ok",
+  success: "ok",
+  deny: "bad",
+  denied: "bad",
+};
+
+function renderAccessLog(main, { me }) {
+  if (!me.patient_id) return noRecord(main);
+  const list = pagedList({
+    load: (cursor) => get(`/patients/${me.patient_id}/access-log`, { cursor }),
+    render: (a) =>
+      h(
+        "tr",
+        {},
+        h("td", {}, when(a.at)),
+        h("td", {}, a.actor_name || shortId(a.actor_id)),
+        h("td", {}, humanize(String(a.action || ""))),
+        h(
+          "td",
+          {},
+          badge(`outcome-${OUTCOME_KIND[a.outcome] || "other"}`, humanize(String(a.outcome || ""))),
+        ),
+        h("td", {}, a.reason || ""),
+      ),
+    empty: "Nobody has accessed your data yet.",
+    tag: "tbody",
+    wrap: (tbody) =>
+      h(
+        "div",
+        { class: "table-wrap" },
+        h(
+          "table",
+          {},
+          h("caption", { class: "visually-hidden" }, "Access to my data, newest first"),
+          h(
+            "thead",
+            {},
+            h(
+              "tr",
+              {},
+              ["When", "Who", "What", "Outcome", "Reason"].map((t) => h("th", { scope: "col" }, t)),
+            ),
+          ),
+          tbody,
+        ),
+      ),
+  });
+  main.append(
+    h(
+      "section",
+      { class: "card" },
+      h(
+        "p",
+        { class: "muted" },
+        "Every read of or change to your records, allowed or refused, including emergency access.",
+      ),
+      list.el,
+    ),
+  );
+  list.reload();
+}
