@@ -126,6 +126,9 @@ async def main() -> None:
     parser.add_argument("--requests", type=int, default=1500)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--workers", type=int, default=1, help="full-server processes (uses the local Redis)"
+    )
     args = parser.parse_args()
 
     async with throwaway_database("tc_bench_booking") as url:
@@ -136,11 +139,24 @@ async def main() -> None:
             "TELECONSULT_ENV": "test",
             "TELECONSULT_ARGON2_TIME_COST": "1",
             "TELECONSULT_ARGON2_MEMORY_KIB": "1024",
+            # The bare baseline writes no access log either.
+            "TELECONSULT_ACCESS_LOG": "false",
         }
+        if args.workers > 1:
+            env["TELECONSULT_REDIS_URL"] = "redis://127.0.0.1:6379/0"
         dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
         async with (
             server_process(
-                [str(BIN / "teleconsult"), "serve", "--port", str(full_port)], env, full_port
+                [
+                    str(BIN / "teleconsult"),
+                    "serve",
+                    "--port",
+                    str(full_port),
+                    "--workers",
+                    str(args.workers),
+                ],
+                env,
+                full_port,
             ) as full_pid,
             server_process(
                 [
@@ -233,7 +249,7 @@ async def main() -> None:
     ]
     print(
         f"booking, {args.requests} requests x {args.rounds} rounds, concurrency "
-        f"{args.concurrency}, PostgreSQL, one server process each"
+        f"{args.concurrency}, PostgreSQL, full server on {args.workers} process(es), bare on one"
     )
     print(table(rows, ("server", "req/s", "p50 ms", "p99 ms", "idle RSS MiB")))
     per_request = 1000 / (args.requests * args.rounds)

@@ -84,21 +84,53 @@ async def seed_demo_cmd(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _serve(args: argparse.Namespace, settings: Settings) -> int:
+def _run_server(settings: Settings, host: str, port: int, reuse_port: bool) -> None:
     from aiohttp import web
 
     from .app import create_app
 
-    asyncio.run(_migrate(settings))
-    host = args.host or settings.host
-    port = args.port or settings.port
+    if reuse_port:
+        logging.basicConfig(level=logging.INFO)
     web.run_app(
         create_app(settings),
         host=host,
         port=port,
         print=None,
+        reuse_port=reuse_port or None,
         access_log=logging.getLogger("aiohttp.access") if settings.access_log else None,
     )
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    """Migrate, then serve; with ``--workers N`` N processes share the port (SO_REUSEPORT).
+
+    The in-process bus cannot cross processes, so several workers need Redis.
+    """
+    import multiprocessing
+
+    asyncio.run(_migrate(settings))
+    host = args.host or settings.host
+    port = args.port or settings.port
+    workers = max(1, args.workers)
+    if workers > 1 and not settings.redis_url:
+        print(
+            "--workers above 1 needs TELECONSULT_REDIS_URL (events cross processes)",
+            file=sys.stderr,
+        )
+        return 2
+    spawn = multiprocessing.get_context("spawn")
+    children = [
+        spawn.Process(target=_run_server, args=(settings, host, port, True), daemon=True)
+        for _ in range(workers - 1)
+    ]
+    for child in children:
+        child.start()
+    try:
+        _run_server(settings, host, port, workers > 1)
+    finally:
+        for child in children:
+            child.terminate()
+            child.join(timeout=10)
     return 0
 
 
@@ -108,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the web server (migrates first)")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int, default=1, help="server processes (needs Redis)")
     sub.add_parser("migrate", help="bring the database schema up to date")
     admin = sub.add_parser("create-admin", help="create an administrator account")
     admin.add_argument("--username", required=True)

@@ -1,0 +1,47 @@
+"""The command line, run as a user would run it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BIN = Path(sys.executable).parent / "teleconsult"
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("TELECONSULT_")}
+    return base | {
+        "TELECONSULT_DATA_DIR": str(tmp_path),
+        "TELECONSULT_ARGON2_TIME_COST": "1",
+        "TELECONSULT_ARGON2_MEMORY_KIB": "1024",
+    }
+
+
+def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([BIN, *args], env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_create_admin_is_non_interactive_and_refuses_a_duplicate(env: dict[str, str]) -> None:
+    first = run(env, "create-admin", "--username", "chief", "--password", "long enough pass")
+    assert first.returncode == 0, first.stderr
+    assert "created administrator 'chief'" in first.stdout
+    again = run(env, "create-admin", "--username", "chief", "--password", "long enough pass")
+    assert again.returncode == 1
+    assert "already exists" in again.stderr
+
+
+def test_production_refuses_the_development_secret(env: dict[str, str]) -> None:
+    result = run(env | {"TELECONSULT_ENV": "production"}, "migrate")
+    assert result.returncode == 2
+    assert "TELECONSULT_SECRET_KEY" in result.stderr
+
+
+def test_several_workers_need_redis(env: dict[str, str]) -> None:
+    result = run(env, "serve", "--port", "0", "--workers", "2")
+    assert result.returncode == 2
+    assert "TELECONSULT_REDIS_URL" in result.stderr
