@@ -21,6 +21,7 @@ from ..facilities.models import Facility
 from ..patients.models import Patient
 from ..scheduling.models import Slot
 from ..scheduling.service import free_slots_statement
+from ..stats.rollups import facts_of, record_change
 from .lifecycle import URGENCY_RANK, Action, Mode, Status, Urgency, check_timing, next_status
 from .models import ACTIVE_STATUSES, Consultation, IdempotencyRecord
 from .schemas import ConsultationCreate
@@ -98,6 +99,7 @@ async def _insert_in_slot(session: AsyncSession, consultation: Consultation, slo
     async with session.begin_nested():
         session.add(consultation)
         await session.flush()
+    await record_change(session, None, consultation)
 
 
 async def book_consultation(
@@ -138,6 +140,7 @@ async def book_consultation(
         consultation.sort_at = now
         session.add(consultation)
         await session.flush()
+        await record_change(session, None, consultation)
         return consultation
 
     consultation.status = Status.scheduled.value
@@ -245,6 +248,7 @@ async def transition(
         raise NotFound() if actor.role == Role.patient else _forbidden(action)
     target = next_status(Mode(consultation.mode), Status(consultation.status), action)
     check_timing(action, now, consultation.starts_at)
+    before = facts_of(consultation)
     consultation.status = target.value
     if action == Action.claim:
         consultation.specialist_id = actor.id
@@ -258,6 +262,7 @@ async def transition(
     elif action in (Action.cancel,):
         consultation.cancelled_at = now
     await session.flush()
+    await record_change(session, before, consultation)
     return consultation
 
 

@@ -1,0 +1,161 @@
+"""Keeping the rollup rows current, in the same transaction as each consultation change.
+
+The consultation service calls :func:`record_change` after every booking and transition.
+Counters are added with one ``INSERT … ON CONFLICT DO UPDATE`` (atomic under concurrency);
+histograms are read under a row lock, added to and written back. Rows are always touched in
+key order, so two transactions changing the same cohorts cannot deadlock on them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from . import sketch
+from .cells import COUNTERS, HISTOGRAMS, Cell, Facts, Key, delta, facts_of
+from .models import StatsRollup
+
+TABLE = StatsRollup.__table__
+KEY_COLUMNS = ("grain", "day", "specialty", "region", "facility")
+
+__all__ = ["facts_of", "merge_cells", "record_change"]
+
+
+async def record_change(session: AsyncSession, before: Facts | None, after: Any | None) -> None:
+    """Apply a consultation's change to the rollups (``before`` is ``None`` for a booking).
+
+    ``after`` is the consultation as it now is (``None`` if it was deleted).
+    """
+    changes = delta(before, facts_of(after) if after is not None else None)
+    if changes:
+        await _apply(session, changes)
+
+
+def _key_dict(key: Key) -> dict[str, Any]:
+    return dict(zip(KEY_COLUMNS, key, strict=True))
+
+
+def _match(keys: Iterable[Key]) -> Any:
+    return or_(*(and_(*(TABLE.c[c] == v for c, v in zip(KEY_COLUMNS, k, strict=True))) for k in keys))
+
+
+def _insert(session: AsyncSession) -> Any:
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(TABLE)
+    return sqlite.insert(TABLE)
+
+
+async def _apply(session: AsyncSession, changes: dict[Key, Cell]) -> None:
+    keys = sorted(changes)
+    ins = _insert(session).values(
+        [
+            {**_key_dict(k), **{c: getattr(changes[k], c) for c in COUNTERS}}
+            | dict.fromkeys(HISTOGRAMS, b"")
+            for k in keys
+        ]
+    )
+    await session.execute(
+        ins.on_conflict_do_update(
+            index_elements=list(KEY_COLUMNS),
+            set_={c: TABLE.c[c] + ins.excluded[c] for c in COUNTERS},
+        )
+    )
+    with_histograms = [k for k in keys if any(getattr(changes[k], h) for h in HISTOGRAMS)]
+    if not with_histograms:
+        return
+    rows = await session.execute(
+        select(TABLE)
+        .where(_match(with_histograms))
+        .order_by(*(TABLE.c[c] for c in KEY_COLUMNS))
+        .with_for_update()
+    )
+    params = []
+    for row in rows.mappings():
+        key: Key = tuple(row[c] for c in KEY_COLUMNS)  # type: ignore[assignment]
+        change = changes[key]
+        params.append(
+            {f"k_{c}": row[c] for c in KEY_COLUMNS}
+            | {
+                f"v_{h}": sketch.encode(sketch.decode(row[h]) + getattr(change, h))
+                for h in HISTOGRAMS
+            }
+        )
+    await session.execute(_histogram_update(), params)
+
+
+def _histogram_update() -> Any:
+    return (
+        update(TABLE)
+        .where(*(TABLE.c[c] == bindparam(f"k_{c}") for c in KEY_COLUMNS))
+        .values({h: bindparam(f"v_{h}") for h in HISTOGRAMS})
+    )
+
+
+def row_values(key: Key, cell: Cell) -> dict[str, Any]:
+    """A rollup row as column values."""
+    return (
+        _key_dict(key)
+        | {c: getattr(cell, c) for c in COUNTERS}
+        | {h: sketch.encode(getattr(cell, h)) for h in HISTOGRAMS}
+    )
+
+
+async def merge_cells(session: AsyncSession, cells: dict[Key, Cell]) -> None:
+    """Add many cells to the rollups at once (bulk loads: history generation, backfill).
+
+    Rows already present in the affected day range are read under lock and added to; the
+    rest are inserted in large batches (``COPY`` on PostgreSQL).
+    """
+    if not cells:
+        return
+    first = min(k[1] for k in cells)
+    last = max(k[1] for k in cells)
+    existing = await session.execute(
+        select(TABLE).where(TABLE.c.day >= first, TABLE.c.day <= last).with_for_update()
+    )
+    updates = []
+    for row in existing.mappings():
+        key: Key = tuple(row[c] for c in KEY_COLUMNS)  # type: ignore[assignment]
+        cell = cells.pop(key, None)
+        if cell is None:
+            continue
+        merged = Cell(**{c: row[c] for c in COUNTERS}, **{h: sketch.decode(row[h]) for h in HISTOGRAMS})
+        merged.add(cell)
+        updates.append({f"k_{c}": v for c, v in _key_dict(key).items()} | {
+            f"v_{c}": v for c, v in row_values(key, merged).items() if c not in KEY_COLUMNS
+        })
+    if updates:
+        stmt = (
+            update(TABLE)
+            .where(*(TABLE.c[c] == bindparam(f"k_{c}") for c in KEY_COLUMNS))
+            .values({c: bindparam(f"v_{c}") for c in (*COUNTERS, *HISTOGRAMS)})
+        )
+        await session.execute(stmt, updates)
+    rows = [row_values(k, c) for k, c in sorted(cells.items())]
+    await bulk_insert(session, TABLE.name, rows)
+
+
+async def bulk_insert(session: AsyncSession, table: str, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows fast: ``COPY`` on PostgreSQL, multi-row inserts elsewhere.
+
+    Values must already be in database form (aware datetimes, UUIDs, bytes); SQLite gets
+    them through the table's column types.
+    """
+    if not rows:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        columns = list(rows[0])
+        connection = await session.connection()
+        raw = await connection.get_raw_connection()
+        driver: Any = raw.driver_connection
+        await driver.copy_records_to_table(
+            table, records=[tuple(r[c] for c in columns) for r in rows], columns=columns
+        )
+        return
+    target = StatsRollup.metadata.tables[table]
+    for start in range(0, len(rows), 5000):
+        await session.execute(target.insert(), rows[start : start + 5000])
