@@ -19,8 +19,13 @@ async def _video_calls(w: Any, clock: FakeClock, count: int) -> list[str]:
     for i in range(count):
         status, body = await w.gp.post(
             "/consultations",
-            {"patient_id": await patient(w.gp), "specialty": "cardiology", "mode": "video",
-             "urgency": "routine", "reason": f"case {i}"},
+            {
+                "patient_id": await patient(w.gp),
+                "specialty": "cardiology",
+                "mode": "video",
+                "urgency": "routine",
+                "reason": f"case {i}",
+            },
         )
         assert status == 201, body
         ids.append(body["id"])
@@ -52,12 +57,12 @@ async def test_stats_follow_the_lifecycle_and_suppress_small_cells(
     assert row["completed"] == 5
     assert row["cancelled"] == "<5"
     assert row["no_show"] == 0
-    assert abs(row["wait_median_s"] - 4 * 3600) <= 4 * 3600 * 0.01
-    assert abs(row["wait_p90_s"] - 4 * 3600) <= 4 * 3600 * 0.01
-    assert abs(row["duration_median_s"] - 18 * 60) <= 18 * 60 * 0.01 + 1
+    assert abs(row["wait_median_s"] - 4 * 3600) <= 4 * 3600 * 0.02
+    assert abs(row["wait_p90_s"] - 4 * 3600) <= 4 * 3600 * 0.02
+    assert abs(row["duration_median_s"] - 18 * 60) <= 18 * 60 * 0.02 + 1
     assert row["turnaround_median_s"] is None
     assert row["answered_within_target"] == 1.0
-    assert report["percentile_error"] == {"relative": 0.01, "absolute_seconds": 1.0}
+    assert report["percentile_error"] == {"relative": 0.02, "absolute_seconds": 1.0}
     assert report["to_date"] == reporting_day(clock.now()).isoformat()
     assert "patient" not in str(report).lower()
 

@@ -127,12 +127,28 @@ async def assert_rollups_match(session: AsyncSession, filters: list[StatsFilter]
 def compare(f: StatsFilter, fast: dict[Any, Any], expected: dict[Any, Exact]) -> None:
     for key, e in expected.items():
         cell = fast[key]
-        counts = (cell.requested, cell.completed, cell.cancelled, cell.no_show, cell.answered,
-                  cell.answered_in_target)
-        assert counts == (e.requested, e.completed, e.cancelled, e.no_show, e.answered,
-                          e.answered_in_target), (f, key)
-        for name, q in (("wait", sketch.MEDIAN), ("wait", sketch.P90),
-                        ("duration", sketch.MEDIAN), ("turnaround", sketch.MEDIAN)):
+        counts = (
+            cell.requested,
+            cell.completed,
+            cell.cancelled,
+            cell.no_show,
+            cell.answered,
+            cell.answered_in_target,
+        )
+        assert counts == (
+            e.requested,
+            e.completed,
+            e.cancelled,
+            e.no_show,
+            e.answered,
+            e.answered_in_target,
+        ), (f, key)
+        for name, q in (
+            ("wait", sketch.MEDIAN),
+            ("wait", sketch.P90),
+            ("duration", sketch.MEDIAN),
+            ("turnaround", sketch.MEDIAN),
+        ):
             values = getattr(e, name)
             summary = sketch.Summary(getattr(cell, name))
             assert summary.n == len(values), (f, key, name)
@@ -152,8 +168,9 @@ def filters(first: date, last: date, places: list[tuple[str, str]]) -> list[Stat
         for region, facility in places:
             out.append(StatsFilter(first, last, region=region, granularity=granularity))
             out.append(StatsFilter(first, last, facility=facility, granularity=granularity))
-            out.append(StatsFilter(first, last, region=region, facility=facility,
-                                   granularity=granularity))
+            out.append(
+                StatsFilter(first, last, region=region, facility=facility, granularity=granularity)
+            )
     return out
 
 
@@ -169,8 +186,13 @@ class Network:
 
 
 async def _user(session: AsyncSession, role: Role, **kw: Any) -> User:
-    data = UserCreate(username=f"{role.value}-{uuid.uuid4().hex[:10]}", password="x" * 12,
-                      full_name="Test", role=role, **kw)
+    data = UserCreate(
+        username=f"{role.value}-{uuid.uuid4().hex[:10]}",
+        password="x" * 12,
+        full_name="Test",
+        role=role,
+        **kw,
+    )
     return await create_user(session, PASSWORDS, data)
 
 
@@ -188,10 +210,24 @@ async def build_network(sessionmaker: Any) -> Network:
             places.append((region, str(clinic.id)))
             gps[clinic.id] = await _user(session, Role.gp, facility_id=clinic.id)
             for _ in range(2):
-                patients.append(Patient(iin=valid_iin(), full_name="P", birth_date=date(1980, 1, 1),
-                                        sex="female", facility_id=clinic.id))
-        patients.append(Patient(iin=valid_iin(), full_name="P", birth_date=date(1980, 1, 1),
-                                sex="female", facility_id=None))
+                patients.append(
+                    Patient(
+                        iin=valid_iin(),
+                        full_name="P",
+                        birth_date=date(1980, 1, 1),
+                        sex="female",
+                        facility_id=clinic.id,
+                    )
+                )
+        patients.append(
+            Patient(
+                iin=valid_iin(),
+                full_name="P",
+                birth_date=date(1980, 1, 1),
+                sex="female",
+                facility_id=None,
+            )
+        )
         session.add_all(patients)
         await session.flush()
     return Network(admin, gps, patients, places)
@@ -226,13 +262,21 @@ async def run_history(
 ) -> None:
     """Apply the plans' bookings and actions in time order, each in its own unit of work."""
     async with unit_of_work(sessionmaker) as session:
-        specialist = await _user(session, Role.specialist, facility_id=net.patients[0].facility_id,
-                                 specialties=SPECIALTIES)
+        specialist = await _user(
+            session,
+            Role.specialist,
+            facility_id=net.patients[0].facility_id,
+            specialties=SPECIALTIES,
+        )
         await publish_availability(
-            session, net.admin, specialist.id,
-            AvailabilityCreate(starts_at=start + timedelta(hours=1),
-                               ends_at=start + timedelta(hours=9)),
-            now=start, default_slot_minutes=20,
+            session,
+            net.admin,
+            specialist.id,
+            AvailabilityCreate(
+                starts_at=start + timedelta(hours=1), ends_at=start + timedelta(hours=9)
+            ),
+            now=start,
+            default_slot_minutes=20,
         )
     steps: list[tuple[datetime, int, int, str]] = []
     for i, plan in enumerate(plans):
@@ -251,10 +295,15 @@ async def run_history(
                 if step == "book":
                     patient = net.patients[plan["patient"]]
                     c = await consultations.book_consultation(
-                        session, net.gps[patient.facility_id],
-                        ConsultationCreate(patient_id=patient.id, specialty=plan["specialty"],
-                                           mode=plan["mode"], urgency=plan["urgency"],
-                                           reason="test"),
+                        session,
+                        net.gps[patient.facility_id],
+                        ConsultationCreate(
+                            patient_id=patient.id,
+                            specialty=plan["specialty"],
+                            mode=plan["mode"],
+                            urgency=plan["urgency"],
+                            reason="test",
+                        ),
                         now=now,
                     )
                     booked[i] = c.id
@@ -315,11 +364,18 @@ async def test_generated_history_fills_the_rollups_consistently(database: Databa
     await generate_history(sessionmaker, 3000, rng=random.Random(3), console=Console(quiet=True))
     await generate_history(sessionmaker, 500, rng=random.Random(4), console=Console(quiet=True))
     async with sessionmaker() as session:
-        places = [(r, str(i)) for r, i in (await session.execute(
-            select(Facility.region, Facility.id).order_by(Facility.name).limit(2)))]
+        places = [
+            (r, str(i))
+            for r, i in (
+                await session.execute(
+                    select(Facility.region, Facility.id).order_by(Facility.name).limit(2)
+                )
+            )
+        ]
         rows = await session.scalar(select(Consultation.id).limit(1))
         assert rows is not None
         today = datetime.now(UTC).astimezone(REPORTING_TZ).date()
-        assert await assert_rollups_match(
-            session, filters(today - timedelta(days=400), today, places)
-        ) > 0
+        assert (
+            await assert_rollups_match(session, filters(today - timedelta(days=400), today, places))
+            > 0
+        )

@@ -26,9 +26,15 @@ T0 = datetime(2026, 3, 31, 20, 30, tzinfo=UTC)  # 1 April 01:30 in national time
 
 def facts(**kw: object) -> Facts:
     base: dict[str, object] = {
-        "specialty": "cardiology", "region": "pavlodar", "facility_id": FACILITY,
-        "mode": "video", "urgency": "routine", "status": "scheduled", "created_at": T0,
-        "started_at": None, "ended_at": None,
+        "specialty": "cardiology",
+        "region": "pavlodar",
+        "facility_id": FACILITY,
+        "mode": "video",
+        "urgency": "routine",
+        "status": "scheduled",
+        "created_at": T0,
+        "started_at": None,
+        "ended_at": None,
     }
     return Facts(**(base | kw))  # type: ignore[arg-type]
 
@@ -65,8 +71,13 @@ def test_completed_video_call_measures_wait_duration_and_target() -> None:
 def test_async_case_measures_turnaround_against_the_urgency_target() -> None:
     late = T0 + RESPONSE_TARGETS["urgent"] + timedelta(seconds=1)
     cell = contribution(
-        facts(mode="async", urgency="urgent", status="completed",
-              started_at=T0 + timedelta(hours=2), ended_at=late)
+        facts(
+            mode="async",
+            urgency="urgent",
+            status="completed",
+            started_at=T0 + timedelta(hours=2),
+            ended_at=late,
+        )
     )
     assert (cell.answered, cell.answered_in_target) == (1, 0)
     assert cell.turnaround == sketch.one((late - T0).total_seconds())

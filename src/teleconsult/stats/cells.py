@@ -123,29 +123,54 @@ def _seconds(start: datetime, end: datetime) -> float:
     return (end - start).total_seconds()
 
 
-def contribution(f: Facts) -> Cell:
-    """The cell of a single consultation in its current state."""
-    cell = Cell(
-        requested=1,
-        completed=int(f.status == "completed"),
-        cancelled=int(f.status == "cancelled"),
-        no_show=int(f.status == "no_show"),
-    )
+@dataclass(frozen=True, slots=True)
+class Measures:
+    """One consultation's counters (in :data:`COUNTERS` order) and its durations."""
+
+    counters: tuple[int, int, int, int, int, int]
+    wait: float | None
+    duration: float | None
+    turnaround: float | None
+
+
+def measures(f: Facts) -> Measures:
+    """What a single consultation contributes, in its current state."""
+    wait = duration = turnaround = None
     if f.started_at is not None:
-        cell.wait = sketch.one(_seconds(f.created_at, f.started_at))
+        wait = _seconds(f.created_at, f.started_at)
     response: datetime | None = None
     if f.mode == "video":
         response = f.started_at
         if f.started_at is not None and f.ended_at is not None:
-            cell.duration = sketch.one(_seconds(f.started_at, f.ended_at))
+            duration = _seconds(f.started_at, f.ended_at)
     elif f.ended_at is not None:
         response = f.ended_at
-        cell.turnaround = sketch.one(_seconds(f.created_at, f.ended_at))
+        turnaround = _seconds(f.created_at, f.ended_at)
+    answered = in_target = 0
     if response is not None:
-        cell.answered = 1
+        answered = 1
         target = RESPONSE_TARGETS.get(f.urgency)
-        cell.answered_in_target = int(target is not None and response - f.created_at <= target)
-    return cell
+        in_target = int(target is not None and response - f.created_at <= target)
+    counters = (
+        1,
+        int(f.status == "completed"),
+        int(f.status == "cancelled"),
+        int(f.status == "no_show"),
+        answered,
+        in_target,
+    )
+    return Measures(counters, wait, duration, turnaround)
+
+
+def contribution(f: Facts) -> Cell:
+    """The cell of a single consultation in its current state."""
+    m = measures(f)
+    return Cell(
+        *m.counters,
+        wait=0 if m.wait is None else sketch.one(m.wait),
+        duration=0 if m.duration is None else sketch.one(m.duration),
+        turnaround=0 if m.turnaround is None else sketch.one(m.turnaround),
+    )
 
 
 # (grain, day, specialty, region, facility): the primary key of a rollup row.

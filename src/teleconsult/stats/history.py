@@ -20,7 +20,8 @@ from __future__ import annotations
 import math
 import random
 import uuid
-from collections.abc import Iterator
+from collections import defaultdict
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -36,8 +37,20 @@ from ..db.uow import unit_of_work
 from ..facilities.models import Facility
 from ..patients.iin import make_iin
 from ..patients.models import Patient
-from .cells import Cell, Facts, Key, contribution, finest_key, roll_up
-from .rollups import bulk_insert, merge_cells
+from . import sketch
+from .cells import (
+    ALL,
+    COUNTERS,
+    DAY,
+    HISTOGRAMS,
+    MONTH,
+    Facts,
+    Key,
+    finest_key,
+    measures,
+    month_of,
+)
+from .rollups import KEY_COLUMNS, bulk_insert, merge_rows
 
 HISTORY_DAYS = 730
 BATCH = 20_000
@@ -182,10 +195,8 @@ def _request_time(rng: random.Random, first: datetime, days: int) -> datetime:
         if weekday >= 5 and rng.random() < 0.7:
             continue
         # 08:00-18:00 national time is 03:00-13:00 UTC; some requests at any hour.
-        if rng.random() < 0.85:
-            seconds = rng.uniform(3 * 3600, 13 * 3600)
-        else:
-            seconds = rng.uniform(0, 86400)
+        working_hours = rng.random() < 0.85
+        seconds = rng.uniform(3 * 3600, 13 * 3600) if working_hours else rng.uniform(0, 86400)
         return moment + timedelta(seconds=seconds)
 
 
@@ -251,7 +262,7 @@ def _consultation(
             for t in (started, ended, cancelled, starts_at, ends_at)
         )
     choices = staff.specialists[specialty]
-    specialist_id = choices[rng.randrange(len(choices))]
+    specialist_id: uuid.UUID | None = choices[rng.randrange(len(choices))]
     if mode == "async" and status == "cancelled":
         specialist_id = None
     return {
@@ -279,6 +290,63 @@ def _consultation(
     }
 
 
+class _Tally:
+    """A rollup cell while generating: counters and bucket counts per histogram."""
+
+    __slots__ = ("counters", "histograms")
+
+    def __init__(self) -> None:
+        self.counters = [0] * len(COUNTERS)
+        self.histograms: tuple[dict[int, int], ...] = ({}, {}, {})
+
+    def add_facts(self, facts: Facts) -> None:
+        m = measures(facts)
+        counters = self.counters
+        for i, n in enumerate(m.counters):
+            counters[i] += n
+        for histogram, seconds in zip(
+            self.histograms, (m.wait, m.duration, m.turnaround), strict=True
+        ):
+            if seconds is not None:
+                b = sketch.bucket_of(seconds)
+                histogram[b] = histogram.get(b, 0) + 1
+
+    def add(self, other: _Tally) -> None:
+        counters = self.counters
+        for i, n in enumerate(other.counters):
+            counters[i] += n
+        for mine, theirs in zip(self.histograms, other.histograms, strict=True):
+            for b, n in theirs.items():
+                mine[b] = mine.get(b, 0) + n
+
+
+def _sum_by(cells: dict[Key, _Tally], coarser: Callable[[Key], Key]) -> dict[Key, _Tally]:
+    out: dict[Key, _Tally] = {}
+    for key, tally in cells.items():
+        target = coarser(key)
+        into = out.get(target)
+        if into is None:
+            out[target] = into = _Tally()
+        into.add(tally)
+    return out
+
+
+def _rollup_rows(finest: dict[Key, _Tally]) -> list[dict[str, Any]]:
+    """Every rollup row fed by one month of facility × day cells, summed level by level."""
+    region_days = _sum_by(finest, lambda k: (DAY, k[1], k[2], k[3], ALL))
+    country_days = _sum_by(region_days, lambda k: (DAY, k[1], k[2], ALL, ALL))
+    rows: dict[Key, _Tally] = {}
+    for days in (finest, region_days, country_days):
+        rows.update(days)
+        rows.update(_sum_by(days, lambda k: (MONTH, month_of(k[1]), k[2], k[3], k[4])))
+    return [
+        dict(zip(KEY_COLUMNS, key, strict=True))
+        | dict(zip(COUNTERS, tally.counters, strict=True))
+        | {h: sketch.encode_counts(c) for h, c in zip(HISTOGRAMS, tally.histograms, strict=True)}
+        for key, tally in sorted(rows.items())
+    ]
+
+
 def _weighted(weights: dict[Any, float], rng: random.Random, size: int = 1000) -> list[Any]:
     """A lookup list drawn once, so each consultation picks with a single randrange."""
     keys = list(weights)
@@ -300,7 +368,7 @@ async def generate_history(
     specialties = _weighted(SPECIALTY_WEIGHTS, rng)
     urgencies = _weighted(dict(URGENCY_WEIGHTS), rng)
     patient_count = max(50, min(count // 4, 250_000))
-    finest: dict[Key, Cell] = {}
+    finest: dict[Key, _Tally] = {}
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -331,26 +399,43 @@ async def generate_history(
                 size = min(BATCH, count - done)
                 rows = [
                     _consultation(
-                        rng, staff, patients[rng.randrange(len(patients))], first, now,
-                        specialties, urgencies,
+                        rng,
+                        staff,
+                        patients[rng.randrange(len(patients))],
+                        first,
+                        now,
+                        specialties,
+                        urgencies,
                     )
                     for _ in range(size)
                 ]
                 for row in rows:
                     facts = Facts(
-                        row["specialty"], row["region"], row["facility_id"], row["mode"],
-                        row["urgency"], row["status"], row["created_at"], row["started_at"],
+                        row["specialty"],
+                        row["region"],
+                        row["facility_id"],
+                        row["mode"],
+                        row["urgency"],
+                        row["status"],
+                        row["created_at"],
+                        row["started_at"],
                         row["ended_at"],
                     )
                     key = finest_key(facts)
-                    cell = finest.get(key)
-                    if cell is None:
-                        finest[key] = cell = Cell()
-                    cell.add(contribution(facts))
+                    tally = finest.get(key)
+                    if tally is None:
+                        finest[key] = tally = _Tally()
+                    tally.add_facts(facts)
                 await bulk_insert(session, "consultations", rows)
                 done += size
                 progress.advance(task, size)
-            task = progress.add_task("statistics rollups", total=None)
-            await merge_cells(session, roll_up(finest))
-            progress.advance(task)
+            # Month by month, so that only one month of rollup rows is in memory at a time.
+            months: dict[date, dict[Key, _Tally]] = defaultdict(dict)
+            for key, tally in finest.items():
+                months[month_of(key[1])][key] = tally
+            finest.clear()
+            task = progress.add_task("statistics rollups", total=len(months))
+            for month in sorted(months):
+                await merge_rows(session, _rollup_rows(months.pop(month)))
+                progress.advance(task)
     console.print(f"generated {count:,} consultations for {patient_count:,} new patients")

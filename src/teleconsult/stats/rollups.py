@@ -9,9 +9,10 @@ key order, so two transactions changing the same cohorts cannot deadlock on them
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from operator import itemgetter
+from typing import Any, cast
 
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import Table, and_, bindparam, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,10 +20,10 @@ from . import sketch
 from .cells import COUNTERS, HISTOGRAMS, Cell, Facts, Key, delta, facts_of
 from .models import StatsRollup
 
-TABLE = StatsRollup.__table__
+TABLE = cast(Table, StatsRollup.__table__)
 KEY_COLUMNS = ("grain", "day", "specialty", "region", "facility")
 
-__all__ = ["facts_of", "merge_cells", "record_change"]
+__all__ = ["facts_of", "merge_rows", "record_change"]
 
 
 async def record_change(session: AsyncSession, before: Facts | None, after: Any | None) -> None:
@@ -40,7 +41,9 @@ def _key_dict(key: Key) -> dict[str, Any]:
 
 
 def _match(keys: Iterable[Key]) -> Any:
-    return or_(*(and_(*(TABLE.c[c] == v for c, v in zip(KEY_COLUMNS, k, strict=True))) for k in keys))
+    return or_(
+        *(and_(*(TABLE.c[c] == v for c, v in zip(KEY_COLUMNS, k, strict=True))) for k in keys)
+    )
 
 
 def _insert(session: AsyncSession) -> Any:
@@ -75,7 +78,7 @@ async def _apply(session: AsyncSession, changes: dict[Key, Cell]) -> None:
     )
     params = []
     for row in rows.mappings():
-        key: Key = tuple(row[c] for c in KEY_COLUMNS)  # type: ignore[assignment]
+        key: Key = tuple(row[c] for c in KEY_COLUMNS)
         change = changes[key]
         params.append(
             {f"k_{c}": row[c] for c in KEY_COLUMNS}
@@ -104,30 +107,35 @@ def row_values(key: Key, cell: Cell) -> dict[str, Any]:
     )
 
 
-async def merge_cells(session: AsyncSession, cells: dict[Key, Cell]) -> None:
-    """Add many cells to the rollups at once (bulk loads: history generation, backfill).
+async def merge_rows(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Add many rollup rows (column values, histograms encoded) at once, for bulk loads.
 
     Rows already present in the affected day range are read under lock and added to; the
-    rest are inserted in large batches (``COPY`` on PostgreSQL).
+    rest are inserted in one go (``COPY`` on PostgreSQL).
     """
-    if not cells:
+    if not rows:
         return
-    first = min(k[1] for k in cells)
-    last = max(k[1] for k in cells)
+    fresh = {tuple(r[c] for c in KEY_COLUMNS): r for r in rows}
     existing = await session.execute(
-        select(TABLE).where(TABLE.c.day >= first, TABLE.c.day <= last).with_for_update()
+        select(TABLE)
+        .where(
+            TABLE.c.day >= min(r["day"] for r in rows), TABLE.c.day <= max(r["day"] for r in rows)
+        )
+        .with_for_update()
     )
     updates = []
-    for row in existing.mappings():
-        key: Key = tuple(row[c] for c in KEY_COLUMNS)  # type: ignore[assignment]
-        cell = cells.pop(key, None)
-        if cell is None:
+    for old in existing.mappings():
+        new = fresh.pop(tuple(old[c] for c in KEY_COLUMNS), None)
+        if new is None:
             continue
-        merged = Cell(**{c: row[c] for c in COUNTERS}, **{h: sketch.decode(row[h]) for h in HISTOGRAMS})
-        merged.add(cell)
-        updates.append({f"k_{c}": v for c, v in _key_dict(key).items()} | {
-            f"v_{c}": v for c, v in row_values(key, merged).items() if c not in KEY_COLUMNS
-        })
+        updates.append(
+            {f"k_{c}": old[c] for c in KEY_COLUMNS}
+            | {f"v_{c}": old[c] + new[c] for c in COUNTERS}
+            | {
+                f"v_{h}": sketch.encode(sketch.decode(old[h]) + sketch.decode(new[h]))
+                for h in HISTOGRAMS
+            }
+        )
     if updates:
         stmt = (
             update(TABLE)
@@ -135,8 +143,7 @@ async def merge_cells(session: AsyncSession, cells: dict[Key, Cell]) -> None:
             .values({c: bindparam(f"v_{c}") for c in (*COUNTERS, *HISTOGRAMS)})
         )
         await session.execute(stmt, updates)
-    rows = [row_values(k, c) for k, c in sorted(cells.items())]
-    await bulk_insert(session, TABLE.name, rows)
+    await bulk_insert(session, TABLE.name, list(fresh.values()))
 
 
 async def bulk_insert(session: AsyncSession, table: str, rows: list[dict[str, Any]]) -> None:
@@ -152,8 +159,9 @@ async def bulk_insert(session: AsyncSession, table: str, rows: list[dict[str, An
         connection = await session.connection()
         raw = await connection.get_raw_connection()
         driver: Any = raw.driver_connection
+        values = itemgetter(*columns)
         await driver.copy_records_to_table(
-            table, records=[tuple(r[c] for c in columns) for r in rows], columns=columns
+            table, records=[values(r) for r in rows], columns=columns
         )
         return
     target = StatsRollup.metadata.tables[table]

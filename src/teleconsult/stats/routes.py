@@ -13,7 +13,7 @@ router = Router("stats")
 
 @router.get(
     "/stats/specialties",
-    summary="Consultation statistics by specialty (aggregates only; small cells as \"<5\")",
+    summary='Consultation statistics by specialty (aggregates only; small cells as "<5")',
     query=StatsQuery,
     response=SpecialtyStatsReport,
     roles=[Role.admin],

@@ -11,9 +11,9 @@ import io
 from dataclasses import dataclass
 from datetime import date, timedelta
 from fractions import Fraction
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Table, and_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..errors import field_error
@@ -24,7 +24,7 @@ from .models import StatsRollup
 from .periods import MAX_DAYS, Granularity, bucket, spans
 from .schemas import PercentileError, SpecialtyStatsOut, SpecialtyStatsReport, StatsQuery
 
-TABLE = StatsRollup.__table__
+TABLE = cast(Table, StatsRollup.__table__)
 DEFAULT_DAYS = 365
 
 
@@ -77,15 +77,16 @@ def _level(f: StatsFilter) -> Any:
 
 async def specialty_cells(session: AsyncSession, f: StatsFilter) -> list[SpecialtyCell]:
     """Aggregates per specialty (and period bucket), merged from rollup rows."""
-    ranges = or_(
+    columns = (TABLE.c.specialty, TABLE.c.day, *(TABLE.c[c] for c in (*COUNTERS, *HISTOGRAMS)))
+    # One index range scan per span (level, grain and days are the key's leading columns).
+    stmt = union_all(
         *(
-            and_(TABLE.c.grain == grain, TABLE.c.day >= start, TABLE.c.day <= end)
+            select(*columns).where(
+                _level(f), TABLE.c.grain == grain, TABLE.c.day >= start, TABLE.c.day <= end
+            )
             for grain, start, end in spans(f.first, f.last, f.granularity)
         )
     )
-    stmt = select(
-        TABLE.c.specialty, TABLE.c.day, *(TABLE.c[c] for c in (*COUNTERS, *HISTOGRAMS))
-    ).where(_level(f), ranges)
     merged: dict[tuple[str, date | None], list[int]] = {}
     decode = sketch.decode
     for specialty, day, *values in await session.execute(stmt):
