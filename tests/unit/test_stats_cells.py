@@ -3,6 +3,9 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from teleconsult.stats import sketch
 from teleconsult.stats.cells import (
     ALL,
@@ -18,7 +21,7 @@ from teleconsult.stats.cells import (
     roll_up,
     suppress,
 )
-from teleconsult.stats.periods import Granularity, bucket, spans
+from teleconsult.stats.periods import Granularity, bucket, next_month, spans
 
 FACILITY = uuid.UUID("00000000-0000-4000-8000-000000000001")
 T0 = datetime(2026, 3, 31, 20, 30, tzinfo=UTC)  # 1 April 01:30 in national time
@@ -131,3 +134,27 @@ def test_buckets() -> None:
     assert bucket(day, Granularity.day) == day
     assert bucket(day, Granularity.week) == date(2025, 5, 12)
     assert bucket(day, Granularity.month) == date(2025, 5, 1)
+
+
+@given(
+    st.dates(date(2020, 1, 1), date(2030, 12, 31)),
+    st.integers(0, 800),
+    st.sampled_from([None, *Granularity]),
+)
+def test_spans_cover_every_day_of_the_range_exactly_once(
+    first: date, length: int, granularity: Granularity | None
+) -> None:
+    last = first + timedelta(days=length)
+    covered: list[date] = []
+    for grain, start, end in spans(first, last, granularity):
+        day = start
+        while day <= end:
+            if grain == MONTH:
+                assert day.day == 1
+                month_end = next_month(day) - timedelta(days=1)
+                covered.extend(day + timedelta(days=i) for i in range((month_end - day).days + 1))
+                day = next_month(day)
+            else:
+                covered.append(day)
+                day += timedelta(days=1)
+    assert sorted(covered) == [first + timedelta(days=i) for i in range(length + 1)]
