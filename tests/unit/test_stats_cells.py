@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
 from hypothesis import given
@@ -111,20 +112,23 @@ def test_small_cells_are_suppressed_but_zero_is_shown() -> None:
     assert [suppress(n) for n in (0, 1, 4, 5, 120)] == [0, "<5", "<5", 5, 120]
 
 
-def test_spans_use_whole_months_and_day_edges() -> None:
+def test_spans_use_whole_months_and_the_fewest_edge_rows() -> None:
     assert spans(date(2025, 1, 1), date(2025, 12, 31), None) == [
-        (MONTH, date(2025, 1, 1), date(2025, 12, 1))
+        (MONTH, date(2025, 1, 1), date(2025, 12, 1), 1)
     ]
-    assert spans(date(2025, 1, 15), date(2025, 3, 10), Granularity.month) == [
-        (MONTH, date(2025, 2, 1), date(2025, 2, 1)),
-        (DAY, date(2025, 1, 15), date(2025, 1, 31)),
-        (DAY, date(2025, 3, 1), date(2025, 3, 10)),
+    assert spans(date(2025, 1, 20), date(2025, 3, 10), Granularity.month) == [
+        (MONTH, date(2025, 2, 1), date(2025, 2, 1), 1),
+        (DAY, date(2025, 1, 20), date(2025, 1, 31), 1),
+        (DAY, date(2025, 3, 1), date(2025, 3, 10), 1),
     ]
-    assert spans(date(2025, 2, 3), date(2025, 2, 20), None) == [
-        (DAY, date(2025, 2, 3), date(2025, 2, 20))
+    # 25 of 30 days: the month minus the 5 days outside.
+    assert spans(date(2025, 11, 3), date(2025, 11, 27), None) == [
+        (MONTH, date(2025, 11, 1), date(2025, 11, 1), 1),
+        (DAY, date(2025, 11, 1), date(2025, 11, 2), -1),
+        (DAY, date(2025, 11, 28), date(2025, 11, 30), -1),
     ]
     assert spans(date(2025, 1, 1), date(2025, 2, 5), Granularity.week) == [
-        (DAY, date(2025, 1, 1), date(2025, 2, 5))
+        (DAY, date(2025, 1, 1), date(2025, 2, 5), 1)
     ]
 
 
@@ -145,16 +149,21 @@ def test_spans_cover_every_day_of_the_range_exactly_once(
     first: date, length: int, granularity: Granularity | None
 ) -> None:
     last = first + timedelta(days=length)
-    covered: list[date] = []
-    for grain, start, end in spans(first, last, granularity):
+    weight: Counter[date] = Counter()
+    rows = 0
+    for grain, start, end, sign in spans(first, last, granularity):
         day = start
         while day <= end:
+            rows += 1
             if grain == MONTH:
                 assert day.day == 1
-                month_end = next_month(day) - timedelta(days=1)
-                covered.extend(day + timedelta(days=i) for i in range((month_end - day).days + 1))
+                for i in range((next_month(day) - day).days):
+                    weight[day + timedelta(days=i)] += sign
                 day = next_month(day)
             else:
-                covered.append(day)
+                weight[day] += sign
                 day += timedelta(days=1)
-    assert sorted(covered) == [first + timedelta(days=i) for i in range(length + 1)]
+    assert +weight == Counter(first + timedelta(days=i) for i in range(length + 1))
+    assert not -weight
+    if granularity in (None, Granularity.month):
+        assert rows <= length // 28 + 2 + 2 * 16

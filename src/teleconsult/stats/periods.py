@@ -29,26 +29,45 @@ def next_month(day: date) -> date:
     return (month_of(day) + timedelta(days=32)).replace(day=1)
 
 
-def spans(first: date, last: date, granularity: Granularity | None) -> list[tuple[str, date, date]]:
-    """(grain, first day, last day) spans of rollup rows that cover ``first..last`` exactly.
+# (grain, first day, last day, sign): rollup rows to add (+1) or subtract (-1).
+Span = tuple[str, date, date, int]
 
-    Whole months come from month rows and only the partial months at either end from day
-    rows, so a year is read as 12 rows per specialty (at most ~72 when it starts and ends
-    mid-month). Day and week buckets need day rows throughout.
+
+def spans(first: date, last: date, granularity: Granularity | None) -> list[Span]:
+    """Spans of rollup rows whose signed sum is exactly the days ``first..last``.
+
+    Whole months come from month rows. A partial month at either end is read as its day
+    rows, or, when fewer rows, as its month row minus the day rows outside the range
+    (counters and histograms are sums, so they subtract exactly). A year is 12 rows per
+    specialty, and never more than about 40 however it is cut. Day and week buckets need
+    day rows throughout.
     """
     if granularity in (Granularity.day, Granularity.week):
-        return [(DAY, first, last)]
-    full_from = first if first.day == 1 else next_month(first)
-    after = last + ONE_DAY
-    full_until = month_of(last) if after.day == 1 else month_of(month_of(last) - ONE_DAY)
-    if full_from > full_until:
-        return [(DAY, first, last)]
-    out = [(MONTH, full_from, full_until)]
-    if first < full_from:
-        out.append((DAY, first, full_from - ONE_DAY))
-    tail = next_month(full_until)
-    if tail <= last:
-        out.append((DAY, tail, last))
+        return [(DAY, first, last, 1)]
+    out: list[Span] = []
+    full_from: date | None = None
+    full_until: date | None = None
+    month = month_of(first)
+    while month <= last:
+        end = next_month(month) - ONE_DAY
+        lo, hi = max(first, month), min(last, end)
+        if (lo, hi) == (month, end):
+            full_from = full_from or month
+            full_until = month
+        else:
+            inside = (hi - lo).days + 1
+            outside = (end - month).days + 1 - inside
+            if 1 + outside < inside:
+                out.append((MONTH, month, month, 1))
+                if lo > month:
+                    out.append((DAY, month, lo - ONE_DAY, -1))
+                if hi < end:
+                    out.append((DAY, hi + ONE_DAY, end, -1))
+            else:
+                out.append((DAY, lo, hi, 1))
+        month = next_month(month)
+    if full_from is not None and full_until is not None:
+        out.insert(0, (MONTH, full_from, full_until, 1))
     return out
 
 

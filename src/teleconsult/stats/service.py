@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from fractions import Fraction
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, select, union_all
+from sqlalchemy import Table, and_, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..errors import field_error
@@ -81,24 +81,31 @@ async def specialty_cells(session: AsyncSession, f: StatsFilter) -> list[Special
     # One index range scan per span (level, grain and days are the key's leading columns).
     stmt = union_all(
         *(
-            select(*columns).where(
+            select(literal(sign).label("sign"), *columns).where(
                 _level(f), TABLE.c.grain == grain, TABLE.c.day >= start, TABLE.c.day <= end
             )
-            for grain, start, end in spans(f.first, f.last, f.granularity)
+            for grain, start, end, sign in spans(f.first, f.last, f.granularity)
         )
     )
     merged: dict[tuple[str, date | None], list[int]] = {}
     decode = sketch.decode
-    for specialty, day, *values in await session.execute(stmt):
+    for sign, specialty, day, *values in await session.execute(stmt):
         key = (specialty, bucket(day, f.granularity))
         acc = merged.get(key)
         if acc is None:
             merged[key] = acc = [0] * 9
-        for i in range(6):
-            acc[i] += values[i]
-        for i in range(6, 9):
-            if values[i]:
-                acc[i] += decode(values[i])
+        if sign > 0:
+            for i in range(6):
+                acc[i] += values[i]
+            for i in range(6, 9):
+                if values[i]:
+                    acc[i] += decode(values[i])
+        else:
+            for i in range(6):
+                acc[i] -= values[i]
+            for i in range(6, 9):
+                if values[i]:
+                    acc[i] -= decode(values[i])
     out = [SpecialtyCell(s, period, Cell(*acc)) for (s, period), acc in merged.items()]
     # Periods in order, then the busiest specialties first.
     out.sort(key=lambda c: (c.period or date.min, -c.cell.requested, c.specialty))

@@ -97,17 +97,17 @@ def decode(stored: bytes | None) -> int:
         return 0
     width = stored[2]
     body = stored[3:]
-    lowest = bytes(4 * (stored[0] | stored[1] << 8))
     if width == 4:
-        return int.from_bytes(lowest + body, "little")
-    spread = bytearray(len(lowest) + len(body) * (4 // width))
-    start = len(lowest)
-    if width == 1:
-        spread[start::4] = body
+        value = int.from_bytes(body, "little")
     else:
-        spread[start::4] = body[0::2]
-        spread[start + 1 :: 4] = body[1::2]
-    return int.from_bytes(spread, "little")
+        spread = bytearray(len(body) * (4 // width))
+        if width == 1:
+            spread[0::4] = body
+        else:
+            spread[0::4] = body[0::2]
+            spread[1::4] = body[1::2]
+        value = int.from_bytes(spread, "little")
+    return value << (FIELD_BITS * (stored[0] | stored[1] << 8))
 
 
 def counts(packed: int) -> array[int]:
