@@ -8,7 +8,8 @@ consultations with the history generator, and at each size times, in alternating
 - a bare ``SELECT count(*) FROM consultations`` on the same database,
 
 then prints the medians and their ratio (goal: ≤ 0.1 at a million, and an endpoint time
-that stays flat as the table grows), and the seeding rate. Not a test: run it by hand,
+that stays flat as the table grows), and the seeding rate. ``GET /me`` is timed the same
+way, as the floor every authenticated endpoint pays. Not a test: run it by hand,
 ``python bench/stats.py`` (``TELECONSULT_BENCH_DATABASE_URL`` names the server).
 """
 
@@ -171,10 +172,10 @@ async def main() -> None:
                 rate = (size - seeded) / (time.perf_counter() - started)
                 seeded = size
                 await _vacuum(engine)
-                for label, params in years.items():
-                    endpoint, count = await measure(
-                        engine, http, f"{base}/stats/specialties", params
-                    )
+                # GET /me shows the fixed cost every endpoint pays (HTTP, token, session).
+                for label, params in [*years.items(), ("GET /me", None)]:
+                    path = "/me" if params is None else "/stats/specialties"
+                    endpoint, count = await measure(engine, http, base + path, params or {})
                     results.add_row(
                         f"{size:,}",
                         f"{rate:,.0f}",
