@@ -26,6 +26,7 @@ from .middleware import errors_middleware, security_headers
 from .openapi import build_openapi
 from .patients.routes import router as patients_router
 from .scheduling.routes import router as scheduling_router
+from .stats.routes import router as stats_router
 
 WEB_ROOT = Path(__file__).resolve().parents[2] / "web"
 METRICS: web.AppKey[dict[str, float]] = web.AppKey("metrics")
@@ -36,6 +37,7 @@ ROUTERS = [
     patients_router,
     scheduling_router,
     consultations_router,
+    stats_router,
 ]
 
 

@@ -84,6 +84,16 @@ async def seed_demo_cmd(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+@command("stats")
+async def stats_cmd(args: argparse.Namespace, settings: Settings) -> int:
+    from rich.console import Console
+
+    from .stats.terminal import print_stats
+
+    await _migrate(settings)
+    return await print_stats(args, settings, Console())
+
+
 def _run_server(settings: Settings, host: str, port: int, reuse_port: bool) -> None:
     from aiohttp import web
 
@@ -152,6 +162,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=0,
         help="also generate this many historical consultations",
     )
+    from .stats.terminal import add_arguments as stats_arguments
+
+    stats_arguments(sub.add_parser("stats", help="consultation statistics by specialty"))
     return parser
 
 

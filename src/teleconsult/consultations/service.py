@@ -21,6 +21,7 @@ from ..facilities.models import Facility
 from ..patients.models import Patient
 from ..scheduling.models import Slot
 from ..scheduling.service import free_slots_statement
+from ..stats.rollups import facts_of, record_change
 from .lifecycle import URGENCY_RANK, Action, Mode, Status, Urgency, check_timing, next_status
 from .models import Consultation, IdempotencyRecord
 from .schemas import ConsultationCreate
@@ -133,6 +134,7 @@ async def book_consultation(
         consultation.sort_at = now
         session.add(consultation)
         await session.flush()
+        await record_change(session, None, consultation)
         return consultation
 
     consultation.status = Status.scheduled.value
@@ -149,6 +151,7 @@ async def book_consultation(
             if _is_conflict_on_booking(exc):
                 raise SlotTaken() from None
             raise
+        await record_change(session, None, consultation)
         return consultation
 
     # Earliest free slot in the specialty; emergencies look at on-call specialists first.
@@ -176,6 +179,7 @@ async def book_consultation(
             if not _is_conflict_on_booking(exc):
                 raise
             continue
+        await record_change(session, None, consultation)
         return consultation
     raise SlotTaken("Every candidate slot was taken at the same time; try again.")
 
@@ -245,6 +249,7 @@ async def transition(
         raise NotFound() if actor.role == Role.patient else _forbidden(action)
     target = next_status(Mode(consultation.mode), Status(consultation.status), action)
     check_timing(action, now, consultation.starts_at)
+    before = facts_of(consultation)
     consultation.status = target.value
     if action == Action.claim:
         consultation.specialist_id = actor.id
@@ -258,6 +263,7 @@ async def transition(
     elif action in (Action.cancel,):
         consultation.cancelled_at = now
     await session.flush()
+    await record_change(session, before, consultation)
     return consultation
 
 

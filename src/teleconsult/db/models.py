@@ -5,6 +5,7 @@ from ..consultations.models import Consultation, IdempotencyRecord
 from ..facilities.models import Facility
 from ..patients.models import Patient
 from ..scheduling.models import AvailabilityWindow, Slot
+from ..stats.models import StatsRollup
 from .base import Base
 
 __all__ = [
@@ -18,5 +19,6 @@ __all__ = [
     "Patient",
     "Slot",
     "SpecialistSpecialty",
+    "StatsRollup",
     "User",
 ]

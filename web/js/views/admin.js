@@ -2,7 +2,7 @@
 
 import { API, get, post, query } from "../api.js";
 import { CARE_LEVELS, REGIONS, ROLES, SPECIALTIES, label } from "../codes.js";
-import { clear, field, form, h, isoDay, localInstant, notice, pagedList, select, shortId } from "../dom.js";
+import { clear, field, form, h, isoDay, notice, pagedList, select, shortId } from "../dom.js";
 
 export const live = false;
 
@@ -21,7 +21,17 @@ const COUNT_COLOURS = {
   cancelled: "#b45309",
   no_show: "#b91c1c",
 };
-const humanize = (key) => key.replaceAll("_", " ").replace(/^./, (c) => c.toUpperCase());
+// Times come in seconds (keys ending in "_s") and are shown in minutes; shares as percentages.
+const humanize = (key) =>
+  (key.endsWith("_s") ? `${key.slice(0, -2)} (min)` : key)
+    .replaceAll("_", " ")
+    .replace(/^./, (c) => c.toUpperCase()) + (key === "answered_within_target" ? " (%)" : "");
+const scaled = (key, v) => {
+  if (typeof v !== "number") return v;
+  if (key.endsWith("_s")) return v / 60;
+  if (key === "answered_within_target") return v * 100;
+  return v;
+};
 
 /** A number, or the suppression marker "<5" the API sends for small counts. */
 const isValue = (v) => typeof v === "number" || (typeof v === "string" && /^<\s*\d+$/.test(v));
@@ -101,11 +111,10 @@ function renderStats(main) {
       ),
     ],
     async (data) => {
-      const to = new Date(`${data.to}T00:00`);
-      to.setDate(to.getDate() + 1);
+      // Days are calendar days, both included.
       const params = {
-        from: localInstant(data.from),
-        to: localInstant(isoDay(to)),
+        from: data.from,
+        to: data.to,
         region: data.region,
         granularity: data.granularity,
       };
@@ -168,7 +177,7 @@ function renderStats(main) {
                   {},
                   h("th", { scope: "row" }, label(SPECIALTIES, r.specialty)),
                   labels.map((k) => h("td", {}, k === "region" ? label(REGIONS, r[k]) : (r[k] ?? ""))),
-                  numeric.map((k) => h("td", { class: "num" }, display(r[k]))),
+                  numeric.map((k) => h("td", { class: "num" }, display(scaled(k, r[k])))),
                 ),
               ),
             ),

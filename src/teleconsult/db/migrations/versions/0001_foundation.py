@@ -234,17 +234,18 @@ def upgrade() -> None:
         "consultations",
         ["slot_id"],
         unique=True,
-        postgresql_where=sa.text("status IN ('requested', 'scheduled', 'in_progress')"),
-        sqlite_where=sa.text("status IN ('requested', 'scheduled', 'in_progress')"),
+        postgresql_where=sa.text("status <> 'cancelled'"),
+        sqlite_where=sa.text("status <> 'cancelled'"),
     )
     _no_overlap_rules()
 
 
 # The slot conflict rule, in the database: a specialist never has two overlapping slots, nor
-# two overlapping video consultations that hold their slots (all but cancelled ones).
-# PostgreSQL checks it with exclusion constraints
-# over time ranges (btree_gist gives `=` on uuid inside a GiST index); SQLite with triggers.
-_HOLDS_SLOT = "status <> 'cancelled'"
+# two overlapping active video consultations (a slot itself stays taken by a completed call
+# through the partial unique index above). PostgreSQL checks overlap with exclusion
+# constraints over time ranges (btree_gist gives `=` on uuid inside a GiST index); SQLite
+# with triggers.
+_ACTIVE = "status IN ('requested', 'scheduled', 'in_progress')"
 
 
 def _no_overlap_rules() -> None:
@@ -257,7 +258,7 @@ def _no_overlap_rules() -> None:
         op.execute(
             "ALTER TABLE consultations ADD CONSTRAINT ex_consultations_no_overlap "
             "EXCLUDE USING gist (specialist_id WITH =, tstzrange(starts_at, ends_at) WITH &&) "
-            f"WHERE (mode = 'video' AND specialist_id IS NOT NULL AND {_HOLDS_SLOT})"
+            f"WHERE (mode = 'video' AND specialist_id IS NOT NULL AND {_ACTIVE})"
         )
         return
     op.execute(
@@ -271,9 +272,9 @@ def _no_overlap_rules() -> None:
             f"CREATE TRIGGER tr_consultations_no_overlap_{event.lower()} "
             f"BEFORE {event} ON consultations "
             f"WHEN NEW.mode = 'video' AND NEW.specialist_id IS NOT NULL "
-            f"AND NEW.{_HOLDS_SLOT} AND EXISTS (SELECT 1 FROM consultations c "
+            f"AND NEW.{_ACTIVE} AND EXISTS (SELECT 1 FROM consultations c "
             "WHERE c.specialist_id = NEW.specialist_id AND c.id != NEW.id "
-            f"AND c.mode = 'video' AND c.{_HOLDS_SLOT} "
+            f"AND c.mode = 'video' AND c.{_ACTIVE} "
             "AND c.starts_at < NEW.ends_at AND c.ends_at > NEW.starts_at) "
             "BEGIN SELECT RAISE(ABORT, 'ex_consultations_no_overlap'); END"
         )

@@ -1,0 +1,1 @@
+"""Consultation statistics by specialty, region, facility and period, read from rollups."""

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from aiohttp import web
+
+from ..api import Ctx, Router
+from ..codes import Role
+from . import service
+from .cells import reporting_day
+from .schemas import SpecialtyStatsReport, StatsQuery
+
+router = Router("stats")
+
+
+@router.get(
+    "/stats/specialties",
+    summary='Consultation statistics by specialty (aggregates only; small cells as "<5")',
+    query=StatsQuery,
+    response=SpecialtyStatsReport,
+    roles=[Role.admin],
+)
+async def specialties(ctx: Ctx) -> SpecialtyStatsReport:
+    return await service.specialty_report(
+        ctx.session, ctx.query, today=reporting_day(ctx.clock.now())
+    )
+
+
+@router.get(
+    "/stats/specialties.csv",
+    summary="The same statistics as CSV",
+    query=StatsQuery,
+    roles=[Role.admin],
+    produces="text/csv",
+)
+async def specialties_csv(ctx: Ctx) -> web.Response:
+    report = await service.specialty_report(
+        ctx.session, ctx.query, today=reporting_day(ctx.clock.now())
+    )
+    return web.Response(
+        text=service.to_csv(report),
+        content_type="text/csv",
+        headers={
+            "Content-Disposition": (
+                f'attachment; filename="stats-{report.from_date}-{report.to_date}.csv"'
+            )
+        },
+    )

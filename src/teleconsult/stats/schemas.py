@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from ..codes import REGIONS
+from .periods import Granularity
+
+Suppressed = Literal["<5"]
+
+
+class StatsQuery(BaseModel):
+    """Days are national (UTC+5) calendar days; ``from`` and ``to`` are both included."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    from_: date | None = Field(default=None, alias="from")
+    to: date | None = None
+    region: str | None = None
+    facility: uuid.UUID | None = None
+    granularity: Granularity | None = None
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str | None) -> str | None:
+        if value is not None and value not in REGIONS:
+            raise ValueError("unknown region")
+        return value
+
+
+class SpecialtyStatsOut(BaseModel):
+    """One specialty (in one period bucket). Counts of 1-4 are shown as "<5"; so are
+    times and shares computed from fewer than 5 consultations. Times are in seconds."""
+
+    specialty: str
+    period: date | None
+    requested: int | Suppressed
+    completed: int | Suppressed
+    cancelled: int | Suppressed
+    no_show: int | Suppressed
+    wait_median_s: float | Suppressed | None
+    wait_p90_s: float | Suppressed | None
+    duration_median_s: float | Suppressed | None
+    turnaround_median_s: float | Suppressed | None
+    answered_within_target: float | Suppressed | None
+
+
+class PercentileError(BaseModel):
+    relative: float
+    absolute_seconds: float
+
+
+class SpecialtyStatsReport(BaseModel):
+    from_date: date
+    to_date: date
+    region: str | None
+    facility: uuid.UUID | None
+    granularity: Granularity | None
+    targets_s: dict[str, float]
+    percentile_error: PercentileError
+    items: list[SpecialtyStatsOut]
