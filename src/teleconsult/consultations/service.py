@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..accounts.models import SpecialistSpecialty, User
 from ..bus import EventBus
 from ..codes import Role
+from ..consent.service import request_specialist_consent
 from ..db.uow import after_commit
 from ..errors import Conflict, NotFound, field_error
 from ..facilities.models import Facility
@@ -98,6 +99,7 @@ async def _insert_in_slot(session: AsyncSession, consultation: Consultation, slo
     async with session.begin_nested():
         session.add(consultation)
         await session.flush()
+    await request_specialist_consent(session, consultation)
 
 
 async def book_consultation(
