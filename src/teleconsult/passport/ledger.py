@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Column, Table, distinct, insert, select, update
+from sqlalchemy import Column, Table, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -119,5 +119,5 @@ async def stored_entries(session: AsyncSession, ledger: Ledger, key: str) -> lis
 
 async def chain_keys(session: AsyncSession, ledger: Ledger) -> list[str]:
     """The keys of every chain that has at least one entry."""
-    rows = await session.scalars(select(distinct(ledger.key_column)))
+    rows = await session.scalars(select(ledger.key_column).distinct())
     return sorted(str(k) for k in rows)
