@@ -275,8 +275,6 @@ def _provenance(entry: dict[str, Any], resource_type: str) -> dict[str, Any]:
             }
         ],
     }
-    if entry["consultation_id"]:
-        resource["encounter"] = _ref("Encounter", entry["consultation_id"])
     if entry.get("amends"):
         resource["entity"] = [{"role": "revision", "what": _ref(resource_type, entry["amends"])}]
     return resource
@@ -324,6 +322,13 @@ def build_bundle(
 def validate(bundle: dict[str, Any]) -> dict[str, Any]:
     """Validate with the fhir.resources R4 models; returns the bundle as they serialise it."""
     from fhir.resources.R4B.bundle import Bundle
+    from pydantic import ValidationError
 
-    model = Bundle.model_validate(bundle)
+    try:
+        model = Bundle.model_validate(bundle)
+    except ValidationError as exc:
+        # Our own output is wrong: a server fault, never reported as the caller's 422.
+        raise RuntimeError(
+            f"the FHIR bundle does not validate: {exc.error_count()} errors"
+        ) from None
     return dict(model.model_dump(mode="json", exclude_none=True))

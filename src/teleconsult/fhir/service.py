@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..accounts.models import User
 from ..consent.models import ConsentGrant
-from ..consent.policy import Access
+from ..consent.policy import Access, Category
 from ..consent.service import authorize, is_active
 from ..consultations.models import Consultation
 from ..errors import NotFound
@@ -29,14 +29,18 @@ async def export_bundle(
     *,
     now: datetime,
     client: str | None,
+    category: Category | None = None,
 ) -> dict[str, Any]:
-    """The patient's passport as a validated FHIR R4 Bundle (permitted categories only)."""
+    """The patient's passport as a validated FHIR R4 Bundle (permitted categories only).
+
+    With ``category`` the export asks for that category alone, and is denied without it.
+    """
     decision = await authorize(
         session,
         user,
         patient_id,
         access=Access.read,
-        needed=None,
+        needed=frozenset({category.value}) if category is not None else None,
         action="fhir.export",
         now=now,
         client=client,
@@ -45,6 +49,8 @@ async def export_bundle(
     if patient is None:
         raise NotFound()
     entries = await entries_of(session, patient_id)
+    if category is not None:
+        entries = [e for e in entries if KIND_CATEGORY[Kind(e["kind"])] == category]
     if decision.categories is not None:
         entries = [
             e for e in entries if KIND_CATEGORY[Kind(e["kind"])].value in decision.categories

@@ -243,12 +243,14 @@ async def read_passport(
     Reading and searching both pass the consent decision point and are audited.
     """
     searching = kind is not None or text is not None
+    # Asking for one kind asks for its category: a grant that does not cover it denies.
+    needed = frozenset({KIND_CATEGORY[kind].value}) if kind is not None else None
     decision = await authorize(
         session,
         user,
         patient_id,
         access=Access.read,
-        needed=None,
+        needed=needed,
         action="passport.search" if searching else "passport.read",
         now=now,
         client=client,
