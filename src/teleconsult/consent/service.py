@@ -18,7 +18,7 @@ from ..audit import service as audit
 from ..codes import Role
 from ..consultations.models import Consultation
 from ..db.paging import keyset_page
-from ..db.uow import after_commit
+from ..db.uow import after_commit, on_rollback
 from ..errors import Conflict, DomainError, Forbidden, NotFound, field_error
 from ..facilities.models import Facility
 from ..patients.models import Patient
@@ -593,10 +593,18 @@ async def close_expired_break_glass(
     )
     if patient_id is not None:
         stmt = stmt.where(BreakGlassSession.patient_id == patient_id)
+    closed = False
     for opened in await session.scalars(stmt.order_by(BreakGlassSession.ends_at)):
         opened.ended_at = opened.ends_at
         await session.flush()
         await _audit_end(session, opened, "expired", client)
+        closed = True
+    if closed:
+        # A denied request rolls back; the end must still be recorded before its denial.
+        async def again(fresh: AsyncSession) -> None:
+            await close_expired_break_glass(fresh, patient_id, now=now, client=client)
+
+        on_rollback(session, again)
 
 
 async def break_glass_page(
