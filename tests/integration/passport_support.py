@@ -40,8 +40,13 @@ async def consultation_in_progress(w: World, patient_id: str | None = None) -> s
     """An async case requested by the GP and claimed by the specialist."""
     status, case = await w.gp.post(
         "/consultations",
-        {"patient_id": patient_id or w.patient_id, "specialty": "cardiology", "mode": "async",
-         "urgency": "routine", "reason": "palpitations at night"},
+        {
+            "patient_id": patient_id or w.patient_id,
+            "specialty": "cardiology",
+            "mode": "async",
+            "urgency": "routine",
+            "reason": "palpitations at night",
+        },
     )
     assert status == 201, case
     status, claimed = await w.specialist.post(f"/consultations/{case['id']}/claim")
@@ -53,7 +58,9 @@ async def clinic(client: Any, engine: AsyncEngine) -> Clinic:
     w = await world(client, engine)
     patient = await patient_account(w.admin, w.patient_id)
     other_facility = await facility(w.admin, level="secondary", region="astana")
-    other = await user(w.admin, "specialist", facility_id=other_facility, specialties=["cardiology"])
+    other = await user(
+        w.admin, "specialist", facility_id=other_facility, specialties=["cardiology"]
+    )
     consultation_id = await consultation_in_progress(w)
     return Clinic(w, patient, other, other_facility, consultation_id)
 
@@ -83,18 +90,27 @@ async def grant(
     return dict(body)
 
 
-async def note(api: Api, consultation_id: str, text_: str = "BP 150/95, advised lifestyle",
-               diagnoses: list[str] | None = None) -> tuple[int, Any]:
+async def note(
+    api: Api,
+    consultation_id: str,
+    text_: str = "BP 150/95, advised lifestyle",
+    diagnoses: list[str] | None = None,
+) -> tuple[int, Any]:
     return await api.post(
         f"/consultations/{consultation_id}/notes", {"text": text_, "diagnoses": diagnoses or []}
     )
 
 
-async def prescription(api: Api, consultation_id: str, medication: str = "Amlodipine",
-                       amends: str | None = None) -> tuple[int, Any]:
+async def prescription(
+    api: Api, consultation_id: str, medication: str = "Amlodipine", amends: str | None = None
+) -> tuple[int, Any]:
     payload: dict[str, Any] = {
-        "medication": medication, "dose": "5 mg", "route": "oral", "frequency": "once daily",
-        "duration_days": 30, "instructions": "in the morning",
+        "medication": medication,
+        "dose": "5 mg",
+        "route": "oral",
+        "frequency": "once daily",
+        "duration_days": 30,
+        "instructions": "in the morning",
     }
     if amends:
         payload["amends"] = amends
@@ -116,8 +132,10 @@ async def without_guards(conn: AsyncConnection, backend: str) -> list[str]:
         await conn.execute(text("SET LOCAL session_replication_role = replica"))
         return []
     rows = await conn.execute(
-        text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN "
-             "('passport_entries', 'audit_entries')")
+        text(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN "
+            "('passport_entries', 'audit_entries')"
+        )
     )
     saved = []
     for name, sql in rows.all():

@@ -24,19 +24,53 @@ async def test_grant_validation(client: Any, database: Database, clock: FakeCloc
     soon = (clock.now() + timedelta(days=30)).isoformat()
     cases = [
         ({"access": "read", "expires_at": soon}, "grantee_user_id"),
-        ({"grantee_user_id": c.w.specialist.id, "grantee_facility_id": c.w.hospital,
-          "access": "read", "expires_at": soon}, "grantee_user_id"),
-        ({"grantee_user_id": c.w.specialist.id, "access": "read",
-          "expires_at": (clock.now() + timedelta(days=366)).isoformat()}, "expires_at"),
-        ({"grantee_user_id": c.w.specialist.id, "access": "read",
-          "expires_at": (clock.now() - timedelta(minutes=1)).isoformat()}, "expires_at"),
+        (
+            {
+                "grantee_user_id": c.w.specialist.id,
+                "grantee_facility_id": c.w.hospital,
+                "access": "read",
+                "expires_at": soon,
+            },
+            "grantee_user_id",
+        ),
+        (
+            {
+                "grantee_user_id": c.w.specialist.id,
+                "access": "read",
+                "expires_at": (clock.now() + timedelta(days=366)).isoformat(),
+            },
+            "expires_at",
+        ),
+        (
+            {
+                "grantee_user_id": c.w.specialist.id,
+                "access": "read",
+                "expires_at": (clock.now() - timedelta(minutes=1)).isoformat(),
+            },
+            "expires_at",
+        ),
         ({"grantee_user_id": c.w.specialist.id, "access": "write", "expires_at": soon}, "access"),
-        ({"grantee_user_id": c.w.specialist.id, "access": "read", "categories": ["x"],
-          "expires_at": soon}, "categories.0"),
-        ({"grantee_user_id": c.w.specialist.id, "access": "read", "expires_at": "2030-01-01T00:00"},
-         "expires_at"),
-        ({"grantee_user_id": c.patient.id, "access": "read", "expires_at": soon},
-         "grantee_user_id"),
+        (
+            {
+                "grantee_user_id": c.w.specialist.id,
+                "access": "read",
+                "categories": ["x"],
+                "expires_at": soon,
+            },
+            "categories.0",
+        ),
+        (
+            {
+                "grantee_user_id": c.w.specialist.id,
+                "access": "read",
+                "expires_at": "2030-01-01T00:00",
+            },
+            "expires_at",
+        ),
+        (
+            {"grantee_user_id": c.patient.id, "access": "read", "expires_at": soon},
+            "grantee_user_id",
+        ),
     ]
     for payload, field in cases:
         status, body = await c.patient.post(url, payload)
@@ -49,7 +83,9 @@ async def test_grant_validation(client: Any, database: Database, clock: FakeCloc
     other = await patient_account(c.w.admin, await _another_patient(c))
     status, _ = await other.post(url, ok)
     assert status == 403
-    status, created = await c.patient.post(url, ok | {"categories": ["notes", "notes", "diagnoses"]})
+    status, created = await c.patient.post(
+        url, ok | {"categories": ["notes", "notes", "diagnoses"]}
+    )
     assert status == 201, created
     assert created["categories"] == ["diagnoses", "notes"] and created["active"] is True
     status, page = await c.patient.get(url)
@@ -86,8 +122,11 @@ async def test_revocation_takes_effect_on_the_very_next_request(
 
 async def test_one_time_code_flow(client: Any, database: Database, clock: FakeClock) -> None:
     c = await clinic(client, database.engine)
-    payload = {"grantee_user_id": c.w.gp.id, "access": "read_write",
-               "expires_at": (clock.now() + timedelta(days=7)).isoformat()}
+    payload = {
+        "grantee_user_id": c.w.gp.id,
+        "access": "read_write",
+        "expires_at": (clock.now() + timedelta(days=7)).isoformat(),
+    }
     status, request = await c.w.gp.post(f"/patients/{c.patient_id}/consent-requests", payload)
     assert status == 201, request
     assert request["status"] == "pending" and "code" not in request
@@ -118,8 +157,11 @@ async def test_codes_expire_after_ten_minutes_and_allow_five_attempts(
     client: Any, database: Database, clock: FakeClock
 ) -> None:
     c = await clinic(client, database.engine)
-    payload = {"grantee_user_id": c.w.gp.id, "access": "read",
-               "expires_at": (clock.now() + timedelta(days=7)).isoformat()}
+    payload = {
+        "grantee_user_id": c.w.gp.id,
+        "access": "read",
+        "expires_at": (clock.now() + timedelta(days=7)).isoformat(),
+    }
     _, request = await c.w.gp.post(f"/patients/{c.patient_id}/consent-requests", payload)
     code = notifier(client).code_for(request["id"])
     assert code is not None
@@ -156,8 +198,12 @@ async def test_booking_asks_consent_for_the_specialist(
     _, slots = await c.w.gp.get("/slots", specialty="cardiology")
     status, booked = await c.w.gp.post(
         "/consultations",
-        {"patient_id": c.patient_id, "specialty": "cardiology", "reason": "follow-up",
-         "slot_id": slots["items"][0]["id"]},
+        {
+            "patient_id": c.patient_id,
+            "specialty": "cardiology",
+            "reason": "follow-up",
+            "slot_id": slots["items"][0]["id"],
+        },
     )
     assert status == 201, booked
     status, requests = await c.patient.get(f"/patients/{c.patient_id}/consent-requests")

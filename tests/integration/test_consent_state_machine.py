@@ -67,7 +67,11 @@ class Model:
     decisions: int = 0
 
     def allowed(
-        self, who: str, ids: dict[str, tuple[str, str]], access: str, category: str | None,
+        self,
+        who: str,
+        ids: dict[str, tuple[str, str]],
+        access: str,
+        category: str | None,
         now: datetime,
     ) -> tuple[bool, frozenset[str] | None]:
         """(permit, categories shown) for ``who``; None shows every category."""
@@ -81,8 +85,10 @@ class Model:
             return True, None
         user_id, facility_id = ids[who]
         live = [
-            g for g in self.grants
-            if not g.revoked and now < g.expires_at
+            g
+            for g in self.grants
+            if not g.revoked
+            and now < g.expires_at
             and g.grantee in {("user", user_id), ("facility", facility_id)}
             and (access == "read" or g.access == "read_write")
         ]
@@ -118,10 +124,15 @@ def machine_for(env: Env) -> type[RuleBasedStateMachine]:
             self.model = Model()
             self.patient_id = env.call(patient(env.gp))
             self.patient = env.call(patient_account(env.admin, self.patient_id))
-            self.consultation_id = env.call(consultation_in_progress(self._world(), self.patient_id))
+            self.consultation_id = env.call(
+                consultation_in_progress(self._world(), self.patient_id)
+            )
             self.callers: dict[str, Api] = {
-                "spec1": env.spec1, "spec2": env.spec2, "gp": env.gp,
-                "patient": self.patient, "admin": env.admin,
+                "spec1": env.spec1,
+                "spec2": env.spec2,
+                "gp": env.gp,
+                "patient": self.patient,
+                "admin": env.admin,
             }
             self.ids = {
                 "spec1": (env.spec1.id, env.facilities["spec1"]),
@@ -143,18 +154,19 @@ def machine_for(env: Env) -> type[RuleBasedStateMachine]:
             to=st.sampled_from(["spec1", "spec2", "gp"]),
             by_facility=st.booleans(),
             access=st.sampled_from(["read", "read_write"]),
-            categories=st.none() | st.sets(
-                st.sampled_from(["notes", "prescriptions", "lab_results"]), min_size=1
-            ),
+            categories=st.none()
+            | st.sets(st.sampled_from(["notes", "prescriptions", "lab_results"]), min_size=1),
             minutes=st.integers(1, 72 * 60),
         )
-        def grant(self, to: str, by_facility: bool, access: str,
-                  categories: set[str] | None, minutes: int) -> None:
+        def grant(
+            self, to: str, by_facility: bool, access: str, categories: set[str] | None, minutes: int
+        ) -> None:
             user_id, facility_id = self.ids[to]
             grantee = ("facility", facility_id) if by_facility else ("user", user_id)
             expires_at = env.clock.now() + timedelta(minutes=minutes)
             payload: dict[str, Any] = {
-                "access": access, "expires_at": expires_at.isoformat(),
+                "access": access,
+                "expires_at": expires_at.isoformat(),
                 f"grantee_{grantee[0]}_id": grantee[1],
             }
             if categories is not None:
@@ -163,19 +175,24 @@ def machine_for(env: Env) -> type[RuleBasedStateMachine]:
                 self.patient.post(f"/patients/{self.patient_id}/consents", payload)
             )
             assert status == 201, body
-            self.model.grants.append(ModelGrant(
-                body["id"], grantee, access,
-                frozenset(categories) if categories is not None else None, expires_at,
-            ))
+            self.model.grants.append(
+                ModelGrant(
+                    body["id"],
+                    grantee,
+                    access,
+                    frozenset(categories) if categories is not None else None,
+                    expires_at,
+                )
+            )
 
         @precondition(lambda self: any(not g.revoked for g in self.model.grants))
         @rule(data=st.data())
         def revoke(self, data: st.DataObject) -> None:
             live = [g for g in self.model.grants if not g.revoked]
             chosen = data.draw(st.sampled_from(live))
-            status, body = env.call(self.patient.post(
-                f"/patients/{self.patient_id}/consents/{chosen.id}/revoke"
-            ))
+            status, body = env.call(
+                self.patient.post(f"/patients/{self.patient_id}/consents/{chosen.id}/revoke")
+            )
             assert status == 200, body
             chosen.revoked = True
 
@@ -185,10 +202,12 @@ def machine_for(env: Env) -> type[RuleBasedStateMachine]:
 
         @rule(who=st.sampled_from(CLINICIANS), minutes=st.integers(1, 240))
         def break_glass(self, who: str, minutes: int) -> None:
-            status, body = env.call(self.callers[who].post(
-                f"/patients/{self.patient_id}/break-glass",
-                {"reason": "Emergency admission, patient cannot answer", "minutes": minutes},
-            ))
+            status, body = env.call(
+                self.callers[who].post(
+                    f"/patients/{self.patient_id}/break-glass",
+                    {"reason": "Emergency admission, patient cannot answer", "minutes": minutes},
+                )
+            )
             assert status == 201, body
             now = env.clock.now()
             self.model.emergencies.append(
@@ -201,8 +220,10 @@ def machine_for(env: Env) -> type[RuleBasedStateMachine]:
             self.model.decisions += 1
             return self.model.allowed(who, self.ids, access, category, env.clock.now())
 
-        @rule(who=st.sampled_from([*CLINICIANS, "patient", "admin"]),
-              kind=st.none() | st.sampled_from(["note", "prescription"]))
+        @rule(
+            who=st.sampled_from([*CLINICIANS, "patient", "admin"]),
+            kind=st.none() | st.sampled_from(["note", "prescription"]),
+        )
         def read(self, who: str, kind: str | None) -> None:
             permit, shown = self._expect(who, "read", CATEGORY[kind] if kind else None)
             params = {"kind": kind} if kind else {}
@@ -219,21 +240,28 @@ def machine_for(env: Env) -> type[RuleBasedStateMachine]:
             permit, _ = self._expect(who, "write", CATEGORY[kind])
             api = self.callers[who]
             if kind == "note":
-                call = api.post(f"/consultations/{self.consultation_id}/notes",
-                                {"text": "examined", "diagnoses": []})
+                call = api.post(
+                    f"/consultations/{self.consultation_id}/notes",
+                    {"text": "examined", "diagnoses": []},
+                )
             else:
-                call = api.post(f"/consultations/{self.consultation_id}/prescriptions",
-                                {"medication": "Bisoprolol", "dose": "2.5 mg", "route": "oral",
-                                 "frequency": "daily", "duration_days": 30})
+                call = api.post(
+                    f"/consultations/{self.consultation_id}/prescriptions",
+                    {
+                        "medication": "Bisoprolol",
+                        "dose": "2.5 mg",
+                        "route": "oral",
+                        "frequency": "daily",
+                        "duration_days": 30,
+                    },
+                )
             status, body = env.call(call)
             assert status == (201 if permit else 403), (who, kind, body)
 
         @rule(who=st.sampled_from([*CLINICIANS, "patient"]))
         def export(self, who: str) -> None:
             permit, _ = self._expect(who, "read", None)
-            status, body = env.call(
-                self.callers[who].get(f"/patients/{self.patient_id}/fhir")
-            )
+            status, body = env.call(self.callers[who].get(f"/patients/{self.patient_id}/fhir"))
             assert status == (200 if permit else 403), (who, body)
 
         @invariant()
@@ -258,8 +286,12 @@ async def test_consent_decisions_match_the_reference_model(
 ) -> None:
     # Sessions outlive the hours the machine moves the clock through.
     app_settings = Settings(
-        env="test", database_url=database.url, data_dir=tmp_path / "data",
-        argon2_time_cost=1, argon2_memory_kib=1024, token_ttl_hours=24 * 365,
+        env="test",
+        database_url=database.url,
+        data_dir=tmp_path / "data",
+        argon2_time_cost=1,
+        argon2_memory_kib=1024,
+        token_ttl_hours=24 * 365,
     )
     client = await aiohttp_client(create_app(app_settings, clock=clock, engine=database.engine))
     admin = await bootstrap_admin(database.engine, client)
@@ -267,7 +299,10 @@ async def test_consent_decisions_match_the_reference_model(
     hospital_id = await facility(admin, level="secondary")
     other_id = await facility(admin, level="tertiary", region="astana")
     env = Env(
-        loop=asyncio.get_running_loop(), client=client, database=database, clock=clock,
+        loop=asyncio.get_running_loop(),
+        client=client,
+        database=database,
+        clock=clock,
         admin=admin,
         gp=await user(admin, "gp", facility_id=clinic_id),
         spec1=await user(admin, "specialist", facility_id=hospital_id, specialties=["cardiology"]),

@@ -33,8 +33,13 @@ async def test_exported_bundle_validates_and_carries_the_passport(
     resources = [e.resource for e in bundle.entry]
     counts = Counter(r.get_resource_type() for r in resources)
     assert counts == {
-        "Patient": 1, "Encounter": 1, "Condition": 1, "MedicationRequest": 2,
-        "Observation": 2, "Consent": 2, "Provenance": 5,
+        "Patient": 1,
+        "Encounter": 1,
+        "Condition": 1,
+        "MedicationRequest": 2,
+        "Observation": 2,
+        "Consent": 2,
+        "Provenance": 5,
     }, counts
     by_id = {r.id: r for r in resources}
     assert by_id[c.patient_id].identifier[0].value.isdigit()

@@ -23,8 +23,9 @@ async def test_specialist_writes_note_with_diagnoses_and_reads_it_back(
     c = await clinic(client, database.engine)
     await grant(c, clock, user_id=c.w.specialist.id)
 
-    status, entry = await note(c.w.specialist, c.consultation_id, "Chest pain ruled out",
-                               ["i10", "J45.9"])
+    status, entry = await note(
+        c.w.specialist, c.consultation_id, "Chest pain ruled out", ["i10", "J45.9"]
+    )
     assert status == 201, entry
     assert entry["kind"] == "note"
     assert entry["seq"] == 1
@@ -190,8 +191,12 @@ async def test_a_hundred_concurrent_appends_make_one_linear_chain(
     async with database.engine.connect() as conn:
         rows = (
             await conn.execute(
-                select(PassportEntry.seq, PassportEntry.document, PassportEntry.prev_hash,
-                       PassportEntry.hash)
+                select(
+                    PassportEntry.seq,
+                    PassportEntry.document,
+                    PassportEntry.prev_hash,
+                    PassportEntry.hash,
+                )
                 .where(PassportEntry.patient_id == uuid.UUID(c.patient_id))
                 .order_by(PassportEntry.seq)
             )

@@ -97,10 +97,12 @@ async def reorder(conn: AsyncConnection, p: str) -> None:
 async def insert(conn: AsyncConnection, p: str) -> None:
     """A well-forged entry slipped in at position 3 (correct hash, linked to entry 2)."""
     rows = await _rows(conn, p)
-    await _exec(conn, "UPDATE passport_entries SET seq = seq + 1000 WHERE patient_id = :p "
-                "AND seq >= 3", p)
-    await _exec(conn, "UPDATE passport_entries SET seq = seq - 999 WHERE patient_id = :p "
-                "AND seq >= 1000", p)
+    await _exec(
+        conn, "UPDATE passport_entries SET seq = seq + 1000 WHERE patient_id = :p AND seq >= 3", p
+    )
+    await _exec(
+        conn, "UPDATE passport_entries SET seq = seq - 999 WHERE patient_id = :p AND seq >= 1000", p
+    )
     forged = json.loads(rows[2].document)
     forged.update(id=str(uuid.uuid4()), seq=3, body={"text": "forged", "diagnoses": []})
     document = canonical(forged)
@@ -171,11 +173,17 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("change", "first_bad_seq", "problem"), CASES,
-                         ids=[c[0].__name__ for c in CASES])
+@pytest.mark.parametrize(
+    ("change", "first_bad_seq", "problem"), CASES, ids=[c[0].__name__ for c in CASES]
+)
 async def test_verify_names_the_first_bad_entry(
-    client: Any, database: Database, clock: FakeClock, settings: Settings,
-    change: Tamper, first_bad_seq: int, problem: str,
+    client: Any,
+    database: Database,
+    clock: FakeClock,
+    settings: Settings,
+    change: Tamper,
+    first_bad_seq: int,
+    problem: str,
 ) -> None:
     c = await _written(client, database, clock)
     sessions = make_sessionmaker(database.engine)
@@ -206,13 +214,17 @@ async def test_an_edited_audit_entry_is_caught(
 
     async def edit_audit(conn: AsyncConnection, p: str) -> None:
         await conn.execute(
-            text("UPDATE audit_entries SET document = replace(document, '\"deny\"', '\"permit\"')"
-                 " WHERE chain = :c AND seq = 1"),
+            text(
+                "UPDATE audit_entries SET document = replace(document, '\"deny\"', '\"permit\"')"
+                " WHERE chain = :c AND seq = 1"
+            ),
             {"c": p},
         )
         await conn.execute(
-            text("UPDATE audit_entries SET document = replace(document, 'consent', 'consent!')"
-                 " WHERE chain = :c AND seq = 2"),
+            text(
+                "UPDATE audit_entries SET document = replace(document, 'consent', 'consent!')"
+                " WHERE chain = :c AND seq = 2"
+            ),
             {"c": p},
         )
 
@@ -244,8 +256,19 @@ async def test_no_false_alarm_on_a_clean_database(
     ok, reports = await run_verify(sessions, settings, uuid.UUID(c.patient_id))
     assert ok and [r.entries for r in reports if r.ledger == "passport"] == [6]
     status, verdict = await c.patient.get(f"/patients/{c.patient_id}/passport/verify")
-    assert verdict == {"ok": True, "entries": 6, "audit_entries": verdict["audit_entries"],
-                       "first_bad": None}
+    assert verdict == {
+        "ok": True,
+        "entries": 6,
+        "audit_entries": verdict["audit_entries"],
+        "first_bad": None,
+    }
+
+
+def _lower_first_head(path: Path) -> None:
+    payload = json.loads(path.read_text())
+    first = next(iter(payload["heads"]["passport"]))
+    payload["heads"]["passport"][first][0] = 0
+    path.write_text(json.dumps(payload))
 
 
 async def test_a_forged_checkpoint_file_is_refused(
@@ -255,18 +278,19 @@ async def test_a_forged_checkpoint_file_is_refused(
     sessions = make_sessionmaker(database.engine)
     _, _, path = await run_checkpoint(sessions, settings)
     assert path is not None
-    payload = json.loads(Path(path).read_text())
-    first = next(iter(payload["heads"]["passport"]))
-    payload["heads"]["passport"][first][0] = 0
-    Path(path).write_text(json.dumps(payload))
+    await asyncio.to_thread(_lower_first_head, Path(path))
     ok, reports = await run_verify(sessions, settings)
     assert not ok
     assert "invalid signature" in reports[0].first_bad.problem  # type: ignore[union-attr]
 
 
 async def test_command_line_checkpoint_and_verify(
-    client: Any, database: Database, clock: FakeClock, settings: Settings,
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    client: Any,
+    database: Database,
+    clock: FakeClock,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     c = await _written(client, database, clock, n=4)
     monkeypatch.setenv("TELECONSULT_DATABASE_URL", database.url)

@@ -20,18 +20,34 @@ DOCTOR = Actor(uuid.uuid4(), "specialist", CLINIC, None)
 
 def grant(**kw: object) -> Grant:
     values: dict[str, object] = {
-        "id": uuid.uuid4(), "grantee_user_id": DOCTOR.id, "grantee_facility_id": None,
-        "access": GrantAccess.read_write, "categories": None,
-        "expires_at": NOW + timedelta(hours=1), "revoked_at": None,
+        "id": uuid.uuid4(),
+        "grantee_user_id": DOCTOR.id,
+        "grantee_facility_id": None,
+        "access": GrantAccess.read_write,
+        "categories": None,
+        "expires_at": NOW + timedelta(hours=1),
+        "revoked_at": None,
     }
     values.update(kw)
     return Grant(**values)  # type: ignore[arg-type]
 
 
-def permits(grants: list[Grant], access: Access = Access.read, needed: set[str] | None = None,
-            actor: Actor = DOCTOR, emergencies: list[BreakGlass] | None = None) -> bool:
-    return decide(actor, PATIENT, access, frozenset(needed) if needed is not None else None,
-                  grants, emergencies or [], NOW).permit
+def permits(
+    grants: list[Grant],
+    access: Access = Access.read,
+    needed: set[str] | None = None,
+    actor: Actor = DOCTOR,
+    emergencies: list[BreakGlass] | None = None,
+) -> bool:
+    return decide(
+        actor,
+        PATIENT,
+        access,
+        frozenset(needed) if needed is not None else None,
+        grants,
+        emergencies or [],
+        NOW,
+    ).permit
 
 
 def test_the_patient_reads_their_own_passport_and_writes_none() -> None:
@@ -62,25 +78,41 @@ def test_grants_must_be_active_name_the_actor_and_cover_access_and_category() ->
     # Several categories may come from several grants.
     assert permits(
         [grant(categories=frozenset({"notes"})), grant(categories=frozenset({"diagnoses"}))],
-        Access.write, {"notes", "diagnoses"},
+        Access.write,
+        {"notes", "diagnoses"},
     )
-    assert not permits([grant(categories=frozenset({"notes"}))], Access.write,
-                       {"notes", "diagnoses"})
+    assert not permits(
+        [grant(categories=frozenset({"notes"}))], Access.write, {"notes", "diagnoses"}
+    )
 
 
 def test_an_open_read_shows_the_union_of_granted_categories() -> None:
-    decision = decide(DOCTOR, PATIENT, Access.read, None,
-                      [grant(categories=frozenset({"notes"})),
-                       grant(categories=frozenset({"lab_results"}))], [], NOW)
+    decision = decide(
+        DOCTOR,
+        PATIENT,
+        Access.read,
+        None,
+        [grant(categories=frozenset({"notes"})), grant(categories=frozenset({"lab_results"}))],
+        [],
+        NOW,
+    )
     assert decision.permit and decision.categories == {"notes", "lab_results"}
-    decision = decide(DOCTOR, PATIENT, Access.read, None,
-                      [grant(categories=frozenset({"notes"})), grant()], [], NOW)
+    decision = decide(
+        DOCTOR,
+        PATIENT,
+        Access.read,
+        None,
+        [grant(categories=frozenset({"notes"})), grant()],
+        [],
+        NOW,
+    )
     assert decision.permit and decision.categories is None
 
 
 def test_break_glass_reads_only_while_active_and_only_for_its_actor() -> None:
-    active = BreakGlass(uuid.uuid4(), DOCTOR.id, NOW - timedelta(hours=1), NOW + timedelta(hours=1),
-                        None)
+    active = BreakGlass(
+        uuid.uuid4(), DOCTOR.id, NOW - timedelta(hours=1), NOW + timedelta(hours=1), None
+    )
     assert permits([], emergencies=[active])
     assert permits([], Access.read, {"notes"}, emergencies=[active])
     assert not permits([], Access.write, {"notes"}, emergencies=[active])

@@ -57,7 +57,7 @@ def test_each_kind_of_tampering_names_the_first_bad_entry() -> None:
     assert first_bad(swapped) == (3, "does not link to the entry before it")
     assert first_bad(rows[:4])[0] == 5
     assert "cut off" in first_bad(rows[:4])[1]
-    assert first_bad([]) [0] == 1
+    assert first_bad([])[0] == 1
     other_chain = chain(6, key="p2")
     assert first_bad([other_chain[0], *rows[1:]])[0] == 1
     duplicated = [*rows[:3], rows[2], *rows[3:]]
@@ -85,7 +85,7 @@ def test_any_single_character_edit_is_detected(which: int, where: int, char: str
     at = where % len(doc)
     if doc[at] == char:
         return
-    edited = doc[:at] + char + doc[at + 1:]
-    tampered = [*rows[:which], replace(rows[which], document=edited), *rows[which + 1:]]
+    edited = doc[:at] + char + doc[at + 1 :]
+    tampered = [*rows[:which], replace(rows[which], document=edited), *rows[which + 1 :]]
     report = walk("passport", "p1", tampered, Head(8, rows[7].hash))
     assert report.first_bad is not None and report.first_bad.seq == which + 1

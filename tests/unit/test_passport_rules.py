@@ -43,8 +43,9 @@ def test_amended_view_links_versions_both_ways() -> None:
     assert view["x"]["history"] == [] and view["x"]["superseded_by"] is None
 
 
-@pytest.mark.parametrize(("code", "expected"), [("I10", "I10"), ("i10", "I10"), ("J459", "J45.9"),
-                                                ("E11.9", "E11.9")])
+@pytest.mark.parametrize(
+    ("code", "expected"), [("I10", "I10"), ("i10", "I10"), ("J459", "J45.9"), ("E11.9", "E11.9")]
+)
 def test_icd10_codes_are_normalised(code: str, expected: str) -> None:
     assert diagnosis(code)[0] == expected
 
