@@ -108,8 +108,8 @@ async def insert(conn: AsyncConnection, p: str) -> None:
     document = canonical(forged)
     await _exec(
         conn,
-        "INSERT INTO passport_entries (id, patient_id, seq, document, prev_hash, hash) "
-        "VALUES (:id, :p, 3, :d, :prev, :h)",
+        "INSERT INTO passport_entries (id, patient_id, seq, kind, document, prev_hash, hash) "
+        "VALUES (:id, :p, 3, 'note', :d, :prev, :h)",
         p,
         id=_db_uuid(conn, forged["id"]),
         d=document,
@@ -125,8 +125,8 @@ async def append_forged(conn: AsyncConnection, p: str) -> None:
     forged.update(id=str(uuid.uuid4()), seq=7)
     await _exec(
         conn,
-        "INSERT INTO passport_entries (id, patient_id, seq, document, prev_hash, hash) "
-        "VALUES (:id, :p, 7, :d, :prev, :h)",
+        "INSERT INTO passport_entries (id, patient_id, seq, kind, document, prev_hash, hash) "
+        "VALUES (:id, :p, 7, 'note', :d, :prev, :h)",
         p,
         id=_db_uuid(conn, forged["id"]),
         d=canonical(forged),
@@ -162,6 +162,15 @@ async def rewrite(conn: AsyncConnection, p: str) -> None:
         prev = digest
 
 
+async def relabel(conn: AsyncConnection, p: str) -> None:
+    """A column that reads filter by, changed without touching the hashed document."""
+    await _exec(
+        conn,
+        "UPDATE passport_entries SET kind = 'lab_result' WHERE patient_id = :p AND seq = 2",
+        p,
+    )
+
+
 CASES = [
     (edit, 3, "content does not match its hash"),
     (delete, 3, "entry 3 is missing"),
@@ -170,6 +179,7 @@ CASES = [
     (append_forged, 7, "content does not match its hash"),
     (truncate, 5, "cut off after the checkpoint"),
     (rewrite, 6, "differs from the checkpoint"),
+    (relabel, 2, "columns do not match its document"),
 ]
 
 

@@ -34,13 +34,20 @@ def link(prev_hash: str, document: str) -> str:
 
 @dataclass(frozen=True)
 class StoredEntry:
-    """One row as the database holds it."""
+    """One row as the database holds it.
 
-    id: str
+    ``prefix`` and ``suffix`` are what the canonical document must start and end with given
+    the row's own columns (keys are sorted, so the first and last keys sit at fixed places);
+    they bind the columns that reads rely on to the hashed document without parsing it.
+    """
+
+    id: str | None
     seq: int
     document: str
     prev_hash: str
     hash: str
+    prefix: str = "{"
+    suffix: str = "}"
 
 
 @dataclass(frozen=True)
@@ -114,6 +121,8 @@ def walk(
             return bad(row.seq, row.id, "does not link to the entry before it")
         if link(prev, row.document) != row.hash:
             return bad(row.seq, row.id, "content does not match its hash")
+        if not (row.document.startswith(row.prefix) and row.document.endswith(row.suffix)):
+            return bad(row.seq, row.id, "its columns do not match its document")
         prev = row.hash
         if row.seq == cp_seq:
             at_checkpoint, at_checkpoint_id = row.hash, row.id

@@ -25,18 +25,47 @@ from .models import ChainHead, PassportEntry
 
 @dataclass(frozen=True)
 class Ledger:
-    """A family of chains stored in one table, one chain per key."""
+    """A family of chains stored in one table, one chain per key.
+
+    ``columns`` are columns that repeat document fields; ``bounds(key, row)`` gives the
+    prefix and suffix the canonical document must have for the row's columns.
+    """
 
     name: str
     table: Table
     key_column: Column[Any]
     key_value: Callable[[str], Any]
+    columns: tuple[str, ...]
+    bounds: Callable[[str, Any], tuple[str, str]]
+
+
+def _json(value: Any) -> str:
+    return f'"{value}"' if value is not None else "null"
+
+
+def _passport_bounds(key: str, row: Any) -> tuple[str, str]:
+    # Sorted keys: "amends" comes first, "kind", "patient_id", "seq" close the document.
+    return (
+        '{"amends":' + _json(row.amends) + ",",
+        f',"kind":"{row.kind}","patient_id":"{key}","seq":{row.seq}}}',
+    )
+
+
+def _audit_bounds(key: str, row: Any) -> tuple[str, str]:
+    return "{", f',"seq":{row.seq}}}'
 
 
 _PASSPORT_TABLE = cast(Table, PassportEntry.__table__)
 _AUDIT_TABLE = cast(Table, AuditEntry.__table__)
-PASSPORT = Ledger("passport", _PASSPORT_TABLE, _PASSPORT_TABLE.c.patient_id, uuid.UUID)
-AUDIT = Ledger("audit", _AUDIT_TABLE, _AUDIT_TABLE.c.chain, str)
+PASSPORT = Ledger(
+    "passport",
+    _PASSPORT_TABLE,
+    _PASSPORT_TABLE.c.patient_id,
+    uuid.UUID,
+    ("kind", "amends"),
+    _passport_bounds,
+)
+AUDIT = Ledger("audit", _AUDIT_TABLE, _AUDIT_TABLE.c.chain, str, (), _audit_bounds)
 LEDGERS = (PASSPORT, AUDIT)
 
 
@@ -78,8 +107,10 @@ async def append(
     ledger: Ledger,
     key: str,
     build: Callable[[int, uuid.UUID], dict[str, Any]],
+    columns: dict[str, Any] | None = None,
 ) -> Appended:
-    """Append one entry to chain ``key``; ``build(seq, id)`` gives the entry's document."""
+    """Append one entry to chain ``key``; ``build(seq, id)`` gives the entry's document and
+    ``columns`` the values of the ledger's repeated columns."""
     seq, prev = await _lock_head(session, ledger.name, key)
     seq += 1
     entry_id = uuid.uuid4()
@@ -95,6 +126,7 @@ async def append(
                 "document": document,
                 "prev_hash": prev,
                 "hash": digest,
+                **(columns or {}),
             }
         )
     )
@@ -107,14 +139,27 @@ async def append(
 
 
 async def stored_entries(session: AsyncSession, ledger: Ledger, key: str) -> list[StoredEntry]:
-    """Every row of one chain, in ``seq`` order, exactly as stored."""
+    """Every row of one chain, in ``seq`` order, exactly as stored (ids are left out: only
+    a bad entry's id is needed, see :func:`entry_id`)."""
     t = ledger.table
+    extra = [t.c[name] for name in ledger.columns]
     rows = await session.execute(
-        select(t.c.id, t.c.seq, t.c.document, t.c.prev_hash, t.c.hash)
+        select(t.c.seq, t.c.document, t.c.prev_hash, t.c.hash, *extra)
         .where(ledger.key_column == ledger.key_value(key))
         .order_by(t.c.seq)
     )
-    return [StoredEntry(str(r[0]), r[1], r[2], r[3], r[4]) for r in rows]
+    bounds = ledger.bounds
+    return [
+        StoredEntry(None, r.seq, r.document, r.prev_hash, r.hash, *bounds(key, r)) for r in rows
+    ]
+
+
+async def entry_id(session: AsyncSession, ledger: Ledger, key: str, seq: int) -> str | None:
+    t = ledger.table
+    found = await session.scalar(
+        select(t.c.id).where(ledger.key_column == ledger.key_value(key), t.c.seq == seq).limit(1)
+    )
+    return str(found) if found is not None else None
 
 
 async def chain_keys(session: AsyncSession, ledger: Ledger) -> list[str]:

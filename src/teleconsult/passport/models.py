@@ -13,7 +13,9 @@ class PassportEntry(UUIDPrimaryKey, Base):
 
     ``document`` is the canonical JSON of the entry (kind, author, consultation, body, time,
     amended entry) and the record of truth; ``patient_id`` and ``seq`` locate it in the
-    patient's chain. The database refuses UPDATE and DELETE on this table (migration 0002).
+    patient's chain, and ``kind`` and ``amends`` repeat what reads filter and link by.
+    Verification checks that these columns say what the document says. The database refuses
+    UPDATE and DELETE on this table (migration 0002).
     """
 
     __tablename__ = "passport_entries"
@@ -22,6 +24,8 @@ class PassportEntry(UUIDPrimaryKey, Base):
     # No foreign key: the chain must stay verifiable whatever happens to other tables.
     patient_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))
+    amends: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     document: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aiohttp import web
 
-from ..api import Ctx, Page, Router, decode_cursor, encode_cursor, render
+from ..api import Ctx, Page, Router, decode_cursor, encode_cursor
 from ..codes import Role
 from ..errors import ValidationFailed
 from . import service
@@ -87,11 +88,13 @@ async def read_passport(ctx: Ctx) -> web.StreamResponse:
         text=q.q,
         current_only=q.current,
     )
-    page = [e for e in entries if e["seq"] > after][: q.limit + 1]
+    page = [e for e in entries if e.seq > after][: q.limit + 1]
     more = len(page) > q.limit
     page = page[: q.limit]
-    nxt = encode_cursor([page[-1]["seq"]]) if more else None
-    return render({"items": page, "next": nxt})
+    nxt = json.dumps(encode_cursor([page[-1].seq])) if more else "null"
+    # The entries are JSON already (their stored canonical documents, see the service).
+    body = '{"items":[' + ",".join(e.json for e in page) + '],"next":' + nxt + "}"
+    return web.Response(text=body, content_type="application/json")
 
 
 @router.get(

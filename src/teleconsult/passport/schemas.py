@@ -109,6 +109,7 @@ class EntryIn(_Body):
 
 class EntryOut(BaseModel):
     id: uuid.UUID
+    patient_id: uuid.UUID
     seq: int
     kind: Kind
     author_id: uuid.UUID

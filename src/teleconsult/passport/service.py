@@ -22,7 +22,7 @@ from ..errors import Conflict, Forbidden, ValidationFailed, field_error
 from . import icd10
 from .ledger import PASSPORT, append
 from .models import PassportEntry
-from .rules import amended_view, may_author, may_write_now
+from .rules import may_author, may_write_now
 from .schemas import (
     ENTRY_BODIES,
     KIND_CATEGORY,
@@ -92,10 +92,13 @@ def entry_draft(data: EntryIn) -> Draft:
 # --- writing -------------------------------------------------------------------------------
 
 
-def _parse(entry_id: str | uuid.UUID, seq: int, document: str, digest: str) -> dict[str, Any]:
+def _parse(
+    entry_id: str | uuid.UUID | None, seq: int, document: str, digest: str
+) -> dict[str, Any]:
     doc = json.loads(document)
     return {
         "id": doc["id"],
+        "patient_id": doc["patient_id"],
         "seq": doc["seq"],
         "kind": doc["kind"],
         "author_id": doc["author_id"],
@@ -179,7 +182,13 @@ async def write_entries(
         def build(seq: int, entry_id: uuid.UUID, fields: dict[str, Any] = fields) -> dict[str, Any]:
             return {**fields, "seq": seq, "id": str(entry_id)}
 
-        appended = await append(session, PASSPORT, str(patient_id), build)
+        appended = await append(
+            session,
+            PASSPORT,
+            str(patient_id),
+            build,
+            {"kind": draft.kind.value, "amends": draft.amends},
+        )
         await audit.record(
             session,
             patient_id=patient_id,
@@ -215,16 +224,23 @@ async def _history(session: AsyncSession, patient_id: uuid.UUID, amends: str | N
 
 async def entries_of(session: AsyncSession, patient_id: uuid.UUID) -> list[dict[str, Any]]:
     """Every entry of the patient's passport in chain order (no consent check: callers do)."""
+    t = PASSPORT.table
     rows = await session.execute(
-        select(PassportEntry.id, PassportEntry.seq, PassportEntry.document, PassportEntry.hash)
-        .where(PassportEntry.patient_id == patient_id)
-        .order_by(PassportEntry.seq)
+        select(t.c.seq, t.c.document, t.c.hash)
+        .where(t.c.patient_id == patient_id)
+        .order_by(t.c.seq)
     )
-    return [_parse(*row) for row in rows]
+    return [_parse(None, *row) for row in rows]
 
 
-def _matches(entry: dict[str, Any], needle: str) -> bool:
-    return needle in json.dumps(entry["body"], ensure_ascii=False).casefold()
+@dataclass(frozen=True)
+class PassportItem:
+    """One entry as a read returns it: the stored document, served as it was hashed, with
+    the entry's hash and its place among corrections added at the end."""
+
+    seq: int
+    kind: str
+    json: str
 
 
 async def read_passport(
@@ -237,10 +253,11 @@ async def read_passport(
     kind: Kind | None = None,
     text: str | None = None,
     current_only: bool = False,
-) -> list[dict[str, Any]]:
+) -> list[PassportItem]:
     """The passport as the caller may see it: permitted categories only, with corrections.
 
-    Reading and searching both pass the consent decision point and are audited.
+    Reading and searching both pass the consent decision point and are audited. Documents
+    are canonical JSON already, so they are served without being decoded and re-encoded.
     """
     searching = kind is not None or text is not None
     # Asking for one kind asks for its category: a grant that does not cover it denies.
@@ -255,16 +272,74 @@ async def read_passport(
         now=now,
         client=client,
     )
-    entries = await entries_of(session, patient_id)
+    t = PASSPORT.table
+    rows = list(
+        await session.execute(
+            select(t.c.seq, t.c.kind, t.c.amends, t.c.document, t.c.hash)
+            .where(t.c.patient_id == patient_id)
+            .order_by(t.c.seq)
+        )
+    )
     if decision.categories is not None:
-        allowed = decision.categories
-        entries = [e for e in entries if KIND_CATEGORY[Kind(e["kind"])].value in allowed]
-    entries = amended_view(entries)
-    if current_only:
-        entries = [e for e in entries if e["superseded_by"] is None]
-    if kind is not None:
-        entries = [e for e in entries if e["kind"] == kind.value]
-    if text is not None:
-        needle = text.casefold()
-        entries = [e for e in entries if _matches(e, needle)]
-    return entries
+        shown = {k.value for k, c in KIND_CATEGORY.items() if c.value in decision.categories}
+        rows = [r for r in rows if r.kind in shown]
+    links = await _corrections(session, patient_id, rows)
+    items = []
+    for row in rows:
+        superseded_by, history = links.get(row.seq, (None, []))
+        if current_only and superseded_by is not None:
+            continue
+        if kind is not None and row.kind != kind.value:
+            continue
+        if text is not None and not _matches(json.loads(row.document), text.casefold()):
+            continue
+        extra = (
+            f',"hash":"{row.hash}","superseded_by":{_quoted(superseded_by)},'
+            f'"history":[{",".join(_quoted(h) for h in history)}]}}'
+        )
+        items.append(PassportItem(row.seq, row.kind, row.document[:-1] + extra))
+    return items
+
+
+def _quoted(value: str | None) -> str:
+    return f'"{value}"' if value is not None else "null"
+
+
+async def _corrections(
+    session: AsyncSession, patient_id: uuid.UUID, rows: list[Any]
+) -> dict[int, tuple[str | None, list[str]]]:
+    """seq → (newest correction's id, earlier versions newest first), for the few entries
+    that take part in a correction; corrections are rare, so only they are decoded."""
+    amending = [r for r in rows if r.amends is not None]
+    if not amending:
+        return {}
+    t = PASSPORT.table
+    targets = {r.amends for r in amending}
+    target_seq = {
+        row.id: row.seq
+        for row in await session.execute(
+            select(t.c.id, t.c.seq).where(t.c.patient_id == patient_id, t.c.id.in_(targets))
+        )
+    }
+    shown = {r.seq: r for r in rows}
+    amends_of: dict[str, str] = {}
+    links: dict[int, tuple[str | None, list[str]]] = {}
+    for row in amending:
+        own_id = json.loads(row.document)["id"]
+        amends_of[own_id] = str(row.amends)
+        seq = target_seq.get(row.amends)
+        if seq is not None and seq in shown:
+            links[seq] = (own_id, links.get(seq, (None, []))[1])
+    for row in amending:
+        own_id = json.loads(row.document)["id"]
+        history: list[str] = []
+        previous: str | None = amends_of[own_id]
+        while previous is not None and previous not in history and previous != own_id:
+            history.append(previous)
+            previous = amends_of.get(previous)
+        links[row.seq] = (links.get(row.seq, (None, []))[0], history)
+    return links
+
+
+def _matches(doc: dict[str, Any], needle: str) -> bool:
+    return needle in json.dumps(doc["body"], ensure_ascii=False).casefold()

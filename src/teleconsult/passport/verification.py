@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -15,7 +16,7 @@ from ..consent.policy import Access
 from ..consent.service import authorize
 from .chain import BadEntry, ChainReport, Head, walk
 from .checkpoint import Checkpoint, CheckpointInvalid, load_latest, write_checkpoint
-from .ledger import AUDIT, LEDGERS, PASSPORT, Ledger, chain_keys, stored_entries
+from .ledger import AUDIT, LEDGERS, PASSPORT, Ledger, chain_keys, entry_id, stored_entries
 from .schemas import BadEntryOut, VerifyOut
 
 
@@ -25,7 +26,12 @@ async def verify_chain(
     """Walk one chain against its checkpointed head, if it has one."""
     rows = await stored_entries(session, ledger, key)
     head = checkpoint.head(ledger.name, key) if checkpoint is not None else None
-    return walk(ledger.name, key, rows, head)
+    report = walk(ledger.name, key, rows, head)
+    bad = report.first_bad
+    if bad is not None and bad.entry_id is None:
+        named = replace(bad, entry_id=await entry_id(session, ledger, key, bad.seq))
+        report = replace(report, first_bad=named)
+    return report
 
 
 async def verify_chains(

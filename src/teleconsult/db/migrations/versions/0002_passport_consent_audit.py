@@ -42,6 +42,8 @@ def upgrade() -> None:
         "passport_entries",
         sa.Column("patient_id", sa.Uuid(), nullable=False),
         sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("amends", sa.Uuid(), nullable=True),
         sa.Column("document", sa.Text(), nullable=False),
         sa.Column("prev_hash", sa.String(length=64), nullable=False),
         sa.Column("hash", sa.String(length=64), nullable=False),
