@@ -143,7 +143,8 @@ async def stored_entries(session: AsyncSession, ledger: Ledger, key: str) -> lis
     a bad entry's id is needed, see :func:`entry_id`)."""
     t = ledger.table
     extra = [t.c[name] for name in ledger.columns]
-    rows = await session.execute(
+    conn = await session.connection()
+    rows = await conn.execute(
         select(t.c.seq, t.c.document, t.c.prev_hash, t.c.hash, *extra)
         .where(ledger.key_column == ledger.key_value(key))
         .order_by(t.c.seq)

@@ -6,7 +6,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -233,8 +233,7 @@ async def entries_of(session: AsyncSession, patient_id: uuid.UUID) -> list[dict[
     return [_parse(None, *row) for row in rows]
 
 
-@dataclass(frozen=True)
-class PassportItem:
+class PassportItem(NamedTuple):
     """One entry as a read returns it: the stored document, served as it was hashed, with
     the entry's hash and its place among corrections added at the end."""
 
@@ -273,8 +272,9 @@ async def read_passport(
         client=client,
     )
     t = PASSPORT.table
+    conn = await session.connection()
     rows = list(
-        await session.execute(
+        await conn.execute(
             select(t.c.seq, t.c.kind, t.c.amends, t.c.document, t.c.hash)
             .where(t.c.patient_id == patient_id)
             .order_by(t.c.seq)
@@ -283,21 +283,24 @@ async def read_passport(
     if decision.categories is not None:
         shown = {k.value for k, c in KIND_CATEGORY.items() if c.value in decision.categories}
         rows = [r for r in rows if r.kind in shown]
+    if kind is not None:
+        rows = [r for r in rows if r.kind == kind.value]
+    if text is not None:
+        needle = text.casefold()
+        rows = [r for r in rows if _matches(json.loads(r.document), needle)]
     links = await _corrections(session, patient_id, rows)
     items = []
-    for row in rows:
-        superseded_by, history = links.get(row.seq, (None, []))
-        if current_only and superseded_by is not None:
-            continue
-        if kind is not None and row.kind != kind.value:
-            continue
-        if text is not None and not _matches(json.loads(row.document), text.casefold()):
-            continue
-        extra = (
-            f',"hash":"{row.hash}","superseded_by":{_quoted(superseded_by)},'
-            f'"history":[{",".join(_quoted(h) for h in history)}]}}'
-        )
-        items.append(PassportItem(row.seq, row.kind, row.document[:-1] + extra))
+    # This loop runs once per entry of a lifelong passport: plain tuples and concatenation.
+    for seq, kind_, _, document, digest in rows:
+        link = links.get(seq)
+        if link is None:
+            tail = '","superseded_by":null,"history":[]}'
+        else:
+            if current_only and link[0] is not None:
+                continue
+            history = ",".join(_quoted(h) for h in link[1])
+            tail = f'","superseded_by":{_quoted(link[0])},"history":[{history}]}}'
+        items.append(PassportItem(seq, kind_, document[:-1] + ',"hash":"' + digest + tail))
     return items
 
 
