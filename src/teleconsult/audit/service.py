@@ -19,6 +19,7 @@ from .models import SYSTEM_CHAIN, AuditEntry
 
 
 def chain_of(patient_id: uuid.UUID | None) -> str:
+    """The audit chain an event goes to: the patient's, or the system chain."""
     return str(patient_id) if patient_id is not None else SYSTEM_CHAIN
 
 

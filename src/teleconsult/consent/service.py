@@ -56,6 +56,7 @@ class ConsentDenied(Forbidden):
 
 
 def actor_of(user: User) -> Actor:
+    """The parts of a user the consent decision looks at."""
     return Actor(user.id, user.role, user.facility_id, user.patient_id)
 
 
@@ -221,6 +222,7 @@ async def _audit_grant(
 
 
 def is_active(grant: ConsentGrant, now: datetime) -> bool:
+    """Whether a stored grant would permit anything at ``now`` (not revoked, not expired)."""
     return grant_is_active(_grant_view(grant), now)
 
 

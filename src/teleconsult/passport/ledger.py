@@ -156,6 +156,7 @@ async def stored_entries(session: AsyncSession, ledger: Ledger, key: str) -> lis
 
 
 async def entry_id(session: AsyncSession, ledger: Ledger, key: str, seq: int) -> str | None:
+    """The id of the entry stored at ``seq`` in chain ``key``, if there is one."""
     t = ledger.table
     found = await session.scalar(
         select(t.c.id).where(ledger.key_column == ledger.key_value(key), t.c.seq == seq).limit(1)

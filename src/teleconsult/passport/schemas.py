@@ -73,7 +73,7 @@ class DiagnosisBody(_Body):
 
 class LabResultBody(_Body):
     test: Text200
-    value: float | Text200
+    value: Annotated[float, Field(allow_inf_nan=False)] | Text200
     unit: Text40 | None = None
     reference_range: Text100 | None = None
     taken_at: AwareDatetime | None = None

@@ -62,6 +62,7 @@ def note_drafts(data: NoteIn) -> list[Draft]:
 
 
 def prescription_draft(data: PrescriptionIn) -> Draft:
+    """A prescription entry (medication, dose, route, frequency, duration, instructions)."""
     return Draft(Kind.prescription, data.model_dump(mode="json", exclude={"amends"}), data.amends)
 
 
