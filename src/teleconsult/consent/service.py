@@ -424,6 +424,16 @@ async def send_code(
         raise Conflict("This consent request is no longer pending.")
     await _issue_code(session, request, notifier, secret_key=secret_key, now=now)
     await session.flush()
+    await audit.record(
+        session,
+        patient_id=request.patient_id,
+        actor_id=user.id,
+        action="consent.code_sent",
+        outcome="ok",
+        reason=f"request {request.id}: a new one-time code was sent",
+        at=now,
+        client=None,
+    )
     return request
 
 
@@ -483,6 +493,16 @@ async def confirm(
             request.attempts += 1
             await session.flush()
             left = CODE_ATTEMPTS - request.attempts
+            await audit.record(
+                session,
+                patient_id=request.patient_id,
+                actor_id=user.id,
+                action="consent.confirm",
+                outcome="failure",
+                reason=f"request {request.id}: wrong code, {left} attempt(s) left",
+                at=now,
+                client=client,
+            )
             return Confirmation(
                 request,
                 None,
