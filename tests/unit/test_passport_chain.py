@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import replace
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -50,10 +49,10 @@ def test_each_kind_of_tampering_names_the_first_bad_entry() -> None:
         assert report.first_bad is not None
         return report.first_bad.seq, report.first_bad.problem
 
-    edited = [*rows[:2], replace(rows[2], document=rows[2].document.replace("3", "9")), *rows[3:]]
+    edited = [*rows[:2], rows[2]._replace(document=rows[2].document.replace("3", "9")), *rows[3:]]
     assert first_bad(edited) == (3, "content does not match its hash")
     assert first_bad(rows[:2] + rows[3:])[0] == 3
-    swapped = [*rows[:2], replace(rows[3], seq=3), replace(rows[2], seq=4), *rows[4:]]
+    swapped = [*rows[:2], rows[3]._replace(seq=3), rows[2]._replace(seq=4), *rows[4:]]
     assert first_bad(swapped) == (3, "does not link to the entry before it")
     assert first_bad(rows[:4])[0] == 5
     assert "cut off" in first_bad(rows[:4])[1]
@@ -86,6 +85,6 @@ def test_any_single_character_edit_is_detected(which: int, where: int, char: str
     if doc[at] == char:
         return
     edited = doc[:at] + char + doc[at + 1 :]
-    tampered = [*rows[:which], replace(rows[which], document=edited), *rows[which + 1 :]]
+    tampered = [*rows[:which], rows[which]._replace(document=edited), *rows[which + 1 :]]
     report = walk("passport", "p1", tampered, Head(8, rows[7].hash))
     assert report.first_bad is not None and report.first_bad.seq == which + 1

@@ -14,7 +14,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 
 def canonical(doc: dict[str, Any]) -> str:
@@ -32,9 +32,8 @@ def link(prev_hash: str, document: str) -> str:
     return hashlib.sha256(prev_hash.encode("ascii") + document.encode("utf-8")).hexdigest()
 
 
-@dataclass(frozen=True)
-class StoredEntry:
-    """One row as the database holds it.
+class StoredEntry(NamedTuple):
+    """One row as the database holds it (a tuple: chains are walked by the thousand).
 
     ``prefix`` and ``suffix`` are what the canonical document must start and end with given
     the row's own columns (keys are sorted, so the first and last keys sit at fixed places);
