@@ -314,8 +314,8 @@ async def test_consent_decisions_match_the_reference_model(
         run_state_machine_as_test,
         machine,
         settings=settings(
-            max_examples=12,
-            stateful_step_count=15,
+            max_examples=20,
+            stateful_step_count=20,
             deadline=None,
             database=None,
             suppress_health_check=list(HealthCheck),
