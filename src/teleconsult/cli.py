@@ -89,6 +89,7 @@ async def checkpoint_cmd(args: argparse.Namespace, settings: Settings) -> int:
     from .db.engine import engine_from_settings, make_sessionmaker
     from .passport.verification import describe, run_checkpoint
 
+    await _migrate(settings)
     engine = engine_from_settings(settings)
     try:
         ok, reports, path = await run_checkpoint(make_sessionmaker(engine), settings)
@@ -112,6 +113,7 @@ async def verify_cmd(args: argparse.Namespace, settings: Settings) -> int:
     from .passport.verification import describe, run_verify
 
     patient = uuid.UUID(args.patient) if args.patient else None
+    await _migrate(settings)
     engine = engine_from_settings(settings)
     try:
         ok, reports = await run_verify(make_sessionmaker(engine), settings, patient)
