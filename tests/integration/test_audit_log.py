@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 from sqlalchemy import text
@@ -55,8 +56,8 @@ async def test_access_log_is_for_the_patient_and_administrators(
     for stranger in (c.w.specialist, c.w.gp):
         status, _ = await stranger.get(f"/patients/{c.patient_id}/access-log")
         assert status == 403
-    status, _ = await c.patient.get(f"/patients/{c.w.patient_id[:-1]}0/access-log")
-    assert status in (403, 404)
+    status, _ = await c.patient.get(f"/patients/{uuid.uuid4()}/access-log")
+    assert status == 404
     status, _ = await c.w.admin.get(f"/patients/{c.patient_id}/access-log")
     assert status == 200
     # The administrator's look is itself on the record.
