@@ -15,15 +15,20 @@ from .accounts.passwords import Passwords
 from .accounts.routes import router as accounts_router
 from .api import PREFIX, install
 from .appkeys import BUS, CLOCK, ENDPOINTS, ENGINE, PASSWORDS, SESSIONMAKER, SETTINGS
+from .audit.routes import router as audit_router
 from .bus import EventBus, bus_from_settings
 from .clock import Clock
 from .config import Settings
+from .consent.notifier import NOTIFIER, LoggingNotifier
+from .consent.routes import router as consent_router
 from .consultations.routes import router as consultations_router
 from .db.engine import engine_from_settings, make_sessionmaker
 from .events import events_ws
 from .facilities.routes import router as facilities_router
+from .fhir.routes import router as fhir_router
 from .middleware import errors_middleware, security_headers
 from .openapi import build_openapi
+from .passport.routes import router as passport_router
 from .patients.routes import router as patients_router
 from .scheduling.routes import router as scheduling_router
 from .stats.routes import router as stats_router
@@ -38,6 +43,10 @@ ROUTERS = [
     scheduling_router,
     consultations_router,
     stats_router,
+    consent_router,
+    passport_router,
+    audit_router,
+    fhir_router,
 ]
 
 
@@ -57,6 +66,8 @@ def create_app(
     app[CLOCK] = clock or Clock()
     app[PASSWORDS] = Passwords(settings.argon2_time_cost, settings.argon2_memory_kib)
     app[METRICS] = {"started_at": time.time()}
+    # One-time consent codes; an SMS gateway replaces the development notifier here.
+    app[NOTIFIER] = LoggingNotifier()
 
     async def resources(app: web.Application) -> AsyncIterator[None]:
         own_engine = engine is None

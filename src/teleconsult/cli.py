@@ -94,6 +94,58 @@ async def stats_cmd(args: argparse.Namespace, settings: Settings) -> int:
     return await print_stats(args, settings, Console())
 
 
+@command("checkpoint")
+async def checkpoint_cmd(args: argparse.Namespace, settings: Settings) -> int:
+    from .db.engine import engine_from_settings, make_sessionmaker
+    from .passport.verification import describe, run_checkpoint
+
+    await _migrate(settings)
+    engine = engine_from_settings(settings)
+    try:
+        ok, reports, path = await run_checkpoint(make_sessionmaker(engine), settings)
+    finally:
+        await engine.dispose()
+    if not ok:
+        for report in reports:
+            if not report.ok:
+                print(describe(report), file=sys.stderr)
+        print("no checkpoint written: a chain does not verify", file=sys.stderr)
+        return 1
+    print(f"checkpoint of {len(reports)} chains written to {path}")
+    return 0
+
+
+@command("verify")
+async def verify_cmd(args: argparse.Namespace, settings: Settings) -> int:
+    import uuid
+
+    from .db.engine import engine_from_settings, make_sessionmaker
+    from .passport.verification import describe, run_verify
+
+    patient = uuid.UUID(args.patient) if args.patient else None
+    await _migrate(settings)
+    engine = engine_from_settings(settings)
+    try:
+        ok, reports = await run_verify(make_sessionmaker(engine), settings, patient)
+    finally:
+        await engine.dispose()
+    for report in reports:
+        if not report.ok or args.verbose:
+            print(describe(report), file=sys.stdout if report.ok else sys.stderr)
+    entries = sum(r.entries for r in reports)
+    print(f"{'ok' if ok else 'FAILED'}: {len(reports)} chains, {entries} entries")
+    return 0 if ok else 1
+
+
+def _patient_id(value: str) -> str:
+    import uuid
+
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise argparse.ArgumentTypeError("not a patient id") from None
+
+
 def _run_server(settings: Settings, host: str, port: int, reuse_port: bool) -> None:
     from aiohttp import web
 
@@ -165,6 +217,10 @@ def build_parser() -> argparse.ArgumentParser:
     from .stats.terminal import add_arguments as stats_arguments
 
     stats_arguments(sub.add_parser("stats", help="consultation statistics by specialty"))
+    sub.add_parser("checkpoint", help="record every chain head in a signed checkpoint file")
+    verify = sub.add_parser("verify", help="re-walk the passport and audit chains")
+    verify.add_argument("--patient", type=_patient_id, help="only this patient's chains")
+    verify.add_argument("--verbose", action="store_true", help="list every chain")
     return parser
 
 

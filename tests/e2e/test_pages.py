@@ -426,15 +426,15 @@ async def test_patient_reads_passport_grants_and_revokes_consent(
     await page.get_by_label("A person (by user ID)").check()
     await page.get_by_label("User ID", exact=True).fill(w.specialist.id)
     await page.get_by_label("Access", exact=True).select_option(label="Read and write")
-    await page.get_by_label("Note", exact=True).check()
-    await page.get_by_label("Diagnosis", exact=True).check()
+    await page.get_by_label("Notes", exact=True).check()
+    await page.get_by_label("Diagnoses", exact=True).check()
     await page.get_by_role("button", name="Grant access").click()
     await check(page.get_by_text("Access granted.")).to_be_visible()
     grants = page.locator("li.consent")
     await check(grants).to_have_count(1)
     await check(grants.first).to_contain_text("Active")
     await check(grants.first).to_contain_text("Read and write")
-    await check(grants.first).to_contain_text("Note, Diagnosis")
+    await check(grants.first).to_contain_text("Diagnoses, Notes")
 
     # The specialist writes a note; it shows in the passport.
     if fake:

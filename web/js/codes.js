@@ -73,6 +73,16 @@ export const PASSPORT_KINDS = {
   attachment: "Attachment",
 };
 
+// What a consent grant may be limited to (the API's categories).
+export const CONSENT_CATEGORIES = {
+  notes: "Notes",
+  diagnoses: "Diagnoses",
+  prescriptions: "Prescriptions",
+  lab_results: "Lab results",
+  attachments: "Attachments",
+  recording: "Call recordings",
+};
+
 export const ROUTES_OF_ADMINISTRATION = [
   "oral",
   "sublingual",

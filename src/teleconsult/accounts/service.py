@@ -10,6 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..audit.service import record_login
 from ..codes import Role
 from ..config import Settings
 from ..db.uow import on_rollback
@@ -80,6 +81,14 @@ async def login(
 
     user = await session.scalar(select(User).where(User.username == username))
     ok = await passwords.verify(user.password_hash if user else None, password)
+    await record_login(
+        session,
+        user=user,
+        username=username,
+        ok=ok and bool(user and user.is_active),
+        at=now,
+        client=client,
+    )
     if user is None or not ok or not user.is_active:
 
         async def record_failure(durable: AsyncSession) -> None:

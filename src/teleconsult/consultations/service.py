@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..accounts.models import SpecialistSpecialty, User
 from ..bus import EventBus
 from ..codes import Role
+from ..consent.service import request_specialist_consent
 from ..db.uow import after_commit
 from ..errors import Conflict, NotFound, field_error
 from ..facilities.models import Facility
@@ -101,6 +102,13 @@ def _place_in_slot(consultation: Consultation, slot: Slot) -> None:
     consultation.sort_at = slot.starts_at
 
 
+async def _booked(session: AsyncSession, consultation: Consultation) -> None:
+    """What a new booking sets off in its own transaction: the statistics rollup and, once a
+    specialist is known, the request for the patient's consent to that specialist."""
+    await record_change(session, None, consultation)
+    await request_specialist_consent(session, consultation)
+
+
 async def book_consultation(
     session: AsyncSession, actor: User, data: ConsultationCreate, *, now: datetime
 ) -> Consultation:
@@ -134,7 +142,7 @@ async def book_consultation(
         consultation.sort_at = now
         session.add(consultation)
         await session.flush()
-        await record_change(session, None, consultation)
+        await _booked(session, consultation)
         return consultation
 
     consultation.status = Status.scheduled.value
@@ -151,7 +159,7 @@ async def book_consultation(
             if _is_conflict_on_booking(exc):
                 raise SlotTaken() from None
             raise
-        await record_change(session, None, consultation)
+        await _booked(session, consultation)
         return consultation
 
     # Earliest free slot in the specialty; emergencies look at on-call specialists first.
@@ -179,7 +187,7 @@ async def book_consultation(
             if not _is_conflict_on_booking(exc):
                 raise
             continue
-        await record_change(session, None, consultation)
+        await _booked(session, consultation)
         return consultation
     raise SlotTaken("Every candidate slot was taken at the same time; try again.")
 
@@ -264,6 +272,9 @@ async def transition(
         consultation.cancelled_at = now
     await session.flush()
     await record_change(session, before, consultation)
+    if action == Action.claim:
+        # An async case gets its specialist only now: ask the patient's consent for them.
+        await request_specialist_consent(session, consultation)
     return consultation
 
 

@@ -1,21 +1,30 @@
 """Import every table so that metadata (alembic, tests) sees them all."""
 
 from ..accounts.models import AuthToken, LoginFailure, SpecialistSpecialty, User
+from ..audit.models import AuditEntry
+from ..consent.models import BreakGlassSession, ConsentGrant, ConsentRequest
 from ..consultations.models import Consultation, IdempotencyRecord
 from ..facilities.models import Facility
+from ..passport.models import ChainHead, PassportEntry
 from ..patients.models import Patient
 from ..scheduling.models import AvailabilityWindow, Slot
 from ..stats.models import StatsRollup
 from .base import Base
 
 __all__ = [
+    "AuditEntry",
     "AuthToken",
     "AvailabilityWindow",
     "Base",
+    "BreakGlassSession",
+    "ChainHead",
+    "ConsentGrant",
+    "ConsentRequest",
     "Consultation",
     "Facility",
     "IdempotencyRecord",
     "LoginFailure",
+    "PassportEntry",
     "Patient",
     "Slot",
     "SpecialistSpecialty",

@@ -1,7 +1,7 @@
 // The patient's pages: the health passport, consents, and who accessed the data.
 
 import { get, post } from "../api.js";
-import { PASSPORT_KINDS, label } from "../codes.js";
+import { CONSENT_CATEGORIES, PASSPORT_KINDS, label } from "../codes.js";
 import {
   badge,
   busy,
@@ -197,7 +197,7 @@ async function renderConsents(main, { me }) {
           "p",
           {},
           "Records: ",
-          c.categories?.length ? c.categories.map((k) => label(PASSPORT_KINDS, k)).join(", ") : "all",
+          c.categories?.length ? c.categories.map((k) => label(CONSENT_CATEGORIES, k)).join(", ") : "all",
           " · until ",
           when(c.expires_at),
         ),
@@ -229,7 +229,7 @@ async function renderConsents(main, { me }) {
     "fieldset",
     { class: "field wide checks" },
     h("legend", {}, "Which records"),
-    Object.entries(PASSPORT_KINDS).map(([code, text]) => {
+    Object.entries(CONSENT_CATEGORIES).map(([code, text]) => {
       const id = `cat-${code}`;
       return h(
         "span",

@@ -1,0 +1,279 @@
+"""Passport benchmark: each measurement next to its baseline, in the same run.
+
+1. Append latency with 5,000 existing entries vs with ~10 (goal ≤ 1.1×): the full write path
+   (consent decision + audit + chained append + commit).
+2. Reading a 5,000-entry passport (decision, audit, amended view) vs a raw SELECT of the same
+   rows (goal ≤ 1.5×).
+3. ``verify`` throughput (fetch + re-walk) vs hashlib SHA-256 over the same bytes (goal ≥ 0.5×).
+
+Usage: ``python bench/passport.py [--database-url URL] [--entries 5000] [--rounds 200]``.
+Without a URL it runs on a fresh SQLite file in a temporary folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+
+from teleconsult.accounts.models import User
+from teleconsult.accounts.passwords import Passwords
+from teleconsult.accounts.schemas import UserCreate
+from teleconsult.accounts.service import create_user
+from teleconsult.codes import Role
+from teleconsult.consent.models import ConsentGrant
+from teleconsult.consent.policy import Access
+from teleconsult.consent.service import authorize
+from teleconsult.consultations.models import Consultation
+from teleconsult.db.engine import make_engine, make_sessionmaker
+from teleconsult.db.migrate import upgrade
+from teleconsult.db.uow import unit_of_work
+from teleconsult.facilities.models import Facility
+from teleconsult.passport.chain import walk
+from teleconsult.passport.ledger import PASSPORT, stored_entries
+from teleconsult.passport.schemas import NoteIn
+from teleconsult.passport.service import note_drafts, read_passport, write_entries
+from teleconsult.patients.iin import make_iin
+from teleconsult.patients.models import Patient
+
+NOTE = NoteIn(text="Blood pressure 150/95 mmHg; advised salt restriction and review in 4 weeks.")
+
+
+class Bench:
+    def __init__(self, url: str) -> None:
+        self.engine = make_engine(url, pool_size=5)
+        self.sessions = make_sessionmaker(self.engine)
+        self.now = datetime.now(UTC)
+        self.serial = 0
+
+    async def setup(self) -> None:
+        await upgrade(self.engine)
+        async with unit_of_work(self.sessions) as s:
+            hospital = Facility(name="Regional hospital", region="karaganda", level="secondary")
+            s.add(hospital)
+            await s.flush()
+            self.specialist = await create_user(
+                s,
+                Passwords(1, 1024),
+                UserCreate(
+                    username=f"bench-{uuid.uuid4().hex[:8]}",
+                    password="bench password",
+                    full_name="Bench Specialist",
+                    role=Role.specialist,
+                    facility_id=hospital.id,
+                    specialties=["cardiology"],
+                ),
+            )
+            self.facility_id = hospital.id
+
+    async def patient_with_consultation(self) -> tuple[uuid.UUID, uuid.UUID]:
+        """A patient, an in-progress consultation with the specialist, and a grant."""
+        async with unit_of_work(self.sessions) as s:
+            iin = None
+            while iin is None:
+                self.serial += 1
+                iin = make_iin(date(1970, 1, 1) + timedelta(days=self.serial), "male", self.serial)
+            patient = Patient(
+                iin=iin,
+                full_name="Bench Patient",
+                birth_date=date(1970, 1, 1) + timedelta(days=self.serial),
+                sex="male",
+                facility_id=self.facility_id,
+            )
+            s.add(patient)
+            await s.flush()
+            consultation = Consultation(
+                patient_id=patient.id,
+                requester_id=self.specialist.id,
+                specialist_id=self.specialist.id,
+                specialty="cardiology",
+                mode="async",
+                urgency="routine",
+                urgency_rank=2,
+                status="in_progress",
+                reason="bench",
+                sort_at=self.now,
+                created_at=self.now,
+                started_at=self.now,
+            )
+            s.add(consultation)
+            s.add(
+                ConsentGrant(
+                    patient_id=patient.id,
+                    grantee_user_id=self.specialist.id,
+                    access="read_write",
+                    expires_at=self.now + timedelta(days=300),
+                    created_at=self.now,
+                    granted_by=self.specialist.id,
+                    source="portal",
+                )
+            )
+            await s.flush()
+            return patient.id, consultation.id
+
+    async def user(self, s: Any) -> User:
+        found = await s.get(User, self.specialist.id)
+        assert found is not None
+        return found
+
+    async def append(self, consultation_id: uuid.UUID, times: int = 1) -> None:
+        async with unit_of_work(self.sessions) as s:
+            user = await self.user(s)
+            for _ in range(times):
+                await write_entries(
+                    s, user, consultation_id, note_drafts(NOTE), now=self.now, client="bench"
+                )
+
+    async def read(self, patient_id: uuid.UUID) -> int:
+        async with unit_of_work(self.sessions) as s:
+            entries = await read_passport(
+                s, await self.user(s), patient_id, now=self.now, client="bench"
+            )
+        return len(entries)
+
+    async def decision(self, patient_id: uuid.UUID) -> None:
+        """The consent decision and its audit entry alone: the fixed part of every read."""
+        async with unit_of_work(self.sessions) as s:
+            await authorize(
+                s,
+                await self.user(s),
+                patient_id,
+                access=Access.read,
+                needed=None,
+                action="passport.read",
+                now=self.now,
+                client="bench",
+            )
+
+    async def raw_select(self, patient_id: uuid.UUID) -> int:
+        async with self.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    text(
+                        "SELECT id, seq, document, hash FROM passport_entries "
+                        "WHERE patient_id = :p ORDER BY seq"
+                    ),
+                    {"p": patient_id if self.engine.dialect.name != "sqlite" else patient_id.hex},
+                )
+            ).all()
+            await conn.rollback()
+        return len(rows)
+
+
+async def timed(fn: Callable[[], Awaitable[Any]]) -> float:
+    start = time.perf_counter()
+    await fn()
+    return time.perf_counter() - start
+
+
+async def main(url: str, entries: int, rounds: int) -> None:
+    bench = Bench(url)
+    await bench.setup()
+    print(f"database: {bench.engine.dialect.name}; building a {entries}-entry passport ...")
+    big_patient, big_consultation = await bench.patient_with_consultation()
+    done = 0
+    while done < entries:
+        batch = min(500, entries - done)
+        await bench.append(big_consultation, batch)
+        done += batch
+    small = [await bench.patient_with_consultation() for _ in range(max(1, rounds // 10))]
+    for _, consultation in small:
+        await bench.append(consultation, 10)
+
+    # 1. append latency, interleaved so that drift hits both sides alike
+    at_small: list[float] = []
+    at_big: list[float] = []
+    for i in range(rounds):
+        at_small.append(await timed(lambda i=i: bench.append(small[i % len(small)][1])))
+        at_big.append(await timed(lambda: bench.append(big_consultation)))
+    append_ratio = statistics.median(at_big) / statistics.median(at_small)
+
+    # 2. reading the whole passport vs a raw SELECT of the same rows
+    reads: list[float] = []
+    raws: list[float] = []
+    decisions: list[float] = []
+    for _ in range(max(5, rounds // 10)):
+        reads.append(await timed(lambda: bench.read(big_patient)))
+        raws.append(await timed(lambda: bench.raw_select(big_patient)))
+        decisions.append(await timed(lambda: bench.decision(big_patient)))
+    read_ratio = statistics.median(reads) / statistics.median(raws)
+    decision = statistics.median(decisions)
+
+    # 3. verify (fetch + walk) vs hashlib over exactly the bytes verify hashes
+    key = str(big_patient)
+    async with bench.sessions() as s:
+        rows = await stored_entries(s, PASSPORT, key)
+    payloads = [r.prev_hash.encode("ascii") + r.document.encode("utf-8") for r in rows]
+    size = sum(len(p) for p in payloads)
+
+    async def verify() -> None:
+        async with bench.sessions() as s:
+            report = walk(PASSPORT.name, key, await stored_entries(s, PASSPORT, key))
+        assert report.ok
+
+    def hash_only() -> None:
+        for payload in payloads:
+            hashlib.sha256(payload).hexdigest()
+
+    def walk_only() -> None:
+        assert walk(PASSPORT.name, key, rows).ok
+
+    verifies, hashes, walks = [], [], []
+    for _ in range(max(5, rounds // 20)):
+        verifies.append(await timed(verify))
+        start = time.perf_counter()
+        hash_only()
+        hashes.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        walk_only()
+        walks.append(time.perf_counter() - start)
+    verify_ratio = statistics.median(hashes) / statistics.median(verifies)
+    walk_ratio = statistics.median(hashes) / statistics.median(walks)
+    mb = size / 1e6
+
+    print(f"passport entries: {len(rows)} ({mb:.2f} MB hashed); rounds: {rounds}")
+    print(
+        f"append latency   at {len(rows)}: {statistics.median(at_big) * 1e3:7.2f} ms"
+        f"   at ~10: {statistics.median(at_small) * 1e3:7.2f} ms"
+        f"   ratio {append_ratio:.2f}x (goal <= 1.1x)"
+    )
+    print(
+        f"read passport    {statistics.median(reads) * 1e3:7.2f} ms"
+        f"   raw SELECT: {statistics.median(raws) * 1e3:7.2f} ms"
+        f"   ratio {read_ratio:.2f}x (goal <= 1.5x)"
+    )
+    print(
+        f"  (of which the audited consent decision, committed: {decision * 1e3:.2f} ms;"
+        f" without it {(statistics.median(reads) - decision) / statistics.median(raws):.2f}x)"
+    )
+    print(
+        f"verify           {mb / statistics.median(verifies):7.1f} MB/s"
+        f"   hashlib: {mb / statistics.median(hashes):7.1f} MB/s"
+        f"   ratio {verify_ratio:.2f}x (goal >= 0.5x)"
+    )
+    print(
+        f"  (walk only, rows in memory: {mb / statistics.median(walks):7.1f} MB/s,"
+        f" ratio {walk_ratio:.2f}x)"
+    )
+    await bench.engine.dispose()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url")
+    parser.add_argument("--entries", type=int, default=5000)
+    parser.add_argument("--rounds", type=int, default=200)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        url = args.database_url or f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
+        asyncio.run(main(url, args.entries, args.rounds))

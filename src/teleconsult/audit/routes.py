@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..api import Ctx, Page, Router, decode_cursor, encode_cursor
+from ..codes import Role
+from ..errors import ValidationFailed
+from . import service
+
+router = Router("audit")
+
+
+class AccessLogQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    cursor: str | None = None
+    limit: int = Field(default=100, ge=1, le=500)
+
+
+class AccessLogEntry(BaseModel):
+    seq: int
+    at: datetime
+    actor_id: uuid.UUID | None
+    action: str
+    outcome: str
+    reason: str
+
+
+@router.get(
+    "/patients/{id}/access-log",
+    summary="Who accessed the patient's data, and how (the patient and administrators)",
+    query=AccessLogQuery,
+    response=Page[AccessLogEntry],
+    roles=[Role.patient, Role.admin],
+)
+async def access_log(ctx: Ctx) -> Page[AccessLogEntry]:
+    q: AccessLogQuery = ctx.query
+    values = decode_cursor(q.cursor)
+    if values is not None and (len(values) != 1 or not isinstance(values[0], int)):
+        raise ValidationFailed("cursor: not a cursor", fields={"cursor": "not a cursor"})
+    items, last = await service.read_access_log(
+        ctx.session,
+        ctx.me,
+        ctx.path_id(),
+        after_seq=values[0] if values else 0,
+        limit=q.limit,
+        now=ctx.clock.now(),
+        client=ctx.client,
+    )
+    return Page[AccessLogEntry](
+        items=[AccessLogEntry.model_validate(i) for i in items],
+        next=encode_cursor([last]) if last is not None else None,
+    )

@@ -1,0 +1,152 @@
+"""Recording audit events and reading a patient's access log."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..accounts.models import User
+from ..codes import Role
+from ..db.uow import on_rollback
+from ..errors import Forbidden, NotFound
+from ..passport.ledger import AUDIT, append
+from .models import SYSTEM_CHAIN, AuditEntry
+
+
+def chain_of(patient_id: uuid.UUID | None) -> str:
+    """The audit chain an event goes to: the patient's, or the system chain."""
+    return str(patient_id) if patient_id is not None else SYSTEM_CHAIN
+
+
+async def record(
+    session: AsyncSession,
+    *,
+    patient_id: uuid.UUID | None,
+    actor_id: uuid.UUID | None,
+    action: str,
+    outcome: str,
+    reason: str,
+    at: datetime,
+    client: str | None,
+    durable: bool = False,
+) -> None:
+    """Append an audit event to the patient's chain (or the system chain).
+
+    A ``durable`` event is written even when the request fails afterwards: if the unit of
+    work rolls back, the event is appended again in its own transaction. Decisions (permit and
+    deny) and logins are durable; an event that describes a write is not, since it must
+    disappear together with the write it describes.
+    """
+    key = chain_of(patient_id)
+    fields: dict[str, Any] = {
+        "chain": key,
+        "at": at.isoformat(),
+        "actor_id": str(actor_id) if actor_id is not None else None,
+        "action": action,
+        "outcome": outcome,
+        "reason": reason,
+        "client": client,
+    }
+
+    def build(seq: int, entry_id: uuid.UUID) -> dict[str, Any]:
+        return {**fields, "seq": seq, "id": str(entry_id)}
+
+    await append(session, AUDIT, key, build)
+    if durable:
+
+        async def again(fresh: AsyncSession) -> None:
+            await append(fresh, AUDIT, key, build)
+
+        on_rollback(session, again)
+
+
+async def record_login(
+    session: AsyncSession,
+    *,
+    user: User | None,
+    username: str,
+    ok: bool,
+    at: datetime,
+    client: str | None,
+) -> None:
+    """Audit a login attempt, successful or not (kept even though a failed login rolls back)."""
+    await record(
+        session,
+        patient_id=None,
+        actor_id=user.id if user is not None else None,
+        action="login",
+        outcome="success" if ok else "failure",
+        reason=f"username {username[:80]}",
+        at=at,
+        client=client,
+        durable=True,
+    )
+
+
+async def access_log(
+    session: AsyncSession, patient_id: uuid.UUID, *, after_seq: int, limit: int
+) -> tuple[list[dict[str, Any]], int | None]:
+    """A page of the patient's audit chain, oldest first; the last seq if there is more."""
+    rows = (
+        await session.execute(
+            select(AuditEntry.seq, AuditEntry.document)
+            .where(AuditEntry.chain == chain_of(patient_id), AuditEntry.seq > after_seq)
+            .order_by(AuditEntry.seq)
+            .limit(limit + 1)
+        )
+    ).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    items = []
+    for seq, document in rows:
+        doc = json.loads(document)
+        items.append(
+            {
+                "seq": seq,
+                "at": doc["at"],
+                "actor_id": doc["actor_id"],
+                "action": doc["action"],
+                "outcome": doc["outcome"],
+                "reason": doc["reason"],
+            }
+        )
+    return items, (rows[-1][0] if more else None)
+
+
+async def read_access_log(
+    session: AsyncSession,
+    user: User,
+    patient_id: uuid.UUID,
+    *,
+    after_seq: int,
+    limit: int,
+    now: datetime,
+    client: str | None,
+) -> tuple[list[dict[str, Any]], int | None]:
+    """The patient reads their own access log; an administrator's look is itself audited."""
+    from ..consent.service import close_expired_break_glass
+
+    if user.role == Role.patient and user.patient_id != patient_id:
+        raise NotFound()
+    if user.role not in (Role.patient, Role.admin):
+        raise Forbidden("Only the patient and administrators read the access log.")
+    # Emergency sessions that ran out are closed first, so that their end shows.
+    await close_expired_break_glass(session, patient_id, now=now, client=client)
+    if user.role == Role.admin:
+        await record(
+            session,
+            patient_id=patient_id,
+            actor_id=user.id,
+            action="access_log.read",
+            outcome="permit",
+            reason="administrator review",
+            at=now,
+            client=client,
+            durable=True,
+        )
+    return await access_log(session, patient_id, after_seq=after_seq, limit=limit)

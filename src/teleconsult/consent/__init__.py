@@ -1,0 +1,1 @@
+"""Patient consent: grants, one-time-code requests, break-glass, and the decision point."""

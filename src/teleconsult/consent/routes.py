@@ -1,0 +1,192 @@
+from __future__ import annotations
+
+from aiohttp import web
+
+from ..api import Ctx, Page, Router, render
+from ..codes import Role
+from . import service
+from .models import ConsentGrant
+from .notifier import NOTIFIER
+from .schemas import (
+    BreakGlassIn,
+    BreakGlassOut,
+    BreakGlassQuery,
+    ConfirmIn,
+    ConsentRequestCreate,
+    ConsentRequestOut,
+    GrantCreate,
+    GrantOut,
+)
+
+router = Router("consent")
+
+CLINICIANS = [Role.gp, Role.specialist]
+
+
+def _grant_out(ctx: Ctx, grant: ConsentGrant) -> GrantOut:
+    out = GrantOut.model_validate(grant)
+    out.active = service.is_active(grant, ctx.clock.now())
+    return out
+
+
+@router.post(
+    "/patients/{id}/consents",
+    summary="Grant a user or a facility access to your passport",
+    body=GrantCreate,
+    response=GrantOut,
+    status=201,
+    roles=[Role.patient],
+)
+async def grant_consent(ctx: Ctx) -> GrantOut:
+    grant = await service.grant_consent(
+        ctx.session, ctx.me, ctx.path_id(), ctx.body, now=ctx.clock.now(), client=ctx.client
+    )
+    return _grant_out(ctx, grant)
+
+
+@router.get(
+    "/patients/{id}/consents",
+    summary="Your consent grants, newest first",
+    response=Page[GrantOut],
+    roles=[Role.patient],
+)
+async def list_consents(ctx: Ctx) -> Page[GrantOut]:
+    grants = await service.list_grants(ctx.session, ctx.me, ctx.path_id())
+    return Page[GrantOut](items=[_grant_out(ctx, g) for g in grants])
+
+
+@router.post(
+    "/patients/{id}/consents/{cid}/revoke",
+    summary="Revoke a grant (effective from the next request)",
+    response=GrantOut,
+    roles=[Role.patient],
+)
+async def revoke_consent(ctx: Ctx) -> GrantOut:
+    grant = await service.revoke_grant(
+        ctx.session,
+        ctx.me,
+        ctx.path_id(),
+        ctx.path_id("cid"),
+        now=ctx.clock.now(),
+        client=ctx.client,
+    )
+    return _grant_out(ctx, grant)
+
+
+@router.post(
+    "/patients/{id}/consent-requests",
+    summary="Ask the patient's consent; a one-time code goes to the patient",
+    body=ConsentRequestCreate,
+    response=ConsentRequestOut,
+    status=201,
+    roles=CLINICIANS,
+)
+async def request_consent(ctx: Ctx) -> ConsentRequestOut:
+    request = await service.request_consent(
+        ctx.session,
+        ctx.me,
+        ctx.path_id(),
+        ctx.body,
+        ctx.request.app[NOTIFIER],
+        secret_key=ctx.settings.secret_key,
+        now=ctx.clock.now(),
+        client=ctx.client,
+    )
+    return ConsentRequestOut.model_validate(request)
+
+
+@router.get(
+    "/patients/{id}/consent-requests",
+    summary="Consent requests waiting for you (and past ones)",
+    response=Page[ConsentRequestOut],
+    roles=[Role.patient],
+)
+async def list_consent_requests(ctx: Ctx) -> Page[ConsentRequestOut]:
+    requests = await service.list_requests(ctx.session, ctx.me, ctx.path_id())
+    return Page[ConsentRequestOut](items=[ConsentRequestOut.model_validate(r) for r in requests])
+
+
+@router.post(
+    "/consent-requests/{id}/send-code",
+    summary="Send (again) a one-time code to the patient",
+    response=ConsentRequestOut,
+    roles=CLINICIANS,
+)
+async def send_code(ctx: Ctx) -> ConsentRequestOut:
+    request = await service.send_code(
+        ctx.session,
+        ctx.me,
+        ctx.path_id(),
+        ctx.request.app[NOTIFIER],
+        secret_key=ctx.settings.secret_key,
+        now=ctx.clock.now(),
+    )
+    return ConsentRequestOut.model_validate(request)
+
+
+@router.post(
+    "/consent-requests/{id}/confirm",
+    summary="Confirm a request: the patient, or a clinician with the one-time code",
+    body=ConfirmIn,
+    optional_body=True,
+    response=GrantOut,
+)
+async def confirm(ctx: Ctx) -> web.StreamResponse:
+    body: ConfirmIn = ctx.body or ConfirmIn()
+    result = await service.confirm(
+        ctx.session,
+        ctx.me,
+        ctx.path_id(),
+        body.code,
+        secret_key=ctx.settings.secret_key,
+        now=ctx.clock.now(),
+        client=ctx.client,
+    )
+    if result.refused is not None:
+        # Rendered, not raised: the spent attempt is committed with this request.
+        return render(result.refused.to_json(), result.refused.status)
+    assert result.grant is not None
+    return render(_grant_out(ctx, result.grant))
+
+
+@router.post(
+    "/patients/{id}/break-glass",
+    summary="Open emergency read access (audited, at most 4 hours)",
+    body=BreakGlassIn,
+    response=BreakGlassOut,
+    status=201,
+    roles=CLINICIANS,
+)
+async def open_break_glass(ctx: Ctx) -> BreakGlassOut:
+    opened = await service.open_break_glass(
+        ctx.session, ctx.me, ctx.path_id(), ctx.body, now=ctx.clock.now(), client=ctx.client
+    )
+    return BreakGlassOut.model_validate(opened)
+
+
+@router.post(
+    "/break-glass/{id}/end",
+    summary="End your emergency access early",
+    response=BreakGlassOut,
+    roles=CLINICIANS,
+)
+async def end_break_glass(ctx: Ctx) -> BreakGlassOut:
+    ended = await service.end_break_glass(
+        ctx.session, ctx.me, ctx.path_id(), now=ctx.clock.now(), client=ctx.client
+    )
+    return BreakGlassOut.model_validate(ended)
+
+
+@router.get(
+    "/break-glass",
+    summary="Emergency access sessions to review, oldest first",
+    query=BreakGlassQuery,
+    response=Page[BreakGlassOut],
+    roles=[Role.admin],
+)
+async def list_break_glass(ctx: Ctx) -> Page[BreakGlassOut]:
+    q: BreakGlassQuery = ctx.query
+    rows, nxt = await service.break_glass_page(
+        ctx.session, cursor=q.cursor, limit=q.limit, now=ctx.clock.now(), client=ctx.client
+    )
+    return Page[BreakGlassOut](items=[BreakGlassOut.model_validate(r) for r in rows], next=nxt)

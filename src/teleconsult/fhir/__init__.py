@@ -1,0 +1,1 @@
+"""FHIR R4 export of a patient's passport."""

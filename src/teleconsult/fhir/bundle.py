@@ -1,0 +1,334 @@
+"""A patient's passport as a FHIR R4 Bundle (built from plain data, validated by fhir.resources).
+
+``fhir.resources`` 8 models R5 at its top level; R4 lives in ``fhir.resources.R4B``, the
+technical correction of R4 that keeps its resource shapes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+ICD10 = "http://hl7.org/fhir/sid/icd-10"
+IIN_SYSTEM = "urn:oid:1.2.398.7.1.9.1"  # national identification numbers of Kazakhstan
+UCUM = "http://unitsofmeasure.org"
+ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+CONSENT_SCOPE = "http://terminology.hl7.org/CodeSystem/consentscope"
+CONSENT_CATEGORY = "http://loinc.org"
+PROVENANCE_AGENT = "http://terminology.hl7.org/CodeSystem/provenance-participant-type"
+CHAIN_POLICY = "urn:teleconsult:passport-chain:sha256:"
+
+_ENCOUNTER_STATUS = {
+    "requested": "planned",
+    "scheduled": "planned",
+    "in_progress": "in-progress",
+    "completed": "finished",
+    "cancelled": "cancelled",
+    "no_show": "cancelled",
+}
+
+
+@dataclass(frozen=True)
+class PatientData:
+    id: str
+    iin: str
+    full_name: str
+    birth_date: date
+    sex: str
+    phone: str | None
+
+
+@dataclass(frozen=True)
+class EncounterData:
+    id: str
+    status: str
+    mode: str
+    specialty: str
+    specialist_id: str | None
+    requester_id: str
+    starts_at: datetime | None
+    ends_at: datetime | None
+    started_at: datetime | None
+    ended_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ConsentData:
+    id: str
+    grantee_user_id: str | None
+    grantee_facility_id: str | None
+    access: str
+    categories: list[str] | None
+    created_at: datetime
+    expires_at: datetime
+    active: bool
+
+
+def _ref(kind: str, ident: str | None) -> dict[str, str] | None:
+    return {"reference": f"{kind}/{ident}"} if ident else None
+
+
+def _period(start: datetime | None, end: datetime | None) -> dict[str, str] | None:
+    period = {}
+    if start is not None:
+        period["start"] = start.isoformat()
+    if end is not None:
+        period["end"] = end.isoformat()
+    return period or None
+
+
+def _patient(p: PatientData) -> dict[str, Any]:
+    resource: dict[str, Any] = {
+        "resourceType": "Patient",
+        "id": p.id,
+        "identifier": [{"system": IIN_SYSTEM, "value": p.iin}],
+        "name": [{"text": p.full_name}],
+        "gender": p.sex,
+        "birthDate": p.birth_date.isoformat(),
+    }
+    if p.phone:
+        resource["telecom"] = [{"system": "phone", "value": p.phone}]
+    return resource
+
+
+def _encounter(e: EncounterData, patient_id: str) -> dict[str, Any]:
+    resource: dict[str, Any] = {
+        "resourceType": "Encounter",
+        "id": e.id,
+        "status": _ENCOUNTER_STATUS.get(e.status, "unknown"),
+        "class": {"system": ACT_CODE, "code": "VR", "display": "virtual"},
+        "serviceType": {"text": e.specialty},
+        "subject": _ref("Patient", patient_id),
+        "participant": [
+            {"individual": ref}
+            for ref in (_ref("Practitioner", e.specialist_id), _ref("Practitioner", e.requester_id))
+            if ref is not None
+        ],
+    }
+    period = _period(e.started_at or e.starts_at, e.ended_at or e.ends_at)
+    if period:
+        resource["period"] = period
+    return resource
+
+
+def _context(entry: dict[str, Any], patient_id: str) -> dict[str, Any]:
+    context: dict[str, Any] = {"subject": _ref("Patient", patient_id)}
+    if entry["consultation_id"]:
+        context["encounter"] = _ref("Encounter", entry["consultation_id"])
+    return context
+
+
+def _condition(entry: dict[str, Any], patient_id: str) -> dict[str, Any]:
+    body = entry["body"]
+    resource = {
+        "resourceType": "Condition",
+        "id": entry["id"],
+        "code": {
+            "coding": [{"system": ICD10, "code": body["code"], "display": body["title"]}],
+            "text": body["title"],
+        },
+        "recordedDate": entry["created_at"],
+        "recorder": _ref("Practitioner", entry["author_id"]),
+        **_context(entry, patient_id),
+    }
+    if body.get("comment"):
+        resource["note"] = [{"text": body["comment"]}]
+    return resource
+
+
+def _medication_request(entry: dict[str, Any], patient_id: str) -> dict[str, Any]:
+    body = entry["body"]
+    dosage = f"{body['dose']} {body['route']}, {body['frequency']}, {body['duration_days']} days"
+    instruction: dict[str, Any] = {
+        "text": dosage,
+        "route": {"text": body["route"]},
+        "timing": {"code": {"text": body["frequency"]}},
+    }
+    if body.get("instructions"):
+        instruction["patientInstruction"] = body["instructions"]
+    instruction = {k: v for k, v in instruction.items() if v}
+    return {
+        "resourceType": "MedicationRequest",
+        "id": entry["id"],
+        "status": "active" if not entry.get("superseded_by") else "entered-in-error",
+        "intent": "order",
+        "medicationCodeableConcept": {"text": body["medication"]},
+        "authoredOn": entry["created_at"],
+        "requester": _ref("Practitioner", entry["author_id"]),
+        "dosageInstruction": [instruction],
+        "dispenseRequest": {
+            "expectedSupplyDuration": {
+                "value": body["duration_days"],
+                "unit": "days",
+                "system": UCUM,
+                "code": "d",
+            }
+        },
+        **_context(entry, patient_id),
+    }
+
+
+def _observation(entry: dict[str, Any], patient_id: str) -> dict[str, Any]:
+    body = entry["body"]
+    resource: dict[str, Any] = {
+        "resourceType": "Observation",
+        "id": entry["id"],
+        "status": "final" if not entry.get("superseded_by") else "amended",
+        "issued": entry["created_at"],
+        "performer": [_ref("Practitioner", entry["author_id"])],
+        **_context(entry, patient_id),
+    }
+    if entry["kind"] == "lab_result":
+        resource["category"] = [
+            {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                        "code": "laboratory",
+                    }
+                ]
+            }
+        ]
+        resource["code"] = {"text": body["test"]}
+        value = body["value"]
+        if isinstance(value, (int, float)):
+            quantity: dict[str, Any] = {"value": value}
+            if body.get("unit"):
+                quantity["unit"] = body["unit"]
+            resource["valueQuantity"] = quantity
+        else:
+            resource["valueString"] = str(value)
+        if body.get("reference_range"):
+            resource["referenceRange"] = [{"text": body["reference_range"]}]
+        if body.get("taken_at"):
+            resource["effectiveDateTime"] = body["taken_at"]
+    else:
+        # Clinical notes and referrals travel as narrative observations.
+        label = "Clinical note" if entry["kind"] == "note" else "Referral"
+        resource["code"] = {"text": label}
+        text = body.get("text") or f"{body.get('specialty', '')}: {body.get('reason', '')}"
+        resource["valueString"] = text
+    return resource
+
+
+def _consent(c: ConsentData, patient_id: str) -> dict[str, Any]:
+    actor = _ref("Practitioner", c.grantee_user_id) or _ref("Organization", c.grantee_facility_id)
+    provision: dict[str, Any] = {
+        "type": "permit",
+        "period": _period(c.created_at, c.expires_at),
+        "actor": [{"role": {"text": "grantee"}, "reference": actor}],
+        "action": [
+            {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/consentaction",
+                        "code": "access",
+                    }
+                ]
+            }
+        ]
+        + (
+            [
+                {
+                    "coding": [
+                        {
+                            "system": "http://terminology.hl7.org/CodeSystem/consentaction",
+                            "code": "correct",
+                        }
+                    ]
+                }
+            ]
+            if c.access == "read_write"
+            else []
+        ),
+    }
+    if c.categories:
+        provision["class"] = [
+            {"system": "urn:teleconsult:consent-category", "code": cat} for cat in c.categories
+        ]
+    return {
+        "resourceType": "Consent",
+        "id": c.id,
+        "status": "active" if c.active else "inactive",
+        "scope": {"coding": [{"system": CONSENT_SCOPE, "code": "patient-privacy"}]},
+        "category": [{"coding": [{"system": CONSENT_CATEGORY, "code": "59284-0"}]}],
+        "patient": _ref("Patient", patient_id),
+        "dateTime": c.created_at.isoformat(),
+        "policyRule": {"text": "Patient consent to the health passport"},
+        "provision": provision,
+    }
+
+
+def _provenance(entry: dict[str, Any], resource_type: str) -> dict[str, Any]:
+    resource: dict[str, Any] = {
+        "resourceType": "Provenance",
+        "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"teleconsult:provenance:{entry['id']}")),
+        "target": [_ref(resource_type, entry["id"])],
+        "recorded": entry["created_at"],
+        "policy": [CHAIN_POLICY + entry["hash"]],
+        "agent": [
+            {
+                "type": {"coding": [{"system": PROVENANCE_AGENT, "code": "author"}]},
+                "who": _ref("Practitioner", entry["author_id"]),
+            }
+        ],
+    }
+    if entry.get("amends"):
+        resource["entity"] = [{"role": "revision", "what": _ref(resource_type, entry["amends"])}]
+    return resource
+
+
+_BUILDERS = {
+    "diagnosis": ("Condition", _condition),
+    "prescription": ("MedicationRequest", _medication_request),
+    "lab_result": ("Observation", _observation),
+    "note": ("Observation", _observation),
+    "referral": ("Observation", _observation),
+}
+
+
+def build_bundle(
+    patient: PatientData,
+    entries: list[dict[str, Any]],
+    encounters: list[EncounterData],
+    consents: list[ConsentData],
+    *,
+    now: datetime,
+) -> dict[str, Any]:
+    """A ``collection`` Bundle: the patient, encounters, clinical resources, consents, and one
+    Provenance per passport entry carrying the entry's chain hash."""
+    resources: list[dict[str, Any]] = [_patient(patient)]
+    resources += [_encounter(e, patient.id) for e in encounters]
+    provenance = []
+    for entry in entries:
+        built = _BUILDERS.get(entry["kind"])
+        if built is None:
+            continue  # attachments are files, not clinical statements
+        resource_type, build = built
+        resources.append(build(entry, patient.id))
+        provenance.append(_provenance(entry, resource_type))
+    resources += [_consent(c, patient.id) for c in consents]
+    resources += provenance
+    return {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "timestamp": now.isoformat(),
+        "entry": [{"fullUrl": f"urn:uuid:{r['id']}", "resource": r} for r in resources],
+    }
+
+
+def validate(bundle: dict[str, Any]) -> dict[str, Any]:
+    """Validate with the fhir.resources R4 models; returns the bundle as they serialise it."""
+    from fhir.resources.R4B.bundle import Bundle
+    from pydantic import ValidationError
+
+    try:
+        model = Bundle.model_validate(bundle)
+    except ValidationError as exc:
+        # Our own output is wrong: a server fault, never reported as the caller's 422.
+        raise RuntimeError(
+            f"the FHIR bundle does not validate: {exc.error_count()} errors"
+        ) from None
+    return dict(model.model_dump(mode="json", exclude_none=True))

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from ..api import Ctx, Router
+from ..consent.policy import Category
+from .service import export_bundle
+
+router = Router("fhir")
+
+
+class FhirQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    category: Category | None = None
+
+
+@router.get(
+    "/patients/{id}/fhir",
+    summary="The patient's passport as a FHIR R4 Bundle, under consent",
+    query=FhirQuery,
+)
+async def export(ctx: Ctx) -> dict[str, Any]:
+    return await export_bundle(
+        ctx.session,
+        ctx.me,
+        ctx.path_id(),
+        now=ctx.clock.now(),
+        client=ctx.client,
+        category=ctx.query.category,
+    )

@@ -1,0 +1,118 @@
+"""Exporting a passport as FHIR, under the same consent rules as reading it."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..accounts.models import User
+from ..consent.models import ConsentGrant
+from ..consent.policy import Access, Category
+from ..consent.service import authorize, is_active
+from ..consultations.models import Consultation
+from ..errors import NotFound
+from ..passport.rules import amended_view
+from ..passport.schemas import KIND_CATEGORY, Kind
+from ..passport.service import entries_of
+from ..patients.models import Patient
+from .bundle import ConsentData, EncounterData, PatientData, build_bundle, validate
+
+
+async def export_bundle(
+    session: AsyncSession,
+    user: User,
+    patient_id: uuid.UUID,
+    *,
+    now: datetime,
+    client: str | None,
+    category: Category | None = None,
+) -> dict[str, Any]:
+    """The patient's passport as a validated FHIR R4 Bundle (permitted categories only).
+
+    With ``category`` the export asks for that category alone, and is denied without it.
+    """
+    decision = await authorize(
+        session,
+        user,
+        patient_id,
+        access=Access.read,
+        needed=frozenset({category.value}) if category is not None else None,
+        action="fhir.export",
+        now=now,
+        client=client,
+    )
+    patient = await session.get(Patient, patient_id)
+    if patient is None:
+        raise NotFound()
+    entries = await entries_of(session, patient_id)
+    if category is not None:
+        entries = [e for e in entries if KIND_CATEGORY[Kind(e["kind"])] == category]
+    if decision.categories is not None:
+        entries = [
+            e for e in entries if KIND_CATEGORY[Kind(e["kind"])].value in decision.categories
+        ]
+    entries = amended_view(entries)
+    consultation_ids = {uuid.UUID(e["consultation_id"]) for e in entries if e["consultation_id"]}
+    consultations = (
+        list(
+            await session.scalars(
+                select(Consultation)
+                .where(Consultation.id.in_(consultation_ids))
+                .order_by(Consultation.created_at, Consultation.id)
+            )
+        )
+        if consultation_ids
+        else []
+    )
+    grants = list(
+        await session.scalars(
+            select(ConsentGrant)
+            .where(ConsentGrant.patient_id == patient_id)
+            .order_by(ConsentGrant.created_at, ConsentGrant.id)
+        )
+    )
+    bundle = build_bundle(
+        PatientData(
+            str(patient.id),
+            patient.iin,
+            patient.full_name,
+            patient.birth_date,
+            patient.sex,
+            patient.phone,
+        ),
+        entries,
+        [
+            EncounterData(
+                str(c.id),
+                c.status,
+                c.mode,
+                c.specialty,
+                str(c.specialist_id) if c.specialist_id else None,
+                str(c.requester_id),
+                c.starts_at,
+                c.ends_at,
+                c.started_at,
+                c.ended_at,
+            )
+            for c in consultations
+        ],
+        [
+            ConsentData(
+                str(g.id),
+                str(g.grantee_user_id) if g.grantee_user_id else None,
+                str(g.grantee_facility_id) if g.grantee_facility_id else None,
+                g.access,
+                g.categories,
+                g.created_at,
+                g.expires_at,
+                is_active(g, now),
+            )
+            for g in grants
+        ],
+        now=now,
+    )
+    return validate(bundle)

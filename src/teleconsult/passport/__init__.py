@@ -1,0 +1,1 @@
+"""The lifelong health passport: append-only, hash-chained entries per patient."""

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..db.base import Base, UUIDPrimaryKey
+
+
+class PassportEntry(UUIDPrimaryKey, Base):
+    """One entry of a patient's passport: a note, diagnosis, prescription, lab result, ...
+
+    ``document`` is the canonical JSON of the entry (kind, author, consultation, body, time,
+    amended entry) and the record of truth; ``patient_id`` and ``seq`` locate it in the
+    patient's chain, and ``kind`` and ``amends`` repeat what reads filter and link by.
+    Verification checks that these columns say what the document says. The database refuses
+    UPDATE and DELETE on this table (migration 0002).
+    """
+
+    __tablename__ = "passport_entries"
+    __table_args__ = (UniqueConstraint("patient_id", "seq"),)
+
+    # No foreign key: the chain must stay verifiable whatever happens to other tables.
+    patient_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))
+    amends: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    document: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class ChainHead(Base):
+    """The newest entry of each chain: the row appenders lock to stay strictly linear.
+
+    It is a lock anchor and a shortcut to the previous hash, not evidence: verification walks
+    the entries themselves and compares them with signed checkpoints.
+    """
+
+    __tablename__ = "chain_heads"
+
+    ledger: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))

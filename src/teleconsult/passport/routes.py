@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+from ..api import Ctx, Page, Router, decode_cursor, encode_cursor
+from ..codes import Role
+from ..errors import ValidationFailed
+from . import service
+from .schemas import EntryIn, EntryOut, NoteIn, PassportQuery, PrescriptionIn, VerifyOut
+from .verification import verify_patient
+
+router = Router("passport")
+
+AUTHORS = [Role.gp, Role.specialist]
+
+
+async def _write(ctx: Ctx, drafts: list[service.Draft]) -> dict[str, Any]:
+    written = await service.write_entries(
+        ctx.session, ctx.me, ctx.path_id(), drafts, now=ctx.clock.now(), client=ctx.client
+    )
+    return written[0]
+
+
+@router.post(
+    "/consultations/{id}/notes",
+    summary="Write a note (with ICD-10 diagnoses) into the patient's passport",
+    body=NoteIn,
+    response=EntryOut,
+    status=201,
+    roles=AUTHORS,
+)
+async def write_note(ctx: Ctx) -> dict[str, Any]:
+    return await _write(ctx, service.note_drafts(ctx.body))
+
+
+@router.post(
+    "/consultations/{id}/prescriptions",
+    summary="Write a prescription into the patient's passport",
+    body=PrescriptionIn,
+    response=EntryOut,
+    status=201,
+    roles=AUTHORS,
+)
+async def write_prescription(ctx: Ctx) -> dict[str, Any]:
+    return await _write(ctx, [service.prescription_draft(ctx.body)])
+
+
+@router.post(
+    "/consultations/{id}/entries",
+    summary="Write another kind of entry (diagnosis, lab result, referral, attachment)",
+    body=EntryIn,
+    response=EntryOut,
+    status=201,
+    roles=AUTHORS,
+)
+async def write_entry(ctx: Ctx) -> dict[str, Any]:
+    return await _write(ctx, [service.entry_draft(ctx.body)])
+
+
+def _after_seq(cursor: str | None) -> int:
+    values = decode_cursor(cursor)
+    if values is None:
+        return 0
+    if len(values) != 1 or not isinstance(values[0], int):
+        raise ValidationFailed("cursor: not a cursor", fields={"cursor": "not a cursor"})
+    return values[0]
+
+
+@router.get(
+    "/patients/{id}/passport",
+    summary="The patient's passport (amended view with history), under consent",
+    query=PassportQuery,
+    response=Page[EntryOut],
+)
+async def read_passport(ctx: Ctx) -> web.StreamResponse:
+    q: PassportQuery = ctx.query
+    after = _after_seq(q.cursor)
+    entries = await service.read_passport(
+        ctx.session,
+        ctx.me,
+        ctx.path_id(),
+        now=ctx.clock.now(),
+        client=ctx.client,
+        kind=q.kind,
+        text=q.q,
+        current_only=q.current,
+    )
+    page = [e for e in entries if e.seq > after][: q.limit + 1]
+    more = len(page) > q.limit
+    page = page[: q.limit]
+    nxt = json.dumps(encode_cursor([page[-1].seq])) if more else "null"
+    # The entries are JSON already (their stored canonical documents, see the service).
+    body = '{"items":[' + ",".join(e.json for e in page) + '],"next":' + nxt + "}"
+    return web.Response(text=body, content_type="application/json")
+
+
+@router.get(
+    "/patients/{id}/passport/verify",
+    summary="Re-walk the patient's chains and compare with the last checkpoint",
+    response=VerifyOut,
+)
+async def verify(ctx: Ctx) -> VerifyOut:
+    return await verify_patient(
+        ctx.session, ctx.me, ctx.path_id(), ctx.settings, now=ctx.clock.now(), client=ctx.client
+    )

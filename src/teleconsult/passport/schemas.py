@@ -1,0 +1,159 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+from ..codes import SPECIALTIES
+from ..consent.policy import Category
+
+
+class Kind(StrEnum):
+    note = "note"
+    diagnosis = "diagnosis"
+    prescription = "prescription"
+    lab_result = "lab_result"
+    referral = "referral"
+    attachment = "attachment"
+
+
+# Which consent category covers each kind of entry.
+KIND_CATEGORY: dict[Kind, Category] = {
+    Kind.note: Category.notes,
+    Kind.diagnosis: Category.diagnoses,
+    Kind.prescription: Category.prescriptions,
+    Kind.lab_result: Category.lab_results,
+    Kind.referral: Category.notes,
+    Kind.attachment: Category.attachments,
+}
+
+
+def _text(max_length: int, min_length: int = 1) -> Any:
+    return StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length)
+
+
+Text10 = Annotated[str, _text(10)]
+Text40 = Annotated[str, _text(40)]
+Text50 = Annotated[str, _text(50)]
+Text100 = Annotated[str, _text(100)]
+Text200 = Annotated[str, _text(200)]
+Text2000 = Annotated[str, _text(2000)]
+Text4000 = Annotated[str, _text(4000)]
+Text20000 = Annotated[str, _text(20000)]
+Optional2000 = Annotated[str, _text(2000, 0)]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class NoteIn(_Body):
+    text: Text20000
+    diagnoses: list[Text10] = Field(default_factory=list, max_length=20)
+    amends: uuid.UUID | None = Field(default=None, description="The entry this one corrects")
+
+
+class PrescriptionIn(_Body):
+    medication: Text200
+    dose: Text100
+    route: Text50
+    frequency: Text100
+    duration_days: int = Field(ge=1, le=3650)
+    instructions: Optional2000 = ""
+    amends: uuid.UUID | None = None
+
+
+class DiagnosisBody(_Body):
+    code: Text10
+    comment: Optional2000 = ""
+
+
+class LabResultBody(_Body):
+    test: Text200
+    value: Annotated[float, Field(allow_inf_nan=False)] | Text200
+    unit: Text40 | None = None
+    reference_range: Text100 | None = None
+    taken_at: AwareDatetime | None = None
+
+
+class ReferralBody(_Body):
+    specialty: Text40
+    reason: Text4000
+
+
+class AttachmentBody(_Body):
+    title: Text200
+    content_type: Text100
+    sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")] | None = None
+    url: Text2000 | None = None
+
+
+ENTRY_BODIES: dict[Kind, type[_Body]] = {
+    Kind.diagnosis: DiagnosisBody,
+    Kind.lab_result: LabResultBody,
+    Kind.referral: ReferralBody,
+    Kind.attachment: AttachmentBody,
+}
+
+
+class EntryIn(_Body):
+    """Any other kind of entry (diagnosis, lab_result, referral, attachment), or a correction."""
+
+    kind: Kind
+    body: dict[str, Any]
+    amends: uuid.UUID | None = None
+
+
+class EntryOut(BaseModel):
+    id: uuid.UUID
+    patient_id: uuid.UUID
+    seq: int
+    kind: Kind
+    author_id: uuid.UUID
+    consultation_id: uuid.UUID | None
+    body: dict[str, Any]
+    created_at: datetime
+    hash: str
+    amends: uuid.UUID | None = None
+    superseded_by: uuid.UUID | None = Field(
+        default=None, description="The newest entry that corrects this one"
+    )
+    history: list[uuid.UUID] = Field(
+        default_factory=list, description="Earlier versions this entry replaces, newest first"
+    )
+
+
+class PassportQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Kind | None = None
+    q: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = Field(
+        default=None, description="Search the entries' text"
+    )
+    current: bool = Field(default=False, description="Only the newest version of each entry")
+    cursor: str | None = None
+    limit: int = Field(default=100, ge=1, le=500)
+
+
+class BadEntryOut(BaseModel):
+    ledger: str
+    key: str
+    seq: int
+    entry_id: str | None
+    problem: str
+
+
+class VerifyOut(BaseModel):
+    ok: bool
+    entries: int
+    audit_entries: int
+    first_bad: BadEntryOut | None = None
+
+
+def validate_specialty(value: str) -> str:
+    if value not in SPECIALTIES:
+        raise ValueError("unknown specialty")
+    return value

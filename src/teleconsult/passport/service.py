@@ -1,0 +1,349 @@
+"""Writing to and reading the health passport, always through the consent decision point."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..accounts.models import User
+from ..api import validation_failed
+from ..audit import service as audit
+from ..consent.policy import Access
+from ..consent.service import authorize
+from ..consultations.service import get_consultation
+from ..errors import Conflict, Forbidden, ValidationFailed, field_error
+from . import icd10
+from .ledger import PASSPORT, append
+from .models import PassportEntry
+from .rules import may_author, may_write_now
+from .schemas import (
+    ENTRY_BODIES,
+    KIND_CATEGORY,
+    EntryIn,
+    Kind,
+    NoteIn,
+    PrescriptionIn,
+    validate_specialty,
+)
+
+
+@dataclass(frozen=True)
+class Draft:
+    """An entry about to be appended: its kind, its validated body, what it corrects."""
+
+    kind: Kind
+    body: dict[str, Any]
+    amends: uuid.UUID | None = None
+
+
+# --- building drafts from requests --------------------------------------------------------
+
+
+def _diagnosis(code: str, field: str) -> dict[str, str]:
+    try:
+        dotted, title = icd10.diagnosis(code)
+    except ValueError as exc:
+        raise field_error(field, str(exc)) from None
+    return {"code": dotted, "title": title}
+
+
+def note_drafts(data: NoteIn) -> list[Draft]:
+    """A note, plus one diagnosis entry per ICD-10 code it names (each validated, 422)."""
+    diagnoses = [_diagnosis(code, f"diagnoses.{i}") for i, code in enumerate(data.diagnoses)]
+    note = Draft(Kind.note, {"text": data.text, "diagnoses": diagnoses}, data.amends)
+    return [note] + [Draft(Kind.diagnosis, {**d, "comment": ""}) for d in diagnoses]
+
+
+def prescription_draft(data: PrescriptionIn) -> Draft:
+    """A prescription entry (medication, dose, route, frequency, duration, instructions)."""
+    return Draft(Kind.prescription, data.model_dump(mode="json", exclude={"amends"}), data.amends)
+
+
+def entry_draft(data: EntryIn) -> Draft:
+    """Validate a generic entry's body for its kind."""
+    if data.kind == Kind.note:
+        return note_drafts(NoteIn.model_validate({**data.body, "amends": data.amends}))[0]
+    if data.kind == Kind.prescription:
+        return prescription_draft(
+            PrescriptionIn.model_validate({**data.body, "amends": data.amends})
+        )
+    try:
+        body = ENTRY_BODIES[data.kind].model_validate(data.body).model_dump(mode="json")
+    except ValidationError as exc:
+        failed = validation_failed(exc)
+        fields = {f"body.{k}": v for k, v in (failed.fields or {}).items()}
+        raise ValidationFailed("Invalid " + ", ".join(sorted(fields)), fields=fields) from None
+    if data.kind == Kind.diagnosis:
+        body.update(_diagnosis(body["code"], "body.code"))
+    if data.kind == Kind.referral:
+        try:
+            validate_specialty(body["specialty"])
+        except ValueError:
+            raise field_error("body.specialty", "unknown specialty") from None
+    return Draft(data.kind, body, data.amends)
+
+
+# --- writing -------------------------------------------------------------------------------
+
+
+def _parse(
+    entry_id: str | uuid.UUID | None, seq: int, document: str, digest: str
+) -> dict[str, Any]:
+    doc = json.loads(document)
+    return {
+        "id": doc["id"],
+        "patient_id": doc["patient_id"],
+        "seq": doc["seq"],
+        "kind": doc["kind"],
+        "author_id": doc["author_id"],
+        "consultation_id": doc["consultation_id"],
+        "body": doc["body"],
+        "created_at": doc["created_at"],
+        "hash": digest,
+        "amends": doc["amends"],
+    }
+
+
+async def _amended_entries(
+    session: AsyncSession, patient_id: uuid.UUID, drafts: list[Draft]
+) -> None:
+    """A correction must name an earlier entry of the same patient and the same kind."""
+    wanted = {d.amends for d in drafts if d.amends is not None}
+    if not wanted:
+        return
+    rows = await session.execute(
+        select(PassportEntry.id, PassportEntry.document).where(
+            PassportEntry.patient_id == patient_id, PassportEntry.id.in_(wanted)
+        )
+    )
+    kinds = {row[0]: json.loads(row[1])["kind"] for row in rows}
+    for draft in drafts:
+        if draft.amends is None:
+            continue
+        if draft.amends not in kinds:
+            raise field_error("amends", "no such entry in this passport")
+        if kinds[draft.amends] != draft.kind:
+            raise field_error("amends", "a correction has the kind of the entry it corrects")
+
+
+async def write_entries(
+    session: AsyncSession,
+    user: User,
+    consultation_id: uuid.UUID,
+    drafts: list[Draft],
+    *,
+    now: datetime,
+    client: str | None,
+) -> list[dict[str, Any]]:
+    """Append entries to the passport of a consultation's patient.
+
+    Only the assigned specialist or the requesting GP, while the consultation is in progress
+    or up to 72 hours after it ends, and only with write consent for every category written.
+    """
+    consultation = await get_consultation(session, user, consultation_id)
+    if not may_author(user.id, consultation.specialist_id, consultation.requester_id):
+        raise Forbidden("Only the consultation's specialist or requesting GP writes for it.")
+    if not may_write_now(consultation.status, consultation.ended_at, now):
+        raise Conflict(
+            "The passport is written while the consultation is in progress "
+            "or up to 72 hours after it ends."
+        )
+    patient_id = consultation.patient_id
+    needed = frozenset(KIND_CATEGORY[d.kind].value for d in drafts)
+    await authorize(
+        session,
+        user,
+        patient_id,
+        access=Access.write,
+        needed=needed,
+        action="passport.write",
+        now=now,
+        client=client,
+    )
+    await _amended_entries(session, patient_id, drafts)
+    written = []
+    for draft in drafts:
+        fields = {
+            "patient_id": str(patient_id),
+            "kind": draft.kind.value,
+            "author_id": str(user.id),
+            "consultation_id": str(consultation.id),
+            "amends": str(draft.amends) if draft.amends is not None else None,
+            "created_at": now.isoformat(),
+            "body": draft.body,
+        }
+
+        def build(seq: int, entry_id: uuid.UUID, fields: dict[str, Any] = fields) -> dict[str, Any]:
+            return {**fields, "seq": seq, "id": str(entry_id)}
+
+        appended = await append(
+            session,
+            PASSPORT,
+            str(patient_id),
+            build,
+            {"kind": draft.kind.value, "amends": draft.amends},
+        )
+        await audit.record(
+            session,
+            patient_id=patient_id,
+            actor_id=user.id,
+            action="passport.append",
+            outcome="ok",
+            reason=f"{draft.kind.value} entry {appended.seq} ({appended.id})",
+            at=now,
+            client=client,
+        )
+        written.append(_parse(appended.id, appended.seq, appended.document, appended.hash))
+    for entry in written:
+        entry["superseded_by"] = None
+        entry["history"] = await _history(session, patient_id, entry["amends"])
+    return written
+
+
+async def _history(session: AsyncSession, patient_id: uuid.UUID, amends: str | None) -> list[str]:
+    history: list[str] = []
+    while amends is not None and amends not in history and len(history) < 1000:
+        history.append(amends)
+        document = await session.scalar(
+            select(PassportEntry.document).where(
+                PassportEntry.patient_id == patient_id, PassportEntry.id == uuid.UUID(amends)
+            )
+        )
+        amends = json.loads(document)["amends"] if document is not None else None
+    return history
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+async def entries_of(session: AsyncSession, patient_id: uuid.UUID) -> list[dict[str, Any]]:
+    """Every entry of the patient's passport in chain order (no consent check: callers do)."""
+    t = PASSPORT.table
+    rows = await session.execute(
+        select(t.c.seq, t.c.document, t.c.hash)
+        .where(t.c.patient_id == patient_id)
+        .order_by(t.c.seq)
+    )
+    return [_parse(None, *row) for row in rows]
+
+
+class PassportItem(NamedTuple):
+    """One entry as a read returns it: the stored document, served as it was hashed, with
+    the entry's hash and its place among corrections added at the end."""
+
+    seq: int
+    kind: str
+    json: str
+
+
+async def read_passport(
+    session: AsyncSession,
+    user: User,
+    patient_id: uuid.UUID,
+    *,
+    now: datetime,
+    client: str | None,
+    kind: Kind | None = None,
+    text: str | None = None,
+    current_only: bool = False,
+) -> list[PassportItem]:
+    """The passport as the caller may see it: permitted categories only, with corrections.
+
+    Reading and searching both pass the consent decision point and are audited. Documents
+    are canonical JSON already, so they are served without being decoded and re-encoded.
+    """
+    searching = kind is not None or text is not None
+    # Asking for one kind asks for its category: a grant that does not cover it denies.
+    needed = frozenset({KIND_CATEGORY[kind].value}) if kind is not None else None
+    decision = await authorize(
+        session,
+        user,
+        patient_id,
+        access=Access.read,
+        needed=needed,
+        action="passport.search" if searching else "passport.read",
+        now=now,
+        client=client,
+    )
+    t = PASSPORT.table
+    conn = await session.connection()
+    rows = list(
+        await conn.execute(
+            select(t.c.seq, t.c.kind, t.c.amends, t.c.document, t.c.hash)
+            .where(t.c.patient_id == patient_id)
+            .order_by(t.c.seq)
+        )
+    )
+    if decision.categories is not None:
+        shown = {k.value for k, c in KIND_CATEGORY.items() if c.value in decision.categories}
+        rows = [r for r in rows if r.kind in shown]
+    if kind is not None:
+        rows = [r for r in rows if r.kind == kind.value]
+    if text is not None:
+        needle = text.casefold()
+        rows = [r for r in rows if _matches(json.loads(r.document), needle)]
+    links = await _corrections(session, patient_id, rows)
+    items = []
+    # This loop runs once per entry of a lifelong passport: plain tuples and concatenation.
+    for seq, kind_, _, document, digest in rows:
+        link = links.get(seq)
+        if link is None:
+            tail = '","superseded_by":null,"history":[]}'
+        else:
+            if current_only and link[0] is not None:
+                continue
+            history = ",".join(_quoted(h) for h in link[1])
+            tail = f'","superseded_by":{_quoted(link[0])},"history":[{history}]}}'
+        items.append(PassportItem(seq, kind_, document[:-1] + ',"hash":"' + digest + tail))
+    return items
+
+
+def _quoted(value: str | None) -> str:
+    return f'"{value}"' if value is not None else "null"
+
+
+async def _corrections(
+    session: AsyncSession, patient_id: uuid.UUID, rows: list[Any]
+) -> dict[int, tuple[str | None, list[str]]]:
+    """seq → (newest correction's id, earlier versions newest first), for the few entries
+    that take part in a correction; corrections are rare, so only they are decoded."""
+    amending = [r for r in rows if r.amends is not None]
+    if not amending:
+        return {}
+    t = PASSPORT.table
+    targets = {r.amends for r in amending}
+    target_seq = {
+        row.id: row.seq
+        for row in await session.execute(
+            select(t.c.id, t.c.seq).where(t.c.patient_id == patient_id, t.c.id.in_(targets))
+        )
+    }
+    shown = {r.seq: r for r in rows}
+    amends_of: dict[str, str] = {}
+    links: dict[int, tuple[str | None, list[str]]] = {}
+    for row in amending:
+        own_id = json.loads(row.document)["id"]
+        amends_of[own_id] = str(row.amends)
+        seq = target_seq.get(row.amends)
+        if seq is not None and seq in shown:
+            links[seq] = (own_id, links.get(seq, (None, []))[1])
+    for row in amending:
+        own_id = json.loads(row.document)["id"]
+        history: list[str] = []
+        previous: str | None = amends_of[own_id]
+        while previous is not None and previous not in history and previous != own_id:
+            history.append(previous)
+            previous = amends_of.get(previous)
+        links[row.seq] = (links.get(row.seq, (None, []))[0], history)
+    return links
+
+
+def _matches(doc: dict[str, Any], needle: str) -> bool:
+    return needle in json.dumps(doc["body"], ensure_ascii=False).casefold()

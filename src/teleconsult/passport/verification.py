@@ -1,0 +1,142 @@
+"""Re-walking every chain and comparing it with the last checkpoint (CLI and HTTP)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from ..accounts.models import User
+from ..config import Settings
+from ..consent.policy import Access
+from ..consent.service import authorize
+from .chain import BadEntry, ChainReport, Head, walk
+from .checkpoint import Checkpoint, CheckpointInvalid, load_latest, write_checkpoint
+from .ledger import AUDIT, LEDGERS, PASSPORT, Ledger, chain_keys, entry_id, stored_entries
+from .schemas import BadEntryOut, VerifyOut
+
+
+async def verify_chain(
+    session: AsyncSession, ledger: Ledger, key: str, checkpoint: Checkpoint | None
+) -> ChainReport:
+    """Walk one chain against its checkpointed head, if it has one."""
+    rows = await stored_entries(session, ledger, key)
+    head = checkpoint.head(ledger.name, key) if checkpoint is not None else None
+    report = walk(ledger.name, key, rows, head)
+    bad = report.first_bad
+    if bad is not None and bad.entry_id is None:
+        named = replace(bad, entry_id=await entry_id(session, ledger, key, bad.seq))
+        report = replace(report, first_bad=named)
+    return report
+
+
+async def verify_chains(
+    session: AsyncSession,
+    checkpoint: Checkpoint | None,
+    *,
+    patient_id: uuid.UUID | None = None,
+) -> list[ChainReport]:
+    """Every chain (or one patient's two chains), including chains the checkpoint knows
+    but the database has lost entirely."""
+    reports = []
+    for ledger in LEDGERS:
+        if patient_id is not None:
+            keys: Iterable[str] = [str(patient_id)]
+        else:
+            known = set(await chain_keys(session, ledger))
+            if checkpoint is not None:
+                known |= set(checkpoint.heads.get(ledger.name, {}))
+            keys = sorted(known)
+        for key in keys:
+            reports.append(await verify_chain(session, ledger, key, checkpoint))
+    return reports
+
+
+def _checkpoint_problem(exc: CheckpointInvalid) -> ChainReport:
+    return ChainReport("checkpoint", "-", 0, 0, "", BadEntry("checkpoint", "-", 0, None, str(exc)))
+
+
+async def verify_patient(
+    session: AsyncSession,
+    user: User,
+    patient_id: uuid.UUID,
+    settings: Settings,
+    *,
+    now: datetime,
+    client: str | None,
+) -> VerifyOut:
+    """The answer of ``teleconsult verify --patient`` for one patient, under consent."""
+    await authorize(
+        session,
+        user,
+        patient_id,
+        access=Access.read,
+        needed=None,
+        action="passport.verify",
+        now=now,
+        client=client,
+    )
+    try:
+        checkpoint = await asyncio.to_thread(load_latest, settings.data_dir, settings.secret_key)
+    except CheckpointInvalid as exc:
+        reports = [_checkpoint_problem(exc)]
+        checkpoint = None
+    else:
+        reports = []
+    reports += await verify_chains(session, checkpoint, patient_id=patient_id)
+    counts = {r.ledger: r.entries for r in reports}
+    first_bad = next((r.first_bad for r in reports if r.first_bad is not None), None)
+    return VerifyOut(
+        ok=first_bad is None,
+        entries=counts.get(PASSPORT.name, 0),
+        audit_entries=counts.get(AUDIT.name, 0),
+        first_bad=BadEntryOut(**first_bad.as_dict()) if first_bad is not None else None,
+    )
+
+
+# --- command line --------------------------------------------------------------------------
+
+
+async def run_verify(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    patient_id: uuid.UUID | None = None,
+) -> tuple[bool, list[ChainReport]]:
+    """Verify every chain (or one patient's) against the newest checkpoint."""
+    try:
+        checkpoint = load_latest(settings.data_dir, settings.secret_key)
+    except CheckpointInvalid as exc:
+        return False, [_checkpoint_problem(exc)]
+    async with sessionmaker() as session:
+        reports = await verify_chains(session, checkpoint, patient_id=patient_id)
+        await session.rollback()
+    return all(r.ok for r in reports), reports
+
+
+async def run_checkpoint(
+    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
+) -> tuple[bool, list[ChainReport], str | None]:
+    """Verify first (a checkpoint must never bless a broken chain), then record every head."""
+    ok, reports = await run_verify(sessionmaker, settings)
+    if not ok:
+        return False, reports, None
+    heads: dict[str, dict[str, Head]] = {}
+    for report in reports:
+        if report.entries:
+            heads.setdefault(report.ledger, {})[report.key] = Head(
+                report.head_seq, report.head_hash
+            )
+    path = write_checkpoint(settings.data_dir, settings.secret_key, heads, datetime.now(UTC))
+    return True, reports, str(path)
+
+
+def describe(report: ChainReport) -> str:
+    bad = report.first_bad
+    if bad is None:
+        return f"ok   {report.ledger} {report.key}: {report.entries} entries"
+    where = f"entry {bad.seq}" + (f" ({bad.entry_id})" if bad.entry_id else "")
+    return f"BAD  {bad.ledger} {bad.key}: {where}: {bad.problem}"

@@ -1,0 +1,302 @@
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+from typing import Any
+
+from teleconsult.clock import FakeClock
+from teleconsult.consent.notifier import NOTIFIER, LoggingNotifier
+
+from ..conftest import Database
+from ..factories import availability
+from .passport_support import clinic, grant, note, patient_account, relogin
+
+
+def notifier(client: Any) -> LoggingNotifier:
+    sent = client.app[NOTIFIER]
+    assert isinstance(sent, LoggingNotifier)
+    return sent
+
+
+async def test_grant_validation(client: Any, database: Database, clock: FakeClock) -> None:
+    c = await clinic(client, database.engine)
+    url = f"/patients/{c.patient_id}/consents"
+    soon = (clock.now() + timedelta(days=30)).isoformat()
+    cases = [
+        ({"access": "read", "expires_at": soon}, "grantee_user_id"),
+        (
+            {
+                "grantee_user_id": c.w.specialist.id,
+                "grantee_facility_id": c.w.hospital,
+                "access": "read",
+                "expires_at": soon,
+            },
+            "grantee_user_id",
+        ),
+        (
+            {
+                "grantee_user_id": c.w.specialist.id,
+                "access": "read",
+                "expires_at": (clock.now() + timedelta(days=366)).isoformat(),
+            },
+            "expires_at",
+        ),
+        (
+            {
+                "grantee_user_id": c.w.specialist.id,
+                "access": "read",
+                "expires_at": (clock.now() - timedelta(minutes=1)).isoformat(),
+            },
+            "expires_at",
+        ),
+        ({"grantee_user_id": c.w.specialist.id, "access": "write", "expires_at": soon}, "access"),
+        (
+            {
+                "grantee_user_id": c.w.specialist.id,
+                "access": "read",
+                "categories": ["x"],
+                "expires_at": soon,
+            },
+            "categories.0",
+        ),
+        (
+            {
+                "grantee_user_id": c.w.specialist.id,
+                "access": "read",
+                "expires_at": "2030-01-01T00:00",
+            },
+            "expires_at",
+        ),
+        (
+            {"grantee_user_id": c.patient.id, "access": "read", "expires_at": soon},
+            "grantee_user_id",
+        ),
+    ]
+    for payload, field in cases:
+        status, body = await c.patient.post(url, payload)
+        assert status == 422, (payload, body)
+        assert field in body["fields"], (payload, body)
+    # Only the patient grants, and only for themself.
+    ok = {"grantee_user_id": c.w.specialist.id, "access": "read", "expires_at": soon}
+    status, _ = await c.w.gp.post(url, ok)
+    assert status == 403
+    other = await patient_account(c.w.admin, await _another_patient(c))
+    status, _ = await other.post(url, ok)
+    assert status == 403
+    status, created = await c.patient.post(
+        url, ok | {"categories": ["notes", "notes", "diagnoses"]}
+    )
+    assert status == 201, created
+    assert created["categories"] == ["diagnoses", "notes"] and created["active"] is True
+    status, page = await c.patient.get(url)
+    assert [g["id"] for g in page["items"]] == [created["id"]]
+    status, _ = await c.w.specialist.get(url)
+    assert status == 403
+
+
+async def _another_patient(c: Any) -> str:
+    from ..factories import patient
+
+    return await patient(c.w.gp)
+
+
+async def test_revocation_takes_effect_on_the_very_next_request(
+    client: Any, database: Database, clock: FakeClock
+) -> None:
+    c = await clinic(client, database.engine)
+    g = await grant(c, clock, facility_id=c.w.hospital, access="read")
+    status, _ = await c.w.specialist.get(f"/patients/{c.patient_id}/passport")
+    assert status == 200
+    status, _ = await c.patient.post(f"/patients/{c.patient_id}/consents/{g['id']}/revoke")
+    assert status == 200
+    status, _ = await c.w.specialist.get(f"/patients/{c.patient_id}/passport")
+    assert status == 403
+    # Revoking twice changes nothing; a stranger's grant id is not found.
+    status, again = await c.patient.post(f"/patients/{c.patient_id}/consents/{g['id']}/revoke")
+    assert status == 200 and again["revoked_at"] is not None
+    status, _ = await c.patient.post(
+        f"/patients/{c.patient_id}/consents/00000000-0000-0000-0000-000000000000/revoke"
+    )
+    assert status == 404
+
+
+async def test_one_time_code_flow(client: Any, database: Database, clock: FakeClock) -> None:
+    c = await clinic(client, database.engine)
+    payload = {
+        "grantee_user_id": c.w.gp.id,
+        "access": "read_write",
+        "expires_at": (clock.now() + timedelta(days=7)).isoformat(),
+    }
+    status, request = await c.w.gp.post(f"/patients/{c.patient_id}/consent-requests", payload)
+    assert status == 201, request
+    assert request["status"] == "pending" and "code" not in request
+    code = notifier(client).code_for(request["id"])
+    assert code is not None and len(code) == 6 and code.isdigit()
+
+    wrong = "000000" if code != "000000" else "111111"
+    url = f"/consent-requests/{request['id']}/confirm"
+    status, body = await c.w.gp.post(url, {"code": wrong})
+    assert status == 422 and "code" in body["fields"], body
+    assert "4 attempt" in body["fields"]["code"]
+    status, body = await c.w.gp.post(url, {})
+    assert status == 422 and "code" in body["fields"]
+    # Strangers cannot see the request at all.
+    status, _ = await c.other.post(url, {"code": code})
+    assert status == 404
+
+    status, granted = await c.w.gp.post(url, {"code": code})
+    assert status == 200, granted
+    assert granted["source"] == "one_time_code" and granted["grantee_user_id"] == c.w.gp.id
+    status, _ = await c.w.gp.get(f"/patients/{c.patient_id}/passport")
+    assert status == 200
+    status, body = await c.w.gp.post(url, {"code": code})
+    assert status == 409
+
+
+async def test_codes_expire_after_ten_minutes_and_allow_five_attempts(
+    client: Any, database: Database, clock: FakeClock
+) -> None:
+    c = await clinic(client, database.engine)
+    payload = {
+        "grantee_user_id": c.w.gp.id,
+        "access": "read",
+        "expires_at": (clock.now() + timedelta(days=7)).isoformat(),
+    }
+    _, request = await c.w.gp.post(f"/patients/{c.patient_id}/consent-requests", payload)
+    code = notifier(client).code_for(request["id"])
+    assert code is not None
+    url = f"/consent-requests/{request['id']}/confirm"
+    wrong = "000000" if code != "000000" else "111111"
+    # Parallel guesses cannot exceed the limit: the request row is locked per attempt.
+    results = await asyncio.gather(*(c.w.gp.post(url, {"code": wrong}) for _ in range(8)))
+    statuses = sorted(s for s, _ in results)
+    assert statuses == [409, 409, 409, 422, 422, 422, 422, 422], results
+    status, body = await c.w.gp.post(url, {"code": code})
+    assert status == 409 and "attempts" in body["detail"]
+
+    # A new code resets the attempts; it dies after 10 minutes.
+    status, _ = await c.w.gp.post(f"/consent-requests/{request['id']}/send-code")
+    assert status == 200
+    fresh = notifier(client).code_for(request["id"])
+    assert fresh is not None
+    clock.advance(minutes=10, seconds=1)
+    status, body = await c.w.gp.post(url, {"code": fresh})
+    assert status == 409 and "expired" in body["detail"]
+    status, _ = await c.w.gp.post(f"/consent-requests/{request['id']}/send-code")
+    newest = notifier(client).code_for(request["id"])
+    status, _ = await c.w.gp.post(url, {"code": fresh if fresh != newest else "x"})
+    status, granted = await c.w.gp.post(url, {"code": newest})
+    assert status == 200, granted
+
+
+async def test_booking_asks_consent_for_the_specialist(
+    client: Any, database: Database, clock: FakeClock
+) -> None:
+    c = await clinic(client, database.engine)
+    start = clock.now().replace(microsecond=0) + timedelta(hours=2)
+    await availability(c.w.specialist, start, hours=1)
+    _, slots = await c.w.gp.get("/slots", specialty="cardiology")
+    status, booked = await c.w.gp.post(
+        "/consultations",
+        {
+            "patient_id": c.patient_id,
+            "specialty": "cardiology",
+            "reason": "follow-up",
+            "slot_id": slots["items"][0]["id"],
+        },
+    )
+    assert status == 201, booked
+    status, requests = await c.patient.get(f"/patients/{c.patient_id}/consent-requests")
+    assert status == 200
+    [request] = [r for r in requests["items"] if r["consultation_id"] == booked["id"]]
+    assert request["grantee_user_id"] == c.w.specialist.id
+    assert request["access"] == "read_write" and request["status"] == "pending"
+    ends_at = booked["ends_at"]
+    assert datetime.fromisoformat(request["expires_at"]) == (
+        datetime.fromisoformat(ends_at) + timedelta(hours=72)
+    )
+    # No access until the patient agrees.
+    status, _ = await c.w.specialist.get(f"/patients/{c.patient_id}/passport")
+    assert status == 403
+    # The patient agrees from their own account, without a code.
+    status, granted = await c.patient.post(f"/consent-requests/{request['id']}/confirm")
+    assert status == 200, granted
+    assert granted["source"] == "portal" and granted["access"] == "read_write"
+    status, _ = await c.w.specialist.get(f"/patients/{c.patient_id}/passport")
+    assert status == 200
+    status, _ = await note(c.w.specialist, c.consultation_id)
+    assert status == 201
+
+    # At the point of care the GP can send a code instead; patients cannot send codes.
+    status, _ = await c.patient.post(f"/consent-requests/{request['id']}/send-code")
+    assert status == 403
+
+
+async def test_break_glass(client: Any, database: Database, clock: FakeClock) -> None:
+    c = await clinic(client, database.engine)
+    url = f"/patients/{c.patient_id}/break-glass"
+    status, body = await c.other.post(url, {"reason": "too short"})
+    assert status == 422 and "reason" in body["fields"]
+    status, body = await c.other.post(url, {"reason": "x" * 25, "minutes": 241})
+    assert status == 422 and "minutes" in body["fields"]
+    status, _ = await c.patient.post(url, {"reason": "Unconscious patient in the emergency room"})
+    assert status == 403
+
+    status, _ = await c.other.get(f"/patients/{c.patient_id}/passport")
+    assert status == 403
+    reason = "Unconscious patient admitted to the emergency room, allergies unknown"
+    status, opened = await c.other.post(url, {"reason": reason})
+    assert status == 201, opened
+    assert datetime.fromisoformat(opened["ends_at"]) == clock.now() + timedelta(hours=4)
+    status, _ = await c.other.get(f"/patients/{c.patient_id}/passport")
+    assert status == 200
+    status, _ = await c.other.get(f"/patients/{c.patient_id}/fhir")
+    assert status == 200
+    # Emergency access reads; it never writes.
+    await grant(c, clock, user_id=c.w.specialist.id, access="read")
+    status, _ = await note(c.w.specialist, c.consultation_id)
+    assert status == 403
+
+    clock.advance(hours=4)
+    other = await relogin(client, c.other)
+    status, _ = await other.get(f"/patients/{c.patient_id}/passport")
+    assert status == 403
+
+    status, log = await c.patient.get(f"/patients/{c.patient_id}/access-log", limit="500")
+    assert status == 200
+    actions = [(e["action"], e["outcome"]) for e in log["items"] if e["actor_id"] == c.other.id]
+    assert actions == [
+        ("passport.read", "deny"),
+        ("break_glass.start", "ok"),
+        ("passport.read", "permit"),
+        ("fhir.export", "permit"),
+        ("break_glass.end", "ok"),
+        ("passport.read", "deny"),
+    ]
+    start = next(e for e in log["items"] if e["action"] == "break_glass.start")
+    assert reason in start["reason"]
+
+    admin = await relogin(client, c.w.admin)
+    status, sessions = await admin.get("/break-glass")
+    assert status == 200
+    [session] = sessions["items"]
+    assert session["id"] == opened["id"]
+    assert datetime.fromisoformat(session["ended_at"]) == datetime.fromisoformat(opened["ends_at"])
+    status, _ = await other.get("/break-glass")
+    assert status == 403
+
+
+async def test_break_glass_ended_early(client: Any, database: Database, clock: FakeClock) -> None:
+    c = await clinic(client, database.engine)
+    reason = "Patient collapsed during the call, need the medication list"
+    status, opened = await c.other.post(
+        f"/patients/{c.patient_id}/break-glass", {"reason": reason, "minutes": 30}
+    )
+    assert status == 201
+    status, _ = await c.w.specialist.post(f"/break-glass/{opened['id']}/end")
+    assert status == 404
+    clock.advance(minutes=5)
+    status, ended = await c.other.post(f"/break-glass/{opened['id']}/end")
+    assert status == 200 and datetime.fromisoformat(ended["ended_at"]) == clock.now()
+    status, _ = await c.other.get(f"/patients/{c.patient_id}/passport")
+    assert status == 403

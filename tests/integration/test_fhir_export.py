@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from fhir.resources.R4B.bundle import Bundle
+
+from teleconsult.clock import FakeClock
+
+from ..conftest import Database
+from .passport_support import clinic, grant, note, prescription
+
+
+async def test_exported_bundle_validates_and_carries_the_passport(
+    client: Any, database: Database, clock: FakeClock
+) -> None:
+    c = await clinic(client, database.engine)
+    await grant(c, clock, user_id=c.w.specialist.id)
+    await grant(c, clock, facility_id=c.other_facility, access="read", categories=["notes"])
+    _, n = await note(c.w.specialist, c.consultation_id, "Hypertension, stage 2", ["I10"])
+    _, p = await prescription(c.w.specialist, c.consultation_id, "Amlodipin")
+    _, p2 = await prescription(c.w.specialist, c.consultation_id, "Amlodipine", amends=p["id"])
+    status, _ = await c.w.specialist.post(
+        f"/consultations/{c.consultation_id}/entries",
+        {"kind": "lab_result", "body": {"test": "Potassium", "value": 4.2, "unit": "mmol/L"}},
+    )
+    assert status == 201
+
+    status, body = await c.w.specialist.get(f"/patients/{c.patient_id}/fhir")
+    assert status == 200, body
+    bundle = Bundle.model_validate(body)
+    assert bundle.type == "collection"
+    resources = [e.resource for e in bundle.entry]
+    counts = Counter(r.get_resource_type() for r in resources)
+    assert counts == {
+        "Patient": 1,
+        "Encounter": 1,
+        "Condition": 1,
+        "MedicationRequest": 2,
+        "Observation": 2,
+        "Consent": 2,
+        "Provenance": 5,
+    }, counts
+    by_id = {r.id: r for r in resources}
+    assert by_id[c.patient_id].identifier[0].value.isdigit()
+    condition = next(r for r in resources if r.get_resource_type() == "Condition")
+    assert condition.code.coding[0].code == "I10"
+    assert condition.code.coding[0].system == "http://hl7.org/fhir/sid/icd-10"
+    assert condition.encounter.reference == f"Encounter/{c.consultation_id}"
+    assert by_id[p["id"]].status == "entered-in-error"
+    assert by_id[p2["id"]].status == "active"
+    provenance = [r for r in resources if r.get_resource_type() == "Provenance"]
+    targets = {pr.target[0].reference for pr in provenance}
+    assert f"Observation/{n['id']}" in targets
+    revision = next(pr for pr in provenance if pr.target[0].reference.endswith(p2["id"]))
+    assert revision.entity[0].what.reference == f"MedicationRequest/{p['id']}"
+    assert revision.policy[0].endswith(p2["hash"])
+    # The patient exports their own passport too.
+    status, own = await c.patient.get(f"/patients/{c.patient_id}/fhir")
+    assert status == 200
+    Bundle.model_validate(own)
