@@ -16,6 +16,8 @@ from .accounts.routes import router as accounts_router
 from .api import PREFIX, install
 from .appkeys import BUS, CLOCK, ENDPOINTS, ENGINE, PASSWORDS, SESSIONMAKER, SETTINGS
 from .bus import EventBus, bus_from_settings
+from .calls.routes import router as calls_router
+from .calls.routes import setup_calls
 from .clock import Clock
 from .config import Settings
 from .consultations.routes import router as consultations_router
@@ -36,6 +38,7 @@ ROUTERS = [
     patients_router,
     scheduling_router,
     consultations_router,
+    calls_router,
 ]
 
 
@@ -68,6 +71,7 @@ def create_app(
             await app[ENGINE].dispose()
 
     app.cleanup_ctx.append(resources)
+    setup_calls(app, WEB_ROOT)
 
     app[ENDPOINTS] = install(app, ROUTERS)
     openapi = build_openapi(app[ENDPOINTS])

@@ -1,6 +1,7 @@
 """Import every table so that metadata (alembic, tests) sees them all."""
 
 from ..accounts.models import AuthToken, LoginFailure, SpecialistSpecialty, User
+from ..calls.models import CallOptions, CallParticipation, CallTicket
 from ..consultations.models import Consultation, IdempotencyRecord
 from ..facilities.models import Facility
 from ..patients.models import Patient
@@ -11,6 +12,9 @@ __all__ = [
     "AuthToken",
     "AvailabilityWindow",
     "Base",
+    "CallOptions",
+    "CallParticipation",
+    "CallTicket",
     "Consultation",
     "Facility",
     "IdempotencyRecord",
