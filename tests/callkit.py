@@ -45,20 +45,20 @@ async def booked_call(
     return w, str(booked["id"])
 
 
-async def until(check: Callable[[], bool], timeout: float = CALL_TIMEOUT) -> None:
+async def until(check: Callable[[], bool], within: float = CALL_TIMEOUT) -> None:
     """Wait (bounded) until ``check()`` holds."""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = loop.time() + within
     while not check():
         if loop.time() > deadline:
             raise AssertionError("timed out waiting for the call")
         await asyncio.sleep(0.05)
 
 
-async def until_async(check: Callable[[], Awaitable[bool]], timeout: float = CALL_TIMEOUT) -> None:
+async def until_async(check: Callable[[], Awaitable[bool]], within: float = CALL_TIMEOUT) -> None:
     """Wait (bounded) until the coroutine ``check()`` returns true."""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = loop.time() + within
     while not await check():
         if loop.time() > deadline:
             raise AssertionError("timed out waiting for the call")
