@@ -143,7 +143,9 @@ def settings(database: Database, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-async def client(aiohttp_client: Any, settings: Settings, clock: FakeClock, database: Database) -> Any:
+async def client(
+    aiohttp_client: Any, settings: Settings, clock: FakeClock, database: Database
+) -> Any:
     from teleconsult.app import create_app
 
     app = create_app(settings, clock=clock, engine=database.engine)

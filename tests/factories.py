@@ -48,7 +48,9 @@ class Api:
 
 
 async def login(client: Any, username: str, password: str = PASSWORD) -> Api:
-    resp = await client.post("/api/v1/auth/login", json={"username": username, "password": password})
+    resp = await client.post(
+        "/api/v1/auth/login", json={"username": username, "password": password}
+    )
     body = await resp.json()
     assert resp.status == 200, body
     return Api(client, body["token"], body["user"])
@@ -74,12 +76,20 @@ async def facility(admin: Api, *, region: str = "karaganda", level: str = "prima
 
 
 async def user(
-    admin: Api, role: str, *, facility_id: str | None = None, specialties: list[str] | None = None,
-    patient_id: str | None = None, on_call: bool = False,
+    admin: Api,
+    role: str,
+    *,
+    facility_id: str | None = None,
+    specialties: list[str] | None = None,
+    patient_id: str | None = None,
+    on_call: bool = False,
 ) -> Api:
     username = f"{role}-{uuid.uuid4().hex[:8]}"
     payload: dict[str, Any] = {
-        "username": username, "password": PASSWORD, "full_name": f"Test {role}", "role": role,
+        "username": username,
+        "password": PASSWORD,
+        "full_name": f"Test {role}",
+        "role": role,
         "on_call": on_call,
     }
     if facility_id:
@@ -103,8 +113,12 @@ def valid_iin(born: date = date(1985, 4, 12), sex: str = "female") -> str:
 async def patient(gp: Api, *, born: date = date(1985, 4, 12), sex: str = "female") -> str:
     status, body = await gp.post(
         "/patients",
-        {"iin": valid_iin(born, sex), "full_name": "Test Patient", "birth_date": born.isoformat(),
-         "sex": sex},
+        {
+            "iin": valid_iin(born, sex),
+            "full_name": "Test Patient",
+            "birth_date": born.isoformat(),
+            "sex": sex,
+        },
     )
     assert status == 201, body
     return str(body["id"])
@@ -115,9 +129,11 @@ async def availability(
 ) -> dict[str, Any]:
     status, body = await specialist.post(
         f"/specialists/{specialist.id}/availability",
-        {"starts_at": starts_at.isoformat(),
-         "ends_at": (starts_at + timedelta(hours=hours)).isoformat(),
-         "slot_minutes": slot_minutes},
+        {
+            "starts_at": starts_at.isoformat(),
+            "ends_at": (starts_at + timedelta(hours=hours)).isoformat(),
+            "slot_minutes": slot_minutes,
+        },
     )
     assert status == 201, body
     return dict(body)

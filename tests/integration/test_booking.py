@@ -28,8 +28,14 @@ async def test_book_specific_slot_then_cancel_frees_it(
 
     status, booked = await w.gp.post(
         "/consultations",
-        {"patient_id": w.patient_id, "specialty": "cardiology", "mode": "video",
-         "urgency": "routine", "reason": "chest pain on exertion", "slot_id": slot["id"]},
+        {
+            "patient_id": w.patient_id,
+            "specialty": "cardiology",
+            "mode": "video",
+            "urgency": "routine",
+            "reason": "chest pain on exertion",
+            "slot_id": slot["id"],
+        },
     )
     assert status == 201, booked
     assert booked["status"] == "scheduled"
@@ -41,8 +47,12 @@ async def test_book_specific_slot_then_cancel_frees_it(
 
     status, again = await w.gp.post(
         "/consultations",
-        {"patient_id": w.patient_id, "specialty": "cardiology", "reason": "again",
-         "slot_id": slot["id"]},
+        {
+            "patient_id": w.patient_id,
+            "specialty": "cardiology",
+            "reason": "again",
+            "slot_id": slot["id"],
+        },
     )
     assert status == 409, again
     assert again["error"] == "SlotTaken"
@@ -67,8 +77,12 @@ async def test_fifty_concurrent_bookings_of_one_slot_give_one_winner(
     async def book(i: int) -> int:
         status, _ = await w.gp.post(
             "/consultations",
-            {"patient_id": patients[i % 5], "specialty": "cardiology", "reason": f"case {i}",
-             "slot_id": slot_id},
+            {
+                "patient_id": patients[i % 5],
+                "specialty": "cardiology",
+                "reason": f"case {i}",
+                "slot_id": slot_id,
+            },
         )
         return status
 
@@ -77,6 +91,8 @@ async def test_fifty_concurrent_bookings_of_one_slot_give_one_winner(
     assert statuses.count(409) == 49, statuses
     async with database.engine.connect() as conn:
         rows = await conn.scalar(
-            select(func.count()).select_from(Consultation).where(Consultation.slot_id == uuid.UUID(slot_id))
+            select(func.count())
+            .select_from(Consultation)
+            .where(Consultation.slot_id == uuid.UUID(slot_id))
         )
     assert rows == 1

@@ -296,8 +296,9 @@ class SignalingHub:
                 # Its process stopped refreshing it: it died or lost Redis.
                 await self._gone(room, peer_id)
                 if self.on_stale is not None:
+                    # Shielded: the room may close (and cancel this loop) meanwhile.
                     with contextlib.suppress(Exception):
-                        await self.on_stale(peer_id)
+                        await asyncio.shield(self.on_stale(peer_id))
 
 
 def _error(error: str, detail: str) -> dict[str, Any]:
