@@ -9,7 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +20,9 @@ from sqlalchemy import select
 from teleconsult.calls.client import CallClient
 from teleconsult.calls.models import CallParticipation
 from teleconsult.clock import Clock
-from teleconsult.db.engine import make_engine
 
 from ..callkit import booked_call, exchange_frames, leave_all, loopback_only, until, until_async
-from ..conftest import REDIS_URL_ENV, service_url
+from ..conftest import REDIS_URL_ENV, Database, service_url
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow, pytest.mark.timeout(90)]
 
@@ -88,11 +87,11 @@ def redis_url() -> str:
 
 
 @pytest.fixture
-def server_env(postgres_url: str, redis_url: str, tmp_path: Path) -> dict[str, str]:
+def server_env(database: Database, redis_url: str, tmp_path: Path) -> dict[str, str]:
     return {
         **os.environ,
         "TELECONSULT_ENV": "test",
-        "TELECONSULT_DATABASE_URL": postgres_url,
+        "TELECONSULT_DATABASE_URL": database.url,
         "TELECONSULT_REDIS_URL": redis_url,
         "TELECONSULT_DATA_DIR": str(tmp_path / "data"),
         "TELECONSULT_ARGON2_TIME_COST": "1",
@@ -115,48 +114,41 @@ async def servers(server_env: dict[str, str], tmp_path: Path) -> AsyncIterator[l
             s.stop()
 
 
-@pytest.fixture
-def engine_url(postgres_url: str) -> Iterator[str]:
-    yield postgres_url
-
-
+@pytest.mark.parametrize("database", ["postgres"], indirect=True)
 async def test_gp_on_one_process_and_specialist_on_another_meet(
-    servers: list[Server], postgres_url: str, monkeypatch: pytest.MonkeyPatch
+    servers: list[Server], database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     loopback_only(monkeypatch)
     a, b = servers
-    engine = make_engine(postgres_url)
+    engine = database.engine
+    async with aiohttp.ClientSession(base_url=a.url) as http:
+        w, cid = await booked_call(http, engine, Clock().now())
+    gp = CallClient(a.url, cid, token=w.gp.token)
+    specialist = CallClient(b.url, cid, token=w.specialist.token)
     try:
-        async with aiohttp.ClientSession(base_url=a.url) as http:
-            w, cid = await booked_call(http, engine, Clock().now())
-        gp = CallClient(a.url, cid, token=w.gp.token)
-        specialist = CallClient(b.url, cid, token=w.specialist.token)
-        try:
-            await exchange_frames(gp, specialist)
-            assert "connected" in gp.states and "connected" in specialist.states
+        await exchange_frames(gp, specialist)
+        assert "connected" in gp.states and "connected" in specialist.states
 
-            # Process B dies without a word: its participant expires from presence.
-            b.kill()
-            await until(lambda: any(e.get("type") == "peer-left" for e in gp.events))
-            left = next(e for e in gp.events if e.get("type") == "peer-left")
-            assert left["peer_id"] == specialist.peer_id
-        finally:
-            await leave_all(gp, specialist)
-
-        async def specialist_stay_closed() -> bool:
-            async with engine.connect() as conn:
-                rows: list[Any] = list(
-                    (
-                        await conn.execute(
-                            select(CallParticipation).where(
-                                CallParticipation.peer_id == specialist.peer_id
-                            )
-                        )
-                    ).all()
-                )
-            return bool(rows) and rows[0].left_at is not None
-
-        # The surviving process closed the dead one's stay, so durations stay true.
-        await until_async(specialist_stay_closed, within=15)
+        # Process B dies without a word: its participant expires from presence.
+        b.kill()
+        await until(lambda: any(e.get("type") == "peer-left" for e in gp.events))
+        left = next(e for e in gp.events if e.get("type") == "peer-left")
+        assert left["peer_id"] == specialist.peer_id
     finally:
-        await engine.dispose()
+        await leave_all(gp, specialist)
+
+    async def specialist_stay_closed() -> bool:
+        async with engine.connect() as conn:
+            rows: list[Any] = list(
+                (
+                    await conn.execute(
+                        select(CallParticipation).where(
+                            CallParticipation.peer_id == specialist.peer_id
+                        )
+                    )
+                ).all()
+            )
+        return bool(rows) and rows[0].left_at is not None
+
+    # The surviving process closed the dead one's stay, so durations stay true.
+    await until_async(specialist_stay_closed, within=15)
