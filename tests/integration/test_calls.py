@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from pathlib import Path
 from typing import Any
 
 import aiohttp
+import av
 import pytest
 from sqlalchemy import select
 
+from teleconsult.appkeys import BUS
 from teleconsult.calls.client import CallClient
 from teleconsult.calls.models import CallParticipation
 from teleconsult.calls.rules import MAX_SDP_BYTES
@@ -238,3 +242,44 @@ async def test_patient_joins_only_when_invited(
     assert status == 200, call
     status, _ = await patient.post(f"/consultations/{cid}/call/options", {"mode": "relay"})
     assert status == 403
+
+
+async def test_recording_needs_the_patients_consent_and_keeps_frames_encoded(
+    client: Any,
+    database: Database,
+    clock: FakeClock,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    loopback_only(monkeypatch)
+    w, cid = await booked_call(client, database.engine, clock.now())
+    status, _ = await w.gp.post(f"/consultations/{cid}/call/recording-consent", {"granted": True})
+    assert status == 403
+    patient = await user(w.admin, "patient", patient_id=w.patient_id)
+    status, options = await patient.post(
+        f"/consultations/{cid}/call/recording-consent", {"granted": True}
+    )
+    assert status == 200 and options["record"] is True and options["mode"] == "relay", options
+
+    announced = await client.server.app[BUS].subscribe("recordings")
+    gp = CallClient(base_url(client), cid, token=w.gp.token)
+    specialist = CallClient(base_url(client), cid, token=w.specialist.token)
+    try:
+        await exchange_frames(gp, specialist, frames=15)
+        assert gp.mode == "relay"
+    finally:
+        await leave_all(gp, specialist)
+
+    files = []
+    async with asyncio.timeout(15):
+        async for event in announced:
+            assert event["consultation_id"] == cid
+            files.append(Path(event["file"]))
+            if len(files) == 2:
+                break
+    await announced.close()
+    assert all(f.parent == settings.data_dir / "recordings" / cid for f in files)
+    for file in files:
+        with av.open(str(file)) as container:
+            assert container.streams.video[0].codec_context.name == "vp8"
+            assert sum(1 for _ in container.decode(video=0)) >= 5

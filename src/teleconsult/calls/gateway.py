@@ -14,7 +14,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from aiortc import (
@@ -29,10 +31,13 @@ from aiortc.sdp import candidate_from_sdp
 
 from ..config import Settings
 from .media import EncodedTap, ForwardedTrack
+from .recording import CallRecorder
 
 log = logging.getLogger("teleconsult.calls.gateway")
 
 KINDS = ("audio", "video")
+
+RecordingHook = Callable[[str, Path], Awaitable[None]]
 
 
 @dataclass
@@ -45,6 +50,7 @@ class Leg:
     sources: dict[str, Any] = field(default_factory=dict)
     # What we send this participant.
     outlets: dict[str, ForwardedTrack] = field(default_factory=dict)
+    recorder: CallRecorder | None = None
 
 
 @dataclass
@@ -56,29 +62,36 @@ class GatewayRoom:
 class MediaGateway:
     """All relay-mode calls of this process; opened and closed with the app."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, on_recording: RecordingHook | None = None) -> None:
         self.settings = settings
         self.encoded = settings.call_forwarding == "encoded"
         self.rooms: dict[str, GatewayRoom] = {}
+        self.on_recording = on_recording
 
     def _configuration(self) -> RTCConfiguration:
         servers = [RTCIceServer(urls=url) for url in self.settings.stun_urls]
         return RTCConfiguration(iceServers=servers)
 
-    def _leg(self, room_id: str, peer_id: str) -> tuple[GatewayRoom, Leg]:
+    def _leg(self, room_id: str, peer_id: str, record: bool) -> tuple[GatewayRoom, Leg]:
         room = self.rooms.setdefault(room_id, GatewayRoom())
         leg = room.legs.get(peer_id)
         if leg is not None and leg.pc.connectionState != "closed":
             return room, leg
         pc = RTCPeerConnection(self._configuration())
         leg = Leg(peer_id, pc)
+        if record:
+            path = self.settings.data_dir / "recordings" / room_id / f"{peer_id}.mkv"
+            leg.recorder = CallRecorder(path)
         room.legs[peer_id] = leg
 
         @pc.on("track")
         def on_track(track: MediaStreamTrack) -> None:
             receiver = next(t.receiver for t in pc.getTransceivers() if t.receiver.track is track)
-            if self.encoded:
-                leg.sources[track.kind] = EncodedTap.install(track.kind, receiver)
+            if self.encoded or leg.recorder is not None:
+                tap = EncodedTap.install(track.kind, receiver)
+                if leg.recorder is not None:
+                    tap.outlets.add(leg.recorder)
+                leg.sources[track.kind] = tap
             else:
                 leg.sources[track.kind] = room.relay.subscribe(track, buffered=False)
             self._link(room)
@@ -90,9 +103,9 @@ class MediaGateway:
 
         return room, leg
 
-    async def answer(self, room_id: str, peer_id: str, sdp: str) -> str:
+    async def answer(self, room_id: str, peer_id: str, sdp: str, record: bool = False) -> str:
         """Accept a participant's offer; the answer sends them the other side's media."""
-        room, leg = self._leg(room_id, peer_id)
+        room, leg = self._leg(room_id, peer_id, record)
         pc = leg.pc
         await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
         for transceiver in pc.getTransceivers():
@@ -144,21 +157,35 @@ class MediaGateway:
                     outlet.attach_decoded(source)
 
     async def drop(self, room_id: str, peer_id: str) -> None:
+        """A participant left: unhook their media, finish their recording, close the peer."""
         room = self.rooms.get(room_id)
         if room is None:
             return
         leg = room.legs.pop(peer_id, None)
-        if leg is not None:
-            for other in room.legs.values():
-                for outlet in other.outlets.values():
-                    for source in leg.sources.values():
-                        outlet.detach(source)
-            for outlet in leg.outlets.values():
-                outlet.stop()
-            with contextlib.suppress(Exception):
-                await leg.pc.close()
         if not room.legs:
             self.rooms.pop(room_id, None)
+        if leg is None:
+            return
+        for other in room.legs.values():
+            for outlet in other.outlets.values():
+                for source in leg.sources.values():
+                    outlet.detach(source)
+        recorded = None
+        if leg.recorder is not None:
+            for source in leg.sources.values():
+                if isinstance(source, EncodedTap):
+                    source.outlets.discard(leg.recorder)
+            recorded = leg.recorder.close()
+        # Shielded: the websocket's handler may be cancelled while the peer shuts down.
+        await asyncio.shield(self._finish(room_id, leg, recorded))
+
+    async def _finish(self, room_id: str, leg: Leg, recorded: Path | None) -> None:
+        for outlet in leg.outlets.values():
+            outlet.stop()
+        if recorded is not None and self.on_recording is not None:
+            await self.on_recording(room_id, recorded)
+        with contextlib.suppress(Exception):
+            await leg.pc.close()
 
     def stats(self) -> dict[str, int]:
         """Frames forwarded and dropped by this process's outlets (for /metrics and benches)."""

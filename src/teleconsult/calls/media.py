@@ -15,7 +15,7 @@ import contextlib
 import queue
 import time
 from fractions import Fraction
-from typing import Any
+from typing import Any, Protocol
 
 import av
 from aiortc import MediaStreamTrack, RTCRtpReceiver
@@ -27,6 +27,14 @@ from aiortc.mediastreams import MediaStreamError
 OUTLET_QUEUE = 30
 # At most one picture-loss indication upstream per this many seconds.
 PLI_INTERVAL = 0.3
+
+
+class FrameSink(Protocol):
+    """Where an :class:`EncodedTap` delivers: a forwarded track or a recorder."""
+
+    def feed(self, packet: av.Packet, key: bool, codec: Any) -> None: ...
+
+    def detach(self, source: Any) -> None: ...
 
 
 def is_keyframe(codec_name: str, data: bytes) -> bool:
@@ -58,7 +66,7 @@ class EncodedTap:
         self.kind = kind
         self.receiver = receiver
         self.codec_name: str | None = None
-        self.outlets: set[ForwardedTrack] = set()
+        self.outlets: set[FrameSink] = set()
         self.frames = 0
         self.keyframes = 0
         self.first_frame_at: float | None = None

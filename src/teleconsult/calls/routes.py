@@ -19,13 +19,15 @@ from .gateway import MediaGateway
 from .loopback import use_loopback_host_candidates
 from .presence import PeerInfo, presence_for
 from .rules import MAX_SDP_BYTES, ice_servers, new_peer_id
-from .schemas import CallOptionsIn, CallOptionsOut, CallTicketOut
+from .schemas import CallOptionsIn, CallOptionsOut, CallTicketOut, RecordingConsentIn
 from .signaling import SignalingHub
 
 router = Router("calls")
 
 CALL_HUB: web.AppKey[SignalingHub] = web.AppKey("call_hub")
 CALL_GATEWAY: web.AppKey[MediaGateway] = web.AppKey("call_gateway")
+
+RECORDINGS_CHANNEL = "recordings"
 
 _PARTICIPANTS = [Role.gp, Role.specialist, Role.patient, Role.admin]
 
@@ -85,6 +87,25 @@ async def call_options(ctx: Ctx) -> CallOptionsOut:
     return CallOptionsOut(
         mode=service.call_mode(ctx.settings, options),
         patient_invited=options.patient_invited,
+        record=options.record,
+    )
+
+
+@router.post(
+    "/consultations/{id}/call/recording-consent",
+    summary="The patient allows (or forbids) recording the call",
+    body=RecordingConsentIn,
+    response=CallOptionsOut,
+    roles=[Role.patient],
+)
+async def recording_consent(ctx: Ctx) -> CallOptionsOut:
+    options = await service.set_recording_consent(
+        ctx.session, ctx.me, ctx.path_id(), ctx.body.granted, ctx.clock.now()
+    )
+    return CallOptionsOut(
+        mode=service.call_mode(ctx.settings, options),
+        patient_invited=options.patient_invited,
+        record=options.record,
     )
 
 
@@ -102,11 +123,12 @@ async def signal_ws(request: web.Request) -> web.StreamResponse:
         user = await service.redeem_ticket(session, consultation_id, ticket, now)
         access = await service.join_call(session, app[BUS], user, consultation_id, peer_id, now)
         mode = service.call_mode(app[SETTINGS], access.options)
+        record = access.options is not None and access.options.record
     ws = web.WebSocketResponse(heartbeat=20, max_msg_size=MAX_SDP_BYTES + 16 * 1024)
     try:
         await ws.prepare(request)
         me = PeerInfo(peer_id=peer_id, role=user.role, user_id=str(user.id))
-        await app[CALL_HUB].serve(ws, str(consultation_id), me, mode)
+        await app[CALL_HUB].serve(ws, str(consultation_id), me, mode, record)
     finally:
         # aiohttp cancels the handler when the client vanishes; the leave time must survive.
         await asyncio.shield(_record_leave(app, peer_id))
@@ -125,7 +147,15 @@ def setup_calls(app: web.Application, web_root: Path) -> None:
         settings = app[SETTINGS]
         if settings.call_loopback_only:
             use_loopback_host_candidates()
-        app[CALL_GATEWAY] = MediaGateway(settings)
+
+        async def announce_recording(room_id: str, path: Path) -> None:
+            # The passport attaches it; the event carries no patient data, only ids and a file.
+            await app[BUS].publish(
+                RECORDINGS_CHANNEL,
+                {"type": "recording", "consultation_id": room_id, "file": str(path)},
+            )
+
+        app[CALL_GATEWAY] = MediaGateway(settings, announce_recording)
 
         async def close_stale(peer_id: str) -> None:
             await _record_leave(app, peer_id)

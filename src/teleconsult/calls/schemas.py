@@ -22,3 +22,10 @@ class CallOptionsIn(BaseModel):
 class CallOptionsOut(BaseModel):
     mode: Literal["p2p", "relay"]
     patient_invited: bool
+    record: bool = False
+
+
+class RecordingConsentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    granted: bool

@@ -44,7 +44,9 @@ class CallAccess:
 
 
 def call_mode(settings: Settings, options: CallOptions | None) -> str:
-    """The consultation's own choice, else the server's default."""
+    """The consultation's own choice, else the server's default; recording needs the relay."""
+    if options is not None and options.record:
+        return "relay"
     if options is not None and options.mode:
         return options.mode
     return settings.call_mode
@@ -179,6 +181,27 @@ async def set_options(
         options.mode = data.mode
     if data.invite_patient is not None:
         options.patient_invited = data.invite_patient
+    options.updated_at = now
+    await session.flush()
+    return options
+
+
+async def set_recording_consent(
+    session: AsyncSession, actor: User, consultation_id: uuid.UUID, granted: bool, now: datetime
+) -> CallOptions:
+    """The patient, and only the patient, allows or forbids recording their consultation's call.
+
+    Recording runs the call through the server's gateway (relay mode); the file goes to the
+    data folder and is announced on the bus for the patient's passport.
+    """
+    consultation = await consultations.get_consultation(session, actor, consultation_id)
+    if actor.role != Role.patient or actor.patient_id != consultation.patient_id:
+        raise Forbidden("Only the patient can consent to recording.")
+    options = await session.get(CallOptions, consultation_id)
+    if options is None:
+        options = CallOptions(consultation_id=consultation_id, patient_invited=False, record=False)
+        session.add(options)
+    options.record = granted
     options.updated_at = now
     await session.flush()
     return options

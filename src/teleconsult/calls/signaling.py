@@ -34,7 +34,7 @@ StaleHook = Callable[[str], Awaitable[None]]
 class Gateway(Protocol):
     """What the hub needs from the media gateway (relay mode)."""
 
-    async def answer(self, room: str, peer_id: str, sdp: str) -> str: ...
+    async def answer(self, room: str, peer_id: str, sdp: str, record: bool = False) -> str: ...
 
     async def add_candidate(
         self, room: str, peer_id: str, candidate: dict[str, Any] | None
@@ -136,13 +136,20 @@ class SignalingHub:
 
     # --- one connection ------------------------------------------------------------------------
 
-    async def serve(self, ws: web.WebSocketResponse, room_id: str, me: PeerInfo, mode: str) -> None:
-        """Run one participant's websocket from welcome to goodbye."""
+    async def serve(
+        self,
+        ws: web.WebSocketResponse,
+        room_id: str,
+        me: PeerInfo,
+        mode: str,
+        record: bool = False,
+    ) -> None:
+        """Run one participant's websocket from welcome to goodbye (``record``: via the gateway)."""
         room = await self._open(room_id)
         peer = LocalPeer(me, ws)
         try:
             await self._enter(room, peer, mode)
-            await self._receive(room, peer, mode)
+            await self._receive(room, peer, mode, record)
         finally:
             # Runs to the end even when aiohttp cancels the handler of a vanished client.
             await asyncio.shield(self._goodbye(room, peer))
@@ -189,7 +196,7 @@ class SignalingHub:
             await self.presence.remove(room.id, peer.info.peer_id)
             await self.bus.publish(room.channel, {"kind": "left", "peer_id": peer.info.peer_id})
 
-    async def _receive(self, room: Room, peer: LocalPeer, mode: str) -> None:
+    async def _receive(self, room: Room, peer: LocalPeer, mode: str, record: bool) -> None:
         gate = FloodGate(self.settings.call_max_messages_per_second, time.monotonic())
         async for msg in peer.ws:
             if msg.type == WSMsgType.ERROR:
@@ -210,7 +217,7 @@ class SignalingHub:
             if signal.type == "ping":
                 await peer.send({"type": "pong"})
             elif mode == "relay" and self.gateway is not None:
-                await self._to_gateway(room, peer, signal)
+                await self._to_gateway(room, peer, signal, record)
             else:
                 await self.bus.publish(
                     room.channel,
@@ -225,11 +232,13 @@ class SignalingHub:
                 await peer.ws.close()
                 return
 
-    async def _to_gateway(self, room: Room, peer: LocalPeer, signal: Signal) -> None:
+    async def _to_gateway(self, room: Room, peer: LocalPeer, signal: Signal, record: bool) -> None:
         assert self.gateway is not None
         try:
             if signal.type == "offer":
-                answer = await self.gateway.answer(room.id, peer.info.peer_id, signal.body["sdp"])
+                answer = await self.gateway.answer(
+                    room.id, peer.info.peer_id, signal.body["sdp"], record
+                )
                 await peer.send({"type": "answer", "sdp": answer, "from": "gateway"})
             elif signal.type == "candidate":
                 await self.gateway.add_candidate(
