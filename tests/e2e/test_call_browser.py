@@ -11,7 +11,7 @@ import pytest
 from teleconsult.clock import FakeClock
 from teleconsult.config import Settings
 
-from ..callkit import booked_call
+from ..callkit import booked_call, loopback_only
 from ..conftest import IN_CI, Database
 from ..factories import PASSWORD
 
@@ -54,13 +54,19 @@ def settings(database: Database, tmp_path: Any) -> Settings:
 
 
 @pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("mode", ["p2p", "relay"])
 async def test_two_browsers_see_each_other(
-    client: Any, database: Database, clock: FakeClock
+    client: Any, database: Database, clock: FakeClock, monkeypatch: pytest.MonkeyPatch, mode: str
 ) -> None:
     executable = chromium_path()
     from playwright.async_api import async_playwright
 
+    # The gateway (relay mode) lives in this process: keep its candidates on loopback too.
+    loopback_only(monkeypatch)
     w, cid = await booked_call(client, database.engine, clock.now())
+    if mode == "relay":
+        status, options = await w.gp.post(f"/consultations/{cid}/call/options", {"mode": "relay"})
+        assert status == 200 and options["mode"] == "relay", options
     base = str(client.make_url("")).rstrip("/")
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
