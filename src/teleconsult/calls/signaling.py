@@ -107,7 +107,7 @@ class SignalingHub:
 
     # --- rooms -------------------------------------------------------------------------------
 
-    async def _open(self, room_id: str) -> Room:
+    async def _open(self, room_id: str, peer: LocalPeer) -> Room:
         async with self._lock:
             room = self.rooms.get(room_id)
             if room is None:
@@ -118,6 +118,9 @@ class SignalingHub:
                     asyncio.create_task(self._heartbeat(room)),
                 ]
                 self.rooms[room_id] = room
+            # Listening before being listed: nothing said to us after others see us is lost.
+            # Under the lock, so the room cannot be closed between opening and entering.
+            room.peers[peer.info.peer_id] = peer
             return room
 
     async def _close_if_empty(self, room: Room) -> None:
@@ -145,8 +148,8 @@ class SignalingHub:
         record: bool = False,
     ) -> None:
         """Run one participant's websocket from welcome to goodbye (``record``: via the gateway)."""
-        room = await self._open(room_id)
         peer = LocalPeer(me, ws)
+        room = await self._open(room_id, peer)
         try:
             await self._enter(room, peer, mode)
             await self._receive(room, peer, mode, record)
@@ -160,8 +163,6 @@ class SignalingHub:
 
     async def _enter(self, room: Room, peer: LocalPeer, mode: str) -> None:
         ttl = self.settings.call_presence_ttl_seconds
-        # Listening before being listed: nothing said to us after others see us is lost.
-        room.peers[peer.info.peer_id] = peer
         await self.presence.add(room.id, peer.info, ttl)
         others: list[PeerInfo] = []
         for other in await self.presence.peers(room.id):
