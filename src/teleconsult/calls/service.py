@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..accounts.models import User
@@ -75,6 +75,10 @@ async def issue_ticket(
     session: AsyncSession, actor: User, consultation_id: uuid.UUID, now: datetime, ttl: int
 ) -> str:
     """A one-time ticket for the signaling websocket; only its hash is stored."""
+    # The caller's spent and expired tickets are of no further use: keep the table small.
+    await session.execute(
+        delete(CallTicket).where(CallTicket.user_id == actor.id, CallTicket.expires_at <= now)
+    )
     ticket = new_ticket()
     session.add(
         CallTicket(
