@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
+import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -55,6 +57,16 @@ class LocalPeer:
             self.backlog.append(message)
             return
         await self._write(message)
+
+    async def send_text(self, text: str) -> None:
+        """Send JSON already encoded by the sender's process."""
+        if self.backlog is not None:
+            self.backlog.append(json.loads(text))
+            return
+        if self.ws.closed:
+            return
+        with contextlib.suppress(ConnectionError, RuntimeError):
+            await self.ws.send_str(text)
 
     async def welcome(self, message: dict[str, Any]) -> None:
         await self._write(message)
@@ -104,6 +116,8 @@ class SignalingHub:
         self.on_stale = on_stale
         self.rooms: dict[str, Room] = {}
         self._lock = asyncio.Lock()
+        # Marks this process's own messages, already delivered locally, when the bus echoes them.
+        self.origin = secrets.token_hex(8)
 
     # --- rooms -------------------------------------------------------------------------------
 
@@ -220,18 +234,30 @@ class SignalingHub:
             elif mode == "relay" and self.gateway is not None:
                 await self._to_gateway(room, peer, signal, record)
             else:
-                await self.bus.publish(
-                    room.channel,
-                    {
-                        "kind": "signal",
-                        "from": peer.info.peer_id,
-                        "to": signal.to,
-                        "message": signal.body,
-                    },
-                )
+                await self._relay(room, peer, signal)
             if signal.type == "bye":
                 await peer.ws.close()
                 return
+
+    async def _relay(self, room: Room, peer: LocalPeer, signal: Signal) -> None:
+        """Hand a message to its recipients: this process's directly, the others' via the bus.
+
+        The outgoing text is encoded once, by the sender's process.
+        """
+        sender = peer.info.peer_id
+        text = json.dumps({**signal.body, "from": sender}, separators=(",", ":"))
+        local = await self._deliver(room, sender, signal.to, text)
+        if signal.to is None or not local:
+            await self.bus.publish(
+                room.channel,
+                {
+                    "kind": "signal",
+                    "origin": self.origin,
+                    "from": sender,
+                    "to": signal.to,
+                    "text": text,
+                },
+            )
 
     async def _to_gateway(self, room: Room, peer: LocalPeer, signal: Signal, record: bool) -> None:
         assert self.gateway is not None
@@ -267,10 +293,8 @@ class SignalingHub:
     async def _dispatch(self, room: Room, message: dict[str, Any]) -> None:
         kind = message.get("kind")
         if kind == "signal":
-            sender, to = message["from"], message.get("to")
-            for peer in list(room.peers.values()):
-                if peer.info.peer_id != sender and to in (None, peer.info.peer_id):
-                    await peer.send({**message["message"], "from": sender})
+            if message.get("origin") != self.origin:
+                await self._deliver(room, message["from"], message.get("to"), message["text"])
         elif kind == "joined":
             info = PeerInfo(**message["peer"])
             room.known[info.peer_id] = info
@@ -284,6 +308,15 @@ class SignalingHub:
             if old is not None:
                 await old.send(_error("replaced", "You joined this call from another connection."))
                 await old.ws.close(code=CLOSE_REPLACED, message=b"replaced")
+
+    async def _deliver(self, room: Room, sender: str, to: str | None, text: str) -> bool:
+        """Queue ``text`` to this process's recipients; whether ``to`` was one of them."""
+        found = False
+        for peer in list(room.peers.values()):
+            if peer.info.peer_id != sender and to in (None, peer.info.peer_id):
+                await peer.send_text(text)
+                found = found or peer.info.peer_id == to
+        return found
 
     async def _gone(self, room: Room, peer_id: str) -> None:
         if room.known.pop(peer_id, None) is None:
