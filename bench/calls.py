@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import json
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -455,7 +456,8 @@ async def capacity(
 
 async def main(args: argparse.Namespace) -> None:
     use_loopback_host_candidates()
-    workdir = Path(tempfile.mkdtemp(prefix="tc-bench-calls-"))
+    workdir = Path(tempfile.mkdtemp(prefix=f"tc-bench-calls-{os.getpid()}-"))
+    print(f"logs in {workdir}")
     env = {
         **os.environ,
         "TELECONSULT_ENV": "test",
@@ -614,10 +616,17 @@ if __name__ == "__main__":
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--window", type=float, default=6.0)
     parser.add_argument("--budget", type=float, default=270.0, help="seconds for the whole run")
+    parser.add_argument("--keep", action="store_true", help="keep the run's logs and database")
     parser.add_argument("--skip-relay", action="store_true", help="only measures 1 and 2")
     parser.add_argument("--bare-server", type=int, help=argparse.SUPPRESS)
     parsed = parser.parse_args()
     if parsed.bare_server:
         run_bare_server(parsed.bare_server)
     else:
-        asyncio.run(main(parsed))
+        try:
+            asyncio.run(main(parsed))
+        finally:
+            # Logs, database and recordings of this run; kept with --keep.
+            if not parsed.keep:
+                for path in Path(tempfile.gettempdir()).glob(f"tc-bench-calls-{os.getpid()}-*"):
+                    shutil.rmtree(path, ignore_errors=True)
