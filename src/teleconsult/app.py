@@ -17,6 +17,8 @@ from .api import PREFIX, install
 from .appkeys import BUS, CLOCK, ENDPOINTS, ENGINE, PASSWORDS, SESSIONMAKER, SETTINGS
 from .audit.routes import router as audit_router
 from .bus import EventBus, bus_from_settings
+from .calls.routes import router as calls_router
+from .calls.routes import setup_calls
 from .clock import Clock
 from .config import Settings
 from .consent.notifier import NOTIFIER, LoggingNotifier
@@ -47,6 +49,7 @@ ROUTERS = [
     passport_router,
     audit_router,
     fhir_router,
+    calls_router,
 ]
 
 
@@ -81,6 +84,7 @@ def create_app(
             await app[ENGINE].dispose()
 
     app.cleanup_ctx.append(resources)
+    setup_calls(app, WEB_ROOT)
 
     app[ENDPOINTS] = install(app, ROUTERS)
     openapi = build_openapi(app[ENDPOINTS])

@@ -146,6 +146,45 @@ def _patient_id(value: str) -> str:
         raise argparse.ArgumentTypeError("not a patient id") from None
 
 
+@command("call")
+async def call_cmd(args: argparse.Namespace, settings: Settings) -> int:
+    from .calls.client import CallClient, media_from_file
+
+    if args.loopback_only or settings.call_loopback_only:
+        from .calls.loopback import use_loopback_host_candidates
+
+        use_loopback_host_candidates()
+    video = audio = None
+    if args.play:
+        video, audio = media_from_file(args.play)
+
+    def show(text: str) -> None:
+        print(text, flush=True)
+
+    client = CallClient(
+        args.server,
+        args.consultation_id,
+        username=args.username,
+        password=args.password,
+        video=video,
+        audio=audio,
+        record=args.record,
+        on_event=show,
+    )
+    try:
+        await client.join()
+        deadline = asyncio.get_running_loop().time() + args.duration if args.duration else None
+        while deadline is None or asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(1)
+            show(f"received video={client.frames['video']} audio={client.frames['audio']}")
+    except RuntimeError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    finally:
+        await client.leave()
+    return 0
+
+
 def _run_server(settings: Settings, host: str, port: int, reuse_port: bool) -> None:
     from aiohttp import web
 
@@ -221,6 +260,21 @@ def build_parser() -> argparse.ArgumentParser:
     verify = sub.add_parser("verify", help="re-walk the passport and audit chains")
     verify.add_argument("--patient", type=_patient_id, help="only this patient's chains")
     verify.add_argument("--verbose", action="store_true", help="list every chain")
+    call = sub.add_parser("call", help="join a video call with aiortc")
+    call.add_argument("--server", required=True, help="e.g. http://127.0.0.1:8080")
+    call.add_argument("--username", required=True)
+    call.add_argument("--password", required=True)
+    call.add_argument("consultation_id")
+    source = call.add_mutually_exclusive_group()
+    source.add_argument("--play", metavar="FILE", help="send this media file (looped)")
+    source.add_argument(
+        "--test-pattern", action="store_true", help="send a generated pattern (the default)"
+    )
+    call.add_argument("--record", metavar="FILE", help="record what the other side sends")
+    call.add_argument("--duration", type=float, help="leave after this many seconds")
+    call.add_argument(
+        "--loopback-only", action="store_true", help="offer only 127.0.0.1 ICE candidates"
+    )
     return parser
 
 

@@ -39,6 +39,17 @@ class Settings(BaseSettings):
     turn_secret: str | None = None
     turn_ttl_seconds: int = 3600
     call_mode: Literal["p2p", "relay"] = "p2p"
+    # The one-time ticket in a call's websocket URL.
+    call_ticket_seconds: int = 60
+    # Presence: each connection refreshes its entry every heartbeat; a silent one expires.
+    call_heartbeat_seconds: float = 5.0
+    call_presence_ttl_seconds: float = 15.0
+    call_max_messages_per_second: int = 50
+    # Relay mode: forward encoded frames ("encoded") or decode and re-encode ("decode", the
+    # behaviour of aiortc's MediaRelay, kept as a fallback and a baseline).
+    call_forwarding: Literal["encoded", "decode"] = "encoded"
+    # Host ICE candidates on 127.0.0.1 only: for tests and single-machine demonstrations.
+    call_loopback_only: bool = False
 
     # Cookies are Secure outside development; loopback HTTP still works locally.
     cookie_secure: bool | None = None

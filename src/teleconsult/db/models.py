@@ -2,6 +2,7 @@
 
 from ..accounts.models import AuthToken, LoginFailure, SpecialistSpecialty, User
 from ..audit.models import AuditEntry
+from ..calls.models import CallOptions, CallParticipation, CallTicket
 from ..consent.models import BreakGlassSession, ConsentGrant, ConsentRequest
 from ..consultations.models import Consultation, IdempotencyRecord
 from ..facilities.models import Facility
@@ -17,6 +18,9 @@ __all__ = [
     "AvailabilityWindow",
     "Base",
     "BreakGlassSession",
+    "CallOptions",
+    "CallParticipation",
+    "CallTicket",
     "ChainHead",
     "ConsentGrant",
     "ConsentRequest",

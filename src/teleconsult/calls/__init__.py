@@ -1,0 +1,1 @@
+"""Video calls: tickets, ICE servers, signaling, presence and the aiortc media gateway."""

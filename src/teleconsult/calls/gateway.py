@@ -1,0 +1,204 @@
+"""The media gateway: the server's own aiortc peer, used in relay mode.
+
+Each participant connects to the gateway, which sends them the other participant's audio
+and video. By default frames are forwarded encoded (see :mod:`.media`): no decoding and no
+re-encoding, so a call costs little more than its packets. ``call_forwarding = "decode"``
+decodes and re-encodes like aiortc's MediaRelay; it is the baseline the benchmark compares to.
+
+A relay-mode call lives in one process: both participants must reach the same process (the
+load balancer routes a consultation's signaling by its id, see ``deploy/``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiortc import (
+    MediaStreamTrack,
+    RTCConfiguration,
+    RTCIceServer,
+    RTCPeerConnection,
+    RTCSessionDescription,
+)
+from aiortc.contrib.media import MediaRelay
+from aiortc.sdp import candidate_from_sdp
+
+from ..config import Settings
+from .media import EncodedTap, ForwardedTrack
+from .recording import CallRecorder
+
+log = logging.getLogger("teleconsult.calls.gateway")
+
+KINDS = ("audio", "video")
+
+RecordingHook = Callable[[str, Path], Awaitable[None]]
+
+
+@dataclass
+class Leg:
+    """One participant's connection to the gateway."""
+
+    peer_id: str
+    pc: RTCPeerConnection
+    # What this participant sends us (an EncodedTap, or a decoded track via MediaRelay).
+    sources: dict[str, Any] = field(default_factory=dict)
+    # What we send this participant.
+    outlets: dict[str, ForwardedTrack] = field(default_factory=dict)
+    recorder: CallRecorder | None = None
+
+
+@dataclass
+class GatewayRoom:
+    legs: dict[str, Leg] = field(default_factory=dict)
+    relay: MediaRelay = field(default_factory=MediaRelay)
+
+
+class MediaGateway:
+    """All relay-mode calls of this process; opened and closed with the app."""
+
+    def __init__(self, settings: Settings, on_recording: RecordingHook | None = None) -> None:
+        self.settings = settings
+        self.encoded = settings.call_forwarding == "encoded"
+        self.rooms: dict[str, GatewayRoom] = {}
+        self.on_recording = on_recording
+
+    def _configuration(self) -> RTCConfiguration:
+        servers = [RTCIceServer(urls=url) for url in self.settings.stun_urls]
+        return RTCConfiguration(iceServers=servers)
+
+    def _leg(self, room_id: str, peer_id: str, record: bool) -> tuple[GatewayRoom, Leg]:
+        room = self.rooms.setdefault(room_id, GatewayRoom())
+        leg = room.legs.get(peer_id)
+        if leg is not None and leg.pc.connectionState != "closed":
+            return room, leg
+        pc = RTCPeerConnection(self._configuration())
+        leg = Leg(peer_id, pc)
+        if record:
+            path = self.settings.data_dir / "recordings" / room_id / f"{peer_id}.mkv"
+            leg.recorder = CallRecorder(path)
+        room.legs[peer_id] = leg
+
+        @pc.on("track")
+        def on_track(track: MediaStreamTrack) -> None:
+            receiver = next(t.receiver for t in pc.getTransceivers() if t.receiver.track is track)
+            if self.encoded or leg.recorder is not None:
+                tap = EncodedTap.install(track.kind, receiver)
+                if leg.recorder is not None:
+                    tap.outlets.add(leg.recorder)
+                leg.sources[track.kind] = tap
+            else:
+                leg.sources[track.kind] = room.relay.subscribe(track, buffered=False)
+            self._link(room)
+
+        @pc.on("connectionstatechange")
+        async def on_state() -> None:
+            if pc.connectionState == "failed":
+                await self.drop(room_id, peer_id)
+
+        return room, leg
+
+    async def answer(self, room_id: str, peer_id: str, sdp: str, record: bool = False) -> str:
+        """Accept a participant's offer; the answer sends them the other side's media."""
+        room, leg = self._leg(room_id, peer_id, record)
+        pc = leg.pc
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
+        for transceiver in pc.getTransceivers():
+            kind = transceiver.kind
+            if kind not in KINDS or transceiver.sender.track is not None:
+                continue
+            outlet = leg.outlets.get(kind) or ForwardedTrack(kind)
+            leg.outlets[kind] = outlet
+            pc.addTrack(outlet)
+            if self.encoded:
+                # A receiver's picture-loss report goes to the original sender.
+                transceiver.sender._send_keyframe = outlet.request_keyframe
+        await pc.setLocalDescription(await pc.createAnswer())
+        for transceiver in pc.getTransceivers():
+            outlet = leg.outlets.get(transceiver.kind)
+            codecs = getattr(transceiver, "_codecs", None)
+            if outlet is not None and codecs:
+                outlet.codec_name = codecs[0].name
+        self._link(room)
+        return pc.localDescription.sdp
+
+    async def add_candidate(
+        self, room_id: str, peer_id: str, candidate: dict[str, Any] | None
+    ) -> None:
+        """A trickled candidate from a browser; aiortc sends its own inside the SDP."""
+        room = self.rooms.get(room_id)
+        leg = room.legs.get(peer_id) if room else None
+        if leg is None or candidate is None:
+            return
+        text = str(candidate.get("candidate") or "")
+        if not text:
+            return
+        parsed = candidate_from_sdp(text.removeprefix("candidate:"))
+        parsed.sdpMid = candidate.get("sdpMid")
+        parsed.sdpMLineIndex = candidate.get("sdpMLineIndex")
+        await leg.pc.addIceCandidate(parsed)
+
+    def _link(self, room: GatewayRoom) -> None:
+        """Point every participant's outlets at the other participant's sources."""
+        for leg in room.legs.values():
+            for kind, outlet in leg.outlets.items():
+                others = [o for o in room.legs.values() if o is not leg and kind in o.sources]
+                if not others:
+                    continue
+                source = others[-1].sources[kind]
+                if isinstance(source, EncodedTap):
+                    outlet.attach(source)
+                else:
+                    outlet.attach_decoded(source)
+
+    async def drop(self, room_id: str, peer_id: str) -> None:
+        """A participant left: unhook their media, finish their recording, close the peer."""
+        room = self.rooms.get(room_id)
+        if room is None:
+            return
+        leg = room.legs.pop(peer_id, None)
+        if not room.legs:
+            self.rooms.pop(room_id, None)
+        if leg is None:
+            return
+        for other in room.legs.values():
+            for outlet in other.outlets.values():
+                for source in leg.sources.values():
+                    outlet.detach(source)
+        recorded = None
+        if leg.recorder is not None:
+            for source in leg.sources.values():
+                if isinstance(source, EncodedTap):
+                    source.outlets.discard(leg.recorder)
+            recorded = leg.recorder.close()
+        # Shielded: the websocket's handler may be cancelled while the peer shuts down.
+        await asyncio.shield(self._finish(room_id, leg, recorded))
+
+    async def _finish(self, room_id: str, leg: Leg, recorded: Path | None) -> None:
+        for outlet in leg.outlets.values():
+            outlet.stop()
+        if recorded is not None and self.on_recording is not None:
+            await self.on_recording(room_id, recorded)
+        with contextlib.suppress(Exception):
+            await leg.pc.close()
+
+    def stats(self) -> dict[str, int]:
+        """Frames forwarded and dropped by this process's outlets (for /metrics and benches)."""
+        forwarded = dropped = 0
+        for room in self.rooms.values():
+            for leg in room.legs.values():
+                for outlet in leg.outlets.values():
+                    forwarded += outlet.forwarded
+                    dropped += outlet.dropped
+        return {"forwarded": forwarded, "dropped": dropped}
+
+    async def close(self) -> None:
+        for room_id, room in list(self.rooms.items()):
+            for peer_id in list(room.legs):
+                await self.drop(room_id, peer_id)
+        await asyncio.sleep(0)

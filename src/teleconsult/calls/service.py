@@ -1,0 +1,211 @@
+"""Who may join a call and when; one-time tickets; join and leave times."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..accounts.models import User
+from ..bus import EventBus
+from ..codes import Role
+from ..config import Settings
+from ..consultations import service as consultations
+from ..consultations.lifecycle import Action, Status
+from ..consultations.models import Consultation
+from ..errors import Forbidden, Unauthorized
+from .models import CallOptions, CallParticipation, CallTicket
+from .rules import call_is_open, new_ticket, ticket_hash
+from .schemas import CallOptionsIn
+
+
+class NotAParticipant(Forbidden):
+    default_detail = "Only the consultation's participants can join its call."
+
+
+class CallNotOpen(Forbidden):
+    default_detail = (
+        "The call opens 15 minutes before the slot and closes 60 minutes after its end."
+    )
+
+
+class BadTicket(Unauthorized):
+    default_detail = "The call ticket is unknown, used or expired; ask for a new one."
+
+
+@dataclass(frozen=True)
+class CallAccess:
+    consultation: Consultation
+    options: CallOptions | None
+    role: str
+
+
+def call_mode(settings: Settings, options: CallOptions | None) -> str:
+    """The consultation's own choice, else the server's default; recording needs the relay."""
+    if options is not None and options.record:
+        return "relay"
+    if options is not None and options.mode:
+        return options.mode
+    return settings.call_mode
+
+
+async def check_access(
+    session: AsyncSession, actor: User, consultation_id: uuid.UUID, now: datetime
+) -> CallAccess:
+    """The caller may join this call now: a participant (404/403), inside the window (403)."""
+    consultation = await consultations.get_consultation(session, actor, consultation_id)
+    options = await session.get(CallOptions, consultation_id)
+    participant = actor.id in (consultation.requester_id, consultation.specialist_id) or (
+        actor.role == Role.patient
+        and actor.patient_id == consultation.patient_id
+        and options is not None
+        and options.patient_invited
+    )
+    if not participant:
+        raise NotAParticipant()
+    if not call_is_open(consultation.status, consultation.starts_at, consultation.ends_at, now):
+        raise CallNotOpen()
+    return CallAccess(consultation, options, actor.role)
+
+
+async def issue_ticket(
+    session: AsyncSession, actor: User, consultation_id: uuid.UUID, now: datetime, ttl: int
+) -> str:
+    """A one-time ticket for the signaling websocket; only its hash is stored."""
+    # The caller's spent and expired tickets are of no further use: keep the table small.
+    await session.execute(
+        delete(CallTicket).where(CallTicket.user_id == actor.id, CallTicket.expires_at <= now)
+    )
+    ticket = new_ticket()
+    session.add(
+        CallTicket(
+            token_hash=ticket_hash(ticket),
+            consultation_id=consultation_id,
+            user_id=actor.id,
+            created_at=now,
+            expires_at=now + timedelta(seconds=ttl),
+        )
+    )
+    await session.flush()
+    return ticket
+
+
+async def redeem_ticket(
+    session: AsyncSession, consultation_id: uuid.UUID, ticket: str, now: datetime
+) -> User:
+    """Spend a ticket (once, before it expires) and return its holder, or 401."""
+    user_id = await session.scalar(
+        update(CallTicket)
+        .where(
+            CallTicket.token_hash == ticket_hash(ticket),
+            CallTicket.consultation_id == consultation_id,
+            CallTicket.used_at.is_(None),
+            CallTicket.expires_at > now,
+        )
+        .values(used_at=now)
+        .returning(CallTicket.user_id)
+    )
+    if user_id is None:
+        raise BadTicket()
+    user = await session.get(User, user_id)
+    if user is None or not user.is_active:
+        raise BadTicket()
+    return user
+
+
+async def join_call(
+    session: AsyncSession,
+    bus: EventBus,
+    actor: User,
+    consultation_id: uuid.UUID,
+    peer_id: str,
+    now: datetime,
+) -> CallAccess:
+    """Record the joining; a clinician's joining starts a scheduled consultation."""
+    access = await check_access(session, actor, consultation_id, now)
+    consultation = access.consultation
+    if consultation.status == Status.scheduled and actor.role in (Role.gp, Role.specialist):
+        consultation = await consultations.transition(
+            session, actor, consultation_id, Action.start, now=now
+        )
+        consultations.publish_change(session, bus, consultation, Action.start.value)
+    session.add(
+        CallParticipation(
+            consultation_id=consultation_id,
+            user_id=actor.id,
+            role=actor.role,
+            peer_id=peer_id,
+            joined_at=now,
+        )
+    )
+    await session.flush()
+    return CallAccess(consultation, access.options, access.role)
+
+
+async def leave_call(session: AsyncSession, peer_id: str, now: datetime) -> None:
+    """Close a stay; a no-op when it is already closed (e.g. by another process)."""
+    await session.execute(
+        update(CallParticipation)
+        .where(CallParticipation.peer_id == peer_id, CallParticipation.left_at.is_(None))
+        .values(left_at=now)
+    )
+
+
+async def participations(
+    session: AsyncSession, consultation_id: uuid.UUID
+) -> list[CallParticipation]:
+    """Every stay in a consultation's call, oldest first."""
+    rows = await session.scalars(
+        select(CallParticipation)
+        .where(CallParticipation.consultation_id == consultation_id)
+        .order_by(CallParticipation.joined_at, CallParticipation.id)
+    )
+    return list(rows)
+
+
+async def set_options(
+    session: AsyncSession,
+    actor: User,
+    consultation_id: uuid.UUID,
+    data: CallOptionsIn,
+    now: datetime,
+) -> CallOptions:
+    """The requesting GP or the specialist chooses the media mode and invites the patient."""
+    consultation = await consultations.get_consultation(session, actor, consultation_id)
+    if actor.id not in (consultation.requester_id, consultation.specialist_id):
+        raise NotAParticipant()
+    options = await session.get(CallOptions, consultation_id)
+    if options is None:
+        options = CallOptions(consultation_id=consultation_id, patient_invited=False, record=False)
+        session.add(options)
+    if data.mode is not None:
+        options.mode = data.mode
+    if data.invite_patient is not None:
+        options.patient_invited = data.invite_patient
+    options.updated_at = now
+    await session.flush()
+    return options
+
+
+async def set_recording_consent(
+    session: AsyncSession, actor: User, consultation_id: uuid.UUID, granted: bool, now: datetime
+) -> CallOptions:
+    """The patient, and only the patient, allows or forbids recording their consultation's call.
+
+    Recording runs the call through the server's gateway (relay mode); the file goes to the
+    data folder and is announced on the bus for the patient's passport.
+    """
+    consultation = await consultations.get_consultation(session, actor, consultation_id)
+    if actor.role != Role.patient or actor.patient_id != consultation.patient_id:
+        raise Forbidden("Only the patient can consent to recording.")
+    options = await session.get(CallOptions, consultation_id)
+    if options is None:
+        options = CallOptions(consultation_id=consultation_id, patient_invited=False, record=False)
+        session.add(options)
+    options.record = granted
+    options.updated_at = now
+    await session.flush()
+    return options
