@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -283,3 +284,12 @@ async def test_recording_needs_the_patients_consent_and_keeps_frames_encoded(
         with av.open(str(file)) as container:
             assert container.streams.video[0].codec_context.name == "vp8"
             assert sum(1 for _ in container.decode(video=0)) >= 5
+
+    # Each recording is filed in the patient's passport as a hashed attachment.
+    status, passport = await patient.get(f"/patients/{w.patient_id}/passport")
+    assert status == 200, passport
+    attachments = [e for e in passport["items"] if e["kind"] == "attachment"]
+    assert sorted(e["body"]["sha256"] for e in attachments) == sorted(
+        hashlib.sha256(f.read_bytes()).hexdigest() for f in files
+    )
+    assert all(e["consultation_id"] == cid for e in attachments)

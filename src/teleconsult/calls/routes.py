@@ -14,6 +14,7 @@ from ..appkeys import BUS, CLOCK, SESSIONMAKER, SETTINGS
 from ..codes import Role
 from ..db.uow import unit_of_work
 from ..errors import NotFound
+from ..passport.service import attach_recording
 from . import service
 from .gateway import MediaGateway
 from .loopback import use_loopback_host_candidates
@@ -149,7 +150,12 @@ def setup_calls(app: web.Application, web_root: Path) -> None:
             use_loopback_host_candidates()
 
         async def announce_recording(room_id: str, path: Path) -> None:
-            # The passport attaches it; the event carries no patient data, only ids and a file.
+            # The recording becomes a passport attachment here, in the one process whose
+            # gateway wrote it; the event carries no patient data, only ids and a file.
+            async with unit_of_work(app[SESSIONMAKER]) as session:
+                await attach_recording(
+                    session, uuid.UUID(room_id), path, settings.data_dir, app[CLOCK].now()
+                )
             await app[BUS].publish(
                 RECORDINGS_CHANNEL,
                 {"type": "recording", "consultation_id": room_id, "file": str(path)},

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from pydantic import ValidationError
@@ -17,6 +20,7 @@ from ..api import validation_failed
 from ..audit import service as audit
 from ..consent.policy import Access
 from ..consent.service import authorize
+from ..consultations.models import Consultation
 from ..consultations.service import get_consultation
 from ..errors import Conflict, Forbidden, ValidationFailed, field_error
 from . import icd10
@@ -168,13 +172,33 @@ async def write_entries(
         client=client,
     )
     await _amended_entries(session, patient_id, drafts)
+    written = await _append_drafts(
+        session, patient_id, user.id, consultation.id, drafts, now=now, client=client
+    )
+    for entry in written:
+        entry["superseded_by"] = None
+        entry["history"] = await _history(session, patient_id, entry["amends"])
+    return written
+
+
+async def _append_drafts(
+    session: AsyncSession,
+    patient_id: uuid.UUID,
+    author_id: uuid.UUID,
+    consultation_id: uuid.UUID,
+    drafts: list[Draft],
+    *,
+    now: datetime,
+    client: str | None,
+) -> list[dict[str, Any]]:
+    """Chain each draft onto the patient's passport and audit the append."""
     written = []
     for draft in drafts:
         fields = {
             "patient_id": str(patient_id),
             "kind": draft.kind.value,
-            "author_id": str(user.id),
-            "consultation_id": str(consultation.id),
+            "author_id": str(author_id),
+            "consultation_id": str(consultation_id),
             "amends": str(draft.amends) if draft.amends is not None else None,
             "created_at": now.isoformat(),
             "body": draft.body,
@@ -193,7 +217,7 @@ async def write_entries(
         await audit.record(
             session,
             patient_id=patient_id,
-            actor_id=user.id,
+            actor_id=author_id,
             action="passport.append",
             outcome="ok",
             reason=f"{draft.kind.value} entry {appended.seq} ({appended.id})",
@@ -201,10 +225,58 @@ async def write_entries(
             client=client,
         )
         written.append(_parse(appended.id, appended.seq, appended.document, appended.hash))
-    for entry in written:
-        entry["superseded_by"] = None
-        entry["history"] = await _history(session, patient_id, entry["amends"])
     return written
+
+
+def _describe_file(path: Path, data_dir: Path) -> tuple[str, str] | None:
+    """SHA-256 and data-folder-relative location of a file (blocking: run in a thread)."""
+    if not path.is_file():
+        return None
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    try:
+        location = str(path.resolve().relative_to(data_dir.resolve()))
+    except ValueError:
+        location = path.name
+    return digest.hexdigest(), location
+
+
+async def attach_recording(
+    session: AsyncSession, consultation_id: uuid.UUID, path: Path, data_dir: Path, now: datetime
+) -> dict[str, Any] | None:
+    """File a finished call recording in the patient's passport as an attachment.
+
+    The recording exists only because the patient allowed it for this call, so that consent
+    covers the entry; it is authored by the consultation's specialist and audited.
+    """
+    consultation = await session.get(Consultation, consultation_id)
+    if consultation is None or consultation.specialist_id is None:
+        return None
+    described = await asyncio.to_thread(_describe_file, path, data_dir)
+    if described is None:
+        return None
+    digest, location = described
+    draft = Draft(
+        kind=Kind.attachment,
+        body={
+            "title": f"Call recording ({path.stem})",
+            "content_type": "video/x-matroska",
+            "sha256": digest,
+            "url": f"data:{location}",
+        },
+    )
+    [entry] = await _append_drafts(
+        session,
+        consultation.patient_id,
+        consultation.specialist_id,
+        consultation.id,
+        [draft],
+        now=now,
+        client=None,
+    )
+    return entry
 
 
 async def _history(session: AsyncSession, patient_id: uuid.UUID, amends: str | None) -> list[str]:
