@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 from aiohttp import web
 from sqlalchemy import text
@@ -35,7 +34,6 @@ from .patients.routes import router as patients_router
 from .scheduling.routes import router as scheduling_router
 from .stats.routes import router as stats_router
 
-WEB_ROOT = Path(__file__).resolve().parents[2] / "web"
 METRICS: web.AppKey[dict[str, float]] = web.AppKey("metrics")
 
 ROUTERS = [
@@ -84,7 +82,8 @@ def create_app(
             await app[ENGINE].dispose()
 
     app.cleanup_ctx.append(resources)
-    setup_calls(app, WEB_ROOT)
+    web_root = settings.web_dir
+    setup_calls(app, web_root)
 
     app[ENDPOINTS] = install(app, ROUTERS)
     openapi = build_openapi(app[ENDPOINTS])
@@ -121,11 +120,11 @@ def create_app(
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
-    if WEB_ROOT.is_dir():
+    if web_root.is_dir():
 
         async def index(_: web.Request) -> web.FileResponse:
-            return web.FileResponse(WEB_ROOT / "index.html")
+            return web.FileResponse(web_root / "index.html")
 
         app.router.add_get("/", index)
-        app.router.add_static("/static/", WEB_ROOT, follow_symlinks=False)
+        app.router.add_static("/static/", web_root, follow_symlinks=False)
     return app

@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     port: int = 8080
     public_url: str | None = None
     access_log: bool = True
+    # The web pages; by default the web/ folder of a source checkout.
+    web_dir: Path = Path(__file__).resolve().parents[2] / "web"
 
     token_ttl_hours: int = 12
     login_max_failures: int = 10

@@ -67,6 +67,15 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         )
 
 
+# Pages load only their own scripts and styles and talk only to this origin (HTTP and
+# websockets); camera streams play from blob:/mediastream: URLs.
+PAGE_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "media-src 'self' blob: mediastream:; connect-src 'self'; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
 @web.middleware
 async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
     response = await handler(request)
@@ -76,4 +85,6 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
         response.headers.setdefault("X-Frame-Options", "DENY")
         if request.path.startswith("/api/"):
             response.headers.setdefault("Cache-Control", "no-store")
+        else:
+            response.headers.setdefault("Content-Security-Policy", PAGE_POLICY)
     return response

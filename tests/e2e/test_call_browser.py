@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from pathlib import Path
 from typing import Any
@@ -83,9 +84,16 @@ async def test_two_browsers_see_each_other(
                 await page.goto(f"/call/{cid}")
                 pages.append(page)
             for page in pages:
-                await page.wait_for_function(
-                    "document.getElementById('remote').videoWidth > 0", timeout=45_000
-                )
+                # Polled from here: the page's Content-Security-Policy forbids the string
+                # evaluation that wait_for_function relies on.
+                for _ in range(225):  # 45 s
+                    if await page.evaluate(
+                        "() => document.getElementById('remote').videoWidth > 0"
+                    ):
+                        break
+                    await asyncio.sleep(0.2)
+                else:
+                    pytest.fail("the remote video never started playing")
                 playing = await page.evaluate(
                     "() => { const v = document.getElementById('remote');"
                     " return !v.paused && v.readyState >= 2; }"

@@ -68,3 +68,11 @@ async def test_query_datetimes_must_be_iso(client: Any, database: Database) -> N
     admin = await bootstrap_admin(database.engine, client)
     status, body = await admin.get("/consultations", to="0.5")
     assert status == 422 and "to" in body["fields"]
+
+
+async def test_pages_carry_a_content_security_policy(client: Any) -> None:
+    resp = await client.get("/")
+    assert resp.status == 200
+    policy = resp.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
