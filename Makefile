@@ -27,6 +27,9 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python bench/booking.py
+	$(BIN)/python bench/passport.py
+	$(BIN)/python bench/calls.py
+	$(BIN)/python bench/stats.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
