@@ -250,8 +250,8 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument(
         "--consultations",
         type=int,
-        default=0,
-        help="also generate this many historical consultations",
+        default=None,
+        help="also generate this many historical consultations (first run: 3,000)",
     )
     from .stats.terminal import add_arguments as stats_arguments
 

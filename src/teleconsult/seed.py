@@ -121,8 +121,16 @@ def _windows(now: datetime, days: int) -> list[tuple[datetime, datetime]]:
     return [head] + [w for w in windows[1:] if w[0] >= head[1] or w[1] <= head[0]]
 
 
-async def seed_demo(settings: Settings, *, consultations: int = 0, seed: int = 7) -> None:
-    """Create the demo data once; later runs only print the logins."""
+# A first seeding also writes a modest national history so the statistics page shows data.
+FIRST_RUN_HISTORY = 3000
+
+
+async def seed_demo(settings: Settings, *, consultations: int | None = None, seed: int = 7) -> None:
+    """Create the demo data once (later runs only print the logins).
+
+    ``consultations`` adds that many historical consultations; left unset, a first seeding
+    adds :data:`FIRST_RUN_HISTORY` and later ones add none.
+    """
     console = Console()
     engine = engine_from_settings(settings)
     sessionmaker = make_sessionmaker(engine)
@@ -134,6 +142,8 @@ async def seed_demo(settings: Settings, *, consultations: int = 0, seed: int = 7
         if already is None:
             async with unit_of_work(sessionmaker) as session:
                 await _seed(session, passwords, rng, console)
+            if consultations is None:
+                consultations = FIRST_RUN_HISTORY
         if consultations:
             from .stats.history import generate_history
 
