@@ -98,6 +98,8 @@ class Endpoint:
     tags: list[str] = field(default_factory=list)
     produces: str = "application/json"
     optional_body: bool = False
+    # Reads nothing but reads: no transaction round trips (see db.uow.unit_of_work).
+    read_only: bool = False
 
 
 class Router:
@@ -121,6 +123,7 @@ class Router:
         public: bool = False,
         produces: str = "application/json",
         optional_body: bool = False,
+        read_only: bool = False,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             self.endpoints.append(
@@ -138,6 +141,7 @@ class Router:
                     tags=[self.tag],
                     produces=produces,
                     optional_body=optional_body,
+                    read_only=read_only,
                 )
             )
             return handler
@@ -211,7 +215,7 @@ def make_handler(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.St
             # Read the whole body before the transaction opens, so that a slow client never
             # holds a database connection (or SQLite's write lock) while it uploads.
             await request.read()
-        async with unit_of_work(request.app[SESSIONMAKER]) as session:
+        async with unit_of_work(request.app[SESSIONMAKER], read_only=endpoint.read_only) as session:
             # Who is asking comes first: an anonymous caller learns nothing from validation.
             user = None
             if not endpoint.public:

@@ -64,7 +64,7 @@ async def logout(ctx: Ctx) -> web.Response:
     return response
 
 
-@router.get("/me", summary="The current user", response=UserOut)
+@router.get("/me", summary="The current user", response=UserOut, read_only=True)
 async def me(ctx: Ctx) -> UserOut:
     return await service.user_out(ctx.session, ctx.me)
 

@@ -46,6 +46,7 @@ async def book(ctx: Ctx) -> web.StreamResponse:
 @router.get(
     "/consultations",
     summary="Consultations you may see; emergencies first",
+    read_only=True,
     query=ConsultationQuery,
     response=Page[ConsultationOut],
 )
@@ -67,7 +68,9 @@ async def list_consultations(ctx: Ctx) -> Page[ConsultationOut]:
     return Page[ConsultationOut](items=[ConsultationOut.model_validate(r) for r in rows], next=nxt)
 
 
-@router.get("/consultations/{id}", summary="One consultation", response=ConsultationOut)
+@router.get(
+    "/consultations/{id}", summary="One consultation", response=ConsultationOut, read_only=True
+)
 async def get_consultation(ctx: Ctx) -> ConsultationOut:
     consultation = await service.get_consultation(ctx.session, ctx.me, ctx.path_id())
     return ConsultationOut.model_validate(consultation)

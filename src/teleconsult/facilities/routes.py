@@ -27,7 +27,11 @@ async def create_facility(ctx: Ctx) -> FacilityOut:
 
 
 @router.get(
-    "/facilities", summary="List facilities", query=FacilityQuery, response=Page[FacilityOut]
+    "/facilities",
+    summary="List facilities",
+    query=FacilityQuery,
+    response=Page[FacilityOut],
+    read_only=True,
 )
 async def list_facilities(ctx: Ctx) -> Page[FacilityOut]:
     q: FacilityQuery = ctx.query

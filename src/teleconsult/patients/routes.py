@@ -23,7 +23,7 @@ async def register_patient(ctx: Ctx) -> PatientOut:
     return PatientOut.model_validate(patient)
 
 
-@router.get("/patients/{id}", summary="A patient's record", response=PatientOut)
+@router.get("/patients/{id}", summary="A patient's record", response=PatientOut, read_only=True)
 async def get_patient(ctx: Ctx) -> PatientOut:
     patient = await service.get_patient(ctx.session, ctx.me, ctx.path_id())
     return PatientOut.model_validate(patient)
@@ -32,6 +32,7 @@ async def get_patient(ctx: Ctx) -> PatientOut:
 @router.get(
     "/patients",
     summary="Find patients (by IIN)",
+    read_only=True,
     query=PatientQuery,
     response=Page[PatientOut],
     roles=[Role.gp, Role.specialist, Role.admin],

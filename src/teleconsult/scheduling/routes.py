@@ -40,6 +40,7 @@ async def publish_availability(ctx: Ctx) -> AvailabilityOut:
 @router.get(
     "/slots",
     summary="Free slots, earliest first",
+    read_only=True,
     query=SlotQuery,
     response=Page[SlotOut],
     roles=[Role.gp, Role.specialist, Role.admin],

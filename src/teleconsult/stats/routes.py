@@ -13,6 +13,7 @@ router = Router("stats")
 
 @router.get(
     "/stats/specialties",
+    read_only=True,
     summary='Consultation statistics by specialty (aggregates only; small cells as "<5")',
     query=StatsQuery,
     response=SpecialtyStatsReport,
@@ -26,6 +27,7 @@ async def specialties(ctx: Ctx) -> SpecialtyStatsReport:
 
 @router.get(
     "/stats/specialties.csv",
+    read_only=True,
     summary="The same statistics as CSV",
     query=StatsQuery,
     roles=[Role.admin],
