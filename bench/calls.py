@@ -19,7 +19,6 @@ import contextlib
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,23 +33,15 @@ import aiohttp
 from aiohttp import web
 from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection
 
+sys.path.insert(0, str(Path(__file__).parent))
+
+from _common import cpu_seconds, free_port
 from teleconsult.calls.client import CallClient, EncodedLoopTrack, TestPatternTrack, encode_vp8_loop
 from teleconsult.calls.loopback import use_loopback_host_candidates
 from teleconsult.patients.iin import make_iin
 
 PASSWORD = "bench password 1"
 REDIS_URL = os.environ.get("TELECONSULT_REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class Server:
