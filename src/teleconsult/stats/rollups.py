@@ -52,20 +52,25 @@ def _insert(session: AsyncSession) -> Any:
     return sqlite.insert(TABLE)
 
 
+def _add_counters(session: AsyncSession) -> Any:
+    """The upsert that adds counters; one statement, run with a list of rows, so it is
+    compiled once and cached (a multi-VALUES literal would be compiled on every booking)."""
+    ins = _insert(session)
+    return ins.on_conflict_do_update(
+        index_elements=list(KEY_COLUMNS),
+        set_={c: TABLE.c[c] + ins.excluded[c] for c in COUNTERS},
+    )
+
+
 async def _apply(session: AsyncSession, changes: dict[Key, Cell]) -> None:
     keys = sorted(changes)
-    ins = _insert(session).values(
+    await session.execute(
+        _add_counters(session),
         [
             {**_key_dict(k), **{c: getattr(changes[k], c) for c in COUNTERS}}
             | dict.fromkeys(HISTOGRAMS, b"")
             for k in keys
-        ]
-    )
-    await session.execute(
-        ins.on_conflict_do_update(
-            index_elements=list(KEY_COLUMNS),
-            set_={c: TABLE.c[c] + ins.excluded[c] for c in COUNTERS},
-        )
+        ],
     )
     with_histograms = [k for k in keys if any(getattr(changes[k], h) for h in HISTOGRAMS)]
     if not with_histograms:
