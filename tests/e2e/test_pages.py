@@ -658,6 +658,9 @@ async def test_patient_approves_the_booking_request_and_the_specialist_works_in_
     grants = pat.page.locator("li.consent")
     await check(grants).to_have_count(0)
     await pat.shot("request-waiting")
+    await pat.page.set_viewport_size({"width": 390, "height": 844})
+    await pat.shot("request-waiting-mobile")
+    await pat.page.set_viewport_size({"width": 1280, "height": 900})
     await waiting.first.get_by_role("button", name="Approve").click()
     await check(waiting).to_have_count(0)
     await check(pat.page.get_by_text("No requests are waiting for you.")).to_be_visible()
@@ -721,8 +724,9 @@ async def test_gp_confirms_consent_with_a_code_at_the_point_of_care(
     code_box = panel.get_by_label("6-digit code from the patient")
     await check(code_box).to_be_hidden()
 
+    sent = len(codes.sent)
     await panel.get_by_role("button", name="Send code to patient").click()
-    request_id, right = await next_code(codes, len(codes.sent))
+    request_id, right = await next_code(codes, sent)
     await check(panel.get_by_role("status")).to_contain_text("A code was sent")
     await check(code_box).to_be_focused()
     assert request_id != booked["id"]
@@ -767,6 +771,8 @@ async def test_gp_confirms_consent_with_a_code_at_the_point_of_care(
     await check(code_box).to_be_hidden()
     await check(panel.get_by_role("button", name="Send a new code")).to_be_hidden()
     await tab.shot("code-confirmed")
+    await page.set_viewport_size({"width": 390, "height": 844})
+    await tab.shot("code-mobile")
 
     # The specialist now reads the passport; the grant came from the code.
     status, body = await w.specialist.get(f"/patients/{w.patient_id}/passport")
@@ -807,10 +813,14 @@ async def test_specialist_opens_and_ends_emergency_access(
     await check(glass.get_by_role("status")).to_contain_text("Emergency access is open until")
     await check(passport.get_by_text("The passport has no entries yet.")).to_be_visible()
     await check(glass).to_be_visible()  # the open session and its end stay in view
+    await check(reason).to_be_hidden()  # one session at a time
     await tab.shot("open")
     await glass.get_by_role("button", name="End emergency access").click()
     await check(glass.get_by_role("status")).to_contain_text("Emergency access has ended")
     await check(passport.locator(".refusal")).to_be_visible()
+    await check(reason).to_be_visible()
+    await page.set_viewport_size({"width": 390, "height": 844})
+    await tab.shot("mobile")
 
     patient = await factories.user(w.admin, "patient", patient_id=w.patient_id)
     status, log = await patient.get(f"/patients/{w.patient_id}/access-log")

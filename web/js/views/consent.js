@@ -216,6 +216,7 @@ export function breakGlass({ patientId, onOpened, onEnded }) {
           try {
             await post(`/break-glass/${opened.id}/end`);
             running.show("info", "Emergency access has ended.");
+            el.hidden = false;
             onEnded?.();
           } catch (error) {
             running.show("error", error.detail);
@@ -229,6 +230,8 @@ export function breakGlass({ patientId, onOpened, onEnded }) {
         ". It is in the audit log with your reason and the patient sees it. ",
         end,
       );
+      // One session at a time: the form comes back when this one ends.
+      el.hidden = true;
       onOpened?.(opened);
     },
   );

@@ -418,7 +418,7 @@ function fillConsentPanel(panel, c) {
       {},
       "The specialist (user ",
       shortId(c.specialist_id),
-      `) needs the patient's consent to read and write the health passport: ${ACCESS_TEXT.read_write.toLowerCase()} access until `,
+      `) needs the patient's consent to work on the health passport: ${ACCESS_TEXT.read_write.toLowerCase()} access until `,
       when(until),
       ". Booking sent the patient a request; the patient can approve it in their own account, on the Consents page.",
     ),
