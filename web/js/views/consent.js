@@ -99,7 +99,11 @@ export function pointOfCare({ patientId, granteeId, access = "read_write", expir
         }
         if (error.status === 422 && error.fields?.code) {
           const message = error.fields.code;
-          throw { detail: `${message[0].toUpperCase()}${message.slice(1)}.`, fields: error.fields };
+          const spent = /\b0 attempt/.test(message);
+          throw {
+            detail: `${message[0].toUpperCase()}${message.slice(1)}.${spent ? ' Use "Send a new code" and ask the patient for the new one.' : ""}`,
+            fields: error.fields,
+          };
         }
         throw error;
       }
