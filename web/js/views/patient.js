@@ -5,6 +5,7 @@ import { CONSENT_CATEGORIES, PASSPORT_KINDS, label } from "../codes.js";
 import {
   badge,
   busy,
+  clear,
   field,
   form,
   h,
@@ -128,7 +129,23 @@ function renderPassport(main, { me }) {
       }
     }),
   );
+  const waiting = h("p", { class: "notice info", hidden: true });
+  get(`${base}/consent-requests`)
+    .then((page) => {
+      const count = page.items.filter(isPending).length;
+      if (!count) return;
+      clear(
+        waiting,
+        count === 1
+          ? "A doctor asks for access to your passport. "
+          : `${count} requests for access are waiting. `,
+        h("a", { href: "#/consents" }, "See requests waiting for you"),
+      );
+      waiting.hidden = false;
+    })
+    .catch(() => {});
   main.append(
+    waiting,
     h(
       "section",
       { class: "card" },
