@@ -90,7 +90,7 @@ function entryItem(e, { me, c }) {
 export function openPassport(section, c, { me, patientName }) {
   const base = `/patients/${c.patient_id}`;
   const status = notice();
-  const content = h("div", { class: "passport-content", "aria-live": "polite" });
+  const content = h("div", { class: "passport-content" });
   let emergency = false;
   const glass = breakGlass({
     patientId: c.patient_id,
