@@ -13,6 +13,7 @@ network edge with the documented contract, so the pages are still exercised.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -26,6 +27,7 @@ import pytest
 from aiohttp import web
 
 from teleconsult.codes import Role
+from teleconsult.consent.notifier import NOTIFIER, LoggingNotifier
 from tests import factories
 from tests.conftest import IN_CI
 
@@ -568,6 +570,264 @@ async def test_admin_manages_facilities_users_and_reads_statistics(
     specialist = await factories.login(client, "dr.abenova", "a long enough password")
     assert specialist.user["role"] == Role.specialist
     assert specialist.user["specialties"] == ["neurology"]
+    tab.assert_clean()
+
+
+# --- consent requests on the real endpoints ----------------------------------------------------
+
+
+def sent_codes(client: Any) -> LoggingNotifier:
+    notifier = client.app[NOTIFIER]
+    assert isinstance(notifier, LoggingNotifier)
+    return notifier
+
+
+async def next_code(codes: LoggingNotifier, before: int) -> tuple[str, str]:
+    """The (request id, code) of the first code sent after ``before`` codes, once it is sent."""
+    for _ in range(200):
+        if len(codes.sent) > before:
+            sent = list(codes.sent)[before]
+            return str(sent.request_id), sent.code
+        await asyncio.sleep(0.05)
+    raise AssertionError("no consent code was sent")
+
+
+async def test_patient_approves_the_booking_request_and_the_specialist_works_in_the_passport(
+    client: Any, database: Any, clock: Any, open_page: Any
+) -> None:
+    w = await factories.world(client, database.engine)
+    await factories.availability(w.specialist, DAY_START, hours=2)
+    patient = await factories.user(w.admin, "patient", patient_id=w.patient_id)
+    status, record = await w.gp.get(f"/patients/{w.patient_id}")
+    assert status == 200, record
+    check = expect()
+
+    # The GP books a video consultation from the page.
+    gp = await open_page("consent-gp")
+    await gp.login(username(w.gp))
+    await gp.page.get_by_label("Patient IIN").fill(record["iin"])
+    await gp.page.get_by_role("button", name="Find").click()
+    await gp.page.locator(".patient-card").get_by_role("button", name="Book a consultation").click()
+    await gp.page.get_by_label("Specialty").select_option(label="Cardiology")
+    await gp.page.get_by_label("Reason for referral").fill("Raised blood pressure at home")
+    await gp.page.get_by_role("button", name="Book consultation").click()
+    await check(gp.page.locator("form.booking .notice.success")).to_contain_text(
+        "Booked: Cardiology"
+    )
+    status, booked = await w.gp.get("/consultations")
+    assert status == 200, booked
+    [consultation] = booked["items"]
+
+    # The specialist may not read the passport yet; the page says why and what to do.
+    spec = await open_page("consent-specialist")
+    await spec.login(username(w.specialist))
+    calls = spec.page.locator(
+        "section", has=spec.page.get_by_role("heading", name="Today's calls")
+    ).locator("li.consultation")
+    await check(calls).to_have_count(1)
+    await calls.first.get_by_role("button", name="Open passport").click()
+    passport = spec.page.locator("section.passport")
+    await check(passport.get_by_role("heading", name="Health passport")).to_be_focused()
+    await check(passport.get_by_role("alert")).to_contain_text(
+        "You have no consent to access this patient's health passport."
+    )
+    await check(passport).to_contain_text("The patient approves in their account.")
+    await check(passport).to_contain_text("A code at the point of care.")
+    await check(passport.get_by_role("button", name="Send code to patient")).to_be_visible()
+    glass = passport.locator(".break-glass")
+    await check(glass).to_contain_text("audit log")
+    await check(glass).to_contain_text("shown to the patient")
+    await check(glass.get_by_label("Reason for emergency access")).to_be_visible()
+    await check(passport.locator("li.entry")).to_have_count(0)
+    await spec.shot("passport-refused")
+
+    # The patient approves the waiting request in their page.
+    pat = await open_page("consent-patient")
+    await pat.login(username(patient))
+    await pat.page.get_by_role("link", name="Consents").click()
+    waiting = pat.page.locator(
+        "section", has=pat.page.get_by_role("heading", name="Requests waiting for you")
+    ).locator("li.consent-request")
+    await check(waiting).to_have_count(1)
+    await check(waiting.first).to_contain_text(w.specialist.id[:8])
+    await check(waiting.first).to_contain_text(consultation["id"][:8])
+    await check(waiting.first).to_contain_text("Read and write")
+    # Until 72 hours after the 09:00-09:20 call, in the browser's UTC+5.
+    await check(waiting.first).to_contain_text("7 Mar 2030")
+    await check(waiting.first).to_contain_text("09:20")
+    grants = pat.page.locator("li.consent")
+    await check(grants).to_have_count(0)
+    await pat.shot("request-waiting")
+    await pat.page.set_viewport_size({"width": 390, "height": 844})
+    await pat.shot("request-waiting-mobile")
+    await pat.page.set_viewport_size({"width": 1280, "height": 900})
+    await waiting.first.get_by_role("button", name="Approve").click()
+    await check(waiting).to_have_count(0)
+    await check(pat.page.get_by_text("No requests are waiting for you.")).to_be_visible()
+    await check(grants).to_have_count(1)
+    await check(grants.first).to_contain_text(w.specialist.id[:8])
+    await check(grants.first).to_contain_text("Active")
+    await check(grants.first).to_contain_text("Read and write")
+    await pat.shot("request-approved")
+
+    # The specialist starts the call, writes a note with I10 and reads it in the passport.
+    clock.set(DAY_START - timedelta(minutes=10))
+    await calls.first.get_by_role("button", name="Start").click()
+    await check(calls.first).to_contain_text("In progress")
+    await calls.first.get_by_role("button", name="Write in passport").click()
+    editor = spec.page.locator("section.editor")
+    await editor.get_by_label("Note").fill("Essential hypertension; start lifestyle measures.")
+    await editor.get_by_label("ICD-10 diagnoses").fill("I10")
+    await editor.get_by_role("button", name="Save note").click()
+    await check(editor.get_by_role("status")).to_contain_text("Saved to the passport")
+    await calls.first.get_by_role("button", name="Open passport").click()
+    entries = passport.locator("li.entry")
+    await check(entries).to_have_count(2)
+    note = entries.filter(has_text="Note")
+    await check(note).to_contain_text("Essential hypertension; start lifestyle measures.")
+    await check(note).to_contain_text("I10")
+    await check(note).to_contain_text("this consultation")
+    await check(entries.filter(has_text="Diagnosis")).to_contain_text("I10")
+    status, page = await w.specialist.get(f"/patients/{w.patient_id}/passport")
+    assert status == 200, page
+    await check(note.locator("code").last).to_have_text(page["items"][0]["hash"][:8])
+    await check(passport.locator(".break-glass")).to_be_hidden()
+    await passport.get_by_role("button", name="Check integrity").click()
+    await check(passport.get_by_role("status").filter(has_text="intact")).to_contain_text(
+        "2 entries"
+    )
+    await spec.shot("passport-read")
+    for tab in (gp, spec, pat):
+        tab.assert_clean()
+
+
+async def test_gp_confirms_consent_with_a_code_at_the_point_of_care(
+    client: Any, database: Any, clock: Any, open_page: Any
+) -> None:
+    w = await factories.world(client, database.engine)
+    await factories.availability(w.specialist, DAY_START, hours=2)
+    status, booked = await w.gp.post(
+        "/consultations",
+        {"patient_id": w.patient_id, "specialty": "cardiology", "reason": "Syncope"},
+    )
+    assert status == 201, booked
+    codes = sent_codes(client)
+    tab = await open_page("consent-code")
+    page, check = tab.page, expect()
+    await tab.login(username(w.gp))
+    await page.get_by_role("link", name="My consultations").click()
+    item = page.locator("li.consultation").first
+    await item.get_by_role("button", name="Patient consent").click()
+    panel = item.locator(".consent-panel")
+    await check(panel).to_contain_text(w.specialist.id[:8])
+    await check(panel).to_contain_text("approve it in their own account")
+    code_box = panel.get_by_label("6-digit code from the patient")
+    await check(code_box).to_be_hidden()
+
+    sent = len(codes.sent)
+    await panel.get_by_role("button", name="Send code to patient").click()
+    request_id, right = await next_code(codes, sent)
+    await check(panel.get_by_role("status")).to_contain_text("A code was sent")
+    await check(code_box).to_be_focused()
+    assert request_id != booked["id"]
+    wrong = f"{(int(right) + 1) % 1_000_000:06d}"
+
+    # Too short: caught on the page. Wrong: the server counts the attempts down.
+    await code_box.fill("12")
+    await panel.get_by_role("button", name="Confirm").click()
+    await check(panel.get_by_role("alert")).to_contain_text("6 digits")
+    await check(code_box).to_have_attribute("aria-invalid", "true")
+    for left in (4, 3, 2, 1, 0):
+        await code_box.fill(wrong)
+        await panel.get_by_role("button", name="Confirm").click()
+        await check(panel.get_by_role("alert")).to_contain_text(
+            f"Wrong code; {left} attempt(s) left."
+        )
+    await check(code_box).to_have_attribute("aria-invalid", "true")
+    await tab.shot("code-wrong")
+    await code_box.fill(right)
+    await panel.get_by_role("button", name="Confirm").click()
+    await check(panel.get_by_role("alert")).to_contain_text("No attempts are left")
+    await tab.shot("code-no-attempts")
+
+    # A new code; ten minutes later it has expired.
+    sent = len(codes.sent)
+    await panel.get_by_role("button", name="Send a new code").click()
+    again, right = await next_code(codes, sent)
+    assert again == request_id  # the same request, a new code
+    await check(panel.get_by_role("status")).to_contain_text("A code was sent")
+    clock.set(NOW + timedelta(minutes=11))
+    await code_box.fill(right)
+    await panel.get_by_role("button", name="Confirm").click()
+    await check(panel.get_by_role("alert")).to_contain_text("The code has expired")
+
+    sent = len(codes.sent)
+    await panel.get_by_role("button", name="Send a new code").click()
+    _, right = await next_code(codes, sent)
+    await check(panel.get_by_role("status")).to_contain_text("works until")
+    await code_box.fill(right)
+    await panel.get_by_role("button", name="Confirm").click()
+    await check(panel.get_by_role("status")).to_contain_text("Consent confirmed")
+    await check(code_box).to_be_hidden()
+    await check(panel.get_by_role("button", name="Send a new code")).to_be_hidden()
+    await tab.shot("code-confirmed")
+    await page.set_viewport_size({"width": 390, "height": 844})
+    await tab.shot("code-mobile")
+
+    # The specialist now reads the passport; the grant came from the code.
+    status, body = await w.specialist.get(f"/patients/{w.patient_id}/passport")
+    assert status == 200, body
+    patient = await factories.user(w.admin, "patient", patient_id=w.patient_id)
+    status, grants = await patient.get(f"/patients/{w.patient_id}/consents")
+    assert status == 200, grants
+    [grant] = grants["items"]
+    assert grant["source"] == "one_time_code"
+    assert grant["grantee_user_id"] == w.specialist.id
+    assert grant["access"] == "read_write"
+    tab.assert_clean()
+
+
+async def test_specialist_opens_and_ends_emergency_access(
+    client: Any, database: Any, open_page: Any
+) -> None:
+    w = await factories.world(client, database.engine)
+    await factories.availability(w.specialist, DAY_START, hours=2)
+    status, booked = await w.gp.post(
+        "/consultations",
+        {"patient_id": w.patient_id, "specialty": "cardiology", "reason": "Collapse"},
+    )
+    assert status == 201, booked
+    tab = await open_page("break-glass")
+    page, check = tab.page, expect()
+    await tab.login(username(w.specialist))
+    await page.locator("li.consultation").first.get_by_role("button", name="Open passport").click()
+    passport = page.locator("section.passport")
+    glass = passport.locator(".break-glass")
+    reason = glass.get_by_label("Reason for emergency access")
+    await reason.fill("Unconscious")
+    await glass.get_by_role("button", name="Open emergency access").click()
+    await check(reason).to_have_attribute("aria-invalid", "true")
+    await check(glass.get_by_role("alert")).to_contain_text("at least 20 characters")
+    await reason.fill("Patient unconscious after collapse; allergies unknown")
+    await glass.get_by_role("button", name="Open emergency access").click()
+    await check(glass.get_by_role("status")).to_contain_text("Emergency access is open until")
+    await check(passport.get_by_text("The passport has no entries yet.")).to_be_visible()
+    await check(glass).to_be_visible()  # the open session and its end stay in view
+    await check(reason).to_be_hidden()  # one session at a time
+    await tab.shot("open")
+    await glass.get_by_role("button", name="End emergency access").click()
+    await check(glass.get_by_role("status")).to_contain_text("Emergency access has ended")
+    await check(passport.locator(".refusal")).to_be_visible()
+    await check(reason).to_be_visible()
+    await page.set_viewport_size({"width": 390, "height": 844})
+    await tab.shot("mobile")
+
+    patient = await factories.user(w.admin, "patient", patient_id=w.patient_id)
+    status, log = await patient.get(f"/patients/{w.patient_id}/access-log")
+    assert status == 200, log
+    actions = [e["action"] for e in log["items"]]
+    assert "break_glass.start" in actions
+    assert "break_glass.end" in actions
     tab.assert_clean()
 
 

@@ -107,7 +107,7 @@ export function consultationItem(c, { me, patientName, onChange, extra }) {
     );
   }
   const more = extra?.(c);
-  if (more) buttons.push(more);
+  if (more) buttons.push(...[more].flat());
   return h(
     "li",
     {

@@ -14,10 +14,13 @@ import {
   pagedList,
   radios,
   select,
+  shortId,
   showError,
+  uid,
   values,
   when,
 } from "../dom.js";
+import { ACCESS_TEXT, consultationAccessUntil, pointOfCare } from "./consent.js";
 import { consultationItem, patientNames, refreshOnEvents } from "./consultations.js";
 
 export const live = true;
@@ -340,7 +343,17 @@ function renderConsultations(main, { me, live }) {
   const status = select("status", STATUSES, { empty: "All" });
   const list = pagedList({
     load: (cursor) => get("/consultations", { status: status.value, cursor }),
-    render: (c) => consultationItem(c, { me, patientName, onChange: () => list.reload() }),
+    render: (c) => {
+      const consent = consentAction(c);
+      const item = consultationItem(c, {
+        me,
+        patientName,
+        onChange: () => list.reload(),
+        extra: () => consent?.button,
+      });
+      if (consent) item.append(consent.panel);
+      return item;
+    },
     empty: "No consultations yet. Book one from Patients and booking.",
   });
   status.addEventListener("change", () => list.reload());
@@ -359,4 +372,68 @@ function renderConsultations(main, { me, live }) {
   );
   list.reload();
   return refreshOnEvents(live, () => list.reload());
+}
+
+/**
+ * "Patient consent" on a consultation: the specialist's access rests on the patient's consent,
+ * asked for at booking. The patient approves in their account, or here at the point of care
+ * with a one-time code. Returns {button, panel}, or null when consent no longer matters.
+ */
+function consentAction(c) {
+  if (["cancelled", "no_show"].includes(c.status)) return null;
+  const panel = h("div", { class: "consent-panel", id: uid("consent"), hidden: true });
+  const button = h(
+    "button",
+    { type: "button", class: "secondary", "aria-expanded": "false", "aria-controls": panel.id },
+    "Patient consent",
+  );
+  let built = false;
+  button.addEventListener("click", () => {
+    if (!built) {
+      built = true;
+      fillConsentPanel(panel, c);
+    }
+    panel.hidden = !panel.hidden;
+    button.setAttribute("aria-expanded", String(!panel.hidden));
+  });
+  return { button, panel };
+}
+
+function fillConsentPanel(panel, c) {
+  panel.append(h("h3", {}, "Patient consent"));
+  if (!c.specialist_id) {
+    panel.append(
+      h(
+        "p",
+        {},
+        "No specialist has taken this case yet. When one claims it, the patient is asked to give that specialist access to the passport.",
+      ),
+    );
+    return;
+  }
+  const until = consultationAccessUntil(c);
+  panel.append(
+    h(
+      "p",
+      {},
+      "The specialist (user ",
+      shortId(c.specialist_id),
+      `) needs the patient's consent to work on the health passport: ${ACCESS_TEXT.read_write.toLowerCase()} access until `,
+      when(until),
+      ". Booking sent the patient a request; the patient can approve it in their own account, on the Consents page.",
+    ),
+    h("h4", {}, "At the point of care"),
+    h(
+      "p",
+      { class: "muted" },
+      "With the patient in front of you or on the phone: send a one-time code to the patient's phone, ask the patient to read it out, and enter it. ",
+      "The patient's answer in their own account is not shown here.",
+    ),
+    pointOfCare({
+      patientId: c.patient_id,
+      granteeId: c.specialist_id,
+      expiresAt: until,
+      key: `${c.id}.${c.specialist_id}`,
+    }),
+  );
 }

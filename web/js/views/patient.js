@@ -5,6 +5,7 @@ import { CONSENT_CATEGORIES, PASSPORT_KINDS, label } from "../codes.js";
 import {
   badge,
   busy,
+  clear,
   field,
   form,
   h,
@@ -38,6 +39,9 @@ function noRecord(main) {
 
 const humanize = (key) => key.replaceAll(/[._]/g, " ").replace(/^./, (c) => c.toUpperCase());
 
+// A diagnosis {code, title} reads as "I10 Essential (primary) hypertension".
+const itemText = (x) => (x.code ? [x.code, x.title].filter(Boolean).join(" ") : JSON.stringify(x));
+
 function bodyView(body) {
   if (body === null || typeof body !== "object") return h("p", {}, String(body ?? ""));
   const { text, ...rest } = body;
@@ -56,7 +60,7 @@ function bodyView(body) {
               "dd",
               {},
               Array.isArray(v)
-                ? v.map((x) => (typeof x === "object" ? JSON.stringify(x) : x)).join(", ")
+                ? v.map((x) => (x && typeof x === "object" ? itemText(x) : x)).join(", ")
                 : typeof v === "object"
                   ? JSON.stringify(v)
                   : String(v),
@@ -125,7 +129,23 @@ function renderPassport(main, { me }) {
       }
     }),
   );
+  const waiting = h("p", { class: "notice info", hidden: true });
+  get(`${base}/consent-requests`)
+    .then((page) => {
+      const count = page.items.filter(isPending).length;
+      if (!count) return;
+      clear(
+        waiting,
+        count === 1
+          ? "A doctor asks for access to your passport. "
+          : `${count} requests for access are waiting. `,
+        h("a", { href: "#/consents" }, "See requests waiting for you"),
+      );
+      waiting.hidden = false;
+    })
+    .catch(() => {});
   main.append(
+    waiting,
     h(
       "section",
       { class: "card" },
@@ -207,6 +227,8 @@ async function renderConsents(main, { me }) {
     },
     empty: "You have not given anyone access.",
   });
+
+  const waiting = waitingRequests(base, () => list.reload());
 
   const inAMonth = new Date();
   inAMonth.setDate(inAMonth.getDate() + 30);
@@ -291,6 +313,7 @@ async function renderConsents(main, { me }) {
   granteeKind.addEventListener("change", sync);
   sync();
   main.append(
+    waiting.el,
     h(
       "div",
       { class: "columns" },
@@ -309,6 +332,100 @@ async function renderConsents(main, { me }) {
     ),
   );
   list.reload();
+  waiting.reload();
+}
+
+const isPending = (r) => r.status === "pending" && new Date(r.expires_at) > new Date();
+
+/** Whether an active grant already gives what a request asks (same person, enough access). */
+function coveredBy(request, grants) {
+  return grants.some(
+    (g) =>
+      g.grantee_user_id === request.grantee_user_id &&
+      !g.revoked_at &&
+      new Date(g.expires_at) >= new Date(request.expires_at) &&
+      (g.access === "read_write" || request.access === "read") &&
+      (!g.categories || (request.categories && request.categories.every((k) => g.categories.includes(k)))),
+  );
+}
+
+/** Consent requests waiting for the patient, each with Approve; onApproved reloads the grants. */
+function waitingRequests(base, onApproved) {
+  let grants = [];
+  const list = pagedList({
+    load: async () => {
+      const [requests, given] = await Promise.all([
+        get(`${base}/consent-requests`),
+        get(`${base}/consents`).catch(() => ({ items: [] })),
+      ]);
+      grants = given.items;
+      return { items: requests.items.filter(isPending), next: null };
+    },
+    render: (r) => {
+      const note = notice();
+      const approve = h("button", { type: "button", class: "primary" }, "Approve");
+      approve.addEventListener("click", () =>
+        busy(approve, async () => {
+          note.hide();
+          try {
+            await post(`/consent-requests/${r.id}/confirm`);
+            onApproved();
+            await list.reload();
+            announce.show("success", "Approved. The access now shows under Who may see my passport.");
+          } catch (error) {
+            if (!error.detail) throw error;
+            note.show("error", error.detail);
+          }
+        }),
+      );
+      const covered = coveredBy(r, grants);
+      return h(
+        "li",
+        { class: "item consent-request", dataset: { id: r.id } },
+        h(
+          "div",
+          { class: "item-head" },
+          h("strong", {}, "User ", shortId(r.grantee_user_id)),
+          badge("access", r.access === "read_write" ? "Read and write" : "Read only"),
+          covered ? badge("consent-active", "Already given") : null,
+        ),
+        h(
+          "p",
+          {},
+          r.consultation_id ? ["For consultation ", shortId(r.consultation_id), " · "] : null,
+          "Records: ",
+          r.categories?.length ? r.categories.map((k) => label(CONSENT_CATEGORIES, k)).join(", ") : "all",
+          " · until ",
+          when(r.expires_at),
+        ),
+        h(
+          "p",
+          { class: "meta muted" },
+          "Asked ",
+          when(r.created_at),
+          r.requested_by !== r.grantee_user_id ? [" by user ", shortId(r.requested_by)] : null,
+          covered ? " · an access you already gave covers this request" : null,
+        ),
+        h("div", { class: "actions" }, approve),
+        note,
+      );
+    },
+    empty: "No requests are waiting for you.",
+  });
+  const announce = notice();
+  const el = h(
+    "section",
+    { class: "card requests", "aria-labelledby": "requests-title" },
+    h("h2", { id: "requests-title" }, "Requests waiting for you"),
+    h(
+      "p",
+      { class: "muted" },
+      "A doctor asks to see your health passport. Approve to give exactly the access shown, until the date shown; you can revoke it at any time. If you do not approve, nothing is shared.",
+    ),
+    announce,
+    list.el,
+  );
+  return { el, reload: () => list.reload() };
 }
 
 const OUTCOME_KIND = {

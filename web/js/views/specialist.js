@@ -2,8 +2,9 @@
 
 import { get, post } from "../api.js";
 import { ROUTES_OF_ADMINISTRATION, SPECIALTIES, label } from "../codes.js";
-import { clear, field, form, h, isoDay, localInstant, pagedList, select, when } from "../dom.js";
+import { busy, clear, field, form, h, isoDay, localInstant, pagedList, select, when } from "../dom.js";
 import { consultationItem, patientNames, refreshOnEvents } from "./consultations.js";
+import { openPassport } from "./passport.js";
 
 export const live = true;
 
@@ -23,6 +24,11 @@ function todayRange() {
 function renderQueue(main, { me, live }) {
   const patientName = patientNames();
   const editor = h("section", { class: "card editor", "aria-labelledby": "editor-title", hidden: true });
+  const passport = h("section", {
+    class: "card passport",
+    "aria-labelledby": "passport-title",
+    hidden: true,
+  });
   const reloadAll = () => lists.forEach((l) => l.reload());
   const item = (c) =>
     consultationItem(c, {
@@ -30,10 +36,23 @@ function renderQueue(main, { me, live }) {
       patientName,
       onChange: reloadAll,
       extra: (c_) => {
-        if (c_.specialist_id !== me.id || !["in_progress", "completed"].includes(c_.status)) return null;
-        const open = h("button", { type: "button", class: "secondary" }, "Write in passport");
+        if (c_.specialist_id !== me.id) return null;
+        const read = h(
+          "button",
+          { type: "button", class: "secondary", dataset: { open: "passport" } },
+          "Open passport",
+        );
+        read.addEventListener("click", () =>
+          busy(read, () => openPassport(passport, c_, { me, patientName })),
+        );
+        if (!["in_progress", "completed"].includes(c_.status)) return read;
+        const open = h(
+          "button",
+          { type: "button", class: "secondary", dataset: { open: "editor" } },
+          "Write in passport",
+        );
         open.addEventListener("click", () => openEditor(editor, c_, patientName));
-        return open;
+        return [read, open];
       },
     });
   const calls = pagedList({
@@ -87,6 +106,7 @@ function renderQueue(main, { me, live }) {
       ),
     ),
     editor,
+    passport,
   );
   reloadAll();
   return refreshOnEvents(live, reloadAll);
@@ -99,7 +119,7 @@ function noConsent(error, noticeEl) {
   noticeEl.show(
     "error",
     h("strong", {}, "No write consent. "),
-    "The patient has not given you write access to their passport, so nothing was saved. Ask the patient to grant read and write access. ",
+    "The patient has not given you write access to their passport, so nothing was saved. The patient can approve the request in their account, or you can use a point-of-care code under Open passport. ",
     h("span", { class: "muted" }, `(${error.detail})`),
   );
 }
@@ -200,7 +220,7 @@ function openEditor(section, c, patientName) {
   const close = h("button", { type: "button", class: "secondary" }, "Close");
   close.addEventListener("click", () => {
     section.hidden = true;
-    document.querySelector(`li[data-id="${c.id}"] button.secondary`)?.focus();
+    document.querySelector(`li[data-id="${c.id}"] button[data-open="editor"]`)?.focus();
   });
   clear(
     section,

@@ -1,0 +1,227 @@
+// A clinician reading a patient's health passport for a consultation: the entries when the
+// patient has consented, otherwise the refusal with the ways forward and emergency access.
+
+import { get } from "../api.js";
+import { PASSPORT_KINDS, label } from "../codes.js";
+import { badge, busy, clear, h, notice, pagedList, shortId, when } from "../dom.js";
+import { breakGlass, consultationAccessUntil, pointOfCare } from "./consent.js";
+
+const SHORT = 280;
+
+const clip = (text) => {
+  const value = String(text ?? "").trim();
+  return value.length > SHORT ? `${value.slice(0, SHORT - 1)}…` : value;
+};
+
+const diagnosisText = (d) =>
+  typeof d === "object" && d ? [d.code, d.title].filter(Boolean).join(" ") : String(d);
+
+/** One line or two that say what an entry holds, by kind. */
+export function entrySummary(entry) {
+  const b = entry.body && typeof entry.body === "object" ? entry.body : {};
+  const lines = [];
+  switch (entry.kind) {
+    case "note":
+      lines.push(clip(b.text));
+      if (b.diagnoses?.length) lines.push(`Diagnoses: ${b.diagnoses.map(diagnosisText).join("; ")}`);
+      break;
+    case "diagnosis":
+      lines.push(diagnosisText(b));
+      if (b.comment) lines.push(clip(b.comment));
+      break;
+    case "prescription":
+      lines.push(
+        [b.medication, b.dose].filter(Boolean).join(" ") +
+          [b.route, b.frequency, b.duration_days ? `${b.duration_days} days` : ""]
+            .filter(Boolean)
+            .map((x) => `, ${x}`)
+            .join(""),
+      );
+      if (b.instructions) lines.push(clip(b.instructions));
+      break;
+    case "lab_result":
+      lines.push(
+        `${b.test ?? "Result"}: ${b.value ?? ""}${b.unit ? ` ${b.unit}` : ""}` +
+          (b.reference_range ? ` (reference ${b.reference_range})` : ""),
+      );
+      break;
+    case "referral":
+      lines.push(`${b.specialty ?? ""}: ${clip(b.reason)}`);
+      break;
+    case "attachment":
+      lines.push(`${b.title ?? "Attachment"}${b.content_type ? ` (${b.content_type})` : ""}`);
+      break;
+    default:
+      lines.push(clip(JSON.stringify(b)));
+  }
+  return lines.filter(Boolean).map((line, i) => h("p", { class: i ? "entry-more" : "entry-text" }, line));
+}
+
+function entryItem(e, { me, c }) {
+  return h(
+    "li",
+    { class: `item entry kind-${e.kind}`, dataset: { seq: e.seq } },
+    h(
+      "div",
+      { class: "item-head" },
+      h("span", { class: "seq" }, `#${e.seq}`),
+      badge(`kind-${e.kind}`, label(PASSPORT_KINDS, e.kind)),
+      when(e.created_at),
+      e.superseded_by ? badge("corrected", "Corrected later") : null,
+    ),
+    h("div", { class: "item-body" }, entrySummary(e)),
+    h(
+      "p",
+      { class: "meta muted" },
+      "By ",
+      e.author_id === me.id ? "you" : shortId(e.author_id),
+      e.consultation_id
+        ? e.consultation_id === c.id
+          ? " · this consultation"
+          : [" · consultation ", shortId(e.consultation_id)]
+        : null,
+      " · hash ",
+      shortId(e.hash),
+    ),
+  );
+}
+
+/** Fill section with the passport of consultation c's patient, as me may see it. */
+export function openPassport(section, c, { me, patientName }) {
+  const base = `/patients/${c.patient_id}`;
+  const status = notice();
+  const content = h("div", { class: "passport-content" });
+  let emergency = false;
+  const glass = breakGlass({
+    patientId: c.patient_id,
+    onOpened: () => {
+      emergency = true;
+      load();
+    },
+    onEnded: () => {
+      emergency = false;
+      load();
+    },
+  });
+  const verify = h("button", { type: "button", class: "secondary", hidden: true }, "Check integrity");
+  verify.addEventListener("click", () =>
+    busy(verify, async () => {
+      try {
+        const result = await get(`${base}/passport/verify`);
+        if (result.ok)
+          status.show(
+            "success",
+            `The record chain is intact: ${result.entries} ${result.entries === 1 ? "entry" : "entries"}, each sealed by the one before.`,
+          );
+        else
+          status.show(
+            "error",
+            "The record chain is broken",
+            result.first_bad?.seq ? ` at entry #${result.first_bad.seq}` : "",
+            ". Report this to the administrator.",
+          );
+      } catch (error) {
+        status.show("error", error.detail);
+      }
+    }),
+  );
+  const reload = h("button", { type: "button", class: "secondary" }, "Reload");
+  reload.addEventListener("click", () => busy(reload, load));
+  const close = h("button", { type: "button", class: "secondary" }, "Close");
+  close.addEventListener("click", () => {
+    section.hidden = true;
+    document.querySelector(`li[data-id="${c.id}"] button[data-open="passport"]`)?.focus();
+  });
+
+  async function load() {
+    status.hide();
+    let first;
+    try {
+      first = await get(`${base}/passport`);
+    } catch (error) {
+      if (!error.detail) throw error;
+      verify.hidden = true;
+      glass.hidden = false;
+      if (error.status === 403) clear(content, refusal(error));
+      else clear(content, h("p", { class: "notice error", role: "alert" }, error.detail));
+      return;
+    }
+    verify.hidden = false;
+    glass.hidden = !emergency;
+    let pending = first;
+    const list = pagedList({
+      load: (cursor) => {
+        if (!cursor && pending) {
+          const page = pending;
+          pending = null;
+          return Promise.resolve(page);
+        }
+        return get(`${base}/passport`, { cursor });
+      },
+      render: (e) => entryItem(e, { me, c }),
+      empty: "The passport has no entries yet.",
+      tag: "ol",
+    });
+    clear(content, list.el);
+    await list.reload();
+  }
+
+  function refusal(error) {
+    const again = h("button", { type: "button", class: "secondary" }, "Open passport again");
+    again.addEventListener("click", () => busy(again, load));
+    return h(
+      "div",
+      { class: "refusal" },
+      h(
+        "div",
+        { class: "notice error", role: "alert" },
+        h("strong", {}, error.detail),
+        " Nothing from the passport is shown, and this attempt is recorded in the patient's access log.",
+      ),
+      h("h3", {}, "Two ways forward"),
+      h(
+        "ol",
+        { class: "ways" },
+        h(
+          "li",
+          {},
+          h("strong", {}, "The patient approves in their account. "),
+          "Booking this consultation sent the patient a request to give you read and write access until 72 hours after it. Once the patient approves it on their Consents page, open the passport again.",
+          h("div", { class: "actions" }, again),
+        ),
+        h(
+          "li",
+          {},
+          h("strong", {}, "A code at the point of care. "),
+          "With the patient present or on the phone, send a one-time code to the patient's phone and enter the code the patient reads out.",
+          pointOfCare({
+            patientId: c.patient_id,
+            granteeId: me.id,
+            expiresAt: consultationAccessUntil(c),
+            key: `${c.id}.${me.id}`,
+            onGranted: () => load(),
+          }),
+        ),
+      ),
+    );
+  }
+
+  glass.hidden = true;
+  clear(
+    section,
+    h(
+      "div",
+      { class: "toolbar" },
+      h("h2", { id: "passport-title", tabindex: "-1" }, "Health passport"),
+      h("div", { class: "actions" }, verify, reload, close),
+    ),
+    h("p", {}, patientName(c.patient_id), " · consultation ", shortId(c.id)),
+    status,
+    content,
+    glass,
+  );
+  section.hidden = false;
+  section.querySelector("h2").focus();
+  section.scrollIntoView({ block: "start" });
+  return load();
+}
