@@ -17,7 +17,7 @@ from ..bus import EventBus
 from ..codes import Role
 from ..consent.service import request_specialist_consent
 from ..db.uow import after_commit
-from ..errors import Conflict, NotFound, field_error
+from ..errors import Conflict, Forbidden, NotFound, field_error
 from ..facilities.models import Facility
 from ..patients.models import Patient
 from ..scheduling.models import Slot
@@ -254,7 +254,9 @@ async def transition(
     """Apply a lifecycle action after the ownership, state and timing checks (403/409)."""
     consultation = await get_consultation(session, actor, consultation_id, for_update=True)
     if not _may_act(actor, consultation, action):
-        raise NotFound() if actor.role == Role.patient else _forbidden(action)
+        if actor.role == Role.patient:
+            raise NotFound()
+        raise Forbidden(f"You cannot {action.value} this consultation.")
     target = next_status(Mode(consultation.mode), Status(consultation.status), action)
     check_timing(action, now, consultation.starts_at)
     before = facts_of(consultation)
@@ -268,7 +270,7 @@ async def transition(
         consultation.ended_at = now
         if conclusion:
             consultation.conclusion = conclusion
-    elif action in (Action.cancel,):
+    elif action == Action.cancel:
         consultation.cancelled_at = now
     await session.flush()
     await record_change(session, before, consultation)
@@ -276,12 +278,6 @@ async def transition(
         # An async case gets its specialist only now: ask the patient's consent for them.
         await request_specialist_consent(session, consultation)
     return consultation
-
-
-def _forbidden(action: Action) -> Exception:
-    from ..errors import Forbidden
-
-    return Forbidden(f"You cannot {action.value} this consultation.")
 
 
 def publish_change(
