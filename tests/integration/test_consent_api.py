@@ -300,3 +300,126 @@ async def test_break_glass_ended_early(client: Any, database: Database, clock: F
     assert status == 200 and datetime.fromisoformat(ended["ended_at"]) == clock.now()
     status, _ = await c.other.get(f"/patients/{c.patient_id}/passport")
     assert status == 403
+
+
+async def _book_video(c: Any, clock: FakeClock) -> dict[str, Any]:
+    start = clock.now().replace(microsecond=0) + timedelta(hours=2)
+    await availability(c.w.specialist, start, hours=1)
+    _, slots = await c.w.gp.get("/slots", specialty="cardiology")
+    status, booked = await c.w.gp.post(
+        "/consultations",
+        {
+            "patient_id": c.patient_id,
+            "specialty": "cardiology",
+            "reason": "follow-up",
+            "slot_id": slots["items"][0]["id"],
+        },
+    )
+    assert status == 201, booked
+    return booked
+
+
+async def test_participants_see_the_requests_of_a_consultation(
+    client: Any, database: Database, clock: FakeClock
+) -> None:
+    c = await clinic(client, database.engine)
+    booked = await _book_video(c, clock)
+    url = f"/consultations/{booked['id']}/consent-requests"
+    seen = {}
+    for who in (c.w.gp, c.w.specialist, c.patient):
+        status, page = await who.get(url)
+        assert status == 200, page
+        seen[who.user["username"]] = [(r["id"], r["status"]) for r in page["items"]]
+    [(request_id, status_text)] = seen[c.w.gp.user["username"]]
+    assert status_text == "pending"
+    assert len({tuple(items) for items in seen.values()}) == 1
+    # Anyone else: no such consultation (the admin is not a party to consent either).
+    assert (await c.other.get(url))[0] == 404
+    assert (await c.w.admin.get(url))[0] == 403
+
+    # The GP sends a code for the booking's request instead of making a second one.
+    status, sent = await c.w.gp.post(f"/consent-requests/{request_id}/send-code")
+    assert status == 200 and sent["code_expires_at"] is not None
+    code = notifier(client).code_for(request_id)
+    status, granted = await c.w.gp.post(f"/consent-requests/{request_id}/confirm", {"code": code})
+    assert status == 200, granted
+    assert granted["grantee_user_id"] == c.w.specialist.id
+    _, page = await c.w.gp.get(url)
+    assert [(r["id"], r["status"], r["grant_id"]) for r in page["items"]] == [
+        (request_id, "confirmed", granted["id"])
+    ]
+
+
+async def test_a_point_of_care_request_names_its_consultation(
+    client: Any, database: Database, clock: FakeClock
+) -> None:
+    c = await clinic(client, database.engine)
+    payload = {
+        "grantee_user_id": c.w.specialist.id,
+        "access": "read",
+        "expires_at": (clock.now() + timedelta(days=3)).isoformat(),
+        "consultation_id": c.consultation_id,
+    }
+    base = f"/patients/{c.patient_id}/consent-requests"
+    status, request = await c.w.gp.post(base, payload)
+    assert status == 201 and request["consultation_id"] == c.consultation_id
+    _, page = await c.w.specialist.get(f"/consultations/{c.consultation_id}/consent-requests")
+    assert request["id"] in [r["id"] for r in page["items"]]
+    # A clinician who cannot see the patient learns nothing; the consultation of another
+    # patient is refused by field.
+    assert (await c.other.post(base, payload))[0] == 404
+    other_patient = await _another_patient(c)
+    status, body = await c.w.gp.post(f"/patients/{other_patient}/consent-requests", payload)
+    assert status == 422 and set(body["fields"]) == {"consultation_id"}, body
+
+
+async def test_withdraw_and_decline(client: Any, database: Database, clock: FakeClock) -> None:
+    c = await clinic(client, database.engine)
+    payload = {
+        "grantee_user_id": c.w.specialist.id,
+        "access": "read",
+        "expires_at": (clock.now() + timedelta(days=3)).isoformat(),
+    }
+    base = f"/patients/{c.patient_id}/consent-requests"
+    _, first = await c.w.gp.post(base, payload)
+    code = notifier(client).code_for(first["id"])
+    # Only the clinicians involved withdraw; the patient declines instead; strangers see nothing.
+    assert (await c.patient.post(f"/consent-requests/{first['id']}/withdraw"))[0] == 403
+    assert (await c.other.post(f"/consent-requests/{first['id']}/withdraw"))[0] == 404
+    status, withdrawn = await c.w.gp.post(f"/consent-requests/{first['id']}/withdraw")
+    assert status == 200 and withdrawn["status"] == "withdrawn"
+    # The code sent before stops working, and nothing can reopen the request.
+    confirm = f"/consent-requests/{first['id']}/confirm"
+    assert (await c.w.gp.post(confirm, {"code": code}))[0] == 409
+    assert (await c.patient.post(confirm))[0] == 409
+    assert (await c.w.gp.post(f"/consent-requests/{first['id']}/send-code"))[0] == 409
+    assert (await c.w.gp.post(f"/consent-requests/{first['id']}/withdraw"))[0] == 409
+
+    _, second = await c.w.gp.post(base, payload)
+    assert (await c.w.gp.post(f"/consent-requests/{second['id']}/decline"))[0] == 403
+    status, declined = await c.patient.post(f"/consent-requests/{second['id']}/decline")
+    assert status == 200 and declined["status"] == "declined"
+    assert (await c.patient.post(f"/consent-requests/{second['id']}/confirm"))[0] == 409
+    assert (await c.w.specialist.get(f"/patients/{c.patient_id}/passport"))[0] == 403
+
+    _, log = await c.patient.get(f"/patients/{c.patient_id}/access-log")
+    actions = [entry["action"] for entry in log["items"]]
+    assert "consent.request_withdrawn" in actions and "consent.request_declined" in actions
+
+
+async def test_cancelling_a_consultation_withdraws_its_pending_request(
+    client: Any, database: Database, clock: FakeClock
+) -> None:
+    c = await clinic(client, database.engine)
+    booked = await _book_video(c, clock)
+    url = f"/consultations/{booked['id']}/consent-requests"
+    _, page = await c.w.gp.get(url)
+    [request] = page["items"]
+    await c.w.gp.post(f"/consent-requests/{request['id']}/send-code")
+    code = notifier(client).code_for(request["id"])
+    status, _ = await c.w.gp.post(f"/consultations/{booked['id']}/cancel")
+    assert status == 200
+    _, page = await c.patient.get(url)
+    assert [r["status"] for r in page["items"]] == ["withdrawn"]
+    status, _ = await c.w.gp.post(f"/consent-requests/{request['id']}/confirm", {"code": code})
+    assert status == 409

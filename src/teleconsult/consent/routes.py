@@ -106,6 +106,43 @@ async def list_consent_requests(ctx: Ctx) -> Page[ConsentRequestOut]:
     return Page[ConsentRequestOut](items=[ConsentRequestOut.model_validate(r) for r in requests])
 
 
+@router.get(
+    "/consultations/{id}/consent-requests",
+    summary="The consent requests made for a consultation (for its participants)",
+    response=Page[ConsentRequestOut],
+    roles=[*CLINICIANS, Role.patient],
+)
+async def list_consultation_requests(ctx: Ctx) -> Page[ConsentRequestOut]:
+    requests = await service.list_for_consultation(ctx.session, ctx.me, ctx.path_id())
+    return Page[ConsentRequestOut](items=[ConsentRequestOut.model_validate(r) for r in requests])
+
+
+@router.post(
+    "/consent-requests/{id}/withdraw",
+    summary="Withdraw a pending request you made or that names you",
+    response=ConsentRequestOut,
+    roles=CLINICIANS,
+)
+async def withdraw_request(ctx: Ctx) -> ConsentRequestOut:
+    request = await service.withdraw(
+        ctx.session, ctx.me, ctx.path_id(), now=ctx.clock.now(), client=ctx.client
+    )
+    return ConsentRequestOut.model_validate(request)
+
+
+@router.post(
+    "/consent-requests/{id}/decline",
+    summary="Decline a consent request (the patient)",
+    response=ConsentRequestOut,
+    roles=[Role.patient],
+)
+async def decline_request(ctx: Ctx) -> ConsentRequestOut:
+    request = await service.decline(
+        ctx.session, ctx.me, ctx.path_id(), now=ctx.clock.now(), client=ctx.client
+    )
+    return ConsentRequestOut.model_validate(request)
+
+
 @router.post(
     "/consent-requests/{id}/send-code",
     summary="Send (again) a one-time code to the patient",

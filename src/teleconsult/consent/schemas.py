@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
@@ -44,6 +45,20 @@ class ConsentRequestCreate(BaseModel):
     access: GrantAccess
     categories: list[Category] | None = Field(default=None, min_length=1)
     expires_at: AwareDatetime
+    consultation_id: uuid.UUID | None = Field(
+        default=None,
+        description="The consultation this request is for (yours, for the same patient)",
+    )
+
+
+class RequestStatus(StrEnum):
+    """pending → confirmed (a grant), declined (by the patient) or withdrawn (by a clinician,
+    or when the consultation it was made for is cancelled); never reopened."""
+
+    pending = "pending"
+    confirmed = "confirmed"
+    declined = "declined"
+    withdrawn = "withdrawn"
 
 
 class ConsentRequestOut(BaseModel):
@@ -58,7 +73,7 @@ class ConsentRequestOut(BaseModel):
     requested_by: uuid.UUID
     consultation_id: uuid.UUID | None
     created_at: datetime
-    status: str
+    status: RequestStatus
     code_expires_at: datetime | None
     grant_id: uuid.UUID | None
 

@@ -38,7 +38,7 @@ from .policy import (
     decide,
     grant_is_active,
 )
-from .schemas import BreakGlassIn, ConsentRequestCreate, GrantCreate
+from .schemas import BreakGlassIn, ConsentRequestCreate, GrantCreate, RequestStatus
 
 CODE_TTL = timedelta(minutes=10)
 CODE_ATTEMPTS = 5
@@ -321,6 +321,10 @@ async def request_consent(
     await get_patient(session, user, patient_id)
     await _clinician(session, data.grantee_user_id, "grantee_user_id")
     _check_expiry(data.expires_at, now)
+    if data.consultation_id is not None:
+        consultation = await _participated(session, user, data.consultation_id)
+        if consultation is None or consultation.patient_id != patient_id:
+            raise field_error("consultation_id", "no such consultation of yours for this patient")
     request = ConsentRequest(
         id=uuid.uuid4(),
         patient_id=patient_id,
@@ -329,8 +333,9 @@ async def request_consent(
         categories=_categories(data.categories),
         expires_at=data.expires_at,
         requested_by=user.id,
+        consultation_id=data.consultation_id,
         created_at=now,
-        status="pending",
+        status=RequestStatus.pending,
         attempts=0,
     )
     session.add(request)
@@ -382,7 +387,7 @@ async def request_specialist_consent(session: AsyncSession, consultation: Consul
         requested_by=consultation.requester_id,
         consultation_id=consultation.id,
         created_at=now,
-        status="pending",
+        status=RequestStatus.pending,
         attempts=0,
     )
     session.add(request)
@@ -420,7 +425,7 @@ async def send_code(
     request = await _request_for(session, user, request_id, lock=True)
     if user.role == Role.patient:
         raise Forbidden("The clinician sends the code.")
-    if request.status != "pending":
+    if request.status != RequestStatus.pending:
         raise Conflict("This consent request is no longer pending.")
     await _issue_code(session, request, notifier, secret_key=secret_key, now=now)
     await session.flush()
@@ -450,6 +455,135 @@ async def list_requests(
     return list(rows)
 
 
+async def _participated(
+    session: AsyncSession, user: User, consultation_id: uuid.UUID
+) -> Consultation | None:
+    """The consultation when the user takes part in it (requesting GP, specialist, patient)."""
+    consultation = await session.get(Consultation, consultation_id)
+    if consultation is None:
+        return None
+    takes_part = user.id in (consultation.requester_id, consultation.specialist_id) or (
+        user.role == Role.patient and user.patient_id == consultation.patient_id
+    )
+    return consultation if takes_part else None
+
+
+async def list_for_consultation(
+    session: AsyncSession, user: User, consultation_id: uuid.UUID
+) -> list[ConsentRequest]:
+    """The consent requests made for one consultation, newest first; for its participants."""
+    if await _participated(session, user, consultation_id) is None:
+        raise NotFound()
+    rows = await session.scalars(
+        select(ConsentRequest)
+        .where(ConsentRequest.consultation_id == consultation_id)
+        .order_by(ConsentRequest.created_at.desc(), ConsentRequest.id)
+    )
+    return list(rows)
+
+
+async def _close(
+    session: AsyncSession,
+    request: ConsentRequest,
+    status: RequestStatus,
+    *,
+    actor_id: uuid.UUID,
+    reason: str,
+    now: datetime,
+    client: str | None,
+) -> None:
+    request.status = status
+    request.code_hash = None
+    await session.flush()
+    await audit.record(
+        session,
+        patient_id=request.patient_id,
+        actor_id=actor_id,
+        action=f"consent.request_{status.value}",
+        outcome="ok",
+        reason=f"request {request.id}: {reason}",
+        at=now,
+        client=client,
+    )
+
+
+async def withdraw(
+    session: AsyncSession,
+    user: User,
+    request_id: uuid.UUID,
+    *,
+    now: datetime,
+    client: str | None,
+) -> ConsentRequest:
+    """A clinician takes back a pending request (its code stops working at once)."""
+    request = await _request_for(session, user, request_id, lock=True)
+    if user.role == Role.patient:
+        raise Forbidden("Decline the request instead.")
+    if request.status != RequestStatus.pending:
+        raise Conflict("This consent request is no longer pending.")
+    await _close(
+        session,
+        request,
+        RequestStatus.withdrawn,
+        actor_id=user.id,
+        reason="withdrawn by the clinician",
+        now=now,
+        client=client,
+    )
+    return request
+
+
+async def decline(
+    session: AsyncSession,
+    user: User,
+    request_id: uuid.UUID,
+    *,
+    now: datetime,
+    client: str | None,
+) -> ConsentRequest:
+    """The patient says no to a pending request; nothing is granted."""
+    request = await _request_for(session, user, request_id, lock=True)
+    if not (user.role == Role.patient and user.patient_id == request.patient_id):
+        raise Forbidden("Only the patient can decline a consent request.")
+    if request.status != RequestStatus.pending:
+        raise Conflict("This consent request is no longer pending.")
+    await _close(
+        session,
+        request,
+        RequestStatus.declined,
+        actor_id=user.id,
+        reason="declined by the patient",
+        now=now,
+        client=client,
+    )
+    return request
+
+
+async def withdraw_for_consultation(
+    session: AsyncSession, consultation: Consultation, *, actor_id: uuid.UUID, now: datetime
+) -> None:
+    """A cancelled consultation needs no consent: its pending requests are withdrawn."""
+    pending = await session.scalars(
+        select(ConsentRequest)
+        .where(
+            ConsentRequest.consultation_id == consultation.id,
+            ConsentRequest.status == RequestStatus.pending.value,
+        )
+        .order_by(ConsentRequest.created_at, ConsentRequest.id)
+        .with_for_update()
+    )
+    for request in list(pending):
+        await _close(
+            session,
+            request,
+            RequestStatus.withdrawn,
+            actor_id=actor_id,
+            reason="withdrawn: the consultation was cancelled",
+            now=now,
+            client=None,
+        )
+
+
 @dataclass
 class Confirmation:
     request: ConsentRequest
@@ -474,7 +608,7 @@ async def confirm(
     checked, so parallel guesses cannot exceed the limit.
     """
     request = await _request_for(session, user, request_id, lock=True)
-    if request.status != "pending":
+    if request.status != RequestStatus.pending:
         raise Conflict("This consent request is no longer pending.")
     if request.expires_at <= now:
         raise Conflict("This consent request asked for access that would already have ended.")
@@ -521,7 +655,7 @@ async def confirm(
         request_id=request.id,
     )
     session.add(grant)
-    request.status = "confirmed"
+    request.status = RequestStatus.confirmed
     request.grant_id = grant.id
     request.code_hash = None
     await session.flush()

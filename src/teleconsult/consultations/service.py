@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..accounts.models import SpecialistSpecialty, User
 from ..bus import EventBus
 from ..codes import Role
-from ..consent.service import request_specialist_consent
+from ..consent.service import request_specialist_consent, withdraw_for_consultation
 from ..db.uow import after_commit
 from ..errors import Conflict, Forbidden, NotFound, field_error
 from ..facilities.models import Facility
@@ -277,6 +277,8 @@ async def transition(
     if action == Action.claim:
         # An async case gets its specialist only now: ask the patient's consent for them.
         await request_specialist_consent(session, consultation)
+    elif action == Action.cancel:
+        await withdraw_for_consultation(session, consultation, actor_id=actor.id, now=now)
     return consultation
 
 
