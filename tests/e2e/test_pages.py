@@ -720,7 +720,10 @@ async def test_gp_confirms_consent_with_a_code_at_the_point_of_care(
     await item.get_by_role("button", name="Patient consent").click()
     panel = item.locator(".consent-panel")
     await check(panel).to_contain_text(w.specialist.id[:8])
-    await check(panel).to_contain_text("approve it in their own account")
+    await check(panel).to_contain_text("approve or decline it in their own account")
+    await check(panel.get_by_role("status")).to_contain_text(
+        "Consent request waiting for the patient"
+    )
     code_box = panel.get_by_label("6-digit code from the patient")
     await check(code_box).to_be_hidden()
 
@@ -729,7 +732,10 @@ async def test_gp_confirms_consent_with_a_code_at_the_point_of_care(
     request_id, right = await next_code(codes, sent)
     await check(panel.get_by_role("status")).to_contain_text("A code was sent")
     await check(code_box).to_be_focused()
-    assert request_id != booked["id"]
+    # The code is for the request the booking made, not a second one.
+    status, requests = await w.gp.get(f"/consultations/{booked['id']}/consent-requests")
+    assert status == 200, requests
+    assert [r["id"] for r in requests["items"]] == [request_id]
     wrong = f"{(int(right) + 1) % 1_000_000:06d}"
 
     # Too short: caught on the page. Wrong: the server counts the attempts down.
@@ -767,10 +773,17 @@ async def test_gp_confirms_consent_with_a_code_at_the_point_of_care(
     await check(panel.get_by_role("status")).to_contain_text("works until")
     await code_box.fill(right)
     await panel.get_by_role("button", name="Confirm").click()
-    await check(panel.get_by_role("status")).to_contain_text("Consent confirmed")
+    await check(panel.get_by_role("status")).to_contain_text("Consent given")
     await check(code_box).to_be_hidden()
     await check(panel.get_by_role("button", name="Send a new code")).to_be_hidden()
+    await check(panel.get_by_role("button", name="Withdraw request")).to_be_hidden()
     await tab.shot("code-confirmed")
+    # Reopening the panel (or another tab) shows the same answer: it comes from the server.
+    await item.get_by_role("button", name="Patient consent").click()
+    await item.get_by_role("button", name="Patient consent").click()
+    await check(item.locator(".consent-panel").get_by_role("status")).to_contain_text(
+        "Consent given"
+    )
     await page.set_viewport_size({"width": 390, "height": 844})
     await tab.shot("code-mobile")
 
@@ -785,6 +798,62 @@ async def test_gp_confirms_consent_with_a_code_at_the_point_of_care(
     assert grant["grantee_user_id"] == w.specialist.id
     assert grant["access"] == "read_write"
     tab.assert_clean()
+
+
+async def test_patient_declines_and_the_gp_sees_it_and_asks_again(
+    client: Any, database: Any, clock: Any, open_page: Any
+) -> None:
+    w = await factories.world(client, database.engine)
+    await factories.availability(w.specialist, DAY_START, hours=2)
+    status, booked = await w.gp.post(
+        "/consultations",
+        {"patient_id": w.patient_id, "specialty": "cardiology", "reason": "Palpitations"},
+    )
+    assert status == 201, booked
+    patient = await factories.user(w.admin, "patient", patient_id=w.patient_id)
+    check = expect()
+
+    pat = await open_page("decline-patient")
+    await pat.login(username(patient))
+    await pat.page.get_by_role("link", name="Consents").click()
+    waiting = pat.page.locator(
+        "section", has=pat.page.get_by_role("heading", name="Requests waiting for you")
+    ).locator("li.consent-request")
+    await check(waiting).to_have_count(1)
+    await waiting.first.get_by_role("button", name="Decline").click()
+    await check(waiting).to_have_count(0)
+    await check(pat.page.get_by_role("status").first).to_contain_text("Declined")
+    status, requests = await w.gp.get(f"/consultations/{booked['id']}/consent-requests")
+    [(booked_request, declined)] = [(r["id"], r["status"]) for r in requests["items"]]
+    assert declined == "declined"
+
+    clock.advance(minutes=5)
+    gp = await open_page("decline-gp")
+    await gp.login(username(w.gp))
+    await gp.page.get_by_role("link", name="My consultations").click()
+    item = gp.page.locator("li.consultation").first
+    await item.get_by_role("button", name="Patient consent").click()
+    panel = item.locator(".consent-panel")
+    await check(panel.locator(".notice.warning")).to_contain_text("declined by the patient")
+    await check(panel.get_by_role("button", name="Withdraw request")).to_be_hidden()
+    # Asking again makes a new request for this consultation; the GP can withdraw it.
+    codes = sent_codes(client)
+    sent = len(codes.sent)
+    await panel.get_by_role("button", name="Send code to patient").click()
+    request_id, _ = await next_code(codes, sent)
+    await check(panel.get_by_role("status")).to_contain_text("A code was sent")
+    await panel.get_by_role("button", name="Withdraw request").click()
+    await check(panel.get_by_role("status")).to_contain_text(
+        "The last consent request was withdrawn"
+    )
+    await gp.shot("request-withdrawn")
+    status, requests = await w.gp.get(f"/consultations/{booked['id']}/consent-requests")
+    assert [(r["id"], r["status"]) for r in requests["items"]] == [
+        (request_id, "withdrawn"),
+        (booked_request, "declined"),
+    ]
+    for tab in (pat, gp):
+        tab.assert_clean()
 
 
 async def test_specialist_opens_and_ends_emergency_access(

@@ -12,8 +12,15 @@ const remoteVideo = document.getElementById("remote");
 const remoteAudio = document.getElementById("remote-audio");
 
 const state = {
-  call: null, ws: null, pc: null, stream: null, polite: true, mode: "p2p",
-  remote: null, makingOffer: false, ignoreOffer: false,
+  call: null,
+  ws: null,
+  pc: null,
+  stream: null,
+  polite: true,
+  mode: "p2p",
+  remote: null,
+  makingOffer: false,
+  ignoreOffer: false,
 };
 
 function consultationId() {
@@ -91,11 +98,10 @@ async function onDescription(message) {
   }
   const pc = state.pc || newPeer();
   const description = { type: message.type, sdp: message.sdp };
-  const collision = description.type === "offer"
-    && (state.makingOffer || pc.signalingState !== "stable");
+  const collision = description.type === "offer" && (state.makingOffer || pc.signalingState !== "stable");
   state.ignoreOffer = !state.polite && collision;
   if (state.ignoreOffer) return;
-  await pc.setRemoteDescription(description);  // a polite peer rolls back implicitly
+  await pc.setRemoteDescription(description); // a polite peer rolls back implicitly
   if (description.type === "offer") {
     await pc.setLocalDescription();
     send({ type: "answer", sdp: pc.localDescription.sdp, to: message.from });
@@ -167,7 +173,8 @@ async function start() {
   }
   try {
     state.stream = await navigator.mediaDevices.getUserMedia({
-      video: { width: 640, height: 480 }, audio: true,
+      video: { width: 640, height: 480 },
+      audio: true,
     });
   } catch (err) {
     show("Camera or microphone unavailable: " + err.name, "error");
@@ -175,7 +182,8 @@ async function start() {
   }
   localVideo.srcObject = state.stream;
   const response = await fetch(`/api/v1/consultations/${encodeURIComponent(id)}/call`, {
-    credentials: "same-origin", headers: { Accept: "application/json" },
+    credentials: "same-origin",
+    headers: { Accept: "application/json" },
   });
   const body = await response.json().catch(() => ({}));
   if (!response.ok) {
@@ -188,7 +196,11 @@ async function start() {
   state.ws = ws;
   ws.onmessage = (event) => {
     let message;
-    try { message = JSON.parse(event.data); } catch { return; }
+    try {
+      message = JSON.parse(event.data);
+    } catch {
+      return;
+    }
     onMessage(message).catch((err) => console.error(message.type, err));
   };
   ws.onclose = () => {

@@ -1,7 +1,7 @@
 // Consent at the point of care (a one-time code the patient reads out) and emergency access,
 // shared by the GP and specialist views.
 
-import { post } from "../api.js";
+import { get, post } from "../api.js";
 import { busy, field, form, h, notice, shortId, when } from "../dom.js";
 
 // A booked specialist may work on the passport until 72 hours after the consultation.
@@ -16,45 +16,39 @@ export function consultationAccessUntil(c) {
   return new Date(Math.max(end, Date.now()) + AFTER_CONSULTATION_MS).toISOString();
 }
 
-// The requests this browser made, so a list reload or a page refresh keeps the flow going.
-// Clinicians have no endpoint listing consent requests; only the patient lists theirs.
-const remembered = new Map();
-const storeKey = (key) => `tc.consent-request.${key}`;
-
-function recall(key) {
-  if (remembered.has(key)) return remembered.get(key);
-  try {
-    const saved = JSON.parse(sessionStorage.getItem(storeKey(key)) || "null");
-    if (saved) remembered.set(key, saved);
-    return saved;
-  } catch {
-    return null;
-  }
-}
-
-function remember(key, value) {
-  remembered.set(key, value);
-  try {
-    if (value) sessionStorage.setItem(storeKey(key), JSON.stringify(value));
-    else sessionStorage.removeItem(storeKey(key));
-  } catch {
-    // Storage may be unavailable (private mode); the in-memory copy still works.
-  }
-}
+const STATUS_TEXT = {
+  pending: "waiting for the patient",
+  confirmed: "given",
+  declined: "declined by the patient",
+  withdrawn: "withdrawn",
+};
 
 /**
- * The point-of-care flow: "Send code to patient" makes a consent request for the grantee
- * (the server texts a 6-digit code to the patient) or sends a new code for the pending one;
- * the clinician types the code the patient reads out and confirms. onGranted(grant) runs
- * after a confirmed code.
+ * The point-of-care flow for one consultation's grantee. It shows where the consultation's
+ * consent request stands (booking makes one), sends a one-time code for it (the server texts
+ * a 6-digit code to the patient), or makes a new request when none is pending; the clinician
+ * types the code the patient reads out and confirms. onGranted(grant) runs after a confirmed
+ * code.
  */
-export function pointOfCare({ patientId, granteeId, access = "read_write", expiresAt, key, onGranted }) {
-  const memoryKey = key || `${patientId}.${granteeId}`;
+export function pointOfCare({
+  patientId,
+  granteeId,
+  consultationId,
+  access = "read_write",
+  expiresAt,
+  onGranted,
+}) {
+  let request = null;
   const status = notice();
   const send = h(
     "button",
     { type: "button", class: "secondary", dataset: { step: "send" } },
     "Send code to patient",
+  );
+  const withdraw = h(
+    "button",
+    { type: "button", class: "secondary", dataset: { step: "withdraw" }, hidden: true },
+    "Withdraw request",
   );
   const codeInput = h("input", {
     name: "code",
@@ -75,8 +69,7 @@ export function pointOfCare({ patientId, granteeId, access = "read_write", expir
       h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "Confirm")),
     ],
     async (data, el) => {
-      const request = recall(memoryKey);
-      if (!request) throw { detail: "Send a code to the patient first." };
+      if (request?.status !== "pending") throw { detail: "Send a code to the patient first." };
       if (!CODE.test(data.code))
         throw {
           detail: "The code has 6 digits.",
@@ -84,14 +77,14 @@ export function pointOfCare({ patientId, granteeId, access = "read_write", expir
         };
       try {
         const grant = await post(`/consent-requests/${request.id}/confirm`, { code: data.code });
-        remember(memoryKey, { ...request, status: "confirmed", grant });
+        request = { ...request, status: "confirmed", grant };
         el.reset();
         show();
         onGranted?.(grant);
       } catch (error) {
         if (error.status === 409) {
           // Expired, out of attempts, or no longer pending: only a new code helps.
-          send.textContent = "Send a new code";
+          await load();
           throw {
             detail: `${error.detail} Use "Send a new code" and ask the patient for the new one.`,
             fields: { code: "this code can no longer be used" },
@@ -111,58 +104,90 @@ export function pointOfCare({ patientId, granteeId, access = "read_write", expir
   );
 
   function show() {
-    const request = recall(memoryKey);
-    if (request?.status === "confirmed") {
+    const state = request?.status;
+    withdraw.hidden = state !== "pending";
+    confirmForm.hidden = !(state === "pending" && request.code_expires_at);
+    send.hidden = state === "confirmed";
+    send.textContent =
+      state === "pending" && request.code_expires_at ? "Send a new code" : "Send code to patient";
+    if (!request) {
+      status.show(
+        "info",
+        "No consent request is waiting for this consultation. Send a code to ask the patient.",
+      );
+    } else if (state === "confirmed") {
       status.show(
         "success",
-        h("strong", {}, "Consent confirmed with the patient's code. "),
+        h("strong", {}, "Consent given. "),
         `${ACCESS_TEXT[request.access] || request.access} access for user `,
         shortId(request.grantee_user_id),
         " until ",
         when(request.grant?.expires_at || request.expires_at),
         ".",
       );
-      confirmForm.hidden = true;
-      send.hidden = true;
-      return;
-    }
-    send.hidden = false;
-    if (request) {
+    } else if (state === "pending") {
       status.show(
         "info",
-        "A code was sent to the patient's phone",
-        request.code_expires_at ? [" and works until ", when(request.code_expires_at)] : "",
-        ". Ask the patient to read it out, then enter it below.",
+        `Consent request ${STATUS_TEXT.pending}`,
+        request.code_expires_at
+          ? [". A code was sent to the patient's phone and works until ", when(request.code_expires_at)]
+          : " (the patient can approve it in their account)",
+        request.code_expires_at
+          ? ". Ask the patient to read it out, then enter it below."
+          : ", or send a one-time code now.",
       );
-      confirmForm.hidden = false;
-      send.textContent = "Send a new code";
+    } else {
+      status.show(
+        state === "declined" ? "warning" : "info",
+        `The last consent request was ${STATUS_TEXT[state] || state}. Send a code to ask the patient again.`,
+      );
     }
+  }
+
+  async function load() {
+    try {
+      const page = await get(`/consultations/${consultationId}/consent-requests`);
+      // Newest first: the latest request for this grantee tells where consent stands.
+      request = page.items.find((r) => r.grantee_user_id === granteeId) || null;
+    } catch (error) {
+      if (!error.detail) throw error;
+      status.show("error", error.detail);
+      return;
+    }
+    show();
   }
 
   send.addEventListener("click", () =>
     busy(send, async () => {
       status.hide();
       confirmForm.notice.hide();
-      const known = recall(memoryKey);
       try {
-        let request = null;
-        if (known && known.status !== "confirmed") {
-          try {
-            request = await post(`/consent-requests/${known.id}/send-code`);
-          } catch (error) {
-            // Gone (another account) or no longer pending: start a new request below.
-            if (![404, 409].includes(error.status)) throw error;
-          }
+        if (request?.status === "pending") {
+          request = await post(`/consent-requests/${request.id}/send-code`);
+        } else {
+          request = await post(`/patients/${patientId}/consent-requests`, {
+            grantee_user_id: granteeId,
+            access,
+            expires_at: expiresAt,
+            consultation_id: consultationId,
+          });
         }
-        request ||= await post(`/patients/${patientId}/consent-requests`, {
-          grantee_user_id: granteeId,
-          access,
-          expires_at: expiresAt,
-        });
-        remember(memoryKey, request);
         codeInput.removeAttribute("aria-invalid");
         show();
         codeInput.focus();
+      } catch (error) {
+        if (!error.detail) throw error;
+        if (error.status === 409) await load();
+        status.show("error", error.detail);
+      }
+    }),
+  );
+
+  withdraw.addEventListener("click", () =>
+    busy(withdraw, async () => {
+      try {
+        request = await post(`/consent-requests/${request.id}/withdraw`);
+        show();
       } catch (error) {
         if (!error.detail) throw error;
         status.show("error", error.detail);
@@ -170,8 +195,14 @@ export function pointOfCare({ patientId, granteeId, access = "read_write", expir
     }),
   );
 
-  show();
-  return h("div", { class: "point-of-care" }, h("div", { class: "actions" }, send), status, confirmForm);
+  load();
+  return h(
+    "div",
+    { class: "point-of-care" },
+    h("div", { class: "actions" }, send, withdraw),
+    status,
+    confirmForm,
+  );
 }
 
 /**

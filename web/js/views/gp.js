@@ -387,10 +387,10 @@ function consentAction(c) {
     { type: "button", class: "secondary", "aria-expanded": "false", "aria-controls": panel.id },
     "Patient consent",
   );
-  let built = false;
   button.addEventListener("click", () => {
-    if (!built) {
-      built = true;
+    // Rebuilt on every opening: where consent stands is read afresh from the server.
+    if (panel.hidden) {
+      clear(panel);
       fillConsentPanel(panel, c);
     }
     panel.hidden = !panel.hidden;
@@ -420,20 +420,19 @@ function fillConsentPanel(panel, c) {
       shortId(c.specialist_id),
       `) needs the patient's consent to work on the health passport: ${ACCESS_TEXT.read_write.toLowerCase()} access until `,
       when(until),
-      ". Booking sent the patient a request; the patient can approve it in their own account, on the Consents page.",
+      ". Booking sent the patient a request; the patient can approve or decline it in their own account, on the Consents page.",
     ),
     h("h4", {}, "At the point of care"),
     h(
       "p",
       { class: "muted" },
-      "With the patient in front of you or on the phone: send a one-time code to the patient's phone, ask the patient to read it out, and enter it. ",
-      "The patient's answer in their own account is not shown here.",
+      "With the patient in front of you or on the phone: send a one-time code to the patient's phone, ask the patient to read it out, and enter it.",
     ),
     pointOfCare({
       patientId: c.patient_id,
       granteeId: c.specialist_id,
+      consultationId: c.id,
       expiresAt: until,
-      key: `${c.id}.${c.specialist_id}`,
     }),
   );
 }

@@ -197,8 +197,8 @@ export function openPassport(section, c, { me, patientName }) {
           pointOfCare({
             patientId: c.patient_id,
             granteeId: me.id,
+            consultationId: c.id,
             expiresAt: consultationAccessUntil(c),
-            key: `${c.id}.${me.id}`,
             onGranted: () => load(),
           }),
         ),

@@ -378,6 +378,20 @@ function waitingRequests(base, onApproved) {
           }
         }),
       );
+      const decline = h("button", { type: "button", class: "secondary" }, "Decline");
+      decline.addEventListener("click", () =>
+        busy(decline, async () => {
+          note.hide();
+          try {
+            await post(`/consent-requests/${r.id}/decline`);
+            await list.reload();
+            announce.show("info", "Declined. Nothing was shared; the clinician sees that you said no.");
+          } catch (error) {
+            if (!error.detail) throw error;
+            note.show("error", error.detail);
+          }
+        }),
+      );
       const covered = coveredBy(r, grants);
       return h(
         "li",
@@ -406,7 +420,7 @@ function waitingRequests(base, onApproved) {
           r.requested_by !== r.grantee_user_id ? [" by user ", shortId(r.requested_by)] : null,
           covered ? " · an access you already gave covers this request" : null,
         ),
-        h("div", { class: "actions" }, approve),
+        h("div", { class: "actions" }, approve, decline),
         note,
       );
     },
