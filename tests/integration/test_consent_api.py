@@ -193,19 +193,7 @@ async def test_booking_asks_consent_for_the_specialist(
     client: Any, database: Database, clock: FakeClock
 ) -> None:
     c = await clinic(client, database.engine)
-    start = clock.now().replace(microsecond=0) + timedelta(hours=2)
-    await availability(c.w.specialist, start, hours=1)
-    _, slots = await c.w.gp.get("/slots", specialty="cardiology")
-    status, booked = await c.w.gp.post(
-        "/consultations",
-        {
-            "patient_id": c.patient_id,
-            "specialty": "cardiology",
-            "reason": "follow-up",
-            "slot_id": slots["items"][0]["id"],
-        },
-    )
-    assert status == 201, booked
+    booked = await _book_video(c, clock)
     status, requests = await c.patient.get(f"/patients/{c.patient_id}/consent-requests")
     assert status == 200
     [request] = [r for r in requests["items"] if r["consultation_id"] == booked["id"]]

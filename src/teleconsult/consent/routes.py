@@ -16,6 +16,7 @@ from .schemas import (
     ConsentRequestOut,
     GrantCreate,
     GrantOut,
+    RequestStatus,
 )
 
 router = Router("consent")
@@ -124,10 +125,7 @@ async def list_consultation_requests(ctx: Ctx) -> Page[ConsentRequestOut]:
     roles=CLINICIANS,
 )
 async def withdraw_request(ctx: Ctx) -> ConsentRequestOut:
-    request = await service.withdraw(
-        ctx.session, ctx.me, ctx.path_id(), now=ctx.clock.now(), client=ctx.client
-    )
-    return ConsentRequestOut.model_validate(request)
+    return await _answer(ctx, RequestStatus.withdrawn)
 
 
 @router.post(
@@ -137,8 +135,12 @@ async def withdraw_request(ctx: Ctx) -> ConsentRequestOut:
     roles=[Role.patient],
 )
 async def decline_request(ctx: Ctx) -> ConsentRequestOut:
-    request = await service.decline(
-        ctx.session, ctx.me, ctx.path_id(), now=ctx.clock.now(), client=ctx.client
+    return await _answer(ctx, RequestStatus.declined)
+
+
+async def _answer(ctx: Ctx, status: RequestStatus) -> ConsentRequestOut:
+    request = await service.answer_request(
+        ctx.session, ctx.me, ctx.path_id(), status, now=ctx.clock.now(), client=ctx.client
     )
     return ConsentRequestOut.model_validate(request)
 

@@ -507,52 +507,32 @@ async def _close(
     )
 
 
-async def withdraw(
+async def answer_request(
     session: AsyncSession,
     user: User,
     request_id: uuid.UUID,
+    status: RequestStatus,
     *,
     now: datetime,
     client: str | None,
 ) -> ConsentRequest:
-    """A clinician takes back a pending request (its code stops working at once)."""
+    """Close a pending request without a grant: the patient declines it, or a clinician
+    involved in it withdraws it (its code stops working at once)."""
     request = await _request_for(session, user, request_id, lock=True)
-    if user.role == Role.patient:
+    by_patient = user.role == Role.patient
+    if status == RequestStatus.declined and not by_patient:
+        raise Forbidden("Only the patient can decline a consent request.")
+    if status == RequestStatus.withdrawn and by_patient:
         raise Forbidden("Decline the request instead.")
     if request.status != RequestStatus.pending:
         raise Conflict("This consent request is no longer pending.")
+    who = "the patient" if by_patient else "the clinician"
     await _close(
         session,
         request,
-        RequestStatus.withdrawn,
+        status,
         actor_id=user.id,
-        reason="withdrawn by the clinician",
-        now=now,
-        client=client,
-    )
-    return request
-
-
-async def decline(
-    session: AsyncSession,
-    user: User,
-    request_id: uuid.UUID,
-    *,
-    now: datetime,
-    client: str | None,
-) -> ConsentRequest:
-    """The patient says no to a pending request; nothing is granted."""
-    request = await _request_for(session, user, request_id, lock=True)
-    if not (user.role == Role.patient and user.patient_id == request.patient_id):
-        raise Forbidden("Only the patient can decline a consent request.")
-    if request.status != RequestStatus.pending:
-        raise Conflict("This consent request is no longer pending.")
-    await _close(
-        session,
-        request,
-        RequestStatus.declined,
-        actor_id=user.id,
-        reason="declined by the patient",
+        reason=f"{status.value} by {who}",
         now=now,
         client=client,
     )
