@@ -797,6 +797,14 @@ async def test_gp_confirms_consent_with_a_code_at_the_point_of_care(
     assert grant["source"] == "one_time_code"
     assert grant["grantee_user_id"] == w.specialist.id
     assert grant["access"] == "read_write"
+    # The patient revokes it: the GP's panel says so and offers to ask again.
+    status, _ = await patient.post(f"/patients/{w.patient_id}/consents/{grant['id']}/revoke")
+    assert status == 200
+    await item.get_by_role("button", name="Patient consent").click()
+    await item.get_by_role("button", name="Patient consent").click()
+    panel = item.locator(".consent-panel")
+    await check(panel.locator(".notice.warning")).to_contain_text("revoked or has ended")
+    await check(panel.get_by_role("button", name="Send code to patient")).to_be_visible()
     tab.assert_clean()
 
 

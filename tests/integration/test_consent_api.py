@@ -333,9 +333,14 @@ async def test_participants_see_the_requests_of_a_consultation(
     assert status == 200, granted
     assert granted["grantee_user_id"] == c.w.specialist.id
     _, page = await c.w.gp.get(url)
-    assert [(r["id"], r["status"], r["grant_id"]) for r in page["items"]] == [
-        (request_id, "confirmed", granted["id"])
+    assert [(r["id"], r["status"], r["grant_id"], r["grant_active"]) for r in page["items"]] == [
+        (request_id, "confirmed", granted["id"], True)
     ]
+    # The patient takes it back: the clinicians see that the grant no longer permits.
+    status, _ = await c.patient.post(f"/patients/{c.patient_id}/consents/{granted['id']}/revoke")
+    assert status == 200
+    _, page = await c.w.specialist.get(url)
+    assert [(r["status"], r["grant_active"]) for r in page["items"]] == [("confirmed", False)]
 
 
 async def test_a_point_of_care_request_names_its_consultation(

@@ -114,8 +114,13 @@ async def list_consent_requests(ctx: Ctx) -> Page[ConsentRequestOut]:
     roles=[*CLINICIANS, Role.patient],
 )
 async def list_consultation_requests(ctx: Ctx) -> Page[ConsentRequestOut]:
-    requests = await service.list_for_consultation(ctx.session, ctx.me, ctx.path_id())
-    return Page[ConsentRequestOut](items=[ConsentRequestOut.model_validate(r) for r in requests])
+    rows = await service.list_for_consultation(ctx.session, ctx.me, ctx.path_id(), ctx.clock.now())
+    items = []
+    for request, active in rows:
+        out = ConsentRequestOut.model_validate(request)
+        out.grant_active = active
+        items.append(out)
+    return Page[ConsentRequestOut](items=items)
 
 
 @router.post(

@@ -76,6 +76,11 @@ class ConsentRequestOut(BaseModel):
     status: RequestStatus
     code_expires_at: datetime | None
     grant_id: uuid.UUID | None
+    grant_active: bool | None = Field(
+        default=None,
+        description="For a confirmed request: whether its grant still permits (not revoked "
+        "or expired)",
+    )
 
 
 class ConfirmIn(BaseModel):

@@ -469,17 +469,27 @@ async def _participated(
 
 
 async def list_for_consultation(
-    session: AsyncSession, user: User, consultation_id: uuid.UUID
-) -> list[ConsentRequest]:
-    """The consent requests made for one consultation, newest first; for its participants."""
+    session: AsyncSession, user: User, consultation_id: uuid.UUID, now: datetime
+) -> list[tuple[ConsentRequest, bool | None]]:
+    """The consent requests made for one consultation, newest first, each with whether its
+    grant still permits (None before a grant); for the consultation's participants."""
     if await _participated(session, user, consultation_id) is None:
         raise NotFound()
-    rows = await session.scalars(
-        select(ConsentRequest)
-        .where(ConsentRequest.consultation_id == consultation_id)
-        .order_by(ConsentRequest.created_at.desc(), ConsentRequest.id)
+    requests = list(
+        await session.scalars(
+            select(ConsentRequest)
+            .where(ConsentRequest.consultation_id == consultation_id)
+            .order_by(ConsentRequest.created_at.desc(), ConsentRequest.id)
+        )
     )
-    return list(rows)
+    grant_ids = [r.grant_id for r in requests if r.grant_id is not None]
+    grants = {
+        g.id: g
+        for g in await session.scalars(select(ConsentGrant).where(ConsentGrant.id.in_(grant_ids)))
+    }
+    return [
+        (r, is_active(grants[r.grant_id], now) if r.grant_id in grants else None) for r in requests
+    ]
 
 
 async def _close(

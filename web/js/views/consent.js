@@ -105,15 +105,22 @@ export function pointOfCare({
 
   function show() {
     const state = request?.status;
+    // A grant the patient has since revoked (or that ran out) no longer counts as given.
+    const given = state === "confirmed" && request.grant_active !== false;
     withdraw.hidden = state !== "pending";
     confirmForm.hidden = !(state === "pending" && request.code_expires_at);
-    send.hidden = state === "confirmed";
+    send.hidden = given;
     send.textContent =
       state === "pending" && request.code_expires_at ? "Send a new code" : "Send code to patient";
     if (!request) {
       status.show(
         "info",
         "No consent request is waiting for this consultation. Send a code to ask the patient.",
+      );
+    } else if (state === "confirmed" && !given) {
+      status.show(
+        "warning",
+        "The patient's consent for this consultation was revoked or has ended. Send a code to ask again.",
       );
     } else if (state === "confirmed") {
       status.show(
