@@ -210,7 +210,12 @@ class SignalingHub:
                 "role": peer.info.role,
                 "polite": is_polite(peer.info.peer_id, [o.peer_id for o in others]),
                 "mode": mode,
-                "peers": [o.public() for o in others],
+                # Each pair negotiates on its own (a mesh when three are in a call), so each
+                # pair has its own polite side.
+                "peers": [
+                    {**o.public(), "polite": is_polite(peer.info.peer_id, [o.peer_id])}
+                    for o in others
+                ],
             }
         )
         await self.bus.publish(room.channel, {"kind": "joined", "peer": peer.info.__dict__})
@@ -328,7 +333,8 @@ class SignalingHub:
             room.known[info.peer_id] = info
             for peer in list(room.peers.values()):
                 if peer.info.user_id != info.user_id:
-                    await peer.send({"type": "peer-joined", **info.public()})
+                    polite = is_polite(peer.info.peer_id, [info.peer_id])
+                    await peer.send({"type": "peer-joined", **info.public(), "polite": polite})
         elif kind == "left":
             await self._gone(room, message["peer_id"])
         elif kind == "replace":
