@@ -21,7 +21,14 @@ from teleconsult.calls.signaling import CLOSE_REPLACED
 from teleconsult.clock import FakeClock
 from teleconsult.config import Settings
 
-from ..callkit import booked_call, exchange_frames, leave_all, loopback_only, until_async
+from ..callkit import (
+    booked_call,
+    exchange_frames,
+    leave_all,
+    loopback_only,
+    until,
+    until_async,
+)
 from ..conftest import Database
 from ..factories import user
 
@@ -291,6 +298,31 @@ async def test_three_participants_pair_up_each_with_one_polite_side(
     finally:
         for ws in sockets.values():
             await ws.close()
+
+
+async def test_the_python_client_keeps_its_counterpart_when_a_third_joins(
+    client: Any, database: Database, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loopback_only(monkeypatch)
+    w, cid = await booked_call(client, database.engine, clock.now())
+    status, _ = await w.gp.post(f"/consultations/{cid}/call/options", {"invite_patient": True})
+    assert status == 200
+    patient = await user(w.admin, "patient", patient_id=w.patient_id)
+    gp = CallClient(base_url(client), cid, token=w.gp.token)
+    specialist = CallClient(base_url(client), cid, token=w.specialist.token)
+    try:
+        await exchange_frames(gp, specialist)
+        _, call = await patient.get(f"/consultations/{cid}/call")
+        async with client.session.ws_connect(call["ws_url"]) as ws:
+            welcome = await ws.receive_json(timeout=5)
+            assert {p["role"] for p in welcome["peers"]} == {"gp", "specialist"}
+            await ws.send_json({"type": "offer", "sdp": "v=0\r\n", "to": gp.peer_id})
+            seen = gp.frames["video"]
+            await until(lambda: gp.frames["video"] >= seen + 10)
+            assert gp.remote == specialist.peer_id and gp.remote_role == "specialist"
+            assert gp.pc is not None and gp.pc.connectionState == "connected"
+    finally:
+        await leave_all(gp, specialist)
 
 
 async def test_recording_needs_the_patients_consent_and_keeps_frames_encoded(
