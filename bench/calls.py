@@ -300,6 +300,43 @@ async def ping_pong(
     return times
 
 
+async def interleaved_round_trips(
+    ours: tuple[aiohttp.ClientWebSocketResponse, aiohttp.ClientWebSocketResponse],
+    bare: tuple[aiohttp.ClientWebSocketResponse, aiohttp.ClientWebSocketResponse],
+    echo: aiohttp.ClientWebSocketResponse,
+    rounds: int,
+    block: int = 20,
+) -> tuple[list[float], list[float], list[float]]:
+    """Round trips through our servers, the bare relay and the echo, in alternating blocks.
+
+    Alternating small blocks (each side going first in turn) puts both through the same
+    moments of a shared machine's load, instead of one after the other.
+    """
+    ours_rtt: list[float] = []
+    bare_rtt: list[float] = []
+    echo_rtt: list[float] = []
+
+    async def measure_ours() -> None:
+        ours_rtt.extend(await ping_pong(*ours, block, signal_wrap))
+
+    async def measure_bare() -> None:
+        bare_rtt.extend(await ping_pong(*bare, block, bare_wrap))
+
+    async def measure_echo() -> None:
+        for _ in range(block):
+            t = time.perf_counter()
+            await echo.send_str('{"type":"n"}')
+            await echo.receive()
+            echo_rtt.append(time.perf_counter() - t)
+            await asyncio.sleep(0.025)
+
+    order = [measure_ours, measure_bare, measure_echo]
+    for i in range(max(1, rounds // block)):
+        for measure in order[i % 3 :] + order[: i % 3]:
+            await measure()
+    return ours_rtt, bare_rtt, echo_rtt
+
+
 def signal_wrap(msg: dict[str, Any]) -> str:
     return json.dumps({"type": "candidate", "candidate": {"candidate": "", "i": 0}})
 
@@ -500,22 +537,8 @@ async def main(args: argparse.Namespace) -> None:
             flush=True,
         )
 
-        # 2. Signaling round trip across two processes and Redis.
+        # 2. Signaling round trip across two processes and Redis, against a bare relay.
         cid, gp, sp = calls[-1]
-        async with aiohttp.ClientSession() as http:
-            wa = await http.ws_connect(await ticket_url(a.url, cid, gp))
-            wb = await http.ws_connect(await ticket_url(b.url, cid, sp))
-            await wa.receive()
-            await wb.receive()
-            await asyncio.sleep(0.3)
-            while True:  # drain presence notices
-                with contextlib.suppress(TimeoutError):
-                    await wa.receive(timeout=0.2)
-                    continue
-                break
-            ours_rtt = await ping_pong(wa, wb, args.rounds, signal_wrap)
-            await wa.close()
-            await wb.close()
         bare_port = free_port()
         bare = f"http://127.0.0.1:{bare_port}"
         # The baseline server is a process of its own, like the app servers.
@@ -533,19 +556,24 @@ async def main(args: argparse.Namespace) -> None:
                         break
                     except aiohttp.ClientError:
                         await asyncio.sleep(0.1)
-            async with aiohttp.ClientSession() as http:
+                wa = await http.ws_connect(await ticket_url(a.url, cid, gp))
+                wb = await http.ws_connect(await ticket_url(b.url, cid, sp))
+                await wa.receive()
+                await wb.receive()
+                await asyncio.sleep(0.3)
+                while True:  # drain presence notices
+                    with contextlib.suppress(TimeoutError):
+                        await wa.receive(timeout=0.2)
+                        continue
+                    break
                 ra = await http.ws_connect(f"{bare}/relay")
                 rb = await http.ws_connect(f"{bare}/relay")
-                await asyncio.sleep(0.1)
-                bare_rtt = await ping_pong(ra, rb, args.rounds, bare_wrap)
                 echo = await http.ws_connect(f"{bare}/echo")
-                echo_rtt = []
-                for _ in range(args.rounds):
-                    t = time.perf_counter()
-                    await echo.send_str('{"type":"n"}')
-                    await echo.receive()
-                    echo_rtt.append(time.perf_counter() - t)
-                for ws in (ra, rb, echo):
+                await asyncio.sleep(0.1)
+                ours_rtt, bare_rtt, echo_rtt = await interleaved_round_trips(
+                    (wa, wb), (ra, rb), echo, args.rounds
+                )
+                for ws in (wa, wb, ra, rb, echo):
                     await ws.close()
         finally:
             bare_process.terminate()

@@ -1,4 +1,4 @@
-"""Two headless Chromium pages join one call and each plays the other's video."""
+"""Headless Chromium pages join one call and each plays the others' video."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from teleconsult.config import Settings
 
 from ..callkit import booked_call, loopback_only
 from ..conftest import IN_CI, Database
-from ..factories import PASSWORD
+from ..factories import PASSWORD, user
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(90)]
 
@@ -40,6 +40,33 @@ def chromium_path() -> str:
     if IN_CI:
         pytest.fail("Chromium must be installed in CI: the browser tests may not be skipped there")
     pytest.skip("browser tests skipped: Chromium is not installed")
+
+
+PLAYING = """() => [...document.querySelectorAll('#remotes .live video')]
+    .filter((v) => v.videoWidth > 0 && !v.paused && v.readyState >= 2).length"""
+
+
+async def remote_videos_play(page: Any, count: int) -> None:
+    """Wait until ``count`` remote videos play (polled from here: the page's
+    Content-Security-Policy forbids the string evaluation that wait_for_function uses)."""
+    for _ in range(300):  # 60 s
+        if await page.evaluate(PLAYING) >= count:
+            break
+        await asyncio.sleep(0.2)
+    else:
+        pytest.fail(f"{count} remote videos never played together")
+    assert await page.evaluate(PLAYING) == count
+
+
+async def open_call(browser: Any, base: str, who: Any, cid: str) -> Any:
+    context = await browser.new_context(base_url=base)
+    login = await context.request.post(
+        "/api/v1/auth/login", data={"username": who.user["username"], "password": PASSWORD}
+    )
+    assert login.ok, await login.text()
+    page = await context.new_page()
+    await page.goto(f"/call/{cid}")
+    return page
 
 
 @pytest.fixture
@@ -72,34 +99,51 @@ async def test_two_browsers_see_each_other(
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         try:
-            pages = []
-            for who in (w.gp, w.specialist):
-                context = await browser.new_context(base_url=base)
-                login = await context.request.post(
-                    "/api/v1/auth/login",
-                    data={"username": who.user["username"], "password": PASSWORD},
-                )
-                assert login.ok, await login.text()
-                page = await context.new_page()
-                await page.goto(f"/call/{cid}")
-                pages.append(page)
+            pages = [await open_call(browser, base, who, cid) for who in (w.gp, w.specialist)]
             for page in pages:
-                # Polled from here: the page's Content-Security-Policy forbids the string
-                # evaluation that wait_for_function relies on.
-                for _ in range(225):  # 45 s
-                    if await page.evaluate(
-                        "() => document.getElementById('remote').videoWidth > 0"
-                    ):
-                        break
-                    await asyncio.sleep(0.2)
-                else:
-                    pytest.fail("the remote video never started playing")
-                playing = await page.evaluate(
-                    "() => { const v = document.getElementById('remote');"
-                    " return !v.paused && v.readyState >= 2; }"
-                )
-                assert playing
+                await remote_videos_play(page, 1)
                 # The token stays in the HttpOnly cookie, out of the page's reach.
                 assert "tc_session" not in await page.evaluate("document.cookie")
+        finally:
+            await browser.close()
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("mode", ["p2p", "relay"])
+async def test_gp_specialist_and_invited_patient_each_see_the_two_others(
+    client: Any, database: Database, clock: FakeClock, monkeypatch: pytest.MonkeyPatch, mode: str
+) -> None:
+    """Three in a call: peer to peer, a mesh (two connections a page); relayed, two slots
+    on the one connection to the gateway."""
+    executable = chromium_path()
+    from playwright.async_api import async_playwright
+
+    loopback_only(monkeypatch)
+    w, cid = await booked_call(client, database.engine, clock.now())
+    status, options = await w.specialist.post(
+        f"/consultations/{cid}/call/options", {"invite_patient": True, "mode": mode}
+    )
+    assert status == 200 and options["mode"] == mode, options
+    patient = await user(w.admin, "patient", patient_id=w.patient_id)
+    base = str(client.make_url("")).rstrip("/")
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            pages = [
+                await open_call(browser, base, who, cid) for who in (w.gp, w.specialist, patient)
+            ]
+            for page in pages:
+                await remote_videos_play(page, 2)
+            if mode == "relay":
+                return
+            captions = await pages[2].evaluate(
+                "() => [...document.querySelectorAll('#remotes figcaption')]"
+                ".map((c) => c.textContent).sort()"
+            )
+            assert captions == ["GP", "Specialist"]
+            # The patient hangs up: the others go back to one tile each.
+            await pages[2].get_by_role("button", name="Leave").click()
+            for page in pages[:2]:
+                await remote_videos_play(page, 1)
         finally:
             await browser.close()

@@ -21,7 +21,14 @@ from teleconsult.calls.signaling import CLOSE_REPLACED
 from teleconsult.clock import FakeClock
 from teleconsult.config import Settings
 
-from ..callkit import booked_call, exchange_frames, leave_all, loopback_only, until_async
+from ..callkit import (
+    booked_call,
+    exchange_frames,
+    leave_all,
+    loopback_only,
+    until,
+    until_async,
+)
 from ..conftest import Database
 from ..factories import user
 
@@ -146,13 +153,13 @@ async def test_bad_messages_get_errors_and_the_server_keeps_serving(
     ):
         gp_welcome = await gp.receive_json(timeout=5)
         sp_welcome = await sp.receive_json(timeout=5)
-        assert sp_welcome["peers"] == [{"peer_id": gp_welcome["peer_id"], "role": "gp"}]
+        [gp_seen] = sp_welcome["peers"]
+        assert gp_seen["peer_id"] == gp_welcome["peer_id"] and gp_seen["role"] == "gp"
         joined = await gp.receive_json(timeout=5)
-        assert joined == {
-            "type": "peer-joined",
-            "peer_id": sp_welcome["peer_id"],
-            "role": "specialist",
-        }
+        assert joined["type"] == "peer-joined" and joined["role"] == "specialist"
+        assert joined["peer_id"] == sp_welcome["peer_id"]
+        # Exactly one side of the pair is polite.
+        assert joined["polite"] != gp_seen["polite"]
 
         for raw, error in [
             ("{not json", "malformed"),
@@ -243,6 +250,79 @@ async def test_patient_joins_only_when_invited(
     assert status == 200, call
     status, _ = await patient.post(f"/consultations/{cid}/call/options", {"mode": "relay"})
     assert status == 403
+
+
+async def test_three_participants_pair_up_each_with_one_polite_side(
+    client: Any, database: Database, clock: FakeClock
+) -> None:
+    """With the patient invited, a p2p call is a mesh: each pair negotiates on its own."""
+    w, cid = await booked_call(client, database.engine, clock.now())
+    status, _ = await w.gp.post(f"/consultations/{cid}/call/options", {"invite_patient": True})
+    assert status == 200
+    patient = await user(w.admin, "patient", patient_id=w.patient_id)
+    sockets: dict[str, Any] = {}
+    ids: dict[str, str] = {}
+    polite: dict[tuple[str, str], bool] = {}
+    try:
+        for name, caller in (("gp", w.gp), ("specialist", w.specialist), ("patient", patient)):
+            _, call = await caller.get(f"/consultations/{cid}/call")
+            ws = await client.session.ws_connect(call["ws_url"])
+            welcome = await ws.receive_json(timeout=5)
+            assert welcome["mode"] == "p2p"
+            sockets[name], ids[name] = ws, welcome["peer_id"]
+            for other in welcome["peers"]:
+                polite[(name, other["role"])] = other["polite"]
+            for earlier in list(sockets)[:-1]:
+                joined = await sockets[earlier].receive_json(timeout=5)
+                assert joined["type"] == "peer-joined" and joined["role"] == name
+                polite[(earlier, name)] = joined["polite"]
+        pairs = [("gp", "specialist"), ("gp", "patient"), ("specialist", "patient")]
+        assert len(polite) == 6
+        for a, b in pairs:
+            assert polite[(a, b)] != polite[(b, a)], (a, b)
+
+        # An offer to one participant reaches that one only; a goodbye reaches both others.
+        await sockets["patient"].send_json({"type": "offer", "sdp": "v=0\r\n", "to": ids["gp"]})
+        got = await sockets["gp"].receive_json(timeout=5)
+        assert got == {"type": "offer", "sdp": "v=0\r\n", "from": ids["patient"]}
+        await sockets["gp"].send_json({"type": "bye"})
+        for name in ("specialist", "patient"):
+            got = await sockets[name].receive_json(timeout=5)
+            assert got == {"type": "bye", "from": ids["gp"]}, name
+        # The goodbye closes the GP's connection: the others are told it left.
+        closing = await sockets["gp"].receive(timeout=5)
+        assert closing.type == aiohttp.WSMsgType.CLOSE
+        for name in ("specialist", "patient"):
+            got = await sockets[name].receive_json(timeout=5)
+            assert got == {"type": "peer-left", "peer_id": ids["gp"]}, name
+    finally:
+        for ws in sockets.values():
+            await ws.close()
+
+
+async def test_the_python_client_keeps_its_counterpart_when_a_third_joins(
+    client: Any, database: Database, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loopback_only(monkeypatch)
+    w, cid = await booked_call(client, database.engine, clock.now())
+    status, _ = await w.gp.post(f"/consultations/{cid}/call/options", {"invite_patient": True})
+    assert status == 200
+    patient = await user(w.admin, "patient", patient_id=w.patient_id)
+    gp = CallClient(base_url(client), cid, token=w.gp.token)
+    specialist = CallClient(base_url(client), cid, token=w.specialist.token)
+    try:
+        await exchange_frames(gp, specialist)
+        _, call = await patient.get(f"/consultations/{cid}/call")
+        async with client.session.ws_connect(call["ws_url"]) as ws:
+            welcome = await ws.receive_json(timeout=5)
+            assert {p["role"] for p in welcome["peers"]} == {"gp", "specialist"}
+            await ws.send_json({"type": "offer", "sdp": "v=0\r\n", "to": gp.peer_id})
+            seen = gp.frames["video"]
+            await until(lambda: gp.frames["video"] >= seen + 10)
+            assert gp.remote == specialist.peer_id and gp.remote_role == "specialist"
+            assert gp.pc is not None and gp.pc.connectionState == "connected"
+    finally:
+        await leave_all(gp, specialist)
 
 
 async def test_recording_needs_the_patients_consent_and_keeps_frames_encoded(

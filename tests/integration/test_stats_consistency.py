@@ -96,7 +96,9 @@ def plain_aggregation(rows: list[Consultation], f: StatsFilter) -> dict[Any, Exa
         if c.started_at is not None:
             e.wait.append((c.started_at - c.created_at).total_seconds())
         answered_at = c.started_at if c.mode == "video" else c.ended_at
-        if c.mode == "video" and c.started_at and c.ended_at:
+        if c.mode == "video" and c.call_seconds is not None:
+            e.duration.append(c.call_seconds)
+        elif c.mode == "video" and c.started_at and c.ended_at:
             e.duration.append((c.ended_at - c.started_at).total_seconds())
         if c.mode == "async" and c.ended_at:
             e.turnaround.append((c.ended_at - c.created_at).total_seconds())

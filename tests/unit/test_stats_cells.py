@@ -72,6 +72,25 @@ def test_completed_video_call_measures_wait_duration_and_target() -> None:
     assert cell.turnaround == 0
 
 
+def test_a_call_joined_through_us_measures_its_connected_time_not_started_to_ended() -> None:
+    started = T0 + timedelta(hours=30)
+    completed = facts(status="completed", started_at=started, ended_at=started + timedelta(hours=1))
+    joined = facts(
+        status="completed",
+        started_at=started,
+        ended_at=started + timedelta(hours=1),
+        call_seconds=600.0,
+    )
+    assert contribution(completed).duration == sketch.one(3600)
+    assert contribution(joined).duration == sketch.one(600)
+    # Two people never connected at once: a call of no length, still counted.
+    assert contribution(facts(status="completed", call_seconds=0.0)).duration == sketch.one(0)
+    # Completing with the connected time is one change like any other.
+    before = facts(status="in_progress", started_at=started)
+    changes = delta(before, joined)
+    assert all(c.duration == sketch.one(600) for c in changes.values())
+
+
 def test_async_case_measures_turnaround_against_the_urgency_target() -> None:
     late = T0 + RESPONSE_TARGETS["urgent"] + timedelta(seconds=1)
     cell = contribution(

@@ -2,25 +2,34 @@
 //
 // The consultation id comes from the URL (/call/<id> or ?consultation=<id>); the session is
 // the HttpOnly cookie set at login, so no token is ever visible to this script. The server
-// returns ICE servers and a one-time signaling URL. Peer-to-peer calls use perfect
-// negotiation: the newcomer offers, and on glare the polite side yields (the server tells
-// each side whether it is polite). In relay mode the server's gateway is the other side.
+// returns ICE servers and a one-time signaling URL.
+//
+// Peer-to-peer calls are a mesh: one RTCPeerConnection per other participant (the GP, the
+// specialist and, when invited, the patient: at most two connections each). Every pair uses
+// perfect negotiation on its own: the newcomer offers, and on glare the polite side of that
+// pair yields (the server says, per pair, which side is polite). Every message names its
+// recipient ("to"). In relay mode the server's gateway is the one other side: our offer has
+// room for two others (a slot each: an audio and a video transceiver), and the gateway
+// fills the slots with the others' media.
 
 const statusEl = document.getElementById("status");
 const localVideo = document.getElementById("local");
-const remoteVideo = document.getElementById("remote");
-const remoteAudio = document.getElementById("remote-audio");
+const remotes = document.getElementById("remotes");
+
+const GATEWAY = "gateway";
+// Other participants a relay connection has room for: the GP, the specialist and the
+// invited patient make three.
+const RELAY_SLOTS = 2;
+const ROLE_NAMES = { gp: "GP", specialist: "Specialist", patient: "Patient", admin: "Admin" };
 
 const state = {
   call: null,
   ws: null,
-  pc: null,
   stream: null,
-  polite: true,
   mode: "p2p",
-  remote: null,
-  makingOffer: false,
-  ignoreOffer: false,
+  me: null,
+  // peer id → { id, role, polite, pc, makingOffer, ignoreOffer, connected, tiles }
+  peers: new Map(),
 };
 
 function consultationId() {
@@ -39,68 +48,149 @@ function send(message) {
   if (state.ws && state.ws.readyState === WebSocket.OPEN) state.ws.send(JSON.stringify(message));
 }
 
-function target() {
-  return state.mode === "relay" ? undefined : state.remote || undefined;
-}
-
-function closePeer() {
-  if (state.pc) {
-    state.pc.close();
-    state.pc = null;
+function showProgress() {
+  const connected = [...state.peers.values()].filter((p) => p.connected).length;
+  if (connected) {
+    const others = [...state.peers.values()].filter((p) => p.connected);
+    const names = others.map((p) => ROLE_NAMES[p.role] || "the other side").join(" and ");
+    show(`Connected with ${names}`, "connected");
+  } else if (state.peers.size) {
+    show("Connecting…", "connecting");
+  } else {
+    show("Waiting for the other participants…", "waiting");
   }
-  remoteVideo.srcObject = null;
-  remoteAudio.srcObject = null;
 }
 
-function newPeer() {
-  const pc = new RTCPeerConnection({ iceServers: state.call.ice_servers });
-  state.pc = pc;
-  for (const track of state.stream.getTracks()) pc.addTrack(track, state.stream);
+// --- one other participant -------------------------------------------------------------------
 
-  pc.ontrack = ({ track, streams }) => {
-    const stream = streams[0] || new MediaStream([track]);
+function makeTile(label) {
+  const tile = document.createElement("figure");
+  tile.className = "remote";
+  const video = document.createElement("video");
+  video.autoplay = true;
+  video.playsInline = true;
+  video.muted = true; // the sound plays through the audio element below
+  video.setAttribute("aria-label", label);
+  // Shown once pictures arrive (a relay slot may stay empty).
+  video.addEventListener("loadeddata", () => tile.classList.add("live"));
+  const audio = document.createElement("audio");
+  audio.autoplay = true;
+  const caption = document.createElement("figcaption");
+  caption.textContent = label;
+  tile.append(video, audio, caption);
+  remotes.append(tile);
+  return { tile, video, audio };
+}
+
+function addPeer(id, role, polite) {
+  let peer = state.peers.get(id);
+  if (peer) return peer;
+  peer = {
+    id,
+    role,
+    polite,
+    pc: null,
+    makingOffer: false,
+    ignoreOffer: false,
+    connected: false,
+    tiles: [],
+  };
+  state.peers.set(id, peer);
+  return peer;
+}
+
+function tileOf(peer, slot) {
+  while (peer.tiles.length <= slot) {
+    const label = (peer.id !== GATEWAY && ROLE_NAMES[peer.role]) || "Other participant";
+    const made = makeTile(label);
+    made.tile.dataset.peer = peer.id;
+    peer.tiles.push(made);
+  }
+  return peer.tiles[slot];
+}
+
+function dropPeer(id) {
+  const peer = state.peers.get(id);
+  if (!peer) return;
+  if (peer.pc) peer.pc.close();
+  for (const { tile } of peer.tiles) tile.remove();
+  state.peers.delete(id);
+  showProgress();
+}
+
+function connect(peer) {
+  const pc = new RTCPeerConnection({ iceServers: state.call.ice_servers });
+  peer.pc = pc;
+  const relay = peer.id === GATEWAY;
+  const to = relay ? undefined : peer.id;
+  for (const track of state.stream.getTracks()) pc.addTrack(track, state.stream);
+  if (relay) {
+    for (let i = 1; i < RELAY_SLOTS; i += 1) {
+      pc.addTransceiver("audio", { direction: "recvonly" });
+      pc.addTransceiver("video", { direction: "recvonly" });
+    }
+  }
+
+  pc.ontrack = ({ track, transceiver }) => {
+    // The n-th transceiver of a kind is slot n: one other participant's audio and video.
+    const sameKind = pc.getTransceivers().filter((t) => t.receiver.track.kind === track.kind);
+    const { tile, video, audio } = tileOf(peer, Math.max(0, sameKind.indexOf(transceiver)));
+    const stream = new MediaStream([track]);
     if (track.kind === "video") {
-      remoteVideo.srcObject = stream;
-      remoteVideo.play().catch(() => {});
+      // A slot whose participant left stops receiving: hide it until pictures come back.
+      track.onmute = () => tile.classList.remove("live");
+      track.onunmute = () => {
+        if (video.readyState >= 2) tile.classList.add("live");
+      };
+    }
+    if (track.kind === "video") {
+      video.srcObject = stream;
+      video.play().catch(() => {});
     } else {
-      remoteAudio.srcObject = stream;
-      remoteAudio.play().catch(() => show("Click anywhere to hear the other side"));
+      audio.srcObject = stream;
+      audio.play().catch(() => show("Click anywhere to hear the other side"));
     }
   };
   pc.onicecandidate = ({ candidate }) => {
-    send({ type: "candidate", candidate: candidate ? candidate.toJSON() : null, to: target() });
+    send({ type: "candidate", candidate: candidate ? candidate.toJSON() : null, to });
   };
   pc.onnegotiationneeded = async () => {
     try {
-      state.makingOffer = true;
+      peer.makingOffer = true;
       await pc.setLocalDescription();
-      send({ type: "offer", sdp: pc.localDescription.sdp, to: target() });
+      send({ type: "offer", sdp: pc.localDescription.sdp, to });
     } catch (err) {
       console.error("offer failed", err);
     } finally {
-      state.makingOffer = false;
+      peer.makingOffer = false;
     }
   };
   pc.onconnectionstatechange = () => {
     const s = pc.connectionState;
-    if (s === "connected") show("Connected", "connected");
-    else if (s === "failed") show("Connection failed; trying again…", "failed");
-    else show(s.charAt(0).toUpperCase() + s.slice(1));
-    if (s === "failed" && state.mode === "p2p") pc.restartIce();
+    peer.connected = s === "connected";
+    if (s === "failed") {
+      show("Connection failed; trying again…", "failed");
+      if (state.mode === "p2p") pc.restartIce();
+      return;
+    }
+    showProgress();
   };
   return pc;
 }
 
 async function onDescription(message) {
-  if (state.mode === "p2p" && message.from && message.from !== state.remote) {
-    closePeer();
-    state.remote = message.from;
+  const from = state.mode === "relay" ? GATEWAY : message.from;
+  let peer = state.peers.get(from);
+  if (!peer) {
+    if (message.type !== "offer" || !from) return;
+    // An offer from someone not announced yet: the ids settle who is polite.
+    peer = addPeer(from, null, state.me > from);
   }
-  const pc = state.pc || newPeer();
+  const pc = peer.pc || connect(peer);
   const description = { type: message.type, sdp: message.sdp };
-  const collision = description.type === "offer" && (state.makingOffer || pc.signalingState !== "stable");
-  state.ignoreOffer = !state.polite && collision;
-  if (state.ignoreOffer) return;
+  const collision = description.type === "offer" && (peer.makingOffer || pc.signalingState !== "stable");
+  peer.ignoreOffer = !peer.polite && collision;
+  if (peer.ignoreOffer) return;
   await pc.setRemoteDescription(description); // a polite peer rolls back implicitly
   if (description.type === "offer") {
     await pc.setLocalDescription();
@@ -109,44 +199,46 @@ async function onDescription(message) {
 }
 
 async function onCandidate(message) {
-  if (!state.pc) return;
+  const peer = state.peers.get(state.mode === "relay" ? GATEWAY : message.from);
+  if (!peer || !peer.pc) return;
   try {
-    await state.pc.addIceCandidate(message.candidate || undefined);
+    await peer.pc.addIceCandidate(message.candidate || undefined);
   } catch (err) {
-    if (!state.ignoreOffer) console.warn("candidate refused", err);
+    if (!peer.ignoreOffer) console.warn("candidate refused", err);
   }
 }
+
+// --- signaling -------------------------------------------------------------------------------
 
 async function onMessage(message) {
   switch (message.type) {
     case "welcome":
-      state.polite = message.polite;
+      state.me = message.peer_id;
       state.mode = message.mode;
       if (state.mode === "relay") {
-        state.polite = true;
-        newPeer();
+        connect(addPeer(GATEWAY, null, true));
         show("Connecting through the server…", "connecting");
-      } else if (message.peers.length) {
-        state.remote = message.peers[0].peer_id;
-        newPeer();
-        show("Connecting…", "connecting");
-      } else {
-        show("Waiting for the other participant…", "waiting");
+        break;
       }
+      // The newcomer offers to everyone already there.
+      for (const other of message.peers) {
+        const polite = other.polite ?? state.me > other.peer_id;
+        connect(addPeer(other.peer_id, other.role, polite));
+      }
+      showProgress();
       break;
     case "peer-joined":
-      if (state.mode === "p2p" && message.peer_id !== state.remote) {
-        closePeer();
-        state.remote = message.peer_id;
-        show("The other participant joined; connecting…", "connecting");
+      if (state.mode !== "p2p") break;
+      // The same person on a new connection replaces their old one.
+      for (const peer of state.peers.values()) {
+        if (peer.role === message.role && peer.id !== message.peer_id) dropPeer(peer.id);
       }
+      // They offer to us; we wait for it.
+      addPeer(message.peer_id, message.role, message.polite ?? state.me > message.peer_id);
+      show(`${ROLE_NAMES[message.role] || "Someone"} joined; connecting…`, "connecting");
       break;
     case "peer-left":
-      if (state.mode === "p2p" && message.peer_id === state.remote) {
-        closePeer();
-        state.remote = null;
-        show("The other participant left; waiting…", "waiting");
-      }
+      if (state.mode === "p2p") dropPeer(message.peer_id);
       break;
     case "offer":
     case "answer":
@@ -156,7 +248,7 @@ async function onMessage(message) {
       await onCandidate(message);
       break;
     case "bye":
-      if (message.from === state.remote) closePeer();
+      if (state.mode === "p2p") dropPeer(message.from);
       break;
     case "error":
       console.warn("signaling error", message.error, message.detail);
@@ -194,6 +286,9 @@ async function start() {
   state.mode = body.mode;
   const ws = new WebSocket(body.ws_url);
   state.ws = ws;
+  // Messages are handled one at a time, in order: a description must be applied before the
+  // candidates that follow it.
+  let queue = Promise.resolve();
   ws.onmessage = (event) => {
     let message;
     try {
@@ -201,7 +296,7 @@ async function start() {
     } catch {
       return;
     }
-    onMessage(message).catch((err) => console.error(message.type, err));
+    queue = queue.then(() => onMessage(message)).catch((err) => console.error(message.type, err));
   };
   ws.onclose = () => {
     if (document.body.dataset.callState !== "ended") show("Disconnected.", "ended");
@@ -211,11 +306,15 @@ async function start() {
 
 document.getElementById("hangup").addEventListener("click", () => {
   send({ type: "bye" });
-  closePeer();
+  for (const id of [...state.peers.keys()]) dropPeer(id);
   if (state.ws) state.ws.close();
   if (state.stream) state.stream.getTracks().forEach((t) => t.stop());
   show("You left the call.", "ended");
 });
-document.addEventListener("click", () => remoteAudio.play().catch(() => {}));
+document.addEventListener("click", () => {
+  for (const peer of state.peers.values()) {
+    for (const { audio } of peer.tiles) audio.play().catch(() => {});
+  }
+});
 
 start();

@@ -3,6 +3,10 @@
 It logs in over HTTP, asks for a call ticket, and joins with aiortc. In peer-to-peer mode
 it negotiates with the other participant (perfect negotiation: the newcomer offers, the
 polite side yields on glare); in relay mode it offers to the server's gateway.
+
+It takes one counterpart: in a call of three (the patient invited) it stays with the first
+one it connected to, and leaves the third's offers unanswered; through the gateway (one
+slot) it gets the most recent of the others. The browser page connects to everyone.
 """
 
 from __future__ import annotations
@@ -151,6 +155,7 @@ class CallClient:
         self.peer_id: str | None = None
         self.polite = True
         self.remote: str | None = None
+        self.remote_role: str | None = None
         self.making_offer = False
         self.frames: dict[str, int] = {"audio": 0, "video": 0}
         self.joined_at: float | None = None
@@ -213,7 +218,8 @@ class CallClient:
         if self.mode == "relay":
             await self._offer(None)
         elif welcome["peers"]:
-            self.remote = welcome["peers"][0]["peer_id"]
+            first = welcome["peers"][0]
+            self.remote, self.remote_role = first["peer_id"], first["role"]
             await self._offer(self.remote)
 
     async def leave(self) -> None:
@@ -342,10 +348,11 @@ class CallClient:
             self.errors.append(message)
             self.on_event(f"server error: {message.get('error')}: {message.get('detail')}")
         elif kind == "peer-joined" and self.mode == "p2p":
-            if message["peer_id"] != self.remote:
-                # A new counterpart (or the same person reconnecting): start afresh, they offer.
+            fresh = self.remote is None or message["role"] == self.remote_role
+            if fresh and message["peer_id"] != self.remote:
+                # A counterpart (or ours reconnecting): start afresh, they offer.
                 await self._close_pc()
-                self.remote = message["peer_id"]
+                self.remote, self.remote_role = message["peer_id"], message["role"]
         elif kind == "peer-left" and self.mode == "p2p":
             if message["peer_id"] == self.remote:
                 await self._close_pc()
@@ -361,7 +368,8 @@ class CallClient:
         sender = message.get("from")
         if sender is not None and self.mode == "p2p":
             if self.remote is not None and sender != self.remote:
-                await self._close_pc()
+                self.on_event("another participant's offer left unanswered (one counterpart)")
+                return
             self.remote = sender
         glare = self.making_offer or (self.pc is not None and self.pc.signalingState != "stable")
         if glare and not self.polite:

@@ -1,11 +1,16 @@
 """The media gateway: the server's own aiortc peer, used in relay mode.
 
-Each participant connects to the gateway, which sends them the other participant's audio
-and video. By default frames are forwarded encoded (see :mod:`.media`): no decoding and no
-re-encoding, so a call costs little more than its packets. ``call_forwarding = "decode"``
-decodes and re-encodes like aiortc's MediaRelay; it is the baseline the benchmark compares to.
+Each participant connects to the gateway, which sends them the other participants' audio
+and video: one slot (an audio and a video transceiver) per other participant the
+participant's offer has room for. The Python client offers one slot; the browser offers two,
+for a call of three (GP, specialist and the invited patient). A slot keeps its participant
+while they stay; the most recent arrivals fill the slots.
 
-A relay-mode call lives in one process: both participants must reach the same process (the
+By default frames are forwarded encoded (see :mod:`.media`): no decoding and no re-encoding,
+so a call costs little more than its packets. ``call_forwarding = "decode"`` decodes and
+re-encodes like aiortc's MediaRelay; it is the baseline the benchmark compares to.
+
+A relay-mode call lives in one process: all participants must reach the same process (the
 load balancer routes a consultation's signaling by its id, see ``deploy/``).
 """
 
@@ -21,6 +26,7 @@ from typing import Any
 
 from aiortc import (
     MediaStreamTrack,
+    RTCBundlePolicy,
     RTCConfiguration,
     RTCIceServer,
     RTCPeerConnection,
@@ -48,8 +54,10 @@ class Leg:
     pc: RTCPeerConnection
     # What this participant sends us (an EncodedTap, or a decoded track via MediaRelay).
     sources: dict[str, Any] = field(default_factory=dict)
-    # What we send this participant.
-    outlets: dict[str, ForwardedTrack] = field(default_factory=dict)
+    # What we send this participant: per kind, one track per slot (in transceiver order).
+    outlets: dict[str, list[ForwardedTrack]] = field(default_factory=dict)
+    # Whose media each slot carries (peer ids; None: nobody yet).
+    slots: list[str | None] = field(default_factory=list)
     recorder: CallRecorder | None = None
 
 
@@ -70,7 +78,10 @@ class MediaGateway:
 
     def _configuration(self) -> RTCConfiguration:
         servers = [RTCIceServer(urls=url) for url in self.settings.stun_urls]
-        return RTCConfiguration(iceServers=servers)
+        # Every transceiver on the first one's transport. Under aiortc's default (balanced)
+        # policy a second transceiver of a kind (a second slot) keeps the transport that
+        # BUNDLE then discards, and its sender never starts. Browsers and aiortc both bundle.
+        return RTCConfiguration(iceServers=servers, bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
 
     def _leg(self, room_id: str, peer_id: str, record: bool) -> tuple[GatewayRoom, Leg]:
         room = self.rooms.setdefault(room_id, GatewayRoom())
@@ -104,7 +115,7 @@ class MediaGateway:
         return room, leg
 
     async def answer(self, room_id: str, peer_id: str, sdp: str, record: bool = False) -> str:
-        """Accept a participant's offer; the answer sends them the other side's media."""
+        """Accept a participant's offer; the answer sends them the others' media."""
         room, leg = self._leg(room_id, peer_id, record)
         pc = leg.pc
         await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
@@ -112,18 +123,20 @@ class MediaGateway:
             kind = transceiver.kind
             if kind not in KINDS or transceiver.sender.track is not None:
                 continue
-            outlet = leg.outlets.get(kind) or ForwardedTrack(kind)
-            leg.outlets[kind] = outlet
+            outlet = ForwardedTrack(kind)
+            leg.outlets.setdefault(kind, []).append(outlet)
+            # addTrack takes the first free transceiver of the kind: this one, as the ones
+            # before it already carry a track.
             pc.addTrack(outlet)
             if self.encoded:
                 # A receiver's picture-loss report goes to the original sender.
                 transceiver.sender._send_keyframe = outlet.request_keyframe
         await pc.setLocalDescription(await pc.createAnswer())
         for transceiver in pc.getTransceivers():
-            outlet = leg.outlets.get(transceiver.kind)
+            track = transceiver.sender.track
             codecs = getattr(transceiver, "_codecs", None)
-            if outlet is not None and codecs:
-                outlet.codec_name = codecs[0].name
+            if isinstance(track, ForwardedTrack) and codecs:
+                track.codec_name = codecs[0].name
         self._link(room)
         return pc.localDescription.sdp
 
@@ -144,17 +157,28 @@ class MediaGateway:
         await leg.pc.addIceCandidate(parsed)
 
     def _link(self, room: GatewayRoom) -> None:
-        """Point every participant's outlets at the other participant's sources."""
+        """Give every participant's slots to the others: who keeps a slot stays in it, and
+        the most recent arrivals take the free ones."""
         for leg in room.legs.values():
-            for kind, outlet in leg.outlets.items():
-                others = [o for o in room.legs.values() if o is not leg and kind in o.sources]
-                if not others:
-                    continue
-                source = others[-1].sources[kind]
-                if isinstance(source, EncodedTap):
-                    outlet.attach(source)
-                else:
-                    outlet.attach_decoded(source)
+            count = max((len(v) for v in leg.outlets.values()), default=0)
+            others = [o.peer_id for o in room.legs.values() if o is not leg and o.sources]
+            wanted = others[-count:] if count else []
+            slots: list[str | None] = [p if p in wanted else None for p in leg.slots[:count]]
+            slots += [None] * (count - len(slots))
+            for arrival in wanted:
+                if arrival not in slots:
+                    slots[slots.index(None)] = arrival
+            leg.slots = slots
+            for kind, outlets in leg.outlets.items():
+                for outlet, holder in zip(outlets, slots, strict=False):
+                    other = room.legs.get(holder) if holder is not None else None
+                    source = other.sources.get(kind) if other is not None else None
+                    if source is None:
+                        outlet.detach(outlet.source)
+                    elif isinstance(source, EncodedTap):
+                        outlet.attach(source)
+                    else:
+                        outlet.attach_decoded(source)
 
     async def drop(self, room_id: str, peer_id: str) -> None:
         """A participant left: unhook their media, finish their recording, close the peer."""
@@ -167,9 +191,12 @@ class MediaGateway:
         if leg is None:
             return
         for other in room.legs.values():
-            for outlet in other.outlets.values():
-                for source in leg.sources.values():
-                    outlet.detach(source)
+            for outlets in other.outlets.values():
+                for outlet in outlets:
+                    for source in leg.sources.values():
+                        outlet.detach(source)
+        # Their slots go to whoever else is there.
+        self._link(room)
         recorded = None
         if leg.recorder is not None:
             for source in leg.sources.values():
@@ -180,8 +207,9 @@ class MediaGateway:
         await asyncio.shield(self._finish(room_id, leg, recorded))
 
     async def _finish(self, room_id: str, leg: Leg, recorded: Path | None) -> None:
-        for outlet in leg.outlets.values():
-            outlet.stop()
+        for outlets in leg.outlets.values():
+            for outlet in outlets:
+                outlet.stop()
         if recorded is not None and self.on_recording is not None:
             await self.on_recording(room_id, recorded)
         with contextlib.suppress(Exception):
@@ -192,9 +220,10 @@ class MediaGateway:
         forwarded = dropped = 0
         for room in self.rooms.values():
             for leg in room.legs.values():
-                for outlet in leg.outlets.values():
-                    forwarded += outlet.forwarded
-                    dropped += outlet.dropped
+                for outlets in leg.outlets.values():
+                    for outlet in outlets:
+                        forwarded += outlet.forwarded
+                        dropped += outlet.dropped
         return {"forwarded": forwarded, "dropped": dropped}
 
     async def close(self) -> None:

@@ -18,6 +18,9 @@ class PeerInfo:
     peer_id: str
     role: str
     user_id: str
+    # The app process serving this participant ("" when not known): signals for the
+    # participant go to that process alone.
+    node: str = ""
 
     def public(self) -> dict[str, str]:
         return {"peer_id": self.peer_id, "role": self.role}

@@ -80,7 +80,8 @@ def is_polite(peer_id: str, others: list[str]) -> bool:
     """Perfect negotiation needs exactly one polite side when both offer at once.
 
     Peers that see each other compare ids, so the two sides always disagree; a peer alone
-    in the room is polite (it waits for the newcomer's offer).
+    in the room is polite (it waits for the newcomer's offer). In a call of three, each pair
+    negotiates its own connection: ask with ``others=[that peer]``.
     """
     return all(peer_id > other for other in others)
 

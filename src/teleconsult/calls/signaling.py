@@ -1,15 +1,22 @@
 """The signaling hub: call rooms joined through websockets, spread over the event bus.
 
-Every process keeps the rooms its own websockets are in. Messages between participants go
-through the bus channel ``call:<consultation id>``, so two participants connected to two
-processes meet exactly as if they shared one; presence (see :mod:`.presence`) says who is
-in a room, and a heartbeat expires participants of a process that died.
+Every process keeps the rooms its own websockets are in. Comings and goings go through the
+bus channel ``call:<consultation id>``, heard by every process with someone in the room;
+a participant's message goes straight to its recipients on this process, and over the bus
+only to the processes serving the others (``call:<consultation id>:<process>``), so no
+process hears its own messages back. Two participants connected to two processes meet
+exactly as if they shared one; presence (see :mod:`.presence`) says who is in a room and on
+which process, and a heartbeat expires participants of a process that died.
+
+The relay path does no database or presence work and logs nothing: a message is checked
+once (size, JSON, type, rate), encoded once, and written once per receiving process.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import secrets
@@ -97,6 +104,10 @@ class Room:
     def channel(self) -> str:
         return f"call:{self.id}"
 
+    def inbox(self, node: str) -> str:
+        """The channel of the messages for this room's participants on process ``node``."""
+        return f"call:{self.id}:{node}"
+
 
 class SignalingHub:
     """The rooms of this process; lives on the app and is closed with it."""
@@ -125,7 +136,8 @@ class SignalingHub:
         async with self._lock:
             room = self.rooms.get(room_id)
             if room is None:
-                subscription = await self.bus.subscribe(f"call:{room_id}")
+                channel = f"call:{room_id}"
+                subscription = await self.bus.subscribe(channel, f"{channel}:{self.origin}")
                 room = Room(room_id, subscription)
                 room.tasks = [
                     asyncio.create_task(self._listen(room)),
@@ -162,7 +174,7 @@ class SignalingHub:
         record: bool = False,
     ) -> None:
         """Run one participant's websocket from welcome to goodbye (``record``: via the gateway)."""
-        peer = LocalPeer(me, ws)
+        peer = LocalPeer(dataclasses.replace(me, node=self.origin), ws)
         room = await self._open(room_id, peer)
         try:
             await self._enter(room, peer, mode)
@@ -198,7 +210,12 @@ class SignalingHub:
                 "role": peer.info.role,
                 "polite": is_polite(peer.info.peer_id, [o.peer_id for o in others]),
                 "mode": mode,
-                "peers": [o.public() for o in others],
+                # Each pair negotiates on its own (a mesh when three are in a call), so each
+                # pair has its own polite side.
+                "peers": [
+                    {**o.public(), "polite": is_polite(peer.info.peer_id, [o.peer_id])}
+                    for o in others
+                ],
             }
         )
         await self.bus.publish(room.channel, {"kind": "joined", "peer": peer.info.__dict__})
@@ -242,22 +259,38 @@ class SignalingHub:
     async def _relay(self, room: Room, peer: LocalPeer, signal: Signal) -> None:
         """Hand a message to its recipients: this process's directly, the others' via the bus.
 
-        The outgoing text is encoded once, by the sender's process.
+        The outgoing text is encoded once, by the sender's process, and published once per
+        process that serves a recipient.
         """
         sender = peer.info.peer_id
+        to = signal.to
         text = json.dumps({**signal.body, "from": sender}, separators=(",", ":"))
-        local = await self._deliver(room, sender, signal.to, text)
-        if signal.to is None or not local:
-            await self.bus.publish(
-                room.channel,
-                {
-                    "kind": "signal",
-                    "origin": self.origin,
-                    "from": sender,
-                    "to": signal.to,
-                    "text": text,
-                },
-            )
+        if await self._deliver(room, sender, to, text) and to is not None:
+            return
+        envelope = {"kind": "signal", "origin": self.origin, "from": sender, "to": to, "text": text}
+        nodes = self._nodes_of(room, sender, to)
+        if nodes is None:
+            # A recipient this process cannot place yet: every process in the room hears it.
+            await self.bus.publish(room.channel, envelope)
+            return
+        for node in nodes:
+            await self.bus.publish(room.inbox(node), envelope)
+
+    def _nodes_of(self, room: Room, sender: str, to: str | None) -> set[str] | None:
+        """The other processes serving the recipients; None when one of them is not known."""
+        if to is not None:
+            target = room.known.get(to)
+            if target is None or not target.node:
+                return None
+            return {target.node} - {self.origin}
+        nodes: set[str] = set()
+        for info in room.known.values():
+            if info.peer_id == sender or info.node == self.origin:
+                continue
+            if not info.node:
+                return None
+            nodes.add(info.node)
+        return nodes
 
     async def _to_gateway(self, room: Room, peer: LocalPeer, signal: Signal, record: bool) -> None:
         assert self.gateway is not None
@@ -300,7 +333,8 @@ class SignalingHub:
             room.known[info.peer_id] = info
             for peer in list(room.peers.values()):
                 if peer.info.user_id != info.user_id:
-                    await peer.send({"type": "peer-joined", **info.public()})
+                    polite = is_polite(peer.info.peer_id, [info.peer_id])
+                    await peer.send({"type": "peer-joined", **info.public(), "polite": polite})
         elif kind == "left":
             await self._gone(room, message["peer_id"])
         elif kind == "replace":

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, Uuid, text
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db.base import Base, UTCDateTime, UUIDPrimaryKey, utcnow
@@ -55,6 +55,9 @@ class Consultation(UUIDPrimaryKey, Base):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     conclusion: Mapped[str | None] = mapped_column(Text)
+    # Video: seconds its call had two people connected, set on completion from the join and
+    # leave times (None: the call was never joined, or it completed before this was kept).
+    call_seconds: Mapped[float | None] = mapped_column(Float)
 
 
 class IdempotencyRecord(Base):

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..accounts.models import SpecialistSpecialty, User
 from ..bus import EventBus
+from ..calls.durations import call_seconds
 from ..codes import Role
 from ..consent.service import request_specialist_consent, withdraw_for_consultation
 from ..db.uow import after_commit
@@ -268,6 +269,9 @@ async def transition(
         consultation.started_at = now
     elif action == Action.complete:
         consultation.ended_at = now
+        if consultation.mode == Mode.video:
+            # The statistics' call duration: the time two people were actually connected.
+            consultation.call_seconds = await call_seconds(session, consultation.id, now)
         if conclusion:
             consultation.conclusion = conclusion
     elif action == Action.cancel:

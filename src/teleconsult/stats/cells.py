@@ -9,7 +9,9 @@ rollup stays the sum of its rows.
 Measures:
 
 - waiting time: requested → started (video call started, or async case claimed);
-- call duration: started → ended, video only;
+- call duration, video only: the time at least two participants were connected in the call
+  (``call_seconds``, kept when the consultation completes); started → ended when the call
+  was never joined through us (e.g. generated history);
 - async turnaround: requested → answered (ended), async only;
 - answered within target: the response (video: start; async: answer) came within the
   urgency's target (:data:`RESPONSE_TARGETS`); the share is over answered consultations.
@@ -59,6 +61,7 @@ class Facts:
     created_at: datetime
     started_at: datetime | None
     ended_at: datetime | None
+    call_seconds: float | None = None
 
 
 def facts_of(consultation: Any) -> Facts:
@@ -73,6 +76,7 @@ def facts_of(consultation: Any) -> Facts:
         created_at=consultation.created_at,
         started_at=consultation.started_at,
         ended_at=consultation.ended_at,
+        call_seconds=consultation.call_seconds,
     )
 
 
@@ -141,7 +145,9 @@ def measures(f: Facts) -> Measures:
     response: datetime | None = None
     if f.mode == "video":
         response = f.started_at
-        if f.started_at is not None and f.ended_at is not None:
+        if f.call_seconds is not None:
+            duration = f.call_seconds
+        elif f.started_at is not None and f.ended_at is not None:
             duration = _seconds(f.started_at, f.ended_at)
     elif f.ended_at is not None:
         response = f.ended_at

@@ -1,0 +1,151 @@
+"""The event bus: the in-process one and Redis pub/sub, through the same port."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from teleconsult.bus import EventBus, Subscription
+from teleconsult.bus.memory import MemoryBus
+from teleconsult.bus.redis import RedisBus
+
+from ..conftest import REDIS_URL_ENV, service_url
+
+pytestmark = pytest.mark.timeout(30)
+
+
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+async def buses(request: pytest.FixtureRequest) -> AsyncIterator[tuple[EventBus, EventBus]]:
+    """Two buses that share their messages, as two app processes do."""
+    if request.param == "memory":
+        bus = MemoryBus()
+        yield bus, bus
+        await bus.close()
+        return
+    url = service_url(REDIS_URL_ENV, "Redis")
+    a, b = RedisBus(url), RedisBus(url)
+    yield a, b
+    await a.close()
+    await b.close()
+
+
+def channel(name: str, request: pytest.FixtureRequest) -> str:
+    # Tests of other runs may share the Redis server: channels carry the test's own id.
+    return f"test:{request.node.nodeid}:{name}"
+
+
+async def receive(subscription: Subscription, count: int) -> list[dict[str, Any]]:
+    got: list[dict[str, Any]] = []
+
+    async def read() -> None:
+        async for message in subscription:
+            got.append(message)
+            if len(got) == count:
+                return
+
+    await asyncio.wait_for(read(), 5)
+    return got
+
+
+async def test_every_subscriber_gets_each_message_in_order(
+    buses: tuple[EventBus, EventBus], request: pytest.FixtureRequest
+) -> None:
+    a, b = buses
+    ch, other = channel("room", request), channel("other", request)
+    first = await b.subscribe(ch)
+    second = await b.subscribe(ch, other)
+    # Subscribed means listening: published at once from the other side, nothing is lost.
+    for i in range(20):
+        await a.publish(ch, {"i": i})
+    await a.publish(other, {"i": "elsewhere"})
+    assert [m["i"] for m in await receive(first, 20)] == list(range(20))
+    got = await receive(second, 21)
+    assert [m["i"] for m in got] == [*range(20), "elsewhere"]
+    assert {m["channel"] for m in got} == {ch, other}
+    await first.close()
+    await second.close()
+
+
+async def test_a_closed_subscription_gets_nothing_more_and_others_go_on(
+    buses: tuple[EventBus, EventBus], request: pytest.FixtureRequest
+) -> None:
+    a, b = buses
+    ch = channel("room", request)
+    leaving = await b.subscribe(ch)
+    staying = await b.subscribe(ch)
+    await leaving.close()
+    await a.publish(ch, {"n": 1})
+    assert [m["n"] for m in await receive(staying, 1)] == [1]
+    # The closed one ends its iteration without the message.
+
+    async def rest() -> list[dict[str, Any]]:
+        return [m async for m in leaving]
+
+    assert await asyncio.wait_for(rest(), 5) == []
+    await staying.close()
+
+
+@pytest.mark.redis
+async def test_redis_connections_come_back_after_being_killed(
+    request: pytest.FixtureRequest,
+) -> None:
+    url = service_url(REDIS_URL_ENV, "Redis")
+    a, b = RedisBus(url), RedisBus(url)
+    try:
+        ch = channel("room", request)
+        subscription = await b.subscribe(ch)
+        await a.publish(ch, {"n": 0})
+        assert [m["n"] for m in await receive(subscription, 1)] == [0]
+
+        # The subscriber's connection is cut: it reconnects and subscribes again by itself.
+        killed = b.client_ids()["subscribe"]
+        assert killed is not None
+        await a.redis.client_kill_filter(_id=killed)
+
+        async def probe(n: int) -> None:
+            await a.publish(ch, {"n": n})
+
+        n = 1
+        got: list[dict[str, Any]] = []
+        while not got:
+            await probe(n)
+            try:
+                got = [await asyncio.wait_for(subscription.queue.get(), 0.2)]
+            except TimeoutError:
+                n += 1
+                assert n < 100, "the subscriber did not come back"
+        assert b.client_ids()["subscribe"] not in (None, killed)
+
+        # The publisher's connection is cut: the next publishes still arrive.
+        killed = a.client_ids()["publish"]
+        assert killed is not None
+        await b.redis.client_kill_filter(_id=killed)
+        await asyncio.sleep(0.1)  # the close reaches the client
+        await a.publish(ch, {"n": "after"})
+        assert [m["n"] for m in await receive(subscription, 1)] == ["after"]
+        assert a.client_ids()["publish"] not in (None, killed)
+        await subscription.close()
+    finally:
+        await a.close()
+        await b.close()
+
+
+@pytest.mark.redis
+async def test_redis_drops_a_foreign_message_that_is_not_json(
+    request: pytest.FixtureRequest,
+) -> None:
+    url = service_url(REDIS_URL_ENV, "Redis")
+    bus = RedisBus(url)
+    try:
+        ch = channel("room", request)
+        subscription = await bus.subscribe(ch)
+        await bus.redis.publish(ch, b"not json")
+        await bus.redis.publish(ch, b"[1, 2]")
+        await bus.publish(ch, {"ok": True})
+        assert [m.get("ok") for m in await receive(subscription, 1)] == [True]
+        await subscription.close()
+    finally:
+        await bus.close()
