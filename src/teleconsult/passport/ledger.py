@@ -52,9 +52,7 @@ def _passport_binding(key: str, hex_uuids: bool) -> Binding:
 
     def unbound(rows: Sequence[Sequence[Any]]) -> Sequence[Any] | None:
         for row in rows:
-            seq, _, payload, _, entry_id, kind, amends = row
-            if hex_uuids:
-                entry_id = _dashed(entry_id)
+            seq, _, payload, _, i, kind, amends = row
             if amends is None:
                 if not payload.startswith(b'{"amends":null,', 64):
                     return row
@@ -62,7 +60,13 @@ def _passport_binding(key: str, hex_uuids: bool) -> Binding:
                 amended = _dashed(amends) if hex_uuids else amends
                 if not payload.startswith(f'{{"amends":"{amended}",'.encode(), 64):
                     return row
-            if not payload.endswith(f',"id":"{entry_id}","kind":"{kind}{closing}{seq}}}'.encode()):
+            # Once per entry: the id's dashes put in place inline, not through a call.
+            tail = (
+                f',"id":"{i[:8]}-{i[8:12]}-{i[12:16]}-{i[16:20]}-{i[20:]}","kind":"{kind}'
+                if hex_uuids
+                else f',"id":"{i}","kind":"{kind}'
+            )
+            if not payload.endswith(f"{tail}{closing}{seq}}}".encode()):
                 return row
         return None
 
