@@ -28,6 +28,7 @@ test: lint
 bench: $(STAMP)
 	$(BIN)/python bench/booking.py
 	$(BIN)/python bench/passport.py
+	$(BIN)/python bench/passport.py --postgres
 	$(BIN)/python bench/calls.py
 	$(BIN)/python bench/stats.py
 

@@ -248,3 +248,86 @@ async def test_writes_expire_with_the_grant(
     status, _ = await note(c.w.specialist, c.consultation_id)
     assert status == 201
     assert timedelta(hours=1)  # the boundary is exclusive: expires_at itself is denied
+
+
+async def test_pages_keep_corrections_and_filters(
+    client: Any, database: Database, clock: FakeClock
+) -> None:
+    """A page shows who corrects its entries even when the correction is on a later page;
+    ``current`` and ``kind`` pages are full pages of what they ask for."""
+    c = await clinic(client, database.engine)
+    await grant(c, clock, user_id=c.w.specialist.id)
+    status, first = await prescription(c.w.specialist, c.consultation_id, "Amlodipin")
+    assert status == 201, first
+    for i in range(3):
+        await note(c.w.specialist, c.consultation_id, f"n{i}")
+    status, fixed = await prescription(
+        c.w.specialist, c.consultation_id, "Amlodipine", amends=first["id"]
+    )
+    assert status == 201, fixed
+    await note(c.w.specialist, c.consultation_id, "n3")
+
+    async def pages(**params: str) -> list[list[dict[str, Any]]]:
+        found: list[list[dict[str, Any]]] = []
+        cursor = None
+        while True:
+            query = {"limit": "2", **params} | ({"cursor": cursor} if cursor else {})
+            status, page = await c.patient.get(f"/patients/{c.patient_id}/passport", **query)
+            assert status == 200, page
+            found.append(page["items"])
+            cursor = page["next"]
+            if cursor is None:
+                return found
+
+    every = await pages()
+    assert [[e["seq"] for e in p] for p in every] == [[1, 2], [3, 4], [5, 6]]
+    assert every[0][0]["superseded_by"] == fixed["id"]
+    assert every[2][0]["history"] == [first["id"]]
+    assert all(e["superseded_by"] is None for p in every for e in p if e["seq"] != 1)
+
+    current = await pages(current="true")
+    assert [[e["seq"] for e in p] for p in current] == [[2, 3], [4, 5], [6]]
+
+    prescriptions = await pages(kind="prescription")
+    assert [[e["id"] for e in p] for p in prescriptions] == [[first["id"], fixed["id"]]]
+    assert prescriptions[0][0]["superseded_by"] == fixed["id"]
+
+
+async def test_chain_heads_follow_every_append(
+    client: Any, database: Database, clock: FakeClock
+) -> None:
+    """The head appenders lock is advanced by the database with each INSERT."""
+    c = await clinic(client, database.engine)
+    await grant(c, clock, user_id=c.w.specialist.id)
+    for i in range(3):
+        status, _ = await note(c.w.specialist, c.consultation_id, f"n{i}", ["I10"])
+        assert status == 201
+    status, _ = await c.patient.get(f"/patients/{c.patient_id}/passport")
+    assert status == 200
+    pid = uuid.UUID(c.patient_id)
+    async with database.engine.connect() as conn:
+        heads = {
+            row.ledger: (row.seq, row.hash)
+            for row in await conn.execute(
+                text("SELECT ledger, seq, hash FROM chain_heads WHERE key = :k"),
+                {"k": c.patient_id},
+            )
+        }
+        last = (
+            await conn.execute(
+                select(PassportEntry.seq, PassportEntry.hash)
+                .where(PassportEntry.patient_id == pid)
+                .order_by(PassportEntry.seq.desc())
+                .limit(1)
+            )
+        ).one()
+        last_audit = (
+            await conn.execute(
+                text(
+                    "SELECT seq, hash FROM audit_entries WHERE chain = :k ORDER BY seq DESC LIMIT 1"
+                ),
+                {"k": c.patient_id},
+            )
+        ).one()
+    assert heads["passport"] == (6, last.hash) and last.seq == 6
+    assert heads["audit"] == (last_audit.seq, last_audit.hash)

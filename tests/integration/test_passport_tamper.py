@@ -171,6 +171,49 @@ async def relabel(conn: AsyncConnection, p: str) -> None:
     )
 
 
+async def reassign(conn: AsyncConnection, p: str) -> None:
+    """An entry's id column changed: corrections find entries by it."""
+    await _exec(
+        conn,
+        "UPDATE passport_entries SET id = :new WHERE patient_id = :p AND seq = 2",
+        p,
+        new=_db_uuid(conn, str(uuid.uuid4())),
+    )
+
+
+async def reattach(conn: AsyncConnection, p: str) -> None:
+    """An entry made to look like a correction of another, in its column only."""
+    rows = await _rows(conn, p)
+    await _exec(
+        conn,
+        "UPDATE passport_entries SET amends = :a WHERE patient_id = :p AND seq = 2",
+        p,
+        a=rows[0].id,
+    )
+
+
+async def relink(conn: AsyncConnection, p: str) -> None:
+    """A previous-hash column pointed elsewhere (the entry's own hash left alone)."""
+    rows = await _rows(conn, p)
+    await _exec(
+        conn,
+        "UPDATE passport_entries SET prev_hash = :prev WHERE patient_id = :p AND seq = 4",
+        p,
+        prev=rows[1].hash,
+    )
+
+
+async def shift(conn: AsyncConnection, p: str) -> None:
+    """The end of the previous-hash column moved to the front of the document: the bytes
+    the hash covers are unchanged, the stored columns are not."""
+    await _exec(
+        conn,
+        "UPDATE passport_entries SET document = substr(prev_hash, 61) || document, "
+        "prev_hash = substr(prev_hash, 1, 60) WHERE patient_id = :p AND seq = 3",
+        p,
+    )
+
+
 CASES = [
     (edit, 3, "content does not match its hash"),
     (delete, 3, "entry 3 is missing"),
@@ -180,6 +223,10 @@ CASES = [
     (truncate, 5, "cut off after the checkpoint"),
     (rewrite, 6, "differs from the checkpoint"),
     (relabel, 2, "columns do not match its document"),
+    (reassign, 2, "columns do not match its document"),
+    (reattach, 2, "columns do not match its document"),
+    (relink, 4, "does not link"),
+    (shift, 3, "does not link"),
 ]
 
 

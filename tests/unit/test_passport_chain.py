@@ -5,7 +5,7 @@ import hashlib
 from hypothesis import given
 from hypothesis import strategies as st
 
-from teleconsult.passport.chain import Head, StoredEntry, canonical, genesis, link, walk
+from teleconsult.passport.chain import Head, StoredEntry, canonical, genesis, link, stored, walk
 
 
 def chain(n: int, key: str = "p1") -> list[StoredEntry]:
@@ -14,7 +14,7 @@ def chain(n: int, key: str = "p1") -> list[StoredEntry]:
     for seq in range(1, n + 1):
         document = canonical({"seq": seq, "id": f"e{seq}", "body": {"text": f"entry {seq} ü"}})
         digest = link(prev, document)
-        rows.append(StoredEntry(f"e{seq}", seq, document, prev, digest))
+        rows.append(stored(seq, prev, document, digest))
         prev = digest
     return rows
 
@@ -49,7 +49,8 @@ def test_each_kind_of_tampering_names_the_first_bad_entry() -> None:
         assert report.first_bad is not None
         return report.first_bad.seq, report.first_bad.problem
 
-    edited = [*rows[:2], rows[2]._replace(document=rows[2].document.replace("3", "9")), *rows[3:]]
+    changed = rows[2]._replace(payload=rows[2].payload.replace(b"entry 3", b"entry 9"))
+    edited = [*rows[:2], changed, *rows[3:]]
     assert first_bad(edited) == (3, "content does not match its hash")
     assert first_bad(rows[:2] + rows[3:])[0] == 3
     swapped = [*rows[:2], rows[3]._replace(seq=3), rows[2]._replace(seq=4), *rows[4:]]
@@ -68,9 +69,9 @@ def test_a_recomputed_chain_differs_from_the_checkpoint() -> None:
     forged = []
     prev = genesis("passport", "p1")
     for row in rows:
-        document = row.document.replace("entry 2", "entry X")
+        document = row.payload[64:].decode().replace("entry 2", "entry X")
         digest = link(prev, document)
-        forged.append(StoredEntry(row.id, row.seq, document, prev, digest))
+        forged.append(stored(row.seq, prev, document, digest))
         prev = digest
     assert walk("passport", "p1", forged).ok  # self-consistent ...
     report = walk("passport", "p1", forged, Head(4, rows[3].hash))
@@ -80,11 +81,11 @@ def test_a_recomputed_chain_differs_from_the_checkpoint() -> None:
 @given(st.integers(0, 7), st.integers(0, 10_000), st.characters(codec="utf-8"))
 def test_any_single_character_edit_is_detected(which: int, where: int, char: str) -> None:
     rows = chain(8)
-    doc = rows[which].document
+    prev, doc = rows[which].prev_hash, rows[which].payload[64:].decode()
     at = where % len(doc)
     if doc[at] == char:
         return
-    edited = doc[:at] + char + doc[at + 1 :]
-    tampered = [*rows[:which], rows[which]._replace(document=edited), *rows[which + 1 :]]
+    edited = (prev + doc[:at] + char + doc[at + 1 :]).encode()
+    tampered = [*rows[:which], rows[which]._replace(payload=edited), *rows[which + 1 :]]
     report = walk("passport", "p1", tampered, Head(8, rows[7].hash))
     assert report.first_bad is not None and report.first_bad.seq == which + 1

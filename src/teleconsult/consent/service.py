@@ -9,14 +9,27 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import or_, select
+from sqlalchemy import (
+    CompoundSelect,
+    Table,
+    Uuid,
+    bindparam,
+    literal,
+    null,
+    or_,
+    select,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..accounts.models import User
 from ..audit import service as audit
 from ..codes import Role
 from ..consultations.models import Consultation
+from ..db.base import UTCDateTime
 from ..db.paging import keyset_page
 from ..db.uow import after_commit, on_rollback
 from ..errors import Conflict, DomainError, Forbidden, NotFound, field_error
@@ -72,6 +85,47 @@ def _grant_view(row: ConsentGrant) -> Grant:
     )
 
 
+def _consent_state() -> CompoundSelect:
+    """The patient's grants to a clinician (or the clinician's facility) that are in force,
+    and the patient's open break-glass sessions: one statement, as every read runs it."""
+    g = cast(Table, ConsentGrant.__table__)
+    bg = cast(Table, BreakGlassSession.__table__)
+    patient, now = bindparam("patient_id", type_=Uuid), bindparam("now", type_=UTCDateTime)
+    grants = select(
+        literal("grant").label("source"),
+        g.c.id,
+        g.c.grantee_user_id.label("user_id"),
+        g.c.grantee_facility_id.label("facility_id"),
+        g.c.access,
+        g.c.categories,
+        type_coerce(null(), UTCDateTime).label("started_at"),
+        g.c.expires_at.label("ends_at"),
+    ).where(
+        g.c.patient_id == patient,
+        g.c.revoked_at.is_(None),
+        g.c.expires_at > now,
+        # A NULL grantee (a user who is no clinician, or has no facility) matches nothing.
+        or_(
+            g.c.grantee_user_id == bindparam("user_id", type_=Uuid),
+            g.c.grantee_facility_id == bindparam("facility_id", type_=Uuid),
+        ),
+    )
+    emergencies = select(
+        literal("break_glass"),
+        bg.c.id,
+        bg.c.actor_id,
+        null(),
+        null(),
+        null(),
+        bg.c.started_at,
+        bg.c.ends_at,
+    ).where(bg.c.patient_id == patient, bg.c.ended_at.is_(None))
+    return union_all(grants, emergencies)
+
+
+_CONSENT_STATE = _consent_state()
+
+
 async def authorize(
     session: AsyncSession,
     user: User,
@@ -86,34 +140,42 @@ async def authorize(
     """Decide, audit the decision (kept even if the request fails), and raise on a denial.
 
     Grants and break-glass sessions are loaded fresh on every call, so an expiry or a
-    revocation takes effect on the very next request.
+    revocation takes effect on the very next request. Every passport read passes here, so
+    it loads plain rows (no ORM objects) in one statement.
     """
-    await close_expired_break_glass(session, patient_id, now=now, client=client)
-    grants: list[Grant] = []
-    emergencies: list[BreakGlass] = []
-    if user.role in (Role.gp, Role.specialist):
-        grantee = ConsentGrant.grantee_user_id == user.id
-        if user.facility_id is not None:
-            grantee = or_(grantee, ConsentGrant.grantee_facility_id == user.facility_id)
-        rows = await session.scalars(
-            select(ConsentGrant).where(
-                ConsentGrant.patient_id == patient_id,
-                ConsentGrant.revoked_at.is_(None),
-                ConsentGrant.expires_at > now,
-                grantee,
-            )
+    clinician = user.role in (Role.gp, Role.specialist)
+    rows = (
+        await session.execute(
+            _CONSENT_STATE,
+            {
+                "patient_id": patient_id,
+                "now": now,
+                "user_id": user.id if clinician else None,
+                "facility_id": user.facility_id if clinician else None,
+            },
         )
-        grants = [_grant_view(r) for r in rows]
-        sessions = await session.scalars(
-            select(BreakGlassSession).where(
-                BreakGlassSession.patient_id == patient_id,
-                BreakGlassSession.actor_id == user.id,
-                BreakGlassSession.ended_at.is_(None),
-            )
+    ).all()
+    if any(r.source == "break_glass" and r.ends_at <= now for r in rows):
+        # Emergency sessions that ran out are closed (and audited) before deciding.
+        await close_expired_break_glass(session, patient_id, now=now, client=client)
+    grants = [
+        Grant(
+            id=r.id,
+            grantee_user_id=r.user_id,
+            grantee_facility_id=r.facility_id,
+            access=GrantAccess(r.access),
+            categories=frozenset(r.categories) if r.categories is not None else None,
+            expires_at=r.ends_at,
+            revoked_at=None,
         )
-        emergencies = [
-            BreakGlass(s.id, s.actor_id, s.started_at, s.ends_at, s.ended_at) for s in sessions
-        ]
+        for r in rows
+        if r.source == "grant"
+    ]
+    emergencies = [
+        BreakGlass(r.id, r.user_id, r.started_at, r.ends_at, None)
+        for r in rows
+        if r.source == "break_glass" and r.user_id == user.id and r.ends_at > now
+    ]
     decision = decide(actor_of(user), patient_id, access, needed, grants, emergencies, now)
     await audit.record(
         session,

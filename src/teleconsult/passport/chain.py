@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -33,20 +33,29 @@ def link(prev_hash: str, document: str) -> str:
 
 
 class StoredEntry(NamedTuple):
-    """One row as the database holds it (a tuple: chains are walked by the thousand).
+    """One row as the database holds it, in the shape the walk reads.
 
-    ``prefix`` and ``suffix`` are what the canonical document must start and end with given
-    the row's own columns (keys are sorted, so the first and last keys sit at fixed places);
-    they bind the columns that reads rely on to the hashed document without parsing it.
+    ``payload`` is the previous hash followed by the stored document, as UTF-8 bytes:
+    exactly what the entry's hash covers. Rows may carry more fields after these four (the
+    ledger's own columns), for a :data:`Binding` to check. Chains are walked by the
+    thousand, so the walk takes plain tuples of this shape as well.
     """
 
-    id: str | None
     seq: int
-    document: str
     prev_hash: str
+    payload: bytes
     hash: str
-    prefix: str = "{"
-    suffix: str = "}"
+
+
+# The first row whose own columns do not say what its document says, or None. Reads filter
+# and link by such columns, so a column changed without its document must show. It looks at
+# all rows in one call: a check per row through a function call costs as much as hashing.
+Binding = Callable[[Sequence[Sequence[Any]]], Sequence[Any] | None]
+
+
+def stored(seq: int, prev_hash: str, document: str, digest: str) -> StoredEntry:
+    """A row from its text columns (tests, tools)."""
+    return StoredEntry(seq, prev_hash, (prev_hash + document).encode("utf-8"), digest)
 
 
 @dataclass(frozen=True)
@@ -90,52 +99,60 @@ class Head:
 
 
 def walk(
-    ledger: str, key: str, rows: Iterable[StoredEntry], checkpoint: Head | None = None
+    ledger: str,
+    key: str,
+    rows: Sequence[Sequence[Any]],
+    checkpoint: Head | None = None,
+    unbound: Binding | None = None,
 ) -> ChainReport:
     """Re-walk one chain in ``seq`` order and name its first bad entry, if any.
 
-    Catches an edited document or hash (hash mismatch), a deleted entry (gap in ``seq``), a
+    ``rows`` are :class:`StoredEntry`-shaped tuples. Catches an edited document or hash
+    (hash mismatch), an edited column (``unbound``), a deleted entry (gap in ``seq``), a
     reordered or inserted entry (broken link), and — with a checkpoint — a tail that was cut
-    off or rewritten after the checkpoint was taken.
+    off or rewritten after the checkpoint was taken. The walk is plain CPU work: callers run
+    long chains in a thread.
     """
     prev = genesis(ledger, key)
     expected = 1
-    count = 0
     # The checkpointed entry's hash, noted as the walk passes it.
     at_checkpoint: str | None = None
-    at_checkpoint_id: str | None = None
     cp_seq = checkpoint.seq if checkpoint is not None else 0
 
-    def bad(seq: int, entry_id: str | None, problem: str) -> ChainReport:
+    def bad(seq: int, problem: str) -> ChainReport:
         return ChainReport(
-            ledger, key, count, expected - 1, prev, BadEntry(ledger, key, seq, entry_id, problem)
+            ledger, key, expected - 1, expected - 1, prev, BadEntry(ledger, key, seq, None, problem)
         )
 
-    sha256 = hashlib.sha256  # the loop runs once per entry ever written: keep it lean
+    # The loop runs once per entry ever written: plain indexing, the hash over stored bytes.
+    # ``payload`` is ``prev_hash || document`` as stored; once ``prev_hash`` is known to be
+    # the previous entry's 64-digit hash, the rest of the payload is the document itself.
+    sha256 = hashlib.sha256
+    mismatch = unbound(rows) if unbound is not None else None
     for row in rows:
-        document = row.document
-        if row.seq != expected:
-            if row.seq > expected:
-                return bad(expected, None, f"entry {expected} is missing (next is {row.seq})")
-            return bad(row.seq, row.id, f"entry {row.seq} appears out of order or twice")
-        if row.prev_hash != prev:
-            return bad(row.seq, row.id, "does not link to the entry before it")
-        if sha256((prev + document).encode("utf-8")).hexdigest() != row.hash:
-            return bad(row.seq, row.id, "content does not match its hash")
-        if not (document.startswith(row.prefix) and document.endswith(row.suffix)):
-            return bad(row.seq, row.id, "its columns do not match its document")
-        prev = row.hash
-        if row.seq == cp_seq:
-            at_checkpoint, at_checkpoint_id = row.hash, row.id
-        count += 1
+        seq = row[0]
+        if seq != expected:
+            if seq > expected:
+                return bad(expected, f"entry {expected} is missing (next is {seq})")
+            return bad(seq, f"entry {seq} appears out of order or twice")
+        if row[1] != prev:
+            return bad(seq, "does not link to the entry before it")
+        digest = row[3]
+        if sha256(row[2]).hexdigest() != digest:
+            return bad(seq, "content does not match its hash")
+        if row is mismatch:
+            return bad(seq, "its columns do not match its document")
+        prev = digest
+        if seq == cp_seq:
+            at_checkpoint = digest
         expected += 1
 
+    count = expected - 1
     if checkpoint is not None and checkpoint.seq > 0:
         if count < checkpoint.seq:
             first_missing = count + 1
             return bad(
                 first_missing,
-                None,
                 f"entries {first_missing}..{checkpoint.seq} were cut off after the checkpoint",
             )
         if at_checkpoint != checkpoint.hash:
@@ -149,7 +166,7 @@ def walk(
                     ledger,
                     key,
                     checkpoint.seq,
-                    at_checkpoint_id,
+                    None,
                     "differs from the checkpoint: the chain was rewritten up to here",
                 ),
             )

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import Index, Integer, String, Text, UniqueConstraint, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db.base import Base, UUIDPrimaryKey
@@ -19,7 +19,16 @@ class PassportEntry(UUIDPrimaryKey, Base):
     """
 
     __tablename__ = "passport_entries"
-    __table_args__ = (UniqueConstraint("patient_id", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("patient_id", "seq"),
+        # Corrections are rare: reads find them without reading the whole passport.
+        Index(
+            "ix_passport_entries_corrections",
+            "patient_id",
+            postgresql_where=text("amends IS NOT NULL"),
+            sqlite_where=text("amends IS NOT NULL"),
+        ),
+    )
 
     # No foreign key: the chain must stay verifiable whatever happens to other tables.
     patient_id: Mapped[uuid.UUID] = mapped_column(Uuid)

@@ -77,8 +77,7 @@ def _after_seq(cursor: str | None) -> int:
 )
 async def read_passport(ctx: Ctx) -> web.StreamResponse:
     q: PassportQuery = ctx.query
-    after = _after_seq(q.cursor)
-    entries = await service.read_passport(
+    page = await service.read_passport(
         ctx.session,
         ctx.me,
         ctx.path_id(),
@@ -87,13 +86,12 @@ async def read_passport(ctx: Ctx) -> web.StreamResponse:
         kind=q.kind,
         text=q.q,
         current_only=q.current,
+        after_seq=_after_seq(q.cursor),
+        limit=q.limit,
     )
-    page = [e for e in entries if e.seq > after][: q.limit + 1]
-    more = len(page) > q.limit
-    page = page[: q.limit]
-    nxt = json.dumps(encode_cursor([page[-1].seq])) if more else "null"
+    nxt = json.dumps(encode_cursor([page.last_seq])) if page.last_seq is not None else "null"
     # The entries are JSON already (their stored canonical documents, see the service).
-    body = '{"items":[' + ",".join(e.json for e in page) + '],"next":' + nxt + "}"
+    body = '{"items":[' + ",".join(page.items) + '],"next":' + nxt + "}"
     return web.Response(text=body, content_type="application/json")
 
 

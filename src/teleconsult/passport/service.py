@@ -9,11 +9,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Select, String, select, type_coerce
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from ..accounts.models import User
 from ..api import validation_failed
@@ -306,13 +306,18 @@ async def entries_of(session: AsyncSession, patient_id: uuid.UUID) -> list[dict[
     return [_parse(None, *row) for row in rows]
 
 
-class PassportItem(NamedTuple):
-    """One entry as a read returns it: the stored document, served as it was hashed, with
-    the entry's hash and its place among corrections added at the end."""
+@dataclass(frozen=True)
+class PassportPage:
+    """A page of the passport as a read returns it: each entry already as response JSON (its
+    stored document, served as it was hashed, with its hash and its place among corrections
+    added at the end), and the ``seq`` to continue after when more entries follow."""
 
-    seq: int
-    kind: str
-    json: str
+    items: list[str]
+    last_seq: int | None
+
+
+# The tail of an entry that takes no part in any correction (nearly all of them).
+_UNCORRECTED = '","superseded_by":null,"history":[]}'
 
 
 async def read_passport(
@@ -325,8 +330,11 @@ async def read_passport(
     kind: Kind | None = None,
     text: str | None = None,
     current_only: bool = False,
-) -> list[PassportItem]:
-    """The passport as the caller may see it: permitted categories only, with corrections.
+    after_seq: int = 0,
+    limit: int | None = None,
+) -> PassportPage:
+    """The passport as the caller may see it: permitted categories only, with corrections,
+    in chain order from ``after_seq`` on, ``limit`` entries at most (all without one).
 
     Reading and searching both pass the consent decision point and are audited. Documents
     are canonical JSON already, so they are served without being decoded and re-encoded.
@@ -344,37 +352,59 @@ async def read_passport(
         now=now,
         client=client,
     )
-    t = PASSPORT.table
-    conn = await session.connection()
-    rows = list(
-        await conn.execute(
-            select(t.c.seq, t.c.kind, t.c.amends, t.c.document, t.c.hash)
-            .where(t.c.patient_id == patient_id)
-            .order_by(t.c.seq)
-        )
-    )
+    shown: set[str] | None = None
     if decision.categories is not None:
         shown = {k.value for k, c in KIND_CATEGORY.items() if c.value in decision.categories}
-        rows = [r for r in rows if r.kind in shown]
     if kind is not None:
-        rows = [r for r in rows if r.kind == kind.value]
+        shown = {kind.value} if shown is None or kind.value in shown else set()
+    t = PASSPORT.table
+    conn = await session.connection()
+    # The column as stored: UUIDs are decoded only for the rare entry that corrects another.
+    amends = type_coerce(t.c.amends, String)
+    query = select(t.c.seq, t.c.document, t.c.hash, amends)
+    query = query.where(t.c.patient_id == patient_id, t.c.seq > after_seq).order_by(t.c.seq)
+    # A correction has the kind of what it corrects, so the kinds shown hold every link.
+    if shown is not None:
+        query = query.where(t.c.kind.in_(sorted(shown)))
+    if current_only:
+        query = query.where(t.c.id.not_in(_amended(patient_id, shown)))
+    if limit is not None and text is None:
+        query = query.limit(limit + 1)
+    rows = (await conn.execute(query)).all()
+    more = limit is not None and len(rows) > limit
+    # Who corrects what: known from the rows themselves when they are the whole passport
+    # and none of them is a correction (the usual case); otherwise asked for.
+    whole = after_seq == 0 and not more and not current_only
+    corrections = [r for r in rows if r[-1] is not None]
+    links = await _corrections(conn, patient_id, shown) if corrections or not whole else {}
     if text is not None:
         needle = text.casefold()
         rows = [r for r in rows if _matches(json.loads(r.document), needle)]
-    links = await _corrections(session, patient_id, rows)
-    items = []
-    # This loop runs once per entry of a lifelong passport: plain tuples and concatenation.
-    for seq, kind_, _, document, digest in rows:
-        link = links.get(seq)
-        if link is None:
-            tail = '","superseded_by":null,"history":[]}'
-        else:
-            if current_only and link[0] is not None:
-                continue
-            history = ",".join(_quoted(h) for h in link[1])
-            tail = f'","superseded_by":{_quoted(link[0])},"history":[{history}]}}'
-        items.append(PassportItem(seq, kind_, document[:-1] + ',"hash":"' + digest + tail))
-    return items
+        more = limit is not None and len(rows) > limit
+    if more:
+        rows = rows[:limit]
+    # This runs once per entry of a lifelong passport: no decoding, one f-string per entry.
+    if not links:
+        items = [f'{doc[:-1]},"hash":"{digest}{_UNCORRECTED}' for _, doc, digest, _ in rows]
+    else:
+        items = [
+            f'{document[:-1]},"hash":"{digest}{_tail(links[seq]) if seq in links else _UNCORRECTED}'
+            for seq, document, digest, _ in rows
+        ]
+    return PassportPage(items, rows[-1][0] if more else None)
+
+
+def _amended(patient_id: uuid.UUID, shown: set[str] | None) -> Select[Any]:
+    """The ids of the entries that another entry corrects (through the partial index)."""
+    c = PASSPORT.table.alias("correction")
+    query = select(c.c.amends).where(c.c.patient_id == patient_id, c.c.amends.is_not(None))
+    return query.where(c.c.kind.in_(sorted(shown))) if shown is not None else query
+
+
+def _tail(link: tuple[str | None, list[str]]) -> str:
+    newer, history = link
+    earlier = ",".join(f'"{h}"' for h in history)
+    return f'","superseded_by":{_quoted(newer)},"history":[{earlier}]}}'
 
 
 def _quoted(value: str | None) -> str:
@@ -382,32 +412,36 @@ def _quoted(value: str | None) -> str:
 
 
 async def _corrections(
-    session: AsyncSession, patient_id: uuid.UUID, rows: list[Any]
+    conn: AsyncConnection, patient_id: uuid.UUID, shown: set[str] | None
 ) -> dict[int, tuple[str | None, list[str]]]:
     """seq → (newest correction's id, earlier versions newest first), for the few entries
-    that take part in a correction; corrections are rare, so only they are decoded."""
-    amending = [r for r in rows if r.amends is not None]
+    that take part in a correction (found through a partial index on ``amends``)."""
+    t = PASSPORT.table
+    query = select(t.c.seq, t.c.id, t.c.amends).where(
+        t.c.patient_id == patient_id, t.c.amends.is_not(None)
+    )
+    if shown is not None:
+        query = query.where(t.c.kind.in_(sorted(shown)))
+    # No ORDER BY: sorting would lead SQLite to the (patient_id, seq) index and past every
+    # entry of the passport; the few rows found are put in chain order here.
+    amending = sorted(await conn.execute(query), key=lambda r: r.seq)
     if not amending:
         return {}
-    t = PASSPORT.table
     targets = {r.amends for r in amending}
-    target_seq = {
+    seq_of = {
         row.id: row.seq
-        for row in await session.execute(
+        for row in await conn.execute(
             select(t.c.id, t.c.seq).where(t.c.patient_id == patient_id, t.c.id.in_(targets))
         )
     }
-    shown = {r.seq: r for r in rows}
-    amends_of: dict[str, str] = {}
+    amends_of = {str(r.id): str(r.amends) for r in amending}
     links: dict[int, tuple[str | None, list[str]]] = {}
+    for row in amending:  # in chain order: the newest correction of an entry comes last
+        target = seq_of.get(row.amends)
+        if target is not None:
+            links[target] = (str(row.id), links.get(target, (None, []))[1])
     for row in amending:
-        own_id = json.loads(row.document)["id"]
-        amends_of[own_id] = str(row.amends)
-        seq = target_seq.get(row.amends)
-        if seq is not None and seq in shown:
-            links[seq] = (own_id, links.get(seq, (None, []))[1])
-    for row in amending:
-        own_id = json.loads(row.document)["id"]
+        own_id = str(row.id)
         history: list[str] = []
         previous: str | None = amends_of[own_id]
         while previous is not None and previous not in history and previous != own_id:

@@ -19,14 +19,22 @@ from .checkpoint import Checkpoint, CheckpointInvalid, load_latest, write_checkp
 from .ledger import AUDIT, LEDGERS, PASSPORT, Ledger, chain_keys, entry_id, stored_entries
 from .schemas import BadEntryOut, VerifyOut
 
+# Chains at least this long are walked in a worker thread (shorter ones cost less than the
+# hand-over).
+IN_THREAD = 500
+
 
 async def verify_chain(
     session: AsyncSession, ledger: Ledger, key: str, checkpoint: Checkpoint | None
 ) -> ChainReport:
     """Walk one chain against its checkpointed head, if it has one."""
-    rows = await stored_entries(session, ledger, key)
+    rows, binds = await stored_entries(session, ledger, key)
     head = checkpoint.head(ledger.name, key) if checkpoint is not None else None
-    report = walk(ledger.name, key, rows, head)
+    if len(rows) < IN_THREAD:
+        report = walk(ledger.name, key, rows, head, binds)
+    else:
+        # Hashing a lifelong chain takes milliseconds of CPU: keep the event loop free.
+        report = await asyncio.to_thread(walk, ledger.name, key, rows, head, binds)
     bad = report.first_bad
     if bad is not None and bad.entry_id is None:
         named = replace(bad, entry_id=await entry_id(session, ledger, key, bad.seq))
