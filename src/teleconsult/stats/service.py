@@ -105,15 +105,16 @@ def _rollup_query(by_facility: bool, in_region: bool, shape: tuple[tuple[str, in
 
 _FIRST_COUNTER = 3  # columns: sign, specialty, day, counters..., histograms...
 _FIRST_HISTOGRAM = _FIRST_COUNTER + len(COUNTERS)
+_WIDTH = _FIRST_HISTOGRAM + len(HISTOGRAMS)
 
 
 def _merge(added: list[Any], subtracted: list[Any]) -> Cell:
     """One cell from its rollup rows: counters and histograms added up column by column."""
-    plus = list(zip(*added, strict=True))
-    minus = list(zip(*subtracted, strict=True)) or [()] * len(plus)
+    plus = list(zip(*added, strict=True)) or [()] * _WIDTH
+    minus = list(zip(*subtracted, strict=True)) or [()] * _WIDTH
     counters = (sum(plus[i]) - sum(minus[i]) for i in range(_FIRST_COUNTER, _FIRST_HISTOGRAM))
     histograms = (
-        sketch.total(plus[i]) - sketch.total(minus[i]) for i in range(_FIRST_HISTOGRAM, len(plus))
+        sketch.total(plus[i]) - sketch.total(minus[i]) for i in range(_FIRST_HISTOGRAM, _WIDTH)
     )
     return Cell(*counters, *histograms)
 
