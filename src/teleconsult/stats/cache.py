@@ -16,8 +16,8 @@ dropped:
   cover: a message lost on a live subscription, or rollups written outside a running app
   (``seed-demo`` and other commands).
 
-A read that started before an invalidation never stores its result (generation check), so
-a report computed from data older than an invalidation is never served after it.
+A read that started before an invalidation answers its own request but is not kept
+(generation check): no later request gets a report older than the last invalidation.
 """
 
 from __future__ import annotations
