@@ -199,8 +199,9 @@ def _parse_query(request: web.Request, model: type[BaseModel]) -> BaseModel:
 def render(result: Any, status: int = 200) -> web.StreamResponse:
     if isinstance(result, web.StreamResponse):
         return result
-    payload = result.model_dump(mode="json") if isinstance(result, BaseModel) else result
-    return web.json_response(payload, status=status, dumps=_dumps)
+    # pydantic writes a model's JSON itself, with no intermediate dict of Python values.
+    text = result.model_dump_json() if isinstance(result, BaseModel) else _dumps(result)
+    return web.Response(text=text, status=status, content_type="application/json")
 
 
 def _dumps(obj: Any) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator
 
@@ -13,7 +15,16 @@ from . import __version__
 from .accounts.passwords import Passwords
 from .accounts.routes import router as accounts_router
 from .api import PREFIX, install
-from .appkeys import BUS, CLOCK, ENDPOINTS, ENGINE, PASSWORDS, SESSIONMAKER, SETTINGS
+from .appkeys import (
+    BUS,
+    CLOCK,
+    ENDPOINTS,
+    ENGINE,
+    PASSWORDS,
+    SESSIONMAKER,
+    SETTINGS,
+    STATS_CACHE,
+)
 from .audit.routes import router as audit_router
 from .bus import EventBus, bus_from_settings
 from .calls.routes import router as calls_router
@@ -32,6 +43,7 @@ from .openapi import build_openapi
 from .passport.routes import router as passport_router
 from .patients.routes import router as patients_router
 from .scheduling.routes import router as scheduling_router
+from .stats.cache import ReportCache
 from .stats.routes import router as stats_router
 
 METRICS: web.AppKey[dict[str, float]] = web.AppKey("metrics")
@@ -73,9 +85,16 @@ def create_app(
     async def resources(app: web.Application) -> AsyncIterator[None]:
         own_engine = engine is None
         app[ENGINE] = engine or engine_from_settings(settings)
-        app[SESSIONMAKER] = make_sessionmaker(app[ENGINE])
         app[BUS] = bus or bus_from_settings(settings)
+        # Statistics reports, dropped when a session of this app commits a rollup change
+        # and when the bus says another process did.
+        app[STATS_CACHE] = reports = ReportCache(app[BUS], settings.stats_cache_seconds)
+        app[SESSIONMAKER] = make_sessionmaker(app[ENGINE], info=reports.session_info)
+        invalidations = asyncio.create_task(reports.listen())
         yield
+        invalidations.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await invalidations
         if bus is None:
             await app[BUS].close()
         if own_engine:

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from .bus import EventBus
     from .clock import Clock
     from .config import Settings
+    from .stats.cache import ReportCache
 
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
 ENGINE: web.AppKey[AsyncEngine] = web.AppKey("engine")
@@ -20,6 +21,7 @@ BUS: web.AppKey[EventBus] = web.AppKey("bus")
 CLOCK: web.AppKey[Clock] = web.AppKey("clock")
 ENDPOINTS: web.AppKey[list[Any]] = web.AppKey("endpoints")
 PASSWORDS: web.AppKey[Any] = web.AppKey("passwords")
+STATS_CACHE: web.AppKey[ReportCache] = web.AppKey("stats_cache")
 
 # Per-request values set by authentication.
 REQUEST_USER: web.RequestKey[Any] = web.RequestKey("user", object)

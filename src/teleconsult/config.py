@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     login_max_failures: int = 10
     login_window_minutes: int = 15
     default_slot_minutes: int = 20
+    # Statistics reports are cached per process and dropped on every rollup change (here at
+    # once, elsewhere through the bus); this is how old one may ever get (stats/cache.py).
+    stats_cache_seconds: float = Field(default=10.0, ge=0)
     db_pool_size: int = 10
     # argon2id cost; the defaults follow RFC 9106's second recommended option.
     argon2_time_cost: int = 3

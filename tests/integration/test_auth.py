@@ -1,10 +1,18 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 
-from teleconsult.accounts.models import AuthToken
+from teleconsult.accounts.auth import new_token, token_hash, user_for_token
+from teleconsult.accounts.models import AuthToken, User
+from teleconsult.accounts.passwords import Passwords
+from teleconsult.accounts.schemas import UserCreate
+from teleconsult.accounts.service import create_user
+from teleconsult.codes import Role
+from teleconsult.db.engine import make_sessionmaker
+from teleconsult.db.uow import unit_of_work
 
 from ..conftest import Database
 from ..factories import PASSWORD, bootstrap_admin, facility, login, user
@@ -53,6 +61,44 @@ async def test_disabling_a_user_takes_effect_at_once(client: Any, database: Data
     status, _ = await admin.post(f"/users/{gp.id}/status", {"is_active": False})
     assert status == 200
     assert (await gp.get("/me"))[0] == 401
+
+
+async def test_a_token_expires_after_its_lifetime(
+    client: Any, database: Database, clock: Any
+) -> None:
+    admin = await bootstrap_admin(database.engine, client)
+    clock.advance(hours=11, minutes=59)
+    assert (await admin.get("/me"))[0] == 200
+    clock.advance(minutes=1)
+    status, body = await admin.get("/me")
+    assert status == 401 and body["error"] == "Unauthorized"
+
+
+async def test_the_caller_is_the_sessions_own_user_object(database: Database) -> None:
+    """The token lookup hands over a user the session knows, unchanged: an update to it
+    through the session is the same object, and reading it writes nothing."""
+    sessionmaker = make_sessionmaker(database.engine)
+    async with unit_of_work(sessionmaker) as session:
+        admin = await create_user(
+            session,
+            Passwords(1, 1024),
+            UserCreate(username="root", password=PASSWORD, full_name="Admin", role=Role.admin),
+        )
+        token = new_token()
+        session.add(
+            AuthToken(
+                token_hash=token_hash(token),
+                user_id=admin.id,
+                expires_at=datetime.now(UTC) + timedelta(hours=1),
+            )
+        )
+    async with unit_of_work(sessionmaker) as session:
+        caller = await user_for_token(session, token, datetime.now(UTC))
+        assert caller is not None and caller.username == "root" and caller.is_active
+        assert await session.get(User, admin.id) is caller
+        assert not session.dirty and not session.new
+        assert await user_for_token(session, "not-a-token", datetime.now(UTC)) is None
+        assert await user_for_token(session, token, datetime.now(UTC) + timedelta(hours=2)) is None
 
 
 async def test_ten_failures_lock_the_account_name_for_the_window(

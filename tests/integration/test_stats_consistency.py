@@ -3,11 +3,13 @@
 Random histories go through the real service functions (booking, claim, start, complete,
 cancel, no-show, each in its own unit of work, failures rolled back); after each one the
 statistics read from the rollups must equal those computed from the raw rows: exactly for
-counts, within the sketch's stated bound for percentiles.
+counts, within the sketch's stated bound for percentiles. The report cache, filled before
+the history, must then give exactly the reports read afresh.
 """
 
 from __future__ import annotations
 
+import asyncio
 import random
 import uuid
 from collections import defaultdict
@@ -25,6 +27,7 @@ from teleconsult.accounts.models import User
 from teleconsult.accounts.passwords import Passwords
 from teleconsult.accounts.schemas import UserCreate
 from teleconsult.accounts.service import create_user
+from teleconsult.bus.memory import MemoryBus
 from teleconsult.codes import Role
 from teleconsult.consultations import service as consultations
 from teleconsult.consultations.lifecycle import Action
@@ -38,10 +41,11 @@ from teleconsult.patients.models import Patient
 from teleconsult.scheduling.schemas import AvailabilityCreate
 from teleconsult.scheduling.service import publish_availability
 from teleconsult.stats import sketch
+from teleconsult.stats.cache import ReportCache
 from teleconsult.stats.cells import REPORTING_TZ, RESPONSE_TARGETS
 from teleconsult.stats.history import generate_history
 from teleconsult.stats.periods import Granularity
-from teleconsult.stats.service import StatsFilter, specialty_cells
+from teleconsult.stats.service import StatsFilter, cached_report_for, report_for, specialty_cells
 
 from ..conftest import Database
 from ..factories import valid_iin
@@ -340,7 +344,10 @@ async def test_rollups_equal_a_plain_aggregation_over_random_histories(
     window: tuple[int, int],
 ) -> None:
     # Examples accumulate in one database: the comparison covers every history so far.
-    sessionmaker = make_sessionmaker(database.engine)
+    bus = MemoryBus()
+    cache = ReportCache(bus, ttl=3600)
+    listening = asyncio.create_task(cache.listen())
+    sessionmaker = make_sessionmaker(database.engine, info=cache.session_info)
     async with sessionmaker() as session:
         admin = await session.scalar(select(User).where(User.role == Role.admin))
     if admin is None:
@@ -348,14 +355,30 @@ async def test_rollups_equal_a_plain_aggregation_over_random_histories(
         NETWORKS[database.url] = net
     net = NETWORKS[database.url]
     start = EPOCH + timedelta(days=start_day, minutes=start_minute)
-    await run_history(sessionmaker, net, start, plans)
-
     first = EPOCH.date() + timedelta(days=window[0])
     last = first + timedelta(days=window[1])
+    # The drawn window at every level and granularity, and the whole history at once.
+    checked = [
+        *filters(first, last, net.places),
+        StatsFilter(date(2024, 12, 1), date(2026, 12, 31)),
+    ]
+    for _ in range(10):  # the in-process bus subscribes at the first switch
+        await asyncio.sleep(0)
+    assert cache.subscribed
     async with sessionmaker() as session:
-        # The drawn window at every level and granularity, and the whole history at once.
-        everything = StatsFilter(date(2024, 12, 1), date(2026, 12, 31))
-        await assert_rollups_match(session, [*filters(first, last, net.places), everything])
+        for f in checked:
+            await cached_report_for(session, cache, f)
+
+    await run_history(sessionmaker, net, start, plans)
+
+    async with sessionmaker() as session:
+        await assert_rollups_match(session, checked)
+        for f in checked:
+            cached = await cached_report_for(session, cache, f)
+            assert cached.report == await report_for(session, f), f
+    listening.cancel()
+    await asyncio.gather(listening, return_exceptions=True)
+    await bus.close()
 
 
 NETWORKS: dict[str, Network] = {}

@@ -71,3 +71,30 @@ def test_empty_histogram_has_no_quantile() -> None:
 def test_encoding_bucket_counts_equals_packing_them(buckets: dict[int, int]) -> None:
     packed = sum(n << (sketch.FIELD_BITS * b) for b, n in buckets.items())
     assert sketch.decode(sketch.encode_counts(buckets)) == packed
+
+
+counts_by_bucket = st.dictionaries(
+    st.integers(0, sketch.MAX_BUCKET), st.integers(1, 2**32 - 1), max_size=30
+)
+
+
+@given(
+    st.lists(
+        st.one_of(counts_by_bucket, st.dictionaries(st.integers(0, 40), st.integers(1, 255))),
+        max_size=600,
+    )
+)
+def test_total_equals_adding_the_decoded_histograms(histograms: list[dict[int, int]]) -> None:
+    # Many one-byte histograms (past the 16-bit batch size), mixed with wide ones.
+    stored = [sketch.encode_counts(h) for h in histograms]
+    expected = sum(sketch.decode(s) for s in stored)
+    assert sketch.total(stored) == expected
+    assert sketch.total([*stored, b"", None]) == expected
+
+
+def test_total_of_many_full_one_byte_fields_does_not_carry() -> None:
+    # 600 histograms with 255 in the same buckets: past 16 bits, so the batch must widen.
+    stored = [sketch.encode_counts({7: 255, 300: 255})] * 600
+    summary = sketch.Summary(sketch.total(stored))
+    assert summary.n == 2 * 600 * 255
+    assert list(sketch.counts(sketch.total(stored)))[7] == 600 * 255

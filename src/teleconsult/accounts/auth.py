@@ -13,10 +13,12 @@ import hashlib
 import hmac
 import secrets
 from datetime import datetime
+from typing import cast
 
 from aiohttp import web
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
 
 from ..appkeys import CLOCK, REQUEST_TOKEN, REQUEST_USER, SETTINGS
 from ..errors import Forbidden, Unauthorized
@@ -49,19 +51,34 @@ def bearer_token(request: web.Request) -> tuple[str | None, bool]:
     return (cookie or None), True
 
 
+_USERS = cast(Table, User.__table__)
+_TOKENS = cast(Table, AuthToken.__table__)
+# Built once: a per-request ORM select of (User, AuthToken) cost more than the database
+# round trip itself (statement construction, then entity loading; see bench/stats.py).
+_TOKEN_LOOKUP = (
+    select(_USERS, _TOKENS.c.expires_at, _TOKENS.c.revoked_at)
+    .join_from(_TOKENS, _USERS, _TOKENS.c.user_id == _USERS.c.id)
+    .where(_TOKENS.c.token_hash == bindparam("token_hash"))
+)
+_USER_COLUMNS = tuple(column.key for column in _USERS.c)
+
+
 async def user_for_token(session: AsyncSession, token: str, now: datetime) -> User | None:
-    row = (
-        await session.execute(
-            select(User, AuthToken)
-            .join(AuthToken, AuthToken.user_id == User.id)
-            .where(AuthToken.token_hash == token_hash(token))
-        )
-    ).first()
+    """The active user holding this unexpired, unrevoked token, or ``None``.
+
+    The user becomes part of the session as if loaded by it, so ``session.get(User, id)``
+    returns the same object.
+    """
+    connection = await session.connection()
+    row = (await connection.execute(_TOKEN_LOOKUP, {"token_hash": token_hash(token)})).first()
     if row is None:
         return None
-    user, auth = row
-    if auth.revoked_at is not None or auth.expires_at <= now or not user.is_active:
+    values = row._mapping
+    if values["revoked_at"] is not None or values["expires_at"] <= now or not values["is_active"]:
         return None
+    user = User(**{key: values[key] for key in _USER_COLUMNS})
+    make_transient_to_detached(user)
+    session.add(user)
     return user
 
 

@@ -55,5 +55,8 @@ def engine_from_settings(settings: Settings) -> AsyncEngine:
     return make_engine(settings.effective_database_url, pool_size=settings.db_pool_size)
 
 
-def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[Any]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=True)
+def make_sessionmaker(
+    engine: AsyncEngine, *, info: dict[str, Any] | None = None
+) -> async_sessionmaker[Any]:
+    """Sessions for units of work; ``info`` is copied into every session's ``info``."""
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=True, info=info)

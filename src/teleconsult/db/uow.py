@@ -26,9 +26,14 @@ def on_rollback(session: AsyncSession, hook: RollbackHook) -> None:
     session.info.setdefault(_HOOKS, []).append(hook)
 
 
-def after_commit(session: AsyncSession, hook: CommitHook) -> None:
-    """Run ``hook`` once this unit of work has committed (e.g. publish an event)."""
-    session.info.setdefault(_AFTER_COMMIT, []).append(hook)
+def after_commit(session: AsyncSession, hook: CommitHook, *, once: bool = False) -> None:
+    """Run ``hook`` once this unit of work has committed (e.g. publish an event).
+
+    With ``once``, a hook already registered in this transaction is not added again.
+    """
+    hooks = session.info.setdefault(_AFTER_COMMIT, [])
+    if not (once and hook in hooks):
+        hooks.append(hook)
 
 
 @asynccontextmanager
@@ -47,8 +52,7 @@ async def unit_of_work(
         try:
             yield session
             await session.commit()
-            for commit_hook in session.info.pop(_AFTER_COMMIT, []):
-                await commit_hook()
+            await _run_commit_hooks(session.info.pop(_AFTER_COMMIT, []))
         except BaseException:
             hooks: list[RollbackHook] = session.info.pop(_HOOKS, [])
             session.info.pop(_AFTER_COMMIT, None)
@@ -59,3 +63,16 @@ async def unit_of_work(
                         await hook(durable)
                     await durable.commit()
             raise
+
+
+async def _run_commit_hooks(hooks: list[CommitHook]) -> None:
+    # Every hook runs even if an earlier one fails (one failed publish must not keep a
+    # cache from being invalidated); the first failure is raised afterwards.
+    failure: BaseException | None = None
+    for hook in hooks:
+        try:
+            await hook()
+        except Exception as exc:
+            failure = failure or exc
+    if failure is not None:
+        raise failure

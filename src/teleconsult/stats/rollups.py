@@ -4,6 +4,9 @@ The consultation service calls :func:`record_change` after every booking and tra
 Counters are added with one ``INSERT … ON CONFLICT DO UPDATE`` (atomic under concurrency);
 histograms are read under a row lock, added to and written back. Rows are always touched in
 key order, so two transactions changing the same cohorts cannot deadlock on them.
+
+A session whose ``info`` holds an :data:`ON_COMMIT` hook (the app's sessions: the report
+cache of ``stats/cache.py``) runs it once after any transaction that changed rollups commits.
 """
 
 from __future__ import annotations
@@ -16,12 +19,15 @@ from sqlalchemy import Table, and_, bindparam, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..db.uow import after_commit
 from . import sketch
 from .cells import COUNTERS, HISTOGRAMS, Cell, Facts, Key, delta, facts_of
 from .models import StatsRollup
 
 TABLE = cast(Table, StatsRollup.__table__)
 KEY_COLUMNS = ("grain", "day", "specialty", "region", "facility")
+# Session.info key of an async hook to run once after a commit that changed rollups.
+ON_COMMIT = "teleconsult.stats.on_rollups_committed"
 
 __all__ = ["facts_of", "merge_rows", "record_change"]
 
@@ -34,6 +40,13 @@ async def record_change(session: AsyncSession, before: Facts | None, after: Any 
     changes = delta(before, facts_of(after) if after is not None else None)
     if changes:
         await _apply(session, changes)
+        _announce(session)
+
+
+def _announce(session: AsyncSession) -> None:
+    hook = session.info.get(ON_COMMIT)
+    if hook is not None:
+        after_commit(session, hook, once=True)
 
 
 def _key_dict(key: Key) -> dict[str, Any]:
@@ -120,6 +133,7 @@ async def merge_rows(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     """
     if not rows:
         return
+    _announce(session)
     fresh = {tuple(r[c] for c in KEY_COLUMNS): r for r in rows}
     existing = await session.execute(
         select(TABLE)

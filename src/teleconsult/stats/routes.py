@@ -3,6 +3,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from ..api import Ctx, Router
+from ..appkeys import STATS_CACHE
 from ..codes import Role
 from . import service
 from .cells import reporting_day
@@ -19,10 +20,11 @@ router = Router("stats")
     response=SpecialtyStatsReport,
     roles=[Role.admin],
 )
-async def specialties(ctx: Ctx) -> SpecialtyStatsReport:
-    return await service.specialty_report(
-        ctx.session, ctx.query, today=reporting_day(ctx.clock.now())
+async def specialties(ctx: Ctx) -> web.Response:
+    cached = await service.cached_specialty_report(
+        ctx.session, ctx.request.app[STATS_CACHE], ctx.query, today=reporting_day(ctx.clock.now())
     )
+    return web.Response(text=cached.json, content_type="application/json")
 
 
 @router.get(
@@ -34,9 +36,10 @@ async def specialties(ctx: Ctx) -> SpecialtyStatsReport:
     produces="text/csv",
 )
 async def specialties_csv(ctx: Ctx) -> web.Response:
-    report = await service.specialty_report(
-        ctx.session, ctx.query, today=reporting_day(ctx.clock.now())
+    cached = await service.cached_specialty_report(
+        ctx.session, ctx.request.app[STATS_CACHE], ctx.query, today=reporting_day(ctx.clock.now())
     )
+    report = cached.report
     return web.Response(
         text=service.to_csv(report),
         content_type="text/csv",

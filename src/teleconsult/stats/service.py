@@ -7,17 +7,20 @@ consultations there are: a year by specialty reads about 12 month rows per speci
 from __future__ import annotations
 
 import csv
+import functools
 import io
+import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 from fractions import Fraction
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, literal, select, union_all
+from sqlalchemy import Table, and_, bindparam, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..errors import field_error
 from . import sketch
+from .cache import CachedReport, ReportCache
 from .cells import ALL, COUNTERS, HISTOGRAMS, RESPONSE_TARGETS, SMALL_CELL, SUPPRESSED, Cell
 from .cells import suppress as suppress_count
 from .models import StatsRollup
@@ -66,47 +69,81 @@ def resolve(query: StatsQuery, today: date) -> StatsFilter:
     )
 
 
-def _level(f: StatsFilter) -> Any:
-    if f.facility is not None:
-        conditions = [TABLE.c.facility == f.facility]
-        if f.region is not None:
-            conditions.append(TABLE.c.region == f.region)
+def _level(by_facility: bool, in_region: bool) -> Any:
+    """Which rows: one facility's (within a region, if given), else a region's or the
+    country's (region ``*``)."""
+    if by_facility:
+        conditions = [TABLE.c.facility == bindparam("facility")]
+        if in_region:
+            conditions.append(TABLE.c.region == bindparam("region"))
         return and_(*conditions)
-    return and_(TABLE.c.region == (f.region or ALL), TABLE.c.facility == ALL)
+    return and_(TABLE.c.region == bindparam("region"), TABLE.c.facility == ALL)
+
+
+_COLUMNS = (TABLE.c.specialty, TABLE.c.day, *(TABLE.c[c] for c in (*COUNTERS, *HISTOGRAMS)))
+
+
+@functools.lru_cache(maxsize=64)
+def _rollup_query(by_facility: bool, in_region: bool, shape: tuple[tuple[str, int], ...]) -> Any:
+    """The rollup read for one shape of filter: built once, run with the dates as parameters.
+
+    One index range scan per span (level, grain and days are the key's leading columns).
+    """
+    level = _level(by_facility, in_region)
+    return union_all(
+        *(
+            select(literal(sign).label("sign"), *_COLUMNS).where(
+                level,
+                TABLE.c.grain == grain,
+                TABLE.c.day >= bindparam(f"first_{i}"),
+                TABLE.c.day <= bindparam(f"last_{i}"),
+            )
+            for i, (grain, sign) in enumerate(shape)
+        )
+    )
+
+
+_FIRST_COUNTER = 3  # columns: sign, specialty, day, counters..., histograms...
+_FIRST_HISTOGRAM = _FIRST_COUNTER + len(COUNTERS)
+_WIDTH = _FIRST_HISTOGRAM + len(HISTOGRAMS)
+
+
+def _merge(added: list[Any], subtracted: list[Any]) -> Cell:
+    """One cell from its rollup rows: counters and histograms added up column by column."""
+    plus = list(zip(*added, strict=True)) or [()] * _WIDTH
+    minus = list(zip(*subtracted, strict=True)) or [()] * _WIDTH
+    counters = (sum(plus[i]) - sum(minus[i]) for i in range(_FIRST_COUNTER, _FIRST_HISTOGRAM))
+    histograms = (
+        sketch.total(plus[i]) - sketch.total(minus[i]) for i in range(_FIRST_HISTOGRAM, _WIDTH)
+    )
+    return Cell(*counters, *histograms)
 
 
 async def specialty_cells(session: AsyncSession, f: StatsFilter) -> list[SpecialtyCell]:
     """Aggregates per specialty (and period bucket), merged from rollup rows."""
-    columns = (TABLE.c.specialty, TABLE.c.day, *(TABLE.c[c] for c in (*COUNTERS, *HISTOGRAMS)))
-    # One index range scan per span (level, grain and days are the key's leading columns).
-    stmt = union_all(
-        *(
-            select(literal(sign).label("sign"), *columns).where(
-                _level(f), TABLE.c.grain == grain, TABLE.c.day >= start, TABLE.c.day <= end
-            )
-            for grain, start, end, sign in spans(f.first, f.last, f.granularity)
-        )
+    parts = spans(f.first, f.last, f.granularity)
+    params: dict[str, Any] = {"region": f.region or ALL}
+    if f.facility is not None:
+        params["facility"] = f.facility
+    for i, (_, start, end, _) in enumerate(parts):
+        params[f"first_{i}"] = start
+        params[f"last_{i}"] = end
+    stmt = _rollup_query(
+        f.facility is not None,
+        f.region is not None,
+        tuple((grain, sign) for grain, _, _, sign in parts),
     )
-    merged: dict[tuple[str, date | None], list[int]] = {}
-    decode = sketch.decode
-    for sign, specialty, day, *values in await session.execute(stmt):
-        key = (specialty, bucket(day, f.granularity))
-        acc = merged.get(key)
-        if acc is None:
-            merged[key] = acc = [0] * 9
-        if sign > 0:
-            for i in range(6):
-                acc[i] += values[i]
-            for i in range(6, 9):
-                if values[i]:
-                    acc[i] += decode(values[i])
-        else:
-            for i in range(6):
-                acc[i] -= values[i]
-            for i in range(6, 9):
-                if values[i]:
-                    acc[i] -= decode(values[i])
-    out = [SpecialtyCell(s, period, Cell(*acc)) for (s, period), acc in merged.items()]
+    connection = await session.connection()
+    # (specialty, period) → rows to add, rows to subtract
+    groups: dict[tuple[str, date | None], tuple[list[Any], list[Any]]] = {}
+    granularity = f.granularity
+    for row in await connection.execute(stmt, params):
+        key = (row[1], bucket(row[2], granularity))
+        group = groups.get(key)
+        if group is None:
+            groups[key] = group = ([], [])
+        group[row[0] < 0].append(row)
+    out = [SpecialtyCell(s, period, _merge(*rows)) for (s, period), rows in groups.items()]
     # Periods in order, then the busiest specialties first.
     out.sort(key=lambda c: (c.period or date.min, -c.cell.requested, c.specialty))
     return [c for c in out if c.cell.requested > 0]
@@ -151,13 +188,38 @@ async def specialty_report(
     session: AsyncSession, query: StatsQuery, *, today: date
 ) -> SpecialtyStatsReport:
     """The statistics table by specialty for the admin dashboard, CSV export and CLI."""
-    f = resolve(query, today)
+    return await report_for(session, resolve(query, today))
+
+
+async def cached_specialty_report(
+    session: AsyncSession, cache: ReportCache, query: StatsQuery, *, today: date
+) -> CachedReport:
+    """:func:`specialty_report` through this process's cache (stats/cache.py)."""
+    return await cached_report_for(session, cache, resolve(query, today))
+
+
+async def cached_report_for(
+    session: AsyncSession, cache: ReportCache, f: StatsFilter
+) -> CachedReport:
+    """The report of a resolved filter, from the cache when it holds one: exact for every
+    change committed in this process, and for changes committed elsewhere once the bus has
+    delivered their invalidation (at worst after the cache's TTL)."""
+    cached = cache.get(f)
+    if cached is not None:
+        return cached
+    # Taken before the rollups are read: a change committed meanwhile keeps this result out.
+    generation = cache.generation
+    return cache.put(f, generation, await report_for(session, f))
+
+
+async def report_for(session: AsyncSession, f: StatsFilter) -> SpecialtyStatsReport:
+    """The report of a resolved filter, read from the rollups."""
     cells = await specialty_cells(session, f)
     return SpecialtyStatsReport(
         from_date=f.first,
         to_date=f.last,
         region=f.region,
-        facility=query.facility,
+        facility=uuid.UUID(f.facility) if f.facility is not None else None,
         granularity=f.granularity,
         targets_s={u: t.total_seconds() for u, t in RESPONSE_TARGETS.items()},
         percentile_error=PercentileError(

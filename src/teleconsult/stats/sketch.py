@@ -14,6 +14,8 @@ packed integers adds every bucket at once, with no carries while each count stay
 2³², which is why rollup rows can be merged in a few microseconds however many they are.
 Stored form: two bytes giving the first non-empty bucket, one byte giving the field width
 (1, 2 or 4 bytes, the narrowest that holds every count), then the fields from there on.
+:func:`total` adds many stored histograms at once; one-byte fields, the usual case, are
+first added 16 bits apart, which halves the bytes handled per histogram.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import math
 import sys
 from array import array
 from bisect import bisect_left
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from fractions import Fraction
 from itertools import accumulate
 
@@ -110,6 +112,44 @@ def decode(stored: bytes | None) -> int:
     return value << (FIELD_BITS * (stored[0] | stored[1] << 8))
 
 
+# 257 one-byte fields (each at most 255) add up to at most 65,535: 16 bits hold them.
+_NARROW_BATCH = 257
+
+
+def _widen16(packed16: int) -> int:
+    """16-bit fields → the 32-bit fields of a packed histogram."""
+    if not packed16:
+        return 0
+    raw = packed16.to_bytes((packed16.bit_length() + 15) // 16 * 2, "little")
+    spread = bytearray(2 * len(raw))
+    spread[0::4] = raw[0::2]
+    spread[1::4] = raw[1::2]
+    return int.from_bytes(spread, "little")
+
+
+def total(stored: Iterable[bytes | None]) -> int:
+    """The packed sum of stored histograms: ``sum(decode(s) for s in stored)``, faster."""
+    wide = 0
+    narrow = 0
+    pending = 0
+    from_bytes = int.from_bytes
+    for s in stored:
+        if not s:
+            continue
+        if s[2] != 1:
+            wide += decode(s)
+            continue
+        offset = 2 * (s[0] | s[1] << 8)
+        spread = bytearray(offset + 2 * (len(s) - 3))
+        spread[offset::2] = s[3:]
+        narrow += from_bytes(spread, "little")
+        pending += 1
+        if pending == _NARROW_BATCH:
+            wide += _widen16(narrow)
+            narrow = pending = 0
+    return wide + _widen16(narrow)
+
+
 def counts(packed: int) -> array[int]:
     """Per-bucket counts of a packed histogram."""
     fields = (packed.bit_length() + FIELD_BITS - 1) // FIELD_BITS
@@ -129,13 +169,16 @@ def nearest_rank(n: int, q: Fraction) -> int:
 class Summary:
     """Quantiles of one merged histogram."""
 
-    __slots__ = ("cumulative", "n")
+    __slots__ = ("cumulative", "lowest", "n")
 
     def __init__(self, packed: int) -> None:
-        self.cumulative = list(accumulate(counts(packed)))
+        # From the first non-empty bucket on: waits and durations start well above zero.
+        self.lowest = ((packed & -packed).bit_length() - 1) // FIELD_BITS if packed else 0
+        self.cumulative = list(accumulate(counts(packed >> (FIELD_BITS * self.lowest))))
         self.n = self.cumulative[-1] if self.cumulative else 0
 
     def quantile(self, q: Fraction) -> float | None:
         if self.n == 0:
             return None
-        return bucket_value(bisect_left(self.cumulative, nearest_rank(self.n, q)))
+        rank = nearest_rank(self.n, q)
+        return bucket_value(self.lowest + bisect_left(self.cumulative, rank))
