@@ -16,17 +16,16 @@ from ..db.uow import unit_of_work
 from ..errors import NotFound
 from ..passport.service import attach_recording
 from . import service
-from .gateway import MediaGateway
 from .loopback import use_loopback_host_candidates
 from .presence import PeerInfo, presence_for
 from .rules import MAX_SDP_BYTES, ice_servers, new_peer_id
 from .schemas import CallOptionsIn, CallOptionsOut, CallTicketOut, RecordingConsentIn
-from .signaling import SignalingHub
+from .signaling import ClosingGateway, LazyGateway, SignalingHub
 
 router = Router("calls")
 
 CALL_HUB: web.AppKey[SignalingHub] = web.AppKey("call_hub")
-CALL_GATEWAY: web.AppKey[MediaGateway] = web.AppKey("call_gateway")
+CALL_GATEWAY: web.AppKey[LazyGateway] = web.AppKey("call_gateway")
 
 RECORDINGS_CHANNEL = "recordings"
 
@@ -161,7 +160,12 @@ def setup_calls(app: web.Application, web_root: Path) -> None:
                 {"type": "recording", "consultation_id": room_id, "file": str(path)},
             )
 
-        app[CALL_GATEWAY] = MediaGateway(settings, announce_recording)
+        def open_gateway() -> ClosingGateway:
+            from .gateway import MediaGateway  # aiortc and PyAV load with the first relay call
+
+            return MediaGateway(settings, announce_recording)
+
+        app[CALL_GATEWAY] = LazyGateway(open_gateway)
 
         async def close_stale(peer_id: str) -> None:
             await _record_leave(app, peer_id)

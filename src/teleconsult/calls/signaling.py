@@ -52,6 +52,41 @@ class Gateway(Protocol):
     async def drop(self, room: str, peer_id: str) -> None: ...
 
 
+class ClosingGateway(Gateway, Protocol):
+    async def close(self) -> None: ...
+
+
+class LazyGateway:
+    """The media gateway, opened on the first relay call: a server that only ever signals
+    peer-to-peer calls never loads aiortc and PyAV (about 60 MiB of memory)."""
+
+    def __init__(self, open_gateway: Callable[[], ClosingGateway]) -> None:
+        self._open = open_gateway
+        self._gateway: ClosingGateway | None = None
+
+    @property
+    def opened(self) -> ClosingGateway:
+        if self._gateway is None:
+            self._gateway = self._open()
+        return self._gateway
+
+    async def answer(self, room: str, peer_id: str, sdp: str, record: bool = False) -> str:
+        return await self.opened.answer(room, peer_id, sdp, record)
+
+    async def add_candidate(
+        self, room: str, peer_id: str, candidate: dict[str, Any] | None
+    ) -> None:
+        await self.opened.add_candidate(room, peer_id, candidate)
+
+    async def drop(self, room: str, peer_id: str) -> None:
+        if self._gateway is not None:
+            await self._gateway.drop(room, peer_id)
+
+    async def close(self) -> None:
+        if self._gateway is not None:
+            await self._gateway.close()
+
+
 @dataclass
 class LocalPeer:
     info: PeerInfo
