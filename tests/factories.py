@@ -161,3 +161,22 @@ async def world(client: Any, engine: AsyncEngine, specialty: str = "cardiology")
     )
     w.patient_id = await patient(w.gp)
     return w
+
+
+async def book_video_calls(w: Any, count: int, specialty: str = "cardiology") -> list[str]:
+    """Book ``count`` routine video calls for new patients into the earliest free slots."""
+    ids = []
+    for i in range(count):
+        status, body = await w.gp.post(
+            "/consultations",
+            {
+                "patient_id": await patient(w.gp),
+                "specialty": specialty,
+                "mode": "video",
+                "urgency": "routine",
+                "reason": f"case {i}",
+            },
+        )
+        assert status == 201, body
+        ids.append(body["id"])
+    return ids

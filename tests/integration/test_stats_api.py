@@ -9,27 +9,13 @@ from teleconsult.clock import FakeClock
 from teleconsult.stats.cells import reporting_day
 
 from ..conftest import Database
-from ..factories import availability, patient, world
+from ..factories import availability, book_video_calls, world
 
 
 async def _video_calls(w: Any, clock: FakeClock, count: int) -> list[str]:
     start = clock.now().replace(microsecond=0) + timedelta(hours=2)
     await availability(w.specialist, start, hours=count / 3)
-    ids = []
-    for i in range(count):
-        status, body = await w.gp.post(
-            "/consultations",
-            {
-                "patient_id": await patient(w.gp),
-                "specialty": "cardiology",
-                "mode": "video",
-                "urgency": "routine",
-                "reason": f"case {i}",
-            },
-        )
-        assert status == 201, body
-        ids.append(body["id"])
-    return ids
+    return await book_video_calls(w, count)
 
 
 async def test_stats_follow_the_lifecycle_and_suppress_small_cells(

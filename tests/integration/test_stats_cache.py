@@ -19,7 +19,7 @@ from teleconsult.config import Settings
 from teleconsult.stats.cache import ReportCache
 
 from ..conftest import REDIS_URL_ENV, Database, service_url
-from ..factories import Api, availability, patient, world
+from ..factories import Api, availability, book_video_calls, world
 
 
 def cache_of(client: Any) -> ReportCache:
@@ -41,24 +41,6 @@ async def cardiology(caller: Api, **params: Any) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
-async def book(w: Any, count: int) -> list[str]:
-    ids = []
-    for i in range(count):
-        status, body = await w.gp.post(
-            "/consultations",
-            {
-                "patient_id": await patient(w.gp),
-                "specialty": "cardiology",
-                "mode": "video",
-                "urgency": "routine",
-                "reason": f"case {i}",
-            },
-        )
-        assert status == 201, body
-        ids.append(body["id"])
-    return ids
-
-
 async def test_bookings_and_transitions_drop_the_cache_at_once(
     client: Any, database: Database, clock: FakeClock
 ) -> None:
@@ -71,7 +53,7 @@ async def test_bookings_and_transitions_drop_the_cache_at_once(
     assert cache.hits == hits + 1, "a repeated read is served from the cache"
 
     await availability(w.specialist, clock.now() + timedelta(hours=1), hours=3)
-    ids = await book(w, 6)
+    ids = await book_video_calls(w, 6)
     row = await cardiology(w.admin)
     assert row is not None and (row["requested"], row["cancelled"]) == (6, 0)
 
@@ -106,7 +88,7 @@ async def test_a_failed_transition_leaves_the_cache_alone(
     w = await world(client, database.engine)
     cache = cache_of(client)
     await availability(w.specialist, clock.now() + timedelta(hours=1))
-    [cid] = await book(w, 1)
+    [cid] = await book_video_calls(w, 1)
     await cardiology(w.admin)
     generation = cache.generation
     # Too early to start or to record a no-show: refused, rolled back, nothing dropped.
@@ -168,7 +150,7 @@ async def test_a_change_made_through_one_app_reaches_another_through_the_bus(
     await availability(w.specialist, clock.now() + timedelta(hours=1), hours=2)
     for booked in range(1, 7):
         generation = cache.generation
-        await book(w, 1)
+        await book_video_calls(w, 1)
         await until(lambda g=generation: cache.generation != g)
         row = await cardiology(admin_there)
         assert row is not None
