@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from teleconsult.clock import FakeClock
 from teleconsult.config import Settings
 from teleconsult.db.engine import make_sessionmaker
 from teleconsult.passport.chain import canonical, link
+from teleconsult.passport.pieces import Pieces, worker_pool
 from teleconsult.passport.verification import run_checkpoint, run_verify
 
 from ..conftest import Database
@@ -230,6 +232,14 @@ CASES = [
 ]
 
 
+@pytest.fixture(scope="module")
+def piece_pool() -> Iterator[ProcessPoolExecutor]:
+    pool = worker_pool(3)
+    yield pool
+    pool.shutdown(cancel_futures=True)
+
+
+@pytest.mark.parametrize("in_pieces", [False, True], ids=["one walk", "in pieces"])
 @pytest.mark.parametrize(
     ("change", "first_bad_seq", "problem"), CASES, ids=[c[0].__name__ for c in CASES]
 )
@@ -238,18 +248,29 @@ async def test_verify_names_the_first_bad_entry(
     database: Database,
     clock: FakeClock,
     settings: Settings,
+    request: pytest.FixtureRequest,
     change: Tamper,
     first_bad_seq: int,
     problem: str,
+    in_pieces: bool,
 ) -> None:
     c = await _written(client, database, clock)
     sessions = make_sessionmaker(database.engine)
-    ok, _, path = await run_checkpoint(sessions, settings)
+    # In pieces: every chain of two entries or more is walked as three pieces by three worker
+    # processes, each over its own connection ([1, 2], [3, 4], [5, 6] for the passport).
+    pieces = (
+        Pieces(database.url, workers=3, min_entries=2, pool=request.getfixturevalue("piece_pool"))
+        if in_pieces
+        else None
+    )
+    ok, _, path = await run_checkpoint(sessions, settings, pieces)
     assert ok and path is not None
 
     await _tamper(database, change, c.patient_id)
 
-    ok, reports = await run_verify(sessions, settings)
+    ok, reports = await run_verify(sessions, settings, pieces=pieces)
+    if pieces is not None:
+        assert pieces.pieces > pieces.chains >= 2  # both runs walked chains in pieces
     assert not ok
     bad = [r.first_bad for r in reports if r.first_bad is not None]
     assert len(bad) == 1, bad

@@ -2,10 +2,21 @@ from __future__ import annotations
 
 import hashlib
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from teleconsult.passport.chain import Head, StoredEntry, canonical, genesis, link, stored, walk
+from teleconsult.passport.chain import (
+    Head,
+    Segment,
+    StoredEntry,
+    canonical,
+    genesis,
+    join,
+    link,
+    stored,
+    walk,
+    walk_segment,
+)
 
 
 def chain(n: int, key: str = "p1") -> list[StoredEntry]:
@@ -89,3 +100,61 @@ def test_any_single_character_edit_is_detected(which: int, where: int, char: str
     tampered = [*rows[:which], rows[which]._replace(payload=edited), *rows[which + 1 :]]
     report = walk("passport", "p1", tampered, Head(8, rows[7].hash))
     assert report.first_bad is not None and report.first_bad.seq == which + 1
+
+
+def pieces(rows: list[StoredEntry], cuts: list[int], mark: int) -> list[Segment]:
+    """Walk ``rows`` as consecutive seq ranges split before each seq in ``cuts``, as worker
+    processes do: each piece reads only its own range and knows nothing of the others."""
+    starts = sorted({1, *cuts})
+    ends = [s - 1 for s in starts[1:]] + [10**9]
+    return [
+        walk_segment([r for r in rows if first <= r.seq <= last], first, None, mark)
+        for first, last in zip(starts, ends, strict=True)
+    ]
+
+
+TAMPERINGS = ["none", "edit", "delete", "swap", "duplicate", "foreign", "truncate", "relink"]
+
+
+@settings(max_examples=400)
+@given(
+    st.integers(1, 12),
+    st.sampled_from(TAMPERINGS),
+    st.integers(0, 11),
+    st.lists(st.integers(2, 13), max_size=4),
+    st.booleans(),
+)
+def test_a_chain_walked_in_pieces_gets_the_same_report(
+    n: int, tampering: str, at: int, cuts: list[int], with_checkpoint: bool
+) -> None:
+    rows = chain(n)
+    cp = Head(n, rows[-1].hash) if with_checkpoint else None
+    i = at % n
+    if tampering == "edit":
+        rows[i] = rows[i]._replace(payload=rows[i].payload.replace(b"entry", b"entrY"))
+    elif tampering == "delete":
+        del rows[i]
+    elif tampering == "swap" and i + 1 < n:
+        rows[i], rows[i + 1] = rows[i + 1]._replace(seq=i + 1), rows[i]._replace(seq=i + 2)
+    elif tampering == "duplicate":
+        rows.insert(i, rows[i])
+    elif tampering == "foreign":
+        rows[i] = chain(n, key="p2")[i]
+    elif tampering == "truncate":
+        rows = rows[:i]
+    elif tampering == "relink":
+        rows[i] = rows[i]._replace(prev_hash="0" * 64)
+    whole = walk("passport", "p1", rows, cp)
+    joined = join("passport", "p1", pieces(rows, cuts, cp.seq if cp else 0), cp)
+    assert joined.ok == whole.ok
+    assert (joined.entries, joined.head_hash) == (whole.entries, whole.head_hash)
+    if whole.first_bad is not None:
+        assert joined.first_bad is not None
+        assert (joined.first_bad.seq, joined.first_bad.problem) == (
+            whole.first_bad.seq,
+            whole.first_bad.problem,
+        )
+    # Every tampering shows, except a tail cut off where no checkpoint says how long it was.
+    cut_tail = tampering == "truncate" or (tampering == "delete" and i == n - 1)
+    if tampering != "none" and not (tampering == "swap" and i + 1 >= n):
+        assert not whole.ok or (cut_tail and cp is None)

@@ -98,37 +98,52 @@ class Head:
     hash: str
 
 
-def walk(
-    ledger: str,
-    key: str,
+@dataclass(frozen=True)
+class Segment:
+    """What walking a chain's entries from ``start`` on found: a whole chain, or one piece
+    of a long chain that several processes walk at once (see :func:`join`)."""
+
+    start: int
+    # The seq of the first row read, and the previous hash that row names (None: no rows).
+    first_seq: int | None
+    links_to: str | None
+    # How many entries from ``start`` on checked out, and the last one's hash.
+    count: int
+    head_hash: str | None
+    # The hash of entry ``mark`` (the checkpointed one), if this walk passed it.
+    marked: str | None
+    # The first bad entry found inside: (seq, problem).
+    bad: tuple[int, str] | None
+
+
+def walk_segment(
     rows: Sequence[Sequence[Any]],
-    checkpoint: Head | None = None,
+    start: int = 1,
+    prev: str | None = None,
+    mark: int = 0,
     unbound: Binding | None = None,
-) -> ChainReport:
-    """Re-walk one chain in ``seq`` order and name its first bad entry, if any.
+) -> Segment:
+    """Walk rows that should be entries ``start``, ``start + 1``, ... in ``seq`` order.
 
-    ``rows`` are :class:`StoredEntry`-shaped tuples. Catches an edited document or hash
-    (hash mismatch), an edited column (``unbound``), a deleted entry (gap in ``seq``), a
-    reordered or inserted entry (broken link), and — with a checkpoint — a tail that was cut
-    off or rewritten after the checkpoint was taken. The walk is plain CPU work: callers run
-    long chains in a thread.
+    ``rows`` are :class:`StoredEntry`-shaped tuples. ``prev`` is the hash the first entry
+    must link to; None leaves that link to :func:`join`, which knows the piece before.
+    Catches an edited document or hash (hash mismatch), an edited column (``bound``), a
+    deleted entry (gap in ``seq``), and a reordered or inserted entry (broken link).
     """
-    prev = genesis(ledger, key)
-    expected = 1
-    # The checkpointed entry's hash, noted as the walk passes it.
-    at_checkpoint: str | None = None
-    cp_seq = checkpoint.seq if checkpoint is not None else 0
+    mismatch = unbound(rows) if unbound is not None else None
+    links_to = rows[0][1] if rows else None
+    first_seq = rows[0][0] if rows else None
+    if prev is None:
+        prev = links_to
+    expected = start
+    marked: str | None = None
 
-    def bad(seq: int, problem: str) -> ChainReport:
-        return ChainReport(
-            ledger, key, expected - 1, expected - 1, prev, BadEntry(ledger, key, seq, None, problem)
-        )
+    def bad(seq: int, problem: str) -> Segment:
+        count = expected - start
+        return Segment(start, first_seq, links_to, count, prev, marked, (seq, problem))
 
     # The loop runs once per entry ever written: plain indexing, the hash over stored bytes.
-    # ``payload`` is ``prev_hash || document`` as stored; once ``prev_hash`` is known to be
-    # the previous entry's 64-digit hash, the rest of the payload is the document itself.
     sha256 = hashlib.sha256
-    mismatch = unbound(rows) if unbound is not None else None
     for row in rows:
         seq = row[0]
         if seq != expected:
@@ -143,11 +158,48 @@ def walk(
         if row is mismatch:
             return bad(seq, "its columns do not match its document")
         prev = digest
-        if seq == cp_seq:
-            at_checkpoint = digest
+        if seq == mark:
+            marked = digest
         expected += 1
+    return Segment(start, first_seq, links_to, expected - start, prev, marked, None)
 
-    count = expected - 1
+
+def join(
+    ledger: str, key: str, segments: Sequence[Segment], checkpoint: Head | None = None
+) -> ChainReport:
+    """One chain's report from the walks of its consecutive pieces, in ``seq`` order.
+
+    Each piece was walked on its own; here the pieces must meet: every piece starts where
+    the one before stopped and links to its last hash, the first one to the chain's genesis.
+    Then the chain is compared with its checkpoint: a tail cut off or rewritten after the
+    checkpoint was taken shows here.
+    """
+    prev = genesis(ledger, key)
+    count = 0
+    marked: str | None = None
+
+    def bad(seq: int, problem: str) -> ChainReport:
+        return ChainReport(
+            ledger, key, count, count, prev, BadEntry(ledger, key, seq, None, problem)
+        )
+
+    for segment in segments:
+        if segment.first_seq is None and segment.bad is None:
+            continue  # no rows at all in this piece: the next piece shows the gap
+        if segment.start != count + 1:
+            return bad(count + 1, f"entry {count + 1} is missing (next is {segment.first_seq})")
+        if segment.first_seq == segment.start and segment.links_to != prev:
+            return bad(segment.start, "does not link to the entry before it")
+        if segment.marked is not None:
+            marked = segment.marked
+        if segment.bad is not None:
+            if segment.count:
+                count += segment.count
+                prev = segment.head_hash or prev
+            return bad(*segment.bad)
+        count += segment.count
+        prev = segment.head_hash or prev
+
     if checkpoint is not None and checkpoint.seq > 0:
         if count < checkpoint.seq:
             first_missing = count + 1
@@ -155,19 +207,26 @@ def walk(
                 first_missing,
                 f"entries {first_missing}..{checkpoint.seq} were cut off after the checkpoint",
             )
-        if at_checkpoint != checkpoint.hash:
-            return ChainReport(
-                ledger,
-                key,
-                count,
-                count,
-                prev,
-                BadEntry(
-                    ledger,
-                    key,
-                    checkpoint.seq,
-                    None,
-                    "differs from the checkpoint: the chain was rewritten up to here",
-                ),
+        if marked != checkpoint.hash:
+            return bad(
+                checkpoint.seq, "differs from the checkpoint: the chain was rewritten up to here"
             )
     return ChainReport(ledger, key, count, count, prev, None)
+
+
+def walk(
+    ledger: str,
+    key: str,
+    rows: Sequence[Sequence[Any]],
+    checkpoint: Head | None = None,
+    unbound: Binding | None = None,
+) -> ChainReport:
+    """Re-walk one whole chain in ``seq`` order and name its first bad entry, if any.
+
+    With a checkpoint it also catches a tail that was cut off or rewritten after the
+    checkpoint was taken. The walk is plain CPU work: callers run long chains in a thread,
+    or in pieces over several processes (:mod:`.pieces`).
+    """
+    mark = checkpoint.seq if checkpoint is not None else 0
+    segment = walk_segment(rows, 1, genesis(ledger, key), mark, unbound)
+    return join(ledger, key, [segment], checkpoint)

@@ -13,12 +13,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Column, Table, bindparam, insert, select
+from sqlalchemy import Column, Table, bindparam, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from ..audit.models import AuditEntry
+from .bindings import BINDINGS, audit_binding, passport_binding
 from .chain import Binding, canonical, genesis, link
 from .models import ChainHead, PassportEntry
 
@@ -41,49 +42,6 @@ class Ledger:
     binding: Callable[[str, bool], Binding]
 
 
-def _dashed(hex32: str) -> str:
-    return f"{hex32[:8]}-{hex32[8:12]}-{hex32[12:16]}-{hex32[16:20]}-{hex32[20:]}"
-
-
-def _passport_binding(key: str, hex_uuids: bool) -> Binding:
-    # Sorted keys: "amends" opens the document; "id", "kind", "patient_id", "seq" close it.
-    # The payload is the 64-digit previous hash, then the document.
-    closing = f'","patient_id":"{key}","seq":'
-
-    def unbound(rows: Sequence[Sequence[Any]]) -> Sequence[Any] | None:
-        for row in rows:
-            seq, _, payload, _, i, kind, amends = row
-            if amends is None:
-                if not payload.startswith(b'{"amends":null,', 64):
-                    return row
-            else:
-                amended = _dashed(amends) if hex_uuids else amends
-                if not payload.startswith(f'{{"amends":"{amended}",'.encode(), 64):
-                    return row
-            # Once per entry: the id's dashes put in place inline, not through a call.
-            tail = (
-                f',"id":"{i[:8]}-{i[8:12]}-{i[12:16]}-{i[16:20]}-{i[20:]}","kind":"{kind}'
-                if hex_uuids
-                else f',"id":"{i}","kind":"{kind}'
-            )
-            if not payload.endswith(f"{tail}{closing}{seq}}}".encode()):
-                return row
-        return None
-
-    return unbound
-
-
-def _audit_binding(key: str, hex_uuids: bool) -> Binding:
-    def unbound(rows: Sequence[Sequence[Any]]) -> Sequence[Any] | None:
-        for row in rows:
-            payload = row[2]
-            if not (payload.startswith(b"{", 64) and payload.endswith(b',"seq":%d}' % row[0])):
-                return row
-        return None
-
-    return unbound
-
-
 _PASSPORT_TABLE = cast(Table, PassportEntry.__table__)
 _AUDIT_TABLE = cast(Table, AuditEntry.__table__)
 PASSPORT = Ledger(
@@ -93,10 +51,11 @@ PASSPORT = Ledger(
     uuid.UUID,
     ("id", "kind", "amends"),
     frozenset({"id", "amends"}),
-    _passport_binding,
+    passport_binding,
 )
-AUDIT = Ledger("audit", _AUDIT_TABLE, _AUDIT_TABLE.c.chain, str, (), frozenset(), _audit_binding)
+AUDIT = Ledger("audit", _AUDIT_TABLE, _AUDIT_TABLE.c.chain, str, (), frozenset(), audit_binding)
 LEDGERS = (PASSPORT, AUDIT)
+assert {ledger.name: ledger.binding for ledger in LEDGERS} == BINDINGS
 
 
 @dataclass(frozen=True)
@@ -168,43 +127,59 @@ async def append(
     return Appended(entry_id, seq, document, digest, doc)
 
 
-async def stored_entries(
-    session: AsyncSession, ledger: Ledger, key: str
-) -> tuple[list[Sequence[Any]], Binding]:
-    """Every row of one chain in ``seq`` order, exactly as stored, and the check that binds
-    the ledger's columns to the documents.
+def entries_sql(ledger: Ledger, dialect: str) -> str:
+    """The query for one chain's rows from seq ``$2`` to ``$3`` (key ``$1``), as the walk
+    reads them: ``(seq, prev_hash, payload, hash, *columns)`` (see :class:`chain.StoredEntry`).
 
-    Rows are tuples ``(seq, prev_hash, payload, hash, *columns)`` (see
-    :class:`chain.StoredEntry`); ids are left out, only a bad entry's id is needed (see
-    :func:`entry_id`). This is the one place that reads through the driver itself: a chain
-    is walked by the thousand, and the rows are used exactly as the database sends them
-    (the payload as UTF-8 bytes, UUIDs as the database's own text): the driver's rows,
-    with no conversion on the way.
+    It is sent through the driver itself, so that rows arrive exactly as stored (the payload
+    as UTF-8 bytes, UUIDs as the database's own text) with no conversion on the way: a chain
+    is walked by the thousand. Ids are left out; only a bad entry's id is needed
+    (:func:`entry_id`).
     """
-    t = ledger.table
-    conn = await session.connection()
-    driver: Any = (await conn.get_raw_connection()).driver_connection
-    sqlite = conn.dialect.name == "sqlite"
-    if sqlite:
+    t, key = ledger.table.name, ledger.key_column.name
+    if dialect == "sqlite":
         # SQLite keeps TEXT as UTF-8 and UUIDs as 32 hex digits, as the driver returns them.
         payload, columns = "CAST(prev_hash || document AS BLOB)", list(ledger.columns)
-        where = "?"
+        params = ("?", "?", "?")
     else:
         payload = "convert_to(prev_hash || document, 'UTF8')"
         columns = [f"CAST({c} AS TEXT)" if c in ledger.uuids else c for c in ledger.columns]
-        where = "$1"
-    sql = (
-        f"SELECT {', '.join(['seq', 'prev_hash', payload, 'hash', *columns])} "
-        f"FROM {t.name} WHERE {ledger.key_column.name} = {where} ORDER BY seq"
+        params = ("$1", "$2", "$3")
+    return (
+        f"SELECT {', '.join(['seq', 'prev_hash', payload, 'hash', *columns])} FROM {t} "
+        f"WHERE {key} = {params[0]} AND seq BETWEEN {params[1]} AND {params[2]} ORDER BY seq"
     )
+
+
+def key_param(ledger: Ledger, key: str, dialect: str) -> Any:
+    """A chain's key as the driver takes it."""
     value = ledger.key_value(key)
-    if sqlite:
-        if isinstance(value, uuid.UUID):
-            value = value.hex
-        rows: list[Sequence[Any]] = list(await driver.execute_fetchall(sql, (value,)))
-    else:
-        rows = await driver.fetch(sql, value)
-    return rows, ledger.binding(key, sqlite)
+    if dialect == "sqlite" and isinstance(value, uuid.UUID):
+        return value.hex  # SQLite keeps UUIDs as 32 hex digits
+    return value
+
+
+async def stored_entries(
+    session: AsyncSession, ledger: Ledger, key: str, first: int = 1, last: int = 2**31 - 1
+) -> list[Sequence[Any]]:
+    """The rows of chain ``key`` from seq ``first`` to ``last``, in ``seq`` order, as the
+    walk reads them (:func:`entries_sql`); ``ledger.binding`` checks their columns."""
+    conn = await session.connection()
+    driver: Any = (await conn.get_raw_connection()).driver_connection
+    dialect = conn.dialect.name
+    sql, value = entries_sql(ledger, dialect), key_param(ledger, key, dialect)
+    if dialect == "sqlite":
+        return list(await driver.execute_fetchall(sql, (value, first, last)))
+    return list(await driver.fetch(sql, value, first, last))
+
+
+async def last_seq(session: AsyncSession, ledger: Ledger, key: str) -> int:
+    """The highest seq stored in chain ``key`` (0 for none)."""
+    t = ledger.table
+    found = await session.scalar(
+        select(func.max(t.c.seq)).where(ledger.key_column == ledger.key_value(key))
+    )
+    return int(found or 0)
 
 
 async def entry_id(session: AsyncSession, ledger: Ledger, key: str, seq: int) -> str | None:

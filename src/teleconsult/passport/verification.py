@@ -14,9 +14,19 @@ from ..accounts.models import User
 from ..config import Settings
 from ..consent.policy import Access
 from ..consent.service import authorize
-from .chain import BadEntry, ChainReport, Head, walk
+from .chain import BadEntry, ChainReport, Head, join, walk
 from .checkpoint import Checkpoint, CheckpointInvalid, load_latest, write_checkpoint
-from .ledger import AUDIT, LEDGERS, PASSPORT, Ledger, chain_keys, entry_id, stored_entries
+from .ledger import (
+    AUDIT,
+    LEDGERS,
+    PASSPORT,
+    Ledger,
+    chain_keys,
+    entry_id,
+    last_seq,
+    stored_entries,
+)
+from .pieces import Pieces
 from .schemas import BadEntryOut, VerifyOut
 
 # Chains at least this long are walked in a worker thread (shorter ones cost less than the
@@ -25,16 +35,27 @@ IN_THREAD = 500
 
 
 async def verify_chain(
-    session: AsyncSession, ledger: Ledger, key: str, checkpoint: Checkpoint | None
+    session: AsyncSession,
+    ledger: Ledger,
+    key: str,
+    checkpoint: Checkpoint | None,
+    pieces: Pieces | None = None,
 ) -> ChainReport:
-    """Walk one chain against its checkpointed head, if it has one."""
-    rows, binds = await stored_entries(session, ledger, key)
+    """Walk one chain against its checkpointed head, if it has one; a long chain in pieces
+    over worker processes when ``pieces`` is given."""
     head = checkpoint.head(ledger.name, key) if checkpoint is not None else None
-    if len(rows) < IN_THREAD:
-        report = walk(ledger.name, key, rows, head, binds)
+    ranges = pieces.split(await last_seq(session, ledger, key)) if pieces is not None else None
+    if pieces is not None and ranges is not None:
+        segments = await pieces.walk(ledger, key, ranges, head.seq if head is not None else 0)
+        report = join(ledger.name, key, segments, head)
     else:
-        # Hashing a lifelong chain takes milliseconds of CPU: keep the event loop free.
-        report = await asyncio.to_thread(walk, ledger.name, key, rows, head, binds)
+        rows = await stored_entries(session, ledger, key)
+        binds = ledger.binding(key, session.get_bind().dialect.name == "sqlite")
+        if len(rows) < IN_THREAD:
+            report = walk(ledger.name, key, rows, head, binds)
+        else:
+            # Hashing a lifelong chain takes milliseconds of CPU: keep the event loop free.
+            report = await asyncio.to_thread(walk, ledger.name, key, rows, head, binds)
     bad = report.first_bad
     if bad is not None and bad.entry_id is None:
         named = replace(bad, entry_id=await entry_id(session, ledger, key, bad.seq))
@@ -47,6 +68,7 @@ async def verify_chains(
     checkpoint: Checkpoint | None,
     *,
     patient_id: uuid.UUID | None = None,
+    pieces: Pieces | None = None,
 ) -> list[ChainReport]:
     """Every chain (or one patient's two chains), including chains the checkpoint knows
     but the database has lost entirely."""
@@ -60,7 +82,7 @@ async def verify_chains(
                 known |= set(checkpoint.heads.get(ledger.name, {}))
             keys = sorted(known)
         for key in keys:
-            reports.append(await verify_chain(session, ledger, key, checkpoint))
+            reports.append(await verify_chain(session, ledger, key, checkpoint, pieces))
     return reports
 
 
@@ -113,23 +135,27 @@ async def run_verify(
     sessionmaker: async_sessionmaker[AsyncSession],
     settings: Settings,
     patient_id: uuid.UUID | None = None,
+    pieces: Pieces | None = None,
 ) -> tuple[bool, list[ChainReport]]:
-    """Verify every chain (or one patient's) against the newest checkpoint."""
+    """Verify every chain (or one patient's) against the newest checkpoint; long chains in
+    pieces over worker processes when ``pieces`` is given."""
     try:
         checkpoint = load_latest(settings.data_dir, settings.secret_key)
     except CheckpointInvalid as exc:
         return False, [_checkpoint_problem(exc)]
     async with sessionmaker() as session:
-        reports = await verify_chains(session, checkpoint, patient_id=patient_id)
+        reports = await verify_chains(session, checkpoint, patient_id=patient_id, pieces=pieces)
         await session.rollback()
     return all(r.ok for r in reports), reports
 
 
 async def run_checkpoint(
-    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    pieces: Pieces | None = None,
 ) -> tuple[bool, list[ChainReport], str | None]:
     """Verify first (a checkpoint must never bless a broken chain), then record every head."""
-    ok, reports = await run_verify(sessionmaker, settings)
+    ok, reports = await run_verify(sessionmaker, settings, pieces=pieces)
     if not ok:
         return False, reports, None
     heads: dict[str, dict[str, Head]] = {}

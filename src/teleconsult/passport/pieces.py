@@ -1,0 +1,131 @@
+"""Walking long chains in pieces, one worker process per core.
+
+For entries of a few hundred bytes, hashlib holds the interpreter lock, and reading a row
+costs about as much as hashing it: one process verifies at about a third of the speed at
+which hashlib alone hashes the same bytes. So a long chain is cut into consecutive pieces;
+each worker process reads its piece through its own database connection and walks it
+(:func:`chain.walk_segment`), and :func:`chain.join` checks that the pieces meet. Short
+chains are not worth the hand-over and are walked where they are read.
+
+Workers are started on first use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+
+from sqlalchemy.engine import URL, make_url
+
+from . import piece_worker
+from .chain import Segment
+from .ledger import Ledger, entries_sql, key_param
+
+# Below this many entries a chain is walked in one piece by the process that reads it.
+MIN_ENTRIES = 2000
+
+
+def worker_pool(workers: int | None = None) -> ProcessPoolExecutor:
+    """Worker processes for :class:`Pieces`, one per core unless told otherwise."""
+    # Spawned: a fresh interpreter, with nothing of this process's event loop or connections.
+    return ProcessPoolExecutor(workers or os.cpu_count() or 1, mp_context=get_context("spawn"))
+
+
+class Pieces:
+    """Walks the pieces of long chains side by side, in worker processes.
+
+    The workers start on first use, and stop with :meth:`close`; a pool passed in is
+    shared and left running.
+    """
+
+    def __init__(
+        self,
+        database_url: str | URL,
+        workers: int | None = None,
+        min_entries: int = MIN_ENTRIES,
+        pool: ProcessPoolExecutor | None = None,
+    ) -> None:
+        url = make_url(database_url)
+        self.dialect = url.get_backend_name()
+        if self.dialect == "sqlite":
+            if not url.database or url.database == ":memory:":
+                raise ValueError("pieces need a database file that other processes can open")
+            self._target = url.database
+        else:
+            self._target = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self.workers = workers or os.cpu_count() or 1
+        self.min_entries = min_entries
+        self._pool = pool
+        self._owned = pool is None
+        # How many chains were walked in pieces, and in how many pieces.
+        self.chains = 0
+        self.pieces = 0
+
+    @classmethod
+    def for_url(cls, database_url: str | URL) -> Pieces | None:
+        """Pieces for this database, or None where other processes cannot open it."""
+        url = make_url(database_url)
+        if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+            return None
+        return cls(url)
+
+    def split(self, last_seq: int) -> list[tuple[int, int]] | None:
+        """Consecutive seq ranges, one per worker, covering 1..last_seq; None for a chain too
+        short to be worth it."""
+        if last_seq < max(self.min_entries, 2):
+            return None
+        size = math.ceil(last_seq / self.workers)
+        return [(a, min(a + size - 1, last_seq)) for a in range(1, last_seq + 1, size)]
+
+    def _executor(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = worker_pool(self.workers)
+        return self._pool
+
+    async def start(self) -> None:
+        """Start the workers and connect each to the database now (else the first walk does)."""
+        loop = asyncio.get_running_loop()
+        pool = self._executor()
+        # Every worker takes one task while the others are still busy starting.
+        await asyncio.gather(
+            *(
+                loop.run_in_executor(pool, piece_worker.open_database, self.dialect, self._target)
+                for _ in range(self.workers)
+            )
+        )
+
+    async def walk(
+        self, ledger: Ledger, key: str, ranges: list[tuple[int, int]], mark: int = 0
+    ) -> list[Segment]:
+        """Walk the pieces ``ranges`` of chain ``key`` side by side; their reports in order."""
+        sql = entries_sql(ledger, self.dialect)
+        value = key_param(ledger, key, self.dialect)
+        loop = asyncio.get_running_loop()
+        pool = self._executor()
+        walks = [
+            loop.run_in_executor(
+                pool,
+                piece_worker.walk_piece,
+                self.dialect,
+                self._target,
+                ledger.name,
+                key,
+                sql,
+                (value, first, last),
+                first,
+                mark,
+            )
+            for first, last in ranges
+        ]
+        segments = list(await asyncio.gather(*walks))
+        self.chains += 1
+        self.pieces += len(segments)
+        return segments
+
+    def close(self) -> None:
+        if self._pool is not None and self._owned:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
