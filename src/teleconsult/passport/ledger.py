@@ -191,7 +191,10 @@ async def entry_id(session: AsyncSession, ledger: Ledger, key: str, seq: int) ->
     return str(found) if found is not None else None
 
 
-async def chain_keys(session: AsyncSession, ledger: Ledger) -> list[str]:
-    """The keys of every chain that has at least one entry."""
-    rows = await session.scalars(select(ledger.key_column).distinct())
-    return sorted(str(k) for k in rows)
+async def chain_lengths(session: AsyncSession, ledger: Ledger) -> dict[str, int]:
+    """Every chain that has at least one entry, with its highest seq."""
+    t = ledger.table
+    rows = await session.execute(
+        select(ledger.key_column, func.max(t.c.seq)).group_by(ledger.key_column)
+    )
+    return {str(key): int(last) for key, last in rows}

@@ -21,7 +21,7 @@ from .ledger import (
     LEDGERS,
     PASSPORT,
     Ledger,
-    chain_keys,
+    chain_lengths,
     entry_id,
     last_seq,
     stored_entries,
@@ -40,11 +40,17 @@ async def verify_chain(
     key: str,
     checkpoint: Checkpoint | None,
     pieces: Pieces | None = None,
+    length: int | None = None,
 ) -> ChainReport:
     """Walk one chain against its checkpointed head, if it has one; a long chain in pieces
-    over worker processes when ``pieces`` is given."""
+    over worker processes when ``pieces`` is given. ``length`` is the chain's highest seq,
+    when the caller knows it already."""
     head = checkpoint.head(ledger.name, key) if checkpoint is not None else None
-    ranges = pieces.split(await last_seq(session, ledger, key)) if pieces is not None else None
+    ranges = None
+    if pieces is not None:
+        ranges = pieces.split(
+            length if length is not None else await last_seq(session, ledger, key)
+        )
     if pieces is not None and ranges is not None:
         segments = await pieces.walk(ledger, key, ranges, head.seq if head is not None else 0)
         report = join(ledger.name, key, segments, head)
@@ -74,15 +80,18 @@ async def verify_chains(
     but the database has lost entirely."""
     reports = []
     for ledger in LEDGERS:
+        lengths: dict[str, int] = {}
         if patient_id is not None:
             keys: Iterable[str] = [str(patient_id)]
         else:
-            known = set(await chain_keys(session, ledger))
+            lengths = await chain_lengths(session, ledger)
+            known = set(lengths)
             if checkpoint is not None:
                 known |= set(checkpoint.heads.get(ledger.name, {}))
             keys = sorted(known)
         for key in keys:
-            reports.append(await verify_chain(session, ledger, key, checkpoint, pieces))
+            length = lengths.get(key, 0) if patient_id is None else None
+            reports.append(await verify_chain(session, ledger, key, checkpoint, pieces, length))
     return reports
 
 
