@@ -2,8 +2,9 @@
 
 Messages are small and latency matters (call signaling rides on this bus), so:
 
-- one connection only publishes, with ``CLIENT REPLY OFF``: a publish is one socket write,
-  never a wait for Redis's answer, and publishes leave in the order they were made;
+- one connection only publishes, with ``CLIENT REPLY OFF``: a publish is one write on its
+  transport, never a wait for Redis's answer, and publishes leave in the order they were
+  made;
 - one connection holds every subscription of the process. The event loop reads it through
   a protocol object that parses each chunk (hiredis) and hands each message, decoded once,
   to the queues of the subscriptions of its channel in the same callback: no reader task or
@@ -52,12 +53,6 @@ async def _dedicated(pool: ConnectionPool, name: str) -> tuple[AbstractConnectio
     return conn, int(await conn.read_response())
 
 
-def _closed_by_server(conn: AbstractConnection) -> bool:
-    """Redis never writes to the publishing connection, so anything readable means EOF."""
-    reader = getattr(conn, "_reader", None)
-    return reader is not None and reader.at_eof()
-
-
 def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
@@ -86,51 +81,55 @@ class RedisSubscription:
         self.put(_CLOSED)
 
 
+class _PublisherProtocol(asyncio.Protocol):
+    """The publishing connection's protocol: Redis says nothing on it; EOF means it is gone."""
+
+    def data_received(self, data: bytes) -> None:
+        # With CLIENT REPLY OFF nothing comes back but a handshake reply we already read.
+        pass
+
+    def eof_received(self) -> bool:
+        return False
+
+
 class _Publisher:
-    """The write-only connection: PUBLISH commands, no replies to read."""
+    """The write-only connection: each PUBLISH is one write on its transport, no reply."""
 
     def __init__(self, pool: ConnectionPool) -> None:
         self._pool = pool
         self._conn: AbstractConnection | None = None
+        self._transport: asyncio.WriteTransport | None = None
         self._lock = asyncio.Lock()
         self.client_id: int | None = None
 
-    def _usable(self) -> AbstractConnection | None:
-        conn = self._conn
-        if conn is None or not conn.is_connected or _closed_by_server(conn):
-            return None
-        return conn
-
-    async def _open(self) -> AbstractConnection:
+    async def _open(self) -> asyncio.WriteTransport:
         async with self._lock:
-            conn = self._usable()
-            if conn is None:
-                if self._conn is not None:
-                    await self._conn.disconnect()
-                    self._conn = None
-                conn, self.client_id = await _dedicated(self._pool, "teleconsult:publish")
-                # From here on Redis answers nothing on this connection (not even this).
-                await conn.send_command("CLIENT", "REPLY", "OFF", check_health=False)
-                self._conn = conn
-            return conn
+            transport = self._transport
+            if transport is not None and not transport.is_closing():
+                return transport
+            await self.close()
+            conn, self.client_id = await _dedicated(self._pool, "teleconsult:publish")
+            # From here on Redis answers nothing on this connection (not even this).
+            await conn.send_command("CLIENT", "REPLY", "OFF", check_health=False)
+            writer = conn._writer
+            assert writer is not None
+            transport = writer.transport
+            # The loop now tells us when Redis closes it: the protocol sees the EOF.
+            transport.set_protocol(_PublisherProtocol())
+            self._conn, self._transport = conn, transport
+            return transport
 
     async def publish(self, channel: str, data: str) -> None:
-        conn = self._usable() or await self._open()
-        try:
-            await conn.send_packed_command(
-                conn.pack_command("PUBLISH", channel, data), check_health=False
-            )
-        except _LOST:
-            # Dropped since the last write: one more try on a new connection.
-            conn = await self._open()
-            await conn.send_packed_command(
-                conn.pack_command("PUBLISH", channel, data), check_health=False
-            )
+        transport = self._transport
+        if transport is None or transport.is_closing():
+            transport = await self._open()
+        transport.write(_pack("PUBLISH", channel, data))
 
     async def close(self) -> None:
-        if self._conn is not None:
-            await self._conn.disconnect()
-            self._conn = None
+        conn, self._conn, self._transport = self._conn, None, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                await conn.disconnect(nowait=True)
 
 
 def _pack(*args: str) -> bytes:
