@@ -666,7 +666,7 @@ async def main(args: argparse.Namespace) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--rounds", type=int, default=200)
     parser.add_argument("--max-calls", type=int, default=64)
     parser.add_argument("--warmup", type=float, default=2.0)
