@@ -290,6 +290,12 @@ async def next_text(ws: aiohttp.ClientWebSocketResponse) -> str:
     return str(msg.data)
 
 
+def is_signal(text: str) -> None:
+    """What arrived is the message sent (checked after timing): no error or notice counted."""
+    if json.loads(text).get("type") != "candidate":
+        raise RuntimeError(f"unexpected message during the measurement: {text[:200]}")
+
+
 async def one_trip(
     a: aiohttp.ClientWebSocketResponse, b: aiohttp.ClientWebSocketResponse, rounds: int
 ) -> list[float]:
@@ -298,8 +304,9 @@ async def one_trip(
     for _ in range(rounds):
         start = time.perf_counter()
         await a.send_str(SIGNAL)
-        await next_text(b)
+        text = await next_text(b)
         times.append(time.perf_counter() - start)
+        is_signal(text)
         # Stay under the server's flood limit (50 messages a second per connection).
         await asyncio.sleep(0.025)
     return times
@@ -312,7 +319,7 @@ async def ping_pong(
 
     async def answer() -> None:
         for _ in range(rounds):
-            await next_text(b)
+            is_signal(await next_text(b))
             await b.send_str(SIGNAL)
 
     responder = asyncio.create_task(answer())
@@ -320,8 +327,9 @@ async def ping_pong(
     for _ in range(rounds):
         start = time.perf_counter()
         await a.send_str(SIGNAL)
-        await next_text(a)
+        text = await next_text(a)
         times.append(time.perf_counter() - start)
+        is_signal(text)
         await asyncio.sleep(0.025)
     await responder
     return times
@@ -333,8 +341,9 @@ async def echo_trip(echo: aiohttp.ClientWebSocketResponse, rounds: int) -> list[
     for _ in range(rounds):
         start = time.perf_counter()
         await echo.send_str(SIGNAL)
-        await next_text(echo)
+        text = await next_text(echo)
         times.append(time.perf_counter() - start)
+        is_signal(text)
         await asyncio.sleep(0.025)
     return times
 
