@@ -183,14 +183,14 @@ class _Listener:
         self._subscribers: dict[str, set[RedisSubscription]] = {}
         # Channels asked of Redis and not confirmed yet.
         self._confirming: dict[str, asyncio.Future[None]] = {}
-        self._reader: asyncio.Task[None] | None = None
+        self._supervisor: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         self._connected = asyncio.Event()
         self.client_id: int | None = None
 
     async def add(self, subscription: RedisSubscription) -> None:
-        if self._reader is None:
-            self._reader = asyncio.create_task(self._run())
+        if self._supervisor is None:
+            self._supervisor = asyncio.create_task(self._run())
         try:
             async with asyncio.timeout(_SUBSCRIBE_TIMEOUT):
                 await self._connected.wait()
@@ -305,11 +305,11 @@ class _Listener:
                 waiting.set_result(None)
 
     async def close(self) -> None:
-        if self._reader is not None:
-            self._reader.cancel()
+        if self._supervisor is not None:
+            self._supervisor.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
-            self._reader = None
+                await self._supervisor
+            self._supervisor = None
         for waiting in self._confirming.values():
             waiting.cancel()
         self._confirming.clear()
