@@ -2,13 +2,16 @@
 
 1. Time from joining to the first remote video frame through our server (p2p, signaling via
    a server process) vs two aiortc peers connected directly in one process.
-2. Signaling round trip client → process A → Redis → process B → client and back, vs the
-   same exchange through a bare aiohttp websocket server (and vs a one-socket echo).
+2. Signaling: one trip client → process A → Redis → process B → client vs a bare aiohttp
+   websocket echo round trip (client → server → client), the bare server on the same event
+   loop as ours; also our round trip (A → B → A) vs the same through a bare aiohttp relay.
 3. Relay mode: how many simultaneous 480p calls two cores carry with under 1% dropped
    frames, forwarding encoded frames vs decoding and re-encoding (aiortc MediaRelay).
 
-Everything runs on 127.0.0.1. Needs Redis (TELECONSULT_REDIS_URL, default
-redis://127.0.0.1:6379/0). Run: ``.venv/bin/python bench/calls.py``.
+Everything runs on 127.0.0.1. The servers keep their data in SQLite in a temporary folder
+and need Redis (TELECONSULT_REDIS_URL, default redis://127.0.0.1:6379/0);
+TELECONSULT_EVENT_LOOP (auto, uvloop, asyncio) chooses the loop of every server, ours and
+the bare one. Run: ``.venv/bin/python bench/calls.py [--skip-relay]``.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _common import cpu_seconds, free_port
 from teleconsult.calls.client import CallClient, EncodedLoopTrack, TestPatternTrack, encode_vp8_loop
 from teleconsult.calls.loopback import use_loopback_host_candidates
+from teleconsult.eventloop import loop_name, new_event_loop
 from teleconsult.patients.iin import make_iin
 
 PASSWORD = "bench password 1"
@@ -90,6 +94,11 @@ class Server:
                 self.process.kill()
                 self.process.wait()
         self.log.close()
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 # --- demo data through the HTTP API ---------------------------------------------------------
@@ -263,7 +272,10 @@ async def server_first_frame(base_url: str, cid: str, gp: str, specialist: str) 
         await first.leave()
 
 
-# --- 2. signaling round trip -----------------------------------------------------------------
+# --- 2. signaling: one trip and round trips -------------------------------------------------
+
+# The message every measurement sends: an ICE candidate as a browser sends it, small.
+SIGNAL = json.dumps({"type": "candidate", "candidate": {"candidate": "", "sdpMLineIndex": 0}})
 
 
 async def ticket_url(base_url: str, cid: str, token: str) -> str:
@@ -271,81 +283,107 @@ async def ticket_url(base_url: str, cid: str, token: str) -> str:
         return str((await call(http, "GET", f"/consultations/{cid}/call", token))["ws_url"])
 
 
-async def ping_pong(
-    a: aiohttp.ClientWebSocketResponse, b: aiohttp.ClientWebSocketResponse, rounds: int, wrap: Any
+async def next_text(ws: aiohttp.ClientWebSocketResponse) -> str:
+    msg = await ws.receive(timeout=10)
+    if msg.type != aiohttp.WSMsgType.TEXT:
+        raise RuntimeError(f"websocket closed: {msg.type} {msg.data!r} {msg.extra!r}")
+    return str(msg.data)
+
+
+def is_signal(text: str) -> None:
+    """What arrived is the message sent (checked after timing): no error or notice counted."""
+    if json.loads(text).get("type") != "candidate":
+        raise RuntimeError(f"unexpected message during the measurement: {text[:200]}")
+
+
+async def one_trip(
+    a: aiohttp.ClientWebSocketResponse, b: aiohttp.ClientWebSocketResponse, rounds: int
 ) -> list[float]:
-    """A sends, B answers on receipt, A times the answer's arrival."""
+    """A's client sends; the time until B's client has the message (one clock: both are here)."""
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        await a.send_str(SIGNAL)
+        text = await next_text(b)
+        times.append(time.perf_counter() - start)
+        is_signal(text)
+        # Stay under the server's flood limit (50 messages a second per connection).
+        await asyncio.sleep(0.025)
+    return times
+
+
+async def ping_pong(
+    a: aiohttp.ClientWebSocketResponse, b: aiohttp.ClientWebSocketResponse, rounds: int
+) -> list[float]:
+    """A sends, B answers on receipt, A times the answer's arrival (two trips)."""
 
     async def answer() -> None:
         for _ in range(rounds):
-            while True:
-                msg = json.loads((await b.receive(timeout=10)).data)
-                if msg.get("type") in ("candidate", "n"):
-                    break
-            await b.send_str(wrap(msg))
+            is_signal(await next_text(b))
+            await b.send_str(SIGNAL)
 
     responder = asyncio.create_task(answer())
     times = []
-    for i in range(rounds):
+    for _ in range(rounds):
         start = time.perf_counter()
-        await a.send_str(wrap({"i": i}))
-        while True:
-            msg = json.loads((await a.receive(timeout=10)).data)
-            if msg.get("type") in ("candidate", "n"):
-                break
+        await a.send_str(SIGNAL)
+        text = await next_text(a)
         times.append(time.perf_counter() - start)
-        # Stay under the server's flood limit (50 messages a second per connection).
+        is_signal(text)
         await asyncio.sleep(0.025)
     await responder
     return times
 
 
-async def interleaved_round_trips(
+async def echo_trip(echo: aiohttp.ClientWebSocketResponse, rounds: int) -> list[float]:
+    """Client → bare server → client on one websocket."""
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        await echo.send_str(SIGNAL)
+        text = await next_text(echo)
+        times.append(time.perf_counter() - start)
+        is_signal(text)
+        await asyncio.sleep(0.025)
+    return times
+
+
+async def interleaved_signaling(
     ours: tuple[aiohttp.ClientWebSocketResponse, aiohttp.ClientWebSocketResponse],
     bare: tuple[aiohttp.ClientWebSocketResponse, aiohttp.ClientWebSocketResponse],
     echo: aiohttp.ClientWebSocketResponse,
     rounds: int,
     block: int = 20,
-) -> tuple[list[float], list[float], list[float]]:
-    """Round trips through our servers, the bare relay and the echo, in alternating blocks.
+) -> dict[str, list[float]]:
+    """Our one trip and round trip, the bare relay's round trip and the echo, in blocks.
 
-    Alternating small blocks (each side going first in turn) puts both through the same
-    moments of a shared machine's load, instead of one after the other.
+    Alternating small blocks (each measurement going first in turn) puts all of them
+    through the same moments of a shared machine's load, instead of one after the other.
     """
-    ours_rtt: list[float] = []
-    bare_rtt: list[float] = []
-    echo_rtt: list[float] = []
+    times: dict[str, list[float]] = {"trip": [], "pingpong": [], "relay": [], "echo": []}
 
-    async def measure_ours() -> None:
-        ours_rtt.extend(await ping_pong(*ours, block, signal_wrap))
+    async def trip() -> None:
+        times["trip"] += await one_trip(*ours, block)
 
-    async def measure_bare() -> None:
-        bare_rtt.extend(await ping_pong(*bare, block, bare_wrap))
+    async def pingpong() -> None:
+        times["pingpong"] += await ping_pong(*ours, block)
 
-    async def measure_echo() -> None:
-        for _ in range(block):
-            t = time.perf_counter()
-            await echo.send_str('{"type":"n"}')
-            await echo.receive()
-            echo_rtt.append(time.perf_counter() - t)
-            await asyncio.sleep(0.025)
+    async def relay() -> None:
+        times["relay"] += await ping_pong(*bare, block)
 
-    order = [measure_ours, measure_bare, measure_echo]
+    async def echoed() -> None:
+        times["echo"] += await echo_trip(echo, block)
+
+    order = [trip, echoed, pingpong, relay]
     for i in range(max(1, rounds // block)):
-        for measure in order[i % 3 :] + order[: i % 3]:
+        for measure in order[i % 4 :] + order[: i % 4]:
             await measure()
-    return ours_rtt, bare_rtt, echo_rtt
+    return times
 
 
-def signal_wrap(msg: dict[str, Any]) -> str:
-    return json.dumps({"type": "candidate", "candidate": {"candidate": "", "i": 0}})
+def run_bare_server(port: int, loop_kind: str) -> None:
+    """The baseline server process, on the same event loop as ``teleconsult serve``."""
 
-
-def bare_wrap(msg: dict[str, Any]) -> str:
-    return json.dumps({"type": "n"})
-
-
-def run_bare_server(port: int) -> None:
     async def serve() -> None:
         runner = await bare_relay_server(port)
         try:
@@ -353,7 +391,8 @@ def run_bare_server(port: int) -> None:
         finally:
             await runner.cleanup()
 
-    asyncio.run(serve())
+    with asyncio.Runner(loop_factory=lambda: new_event_loop(loop_kind)) as runner:
+        runner.run(serve())
 
 
 async def bare_relay_server(port: int) -> web.AppRunner:
@@ -532,18 +571,21 @@ async def main(args: argparse.Namespace) -> None:
         results["first_frame"] = o / d
         print(
             f"1. join → first remote video frame, median of {args.repeats}: "
-            f"through our server {o * 1000:.0f} ms, direct aiortc peers {d * 1000:.0f} ms "
-            f"→ ratio {o / d:.2f}× (goal ≤ 1.5×)",
+            f"through our server {o * 1000:.0f} ms ({min(ours) * 1000:.0f}–"
+            f"{max(ours) * 1000:.0f}), direct aiortc peers {d * 1000:.0f} ms "
+            f"({min(direct) * 1000:.0f}–{max(direct) * 1000:.0f}) "
+            f"→ ratio {o / d:.2f}× (goal ≤ 1.5×); the server adds {(o - d) * 1000:.0f} ms",
             flush=True,
         )
 
-        # 2. Signaling round trip across two processes and Redis, against a bare relay.
+        # 2. Signaling across two processes and Redis, against a bare aiohttp server.
         cid, gp, sp = calls[-1]
         bare_port = free_port()
         bare = f"http://127.0.0.1:{bare_port}"
-        # The baseline server is a process of its own, like the app servers.
+        # The baseline server is a process of its own, like the app servers, on their loop.
+        loop_kind = env.get("TELECONSULT_EVENT_LOOP", "auto")
         bare_process = subprocess.Popen(  # noqa: ASYNC220
-            [sys.executable, __file__, "--bare-server", str(bare_port)],
+            [sys.executable, __file__, "--bare-server", str(bare_port), "--loop", loop_kind],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -558,35 +600,39 @@ async def main(args: argparse.Namespace) -> None:
                         await asyncio.sleep(0.1)
                 wa = await http.ws_connect(await ticket_url(a.url, cid, gp))
                 wb = await http.ws_connect(await ticket_url(b.url, cid, sp))
-                await wa.receive()
-                await wb.receive()
                 await asyncio.sleep(0.3)
-                while True:  # drain presence notices
-                    with contextlib.suppress(TimeoutError):
-                        await wa.receive(timeout=0.2)
-                        continue
-                    break
+                for ws in (wa, wb):  # the welcomes and presence notices
+                    while True:
+                        with contextlib.suppress(TimeoutError):
+                            await ws.receive(timeout=0.2)
+                            continue
+                        break
                 ra = await http.ws_connect(f"{bare}/relay")
                 rb = await http.ws_connect(f"{bare}/relay")
                 echo = await http.ws_connect(f"{bare}/echo")
                 await asyncio.sleep(0.1)
-                ours_rtt, bare_rtt, echo_rtt = await interleaved_round_trips(
-                    (wa, wb), (ra, rb), echo, args.rounds
-                )
+                times = await interleaved_signaling((wa, wb), (ra, rb), echo, args.rounds)
                 for ws in (wa, wb, ra, rb, echo):
                     await ws.close()
         finally:
             bare_process.terminate()
             bare_process.wait(timeout=10)
-        p50 = statistics.median(ours_rtt)
-        p50_bare = statistics.median(bare_rtt)
-        p50_echo = statistics.median(echo_rtt)
-        results["signaling"] = p50 / p50_bare
+        p50 = {name: statistics.median(values) * 1000 for name, values in times.items()}
+        p90 = {name: percentile(values, 0.9) * 1000 for name, values in times.items()}
+        n = len(times["trip"])
+        results["signaling"] = p50["trip"] / p50["echo"]
         print(
-            f"2. signaling round trip, p50 of {args.rounds}: A → Redis → B and back "
-            f"{p50 * 1000:.2f} ms; same path through a bare aiohttp websocket relay "
-            f"{p50_bare * 1000:.2f} ms → ratio {p50 / p50_bare:.2f}× (goal ≤ 3×); "
-            f"vs a one-socket echo ({p50_echo * 1000:.2f} ms) {p50 / p50_echo:.2f}×",
+            f"2. signaling, p50 of {n} (p90 in brackets), server loop {loop_name(loop_kind)}: "
+            f"client → A → Redis → B → client {p50['trip']:.2f} ms ({p90['trip']:.2f}); "
+            f"bare aiohttp websocket echo, client → server → client {p50['echo']:.2f} ms "
+            f"({p90['echo']:.2f}) → ratio {p50['trip'] / p50['echo']:.2f}× (goal ≤ 3×)",
+            flush=True,
+        )
+        print(
+            f"   round trip A → Redis → B → Redis → A {p50['pingpong']:.2f} ms "
+            f"({p90['pingpong']:.2f}); the same two trips through a bare aiohttp relay "
+            f"{p50['relay']:.2f} ms ({p90['relay']:.2f}) → {p50['pingpong'] / p50['relay']:.2f}×; "
+            f"vs the echo {p50['pingpong'] / p50['echo']:.2f}×",
             flush=True,
         )
     finally:
@@ -621,7 +667,7 @@ async def main(args: argparse.Namespace) -> None:
     print()
     print(
         f"RATIOS first_frame={results['first_frame']:.2f}x "
-        f"signaling_p50={results['signaling']:.2f}x "
+        f"signaling_trip_p50={results['signaling']:.2f}x "
         f"relay_capacity={results['relay_capacity']:.1f}x "
         f"(total {time.monotonic() - started:.0f} s)"
     )
@@ -629,7 +675,7 @@ async def main(args: argparse.Namespace) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--rounds", type=int, default=200)
     parser.add_argument("--max-calls", type=int, default=64)
     parser.add_argument("--warmup", type=float, default=2.0)
@@ -638,9 +684,10 @@ if __name__ == "__main__":
     parser.add_argument("--keep", action="store_true", help="keep the run's logs and database")
     parser.add_argument("--skip-relay", action="store_true", help="only measures 1 and 2")
     parser.add_argument("--bare-server", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--loop", default="auto", help=argparse.SUPPRESS)
     parsed = parser.parse_args()
     if parsed.bare_server:
-        run_bare_server(parsed.bare_server)
+        run_bare_server(parsed.bare_server, parsed.loop)
     else:
         try:
             asyncio.run(main(parsed))

@@ -198,6 +198,7 @@ def _run_server(settings: Settings, host: str, port: int, reuse_port: bool) -> N
     from aiohttp import web
 
     from .app import create_app
+    from .eventloop import new_event_loop
 
     if reuse_port:
         logging.basicConfig(level=logging.INFO)
@@ -208,6 +209,7 @@ def _run_server(settings: Settings, host: str, port: int, reuse_port: bool) -> N
         print=None,
         reuse_port=reuse_port or None,
         access_log=logging.getLogger("aiohttp.access") if settings.access_log else None,
+        loop=new_event_loop(settings.event_loop),
     )
 
 

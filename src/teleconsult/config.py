@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     port: int = 8080
     public_url: str | None = None
     access_log: bool = True
+    # The servers' event loop (eventloop.py): uvloop when installed, or asyncio's own.
+    event_loop: Literal["auto", "uvloop", "asyncio"] = "auto"
     # The web pages; by default the web/ folder of a source checkout.
     web_dir: Path = Path(__file__).resolve().parents[2] / "web"
 

@@ -11,6 +11,7 @@ import pytest
 from teleconsult.bus import EventBus, Subscription
 from teleconsult.bus.memory import MemoryBus
 from teleconsult.bus.redis import RedisBus
+from teleconsult.eventloop import new_event_loop
 
 from ..conftest import REDIS_URL_ENV, service_url
 
@@ -88,14 +89,10 @@ async def test_a_closed_subscription_gets_nothing_more_and_others_go_on(
     await staying.close()
 
 
-@pytest.mark.redis
-async def test_redis_connections_come_back_after_being_killed(
-    request: pytest.FixtureRequest,
-) -> None:
-    url = service_url(REDIS_URL_ENV, "Redis")
+async def kill_and_come_back(url: str, ch: str) -> None:
+    """Both connections of a Redis bus are cut; each comes back by itself."""
     a, b = RedisBus(url), RedisBus(url)
     try:
-        ch = channel("room", request)
         subscription = await b.subscribe(ch)
         await a.publish(ch, {"n": 0})
         assert [m["n"] for m in await receive(subscription, 1)] == [0]
@@ -131,6 +128,24 @@ async def test_redis_connections_come_back_after_being_killed(
     finally:
         await a.close()
         await b.close()
+
+
+@pytest.mark.redis
+async def test_redis_connections_come_back_after_being_killed(
+    request: pytest.FixtureRequest,
+) -> None:
+    await kill_and_come_back(service_url(REDIS_URL_ENV, "Redis"), channel("room", request))
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize("kind", ["uvloop", "asyncio"])
+def test_the_redis_bus_works_on_each_server_loop(kind: str, request: pytest.FixtureRequest) -> None:
+    """``teleconsult serve`` runs on uvloop where it is installed: the subscriber's protocol
+    takes over the socket from redis-py there too."""
+    url = service_url(REDIS_URL_ENV, "Redis")
+    with asyncio.Runner(loop_factory=lambda: new_event_loop(kind)) as runner:
+        assert type(runner.get_loop()).__module__.split(".")[0] == kind
+        runner.run(kill_and_come_back(url, channel("room", request)))
 
 
 @pytest.mark.redis

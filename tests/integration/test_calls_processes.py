@@ -152,3 +152,26 @@ async def test_gp_on_one_process_and_specialist_on_another_meet(
 
     # The surviving process closed the dead one's stay, so durations stay true.
     await until_async(specialist_stay_closed, within=15)
+
+
+@pytest.mark.parametrize("database", ["postgres"], indirect=True)
+async def test_a_relayed_call_through_a_served_process_carries_video_both_ways(
+    servers: list[Server], database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``serve`` runs on uvloop where it is installed: its aiortc gateway works there.
+
+    A relayed call's participants share one process's gateway (deploy/SCALING.md).
+    """
+    loopback_only(monkeypatch)
+    a = servers[0]
+    async with aiohttp.ClientSession(base_url=a.url) as http:
+        w, cid = await booked_call(http, database.engine, Clock().now())
+        status, options = await w.gp.post(f"/consultations/{cid}/call/options", {"mode": "relay"})
+        assert status == 200 and options["mode"] == "relay", options
+    gp = CallClient(a.url, cid, token=w.gp.token)
+    specialist = CallClient(a.url, cid, token=w.specialist.token)
+    try:
+        await exchange_frames(gp, specialist)
+        assert gp.mode == specialist.mode == "relay"
+    finally:
+        await leave_all(gp, specialist)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from typing import Any
 
 import pytest
 from redis.asyncio import Redis
 
+from teleconsult.calls.presence import MemoryPresence, PeerInfo, RedisPresence
 from teleconsult.calls.routes import CALL_HUB
 from teleconsult.clock import FakeClock
 from teleconsult.config import Settings
@@ -124,3 +126,22 @@ async def test_a_message_goes_once_and_only_to_the_process_of_its_recipient(
         assert got == {"type": "candidate", "candidate": None, "from": gp_id}
         await until(lambda: len(tap.signals()) >= 4)
         assert [ch for ch, _ in tap.signals()][2:] == [f"call:{cid}", f"call:{cid}:{node_b}"]
+
+
+async def test_entering_lists_who_is_there_and_forgets_the_expired() -> None:
+    """``enter`` adds and lists in one round trip; both presences agree on what it returns."""
+    redis = Redis.from_url(service_url(REDIS_URL_ENV, "Redis"))
+    room = f"test-room-{uuid.uuid4().hex}"
+    gp = PeerInfo("a", "gp", "u1", "node-1")
+    gone = PeerInfo("b", "specialist", "u2", "node-2")
+    patient = PeerInfo("c", "patient", "u3", "node-2")
+    try:
+        for presence in (MemoryPresence(), RedisPresence(redis)):
+            await presence.add(room, gp, ttl=60)
+            await presence.add(room, gone, ttl=-1)
+            assert await presence.enter(room, patient, ttl=60) == [gp, patient]
+            assert await presence.peers(room) == [gp, patient]
+        assert await redis.hkeys(f"call-presence:{room}") in ([b"a", b"c"], [b"c", b"a"])
+    finally:
+        await redis.delete(f"call-presence:{room}")
+        await redis.aclose()

@@ -2,11 +2,14 @@
 
 Messages are small and latency matters (call signaling rides on this bus), so:
 
-- one connection only publishes, with ``CLIENT REPLY OFF``: a publish is one socket write,
-  never a wait for Redis's answer, and publishes leave in the order they were made;
-- one connection holds every subscription of the process; a reader task hands each message,
-  decoded once, to the queues of the subscriptions of its channel. ``subscribe`` returns
-  once Redis has confirmed it, so nothing published afterwards is missed.
+- one connection only publishes, with ``CLIENT REPLY OFF``: a publish is one write on its
+  transport, never a wait for Redis's answer, and publishes leave in the order they were
+  made;
+- one connection holds every subscription of the process. The event loop reads it through
+  a protocol object that parses each chunk (hiredis) and hands each message, decoded once,
+  to the queues of the subscriptions of its channel in the same callback: no reader task or
+  stream wakes up in between. ``subscribe`` returns once Redis has confirmed it, so nothing
+  published afterwards is missed.
 
 Pub/sub delivers at most once: a message published while a connection is down is lost, as
 it would be for a subscriber that is not there yet. Both connections come back on their own.
@@ -18,9 +21,10 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+import hiredis
 from redis.asyncio import Redis
 from redis.asyncio.connection import AbstractConnection, ConnectionPool
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -47,12 +51,6 @@ async def _dedicated(pool: ConnectionPool, name: str) -> tuple[AbstractConnectio
     await conn.read_response()
     await conn.send_command("CLIENT", "ID", check_health=False)
     return conn, int(await conn.read_response())
-
-
-def _closed_by_server(conn: AbstractConnection) -> bool:
-    """Redis never writes to the publishing connection, so anything readable means EOF."""
-    reader = getattr(conn, "_reader", None)
-    return reader is not None and reader.at_eof()
 
 
 def _text(value: Any) -> str:
@@ -83,70 +81,116 @@ class RedisSubscription:
         self.put(_CLOSED)
 
 
+class _PublisherProtocol(asyncio.Protocol):
+    """The publishing connection's protocol: Redis says nothing on it; EOF means it is gone."""
+
+    def data_received(self, data: bytes) -> None:
+        # With CLIENT REPLY OFF nothing comes back but a handshake reply we already read.
+        pass
+
+    def eof_received(self) -> bool:
+        return False
+
+
 class _Publisher:
-    """The write-only connection: PUBLISH commands, no replies to read."""
+    """The write-only connection: each PUBLISH is one write on its transport, no reply."""
 
     def __init__(self, pool: ConnectionPool) -> None:
         self._pool = pool
         self._conn: AbstractConnection | None = None
+        self._transport: asyncio.WriteTransport | None = None
         self._lock = asyncio.Lock()
         self.client_id: int | None = None
 
-    def _usable(self) -> AbstractConnection | None:
-        conn = self._conn
-        if conn is None or not conn.is_connected or _closed_by_server(conn):
-            return None
-        return conn
-
-    async def _open(self) -> AbstractConnection:
+    async def _open(self) -> asyncio.WriteTransport:
         async with self._lock:
-            conn = self._usable()
-            if conn is None:
-                if self._conn is not None:
-                    await self._conn.disconnect()
-                    self._conn = None
-                conn, self.client_id = await _dedicated(self._pool, "teleconsult:publish")
-                # From here on Redis answers nothing on this connection (not even this).
-                await conn.send_command("CLIENT", "REPLY", "OFF", check_health=False)
-                self._conn = conn
-            return conn
+            transport = self._transport
+            if transport is not None and not transport.is_closing():
+                return transport
+            await self.close()
+            conn, self.client_id = await _dedicated(self._pool, "teleconsult:publish")
+            # From here on Redis answers nothing on this connection (not even this).
+            await conn.send_command("CLIENT", "REPLY", "OFF", check_health=False)
+            writer = conn._writer
+            assert writer is not None
+            transport = writer.transport
+            # The loop now tells us when Redis closes it: the protocol sees the EOF.
+            transport.set_protocol(_PublisherProtocol())
+            self._conn, self._transport = conn, transport
+            return transport
 
     async def publish(self, channel: str, data: str) -> None:
-        conn = self._usable() or await self._open()
-        try:
-            await conn.send_packed_command(
-                conn.pack_command("PUBLISH", channel, data), check_health=False
-            )
-        except _LOST:
-            # Dropped since the last write: one more try on a new connection.
-            conn = await self._open()
-            await conn.send_packed_command(
-                conn.pack_command("PUBLISH", channel, data), check_health=False
-            )
+        transport = self._transport
+        if transport is None or transport.is_closing():
+            transport = await self._open()
+        transport.write(_pack("PUBLISH", channel, data))
 
     async def close(self) -> None:
-        if self._conn is not None:
-            await self._conn.disconnect()
-            self._conn = None
+        conn, self._conn, self._transport = self._conn, None, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                await conn.disconnect(nowait=True)
+
+
+def _pack(*args: str) -> bytes:
+    """A Redis command in RESP: an array of bulk strings."""
+    parts = [f"*{len(args)}\r\n".encode()]
+    for arg in args:
+        data = arg.encode()
+        parts += [f"${len(data)}\r\n".encode(), data, b"\r\n"]
+    return b"".join(parts)
+
+
+class _SubscriberProtocol(asyncio.Protocol):
+    """The subscriber connection's reading side, driven by the event loop itself.
+
+    Each chunk the socket delivers is parsed (hiredis) and handed out in the same callback:
+    no reader task and no stream between the socket and the subscriptions' queues.
+    """
+
+    def __init__(self, handle: Callable[[Any], None], lost: asyncio.Future[None]) -> None:
+        self._parser = hiredis.Reader()
+        self._handle = handle
+        self._lost = lost
+
+    def data_received(self, data: bytes) -> None:
+        self._parser.feed(data)
+        while (response := self._parser.gets()) is not False:
+            try:
+                self._handle(response)
+            except Exception:
+                log.exception("could not hand out a Redis message")
+
+    def eof_received(self) -> bool:
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self._lost.done():
+            self._lost.set_result(None)
 
 
 class _Listener:
-    """The subscriber connection shared by every subscription of the process."""
+    """The subscriber connection shared by every subscription of the process.
+
+    redis-py opens it (address, password, TLS, protocol handshake); then the loop reads it
+    through :class:`_SubscriberProtocol`, and a supervising task reconnects when it drops.
+    """
 
     def __init__(self, pool: ConnectionPool) -> None:
         self._pool = pool
         self._conn: AbstractConnection | None = None
+        self._transport: asyncio.WriteTransport | None = None
         self._subscribers: dict[str, set[RedisSubscription]] = {}
         # Channels asked of Redis and not confirmed yet.
         self._confirming: dict[str, asyncio.Future[None]] = {}
-        self._reader: asyncio.Task[None] | None = None
+        self._supervisor: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         self._connected = asyncio.Event()
         self.client_id: int | None = None
 
     async def add(self, subscription: RedisSubscription) -> None:
-        if self._reader is None:
-            self._reader = asyncio.create_task(self._read())
+        if self._supervisor is None:
+            self._supervisor = asyncio.create_task(self._run())
         try:
             async with asyncio.timeout(_SUBSCRIBE_TIMEOUT):
                 await self._connected.wait()
@@ -161,7 +205,7 @@ class _Listener:
                         self._confirming[c] for c in subscription.channels if c in self._confirming
                     ]
                     if new:
-                        await self._send("SUBSCRIBE", *new)
+                        self._send("SUBSCRIBE", *new)
                 if waits:
                     # wait, not gather: a subscriber that goes away must not cancel the
                     # confirmation another subscriber of the same channel waits for.
@@ -182,50 +226,65 @@ class _Listener:
                     del self._subscribers[channel]
                     gone.append(channel)
             if gone:
-                await self._send("UNSUBSCRIBE", *gone)
+                self._send("UNSUBSCRIBE", *gone)
 
-    async def _send(self, *command: str) -> None:
+    def _send(self, *command: str) -> None:
         """Write a command; while disconnected, the reconnection subscribes afresh instead."""
-        conn = self._conn
-        # Checked right before the write: redis-py would otherwise reconnect this connection
-        # behind the reader's back, without its subscriptions.
-        if conn is None or not conn.is_connected:
-            return
-        with contextlib.suppress(*_LOST):
-            await conn.send_packed_command(conn.pack_command(*command), check_health=False)
+        transport = self._transport
+        if transport is not None and not transport.is_closing():
+            transport.write(_pack(*command))
 
-    async def _connect(self) -> None:
+    async def _connect(self) -> asyncio.Future[None]:
+        """Connect and subscribe to every channel still wanted; the future is the drop."""
         conn, client_id = await _dedicated(self._pool, "teleconsult:subscribe")
+        # From here on the loop reads the socket for us; redis-py only set the connection up.
+        writer = conn._writer
+        assert writer is not None
+        transport = writer.transport
+        lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        transport.set_protocol(_SubscriberProtocol(self._handle, lost))
+        if transport.is_closing():
+            # Dropped while redis-py still had it: its stream, not ours, heard of it.
+            await conn.disconnect(nowait=True)
+            raise RedisConnectionError("The subscriber connection closed as it opened.")
         async with self._lock:
-            self._conn, self.client_id = conn, client_id
+            self._conn, self._transport, self.client_id = conn, transport, client_id
             # After a reconnection: everything still wanted, subscribed again.
             if self._subscribers:
-                await self._send("SUBSCRIBE", *self._subscribers)
+                self._send("SUBSCRIBE", *self._subscribers)
             self._connected.set()
+        return lost
 
-    async def _read(self) -> None:
+    async def _run(self) -> None:
         delay = 0.1
         while True:
             try:
-                await self._connect()
-                assert self._conn is not None
+                lost = await self._connect()
                 delay = 0.1
-                while True:
-                    self._handle(await self._conn.read_response(push_request=True))
+                await lost
+                log.warning("Redis subscriber connection lost; reconnecting")
             except asyncio.CancelledError:
                 raise
             except _LOST as exc:
-                log.warning("Redis subscriber connection lost (%s); reconnecting", exc)
+                log.warning("Redis subscriber connection failed (%s); reconnecting", exc)
             except Exception:
                 log.exception("Redis subscriber failed; reconnecting")
             self._connected.clear()
-            if self._conn is not None:
-                with contextlib.suppress(Exception):
-                    await self._conn.disconnect()
+            await self._disconnect()
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)
 
+    async def _disconnect(self) -> None:
+        conn, self._conn, self._transport = self._conn, None, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                await conn.disconnect(nowait=True)
+
     def _handle(self, response: Any) -> None:
+        if not isinstance(response, list) or len(response) < 3:
+            if isinstance(response, Exception):
+                log.warning("Redis refused a subscriber command: %s", response)
+            return
         kind = _text(response[0])
         channel = _text(response[1])
         if kind == "message":
@@ -246,11 +305,11 @@ class _Listener:
                 waiting.set_result(None)
 
     async def close(self) -> None:
-        if self._reader is not None:
-            self._reader.cancel()
+        if self._supervisor is not None:
+            self._supervisor.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
-            self._reader = None
+                await self._supervisor
+            self._supervisor = None
         for waiting in self._confirming.values():
             waiting.cancel()
         self._confirming.clear()
@@ -258,9 +317,7 @@ class _Listener:
             for subscription in list(subscribers):
                 subscription.put(_CLOSED)
         self._subscribers.clear()
-        if self._conn is not None:
-            await self._conn.disconnect()
-            self._conn = None
+        await self._disconnect()
 
 
 class RedisBus:

@@ -29,6 +29,10 @@ class PeerInfo:
 class Presence(Protocol):
     async def add(self, room: str, peer: PeerInfo, ttl: float) -> None: ...
 
+    async def enter(self, room: str, peer: PeerInfo, ttl: float) -> list[PeerInfo]:
+        """Add ``peer``, then list everyone in the room (``peer`` too)."""
+        ...
+
     async def refresh(self, room: str, peers: list[PeerInfo], ttl: float) -> None: ...
 
     async def remove(self, room: str, peer_id: str) -> None: ...
@@ -44,6 +48,10 @@ class MemoryPresence:
 
     async def add(self, room: str, peer: PeerInfo, ttl: float) -> None:
         self._rooms.setdefault(room, {})[peer.peer_id] = (peer, time.time() + ttl)
+
+    async def enter(self, room: str, peer: PeerInfo, ttl: float) -> list[PeerInfo]:
+        await self.add(room, peer, ttl)
+        return await self.peers(room)
 
     async def refresh(self, room: str, peers: list[PeerInfo], ttl: float) -> None:
         for peer in peers:
@@ -77,9 +85,17 @@ class RedisPresence:
     async def add(self, room: str, peer: PeerInfo, ttl: float) -> None:
         await self.refresh(room, [peer], ttl)
 
+    async def enter(self, room: str, peer: PeerInfo, ttl: float) -> list[PeerInfo]:
+        # One round trip: the joining's welcome waits for it.
+        return await self._write(room, [peer], ttl, listing=True)
+
     async def refresh(self, room: str, peers: list[PeerInfo], ttl: float) -> None:
-        if not peers:
-            return
+        if peers:
+            await self._write(room, peers, ttl, listing=False)
+
+    async def _write(
+        self, room: str, peers: list[PeerInfo], ttl: float, *, listing: bool
+    ) -> list[PeerInfo]:
         expires = time.time() + ttl
         mapping = {p.peer_id: json.dumps({**asdict(p), "expires": expires}) for p in peers}
         key = self._key(room)
@@ -87,14 +103,20 @@ class RedisPresence:
             pipe.hset(key, mapping=mapping)
             # The hash itself goes once every entry in it would have expired.
             pipe.expire(key, int(ttl) + 60)
-            await pipe.execute()
+            if listing:
+                pipe.hgetall(key)
+            results = await pipe.execute()
+        return await self._alive(room, results[2]) if listing else []
 
     async def remove(self, room: str, peer_id: str) -> None:
         await self.redis.hdel(self._key(room), peer_id)
 
     async def peers(self, room: str) -> list[PeerInfo]:
+        return await self._alive(room, await self.redis.hgetall(self._key(room)))
+
+    async def _alive(self, room: str, raw: dict[Any, Any]) -> list[PeerInfo]:
+        """The entries of a room's hash that have not expired; the expired ones go."""
         now = time.time()
-        raw = await self.redis.hgetall(self._key(room))
         alive: list[PeerInfo] = []
         expired: list[str] = []
         for field, value in raw.items():

@@ -16,7 +16,7 @@ from ..config import Settings
 from ..consultations import service as consultations
 from ..consultations.lifecycle import Action, Status
 from ..consultations.models import Consultation
-from ..errors import Forbidden, Unauthorized
+from ..errors import Forbidden, NotFound, Unauthorized
 from .models import CallOptions, CallParticipation, CallTicket
 from .rules import call_is_open, new_ticket, ticket_hash
 from .schemas import CallOptionsIn
@@ -55,9 +55,22 @@ def call_mode(settings: Settings, options: CallOptions | None) -> str:
 async def check_access(
     session: AsyncSession, actor: User, consultation_id: uuid.UUID, now: datetime
 ) -> CallAccess:
-    """The caller may join this call now: a participant (404/403), inside the window (403)."""
-    consultation = await consultations.get_consultation(session, actor, consultation_id)
-    options = await session.get(CallOptions, consultation_id)
+    """The caller may join this call now: a participant (404/403), inside the window (403).
+
+    The consultation and its call options come in one query: this runs on every ticket and
+    every joining, before the first frame.
+    """
+    row = (
+        await session.execute(
+            consultations.visible_consultations(actor)
+            .add_columns(CallOptions)
+            .outerjoin(CallOptions, CallOptions.consultation_id == Consultation.id)
+            .where(Consultation.id == consultation_id)
+        )
+    ).first()
+    if row is None:
+        raise NotFound()
+    consultation, options = row
     participant = actor.id in (consultation.requester_id, consultation.specialist_id) or (
         actor.role == Role.patient
         and actor.patient_id == consultation.patient_id

@@ -224,9 +224,8 @@ class SignalingHub:
 
     async def _enter(self, room: Room, peer: LocalPeer, mode: str) -> None:
         ttl = self.settings.call_presence_ttl_seconds
-        await self.presence.add(room.id, peer.info, ttl)
         others: list[PeerInfo] = []
-        for other in await self.presence.peers(room.id):
+        for other in await self.presence.enter(room.id, peer.info, ttl):
             if other.peer_id == peer.info.peer_id:
                 continue
             if other.user_id == peer.info.user_id:
