@@ -146,15 +146,18 @@ class Bench:
                 )
 
     async def read(self, patient_id: uuid.UUID) -> int:
-        """The whole passport, each entry as response JSON, committed with its audit entry."""
+        """The whole passport as the response body the route sends, once its audit entry is
+        committed (read_passport commits it while fetching the entries)."""
         async with unit_of_work(self.sessions) as s:
             page = await read_passport(
                 s, await self.user(s), patient_id, now=self.now, client="bench"
             )
-        return len(page.items)
+        assert page.body.startswith(b'{"items":[{')
+        return page.count
 
     async def decision(self, patient_id: uuid.UUID) -> None:
-        """The consent decision and its audit entry alone: the fixed part of every read."""
+        """The consent decision and its audit entry alone, committed: a read makes them
+        first, then commits them while it fetches."""
         async with unit_of_work(self.sessions) as s:
             await authorize(
                 s,
@@ -226,7 +229,7 @@ async def main(url: str, entries: int, rounds: int) -> None:
     reads: list[float] = []
     raws: list[float] = []
     decisions: list[float] = []
-    for _ in range(max(5, rounds // 10)):
+    for _ in range(max(5, rounds // 4)):
         reads.append(await timed(lambda: bench.read(big_patient)))
         raws.append(await timed(lambda: bench.raw_select(big_patient)))
         decisions.append(await timed(lambda: bench.decision(big_patient)))
@@ -288,8 +291,8 @@ async def main(url: str, entries: int, rounds: int) -> None:
         f"   ratio {read_ratio:.2f}x (goal <= 1.5x)"
     )
     print(
-        f"  (of which the audited consent decision, committed: {decision * 1e3:.2f} ms;"
-        f" without it {(statistics.median(reads) - decision) / statistics.median(raws):.2f}x)"
+        f"  (the audited consent decision alone, committed: {decision * 1e3:.2f} ms;"
+        " a read commits it while it fetches)"
     )
     print(
         f"verify           {mb / statistics.median(verifies):7.1f} MB/s"

@@ -2,16 +2,23 @@
 
 Services receive the session and never commit. Some records must outlive a failed request
 (a failed login attempt, an audit entry for a denied access): services register them with
-:func:`on_rollback`, and they are written in a fresh transaction after the rollback.
+:func:`on_rollback`, and they are written in a fresh transaction after the rollback. A read
+that must be preceded by a durable record (a passport read by its consent decision's audit
+entry) commits it with :func:`commit_while`, while it fetches on a reader connection.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+
+from .engine import readers
+
+T = TypeVar("T")
 
 RollbackHook = Callable[[AsyncSession], Awaitable[None]]
 
@@ -51,8 +58,7 @@ async def unit_of_work(
             await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         try:
             yield session
-            await session.commit()
-            await _run_commit_hooks(session.info.pop(_AFTER_COMMIT, []))
+            await _commit(session)
         except BaseException:
             hooks: list[RollbackHook] = session.info.pop(_HOOKS, [])
             session.info.pop(_AFTER_COMMIT, None)
@@ -61,8 +67,53 @@ async def unit_of_work(
                 async with sessionmaker() as durable:
                     for hook in hooks:
                         await hook(durable)
-                    await durable.commit()
+                    await _commit_or_discard(durable)
             raise
+
+
+async def commit_while(session: AsyncSession, read: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+    """Commit the unit of work's transaction now and, at the same time, run ``read`` on a
+    reader connection (``db.engine.readers``); return what it read once both have finished,
+    and only if the commit succeeded.
+
+    For a read that may only be answered once a record of it is durable (a passport read
+    and its audited consent decision): the record no longer waits for the fetch, nor the
+    fetch for the commit (on SQLite, a WAL snapshot read beside the writer's fsync). If the
+    commit fails, the read's result is dropped and the commit's error raised, so the unit of
+    work rolls back as for any failure. After a successful commit the unit of work goes on
+    in a new transaction (empty, unless the caller writes more).
+    """
+    bind = session.bind
+    assert isinstance(bind, AsyncEngine), "a unit of work's session is bound to its engine"
+
+    async def fetch() -> T:
+        async with readers(bind).connect() as conn:
+            return await read(conn)
+
+    committed, fetched = await asyncio.gather(_commit(session), fetch(), return_exceptions=True)
+    if isinstance(committed, BaseException):
+        raise committed
+    if isinstance(fetched, BaseException):
+        raise fetched
+    return fetched
+
+
+async def _commit(session: AsyncSession) -> None:
+    await _commit_or_discard(session)
+    # The records kept for a rollback are in the committed transaction: none is kept again.
+    session.info.pop(_HOOKS, None)
+    await _run_commit_hooks(session.info.pop(_AFTER_COMMIT, []))
+
+
+async def _commit_or_discard(session: AsyncSession) -> None:
+    try:
+        await session.commit()
+    except BaseException:
+        # A failed COMMIT can leave the connection inside its transaction (SQLite keeps it
+        # open when a deferred constraint fails), yet it would go back to the pool as if
+        # ended: it is discarded instead.
+        await session.invalidate()
+        raise
 
 
 async def _run_commit_hooks(hooks: list[CommitHook]) -> None:
