@@ -19,6 +19,7 @@ from teleconsult.cli import main
 from teleconsult.clock import FakeClock
 from teleconsult.config import Settings
 from teleconsult.db.engine import make_sessionmaker
+from teleconsult.passport import verification
 from teleconsult.passport.chain import canonical, link
 from teleconsult.passport.pieces import Pieces, worker_pool
 from teleconsult.passport.verification import run_checkpoint, run_verify
@@ -386,3 +387,37 @@ async def test_command_line_checkpoint_and_verify(
     assert "FAILED" in captured.out
     # A checkpoint is never written over a broken chain.
     assert await asyncio.to_thread(main, ["checkpoint"]) == 1
+
+
+async def test_a_write_goes_through_while_verify_walks(
+    client: Any,
+    database: Database,
+    clock: FakeClock,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Verify only reads, on reader connections: a passport write made while it is in the
+    middle of its walk does not wait for it (on SQLite a transaction of verify's own would
+    hold the database lock to the end)."""
+    c = await _written(client, database, clock, n=2)
+    walking, written = asyncio.Event(), asyncio.Event()
+    read_chain = verification.stored_entries
+
+    async def read_then_wait(*args: Any) -> Any:
+        rows = await read_chain(*args)
+        walking.set()
+        await written.wait()
+        return rows
+
+    monkeypatch.setattr(verification, "stored_entries", read_then_wait)
+    verifying = asyncio.create_task(run_verify(make_sessionmaker(database.engine), settings))
+    await walking.wait()
+    try:
+        status, body = await asyncio.wait_for(
+            note(c.w.specialist, c.consultation_id, "written during verify"), timeout=10
+        )
+    finally:
+        written.set()
+    assert status == 201, body
+    ok, reports = await verifying
+    assert ok, [r.first_bad for r in reports]
