@@ -97,18 +97,16 @@ async def stats_cmd(args: argparse.Namespace, settings: Settings) -> int:
 @command("checkpoint")
 async def checkpoint_cmd(args: argparse.Namespace, settings: Settings) -> int:
     from .db.engine import engine_from_settings, make_sessionmaker
-    from .passport.pieces import Pieces
+    from .passport.pieces import pieces_for
     from .passport.verification import describe, run_checkpoint
 
     await _migrate(settings)
     engine = engine_from_settings(settings)
-    pieces = Pieces.for_url(settings.effective_database_url)
     try:
-        ok, reports, path = await run_checkpoint(make_sessionmaker(engine), settings, pieces)
+        async with pieces_for(settings.effective_database_url) as pieces:
+            ok, reports, path = await run_checkpoint(make_sessionmaker(engine), settings, pieces)
     finally:
         await engine.dispose()
-        if pieces is not None:
-            pieces.close()
     if not ok:
         for report in reports:
             if not report.ok:
@@ -124,20 +122,18 @@ async def verify_cmd(args: argparse.Namespace, settings: Settings) -> int:
     import uuid
 
     from .db.engine import engine_from_settings, make_sessionmaker
-    from .passport.pieces import Pieces
+    from .passport.pieces import pieces_for
     from .passport.verification import describe, run_verify
 
     patient = uuid.UUID(args.patient) if args.patient else None
     await _migrate(settings)
     engine = engine_from_settings(settings)
-    # Long chains are walked in pieces, one worker process per core.
-    pieces = Pieces.for_url(settings.effective_database_url)
     try:
-        ok, reports = await run_verify(make_sessionmaker(engine), settings, patient, pieces)
+        # Long chains are walked in pieces, one worker process per core.
+        async with pieces_for(settings.effective_database_url) as pieces:
+            ok, reports = await run_verify(make_sessionmaker(engine), settings, patient, pieces)
     finally:
         await engine.dispose()
-        if pieces is not None:
-            pieces.close()
     for report in reports:
         if not report.ok or args.verbose:
             print(describe(report), file=sys.stdout if report.ok else sys.stderr)

@@ -13,8 +13,10 @@ Workers are started on first use.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import os
+from collections.abc import AsyncIterator
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 
@@ -129,3 +131,15 @@ class Pieces:
         if self._pool is not None and self._owned:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+
+
+@contextlib.asynccontextmanager
+async def pieces_for(database_url: str | URL) -> AsyncIterator[Pieces | None]:
+    """Pieces for a command's run over this database (None where workers cannot open it);
+    their workers stop when the run ends."""
+    pieces = Pieces.for_url(database_url)
+    try:
+        yield pieces
+    finally:
+        if pieces is not None:
+            await asyncio.to_thread(pieces.close)
