@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -421,3 +423,30 @@ async def test_a_write_goes_through_while_verify_walks(
     assert status == 201, body
     ok, reports = await verifying
     assert ok, [r.first_bad for r in reports]
+
+
+async def test_verify_walks_chains_itself_when_its_workers_are_gone(
+    client: Any,
+    database: Database,
+    clock: FakeClock,
+    settings: Settings,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    c = await _written(client, database, clock, n=4)
+    pool = worker_pool(1)
+    try:
+        # The worker process dies: the pool can take no more work.
+        with pytest.raises(BrokenProcessPool):
+            await asyncio.get_running_loop().run_in_executor(pool, os._exit, 1)
+        pieces = Pieces(database.url, workers=2, min_entries=2, pool=pool)
+        sessions = make_sessionmaker(database.engine)
+        ok, reports = await run_verify(sessions, settings, pieces=pieces)
+        assert ok, [r.first_bad for r in reports]
+        assert pieces.chains == 0
+        assert "walking chains in this process" in caplog.text
+        # ... and a chain that was tampered with still shows.
+        await _tamper(database, delete, c.patient_id)
+        ok, reports = await run_verify(sessions, settings, pieces=pieces)
+        assert [(r.key, r.first_bad.seq) for r in reports if r.first_bad] == [(c.patient_id, 3)]
+    finally:
+        pool.shutdown(cancel_futures=True)

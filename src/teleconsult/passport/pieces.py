@@ -65,6 +65,7 @@ class Pieces:
         # How many chains were walked in pieces, and in how many pieces.
         self.chains = 0
         self.pieces = 0
+        self._stopped = False
 
     @classmethod
     def for_url(cls, database_url: str | URL) -> Pieces | None:
@@ -77,7 +78,7 @@ class Pieces:
     def split(self, last_seq: int) -> list[tuple[int, int]] | None:
         """Consecutive seq ranges, one per worker, covering 1..last_seq; None for a chain too
         short to be worth it."""
-        if last_seq < max(self.min_entries, 2):
+        if self._stopped or last_seq < max(self.min_entries, 2):
             return None
         size = math.ceil(last_seq / self.workers)
         return [(a, min(a + size - 1, last_seq)) for a in range(1, last_seq + 1, size)]
@@ -126,6 +127,11 @@ class Pieces:
         self.chains += 1
         self.pieces += len(segments)
         return segments
+
+    def stop_using(self) -> None:
+        """No more pieces: every chain from now on is walked by the process that reads it."""
+        self._stopped = True
+        self.close()
 
     def close(self) -> None:
         if self._pool is not None and self._owned:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import Iterable
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -30,6 +32,8 @@ from .ledger import (
 from .pieces import Pieces
 from .schemas import BadEntryOut, VerifyOut
 
+log = logging.getLogger(__name__)
+
 # Chains at least this long are walked in a worker thread (shorter ones cost less than the
 # hand-over).
 IN_THREAD = 500
@@ -52,10 +56,16 @@ async def verify_chain(
         ranges = pieces.split(
             length if length is not None else await last_seq(session, ledger, key)
         )
+    report = None
     if pieces is not None and ranges is not None:
-        segments = await pieces.walk(ledger, key, ranges, head.seq if head is not None else 0)
-        report = join(ledger.name, key, segments, head)
-    else:
+        try:
+            segments = await pieces.walk(ledger, key, ranges, head.seq if head is not None else 0)
+            report = join(ledger.name, key, segments, head)
+        except BrokenProcessPool:
+            # Pieces only make verify faster: without workers, the chain is walked here.
+            log.warning("verify's worker processes stopped; walking chains in this process")
+            pieces.stop_using()
+    if report is None:
         rows = await stored_entries(session, ledger, key)
         binds = ledger.binding(key, session.get_bind().dialect.name == "sqlite")
         if len(rows) < IN_THREAD:
