@@ -7,6 +7,8 @@
 3. ``verify`` throughput (fetch + re-walk, as ``teleconsult verify`` does it: a long chain in
    pieces, one worker process per core) vs hashlib SHA-256 over the same bytes already in
    memory, in one thread (goal ≥ 0.5×). Also printed: the same in one process.
+4. Verifying a whole database of many short chains (2,000 passports of 10 entries): read
+   500 chains at a time, as ``teleconsult verify`` does, vs a query per chain.
 
 Usage: ``python bench/passport.py [--postgres | --database-url URL] [--entries 5000]
 [--rounds 200]``. By default it runs on a fresh SQLite file in a temporary folder;
@@ -29,7 +31,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 
 from teleconsult.accounts.models import User
 from teleconsult.accounts.passwords import Passwords
@@ -44,12 +46,12 @@ from teleconsult.db.engine import make_engine, make_sessionmaker
 from teleconsult.db.migrate import upgrade
 from teleconsult.db.uow import unit_of_work
 from teleconsult.facilities.models import Facility
-from teleconsult.passport.chain import walk
+from teleconsult.passport.chain import canonical, genesis, link, walk
 from teleconsult.passport.ledger import PASSPORT, stored_entries
 from teleconsult.passport.pieces import Pieces
 from teleconsult.passport.schemas import NoteIn
 from teleconsult.passport.service import note_drafts, read_passport, write_entries
-from teleconsult.passport.verification import verify_chain
+from teleconsult.passport.verification import BATCH, verify_batch, verify_chain
 from teleconsult.patients.iin import make_iin
 from teleconsult.patients.models import Patient
 
@@ -307,7 +309,60 @@ async def main(url: str, entries: int, rounds: int) -> None:
         f"  (walk only, rows in memory: {mb / statistics.median(walks):7.1f} MB/s,"
         f" ratio {walk_ratio:.2f}x)"
     )
+    await many_short_chains(bench, max(3, rounds // 40))
     await bench.engine.dispose()
+
+
+async def many_short_chains(bench: Bench, rounds: int, chains: int = 2000, each: int = 10) -> None:
+    """Whole-database verify: short chains read by the batch vs one query per chain."""
+    t = PASSPORT.table
+    keys = []
+    rows = []
+    for _ in range(chains):
+        patient = uuid.uuid4()
+        keys.append(str(patient))
+        prev = genesis(PASSPORT.name, str(patient))
+        for seq in range(1, each + 1):
+            entry = uuid.uuid4()
+            document = canonical(
+                {"amends": None, "body": NOTE.model_dump(), "id": str(entry), "kind": "note"}
+                | {"patient_id": str(patient), "seq": seq}
+            )
+            digest = link(prev, document)
+            rows.append(
+                {"id": entry, "patient_id": patient, "seq": seq, "kind": "note", "amends": None}
+                | {"document": document, "prev_hash": prev, "hash": digest}
+            )
+            prev = digest
+    async with bench.engine.begin() as conn:
+        for start in range(0, len(rows), 5000):
+            await conn.execute(insert(t), rows[start : start + 5000])
+
+    async def batched() -> None:
+        async with bench.sessions() as s:
+            for start in range(0, len(keys), BATCH):
+                reports = await verify_batch(s, PASSPORT, keys[start : start + BATCH], None)
+                assert all(r.ok and r.entries == each for r in reports)
+            await s.rollback()
+
+    async def one_by_one() -> None:
+        async with bench.sessions() as s:
+            for key in keys:
+                report = await verify_chain(s, PASSPORT, key, None)
+                assert report.ok and report.entries == each
+            await s.rollback()
+
+    by_batch, by_chain = [], []
+    for _ in range(rounds):
+        by_batch.append(await timed(batched))
+        by_chain.append(await timed(one_by_one))
+    size = chains * each
+    print(
+        f"whole database, {chains} passports of {each} entries:"
+        f" by the batch {size / statistics.median(by_batch):8.0f} entries/s"
+        f"   a query per chain {size / statistics.median(by_chain):8.0f} entries/s"
+        f"   ratio {statistics.median(by_chain) / statistics.median(by_batch):.2f}x faster"
+    )
 
 
 async def on_postgres(entries: int, rounds: int) -> None:

@@ -403,17 +403,17 @@ async def test_a_write_goes_through_while_verify_walks(
     hold the database lock to the end)."""
     c = await _written(client, database, clock, n=2)
     walking, written = asyncio.Event(), asyncio.Event()
-    read_chain = verification.stored_entries
+    read_chains = verification.stored_chains
 
     async def read_then_wait(*args: Any) -> Any:
-        rows = await read_chain(*args)
+        chains = await read_chains(*args)
         walking.set()
         await written.wait()
-        return rows
+        return chains
 
-    monkeypatch.setattr(verification, "stored_entries", read_then_wait)
+    monkeypatch.setattr(verification, "stored_chains", read_then_wait)
     verifying = asyncio.create_task(run_verify(make_sessionmaker(database.engine), settings))
-    await walking.wait()
+    await asyncio.wait_for(walking.wait(), timeout=10)
     try:
         status, body = await asyncio.wait_for(
             note(c.w.specialist, c.consultation_id, "written during verify"), timeout=10
@@ -450,3 +450,41 @@ async def test_verify_walks_chains_itself_when_its_workers_are_gone(
         assert [(r.key, r.first_bad.seq) for r in reports if r.first_bad] == [(c.patient_id, 3)]
     finally:
         pool.shutdown(cancel_futures=True)
+
+
+@pytest.mark.parametrize("batch", [1, 2, 500])
+async def test_short_chains_read_by_the_batch_are_each_reported(
+    client: Any,
+    database: Database,
+    clock: FakeClock,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    batch: int,
+) -> None:
+    """Verify reads short chains many at a time: each still gets its own report, a broken
+    one among clean ones, and one the database lost entirely."""
+    monkeypatch.setattr(verification, "BATCH", batch)
+    c = await _written(client, database, clock, n=4)
+    sessions = make_sessionmaker(database.engine)
+    ok, _, _ = await run_checkpoint(sessions, settings)
+    assert ok
+    ok, reports = await run_verify(sessions, settings)
+    assert ok and len(reports) >= 3
+    assert [r.key for r in reports] == sorted(
+        r.key for r in reports if r.ledger == "passport"
+    ) + sorted(r.key for r in reports if r.ledger == "audit")
+
+    await _tamper(database, delete, c.patient_id)
+    ok, reports = await run_verify(sessions, settings)
+    bad = [(r.ledger, r.key, r.first_bad.seq) for r in reports if r.first_bad is not None]
+    assert bad == [("passport", c.patient_id, 3)]
+    assert sum(r.ok for r in reports) == len(reports) - 1
+
+    async def lose_all(conn: AsyncConnection, p: str) -> None:
+        await _exec(conn, "DELETE FROM passport_entries WHERE patient_id = :p", p)
+
+    await _tamper(database, lose_all, c.patient_id)
+    ok, reports = await run_verify(sessions, settings)
+    [lost] = [r for r in reports if r.first_bad is not None]
+    assert (lost.key, lost.entries, lost.first_bad.seq) == (c.patient_id, 0, 1)  # type: ignore[union-attr]
+    assert "cut off" in lost.first_bad.problem  # type: ignore[union-attr]

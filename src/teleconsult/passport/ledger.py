@@ -11,6 +11,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import groupby
+from operator import itemgetter
 from typing import Any, cast
 
 from sqlalchemy import Column, Table, bindparam, func, insert, select
@@ -127,6 +129,17 @@ async def append(
     return Appended(entry_id, seq, document, digest, doc)
 
 
+def _walked_columns(ledger: Ledger, dialect: str) -> str:
+    """What the walk reads of a row: ``seq, prev_hash, payload, hash, *columns``."""
+    if dialect == "sqlite":
+        # SQLite keeps TEXT as UTF-8 and UUIDs as 32 hex digits, as the driver returns them.
+        payload, columns = "CAST(prev_hash || document AS BLOB)", list(ledger.columns)
+    else:
+        payload = "convert_to(prev_hash || document, 'UTF8')"
+        columns = [f"CAST({c} AS TEXT)" if c in ledger.uuids else c for c in ledger.columns]
+    return ", ".join(["seq", "prev_hash", payload, "hash", *columns])
+
+
 def entries_sql(ledger: Ledger, dialect: str) -> str:
     """The query for one chain's rows from seq ``$2`` to ``$3`` (key ``$1``), as the walk
     reads them: ``(seq, prev_hash, payload, hash, *columns)`` (see :class:`chain.StoredEntry`).
@@ -137,17 +150,10 @@ def entries_sql(ledger: Ledger, dialect: str) -> str:
     (:func:`entry_id`).
     """
     t, key = ledger.table.name, ledger.key_column.name
-    if dialect == "sqlite":
-        # SQLite keeps TEXT as UTF-8 and UUIDs as 32 hex digits, as the driver returns them.
-        payload, columns = "CAST(prev_hash || document AS BLOB)", list(ledger.columns)
-        params = ("?", "?", "?")
-    else:
-        payload = "convert_to(prev_hash || document, 'UTF8')"
-        columns = [f"CAST({c} AS TEXT)" if c in ledger.uuids else c for c in ledger.columns]
-        params = ("$1", "$2", "$3")
+    first, low, high = ("?", "?", "?") if dialect == "sqlite" else ("$1", "$2", "$3")
     return (
-        f"SELECT {', '.join(['seq', 'prev_hash', payload, 'hash', *columns])} FROM {t} "
-        f"WHERE {key} = {params[0]} AND seq BETWEEN {params[1]} AND {params[2]} ORDER BY seq"
+        f"SELECT {_walked_columns(ledger, dialect)} FROM {t} "
+        f"WHERE {key} = {first} AND seq BETWEEN {low} AND {high} ORDER BY seq"
     )
 
 
@@ -171,6 +177,33 @@ async def stored_entries(
     if dialect == "sqlite":
         return list(await driver.execute_fetchall(sql, (value, first, last)))
     return list(await driver.fetch(sql, value, first, last))
+
+
+async def stored_chains(
+    session: AsyncSession, ledger: Ledger, keys: Sequence[str]
+) -> dict[str, list[Sequence[Any]]]:
+    """The rows of several chains in one query, by key, each chain's rows in ``seq`` order
+    and shaped as :func:`stored_entries` gives them. Most chains are short: a query each
+    would cost several times the walk of their rows."""
+    conn = await session.connection()
+    driver: Any = (await conn.get_raw_connection()).driver_connection
+    dialect = conn.dialect.name
+    t, column = ledger.table.name, ledger.key_column.name
+    # The driver hands each key back in the form it takes it.
+    by_value = {key_param(ledger, key, dialect): key for key in keys}
+    chains: dict[str, list[Sequence[Any]]] = {key: [] for key in keys}
+    select_ = f"SELECT {column}, {_walked_columns(ledger, dialect)} FROM {t}"
+    if dialect == "sqlite":
+        marks = ", ".join("?" * len(by_value))
+        sql = f"{select_} WHERE {column} IN ({marks}) ORDER BY {column}, seq"
+        rows = await driver.execute_fetchall(sql, list(by_value))
+    else:
+        array = "uuid[]" if ledger.key_value is uuid.UUID else "text[]"
+        sql = f"{select_} WHERE {column} = ANY($1::{array}) ORDER BY {column}, seq"
+        rows = await driver.fetch(sql, list(by_value))
+    for value, chain in groupby(rows, itemgetter(0)):
+        chains[by_value[value]] = [row[1:] for row in chain]
+    return chains
 
 
 async def last_seq(session: AsyncSession, ledger: Ledger, key: str) -> int:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Iterable
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -27,6 +26,7 @@ from .ledger import (
     chain_lengths,
     entry_id,
     last_seq,
+    stored_chains,
     stored_entries,
 )
 from .pieces import Pieces
@@ -34,6 +34,8 @@ from .schemas import BadEntryOut, VerifyOut
 
 log = logging.getLogger(__name__)
 
+# Short chains are read this many at a time (one query), then walked in a worker thread.
+BATCH = 500
 # Chains at least this long are walked in a worker thread (shorter ones cost less than the
 # hand-over).
 IN_THREAD = 500
@@ -73,11 +75,16 @@ async def verify_chain(
         else:
             # Hashing a lifelong chain takes milliseconds of CPU: keep the event loop free.
             report = await asyncio.to_thread(walk, ledger.name, key, rows, head, binds)
+    return await _named(session, ledger, report)
+
+
+async def _named(session: AsyncSession, ledger: Ledger, report: ChainReport) -> ChainReport:
+    """The report with its first bad entry's id, if there is one."""
     bad = report.first_bad
-    if bad is not None and bad.entry_id is None:
-        named = replace(bad, entry_id=await entry_id(session, ledger, key, bad.seq))
-        report = replace(report, first_bad=named)
-    return report
+    if bad is None or bad.entry_id is not None:
+        return report
+    named = replace(bad, entry_id=await entry_id(session, ledger, report.key, bad.seq))
+    return replace(report, first_bad=named)
 
 
 async def verify_chains(
@@ -91,18 +98,50 @@ async def verify_chains(
     but the database has lost entirely."""
     reports = []
     for ledger in LEDGERS:
-        lengths: dict[str, int] = {}
         if patient_id is not None:
-            keys: Iterable[str] = [str(patient_id)]
-        else:
-            lengths = await chain_lengths(session, ledger)
-            known = set(lengths)
-            if checkpoint is not None:
-                known |= set(checkpoint.heads.get(ledger.name, {}))
-            keys = sorted(known)
-        for key in keys:
-            length = lengths.get(key, 0) if patient_id is None else None
-            reports.append(await verify_chain(session, ledger, key, checkpoint, pieces, length))
+            reports.append(await verify_chain(session, ledger, str(patient_id), checkpoint))
+            continue
+        lengths = await chain_lengths(session, ledger)
+        known = set(lengths)
+        if checkpoint is not None:
+            known |= set(checkpoint.heads.get(ledger.name, {}))
+        # Long chains one by one, in pieces over the workers; the others read by the batch.
+        found: list[ChainReport] = []
+        batch: list[str] = []
+        for key in known:
+            length = lengths.get(key, 0)
+            if pieces is not None and pieces.split(length) is not None:
+                found.append(await verify_chain(session, ledger, key, checkpoint, pieces, length))
+            else:
+                batch.append(key)
+        for start in range(0, len(batch), BATCH):
+            keys = batch[start : start + BATCH]
+            found += await verify_batch(session, ledger, keys, checkpoint)
+        reports += sorted(found, key=lambda report: report.key)
+    return reports
+
+
+async def verify_batch(
+    session: AsyncSession, ledger: Ledger, keys: list[str], checkpoint: Checkpoint | None
+) -> list[ChainReport]:
+    """Walk many short chains read in one query, in a worker thread."""
+    chains = await stored_chains(session, ledger, keys)
+    sqlite = session.get_bind().dialect.name == "sqlite"
+
+    def walk_all() -> list[ChainReport]:
+        return [
+            walk(
+                ledger.name,
+                key,
+                chains[key],
+                checkpoint.head(ledger.name, key) if checkpoint is not None else None,
+                ledger.binding(key, sqlite),
+            )
+            for key in keys
+        ]
+
+    reports = await asyncio.to_thread(walk_all)
+    return [await _named(session, ledger, report) for report in reports]
     return reports
 
 
