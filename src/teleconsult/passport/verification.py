@@ -142,7 +142,6 @@ async def verify_batch(
 
     reports = await asyncio.to_thread(walk_all)
     return [await _named(session, ledger, report) for report in reports]
-    return reports
 
 
 def _checkpoint_problem(exc: CheckpointInvalid) -> ChainReport:
