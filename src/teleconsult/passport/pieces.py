@@ -70,10 +70,10 @@ class Pieces:
     @classmethod
     def for_url(cls, database_url: str | URL) -> Pieces | None:
         """Pieces for this database, or None where other processes cannot open it."""
-        url = make_url(database_url)
-        if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        try:
+            return cls(database_url)
+        except ValueError:
             return None
-        return cls(url)
 
     def split(self, last_seq: int) -> list[tuple[int, int]] | None:
         """Consecutive seq ranges, one per worker, covering 1..last_seq; None for a chain too
