@@ -296,20 +296,28 @@ def is_signal(text: str) -> None:
         raise RuntimeError(f"unexpected message during the measurement: {text[:200]}")
 
 
-async def one_trip(
-    a: aiohttp.ClientWebSocketResponse, b: aiohttp.ClientWebSocketResponse, rounds: int
+async def timed_sends(
+    sender: aiohttp.ClientWebSocketResponse, arrival: aiohttp.ClientWebSocketResponse, rounds: int
 ) -> list[float]:
-    """A's client sends; the time until B's client has the message (one clock: both are here)."""
+    """``sender`` sends; each time is until ``arrival`` has a message (one clock: both are
+    here). What arrived is checked to be the signal after its time is taken."""
     times = []
     for _ in range(rounds):
         start = time.perf_counter()
-        await a.send_str(SIGNAL)
-        text = await next_text(b)
+        await sender.send_str(SIGNAL)
+        text = await next_text(arrival)
         times.append(time.perf_counter() - start)
         is_signal(text)
         # Stay under the server's flood limit (50 messages a second per connection).
         await asyncio.sleep(0.025)
     return times
+
+
+async def one_trip(
+    a: aiohttp.ClientWebSocketResponse, b: aiohttp.ClientWebSocketResponse, rounds: int
+) -> list[float]:
+    """A's client sends; the time until B's client has the message."""
+    return await timed_sends(a, b, rounds)
 
 
 async def ping_pong(
@@ -323,29 +331,14 @@ async def ping_pong(
             await b.send_str(SIGNAL)
 
     responder = asyncio.create_task(answer())
-    times = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        await a.send_str(SIGNAL)
-        text = await next_text(a)
-        times.append(time.perf_counter() - start)
-        is_signal(text)
-        await asyncio.sleep(0.025)
+    times = await timed_sends(a, a, rounds)
     await responder
     return times
 
 
 async def echo_trip(echo: aiohttp.ClientWebSocketResponse, rounds: int) -> list[float]:
     """Client → bare server → client on one websocket."""
-    times = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        await echo.send_str(SIGNAL)
-        text = await next_text(echo)
-        times.append(time.perf_counter() - start)
-        is_signal(text)
-        await asyncio.sleep(0.025)
-    return times
+    return await timed_sends(echo, echo, rounds)
 
 
 async def interleaved_signaling(
