@@ -5,10 +5,11 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from ..config import Settings
+from . import sqlite_driver
 
 
 def is_sqlite(url: str) -> bool:
@@ -57,6 +58,9 @@ def _create(url: str, pool_size: int, echo: bool, *, reader: bool) -> AsyncEngin
         {"isolation_level": "AUTOCOMMIT", "skip_autocommit_rollback": True} if reader else {}
     )
     if is_sqlite(url):
+        if make_url(url).get_driver_name() == "aiosqlite":
+            # One trip to the connection's thread per statement instead of four.
+            autocommit["module"] = sqlite_driver.dbapi()
         engine = create_async_engine(
             url, echo=echo, pool_size=pool_size, max_overflow=0, pool_timeout=60, **autocommit
         )
