@@ -42,7 +42,7 @@ from teleconsult.consent.models import ConsentGrant
 from teleconsult.consent.policy import Access
 from teleconsult.consent.service import authorize
 from teleconsult.consultations.models import Consultation
-from teleconsult.db.engine import make_engine, make_sessionmaker
+from teleconsult.db.engine import make_engine, make_sessionmaker, readers
 from teleconsult.db.migrate import upgrade
 from teleconsult.db.uow import unit_of_work
 from teleconsult.facilities.models import Facility
@@ -173,8 +173,11 @@ class Bench:
             )
 
     async def raw_select(self, patient_id: uuid.UUID) -> int:
-        """The same rows and columns the read fetches, with nothing around them."""
-        async with self.engine.connect() as conn:
+        """The same rows and columns the read fetches, with nothing around them, on the same
+        kind of connection: a reader (autocommit, no BEGIN or ROLLBACK), whose page cache is
+        as cold as the read's (on SQLite every commit elsewhere empties it: in this loop the
+        read's and the decision's audit entries)."""
+        async with readers(self.engine).connect() as conn:
             rows = (
                 await conn.execute(
                     text(
@@ -184,7 +187,6 @@ class Bench:
                     {"p": patient_id if self.engine.dialect.name != "sqlite" else patient_id.hex},
                 )
             ).all()
-            await conn.rollback()
         return len(rows)
 
     async def stored_bytes(self, patient_id: uuid.UUID) -> list[bytes]:

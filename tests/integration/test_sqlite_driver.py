@@ -3,6 +3,7 @@ adapter does, statement for statement, and makes one trip to the connection's th
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from sqlalchemy import exc, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from teleconsult.db.engine import make_engine
+from teleconsult.db.sqlite_driver import fetch_rows
 
 
 @pytest.fixture(params=["one trip", "stock adapter"])
@@ -94,4 +96,52 @@ async def test_one_trip_to_the_connection_thread_per_statement(
             assert trips == 2
     finally:
         monkeypatch.undo()
+        await engine.dispose()
+
+
+async def test_the_write_lock_is_taken_with_the_first_statement(tmp_path: Path) -> None:
+    """BEGIN IMMEDIATE rides along with a transaction's first statement, even a read, so
+    writers still queue on the database lock from their first statement on."""
+    path = tmp_path / "lock.db"
+    engine = make_engine(f"sqlite+aiosqlite:///{path}")
+    other = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (n INTEGER)"))
+        async with engine.begin() as conn:
+            other.execute("BEGIN IMMEDIATE")  # nothing has begun yet: the lock is free
+            other.execute("ROLLBACK")
+            raw: Any = await conn.get_raw_connection()
+            assert await fetch_rows(raw.dbapi_connection, "SELECT count(*) FROM t", ()) == [(0,)]
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+            await conn.execute(text("INSERT INTO t VALUES (1)"))
+        assert other.execute("SELECT n FROM t").fetchall() == [(1,)]
+    finally:
+        other.close()
+        await engine.dispose()
+
+
+async def test_a_begin_that_waited_in_vain_is_tried_again(tmp_path: Path) -> None:
+    path = tmp_path / "busy.db"
+    engine = make_engine(f"sqlite+aiosqlite:///{path}")
+    other = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (n INTEGER)"))
+            await conn.execute(text("PRAGMA busy_timeout = 50"))
+        other.execute("BEGIN IMMEDIATE")
+        async with engine.connect() as conn:
+            with pytest.raises(exc.OperationalError, match="locked"):
+                await conn.execute(text("INSERT INTO t VALUES (1)"))
+            other.execute("ROLLBACK")
+            # Still in its transaction, which now begins with this statement.
+            await conn.execute(text("INSERT INTO t VALUES (2)"))
+            assert other.in_transaction is False
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+            await conn.commit()
+        assert other.execute("SELECT n FROM t").fetchall() == [(2,)]
+    finally:
+        other.close()
         await engine.dispose()

@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import secrets
 import uuid
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
@@ -140,12 +140,52 @@ async def authorize(
     """Decide, audit the decision (kept even if the request fails), and raise on a denial.
 
     Grants and break-glass sessions are loaded fresh on every call, so an expiry or a
-    revocation takes effect on the very next request. Every passport read passes here, so
-    it loads plain rows (no ORM objects) in one statement.
+    revocation takes effect on the very next request.
+    """
+    permit = await authorize_then_record(
+        session,
+        user,
+        patient_id,
+        access=access,
+        needed=needed,
+        action=action,
+        now=now,
+        client=client,
+    )
+    await permit.record()
+    return permit.decision
+
+
+@dataclass(frozen=True)
+class Permit:
+    """A permit whose audit entry is still to be written: ``record`` writes it (durably, as
+    :func:`authorize` does) and must run before anything read under the permit is answered
+    (``db.uow.commit_while(..., first=permit.record)``)."""
+
+    decision: Decision
+    record: Callable[[], Awaitable[None]]
+
+
+async def authorize_then_record(
+    session: AsyncSession,
+    user: User,
+    patient_id: uuid.UUID,
+    *,
+    access: Access,
+    needed: frozenset[str] | None,
+    action: str,
+    now: datetime,
+    client: str | None,
+) -> Permit:
+    """:func:`authorize`, with a permit's audit entry left for the caller to write beside
+    its fetch (a passport read); a denial is audited and raised here, before anything is read.
+
+    Every passport read passes here, so it loads plain rows (no ORM objects) in one statement.
     """
     clinician = user.role in (Role.gp, Role.specialist)
+    connection = await session.connection()
     rows = (
-        await session.execute(
+        await connection.execute(
             _CONSENT_STATE,
             {
                 "patient_id": patient_id,
@@ -177,20 +217,24 @@ async def authorize(
         if r.source == "break_glass" and r.user_id == user.id and r.ends_at > now
     ]
     decision = decide(actor_of(user), patient_id, access, needed, grants, emergencies, now)
-    await audit.record(
-        session,
-        patient_id=patient_id,
-        actor_id=user.id,
-        action=action,
-        outcome=decision.outcome,
-        reason=decision.reason,
-        at=now,
-        client=client,
-        durable=True,
-    )
+
+    async def record() -> None:
+        await audit.record(
+            session,
+            patient_id=patient_id,
+            actor_id=user.id,
+            action=action,
+            outcome=decision.outcome,
+            reason=decision.reason,
+            at=now,
+            client=client,
+            durable=True,
+        )
+
     if not decision.permit:
+        await record()
         raise ConsentDenied()
-    return decision
+    return Permit(decision, record)
 
 
 # --- grants ----------------------------------------------------------------------------------

@@ -83,7 +83,11 @@ def _create(url: str, pool_size: int, echo: bool, *, reader: bool) -> AsyncEngin
 
             @event.listens_for(engine.sync_engine, "begin")
             def _on_begin(conn: Any) -> None:
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                dbapi_connection = conn.connection.dbapi_connection
+                if isinstance(dbapi_connection, sqlite_driver.OneTripConnection):
+                    dbapi_connection.begin_with_next_statement("BEGIN IMMEDIATE")
+                else:
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     # No pre-ping: it costs a round trip on every checkout (measured in bench/booking.py);

@@ -31,8 +31,13 @@ from sqlalchemy.util import EMPTY_DICT
 _Outcome = tuple[Any, int, int | None, list[Any]]
 
 
-def _run(conn: sqlite3.Connection, operation: str, parameters: Any, many: bool) -> _Outcome:
-    """In the connection's thread: the whole statement, from cursor to closed cursor."""
+def _run(
+    conn: sqlite3.Connection, begin: str | None, operation: str, parameters: Any, many: bool
+) -> _Outcome:
+    """In the connection's thread: the whole statement, from cursor to closed cursor, after
+    the transaction's ``begin`` if it is the transaction's first."""
+    if begin is not None:
+        conn.execute(begin)
     cursor = conn.cursor()
     try:
         if many:
@@ -77,12 +82,19 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         return self._lastrowid
 
     async def _trip(self, operation: Any, parameters: Any, many: bool) -> None:
+        adapted: Any = self._adapt_connection
         aioconn: Any = self._connection
-        async with self._adapt_connection._execute_mutex:
-            # aiosqlite's own hand-over: run a function in the connection's thread.
-            outcome: _Outcome = await aioconn._execute(
-                lambda: _run(aioconn._conn, operation, parameters, many)
-            )
+        async with adapted._execute_mutex:
+            begin, adapted.pending_begin = adapted.pending_begin, None
+            try:
+                # aiosqlite's own hand-over: run a function in the connection's thread.
+                outcome: _Outcome = await aioconn._execute(
+                    lambda: _run(aioconn._conn, begin, operation, parameters, many)
+                )
+            except BaseException:
+                if begin is not None and not aioconn._conn.in_transaction:
+                    adapted.pending_begin = begin  # the BEGIN itself failed: nothing began
+                raise
         self._description, self._rowcount, self._lastrowid, rows = outcome
         self._rows = collections.deque(rows)
 
@@ -100,8 +112,42 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class OneTripConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ()
+    """A connection whose transaction begins with its first statement, in the same trip."""
+
+    __slots__ = ("pending_begin",)
     _cursor_cls = OneTripCursor
+
+    def __init__(self, dbapi: Any, connection: Any) -> None:
+        super().__init__(dbapi, connection)
+        self.pending_begin: str | None = None
+
+    def begin_with_next_statement(self, begin: str) -> None:
+        """Start a transaction with ``begin`` (``BEGIN IMMEDIATE``), sent in the trip of the
+        transaction's first statement rather than in a trip of its own."""
+        self.pending_begin = begin
+
+    def commit(self) -> None:
+        if self.pending_begin is not None:
+            self.pending_begin = None  # no statement ran: nothing began, nothing to commit
+            return
+        super().commit()
+
+    def rollback(self) -> None:
+        if self.pending_begin is not None:
+            self.pending_begin = None
+            return
+        super().rollback()
+
+
+async def fetch_rows(adapted: Any, sql: str, parameters: Sequence[Any]) -> list[Any]:
+    """Rows exactly as sqlite3 returns them (no SQLAlchemy result around them), for code that
+    reads by the thousand; on a :class:`OneTripConnection` in one trip, and inside the
+    connection's transaction even when it is the transaction's first statement."""
+    if isinstance(adapted, OneTripConnection):
+        cursor = OneTripCursor(adapted)
+        await cursor._trip(sql, parameters, many=False)
+        return list(cursor._rows)
+    return list(await adapted.driver_connection.execute_fetchall(sql, parameters))
 
 
 class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):

@@ -71,10 +71,15 @@ async def unit_of_work(
             raise
 
 
-async def commit_while(session: AsyncSession, read: Callable[[AsyncConnection], Awaitable[T]]) -> T:
-    """Commit the unit of work's transaction now and, at the same time, run ``read`` on a
-    reader connection (``db.engine.readers``); return what it read once both have finished,
-    and only if the commit succeeded.
+async def commit_while(
+    session: AsyncSession,
+    read: Callable[[AsyncConnection], Awaitable[T]],
+    *,
+    first: Callable[[], Awaitable[None]] | None = None,
+) -> T:
+    """Commit the unit of work's transaction now (after writing ``first``, if given) and, at
+    the same time, run ``read`` on a reader connection (``db.engine.readers``); return what
+    it read once both have finished, and only if the commit succeeded.
 
     For a read that may only be answered once a record of it is durable (a passport read
     and its audited consent decision): the record no longer waits for the fetch, nor the
@@ -90,7 +95,12 @@ async def commit_while(session: AsyncSession, read: Callable[[AsyncConnection], 
         async with readers(bind).connect() as conn:
             return await read(conn)
 
-    committed, fetched = await asyncio.gather(_commit(session), fetch(), return_exceptions=True)
+    async def write_and_commit() -> None:
+        if first is not None:
+            await first()
+        await _commit(session)
+
+    committed, fetched = await asyncio.gather(write_and_commit(), fetch(), return_exceptions=True)
     if isinstance(committed, BaseException):
         raise committed
     if isinstance(fetched, BaseException):

@@ -21,6 +21,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from ..audit.models import AuditEntry
+from ..db.sqlite_driver import fetch_rows
 from .bindings import BINDINGS, audit_binding, passport_binding
 from .chain import Binding, canonical, genesis, link
 from .models import ChainHead, PassportEntry
@@ -171,12 +172,12 @@ async def stored_entries(
     """The rows of chain ``key`` from seq ``first`` to ``last``, in ``seq`` order, as the
     walk reads them (:func:`entries_sql`); ``ledger.binding`` checks their columns."""
     conn = await session.connection()
-    driver: Any = (await conn.get_raw_connection()).driver_connection
+    raw: Any = await conn.get_raw_connection()
     dialect = conn.dialect.name
     sql, value = entries_sql(ledger, dialect), key_param(ledger, key, dialect)
     if dialect == "sqlite":
-        return list(await driver.execute_fetchall(sql, (value, first, last)))
-    return list(await driver.fetch(sql, value, first, last))
+        return await fetch_rows(raw.dbapi_connection, sql, (value, first, last))
+    return list(await raw.driver_connection.fetch(sql, value, first, last))
 
 
 async def stored_chains(
@@ -186,7 +187,7 @@ async def stored_chains(
     and shaped as :func:`stored_entries` gives them. Most chains are short: a query each
     would cost several times the walk of their rows."""
     conn = await session.connection()
-    driver: Any = (await conn.get_raw_connection()).driver_connection
+    raw: Any = await conn.get_raw_connection()
     dialect = conn.dialect.name
     t, column = ledger.table.name, ledger.key_column.name
     # The driver hands each key back in the form it takes it.
@@ -196,11 +197,11 @@ async def stored_chains(
     if dialect == "sqlite":
         marks = ", ".join("?" * len(by_value))
         sql = f"{select_} WHERE {column} IN ({marks}) ORDER BY {column}, seq"
-        rows = await driver.execute_fetchall(sql, list(by_value))
+        rows = await fetch_rows(raw.dbapi_connection, sql, list(by_value))
     else:
         array = "uuid[]" if ledger.key_value is uuid.UUID else "text[]"
         sql = f"{select_} WHERE {column} = ANY($1::{array}) ORDER BY {column}, seq"
-        rows = await driver.fetch(sql, list(by_value))
+        rows = await raw.driver_connection.fetch(sql, list(by_value))
     for value, chain in groupby(rows, itemgetter(0)):
         chains[by_value[value]] = [row[1:] for row in chain]
     return chains

@@ -12,14 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Select, String, select, type_coerce
+from sqlalchemy import Select, String, bindparam, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from ..accounts.models import User
 from ..api import encode_cursor, validation_failed
 from ..audit import service as audit
 from ..consent.policy import Access
-from ..consent.service import authorize
+from ..consent.service import authorize, authorize_then_record
 from ..consultations.models import Consultation
 from ..consultations.service import get_consultation
 from ..db.uow import commit_while
@@ -340,14 +340,14 @@ async def read_passport(
     in chain order from ``after_seq`` on, ``limit`` entries at most (all without one).
 
     Reading and searching both pass the consent decision point and are audited; a denial
-    raises before anything is read. On a permit, the decision's audit entry is committed
-    while the entries are fetched on a reader connection beside it, and the page is
-    returned only once both are done: no entry leaves before its audit entry is durable.
+    raises before anything is read. On a permit, the decision's audit entry is written and
+    committed while the entries are fetched on a reader connection beside it, and the page
+    is returned only once both are done: no entry leaves before its audit entry is durable.
     """
     searching = kind is not None or text is not None
     # Asking for one kind asks for its category: a grant that does not cover it denies.
     needed = frozenset({KIND_CATEGORY[kind].value}) if kind is not None else None
-    decision = await authorize(
+    permit = await authorize_then_record(
         session,
         user,
         patient_id,
@@ -357,15 +357,34 @@ async def read_passport(
         now=now,
         client=client,
     )
+    decision = permit.decision
     shown: set[str] | None = None
     if decision.categories is not None:
         shown = {k.value for k, c in KIND_CATEGORY.items() if c.value in decision.categories}
     if kind is not None:
         shown = {kind.value} if shown is None or kind.value in shown else set()
+    # The permit's audit entry is written and committed while the entries are fetched.
     return await commit_while(
         session,
         lambda conn: _page(conn, patient_id, shown, text, current_only, after_seq, limit),
+        first=permit.record,
     )
+
+
+def _entries() -> Select[Any]:
+    """A passport's entries from ``after_seq`` on, as a read serves them. Built once (and its
+    cache key with it): most reads ask for exactly this."""
+    t = PASSPORT.table
+    # The column as stored: UUIDs are decoded only for the rare entry that corrects another.
+    amends = type_coerce(t.c.amends, String)
+    return (
+        select(t.c.seq, t.c.document, t.c.hash, amends)
+        .where(t.c.patient_id == bindparam("patient_id"), t.c.seq > bindparam("after_seq"))
+        .order_by(t.c.seq)
+    )
+
+
+_ENTRIES = _entries()
 
 
 async def _page(
@@ -380,10 +399,7 @@ async def _page(
     """Fetch a page of the entries of the ``shown`` kinds (all if None) and answer it.
     Documents are canonical JSON already, so they are served without being decoded."""
     t = PASSPORT.table
-    # The column as stored: UUIDs are decoded only for the rare entry that corrects another.
-    amends = type_coerce(t.c.amends, String)
-    query = select(t.c.seq, t.c.document, t.c.hash, amends)
-    query = query.where(t.c.patient_id == patient_id, t.c.seq > after_seq).order_by(t.c.seq)
+    query = _ENTRIES
     # A correction has the kind of what it corrects, so the kinds shown hold every link.
     if shown is not None:
         query = query.where(t.c.kind.in_(sorted(shown)))
@@ -391,7 +407,7 @@ async def _page(
         query = query.where(t.c.id.not_in(_amended(patient_id, shown)))
     if limit is not None and text is None:
         query = query.limit(limit + 1)
-    rows = (await conn.execute(query)).all()
+    rows = (await conn.execute(query, {"patient_id": patient_id, "after_seq": after_seq})).all()
     more = limit is not None and len(rows) > limit
     # Who corrects what: known from the rows themselves when they are the whole passport
     # and none of them is a correction (the usual case); otherwise asked for.
