@@ -158,6 +158,16 @@ def entries_sql(ledger: Ledger, dialect: str) -> str:
     )
 
 
+def parts_sql(ledger: Ledger) -> str:
+    """:func:`entries_sql` on SQLite for the compiled check (:mod:`.fastwalk`), with the
+    document apart from the previous hash: ``(seq, prev_hash, document, hash, *columns)``.
+    The check hashes the two one after the other, where SQL would first copy them into one
+    value."""
+    t, key = ledger.table.name, ledger.key_column.name
+    columns = ", ".join(["seq", "prev_hash", "document", "hash", *ledger.columns])
+    return f"SELECT {columns} FROM {t} WHERE {key} = ? AND seq BETWEEN ? AND ? ORDER BY seq"
+
+
 def key_param(ledger: Ledger, key: str, dialect: str) -> Any:
     """A chain's key as the driver takes it."""
     value = ledger.key_value(key)
@@ -209,11 +219,16 @@ async def stored_chains(
 
 async def last_seq(session: AsyncSession, ledger: Ledger, key: str) -> int:
     """The highest seq stored in chain ``key`` (0 for none)."""
-    t = ledger.table
-    found = await session.scalar(
-        select(func.max(t.c.seq)).where(ledger.key_column == ledger.key_value(key))
-    )
+    conn = await session.connection()
+    found = await conn.scalar(_LAST_SEQ[ledger.name], {"key": ledger.key_value(key)})
     return int(found or 0)
+
+
+# Built once per ledger (and their cache keys with them): verify asks for every long chain.
+_LAST_SEQ = {
+    ledger.name: select(func.max(ledger.table.c.seq)).where(ledger.key_column == bindparam("key"))
+    for ledger in LEDGERS
+}
 
 
 async def entry_id(session: AsyncSession, ledger: Ledger, key: str, seq: int) -> str | None:

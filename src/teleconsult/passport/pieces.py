@@ -1,13 +1,16 @@
-"""Walking long chains in pieces, one worker process per core.
+"""Walking long chains in pieces, side by side, one per core.
 
 For entries of a few hundred bytes, hashlib holds the interpreter lock, and reading a row
 costs about as much as hashing it: one process verifies at about a third of the speed at
-which hashlib alone hashes the same bytes. So a long chain is cut into consecutive pieces;
-each worker process reads its piece through its own database connection and walks it
-(:func:`chain.walk_segment`), and :func:`chain.join` checks that the pieces meet. Short
-chains are not worth the hand-over and are walked where they are read.
+which hashlib alone hashes the same bytes. So a long chain is cut into consecutive pieces,
+each read through its own database connection and walked (:func:`chain.walk_segment`), and
+:func:`chain.join` checks that the pieces meet. Short chains are not worth the hand-over
+and are walked where they are read.
 
-Workers are started on first use.
+On SQLite, where the compiled check is built (:mod:`.fastwalk`), the pieces are checked in
+threads of this process; a piece it does not pass is walked again in Python, to name the
+bad entry. Otherwise (PostgreSQL, or no compiled check) each piece is walked in a worker
+process. Workers are started on first use.
 """
 
 from __future__ import annotations
@@ -17,14 +20,14 @@ import contextlib
 import math
 import os
 from collections.abc import AsyncIterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from multiprocessing import get_context
 
 from sqlalchemy.engine import URL, make_url
 
-from . import piece_worker
+from . import fastwalk, piece_worker
 from .chain import Segment
-from .ledger import Ledger, entries_sql, key_param
+from .ledger import Ledger, entries_sql, key_param, parts_sql
 
 # Below this many entries a chain is walked in one piece by the process that reads it.
 MIN_ENTRIES = 2000
@@ -66,6 +69,16 @@ class Pieces:
         self.chains = 0
         self.pieces = 0
         self._stopped = False
+        # Checked in this process's threads, by the compiled check (worker processes then
+        # only walk the pieces it did not pass).
+        self.compiled = self.dialect == "sqlite" and fastwalk.AVAILABLE
+        self._threads: ThreadPoolExecutor | None = None
+
+    @property
+    def how(self) -> str:
+        if self.compiled:
+            return f"compiled check, {self.workers} threads"
+        return f"{self.workers} worker processes"
 
     @classmethod
     def for_url(cls, database_url: str | URL) -> Pieces | None:
@@ -76,8 +89,8 @@ class Pieces:
             return None
 
     def split(self, last_seq: int) -> list[tuple[int, int]] | None:
-        """Consecutive seq ranges, one per worker, covering 1..last_seq; None for a chain too
-        short to be worth it."""
+        """Consecutive seq ranges covering 1..last_seq, one per worker (or thread); None for a
+        chain too short to be worth it."""
         if self._stopped or last_seq < max(self.min_entries, 2):
             return None
         size = math.ceil(last_seq / self.workers)
@@ -89,7 +102,10 @@ class Pieces:
         return self._pool
 
     async def start(self) -> None:
-        """Start the workers and connect each to the database now (else the first walk does)."""
+        """Start the workers and connect each to the database now (else the first walk does);
+        with the compiled check there is nothing to start."""
+        if self.compiled:
+            return
         loop = asyncio.get_running_loop()
         pool = self._executor()
         # Every worker takes one task while the others are still busy starting.
@@ -104,6 +120,47 @@ class Pieces:
         self, ledger: Ledger, key: str, ranges: list[tuple[int, int]], mark: int = 0
     ) -> list[Segment]:
         """Walk the pieces ``ranges`` of chain ``key`` side by side; their reports in order."""
+        found: list[Segment | None] = [None] * len(ranges)
+        if self.compiled:
+            found = await self._check(ledger, key, ranges, mark)
+        failed = [r for r, segment in zip(ranges, found, strict=True) if segment is None]
+        walked = iter(await self._walk_in_workers(ledger, key, failed, mark) if failed else [])
+        segments = [segment if segment is not None else next(walked) for segment in found]
+        self.chains += 1
+        self.pieces += len(segments)
+        return segments
+
+    async def _check(
+        self, ledger: Ledger, key: str, ranges: list[tuple[int, int]], mark: int
+    ) -> list[Segment | None]:
+        """The compiled check of each piece, in threads: a segment where it passed."""
+        sql, value = parts_sql(ledger), key_param(ledger, key, self.dialect)
+        if self._threads is None:
+            self._threads = ThreadPoolExecutor(self.workers, thread_name_prefix="verify")
+        loop = asyncio.get_running_loop()
+        return list(
+            await asyncio.gather(
+                *(
+                    loop.run_in_executor(
+                        self._threads,
+                        fastwalk.walk_sqlite,
+                        self._target,
+                        sql,
+                        ledger.name,
+                        key,
+                        value,
+                        first,
+                        last,
+                        mark,
+                    )
+                    for first, last in ranges
+                )
+            )
+        )
+
+    async def _walk_in_workers(
+        self, ledger: Ledger, key: str, ranges: list[tuple[int, int]], mark: int
+    ) -> list[Segment]:
         sql = entries_sql(ledger, self.dialect)
         value = key_param(ledger, key, self.dialect)
         loop = asyncio.get_running_loop()
@@ -123,10 +180,7 @@ class Pieces:
             )
             for first, last in ranges
         ]
-        segments = list(await asyncio.gather(*walks))
-        self.chains += 1
-        self.pieces += len(segments)
-        return segments
+        return list(await asyncio.gather(*walks))
 
     def stop_using(self) -> None:
         """No more pieces: every chain from now on is walked by the process that reads it."""
@@ -137,6 +191,9 @@ class Pieces:
         if self._pool is not None and self._owned:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+        if self._threads is not None:
+            self._threads.shutdown(wait=True, cancel_futures=True)
+            self._threads = None
 
 
 @contextlib.asynccontextmanager
