@@ -1,67 +1,83 @@
 """The compiled check (passport/fastwalk.py) against the Python walk, its judge: over every
 piece of a clean chain and of a chain tampered with in each of the ways verify must catch,
-it passes exactly the pieces the Python walk passes, with the same report, and never one
-that holds a bad entry. SQLite only: the compiled check reads SQLite files."""
+on both engines, it passes exactly the pieces the Python walk passes, with the same report,
+and never one that holds a bad entry."""
 
 from __future__ import annotations
 
-import sqlite3
+import asyncio
 import uuid
 from typing import Any
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from teleconsult.clock import FakeClock
+from teleconsult.db.engine import make_sessionmaker
 from teleconsult.passport import fastwalk
 from teleconsult.passport.chain import Segment, walk_segment
-from teleconsult.passport.ledger import AUDIT, PASSPORT, Ledger, entries_sql, key_param, parts_sql
+from teleconsult.passport.ledger import (
+    AUDIT,
+    PASSPORT,
+    Ledger,
+    key_param,
+    last_seq,
+    parts_sql,
+    stored_entries,
+)
+from teleconsult.passport.pieces import database_target
 
 from ..conftest import IN_CI, Database
 from .test_passport_tamper import CASES, Tamper, _tamper, _written
 
-pytestmark = pytest.mark.parametrize("database", ["sqlite"], indirect=True)
-
 
 @pytest.fixture(autouse=True)
-def _built() -> None:
-    if not fastwalk.AVAILABLE:
+def _built(database: Database) -> None:
+    if not fastwalk.available(database.engine.dialect.name):
         if IN_CI:
-            pytest.fail("the compiled check must be built in CI (SQLite and OpenSSL headers)")
-        pytest.skip("the compiled check is not built (no SQLite or OpenSSL headers)")
+            pytest.fail("the compiled check must be built in CI (SQLite, libpq, OpenSSL headers)")
+        pytest.skip("the compiled check is not built (no SQLite, libpq or OpenSSL headers)")
 
 
-def _both(path: str, ledger: Ledger, key: str, first: int, last: int, mark: int) -> Any:
-    """(Python walk, compiled check) of one piece."""
-    param = key_param(ledger, key, "sqlite")
-    with sqlite3.connect(path) as conn:
-        rows = conn.execute(entries_sql(ledger, "sqlite"), (param, first, last)).fetchall()
-    python = walk_segment(rows, first, None, mark, ledger.binding(key, True))
-    compiled = fastwalk.walk_sqlite(
-        path, parts_sql(ledger), ledger.name, key, param, first, last, mark
-    )
-    return python, compiled
-
-
-def _agree(path: str, ledger: Ledger, key: str, length: int, exact: bool = True) -> tuple[int, int]:
+async def _agree(
+    database: Database, ledger: Ledger, key: str, length: int, exact: bool = True
+) -> tuple[int, int]:
     """Every piece first..last (past the chain's end too), with and without a mark: the
     compiled check passes a piece if and only if the Python walk does, with its report.
     Not ``exact``: it may also refuse a piece the Python walk passes (which then decides).
     Returns how many pieces passed and failed."""
+    dialect, target = database_target(database.url)
+    sql, param = parts_sql(ledger, dialect), key_param(ledger, key, dialect)
     passed = failed = 0
-    for first in range(1, length + 2):
-        for last in range(first, length + 3):
-            for mark in (0, first, last):
-                python, compiled = _both(path, ledger, key, first, last, mark)
-                if python.bad is None:
-                    if compiled is None and not exact:
-                        continue
-                    assert compiled == python, (first, last, mark)
-                    passed += 1
-                else:
-                    assert compiled is None, (first, last, mark, python.bad)
-                    failed += 1
+    async with make_sessionmaker(database.engine)() as session:
+        for first in range(1, length + 2):
+            for last in range(first, length + 3):
+                rows = await stored_entries(session, ledger, key, first, last)
+                for mark in (0, first, last):
+                    python = walk_segment(
+                        rows, first, None, mark, ledger.binding(key, dialect == "sqlite")
+                    )
+                    compiled = await asyncio.to_thread(
+                        fastwalk.walk,
+                        dialect,
+                        target,
+                        sql,
+                        ledger.name,
+                        key,
+                        param,
+                        first,
+                        last,
+                        mark,
+                    )
+                    if python.bad is None:
+                        if compiled is None and not exact:
+                            continue
+                        assert compiled == python, (first, last, mark)
+                        passed += 1
+                    else:
+                        assert compiled is None, (first, last, mark, python.bad)
+                        failed += 1
+        await session.rollback()
     return passed, failed
 
 
@@ -69,19 +85,24 @@ async def test_a_clean_chain_passes_piece_by_piece(
     client: Any, database: Database, clock: FakeClock
 ) -> None:
     c = await _written(client, database, clock)
-    path = str(make_url(database.url).database)
-    passed, failed = _agree(path, PASSPORT, c.patient_id, 6)
+    passed, failed = await _agree(database, PASSPORT, c.patient_id, 6)
     assert failed == 0 and passed > 0
-    whole = fastwalk.walk_sqlite(
-        path, parts_sql(PASSPORT), "passport", c.patient_id, uuid.UUID(c.patient_id).hex, 1, 6
+    dialect, target = database_target(database.url)
+    whole = fastwalk.walk(
+        dialect,
+        target,
+        parts_sql(PASSPORT, dialect),
+        "passport",
+        c.patient_id,
+        key_param(PASSPORT, c.patient_id, dialect),
+        1,
+        6,
     )
     assert isinstance(whole, Segment) and whole.count == 6 and whole.first_seq == 1
     # The audit chain of the same patient (every read and write was audited).
-    with sqlite3.connect(path) as conn:
-        (audited,) = conn.execute(
-            "SELECT max(seq) FROM audit_entries WHERE chain = ?", (c.patient_id,)
-        ).fetchone()
-    passed, failed = _agree(path, AUDIT, c.patient_id, audited)
+    async with make_sessionmaker(database.engine)() as session:
+        audited = await last_seq(session, AUDIT, c.patient_id)
+    passed, failed = await _agree(database, AUDIT, c.patient_id, audited)
     assert failed == 0 and passed > 0
 
 
@@ -98,7 +119,7 @@ async def test_no_piece_with_a_bad_entry_passes(
 ) -> None:
     c = await _written(client, database, clock)
     await _tamper(database, change, c.patient_id)
-    passed, failed = _agree(str(make_url(database.url).database), PASSPORT, c.patient_id, 8)
+    passed, failed = await _agree(database, PASSPORT, c.patient_id, 8)
     # Truncation and a rewritten tail only show against a checkpoint, not inside a piece.
     if change.__name__ not in {"truncate", "rewrite"}:
         assert failed > 0
@@ -108,7 +129,8 @@ async def test_no_piece_with_a_bad_entry_passes(
 # Values of unexpected types or lengths, which a C reader could take for others (an empty
 # string for NULL, a blob for its text): no piece the Python walk fails passes. The
 # compiled check also refuses text stored as a blob where the Python walk, which reads the
-# bytes, lets it pass within a piece; the Python walk then decides.
+# bytes, lets it pass within a piece; the Python walk then decides. (SQLite: PostgreSQL
+# keeps every column in its declared type.)
 ODD_VALUES = [
     "UPDATE passport_entries SET amends = '' WHERE patient_id = :p AND seq = 2",
     "UPDATE passport_entries SET kind = '' WHERE patient_id = :p AND seq = 2",
@@ -125,6 +147,7 @@ ODD_VALUES = [
 ]
 
 
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("sql", ODD_VALUES)
 async def test_odd_values_are_judged_as_the_python_walk_judges_them(
     client: Any, database: Database, clock: FakeClock, sql: str
@@ -135,4 +158,4 @@ async def test_odd_values_are_judged_as_the_python_walk_judges_them(
         await conn.execute(text(sql), {"p": uuid.UUID(p).hex})
 
     await _tamper(database, change, c.patient_id)
-    _agree(str(make_url(database.url).database), PASSPORT, c.patient_id, 3, exact=False)
+    await _agree(database, PASSPORT, c.patient_id, 3, exact=False)

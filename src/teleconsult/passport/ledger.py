@@ -158,14 +158,22 @@ def entries_sql(ledger: Ledger, dialect: str) -> str:
     )
 
 
-def parts_sql(ledger: Ledger) -> str:
-    """:func:`entries_sql` on SQLite for the compiled check (:mod:`.fastwalk`), with the
-    document apart from the previous hash: ``(seq, prev_hash, document, hash, *columns)``.
-    The check hashes the two one after the other, where SQL would first copy them into one
-    value."""
+def parts_sql(ledger: Ledger, dialect: str) -> str:
+    """:func:`entries_sql` for the compiled check (:mod:`.fastwalk`), with the document apart
+    from the previous hash: ``(seq, prev_hash, document, hash, *columns)``, all text on
+    PostgreSQL. The check hashes the two one after the other, where SQL would first copy
+    them into one value."""
     t, key = ledger.table.name, ledger.key_column.name
-    columns = ", ".join(["seq", "prev_hash", "document", "hash", *ledger.columns])
-    return f"SELECT {columns} FROM {t} WHERE {key} = ? AND seq BETWEEN ? AND ? ORDER BY seq"
+    columns = ["seq", "prev_hash", "document", "hash", *ledger.columns]
+    if dialect == "sqlite":
+        first, low, high = "?", "?", "?"
+    else:
+        first, low, high = "$1", "$2", "$3"
+        columns = [f"CAST({c} AS TEXT)" if c in ledger.uuids else c for c in columns]
+    return (
+        f"SELECT {', '.join(columns)} FROM {t} "
+        f"WHERE {key} = {first} AND seq BETWEEN {low} AND {high} ORDER BY seq"
+    )
 
 
 def key_param(ledger: Ledger, key: str, dialect: str) -> Any:

@@ -7,10 +7,9 @@ each read through its own database connection and walked (:func:`chain.walk_segm
 :func:`chain.join` checks that the pieces meet. Short chains are not worth the hand-over
 and are walked where they are read.
 
-On SQLite, where the compiled check is built (:mod:`.fastwalk`), the pieces are checked in
-threads of this process; a piece it does not pass is walked again in Python, to name the
-bad entry. Otherwise (PostgreSQL, or no compiled check) each piece is walked in a worker
-process. Workers are started on first use.
+Where the compiled check is built (:mod:`.fastwalk`), the pieces are checked in threads of
+this process; a piece it does not pass is walked again in Python, to name the bad entry.
+Without it each piece is walked in a worker process. Workers are started on first use.
 """
 
 from __future__ import annotations
@@ -33,6 +32,18 @@ from .ledger import Ledger, entries_sql, key_param, parts_sql
 MIN_ENTRIES = 2000
 
 
+def database_target(database_url: str | URL) -> tuple[str, str]:
+    """(dialect, what another connection opens): a SQLite file's path, or a libpq
+    connection string. ValueError for a database no other connection can open."""
+    url = make_url(database_url)
+    dialect = url.get_backend_name()
+    if dialect == "sqlite":
+        if not url.database or url.database == ":memory:":
+            raise ValueError("pieces need a database file that other processes can open")
+        return dialect, url.database
+    return dialect, url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 def worker_pool(workers: int | None = None) -> ProcessPoolExecutor:
     """Worker processes for :class:`Pieces`, one per core unless told otherwise."""
     # Spawned: a fresh interpreter, with nothing of this process's event loop or connections.
@@ -53,14 +64,7 @@ class Pieces:
         min_entries: int = MIN_ENTRIES,
         pool: ProcessPoolExecutor | None = None,
     ) -> None:
-        url = make_url(database_url)
-        self.dialect = url.get_backend_name()
-        if self.dialect == "sqlite":
-            if not url.database or url.database == ":memory:":
-                raise ValueError("pieces need a database file that other processes can open")
-            self._target = url.database
-        else:
-            self._target = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self.dialect, self._target = database_target(database_url)
         self.workers = workers or os.cpu_count() or 1
         self.min_entries = min_entries
         self._pool = pool
@@ -71,7 +75,7 @@ class Pieces:
         self._stopped = False
         # Checked in this process's threads, by the compiled check (worker processes then
         # only walk the pieces it did not pass).
-        self.compiled = self.dialect == "sqlite" and fastwalk.AVAILABLE
+        self.compiled = fastwalk.available(self.dialect)
         self._threads: ThreadPoolExecutor | None = None
 
     @property
@@ -134,7 +138,7 @@ class Pieces:
         self, ledger: Ledger, key: str, ranges: list[tuple[int, int]], mark: int
     ) -> list[Segment | None]:
         """The compiled check of each piece, in threads: a segment where it passed."""
-        sql, value = parts_sql(ledger), key_param(ledger, key, self.dialect)
+        sql, value = parts_sql(ledger, self.dialect), key_param(ledger, key, self.dialect)
         if self._threads is None:
             self._threads = ThreadPoolExecutor(self.workers, thread_name_prefix="verify")
         loop = asyncio.get_running_loop()
@@ -143,7 +147,8 @@ class Pieces:
                 *(
                     loop.run_in_executor(
                         self._threads,
-                        fastwalk.walk_sqlite,
+                        fastwalk.walk,
+                        self.dialect,
                         self._target,
                         sql,
                         ledger.name,

@@ -1,0 +1,204 @@
+/* The compiled check of one piece of a chain stored in PostgreSQL (see _fastwalk.c for
+ * SQLite): a PgReader holds a libpq connection and a prepared query, reads the rows as
+ * text into libpq's own result, and makes the walk's checks (_walkcheck.h) over them, with
+ * no Python object per row and the interpreter lock released.
+ *
+ * Optional: built when the libpq and OpenSSL headers are there (pyproject.toml).
+ */
+#include "_walkcheck.h"
+#include <errno.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* A seq as PostgreSQL writes an integer, or -1. */
+static long long parse_seq(const char *text, int len)
+{
+    char *end;
+    if (len == 0 || len > 19)
+        return -1;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (errno != 0 || end != text + len || v < 0)
+        return -1;
+    return v;
+}
+
+/* Columns: seq, prev_hash, document, hash (then id, kind, amends for the passport), text. */
+static void walk_result_rows(PGresult *res, Check *c, Walk *w)
+{
+    int rows = PQntuples(res);
+    int passport = c->ledger == PASSPORT;
+    Row r;
+    memset(&r, 0, sizeof(r));
+    if (PQnfields(res) != (passport ? 7 : 4)) {
+        w->ok = 0;
+        return;
+    }
+    for (int i = 0; i < rows; i++) {
+        if (PQgetisnull(res, i, 0) || PQgetisnull(res, i, 1) || PQgetisnull(res, i, 2) ||
+            PQgetisnull(res, i, 3)) {
+            w->ok = 0;
+            break;
+        }
+        r.seq = parse_seq(PQgetvalue(res, i, 0), PQgetlength(res, i, 0));
+        r.prev = (const unsigned char *)PQgetvalue(res, i, 1);
+        r.prev_len = PQgetlength(res, i, 1);
+        r.doc = (const unsigned char *)PQgetvalue(res, i, 2);
+        r.dlen = PQgetlength(res, i, 2);
+        r.hash = (const unsigned char *)PQgetvalue(res, i, 3);
+        r.hash_len = PQgetlength(res, i, 3);
+        if (passport) {
+            if (PQgetisnull(res, i, 4) || PQgetisnull(res, i, 5)) {
+                w->ok = 0;
+                break;
+            }
+            r.id = (const unsigned char *)PQgetvalue(res, i, 4);
+            r.id_len = PQgetlength(res, i, 4);
+            r.kind = (const unsigned char *)PQgetvalue(res, i, 5);
+            r.kind_len = PQgetlength(res, i, 5);
+            r.amends = PQgetisnull(res, i, 6) ? NULL : (const unsigned char *)PQgetvalue(res, i, 6);
+            r.amends_len = PQgetlength(res, i, 6);
+        }
+        if (r.seq < 0 || !check_row(c, w, &r))
+            break;
+    }
+    if (r.seq < 0)
+        w->ok = 0;
+    check_end(c, w);
+}
+
+typedef struct {
+    PyObject_HEAD
+    PGconn *conn;
+    int busy;
+} PgReader;
+
+static void pg_reader_close(PgReader *self)
+{
+    if (self->conn != NULL)
+        PQfinish(self->conn);
+    self->conn = NULL;
+}
+
+static void pg_reader_dealloc(PgReader *self)
+{
+    pg_reader_close(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static int pg_reader_init(PgReader *self, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"conninfo", "sql", NULL};
+    const char *conninfo, *sql;
+    char error[256] = "";
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "ss", kwlist, &conninfo, &sql))
+        return -1;
+    pg_reader_close(self);
+    Py_BEGIN_ALLOW_THREADS
+    self->conn = PQconnectdb(conninfo);
+    if (self->conn == NULL || PQstatus(self->conn) != CONNECTION_OK ||
+        PQsetClientEncoding(self->conn, "UTF8") != 0) {
+        snprintf(error, sizeof(error), "%s",
+                 self->conn != NULL ? PQerrorMessage(self->conn) : "out of memory");
+    } else {
+        PGresult *res = PQprepare(self->conn, "walk", sql, 3, NULL);
+        if (PQresultStatus(res) != PGRES_COMMAND_OK)
+            snprintf(error, sizeof(error), "%s", PQerrorMessage(self->conn));
+        PQclear(res);
+    }
+    Py_END_ALLOW_THREADS
+    if (error[0] != '\0') {
+        PyErr_Format(PyExc_OSError, "cannot connect to the chain's database: %s", error);
+        pg_reader_close(self);
+        return -1;
+    }
+    return 0;
+}
+
+PyDoc_STRVAR(pg_reader_walk_doc,
+             "walk(key_param, first, last, ledger, key, start, prev, mark)\n"
+             "--\n\n"
+             "As _fastwalk.Reader.walk, over PostgreSQL: (ok, first_seq, links_to, count,\n"
+             "head_hash, marked); when ok is False, walk the piece in Python.");
+
+static PyObject *pg_reader_walk(PgReader *self, PyObject *args)
+{
+    WalkArgs a;
+    Check c;
+    Walk w;
+    char first[24], last[24];
+
+    if (parse_walk_args(args, &a) < 0)
+        return NULL;
+    if (self->conn == NULL || self->busy) {
+        PyErr_SetString(PyExc_RuntimeError, "the reader is closed or walking another piece");
+        return NULL;
+    }
+    PyObject *key_text = PyObject_Str(a.key_param);
+    if (key_text == NULL)
+        return NULL;
+    const char *key_param = PyUnicode_AsUTF8(key_text);
+    if (key_param == NULL) {
+        Py_DECREF(key_text);
+        return NULL;
+    }
+    snprintf(first, sizeof(first), "%lld", a.first);
+    snprintf(last, sizeof(last), "%lld", a.last);
+    const char *values[3] = {key_param, first, last};
+    check_begin(&c, &w, a.ledger, 0, a.key, (int)a.keylen, a.start, a.prev, a.mark);
+    self->busy = 1;
+    Py_BEGIN_ALLOW_THREADS
+    PGresult *res = PQexecPrepared(self->conn, "walk", 3, values, NULL, NULL, 0);
+    if (PQresultStatus(res) == PGRES_TUPLES_OK) {
+        walk_result_rows(res, &c, &w);
+    } else {
+        w.ok = 0;
+        w.failed = 1;
+        snprintf(w.error, sizeof(w.error), "%s", PQerrorMessage(self->conn));
+    }
+    PQclear(res);
+    Py_END_ALLOW_THREADS
+    self->busy = 0;
+    Py_DECREF(key_text);
+    return walk_result(&w);
+}
+
+static PyMethodDef pg_reader_methods[] = {
+    {"walk", (PyCFunction)pg_reader_walk, METH_VARARGS, pg_reader_walk_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject PgReaderType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "teleconsult.passport._fastwalk_pg.PgReader",
+    .tp_doc = PyDoc_STR("PgReader(conninfo, sql): a libpq connection with the query of a "
+                        "chain's rows prepared."),
+    .tp_basicsize = sizeof(PgReader),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)pg_reader_init,
+    .tp_dealloc = (destructor)pg_reader_dealloc,
+    .tp_methods = pg_reader_methods,
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "_fastwalk_pg",
+    .m_doc = "Compiled chain checks over PostgreSQL.",
+    .m_size = -1,
+};
+
+PyMODINIT_FUNC PyInit__fastwalk_pg(void)
+{
+    if (PyType_Ready(&PgReaderType) < 0)
+        return NULL;
+    PyObject *m = PyModule_Create(&module);
+    if (m == NULL)
+        return NULL;
+    if (PyModule_AddObjectRef(m, "PgReader", (PyObject *)&PgReaderType) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
