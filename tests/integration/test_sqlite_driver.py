@@ -44,6 +44,9 @@ async def test_rows_counts_and_ids_as_the_stock_adapter_gives_them(engine: Async
         rows = (await conn.execute(text("SELECT name, n FROM t ORDER BY id"))).all()
         assert [tuple(r) for r in rows] == [("a", 1), ("b", 2), ("c", 30), ("d", 40)]
         assert list((await conn.execute(text("SELECT name AS who FROM t"))).keys()) == ["who"]
+        some = await conn.execute(text("SELECT name FROM t ORDER BY id"))
+        assert [r.name for r in some.fetchmany()] == ["a"]  # the DBAPI's arraysize, 1
+        assert [r.name for r in some.fetchmany(2)] == ["b", "c"]
         empty = await conn.execute(text("SELECT name FROM t WHERE n > 100"))
         assert empty.all() == [] and list(empty.keys()) == ["name"]
         returned = await conn.execute(text("INSERT INTO t (name, n) VALUES ('e', 5) RETURNING id"))

@@ -57,7 +57,7 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
     """A client-side cursor whose statement runs in one trip; it holds no aiosqlite cursor,
     only what the statement left behind."""
 
-    __slots__ = ("_description", "_lastrowid", "_rowcount")
+    __slots__ = ("_arraysize", "_description", "_lastrowid", "_rowcount")
 
     def __init__(self, adapt_connection: AsyncAdapt_dbapi_connection) -> None:
         # No cursor is opened here: that would be a trip of its own.
@@ -68,6 +68,7 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         self._description: Any = None
         self._rowcount = -1
         self._lastrowid: int | None = None
+        self._arraysize = 1  # the DBAPI's default for fetchmany() without a size
 
     @property
     def description(self) -> Any:
@@ -76,6 +77,14 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
     @property
     def rowcount(self) -> int:
         return self._rowcount
+
+    @property
+    def arraysize(self) -> int:
+        return self._arraysize
+
+    @arraysize.setter
+    def arraysize(self, value: int) -> None:
+        self._arraysize = value
 
     @property
     def lastrowid(self) -> int | None:  # type: ignore[override]
