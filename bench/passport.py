@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import hashlib
 import statistics
 import sys
@@ -202,9 +203,16 @@ class Bench:
 
 
 async def timed(fn: Callable[[], Awaitable[Any]]) -> float:
+    collected()
     start = time.perf_counter()
     await fn()
     return time.perf_counter() - start
+
+
+def collected() -> None:
+    """Collect the garbage of what ran before, so that a measurement does not pay for the
+    previous one's (a full collection costs several ms here; timeit turns it off)."""
+    gc.collect()
 
 
 async def main(url: str, entries: int, rounds: int) -> None:
@@ -273,10 +281,12 @@ async def main(url: str, entries: int, rounds: int) -> None:
     verifies, singles, hashes, walks = [], [], [], []
     for _ in range(max(15, rounds // 8)):
         verifies.append(await timed(verify))
+        collected()
         start = time.perf_counter()
         hash_only()
         hashes.append(time.perf_counter() - start)
         singles.append(await timed(lambda: verify(None)))
+        collected()
         start = time.perf_counter()
         walk_only()
         walks.append(time.perf_counter() - start)

@@ -99,7 +99,7 @@ async def verify_chains(
     reports = []
     for ledger in LEDGERS:
         if patient_id is not None:
-            reports.append(await verify_chain(session, ledger, str(patient_id), checkpoint))
+            reports.append(await verify_chain(session, ledger, str(patient_id), checkpoint, pieces))
             continue
         lengths = await chain_lengths(session, ledger)
         known = set(lengths)
