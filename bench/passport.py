@@ -52,7 +52,7 @@ from teleconsult.passport.ledger import PASSPORT, stored_entries
 from teleconsult.passport.pieces import Pieces
 from teleconsult.passport.schemas import NoteIn
 from teleconsult.passport.service import note_drafts, read_passport, write_entries
-from teleconsult.passport.verification import BATCH, verify_batch, verify_chain
+from teleconsult.passport.verification import BATCH, check_short_chains, verify_batch, verify_chain
 from teleconsult.patients.iin import make_iin
 from teleconsult.patients.models import Patient
 
@@ -324,12 +324,15 @@ async def main(url: str, entries: int, rounds: int) -> None:
         f"  (walk only, rows in memory: {mb / statistics.median(walks):7.1f} MB/s,"
         f" ratio {walk_ratio:.2f}x)"
     )
-    await many_short_chains(bench, max(3, rounds // 40))
+    await many_short_chains(bench, url, max(3, rounds // 40))
     await bench.engine.dispose()
 
 
-async def many_short_chains(bench: Bench, rounds: int, chains: int = 2000, each: int = 10) -> None:
-    """Whole-database verify: short chains read by the batch vs one query per chain."""
+async def many_short_chains(
+    bench: Bench, url: str, rounds: int, chains: int = 2000, each: int = 10
+) -> None:
+    """Whole-database verify: short chains read by the batch vs one query per chain, and
+    (where built) each by the compiled check in threads."""
     t = PASSPORT.table
     keys = []
     rows = []
@@ -367,10 +370,19 @@ async def many_short_chains(bench: Bench, rounds: int, chains: int = 2000, each:
                 assert report.ok and report.entries == each
             await s.rollback()
 
-    by_batch, by_chain = [], []
+    pieces = Pieces(url)
+
+    async def compiled() -> None:
+        reports, refused = await check_short_chains(pieces, PASSPORT, keys, None)
+        assert not refused and all(r.ok and r.entries == each for r in reports)
+
+    by_batch, by_chain, by_check = [], [], []
     for _ in range(rounds):
         by_batch.append(await timed(batched))
         by_chain.append(await timed(one_by_one))
+        if pieces.compiled:
+            by_check.append(await timed(compiled))
+    pieces.close()
     size = chains * each
     print(
         f"whole database, {chains} passports of {each} entries:"
@@ -378,6 +390,12 @@ async def many_short_chains(bench: Bench, rounds: int, chains: int = 2000, each:
         f"   a query per chain {size / statistics.median(by_chain):8.0f} entries/s"
         f"   ratio {statistics.median(by_chain) / statistics.median(by_batch):.2f}x faster"
     )
+    if by_check:
+        print(
+            f"  ({pieces.how}: {size / statistics.median(by_check):8.0f}"
+            f" entries/s, {statistics.median(by_batch) / statistics.median(by_check):.2f}x"
+            " the batch)"
+        )
 
 
 async def on_postgres(entries: int, rounds: int) -> None:

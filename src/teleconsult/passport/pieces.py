@@ -18,9 +18,10 @@ import asyncio
 import contextlib
 import math
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from multiprocessing import get_context
+from typing import Any, TypeVar
 
 from sqlalchemy.engine import URL, make_url
 
@@ -30,6 +31,8 @@ from .ledger import Ledger, entries_sql, key_param, parts_sql
 
 # Below this many entries a chain is walked in one piece by the process that reads it.
 MIN_ENTRIES = 2000
+
+T = TypeVar("T")
 
 
 def database_target(database_url: str | URL) -> tuple[str, str]:
@@ -69,14 +72,17 @@ class Pieces:
         self.min_entries = min_entries
         self._pool = pool
         self._owned = pool is None
-        # How many chains were walked in pieces, and in how many pieces.
+        # How many chains were walked in pieces, and in how many pieces; how many short
+        # chains the compiled check was given whole.
         self.chains = 0
         self.pieces = 0
+        self.short_chains = 0
         self._stopped = False
         # Checked in this process's threads, by the compiled check (worker processes then
         # only walk the pieces it did not pass).
         self.compiled = fastwalk.available(self.dialect)
         self._threads: ThreadPoolExecutor | None = None
+        self._parts_sql: dict[str, str] = {}  # the compiled check's query, by ledger
 
     @property
     def how(self) -> str:
@@ -138,30 +144,43 @@ class Pieces:
         self, ledger: Ledger, key: str, ranges: list[tuple[int, int]], mark: int
     ) -> list[Segment | None]:
         """The compiled check of each piece, in threads: a segment where it passed."""
-        sql, value = parts_sql(ledger, self.dialect), key_param(ledger, key, self.dialect)
-        if self._threads is None:
-            self._threads = ThreadPoolExecutor(self.workers, thread_name_prefix="verify")
-        loop = asyncio.get_running_loop()
         return list(
             await asyncio.gather(
                 *(
-                    loop.run_in_executor(
-                        self._threads,
-                        fastwalk.walk,
-                        self.dialect,
-                        self._target,
-                        sql,
-                        ledger.name,
-                        key,
-                        value,
-                        first,
-                        last,
-                        mark,
-                    )
+                    self.in_thread(self.check, ledger, key, first, last, mark)
                     for first, last in ranges
                 )
             )
         )
+
+    def check(
+        self, ledger: Ledger, key: str, first: int, last: int, mark: int = 0
+    ) -> Segment | None:
+        """The compiled check of entries ``first``..``last`` of one chain (blocking: run it
+        :meth:`in_thread`); None where it did not pass, or is not built."""
+        return fastwalk.walk(
+            self.dialect,
+            self._target,
+            self._sql(ledger),
+            ledger.name,
+            key,
+            key_param(ledger, key, self.dialect),
+            first,
+            last,
+            mark,
+        )
+
+    def _sql(self, ledger: Ledger) -> str:
+        sql = self._parts_sql.get(ledger.name)
+        if sql is None:
+            sql = self._parts_sql[ledger.name] = parts_sql(ledger, self.dialect)
+        return sql
+
+    async def in_thread(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn`` in one of the threads that run the compiled check."""
+        if self._threads is None:
+            self._threads = ThreadPoolExecutor(self.workers, thread_name_prefix="verify")
+        return await asyncio.get_running_loop().run_in_executor(self._threads, fn, *args)
 
     async def _walk_in_workers(
         self, ledger: Ledger, key: str, ranges: list[tuple[int, int]], mark: int
