@@ -480,7 +480,7 @@ async def test_short_chains_read_by_the_batch_are_each_reported(
     assert ok
     ok, reports = await run_verify(sessions, settings, pieces=pieces)
     assert ok and len(reports) >= 3
-    if pieces is not None:
+    if pieces is not None and database.backend == "sqlite":
         assert pieces.short_chains >= 2 * len(reports)  # checkpoint and verify, compiled
     assert [r.key for r in reports] == sorted(
         r.key for r in reports if r.ledger == "passport"
