@@ -130,15 +130,33 @@ async def append(
     return Appended(entry_id, seq, document, digest, doc)
 
 
+def _columns(ledger: Ledger, dialect: str, leading: list[str]) -> list[str]:
+    """``leading`` then the ledger's own columns, as the driver should hand them over:
+    SQLite keeps TEXT as UTF-8 and UUIDs as 32 hex digits already; on PostgreSQL UUIDs are
+    read as their text."""
+    columns = [*leading, *ledger.columns]
+    if dialect == "sqlite":
+        return columns
+    return [f"CAST({c} AS TEXT)" if c in ledger.uuids else c for c in columns]
+
+
+def _chain_range(ledger: Ledger, dialect: str, columns: list[str]) -> str:
+    """``columns`` of one chain's rows from seq ``$2`` to ``$3`` (key ``$1``), in seq order."""
+    t, key = ledger.table.name, ledger.key_column.name
+    first, low, high = ("?", "?", "?") if dialect == "sqlite" else ("$1", "$2", "$3")
+    return (
+        f"SELECT {', '.join(columns)} FROM {t} "
+        f"WHERE {key} = {first} AND seq BETWEEN {low} AND {high} ORDER BY seq"
+    )
+
+
 def _walked_columns(ledger: Ledger, dialect: str) -> str:
     """What the walk reads of a row: ``seq, prev_hash, payload, hash, *columns``."""
     if dialect == "sqlite":
-        # SQLite keeps TEXT as UTF-8 and UUIDs as 32 hex digits, as the driver returns them.
-        payload, columns = "CAST(prev_hash || document AS BLOB)", list(ledger.columns)
+        payload = "CAST(prev_hash || document AS BLOB)"
     else:
         payload = "convert_to(prev_hash || document, 'UTF8')"
-        columns = [f"CAST({c} AS TEXT)" if c in ledger.uuids else c for c in ledger.columns]
-    return ", ".join(["seq", "prev_hash", payload, "hash", *columns])
+    return ", ".join(_columns(ledger, dialect, ["seq", "prev_hash", payload, "hash"]))
 
 
 def entries_sql(ledger: Ledger, dialect: str) -> str:
@@ -150,12 +168,7 @@ def entries_sql(ledger: Ledger, dialect: str) -> str:
     is walked by the thousand. Ids are left out; only a bad entry's id is needed
     (:func:`entry_id`).
     """
-    t, key = ledger.table.name, ledger.key_column.name
-    first, low, high = ("?", "?", "?") if dialect == "sqlite" else ("$1", "$2", "$3")
-    return (
-        f"SELECT {_walked_columns(ledger, dialect)} FROM {t} "
-        f"WHERE {key} = {first} AND seq BETWEEN {low} AND {high} ORDER BY seq"
-    )
+    return _chain_range(ledger, dialect, [_walked_columns(ledger, dialect)])
 
 
 def parts_sql(ledger: Ledger, dialect: str) -> str:
@@ -163,17 +176,8 @@ def parts_sql(ledger: Ledger, dialect: str) -> str:
     from the previous hash: ``(seq, prev_hash, document, hash, *columns)``, all text on
     PostgreSQL. The check hashes the two one after the other, where SQL would first copy
     them into one value."""
-    t, key = ledger.table.name, ledger.key_column.name
-    columns = ["seq", "prev_hash", "document", "hash", *ledger.columns]
-    if dialect == "sqlite":
-        first, low, high = "?", "?", "?"
-    else:
-        first, low, high = "$1", "$2", "$3"
-        columns = [f"CAST({c} AS TEXT)" if c in ledger.uuids else c for c in columns]
-    return (
-        f"SELECT {', '.join(columns)} FROM {t} "
-        f"WHERE {key} = {first} AND seq BETWEEN {low} AND {high} ORDER BY seq"
-    )
+    leading = ["seq", "prev_hash", "document", "hash"]
+    return _chain_range(ledger, dialect, _columns(ledger, dialect, leading))
 
 
 def key_param(ledger: Ledger, key: str, dialect: str) -> Any:
