@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import collections
 import sqlite3
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar, cast
 
 from sqlalchemy.connectors.asyncio import AsyncAdapt_dbapi_connection
 from sqlalchemy.dialects.sqlite.aiosqlite import (
@@ -27,17 +27,14 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
 )
 from sqlalchemy.util import EMPTY_DICT
 
+T = TypeVar("T")
+
 # What a statement leaves behind: description, rowcount, lastrowid, rows.
 _Outcome = tuple[Any, int, int | None, list[Any]]
 
 
-def _run(
-    conn: sqlite3.Connection, begin: str | None, operation: str, parameters: Any, many: bool
-) -> _Outcome:
-    """In the connection's thread: the whole statement, from cursor to closed cursor, after
-    the transaction's ``begin`` if it is the transaction's first."""
-    if begin is not None:
-        conn.execute(begin)
+def _run(conn: sqlite3.Connection, operation: str, parameters: Any, many: bool) -> _Outcome:
+    """In the connection's thread: the whole statement, from cursor to closed cursor."""
     cursor = conn.cursor()
     try:
         if many:
@@ -91,19 +88,9 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         return self._lastrowid
 
     async def _trip(self, operation: Any, parameters: Any, many: bool) -> None:
-        adapted: Any = self._adapt_connection
-        aioconn: Any = self._connection
-        async with adapted._execute_mutex:
-            begin, adapted.pending_begin = adapted.pending_begin, None
-            try:
-                # aiosqlite's own hand-over: run a function in the connection's thread.
-                outcome: _Outcome = await aioconn._execute(
-                    lambda: _run(aioconn._conn, begin, operation, parameters, many)
-                )
-            except BaseException:
-                if begin is not None and not aioconn._conn.in_transaction:
-                    adapted.pending_begin = begin  # the BEGIN itself failed: nothing began
-                raise
+        outcome: _Outcome = await in_connection(
+            self._adapt_connection, lambda conn: _run(conn, operation, parameters, many)
+        )
         self._description, self._rowcount, self._lastrowid, rows = outcome
         self._rows = collections.deque(rows)
 
@@ -148,14 +135,39 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         super().rollback()
 
 
-async def fetch_rows(adapted: Any, sql: str, parameters: Sequence[Any]) -> list[Any]:
+async def in_connection(adapted: Any, work: Callable[[sqlite3.Connection], T]) -> T:
+    """Run ``work`` with the sqlite3 connection itself, in its own thread, in one trip: for a
+    few statements where the later ones depend on what the first ones found. Inside the
+    connection's transaction, begun first if ``work`` holds the transaction's first
+    statements. ``work`` must be plain blocking code: it runs away from the event loop."""
+    if not isinstance(adapted, OneTripConnection):
+        raise TypeError("a connection of the one-trip driver (db.engine's SQLite engines)")
+    aioconn: Any = adapted._connection
+    async with adapted._execute_mutex:
+        begin, adapted.pending_begin = adapted.pending_begin, None
+
+        def begun(conn: sqlite3.Connection) -> T:
+            if begin is not None:
+                conn.execute(begin)
+            return work(conn)
+
+        try:
+            # aiosqlite's own hand-over: run a function in the connection's thread.
+            return cast(T, await aioconn._execute(begun, aioconn._conn))
+        except BaseException:
+            if begin is not None and not aioconn._conn.in_transaction:
+                adapted.pending_begin = begin  # the BEGIN itself failed: nothing began
+            raise
+
+
+async def fetch_rows(
+    adapted: Any, sql: str, parameters: Sequence[Any] | Mapping[str, Any]
+) -> list[Any]:
     """Rows exactly as sqlite3 returns them (no SQLAlchemy result around them), for code that
     reads by the thousand; on a :class:`OneTripConnection` in one trip, and inside the
     connection's transaction even when it is the transaction's first statement."""
     if isinstance(adapted, OneTripConnection):
-        cursor = OneTripCursor(adapted)
-        await cursor._trip(sql, parameters, many=False)
-        return list(cursor._rows)
+        return await in_connection(adapted, lambda conn: _run(conn, sql, parameters, False)[3])
     return list(await adapted.driver_connection.execute_fetchall(sql, parameters))
 
 

@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Select, String, bindparam, select, type_coerce
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..accounts.models import User
-from ..api import encode_cursor, validation_failed
+from ..api import validation_failed
 from ..audit import service as audit
 from ..consent.policy import Access
 from ..consent.service import authorize, authorize_then_record
@@ -27,6 +27,7 @@ from ..errors import Conflict, Forbidden, ValidationFailed, field_error
 from . import icd10
 from .ledger import PASSPORT, append
 from .models import PassportEntry
+from .pages import PassportPage, page
 from .rules import may_author, may_write_now
 from .schemas import (
     ENTRY_BODIES,
@@ -307,22 +308,6 @@ async def entries_of(session: AsyncSession, patient_id: uuid.UUID) -> list[dict[
     return [_parse(None, *row) for row in rows]
 
 
-@dataclass(frozen=True)
-class PassportPage:
-    """A page of the passport as a read answers it: ``body`` is the whole response, UTF-8 JSON
-    ``{"items": [...], "next": cursor | null}``, each entry its stored document (served as it
-    was hashed) with its hash and its place among corrections added at the end; ``count``
-    entries, and ``last_seq``, the ``seq`` to continue after when more entries follow."""
-
-    body: bytes
-    count: int
-    last_seq: int | None
-
-
-# The tail of an entry that takes no part in any correction (nearly all of them).
-_UNCORRECTED = '","superseded_by":null,"history":[]}'
-
-
 async def read_passport(
     session: AsyncSession,
     user: User,
@@ -366,146 +351,6 @@ async def read_passport(
     # The permit's audit entry is written and committed while the entries are fetched.
     return await commit_while(
         session,
-        lambda conn: _page(conn, patient_id, shown, text, current_only, after_seq, limit),
+        lambda conn: page(conn, patient_id, shown, text, current_only, after_seq, limit),
         first=permit.record,
     )
-
-
-def _entries() -> Select[Any]:
-    """A passport's entries from ``after_seq`` on, as a read serves them. Built once (and its
-    cache key with it): most reads ask for exactly this."""
-    t = PASSPORT.table
-    # The column as stored: UUIDs are decoded only for the rare entry that corrects another.
-    amends = type_coerce(t.c.amends, String)
-    return (
-        select(t.c.seq, t.c.document, t.c.hash, amends)
-        .where(t.c.patient_id == bindparam("patient_id"), t.c.seq > bindparam("after_seq"))
-        .order_by(t.c.seq)
-    )
-
-
-_ENTRIES = _entries()
-
-
-async def _page(
-    conn: AsyncConnection,
-    patient_id: uuid.UUID,
-    shown: set[str] | None,
-    text: str | None,
-    current_only: bool,
-    after_seq: int,
-    limit: int | None,
-) -> PassportPage:
-    """Fetch a page of the entries of the ``shown`` kinds (all if None) and answer it.
-    Documents are canonical JSON already, so they are served without being decoded."""
-    t = PASSPORT.table
-    query = _ENTRIES
-    # A correction has the kind of what it corrects, so the kinds shown hold every link.
-    if shown is not None:
-        query = query.where(t.c.kind.in_(sorted(shown)))
-    if current_only:
-        query = query.where(t.c.id.not_in(_amended(patient_id, shown)))
-    if limit is not None and text is None:
-        query = query.limit(limit + 1)
-    rows = (await conn.execute(query, {"patient_id": patient_id, "after_seq": after_seq})).all()
-    more = limit is not None and len(rows) > limit
-    # Who corrects what: known from the rows themselves when they are the whole passport
-    # and none of them is a correction (the usual case); otherwise asked for.
-    whole = after_seq == 0 and not more and not current_only
-    corrections = [r for r in rows if r[-1] is not None]
-    links = await _corrections(conn, patient_id, shown) if corrections or not whole else {}
-    if text is not None:
-        needle = text.casefold()
-        rows = [r for r in rows if _matches(json.loads(r.document), needle)]
-        more = limit is not None and len(rows) > limit
-    if more:
-        rows = rows[:limit]
-    # This runs once per entry of a lifelong passport: no decoding, one f-string per entry,
-    # encoded at once (the whole body is then joined from the entries in one copy).
-    if not links:
-        items = [
-            f'{doc[:-1]},"hash":"{digest}{_UNCORRECTED}'.encode() for _, doc, digest, _ in rows
-        ]
-    else:
-        items = [
-            f'{doc[:-1]},"hash":"{digest}{_tail(links.get(seq))}'.encode()
-            for seq, doc, digest, _ in rows
-        ]
-    last_seq = rows[-1][0] if more else None
-    return PassportPage(_body(items, last_seq), len(items), last_seq)
-
-
-def _body(items: list[bytes], last_seq: int | None) -> bytes:
-    """``{"items":[...],"next":...}`` made in one copy of the entries. A 5,000-entry passport
-    is some 2.5 MB: a join, a concatenation and an encoding of the whole, each into fresh
-    memory, cost ~5 ms here (bench/passport.py), more than building the entries."""
-    nxt = json.dumps(encode_cursor([last_seq])) if last_seq is not None else "null"
-    tail = f'],"next":{nxt}}}'.encode()
-    if not items:
-        return b'{"items":[' + tail
-    items[0] = b'{"items":[' + items[0]
-    items[-1] += tail
-    return b",".join(items)
-
-
-def _amended(patient_id: uuid.UUID, shown: set[str] | None) -> Select[Any]:
-    """The ids of the entries that another entry corrects (through the partial index)."""
-    c = PASSPORT.table.alias("correction")
-    query = select(c.c.amends).where(c.c.patient_id == patient_id, c.c.amends.is_not(None))
-    return query.where(c.c.kind.in_(sorted(shown))) if shown is not None else query
-
-
-def _tail(link: tuple[str | None, list[str]] | None) -> str:
-    if link is None:
-        return _UNCORRECTED
-    newer, history = link
-    earlier = ",".join(f'"{h}"' for h in history)
-    return f'","superseded_by":{_quoted(newer)},"history":[{earlier}]}}'
-
-
-def _quoted(value: str | None) -> str:
-    return f'"{value}"' if value is not None else "null"
-
-
-async def _corrections(
-    conn: AsyncConnection, patient_id: uuid.UUID, shown: set[str] | None
-) -> dict[int, tuple[str | None, list[str]]]:
-    """seq → (newest correction's id, earlier versions newest first), for the few entries
-    that take part in a correction (found through a partial index on ``amends``)."""
-    t = PASSPORT.table
-    query = select(t.c.seq, t.c.id, t.c.amends).where(
-        t.c.patient_id == patient_id, t.c.amends.is_not(None)
-    )
-    if shown is not None:
-        query = query.where(t.c.kind.in_(sorted(shown)))
-    # No ORDER BY: sorting would lead SQLite to the (patient_id, seq) index and past every
-    # entry of the passport; the few rows found are put in chain order here.
-    amending = sorted(await conn.execute(query), key=lambda r: r.seq)
-    if not amending:
-        return {}
-    targets = {r.amends for r in amending}
-    seq_of = {
-        row.id: row.seq
-        for row in await conn.execute(
-            select(t.c.id, t.c.seq).where(t.c.patient_id == patient_id, t.c.id.in_(targets))
-        )
-    }
-    amends_of = {str(r.id): str(r.amends) for r in amending}
-    links: dict[int, tuple[str | None, list[str]]] = {}
-    for row in amending:  # in chain order: the newest correction of an entry comes last
-        target = seq_of.get(row.amends)
-        if target is not None:
-            links[target] = (str(row.id), links.get(target, (None, []))[1])
-    for row in amending:
-        own_id = str(row.id)
-        history: list[str] = []
-        previous: str | None = amends_of[own_id]
-        while previous is not None and previous not in history and previous != own_id:
-            history.append(previous)
-            previous = amends_of.get(previous)
-        links[row.seq] = (links.get(row.seq, (None, []))[0], history)
-    return links
-
-
-def _matches(doc: dict[str, Any], needle: str) -> bool:
-    return needle in json.dumps(doc["body"], ensure_ascii=False).casefold()
