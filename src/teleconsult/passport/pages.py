@@ -145,36 +145,25 @@ def _sqlite_items(
     shows in both or in neither)."""
     db.execute("BEGIN")
     try:
-        return _sqlite_page(db, patient, kinds, current_only, after_seq, limit)
+        corrections_sql, corrections_params = _corrections_query("sqlite", patient, kinds)
+        found = db.execute(corrections_sql, corrections_params).fetchall()
+        links = _linked([(seq, _dashed(i), _dashed(a), t) for seq, i, a, t in found])
+        params: dict[str, Any] = {
+            "patient": patient,
+            "after": after_seq,
+            "open": _OPEN,
+            "uncorrected": _UNCORRECTED,
+            "limit": -1 if limit is None else limit,  # -1: no limit
+        }
+        for i, kind in enumerate(kinds or ()):
+            params[f"k{i}"] = kind
+        for i, (seq, link) in enumerate(sorted(links.items())):
+            params[f"s{i}"], params[f"t{i}"] = seq, _links(link)
+        count_kinds = len(kinds) if kinds is not None else None
+        sql = _sqlite_page_sql(count_kinds, current_only, limit is not None, len(links))
+        items, count, last, more = db.execute(sql, params).fetchone()
     finally:
         db.execute("COMMIT")
-
-
-def _sqlite_page(
-    db: sqlite3.Connection,
-    patient: str,
-    kinds: list[str] | None,
-    current_only: bool,
-    after_seq: int,
-    limit: int | None,
-) -> tuple[list[bytes], int, int | None]:
-    corrections_sql, corrections_params = _corrections_query("sqlite", patient, kinds)
-    found = db.execute(corrections_sql, corrections_params).fetchall()
-    links = _linked([(seq, _dashed(i), _dashed(a), t) for seq, i, a, t in found])
-    params: dict[str, Any] = {
-        "patient": patient,
-        "after": after_seq,
-        "open": _OPEN,
-        "uncorrected": _UNCORRECTED,
-        "limit": -1 if limit is None else limit,  # -1: no limit
-    }
-    for i, kind in enumerate(kinds or ()):
-        params[f"k{i}"] = kind
-    for i, (seq, link) in enumerate(sorted(links.items())):
-        params[f"s{i}"], params[f"t{i}"] = seq, _links(link)
-    count_kinds = len(kinds) if kinds is not None else None
-    sql = _sqlite_page_sql(count_kinds, current_only, limit is not None, len(links))
-    items, count, last, more = db.execute(sql, params).fetchone()
     return [items] if items else [], count, last if more else None
 
 
