@@ -5,23 +5,22 @@ its place among corrections put in front of the document's own fields: no entry 
 on the way out. The database makes the entries' JSON itself, and the rows come through the
 driver with no SQLAlchemy result around them:
 
-- on SQLite the whole list of entries in one value (:func:`_sqlite_items`);
+- on SQLite the whole list of entries in one value (:func:`_sqlite_items`), after the few
+  entries that take part in a correction are found, both in one trip and one snapshot;
 - on PostgreSQL one value per entry, joined here (:func:`_postgres_items`): the same
-  aggregate there is slower than sending the rows (bench/passport.py).
+  aggregate there is slower than sending the rows (bench/passport.py). The entries that
+  take part in a correction are found after, and theirs mended.
 
-First, one statement finds the few entries that take part in a correction
-(:func:`_corrections`), so that theirs say so. A text search reads the documents, so its
-page is joined here from the rows (:func:`_searched_items`). All three make the same bytes
+A text search reads the documents, so its page is joined here from the rows
+(:func:`_searched_items`). All three make the same bytes
 (tests/integration/test_passport_pages.py).
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sqlite3
 import uuid
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,6 +46,19 @@ class PassportPage:
 
 # seq → (the newest correction's id, the earlier versions' ids, newest first).
 Links = dict[int, tuple[str | None, list[str]]]
+
+
+@dataclass(frozen=True)
+class _Wanted:
+    """What a page asks for: the entries of ``kinds`` (all if None) after ``after_seq``, at
+    most ``limit`` (all if None), only the newest version of each if ``current_only``."""
+
+    patient_id: uuid.UUID
+    kinds: tuple[str, ...] | None
+    current_only: bool
+    after_seq: int
+    limit: int | None
+
 
 # An entry is '{"hash":"<hash>' + its links + ',' + its document after the opening brace.
 _OPEN = '{"hash":"'
@@ -75,23 +87,17 @@ async def page(
     """The entries of the ``shown`` kinds (all if None) from ``after_seq`` on, ``limit`` at
     most (all without one), matching ``text`` if given; only the newest version of each
     corrected entry if ``current_only``. ``conn`` is a reader connection."""
-    kinds = sorted(shown) if shown is not None else None
-    if text is None and conn.dialect.name == "sqlite":
+    kinds = tuple(sorted(shown)) if shown is not None else None
+    wanted = _Wanted(patient_id, kinds, current_only, after_seq, limit)
+    if text is not None:
+        items, count, last_seq = await _searched_items(conn, wanted, text)
+    elif conn.dialect.name == "sqlite":
         # Both statements in one trip to the connection's thread.
-        patient = patient_id.hex  # SQLite keeps UUIDs as 32 hex digits
         items, count, last_seq = await in_connection(
-            await _driver(conn),
-            lambda db: _sqlite_items(db, patient, kinds, current_only, after_seq, limit),
+            await _driver(conn), lambda db: _sqlite_items(db, wanted)
         )
     else:
-        # The corrections and the page on one snapshot of the database.
-        async with _snapshot(conn):
-            links = await _corrections(conn, patient_id, kinds)
-            args = (conn, patient_id, kinds, current_only, after_seq, limit, links)
-            if text is not None:
-                items, count, last_seq = await _searched_items(*args, text)
-            else:
-                items, count, last_seq = await _postgres_items(*args)
+        items, count, last_seq = await _postgres_items(conn, wanted)
     return PassportPage(_body(items, last_seq), count, last_seq)
 
 
@@ -108,21 +114,6 @@ def _body(items: list[bytes], last_seq: int | None) -> bytes:
     return b",".join(items)
 
 
-@contextlib.asynccontextmanager
-async def _snapshot(conn: AsyncConnection) -> AsyncIterator[None]:
-    """A read-only transaction on one snapshot, on a reader connection (autocommit)."""
-    driver = await _driver(conn)
-    if conn.dialect.name == "sqlite":
-        await fetch_rows(driver, "BEGIN", ())
-        try:
-            yield
-        finally:
-            await fetch_rows(driver, "COMMIT", ())
-        return
-    async with driver.transaction(isolation="repeatable_read", readonly=True):
-        yield
-
-
 async def _driver(conn: AsyncConnection) -> Any:
     """The reader's own driver connection (an aiosqlite or asyncpg connection's adapter)."""
     raw: Any = await conn.get_raw_connection()
@@ -132,17 +123,11 @@ async def _driver(conn: AsyncConnection) -> Any:
 # --- SQLite: the whole list in one value --------------------------------------------------
 
 
-def _sqlite_items(
-    db: sqlite3.Connection,
-    patient: str,
-    kinds: list[str] | None,
-    current_only: bool,
-    after_seq: int,
-    limit: int | None,
-) -> tuple[list[bytes], int, int | None]:
+def _sqlite_items(db: sqlite3.Connection, wanted: _Wanted) -> tuple[list[bytes], int, int | None]:
     """In the connection's thread: the corrections, then the page in one statement, both
     on one snapshot of the database (a read transaction: a correction written meanwhile
     shows in both or in neither)."""
+    patient, kinds, limit = wanted.patient_id.hex, wanted.kinds, wanted.limit
     db.execute("BEGIN")
     try:
         corrections_sql, corrections_params = _corrections_query("sqlite", patient, kinds)
@@ -150,7 +135,7 @@ def _sqlite_items(
         links = _linked([(seq, _dashed(i), _dashed(a), t) for seq, i, a, t in found])
         params: dict[str, Any] = {
             "patient": patient,
-            "after": after_seq,
+            "after": wanted.after_seq,
             "open": _OPEN,
             "uncorrected": _UNCORRECTED,
             "limit": -1 if limit is None else limit,  # -1: no limit
@@ -160,7 +145,7 @@ def _sqlite_items(
         for i, (seq, link) in enumerate(sorted(links.items())):
             params[f"s{i}"], params[f"t{i}"] = seq, _links(link)
         count_kinds = len(kinds) if kinds is not None else None
-        sql = _sqlite_page_sql(count_kinds, current_only, limit is not None, len(links))
+        sql = _sqlite_page_sql(count_kinds, wanted.current_only, limit is not None, len(links))
         items, count, last, more = db.execute(sql, params).fetchone()
     finally:
         db.execute("COMMIT")
@@ -214,13 +199,13 @@ def _sqlite_page_sql(kinds: int | None, current_only: bool, limited: bool, links
 
 
 def _postgres_page_sql(kinds: bool, current_only: bool) -> str:
-    """``(item, seq)`` of a page's entries, and of one more if there is one. ``$1`` patient,
-    ``$2`` after seq, ``$3`` how many (NULL: all), ``$4``/``$5`` the seqs of the entries in a
-    correction and their links, ``$6`` the kinds. Each entry as bytes in the client's
-    encoding (UTF-8 for asyncpg)."""
+    """``(item, seq, the hash's length)`` of a page's entries, and of one more if there is
+    one: ``$1`` patient, ``$2`` after seq, ``$3`` how many (NULL: all), ``$4`` the kinds.
+    Each entry as bytes in the client's encoding (UTF-8 for asyncpg), made as if it took
+    part in no correction (:func:`_relinked` mends the few that do)."""
 
     def chosen(alias: str) -> str:
-        return f"{alias}.patient_id = $1" + (f" AND {alias}.kind = ANY($6)" if kinds else "")
+        return f"{alias}.patient_id = $1" + (f" AND {alias}.kind = ANY($4)" if kinds else "")
 
     where = chosen("e")
     if current_only:
@@ -229,14 +214,10 @@ def _postgres_page_sql(kinds: bool, current_only: bool) -> str:
             f" WHERE {chosen('c')} AND c.amends = e.id)"
         )
     opening = f"'\\x{_OPEN.encode().hex()}'::bytea"
-    uncorrected = f"'\\x{_UNCORRECTED.encode().hex()}'::bytea"
-    links = (
-        f"CASE WHEN e.seq = ANY($4::int[]) THEN textsend(($5::text[])[array_position($4, e.seq)])"
-        f" ELSE {uncorrected} END"
-    )
+    uncorrected = f"'\\x{(_UNCORRECTED + ',').encode().hex()}'::bytea"
     return (
-        f"SELECT {opening} || textsend(e.hash) || {links} || '\\x2c'::bytea"
-        " || substr(textsend(e.document), 2), e.seq"
+        f"SELECT {opening} || textsend(e.hash) || {uncorrected}"
+        " || substr(textsend(e.document), 2), e.seq, length(textsend(e.hash))"
         f" FROM passport_entries e WHERE {where} AND e.seq > $2 ORDER BY e.seq LIMIT $3"
     )
 
@@ -249,30 +230,37 @@ _POSTGRES_SQL = {
 
 
 async def _postgres_items(
-    conn: AsyncConnection,
-    patient_id: uuid.UUID,
-    kinds: list[str] | None,
-    current_only: bool,
-    after_seq: int,
-    limit: int | None,
-    links: Links,
+    conn: AsyncConnection, wanted: _Wanted
 ) -> tuple[list[bytes], int, int | None]:
-    sql = _POSTGRES_SQL[kinds is not None, current_only]
-    linked = sorted(links)
-    args: list[Any] = [
-        patient_id,
-        after_seq,
-        None if limit is None else limit + 1,
-        linked,
-        [_links(links[seq]) for seq in linked],
-    ]
-    if kinds is not None:
-        args.append(kinds)
+    """The page's entries first, then the corrections: one written in between only adds a
+    link that is true by the time the page is answered (a later entry supersedes one
+    shown), and the entries' own histories reach back, never forward."""
+    limit = wanted.limit
+    args: list[Any] = [wanted.patient_id, wanted.after_seq, None if limit is None else limit + 1]
+    if wanted.kinds is not None:
+        args.append(list(wanted.kinds))
+    sql = _POSTGRES_SQL[wanted.kinds is not None, wanted.current_only]
     rows = await (await _driver(conn)).fetch(sql, *args)
     more = limit is not None and len(rows) > limit
     if more:
         rows = rows[:limit]
-    return [row[0] for row in rows], len(rows), rows[-1][1] if more else None
+    links = await _corrections(conn, wanted)
+    items = [row[0] for row in rows] if not links else _relinked(rows, links)
+    return items, len(items), rows[-1][1] if more else None
+
+
+def _relinked(rows: list[Any], links: Links) -> list[bytes]:
+    """The entries of ``rows`` with the links of those that take part in a correction put
+    in place of an uncorrected entry's."""
+    unlinked = len(_UNCORRECTED)
+    items = []
+    for item, seq, hash_length in rows:
+        link = links.get(seq)
+        if link is not None:
+            at = len(_OPEN) + hash_length
+            item = item[:at] + _links(link).encode() + item[at + unlinked :]
+        items.append(item)
+    return items
 
 
 # --- a text search: joined here -----------------------------------------------------------
@@ -292,33 +280,29 @@ _ENTRIES = _entries()
 
 
 async def _searched_items(
-    conn: AsyncConnection,
-    patient_id: uuid.UUID,
-    kinds: list[str] | None,
-    current_only: bool,
-    after_seq: int,
-    limit: int | None,
-    links: Links,
-    text: str,
+    conn: AsyncConnection, wanted: _Wanted, text: str
 ) -> tuple[list[bytes], int, int | None]:
     """The entries whose body holds ``text`` (case-insensitive), made here from their rows."""
     t = PASSPORT.table
     query = _ENTRIES
+    patient_id, kinds, limit = wanted.patient_id, wanted.kinds, wanted.limit
     # A correction has the kind of what it corrects, so the kinds shown hold every link.
     if kinds is not None:
         query = query.where(t.c.kind.in_(kinds))
-    if current_only:
+    if wanted.current_only:
         c = PASSPORT.table.alias("correction")
         amended = select(c.c.amends).where(c.c.patient_id == patient_id, c.c.amends.is_not(None))
         if kinds is not None:
             amended = amended.where(c.c.kind.in_(kinds))
         query = query.where(t.c.id.not_in(amended))
-    rows = (await conn.execute(query, {"patient_id": patient_id, "after_seq": after_seq})).all()
+    params = {"patient_id": patient_id, "after_seq": wanted.after_seq}
+    rows = (await conn.execute(query, params)).all()
     needle = text.casefold()
     rows = [row for row in rows if _matches(json.loads(row.document), needle)]
     more = limit is not None and len(rows) > limit
     if more:
         rows = rows[:limit]
+    links = await _corrections(conn, wanted)  # after the rows: see _postgres_items
     items = [
         f"{_OPEN}{digest}{_links(links.get(seq))},{document[1:]}".encode()
         for seq, document, digest in rows
@@ -334,7 +318,7 @@ def _matches(doc: dict[str, Any], needle: str) -> bool:
 
 
 def _corrections_query(
-    dialect: str, patient: Any, kinds: list[str] | None
+    dialect: str, patient: Any, kinds: tuple[str, ...] | None
 ) -> tuple[str, list[Any]]:
     """The entries of the ``kinds`` shown that correct another, ``(seq, id, amends, the
     amended entry's seq)``, found through the partial index on ``amends`` and the primary
@@ -351,13 +335,12 @@ def _corrections_query(
         return sql, [patient]
     if sqlite:
         return f"{sql} AND c.kind IN ({', '.join('?' * len(kinds))})", [patient, *kinds]
-    return f"{sql} AND c.kind = ANY($2)", [patient, kinds]
+    return f"{sql} AND c.kind = ANY($2)", [patient, list(kinds)]
 
 
-async def _corrections(
-    conn: AsyncConnection, patient_id: uuid.UUID, kinds: list[str] | None
-) -> Links:
+async def _corrections(conn: AsyncConnection, wanted: _Wanted) -> Links:
     """:func:`_linked` over :func:`_corrections_query`, through the driver."""
+    patient_id, kinds = wanted.patient_id, wanted.kinds
     driver = await _driver(conn)
     if conn.dialect.name == "sqlite":
         sql, params = _corrections_query("sqlite", patient_id.hex, kinds)
