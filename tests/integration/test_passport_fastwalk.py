@@ -159,3 +159,28 @@ async def test_odd_values_are_judged_as_the_python_walk_judges_them(
 
     await _tamper(database, change, c.patient_id)
     await _agree(database, PASSPORT, c.patient_id, 3, exact=False)
+
+
+POSTGRES_ONLY = pytest.mark.parametrize(
+    "database", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+
+
+@POSTGRES_ONLY
+async def test_pieces_read_chains_through_their_index(database: Database) -> None:
+    """The connections that read pieces on PostgreSQL never scan the table and sort it, even
+    where the planner's statistics say a chain fills most of the table."""
+    import asyncpg
+
+    dialect, target = database_target(database.url)
+    conn = await asyncpg.connect(target)
+    try:
+        assert await conn.fetchval("SHOW enable_sort") == "off"
+        await conn.execute("ANALYZE passport_entries")
+        plan = await conn.fetch(
+            "EXPLAIN " + parts_sql(PASSPORT, dialect), uuid.uuid4(), 1, 2**31 - 1
+        )
+    finally:
+        await conn.close()
+    lines = " ".join(row[0] for row in plan)
+    assert "Index Scan" in lines and "Sort" not in lines and "Seq Scan" not in lines, lines
