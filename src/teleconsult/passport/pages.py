@@ -28,7 +28,7 @@ from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..api import encode_cursor
-from ..db.sqlite_driver import fetch_rows, in_connection
+from ..db.sqlite_driver import in_connection
 from .ledger import PASSPORT
 
 
@@ -130,9 +130,7 @@ def _sqlite_items(db: sqlite3.Connection, wanted: _Wanted) -> tuple[list[bytes],
     patient, kinds, limit = wanted.patient_id.hex, wanted.kinds, wanted.limit
     db.execute("BEGIN")
     try:
-        corrections_sql, corrections_params = _corrections_query("sqlite", patient, kinds)
-        found = db.execute(corrections_sql, corrections_params).fetchall()
-        links = _linked([(seq, _dashed(i), _dashed(a), t) for seq, i, a, t in found])
+        links = _sqlite_corrections(db, patient, kinds)
         params: dict[str, Any] = {
             "patient": patient,
             "after": wanted.after_seq,
@@ -343,11 +341,20 @@ async def _corrections(conn: AsyncConnection, wanted: _Wanted) -> Links:
     patient_id, kinds = wanted.patient_id, wanted.kinds
     driver = await _driver(conn)
     if conn.dialect.name == "sqlite":
-        sql, params = _corrections_query("sqlite", patient_id.hex, kinds)
-        found = await fetch_rows(driver, sql, params)
-        return _linked([(seq, _dashed(i), _dashed(a), t) for seq, i, a, t in found])
+        patient = patient_id.hex
+        return await in_connection(driver, lambda db: _sqlite_corrections(db, patient, kinds))
     sql, params = _corrections_query("postgresql", patient_id, kinds)
     return _linked([tuple(row) for row in await driver.fetch(sql, *params)])
+
+
+def _sqlite_corrections(
+    db: sqlite3.Connection, patient: str, kinds: tuple[str, ...] | None
+) -> Links:
+    """:func:`_corrections` in the SQLite connection's thread; ``patient`` as 32 hex digits."""
+    sql, params = _corrections_query("sqlite", patient, kinds)
+    # SQLite keeps UUIDs as 32 hex digits; the documents write them dashed.
+    found = db.execute(sql, params).fetchall()
+    return _linked([(seq, _dashed(i), _dashed(a), t) for seq, i, a, t in found])
 
 
 def _linked(rows: list[tuple[Any, ...]]) -> Links:
