@@ -1,7 +1,7 @@
 /* The compiled check of one piece of a chain stored in PostgreSQL (see _fastwalk.c for
  * SQLite): a PgReader holds a libpq connection and a prepared query, reads the rows as
- * text into libpq's own result, and makes the walk's checks (_walkcheck.h) over them, with
- * no Python object per row and the interpreter lock released.
+ * text, and makes the walk's checks (_walkcheck.h) over each row as it arrives, with no
+ * Python object per row and the interpreter lock released.
  *
  * Optional: built when the libpq and OpenSSL headers are there (pyproject.toml).
  */
@@ -24,47 +24,80 @@ static long long parse_seq(const char *text, int len)
     return v;
 }
 
-/* Columns: seq, prev_hash, document, hash (then id, kind, amends for the passport), text. */
-static void walk_result_rows(PGresult *res, Check *c, Walk *w)
+/* Row i of `res` into `r`; 0 where a column the walk needs is NULL or the seq is not one.
+ * Columns: seq, prev_hash, document, hash (then id, kind, amends for the passport), text. */
+static int read_row(const PGresult *res, int i, int passport, Row *r)
 {
-    int rows = PQntuples(res);
+    if (PQgetisnull(res, i, 0) || PQgetisnull(res, i, 1) || PQgetisnull(res, i, 2) ||
+        PQgetisnull(res, i, 3))
+        return 0;
+    r->seq = parse_seq(PQgetvalue(res, i, 0), PQgetlength(res, i, 0));
+    r->prev = (const unsigned char *)PQgetvalue(res, i, 1);
+    r->prev_len = PQgetlength(res, i, 1);
+    r->doc = (const unsigned char *)PQgetvalue(res, i, 2);
+    r->dlen = PQgetlength(res, i, 2);
+    r->hash = (const unsigned char *)PQgetvalue(res, i, 3);
+    r->hash_len = PQgetlength(res, i, 3);
+    if (passport) {
+        if (PQgetisnull(res, i, 4) || PQgetisnull(res, i, 5))
+            return 0;
+        r->id = (const unsigned char *)PQgetvalue(res, i, 4);
+        r->id_len = PQgetlength(res, i, 4);
+        r->kind = (const unsigned char *)PQgetvalue(res, i, 5);
+        r->kind_len = PQgetlength(res, i, 5);
+        r->amends = PQgetisnull(res, i, 6) ? NULL : (const unsigned char *)PQgetvalue(res, i, 6);
+        r->amends_len = PQgetlength(res, i, 6);
+    }
+    return r->seq >= 0;
+}
+
+/* Send the prepared query and check its rows as they arrive, one result per row (libpq's
+ * single-row mode). Collecting the whole piece into one result first cost about twice the
+ * CPU on the client (bench/passport.py): the result's memory was fresh pages each time, and
+ * no row could be checked before the last one had arrived. After a row that does not check
+ * out, the rest are read and dropped, leaving the connection ready for the next piece. */
+static void walk_query(PGconn *conn, const char *const *values, Check *c, Walk *w)
+{
     int passport = c->ledger == PASSPORT;
+    int checking = 1, ended = 0;
+    PGresult *res;
     Row r;
     memset(&r, 0, sizeof(r));
-    if (PQnfields(res) != (passport ? 7 : 4)) {
+    if (!PQsendQueryPrepared(conn, "walk", 3, values, NULL, NULL, 0) ||
+        !PQsetSingleRowMode(conn)) {
         w->ok = 0;
+        w->failed = 1;
+        snprintf(w->error, sizeof(w->error), "%s", PQerrorMessage(conn));
+        while ((res = PQgetResult(conn)) != NULL)
+            PQclear(res);
         return;
     }
-    for (int i = 0; i < rows; i++) {
-        if (PQgetisnull(res, i, 0) || PQgetisnull(res, i, 1) || PQgetisnull(res, i, 2) ||
-            PQgetisnull(res, i, 3)) {
+    while ((res = PQgetResult(conn)) != NULL) {
+        switch (PQresultStatus(res)) {
+        case PGRES_SINGLE_TUPLE:
+            if (checking && PQnfields(res) != (passport ? 7 : 4))
+                checking = w->ok = 0;
+            if (checking && !read_row(res, 0, passport, &r))
+                checking = w->ok = 0;
+            if (checking)
+                checking = check_row(c, w, &r);
+            break;
+        case PGRES_TUPLES_OK: /* the end of the rows */
+            ended = 1;
+            break;
+        default:
+            if (!w->failed)
+                snprintf(w->error, sizeof(w->error), "%s", PQerrorMessage(conn));
             w->ok = 0;
-            break;
+            w->failed = 1;
         }
-        r.seq = parse_seq(PQgetvalue(res, i, 0), PQgetlength(res, i, 0));
-        r.prev = (const unsigned char *)PQgetvalue(res, i, 1);
-        r.prev_len = PQgetlength(res, i, 1);
-        r.doc = (const unsigned char *)PQgetvalue(res, i, 2);
-        r.dlen = PQgetlength(res, i, 2);
-        r.hash = (const unsigned char *)PQgetvalue(res, i, 3);
-        r.hash_len = PQgetlength(res, i, 3);
-        if (passport) {
-            if (PQgetisnull(res, i, 4) || PQgetisnull(res, i, 5)) {
-                w->ok = 0;
-                break;
-            }
-            r.id = (const unsigned char *)PQgetvalue(res, i, 4);
-            r.id_len = PQgetlength(res, i, 4);
-            r.kind = (const unsigned char *)PQgetvalue(res, i, 5);
-            r.kind_len = PQgetlength(res, i, 5);
-            r.amends = PQgetisnull(res, i, 6) ? NULL : (const unsigned char *)PQgetvalue(res, i, 6);
-            r.amends_len = PQgetlength(res, i, 6);
-        }
-        if (r.seq < 0 || !check_row(c, w, &r))
-            break;
+        PQclear(res);
     }
-    if (r.seq < 0)
+    if (!ended && !w->failed) {
         w->ok = 0;
+        w->failed = 1;
+        snprintf(w->error, sizeof(w->error), "the rows ended early: %s", PQerrorMessage(conn));
+    }
     check_end(c, w);
 }
 
@@ -149,15 +182,7 @@ static PyObject *pg_reader_walk(PgReader *self, PyObject *args)
     check_begin(&c, &w, a.ledger, 0, a.key, (int)a.keylen, a.start, a.prev, a.mark);
     self->busy = 1;
     Py_BEGIN_ALLOW_THREADS
-    PGresult *res = PQexecPrepared(self->conn, "walk", 3, values, NULL, NULL, 0);
-    if (PQresultStatus(res) == PGRES_TUPLES_OK) {
-        walk_result_rows(res, &c, &w);
-    } else {
-        w.ok = 0;
-        w.failed = 1;
-        snprintf(w.error, sizeof(w.error), "%s", PQerrorMessage(self->conn));
-    }
-    PQclear(res);
+    walk_query(self->conn, values, &c, &w);
     Py_END_ALLOW_THREADS
     self->busy = 0;
     Py_DECREF(key_text);
