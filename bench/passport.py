@@ -140,6 +140,16 @@ class Bench:
             await s.flush()
             return patient.id, consultation.id
 
+    async def analyzed(self) -> None:
+        """Fresh planner statistics before measuring, as autovacuum keeps them in service.
+        Left to autovacuum, they would change in the middle of a run (it analyses a table
+        within a minute of its first thousands of rows), and with them the plans of the
+        reads measured: half the rounds with one plan, half with another."""
+        if self.engine.dialect.name == "postgresql":
+            async with self.engine.connect() as conn:
+                await conn.execution_options(isolation_level="AUTOCOMMIT")
+                await conn.execute(text("ANALYZE"))
+
     async def user(self, s: Any) -> User:
         found = await s.get(User, self.specialist.id)
         assert found is not None
@@ -241,6 +251,7 @@ async def main(url: str, entries: int, rounds: int) -> None:
     small = [await bench.patient_with_consultation() for _ in range(max(1, rounds // 10))]
     for _, consultation in small:
         await bench.append(consultation, 10)
+    await bench.analyzed()
 
     # 1. append latency, interleaved so that drift hits both sides alike
     at_small: list[float] = []
