@@ -53,7 +53,7 @@ static int read_row(const PGresult *res, int i, int passport, Row *r)
 
 /* Send the prepared query and check its rows as they arrive, one result per row (libpq's
  * single-row mode). Collecting the whole piece into one result first cost about twice the
- * CPU on the client (bench/passport.py): the result's memory was fresh pages each time, and
+ * CPU on the client (docs/passport.md): the result's memory was fresh pages each time, and
  * no row could be checked before the last one had arrived. After a row that does not check
  * out, the rest are read and dropped, leaving the connection ready for the next piece. */
 static void walk_query(PGconn *conn, const char *const *values, Check *c, Walk *w)
