@@ -24,10 +24,12 @@ static long long parse_seq(const char *text, int len)
     return v;
 }
 
-/* Row i of `res` into `r`; 0 where a column the walk needs is NULL or the seq is not one.
- * Columns: seq, prev_hash, document, hash (then id, kind, amends for the passport), text. */
-static int read_row(const PGresult *res, int i, int passport, Row *r)
+/* The row of a single-row result into `r`; 0 where a column the walk needs is NULL or the
+ * seq is not one. Columns: seq, prev_hash, document, hash (then id, kind, amends for the
+ * passport), text. */
+static int read_row(const PGresult *res, int passport, Row *r)
 {
+    const int i = 0;
     if (PQgetisnull(res, i, 0) || PQgetisnull(res, i, 1) || PQgetisnull(res, i, 2) ||
         PQgetisnull(res, i, 3))
         return 0;
@@ -59,7 +61,7 @@ static int read_row(const PGresult *res, int i, int passport, Row *r)
 static void walk_query(PGconn *conn, const char *const *values, Check *c, Walk *w)
 {
     int passport = c->ledger == PASSPORT;
-    int checking = 1, ended = 0;
+    int ended = 0;
     PGresult *res;
     Row r;
     memset(&r, 0, sizeof(r));
@@ -75,12 +77,11 @@ static void walk_query(PGconn *conn, const char *const *values, Check *c, Walk *
     while ((res = PQgetResult(conn)) != NULL) {
         switch (PQresultStatus(res)) {
         case PGRES_SINGLE_TUPLE:
-            if (checking && PQnfields(res) != (passport ? 7 : 4))
-                checking = w->ok = 0;
-            if (checking && !read_row(res, 0, passport, &r))
-                checking = w->ok = 0;
-            if (checking)
-                checking = check_row(c, w, &r);
+            /* Once a row has not checked out (w->ok is 0), the rest are only dropped. */
+            if (w->ok && (PQnfields(res) != (passport ? 7 : 4) || !read_row(res, passport, &r)))
+                w->ok = 0;
+            if (w->ok)
+                check_row(c, w, &r);
             break;
         case PGRES_TUPLES_OK: /* the end of the rows */
             ended = 1;
