@@ -174,9 +174,9 @@ def entries_sql(ledger: Ledger, dialect: str) -> str:
 def parts_sql(ledger: Ledger, dialect: str) -> str:
     """:func:`entries_sql` for the compiled check (:mod:`.fastwalk`), with the document apart
     from the previous hash: ``(seq, prev_hash, document, hash, *columns)``. The check hashes
-    the two one after the other, where SQL would first copy them into one value. It reads
-    every column in libpq's text format, which already writes a UUID as its text: a CAST
-    would write it twice (some 8% of the check's time on PostgreSQL)."""
+    the two one after the other, where SQL would first copy them into one value. On
+    PostgreSQL it reads the rows in the binary format, UUIDs as their 16 bytes: writing them
+    as text cost the server some 10% of its time per row (docs/passport.md)."""
     return _chain_range(ledger, dialect, ["seq", "prev_hash", "document", "hash", *ledger.columns])
 
 
