@@ -28,6 +28,7 @@ from teleconsult.passport.ledger import (
 from teleconsult.passport.pieces import database_target
 
 from ..conftest import IN_CI, Database
+from .passport_support import prescription
 from .test_passport_tamper import CASES, Tamper, _tamper, _written
 
 
@@ -103,6 +104,22 @@ async def test_a_clean_chain_passes_piece_by_piece(
     async with make_sessionmaker(database.engine)() as session:
         audited = await last_seq(session, AUDIT, c.patient_id)
     passed, failed = await _agree(database, AUDIT, c.patient_id, audited)
+    assert failed == 0 and passed > 0
+
+
+async def test_a_chain_with_corrections_passes_piece_by_piece(
+    client: Any, database: Database, clock: FakeClock
+) -> None:
+    """Corrections fill the amends column, which the check reads in the database's own form
+    (on PostgreSQL, a UUID's 16 bytes) and compares with the document's."""
+    c = await _written(client, database, clock, n=2)
+    status, first = await prescription(c.w.specialist, c.consultation_id, "Amlodipin")
+    assert status == 201, first
+    status, fixed = await prescription(
+        c.w.specialist, c.consultation_id, "Amlodipine", amends=first["id"]
+    )
+    assert status == 201 and fixed["amends"] == first["id"], fixed
+    passed, failed = await _agree(database, PASSPORT, c.patient_id, 4)
     assert failed == 0 and passed > 0
 
 
