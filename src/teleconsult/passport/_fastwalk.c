@@ -155,7 +155,7 @@ static PyObject *reader_walk(Reader *self, PyObject *args)
     if (rc != SQLITE_OK)
         return PyErr_Format(PyExc_OSError, "cannot read the chain: %s",
                             sqlite3_errmsg(self->db));
-    check_begin(&c, &w, a.ledger, 1, a.key, (int)a.keylen, a.start, a.prev, a.mark);
+    check_begin(&c, &w, a.ledger, UUID_AS_HEX, a.key, (int)a.keylen, a.start, a.prev, a.mark);
     self->busy = 1;
     Py_BEGIN_ALLOW_THREADS
     walk_rows(self->st, &c, &w);

@@ -23,59 +23,34 @@ static long long read_seq(const char *value, int len)
     return v < 0 ? -1 : v;
 }
 
-/* A UUID as PostgreSQL sends it in binary (16 bytes) into its dashed text, as the document
- * writes it; 0 for anything else. */
-static int dashed_uuid(char out[UUID_DASHED], const char *value, int len)
-{
-    const unsigned char *b = (const unsigned char *)value;
-    if (len != 16)
-        return 0;
-    for (int i = 0, n = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10)
-            out[n++] = '-';
-        out[n++] = HEX_DIGITS[b[i] >> 4];
-        out[n++] = HEX_DIGITS[b[i] & 15];
-    }
-    return 1;
-}
-
-/* A text column: in binary, its bytes as stored. */
-static void text_column(const PGresult *res, int col, const unsigned char **ptr, int *len)
+/* A column in binary: a text's bytes as stored, a UUID's 16 bytes. */
+static void column(const PGresult *res, int col, const unsigned char **ptr, int *len)
 {
     *ptr = (const unsigned char *)PQgetvalue(res, 0, col);
     *len = PQgetlength(res, 0, col);
 }
 
-/* The row of a single-row result into `r`, its UUIDs written into `id` and `amends`; 0
- * where a column the walk needs is NULL or not of its type. Columns, in binary: seq,
- * prev_hash, document, hash (then id, kind, amends for the passport). The binary format
- * spares the server writing integers and UUIDs as text (some 10% of its time per row,
- * docs/passport.md). */
-static int read_row(const PGresult *res, int passport, Row *r, char id[UUID_DASHED],
-                    char amends[UUID_DASHED])
+/* The row of a single-row result into `r`; 0 where a column the walk needs is NULL or the
+ * seq is not one. Columns, in binary: seq, prev_hash, document, hash (then id, kind,
+ * amends for the passport). The binary format spares the server writing integers and UUIDs
+ * as text (some 10% of its time per row, docs/passport.md). */
+static int read_row(const PGresult *res, int passport, Row *r)
 {
     if (PQgetisnull(res, 0, 0) || PQgetisnull(res, 0, 1) || PQgetisnull(res, 0, 2) ||
         PQgetisnull(res, 0, 3))
         return 0;
     r->seq = read_seq(PQgetvalue(res, 0, 0), PQgetlength(res, 0, 0));
-    text_column(res, 1, &r->prev, &r->prev_len);
-    text_column(res, 2, &r->doc, &r->dlen);
-    text_column(res, 3, &r->hash, &r->hash_len);
+    column(res, 1, &r->prev, &r->prev_len);
+    column(res, 2, &r->doc, &r->dlen);
+    column(res, 3, &r->hash, &r->hash_len);
     if (passport) {
-        if (PQgetisnull(res, 0, 4) || PQgetisnull(res, 0, 5) ||
-            !dashed_uuid(id, PQgetvalue(res, 0, 4), PQgetlength(res, 0, 4)))
+        if (PQgetisnull(res, 0, 4) || PQgetisnull(res, 0, 5))
             return 0;
-        r->id = (const unsigned char *)id;
-        r->id_len = UUID_DASHED;
-        text_column(res, 5, &r->kind, &r->kind_len);
-        r->amends = NULL;
-        r->amends_len = 0;
-        if (!PQgetisnull(res, 0, 6)) {
-            if (!dashed_uuid(amends, PQgetvalue(res, 0, 6), PQgetlength(res, 0, 6)))
-                return 0;
-            r->amends = (const unsigned char *)amends;
-            r->amends_len = UUID_DASHED;
-        }
+        column(res, 4, &r->id, &r->id_len);
+        column(res, 5, &r->kind, &r->kind_len);
+        column(res, 6, &r->amends, &r->amends_len);
+        if (PQgetisnull(res, 0, 6))
+            r->amends = NULL;
     }
     return r->seq >= 0;
 }
@@ -91,7 +66,6 @@ static void walk_query(PGconn *conn, const char *const *values, Check *c, Walk *
     int ended = 0;
     PGresult *res;
     Row r;
-    char id[UUID_DASHED], amends[UUID_DASHED];
     memset(&r, 0, sizeof(r));
     /* Rows in the binary format (the last argument). */
     if (!PQsendQueryPrepared(conn, "walk", 3, values, NULL, NULL, 1) ||
@@ -107,7 +81,7 @@ static void walk_query(PGconn *conn, const char *const *values, Check *c, Walk *
         switch (PQresultStatus(res)) {
         case PGRES_SINGLE_TUPLE:
             /* Once a row has not checked out (w->ok is 0), the rest are only dropped. */
-            if (w->ok && (PQnfields(res) != (passport ? 7 : 4) || !read_row(res, passport, &r, id, amends)))
+            if (w->ok && (PQnfields(res) != (passport ? 7 : 4) || !read_row(res, passport, &r)))
                 w->ok = 0;
             if (w->ok)
                 check_row(c, w, &r);
@@ -209,7 +183,7 @@ static PyObject *pg_reader_walk(PgReader *self, PyObject *args)
     snprintf(first, sizeof(first), "%lld", a.first);
     snprintf(last, sizeof(last), "%lld", a.last);
     const char *values[3] = {key_param, first, last};
-    check_begin(&c, &w, a.ledger, 0, a.key, (int)a.keylen, a.start, a.prev, a.mark);
+    check_begin(&c, &w, a.ledger, UUID_AS_BYTES, a.key, (int)a.keylen, a.start, a.prev, a.mark);
     self->busy = 1;
     Py_BEGIN_ALLOW_THREADS
     walk_query(self->conn, values, &c, &w);

@@ -26,8 +26,11 @@
 
 enum ledger { PASSPORT = 0, AUDIT = 1 };
 
-/* One row as the walk reads it. UUID columns are 32 hex digits (SQLite) or in their dashed
- * form (PostgreSQL), as `hex_uuids` in the Check says. */
+/* How a database hands over a UUID column: SQLite keeps 32 hex digits, PostgreSQL's binary
+ * format sends the 16 bytes. */
+enum uuid_form { UUID_AS_HEX = 0, UUID_AS_BYTES = 1 };
+
+/* One row as the walk reads it. UUID columns are in the form `uuids` in the Check says. */
 typedef struct {
     long long seq;
     const unsigned char *prev;
@@ -64,7 +67,7 @@ typedef struct {
 /* The walk in progress. */
 typedef struct {
     int ledger;
-    int hex_uuids;
+    enum uuid_form uuids;
     const char *key;
     int keylen;
     long long start, expected, mark;
@@ -75,13 +78,13 @@ typedef struct {
 
 static const char HEX_DIGITS[] = "0123456789abcdef";
 
-static void check_begin(Check *c, Walk *w, int ledger, int hex_uuids, const char *key,
+static void check_begin(Check *c, Walk *w, int ledger, enum uuid_form uuids, const char *key,
                         int keylen, long long start, const char *prev, long long mark)
 {
     memset(w, 0, sizeof(*w));
     memset(c, 0, sizeof(*c));
     c->ledger = ledger;
-    c->hex_uuids = hex_uuids;
+    c->uuids = uuids;
     c->key = key;
     c->keylen = keylen;
     c->start = c->expected = start;
@@ -93,13 +96,18 @@ static void check_begin(Check *c, Walk *w, int ledger, int hex_uuids, const char
     w->ok = 1;
 }
 
-/* A UUID column as the document writes it: dashed. */
-static int put_uuid(char *out, const unsigned char *value, int len, int hex_uuids)
+/* A UUID column as the document writes it: dashed; -1 where it is not a UUID's length. */
+static int put_uuid(char *out, const unsigned char *value, int len, enum uuid_form form)
 {
-    if (!hex_uuids) {
-        if (len != UUID_DASHED)
+    if (form == UUID_AS_BYTES) {
+        if (len != 16)
             return -1;
-        memcpy(out, value, UUID_DASHED);
+        for (int i = 0, n = 0; i < 16; i++) {
+            if (i == 4 || i == 6 || i == 8 || i == 10)
+                out[n++] = '-';
+            out[n++] = HEX_DIGITS[value[i] >> 4];
+            out[n++] = HEX_DIGITS[value[i] & 15];
+        }
         return UUID_DASHED;
     }
     if (len != UUID_HEX)
@@ -170,7 +178,7 @@ static int passport_bound(const Check *c, const Row *r)
             return 0;
     } else {
         memcpy(buf, "{\"amends\":\"", 11);
-        if (put_uuid(buf + 11, r->amends, r->amends_len, c->hex_uuids) < 0)
+        if (put_uuid(buf + 11, r->amends, r->amends_len, c->uuids) < 0)
             return 0;
         memcpy(buf + 11 + UUID_DASHED, "\",", 2);
         if (!payload_starts_with(r, buf, 11 + UUID_DASHED + 2))
@@ -182,7 +190,7 @@ static int passport_bound(const Check *c, const Row *r)
     n = 0;
     memcpy(buf + n, ",\"id\":\"", 7);
     n += 7;
-    if (put_uuid(buf + n, r->id, r->id_len, c->hex_uuids) < 0)
+    if (put_uuid(buf + n, r->id, r->id_len, c->uuids) < 0)
         return 0;
     n += UUID_DASHED;
     memcpy(buf + n, "\",\"kind\":\"", 10);
