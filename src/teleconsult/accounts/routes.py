@@ -6,9 +6,17 @@ from pydantic import BaseModel
 from ..api import Ctx, Page, Router
 from ..appkeys import PASSWORDS, REQUEST_TOKEN
 from ..codes import Role
-from . import service
+from . import directory, service
 from .auth import CSRF_COOKIE, SESSION_COOKIE, csrf_for
-from .schemas import LoginIn, LoginOut, UserCreate, UserOut, UserStatusIn
+from .schemas import (
+    LoginIn,
+    LoginOut,
+    PeopleQuery,
+    PersonOut,
+    UserCreate,
+    UserOut,
+    UserStatusIn,
+)
 
 router = Router("accounts")
 
@@ -92,6 +100,20 @@ async def create_user(ctx: Ctx) -> UserOut:
 async def set_status(ctx: Ctx) -> UserOut:
     user = await service.set_active(ctx.session, ctx.path_id(), ctx.body.is_active)
     return await service.user_out(ctx.session, user)
+
+
+@router.get(
+    "/people",
+    summary="Name clinicians and administrators by id (for pages that show who did what)",
+    query=PeopleQuery,
+    response=Page[PersonOut],
+    read_only=True,
+)
+async def people(ctx: Ctx) -> Page[PersonOut]:
+    found = await directory.people(ctx.session, ctx.query.parsed(), patient_id=ctx.me.patient_id)
+    # Patient accounts are not in the directory: only staff, and the caller themself.
+    shown = [p for p in found.values() if p.role in directory.STAFF or p.id == ctx.me.id]
+    return Page[PersonOut](items=sorted(shown, key=lambda p: str(p.id)))
 
 
 __all__ = ["Page", "router"]

@@ -64,3 +64,47 @@ class UserStatusIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     is_active: bool
+
+
+class PersonOut(BaseModel):
+    """Someone as the pages name them to others: a clinician or administrator by name, role,
+    facility and specialties. A patient account is named only to that patient's own records
+    (their access log); anywhere else its ``name`` is withheld (None)."""
+
+    id: uuid.UUID
+    name: str | None
+    role: Role
+    facility: str | None = None
+    specialties: list[str] = []
+
+
+class FacilityRef(BaseModel):
+    """A clinic or hospital as named beside a grant or a person."""
+
+    id: uuid.UUID
+    name: str
+    region: str
+
+
+class PeopleQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ids: Annotated[str, StringConstraints(min_length=1, max_length=3700)] = Field(
+        description="Comma-separated user ids, at most 100"
+    )
+
+    @field_validator("ids")
+    @classmethod
+    def _ids(cls, value: str) -> str:
+        parts = [p.strip() for p in value.split(",") if p.strip()]
+        if not parts or len(parts) > 100:
+            raise ValueError("between 1 and 100 comma-separated user ids")
+        for part in parts:
+            try:
+                uuid.UUID(part)
+            except ValueError:
+                raise ValueError("not a user id: each must be a UUID") from None
+        return ",".join(parts)
+
+    def parsed(self) -> list[uuid.UUID]:
+        return [uuid.UUID(p) for p in self.ids.split(",")]

@@ -5,6 +5,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..accounts.schemas import PersonOut
 from ..api import Ctx, Page, Router, decode_cursor, encode_cursor
 from ..codes import Role
 from ..errors import ValidationFailed
@@ -24,6 +25,9 @@ class AccessLogEntry(BaseModel):
     seq: int
     at: datetime
     actor_id: uuid.UUID | None
+    actor: PersonOut | None = Field(
+        default=None, description="Who acted, by name (None for the system or an unknown user)"
+    )
     action: str
     outcome: str
     reason: str

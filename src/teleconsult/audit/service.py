@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..accounts.directory import people
 from ..accounts.models import User
 from ..codes import Role
 from ..db.uow import on_rollback
@@ -91,7 +92,8 @@ async def record_login(
 async def access_log(
     session: AsyncSession, patient_id: uuid.UUID, *, after_seq: int, limit: int
 ) -> tuple[list[dict[str, Any]], int | None]:
-    """A page of the patient's audit chain, oldest first; the last seq if there is more."""
+    """A page of the patient's audit chain, oldest first, each event's actor named
+    (``accounts.directory``); the last seq if there is more."""
     rows = (
         await session.execute(
             select(AuditEntry.seq, AuditEntry.document)
@@ -102,20 +104,29 @@ async def access_log(
     ).all()
     more = len(rows) > limit
     rows = rows[:limit]
+    docs = [(seq, json.loads(document)) for seq, document in rows]
+    actors = await people(
+        session, (_uuid_or_none(doc["actor_id"]) for _, doc in docs), patient_id=patient_id
+    )
     items = []
-    for seq, document in rows:
-        doc = json.loads(document)
+    for seq, doc in docs:
+        actor_id = _uuid_or_none(doc["actor_id"])
         items.append(
             {
                 "seq": seq,
                 "at": doc["at"],
-                "actor_id": doc["actor_id"],
+                "actor_id": actor_id,
+                "actor": actors.get(actor_id) if actor_id is not None else None,
                 "action": doc["action"],
                 "outcome": doc["outcome"],
                 "reason": doc["reason"],
             }
         )
     return items, (rows[-1][0] if more else None)
+
+
+def _uuid_or_none(value: str | None) -> uuid.UUID | None:
+    return uuid.UUID(value) if value is not None else None
 
 
 async def read_access_log(

@@ -1,11 +1,16 @@
 from __future__ import annotations
 
-from aiohttp import web
+from collections.abc import Sequence
 
+from aiohttp import web
+from sqlalchemy import select
+
+from ..accounts import directory
 from ..api import Ctx, Page, Router, render
 from ..codes import Role
+from ..consultations.models import Consultation
 from . import service
-from .models import ConsentGrant
+from .models import BreakGlassSession, ConsentGrant, ConsentRequest
 from .notifier import NOTIFIER
 from .schemas import (
     BreakGlassIn,
@@ -14,6 +19,7 @@ from .schemas import (
     ConfirmIn,
     ConsentRequestCreate,
     ConsentRequestOut,
+    ConsultationBrief,
     GrantCreate,
     GrantOut,
     RequestStatus,
@@ -24,9 +30,70 @@ router = Router("consent")
 CLINICIANS = [Role.gp, Role.specialist]
 
 
-def _grant_out(ctx: Ctx, grant: ConsentGrant) -> GrantOut:
-    out = GrantOut.model_validate(grant)
-    out.active = service.is_active(grant, ctx.clock.now())
+# Every grant, request and emergency session is answered with the people and places it
+# names by name (accounts.directory): a patient consents to a doctor, not to an id. A page
+# of them costs a few statements in all, however long it is.
+
+
+async def _grants_out(ctx: Ctx, grants: Sequence[ConsentGrant]) -> list[GrantOut]:
+    now = ctx.clock.now()
+    users = await directory.people(ctx.session, (g.grantee_user_id for g in grants))
+    places = await directory.facilities(ctx.session, (g.grantee_facility_id for g in grants))
+    out = []
+    for grant in grants:
+        item = GrantOut.model_validate(grant)
+        item.active = service.is_active(grant, now)
+        if grant.grantee_user_id is not None:
+            item.grantee = users.get(grant.grantee_user_id)
+        if grant.grantee_facility_id is not None:
+            item.grantee_facility = places.get(grant.grantee_facility_id)
+        out.append(item)
+    return out
+
+
+async def _grant_out(ctx: Ctx, grant: ConsentGrant) -> GrantOut:
+    return (await _grants_out(ctx, [grant]))[0]
+
+
+async def _requests_out(
+    ctx: Ctx, requests: Sequence[ConsentRequest], active: Sequence[bool | None] | None = None
+) -> list[ConsentRequestOut]:
+    named = await directory.people(
+        ctx.session, [r.grantee_user_id for r in requests] + [r.requested_by for r in requests]
+    )
+    wanted = {r.consultation_id for r in requests if r.consultation_id is not None}
+    consultations = {}
+    if wanted:
+        consultations = {
+            c.id: ConsultationBrief.model_validate(c)
+            for c in await ctx.session.scalars(
+                select(Consultation).where(Consultation.id.in_(wanted))
+            )
+        }
+    out = []
+    for i, request in enumerate(requests):
+        item = ConsentRequestOut.model_validate(request)
+        item.grantee = named.get(request.grantee_user_id)
+        item.requester = named.get(request.requested_by)
+        if request.consultation_id is not None:
+            item.consultation = consultations.get(request.consultation_id)
+        if active is not None:
+            item.grant_active = active[i]
+        out.append(item)
+    return out
+
+
+async def _request_out(ctx: Ctx, request: ConsentRequest) -> ConsentRequestOut:
+    return (await _requests_out(ctx, [request]))[0]
+
+
+async def _break_glass_out(ctx: Ctx, sessions: Sequence[BreakGlassSession]) -> list[BreakGlassOut]:
+    named = await directory.people(ctx.session, (s.actor_id for s in sessions))
+    out = []
+    for opened in sessions:
+        item = BreakGlassOut.model_validate(opened)
+        item.actor = named.get(opened.actor_id)
+        out.append(item)
     return out
 
 
@@ -42,7 +109,7 @@ async def grant_consent(ctx: Ctx) -> GrantOut:
     grant = await service.grant_consent(
         ctx.session, ctx.me, ctx.path_id(), ctx.body, now=ctx.clock.now(), client=ctx.client
     )
-    return _grant_out(ctx, grant)
+    return await _grant_out(ctx, grant)
 
 
 @router.get(
@@ -53,7 +120,7 @@ async def grant_consent(ctx: Ctx) -> GrantOut:
 )
 async def list_consents(ctx: Ctx) -> Page[GrantOut]:
     grants = await service.list_grants(ctx.session, ctx.me, ctx.path_id())
-    return Page[GrantOut](items=[_grant_out(ctx, g) for g in grants])
+    return Page[GrantOut](items=await _grants_out(ctx, grants))
 
 
 @router.post(
@@ -71,7 +138,7 @@ async def revoke_consent(ctx: Ctx) -> GrantOut:
         now=ctx.clock.now(),
         client=ctx.client,
     )
-    return _grant_out(ctx, grant)
+    return await _grant_out(ctx, grant)
 
 
 @router.post(
@@ -93,7 +160,7 @@ async def request_consent(ctx: Ctx) -> ConsentRequestOut:
         now=ctx.clock.now(),
         client=ctx.client,
     )
-    return ConsentRequestOut.model_validate(request)
+    return await _request_out(ctx, request)
 
 
 @router.get(
@@ -104,7 +171,7 @@ async def request_consent(ctx: Ctx) -> ConsentRequestOut:
 )
 async def list_consent_requests(ctx: Ctx) -> Page[ConsentRequestOut]:
     requests = await service.list_requests(ctx.session, ctx.me, ctx.path_id())
-    return Page[ConsentRequestOut](items=[ConsentRequestOut.model_validate(r) for r in requests])
+    return Page[ConsentRequestOut](items=await _requests_out(ctx, requests))
 
 
 @router.get(
@@ -115,11 +182,7 @@ async def list_consent_requests(ctx: Ctx) -> Page[ConsentRequestOut]:
 )
 async def list_consultation_requests(ctx: Ctx) -> Page[ConsentRequestOut]:
     rows = await service.list_for_consultation(ctx.session, ctx.me, ctx.path_id(), ctx.clock.now())
-    items = []
-    for request, active in rows:
-        out = ConsentRequestOut.model_validate(request)
-        out.grant_active = active
-        items.append(out)
+    items = await _requests_out(ctx, [r for r, _ in rows], [active for _, active in rows])
     return Page[ConsentRequestOut](items=items)
 
 
@@ -147,7 +210,7 @@ async def _answer(ctx: Ctx, status: RequestStatus) -> ConsentRequestOut:
     request = await service.answer_request(
         ctx.session, ctx.me, ctx.path_id(), status, now=ctx.clock.now(), client=ctx.client
     )
-    return ConsentRequestOut.model_validate(request)
+    return await _request_out(ctx, request)
 
 
 @router.post(
@@ -165,7 +228,7 @@ async def send_code(ctx: Ctx) -> ConsentRequestOut:
         secret_key=ctx.settings.secret_key,
         now=ctx.clock.now(),
     )
-    return ConsentRequestOut.model_validate(request)
+    return await _request_out(ctx, request)
 
 
 @router.post(
@@ -190,7 +253,7 @@ async def confirm(ctx: Ctx) -> web.StreamResponse:
         # Rendered, not raised: the spent attempt is committed with this request.
         return render(result.refused.to_json(), result.refused.status)
     assert result.grant is not None
-    return render(_grant_out(ctx, result.grant))
+    return render(await _grant_out(ctx, result.grant))
 
 
 @router.post(
@@ -205,7 +268,7 @@ async def open_break_glass(ctx: Ctx) -> BreakGlassOut:
     opened = await service.open_break_glass(
         ctx.session, ctx.me, ctx.path_id(), ctx.body, now=ctx.clock.now(), client=ctx.client
     )
-    return BreakGlassOut.model_validate(opened)
+    return (await _break_glass_out(ctx, [opened]))[0]
 
 
 @router.post(
@@ -218,7 +281,7 @@ async def end_break_glass(ctx: Ctx) -> BreakGlassOut:
     ended = await service.end_break_glass(
         ctx.session, ctx.me, ctx.path_id(), now=ctx.clock.now(), client=ctx.client
     )
-    return BreakGlassOut.model_validate(ended)
+    return (await _break_glass_out(ctx, [ended]))[0]
 
 
 @router.get(
@@ -233,4 +296,4 @@ async def list_break_glass(ctx: Ctx) -> Page[BreakGlassOut]:
     rows, nxt = await service.break_glass_page(
         ctx.session, cursor=q.cursor, limit=q.limit, now=ctx.clock.now(), client=ctx.client
     )
-    return Page[BreakGlassOut](items=[BreakGlassOut.model_validate(r) for r in rows], next=nxt)
+    return Page[BreakGlassOut](items=await _break_glass_out(ctx, rows), next=nxt)

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
+from ..accounts.schemas import FacilityRef, PersonOut
 from .policy import Category, GrantAccess
 
 
@@ -36,6 +37,10 @@ class GrantOut(BaseModel):
     source: str
     revoked_at: datetime | None
     active: bool = False
+    grantee: PersonOut | None = Field(default=None, description="The user granted, by name")
+    grantee_facility: FacilityRef | None = Field(
+        default=None, description="The facility granted, by name"
+    )
 
 
 class ConsentRequestCreate(BaseModel):
@@ -61,6 +66,18 @@ class RequestStatus(StrEnum):
     withdrawn = "withdrawn"
 
 
+class ConsultationBrief(BaseModel):
+    """The consultation a consent request was made for, as the patient recognises it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    specialty: str
+    mode: str
+    status: str
+    starts_at: datetime | None
+
+
 class ConsentRequestOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -81,6 +98,9 @@ class ConsentRequestOut(BaseModel):
         description="For a confirmed request: whether its grant still permits (not revoked "
         "or expired)",
     )
+    grantee: PersonOut | None = Field(default=None, description="Who would get access, by name")
+    requester: PersonOut | None = Field(default=None, description="Who asked, by name")
+    consultation: ConsultationBrief | None = None
 
 
 class ConfirmIn(BaseModel):
@@ -108,6 +128,7 @@ class BreakGlassOut(BaseModel):
     started_at: datetime
     ends_at: datetime
     ended_at: datetime | None
+    actor: PersonOut | None = Field(default=None, description="Who opened it, by name")
 
 
 class BreakGlassQuery(BaseModel):

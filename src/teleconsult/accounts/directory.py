@@ -1,0 +1,79 @@
+"""Naming people to others: who wrote an entry, who looked at a passport, who asks for access.
+
+Ids alone mean nothing to a patient deciding whether to let a doctor in, or reading who
+looked at their records. :func:`people` names many users at once (one query for the users
+and their facilities, one for the specialists' specialties), so a page of a hundred entries
+costs two statements, not a hundred.
+
+Clinicians and administrators are named to anyone signed in: their names are what a patient
+needs to consent knowingly. A patient account is named only where ``patient_id`` says whose
+records are shown and it is that patient's own account; any other patient account keeps its
+name withheld, so no page reveals who else is a patient.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..codes import Role
+from ..facilities.models import Facility
+from .models import SpecialistSpecialty, User
+from .schemas import FacilityRef, PersonOut
+
+STAFF = frozenset({Role.gp, Role.specialist, Role.admin})
+
+
+async def people(
+    session: AsyncSession,
+    ids: Iterable[uuid.UUID | None],
+    *,
+    patient_id: uuid.UUID | None = None,
+) -> dict[uuid.UUID, PersonOut]:
+    """Each known user among ``ids`` (None and unknown ids are left out), as named to others."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = (
+        await session.execute(
+            select(User.id, User.full_name, User.role, User.patient_id, Facility.name)
+            .outerjoin(Facility, Facility.id == User.facility_id)
+            .where(User.id.in_(wanted))
+        )
+    ).all()
+    specialists = [row.id for row in rows if row.role == Role.specialist]
+    specialties: dict[uuid.UUID, list[str]] = {}
+    if specialists:
+        for user_id, specialty in await session.execute(
+            select(SpecialistSpecialty.user_id, SpecialistSpecialty.specialty)
+            .where(SpecialistSpecialty.user_id.in_(specialists))
+            .order_by(SpecialistSpecialty.specialty)
+        ):
+            specialties.setdefault(user_id, []).append(specialty)
+    found: dict[uuid.UUID, PersonOut] = {}
+    for row in rows:
+        named = Role(row.role) in STAFF or (patient_id is not None and row.patient_id == patient_id)
+        found[row.id] = PersonOut(
+            id=row.id,
+            name=row.full_name if named else None,
+            role=Role(row.role),
+            facility=row.name if Role(row.role) in STAFF else None,
+            specialties=specialties.get(row.id, []),
+        )
+    return found
+
+
+async def facilities(
+    session: AsyncSession, ids: Iterable[uuid.UUID | None]
+) -> dict[uuid.UUID, FacilityRef]:
+    """Each known facility among ``ids``, by name and region (one query)."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = await session.execute(
+        select(Facility.id, Facility.name, Facility.region).where(Facility.id.in_(wanted))
+    )
+    return {row.id: FacilityRef(id=row.id, name=row.name, region=row.region) for row in rows}
