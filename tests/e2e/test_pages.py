@@ -437,6 +437,8 @@ async def test_patient_reads_passport_grants_and_revokes_consent(
     await check(grants.first).to_contain_text("Active")
     await check(grants.first).to_contain_text("Read and write")
     await check(grants.first).to_contain_text("Diagnoses, Notes")
+    # The grant names the person, not the id that was typed.
+    await check(grants.first).to_contain_text("Test specialist (Cardiology specialist, Clinic ")
 
     # The specialist writes a note; it shows in the passport.
     if fake:
@@ -470,6 +472,7 @@ async def test_patient_reads_passport_grants_and_revokes_consent(
     await check(entries.first).to_be_visible()
     await check(page.locator("main")).to_contain_text("Hypertension, stage 1.")
     await check(page.locator("main")).to_contain_text("I10")
+    await check(entries.first).to_contain_text("Written by Test specialist")
     await page.get_by_role("button", name="Check integrity").click()
     await check(page.get_by_role("status").filter(has_text="intact")).to_be_visible()
     await tab.shot("passport")
@@ -477,7 +480,10 @@ async def test_patient_reads_passport_grants_and_revokes_consent(
     await page.get_by_role("link", name="Who accessed my data").click()
     rows = page.locator("tbody tr")
     await check(rows.first).to_be_visible()
-    await check(page.locator("tbody")).to_contain_text(w.specialist.id[:8])
+    # Who looked, by name: the specialist who wrote, and the patient themself as "You".
+    writes = rows.filter(has_text="Passport write")
+    await check(writes.first).to_contain_text("Test specialist (Cardiology specialist, Clinic ")
+    await check(rows.filter(has_text="Passport read").first).to_contain_text("You")
     await tab.shot("access-log")
 
     await page.get_by_role("link", name="Consents").click()
@@ -616,7 +622,7 @@ async def test_patient_approves_the_booking_request_and_the_specialist_works_in_
     )
     status, booked = await w.gp.get("/consultations")
     assert status == 200, booked
-    [consultation] = booked["items"]
+    assert len(booked["items"]) == 1
 
     # The specialist may not read the passport yet; the page says why and what to do.
     spec = await open_page("consent-specialist")
@@ -649,8 +655,10 @@ async def test_patient_approves_the_booking_request_and_the_specialist_works_in_
         "section", has=pat.page.get_by_role("heading", name="Requests waiting for you")
     ).locator("li.consent-request")
     await check(waiting).to_have_count(1)
-    await check(waiting.first).to_contain_text(w.specialist.id[:8])
-    await check(waiting.first).to_contain_text(consultation["id"][:8])
+    # The patient sees who would get access, who asks, and for which consultation.
+    await check(waiting.first).to_contain_text("Test specialist (Cardiology specialist, Clinic ")
+    await check(waiting.first).to_contain_text("For your cardiology video call on Mon, 4 Mar 2030")
+    await check(waiting.first).to_contain_text("by Test gp (General practitioner, Clinic ")
     await check(waiting.first).to_contain_text("Read and write")
     # Until 72 hours after the 09:00-09:20 call, in the browser's UTC+5.
     await check(waiting.first).to_contain_text("7 Mar 2030")
@@ -665,7 +673,7 @@ async def test_patient_approves_the_booking_request_and_the_specialist_works_in_
     await check(waiting).to_have_count(0)
     await check(pat.page.get_by_text("No requests are waiting for you.")).to_be_visible()
     await check(grants).to_have_count(1)
-    await check(grants.first).to_contain_text(w.specialist.id[:8])
+    await check(grants.first).to_contain_text("Test specialist")
     await check(grants.first).to_contain_text("Active")
     await check(grants.first).to_contain_text("Read and write")
     await pat.shot("request-approved")
@@ -906,6 +914,21 @@ async def test_specialist_opens_and_ends_emergency_access(
     assert "break_glass.start" in actions
     assert "break_glass.end" in actions
     tab.assert_clean()
+
+    # An administrator reviews it: who, whose passport, why, and that it has ended.
+    review = await open_page("break-glass-review")
+    await review.login(username(w.admin))
+    await review.page.get_by_role("link", name="Emergency access").click()
+    sessions = review.page.locator("tbody tr")
+    await check(sessions).to_have_count(1)
+    await check(sessions.first).to_contain_text("Test specialist (Cardiology specialist, Clinic ")
+    await check(sessions.first).to_contain_text(
+        "Patient unconscious after collapse; allergies unknown"
+    )
+    await check(sessions.first).to_contain_text(w.patient_id[:8])
+    await check(sessions.first).to_contain_text("Ended")
+    await review.shot("admin-list")
+    review.assert_clean()
 
 
 # --- a stand-in for endpoints this app does not serve yet -----------------------------------------

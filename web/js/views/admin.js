@@ -1,8 +1,9 @@
-// The administrator's pages: statistics by specialty, facilities, users.
+// The administrator's pages: statistics by specialty, facilities, users, emergency access.
 
 import { API, get, post, query } from "../api.js";
 import { CARE_LEVELS, REGIONS, ROLES, SPECIALTIES, label } from "../codes.js";
-import { clear, field, form, h, isoDay, notice, pagedList, select, shortId } from "../dom.js";
+import { badge, clear, field, form, h, isoDay, notice, pagedList, select, shortId, when } from "../dom.js";
+import { person } from "../people.js";
 
 export const live = false;
 
@@ -10,6 +11,7 @@ export const routes = [
   { path: "#/stats", title: "Statistics", render: renderStats },
   { path: "#/facilities", title: "Facilities", render: renderFacilities },
   { path: "#/users", title: "Users", render: renderUsers },
+  { path: "#/break-glass", title: "Emergency access", render: renderBreakGlass },
 ];
 
 const GRANULARITIES = { "": "Whole period", day: "By day", week: "By week", month: "By month" };
@@ -362,4 +364,62 @@ async function renderUsers(main) {
       create,
     ),
   );
+}
+
+/** Every emergency ("break-glass") access to review, oldest first: who, whose, why, how long. */
+function renderBreakGlass(main, { me }) {
+  const list = pagedList({
+    load: (cursor) => get("/break-glass", { cursor }),
+    render: (b) =>
+      h(
+        "tr",
+        { dataset: { id: b.id } },
+        h("td", {}, when(b.started_at)),
+        h("td", {}, person(b.actor, { me, id: b.actor_id })),
+        h("td", {}, shortId(b.patient_id)),
+        h("td", { class: "reason" }, b.reason),
+        h(
+          "td",
+          {},
+          b.ended_at
+            ? [badge("consent-revoked", "Ended"), " ", when(b.ended_at)]
+            : [badge("consent-active", "Open"), " until ", when(b.ends_at)],
+        ),
+      ),
+    tag: "tbody",
+    wrap: (tbody) =>
+      h(
+        "div",
+        { class: "table-wrap" },
+        h(
+          "table",
+          {},
+          h("caption", { class: "visually-hidden" }, "Emergency access sessions, oldest first"),
+          h(
+            "thead",
+            {},
+            h(
+              "tr",
+              {},
+              ["Opened", "Who", "Patient", "Reason", "Status"].map((t) => h("th", { scope: "col" }, t)),
+            ),
+          ),
+          tbody,
+        ),
+      ),
+    empty: "Nobody has used emergency access.",
+  });
+  main.append(
+    h(
+      "section",
+      { class: "card" },
+      h(
+        "p",
+        { class: "muted" },
+        "Emergency access opens a patient's passport for reading without their consent, for at most four hours. Each one is in the patient's access log; review the reasons here.",
+      ),
+      list.el,
+    ),
+  );
+  list.reload();
 }

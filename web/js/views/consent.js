@@ -2,7 +2,8 @@
 // shared by the GP and specialist views.
 
 import { get, post } from "../api.js";
-import { busy, field, form, h, notice, shortId, when } from "../dom.js";
+import { busy, field, form, h, notice, when } from "../dom.js";
+import { person } from "../people.js";
 
 // A booked specialist may work on the passport until 72 hours after the consultation.
 const AFTER_CONSULTATION_MS = 72 * 3600 * 1000;
@@ -126,8 +127,8 @@ export function pointOfCare({
       status.show(
         "success",
         h("strong", {}, "Consent given. "),
-        `${ACCESS_TEXT[request.access] || request.access} access for user `,
-        shortId(request.grantee_user_id),
+        `${ACCESS_TEXT[request.access] || request.access} access for `,
+        person(request.grantee, { id: request.grantee_user_id }),
         " until ",
         when(request.grant?.expires_at || request.expires_at),
         ".",

@@ -4,6 +4,7 @@
 import { get } from "../api.js";
 import { PASSPORT_KINDS, label } from "../codes.js";
 import { badge, busy, clear, h, notice, pagedList, shortId, when } from "../dom.js";
+import { namePeople, person } from "../people.js";
 import { breakGlass, consultationAccessUntil, pointOfCare } from "./consent.js";
 
 const SHORT = 280;
@@ -74,7 +75,7 @@ function entryItem(e, { me, c }) {
       "p",
       { class: "meta muted" },
       "By ",
-      e.author_id === me.id ? "you" : shortId(e.author_id),
+      e.author_id === me.id ? "you" : person(null, { id: e.author_id }),
       e.consultation_id
         ? e.consultation_id === c.id
           ? " · this consultation"
@@ -150,13 +151,12 @@ export function openPassport(section, c, { me, patientName }) {
     glass.hidden = !emergency;
     let pending = first;
     const list = pagedList({
-      load: (cursor) => {
-        if (!cursor && pending) {
-          const page = pending;
-          pending = null;
-          return Promise.resolve(page);
-        }
-        return get(`${base}/passport`, { cursor });
+      load: async (cursor) => {
+        let page = pending;
+        pending = null;
+        if (cursor || !page) page = await get(`${base}/passport`, { cursor });
+        await namePeople(page.items.map((e) => e.author_id)).catch(() => {});
+        return page;
       },
       render: (e) => entryItem(e, { me, c }),
       empty: "The passport has no entries yet.",

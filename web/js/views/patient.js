@@ -1,7 +1,7 @@
 // The patient's pages: the health passport, consents, and who accessed the data.
 
 import { get, post } from "../api.js";
-import { CONSENT_CATEGORIES, PASSPORT_KINDS, label } from "../codes.js";
+import { CONSENT_CATEGORIES, PASSPORT_KINDS, SPECIALTIES, label } from "../codes.js";
 import {
   badge,
   busy,
@@ -18,6 +18,7 @@ import {
   shortId,
   when,
 } from "../dom.js";
+import { namePeople, person } from "../people.js";
 
 export const live = false;
 
@@ -75,7 +76,11 @@ function renderPassport(main, { me }) {
   if (!me.patient_id) return noRecord(main);
   const base = `/patients/${me.patient_id}`;
   const list = pagedList({
-    load: (cursor) => get(`${base}/passport`, { cursor }),
+    load: async (cursor) => {
+      const page = await get(`${base}/passport`, { cursor });
+      await namePeople(page.items.map((e) => e.author_id)).catch(() => {});
+      return page;
+    },
     render: (e) =>
       h(
         "li",
@@ -97,7 +102,7 @@ function renderPassport(main, { me }) {
           "p",
           { class: "meta muted" },
           "Written by ",
-          e.author_name || shortId(e.author_id),
+          person(null, { id: e.author_id }),
           e.consultation_id ? [" · consultation ", shortId(e.consultation_id)] : null,
           " · hash ",
           shortId(e.hash),
@@ -198,11 +203,11 @@ async function renderConsents(main, { me }) {
         );
         actions.push(revoke);
       }
-      const grantee = c.grantee_name
-        ? c.grantee_name
-        : c.grantee_facility_id
-          ? facilities[c.grantee_facility_id] || h("span", {}, "Facility ", shortId(c.grantee_facility_id))
-          : h("span", {}, "User ", shortId(c.grantee_user_id));
+      const grantee = c.grantee_facility_id
+        ? c.grantee_facility?.name ||
+          facilities[c.grantee_facility_id] ||
+          h("span", {}, "Facility ", shortId(c.grantee_facility_id))
+        : person(c.grantee, { id: c.grantee_user_id });
       return h(
         "li",
         { class: `item consent ${state}`, dataset: { id: c.id } },
@@ -349,6 +354,12 @@ function coveredBy(request, grants) {
   );
 }
 
+/** "For your cardiology video call on Thu, 7 Mar, 09:00": the consultation a request is for. */
+function consultationText(c) {
+  const what = `${label(SPECIALTIES, c.specialty).toLowerCase()} ${c.mode === "video" ? "video call" : "case"}`;
+  return c.starts_at ? [`For your ${what} on `, when(c.starts_at)] : `For your ${what}`;
+}
+
 /** Consent requests waiting for the patient, each with Approve; onApproved reloads the grants. */
 function waitingRequests(base, onApproved) {
   let grants = [];
@@ -399,14 +410,14 @@ function waitingRequests(base, onApproved) {
         h(
           "div",
           { class: "item-head" },
-          h("strong", {}, "User ", shortId(r.grantee_user_id)),
+          h("strong", {}, person(r.grantee, { id: r.grantee_user_id })),
           badge("access", r.access === "read_write" ? "Read and write" : "Read only"),
           covered ? badge("consent-active", "Already given") : null,
         ),
         h(
           "p",
           {},
-          r.consultation_id ? ["For consultation ", shortId(r.consultation_id), " · "] : null,
+          r.consultation ? [consultationText(r.consultation), " · "] : null,
           "Records: ",
           r.categories?.length ? r.categories.map((k) => label(CONSENT_CATEGORIES, k)).join(", ") : "all",
           " · until ",
@@ -417,7 +428,7 @@ function waitingRequests(base, onApproved) {
           { class: "meta muted" },
           "Asked ",
           when(r.created_at),
-          r.requested_by !== r.grantee_user_id ? [" by user ", shortId(r.requested_by)] : null,
+          r.requested_by !== r.grantee_user_id ? [" by ", person(r.requester, { id: r.requested_by })] : null,
           covered ? " · an access you already gave covers this request" : null,
         ),
         h("div", { class: "actions" }, approve, decline),
@@ -461,7 +472,7 @@ function renderAccessLog(main, { me }) {
         "tr",
         {},
         h("td", {}, when(a.at)),
-        h("td", {}, a.actor_name || shortId(a.actor_id)),
+        h("td", {}, person(a.actor, { me, id: a.actor_id })),
         h("td", {}, humanize(String(a.action || ""))),
         h(
           "td",

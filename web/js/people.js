@@ -1,0 +1,49 @@
+// People by name: pages show who wrote, asked, was granted or looked, never a bare id.
+// Names come with the API's answers (access log, grants, requests, emergency sessions) or,
+// for passport entries, from GET /people, asked once per id and remembered for the page.
+
+import { get } from "./api.js";
+import { ROLES, SPECIALTIES, label } from "./codes.js";
+import { h, shortId } from "./dom.js";
+
+const known = new Map();
+
+/** Look up the people behind ids not asked for yet (100 per request). */
+export async function namePeople(ids) {
+  const missing = [...new Set(ids.filter(Boolean))].filter((id) => !known.has(id));
+  for (let i = 0; i < missing.length; i += 100) {
+    const chunk = missing.slice(i, i + 100);
+    const found = await get("/people", { ids: chunk.join(",") });
+    for (const id of chunk) known.set(id, null);
+    for (const p of found.items) known.set(p.id, p);
+  }
+}
+
+/** The person remembered for an id (after namePeople), or null. */
+export const personOf = (id) => known.get(id) ?? null;
+
+/** "Cardiology specialist, Regional hospital": what someone does, and where. */
+export function roleText(p) {
+  const what =
+    p.role === "specialist" && p.specialties?.length
+      ? `${p.specialties.map((s) => label(SPECIALTIES, s)).join(", ")} specialist`
+      : label(ROLES, p.role);
+  return p.facility ? `${what}, ${p.facility}` : what;
+}
+
+/**
+ * A person as a page names them: "You", their name with what they do and where, "Another
+ * patient" where the name is withheld, or the short id when nobody is known by it.
+ */
+export function person(p, { me, id } = {}) {
+  const who = p ?? (id ? personOf(id) : null);
+  if (who && me && who.id === me.id) return h("span", { class: "person" }, "You");
+  if (!who) return id ? shortId(id) : h("span", { class: "person muted" }, "The system");
+  if (!who.name) return h("span", { class: "person" }, "Another patient");
+  return h(
+    "span",
+    { class: "person" },
+    h("span", { class: "person-name" }, who.name),
+    who.role === "patient" ? null : h("span", { class: "person-role muted" }, ` (${roleText(who)})`),
+  );
+}
