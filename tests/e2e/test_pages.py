@@ -425,8 +425,14 @@ async def test_patient_reads_passport_grants_and_revokes_consent(
 
     # Grant the specialist read and write access to diagnoses and notes.
     await page.get_by_role("link", name="Consents").click()
-    await page.get_by_label("A person (by user ID)").check()
-    await page.get_by_label("User ID", exact=True).fill(w.specialist.id)
+    await page.get_by_label("A doctor", exact=True).check()
+    # Found by name as the patient types, shown with what they do and where.
+    await page.get_by_label("Doctor's name").fill("test SPEC")
+    doctor = page.get_by_label("Doctor", exact=True)
+    found = doctor.locator("option", has_text="Test specialist (Cardiology specialist, Clinic ")
+    await check(found).to_have_count(1)
+    await check(doctor).to_have_value(w.specialist.id)  # the only one found is chosen
+    await tab.shot("grant-doctor")
     await page.get_by_label("Access", exact=True).select_option(label="Read and write")
     await page.get_by_label("Notes", exact=True).check()
     await page.get_by_label("Diagnoses", exact=True).check()

@@ -161,3 +161,53 @@ async def test_people_names_staff_only(client: Any, database: Database, clock: F
     client.session.cookie_jar.clear()  # the logins above left a session cookie
     resp = await client.get("/api/v1/people", params={"ids": c.w.gp.id})
     assert resp.status == 401
+
+
+async def _staff(admin: Api, full_name: str, role: str, facility_id: str) -> str:
+    payload: dict[str, Any] = {
+        "username": f"{role}-{uuid.uuid4().hex[:8]}",
+        "password": "a long enough password",
+        "full_name": full_name,
+        "role": role,
+        "facility_id": facility_id,
+    }
+    if role == "specialist":
+        payload["specialties"] = ["neurology"]
+    status, body = await admin.post("/users", payload)
+    assert status == 201, body
+    return str(body["id"])
+
+
+async def test_a_patient_finds_a_doctor_by_name(
+    client: Any, database: Database, clock: FakeClock
+) -> None:
+    c = await clinic(client, database.engine)
+    kazakh = await _staff(c.w.admin, "Айгерим Сейтқали", "specialist", c.w.hospital)
+    retired = await _staff(c.w.admin, "Айгерим Бекова", "gp", c.w.clinic)
+    status, _ = await c.w.admin.post(f"/users/{retired}/status", {"is_active": False})
+    assert status == 200
+
+    # Any case, any script; active clinicians only.
+    for typed in ("айгерим", "АЙГЕРИМ", "сейтқали", "Герим С"):
+        status, found = await c.patient.get("/people", q=typed)
+        assert status == 200, found
+        assert [p["id"] for p in found["items"]] == [kazakh], typed
+    [doctor] = found["items"]
+    assert doctor["role"] == "specialist" and doctor["specialties"] == ["neurology"]
+
+    # Clinicians, not administrators or patients (whose accounts are named "Test …" too).
+    status, found = await c.patient.get("/people", q="test")
+    assert status == 200
+    assert {p["id"] for p in found["items"]} == {c.w.gp.id, c.w.specialist.id, c.other.id}
+    # LIKE's wildcards are matched as typed.
+    status, found = await c.patient.get("/people", q="%_")
+    assert status == 200 and found["items"] == []
+
+    # The one found can be granted access, and the grant names them.
+    to_doctor = await grant(c, clock, user_id=kazakh, access="read")
+    assert to_doctor["grantee"]["name"] == "Айгерим Сейтқали"
+
+    for params in ({"q": "a"}, {"q": "x" * 81}, {"q": "test", "ids": c.w.gp.id}):
+        status, body = await c.patient.get("/people", **params)
+        assert status == 422, (params, body)
+        assert {"q", "ids"} & set(body["fields"]), body

@@ -16,7 +16,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import Executable, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..codes import Role
@@ -25,6 +25,7 @@ from .models import SpecialistSpecialty, User
 from .schemas import FacilityRef, PersonOut
 
 STAFF = frozenset({Role.gp, Role.specialist, Role.admin})
+CLINICIANS = (Role.gp.value, Role.specialist.value)
 
 
 async def people(
@@ -37,13 +38,39 @@ async def people(
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
-    rows = (
-        await session.execute(
-            select(User.id, User.full_name, User.role, User.patient_id, Facility.name)
-            .outerjoin(Facility, Facility.id == User.facility_id)
-            .where(User.id.in_(wanted))
+    return await _named(session, _PEOPLE.where(User.id.in_(wanted)), patient_id)
+
+
+async def find_clinicians(session: AsyncSession, text: str, limit: int = 20) -> list[PersonOut]:
+    """Active GPs and specialists whose name holds ``text`` (any case), by name: how a patient
+    finds the doctor to grant access to. ``text`` is matched literally (``%`` and ``_`` too)."""
+    needle = text.strip().casefold()
+    needle = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    # Any script, any case: lower() on PostgreSQL; casefold() on SQLite (db/engine.py).
+    folded = (func.casefold if sqlite else func.lower)(User.full_name)
+    query = (
+        _PEOPLE.where(
+            User.role.in_(CLINICIANS),
+            User.is_active.is_(True),
+            folded.like(f"%{needle}%", escape="\\"),
         )
-    ).all()
+        .order_by(User.full_name, User.id)
+        .limit(limit)
+    )
+    found = await _named(session, query, None)
+    return list(found.values())
+
+
+_PEOPLE = select(User.id, User.full_name, User.role, User.patient_id, Facility.name).outerjoin(
+    Facility, Facility.id == User.facility_id
+)
+
+
+async def _named(
+    session: AsyncSession, query: Executable, patient_id: uuid.UUID | None
+) -> dict[uuid.UUID, PersonOut]:
+    rows = (await session.execute(query)).all()
     specialists = [row.id for row in rows if row.role == Role.specialist]
     specialties: dict[uuid.UUID, list[str]] = {}
     if specialists:

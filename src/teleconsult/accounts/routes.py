@@ -6,6 +6,7 @@ from pydantic import BaseModel
 from ..api import Ctx, Page, Router
 from ..appkeys import PASSWORDS, REQUEST_TOKEN
 from ..codes import Role
+from ..errors import ValidationFailed
 from . import directory, service
 from .auth import CSRF_COOKIE, SESSION_COOKIE, csrf_for
 from .schemas import (
@@ -104,13 +105,19 @@ async def set_status(ctx: Ctx) -> UserOut:
 
 @router.get(
     "/people",
-    summary="Name clinicians and administrators by id (for pages that show who did what)",
+    summary="Name staff by id (``ids``), or find GPs and specialists by name (``q``)",
     query=PeopleQuery,
     response=Page[PersonOut],
     read_only=True,
 )
 async def people(ctx: Ctx) -> Page[PersonOut]:
-    found = await directory.people(ctx.session, ctx.query.parsed(), patient_id=ctx.me.patient_id)
+    q: PeopleQuery = ctx.query
+    if (q.ids is None) == (q.q is None):
+        message = "give either ids or q"
+        raise ValidationFailed(f"ids: {message}", fields={"ids": message, "q": message})
+    if q.q is not None:
+        return Page[PersonOut](items=await directory.find_clinicians(ctx.session, q.q))
+    found = await directory.people(ctx.session, q.parsed(), patient_id=ctx.me.patient_id)
     # Patient accounts are not in the directory: only staff, and the caller themself.
     shown = [p for p in found.values() if p.role in directory.STAFF or p.id == ctx.me.id]
     return Page[PersonOut](items=sorted(shown, key=lambda p: str(p.id)))

@@ -86,16 +86,26 @@ class FacilityRef(BaseModel):
     region: str
 
 
+SearchText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=80)]
+
+
 class PeopleQuery(BaseModel):
+    """Either ``ids`` (name these users) or ``q`` (find clinicians by name)."""
+
     model_config = ConfigDict(extra="forbid")
 
-    ids: Annotated[str, StringConstraints(min_length=1, max_length=3700)] = Field(
-        description="Comma-separated user ids, at most 100"
+    ids: Annotated[str, StringConstraints(min_length=1, max_length=3700)] | None = Field(
+        default=None, description="Comma-separated user ids, at most 100"
     )
+    q: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=80)] | None
+    ) = Field(default=None, description="Part of a clinician's name, at least 2 characters")
 
     @field_validator("ids")
     @classmethod
-    def _ids(cls, value: str) -> str:
+    def _ids(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         parts = [p.strip() for p in value.split(",") if p.strip()]
         if not parts or len(parts) > 100:
             raise ValueError("between 1 and 100 comma-separated user ids")
@@ -107,4 +117,4 @@ class PeopleQuery(BaseModel):
         return ",".join(parts)
 
     def parsed(self) -> list[uuid.UUID]:
-        return [uuid.UUID(p) for p in self.ids.split(",")]
+        return [uuid.UUID(p) for p in self.ids.split(",")] if self.ids else []

@@ -78,6 +78,9 @@ def _create(url: str, pool_size: int, echo: bool, *, reader: bool) -> AsyncEngin
                 cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
+            # SQLite's own lower() folds ASCII letters only: names are searched in any
+            # script (accounts/directory.py: find_clinicians), as lower() does on PostgreSQL.
+            dbapi_connection.create_function("casefold", 1, _casefold, deterministic=True)
 
         if not reader:
 
@@ -100,6 +103,10 @@ def _create(url: str, pool_size: int, echo: bool, *, reader: bool) -> AsyncEngin
         pool_recycle=1800,
         **autocommit,
     )
+
+
+def _casefold(value: object) -> object:
+    return value.casefold() if isinstance(value, str) else value
 
 
 def engine_from_settings(settings: Settings) -> AsyncEngine:

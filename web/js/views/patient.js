@@ -18,7 +18,7 @@ import {
   shortId,
   when,
 } from "../dom.js";
-import { namePeople, person } from "../people.js";
+import { namePeople, person, roleText } from "../people.js";
 
 export const live = false;
 
@@ -240,18 +240,15 @@ async function renderConsents(main, { me }) {
   const granteeKind = radios(
     "Give access to",
     "grantee_kind",
-    { facility: "A clinic or hospital", user: "A person (by user ID)" },
+    { facility: "A clinic or hospital", user: "A doctor" },
     "facility",
   );
   const facilityField = field(
     "Clinic or hospital",
     select("grantee_facility_id", facilities, { empty: "Choose…" }),
   );
-  const userField = field(
-    "User ID",
-    h("input", { name: "grantee_user_id", autocomplete: "off", spellcheck: "false" }),
-    { hint: "The ID the doctor gives you" },
-  );
+  const doctors = doctorPicker();
+  const userField = doctors.el;
   const categories = h(
     "fieldset",
     { class: "field wide checks" },
@@ -313,7 +310,7 @@ async function renderConsents(main, { me }) {
     facilityField.hidden = kind !== "facility";
     userField.hidden = kind !== "user";
     facilityField.querySelector("select").disabled = kind !== "facility";
-    userField.querySelector("input").disabled = kind !== "user";
+    doctors.disable(kind !== "user");
   };
   granteeKind.addEventListener("change", sync);
   sync();
@@ -352,6 +349,69 @@ function coveredBy(request, grants) {
       (g.access === "read_write" || request.access === "read") &&
       (!g.categories || (request.categories && request.categories.every((k) => g.categories.includes(k)))),
   );
+}
+
+/**
+ * Finding the doctor to grant access to by name (GET /people?q=), as the patient types: a
+ * search box and the doctors found, each with what they do and where.
+ */
+function doctorPicker() {
+  const search = h("input", {
+    type: "search",
+    name: "doctor_q",
+    autocomplete: "off",
+    spellcheck: "false",
+    placeholder: "At least 2 letters of the name",
+  });
+  const pick = h("select", { name: "grantee_user_id" }, h("option", { value: "" }, "Type a name first"));
+  let timer = null;
+  let asked = 0;
+  const find = async () => {
+    const text = search.value.trim();
+    const mine = ++asked;
+    if (text.length < 2) {
+      clear(pick, h("option", { value: "" }, "Type a name first"));
+      return;
+    }
+    let found = [];
+    try {
+      found = (await get("/people", { q: text })).items;
+    } catch {
+      found = [];
+    }
+    if (mine !== asked) return; // a later search has started
+    clear(
+      pick,
+      found.length
+        ? [
+            h(
+              "option",
+              { value: "" },
+              found.length === 1 ? "1 doctor found" : `${found.length} doctors found`,
+            ),
+            found.map((p) => h("option", { value: p.id }, `${p.name} (${roleText(p)})`)),
+          ]
+        : h("option", { value: "" }, "No doctor by that name"),
+    );
+    if (found.length === 1) pick.value = found[0].id;
+  };
+  search.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(find, 250);
+  });
+  const el = h(
+    "div",
+    { class: "doctor-picker wide grid" },
+    field("Doctor's name", search, { hint: "General practitioners and specialists", wide: true }),
+    field("Doctor", pick, { wide: true }),
+  );
+  return {
+    el,
+    disable: (off) => {
+      search.disabled = off;
+      pick.disabled = off;
+    },
+  };
 }
 
 /** "For your cardiology video call on Thu, 7 Mar, 09:00": the consultation a request is for. */
