@@ -490,6 +490,11 @@ async def test_patient_reads_passport_grants_and_revokes_consent(
     writes = rows.filter(has_text="Passport write")
     await check(writes.first).to_contain_text("Test specialist (Cardiology specialist, Clinic ")
     await check(rows.filter(has_text="Passport read").first).to_contain_text("You")
+    # Reasons name people too, and show times as the patient's clock does.
+    given = rows.filter(has_text="Consent grant").first
+    await check(given).to_contain_text("read and write to Test specialist (Cardiology specialist")
+    await check(given).not_to_contain_text(w.specialist.id)
+    await check(given).not_to_contain_text("+00:00")
     await tab.shot("access-log")
 
     await page.get_by_role("link", name="Consents").click()
