@@ -239,6 +239,28 @@ export function localInstant(dateValue, timeValue = "00:00") {
 /** A shortened id with the full one in its title, for ids people rarely read. */
 export const shortId = (id) => (id ? h("code", { title: id }, String(id).slice(0, 8)) : "—");
 
+/** A pagedList's wrap for rows of a table: `wrap: tableOf(["When", "Who"], "What it lists")`. */
+export const tableOf = (headers, caption) => (tbody) =>
+  h(
+    "div",
+    { class: "table-wrap" },
+    h(
+      "table",
+      {},
+      caption ? h("caption", { class: "visually-hidden" }, caption) : null,
+      h(
+        "thead",
+        {},
+        h(
+          "tr",
+          {},
+          headers.map((t) => h("th", { scope: "col" }, t)),
+        ),
+      ),
+      tbody,
+    ),
+  );
+
 /**
  * A list that loads page after page: load(cursor) → {items, next}; render(item) → node.
  * Returns {el, reload}. The "Show more" button appears while the server says there is more.

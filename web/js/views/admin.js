@@ -2,7 +2,20 @@
 
 import { API, get, post, query } from "../api.js";
 import { CARE_LEVELS, REGIONS, ROLES, SPECIALTIES, label } from "../codes.js";
-import { badge, clear, field, form, h, isoDay, notice, pagedList, select, shortId, when } from "../dom.js";
+import {
+  badge,
+  clear,
+  field,
+  form,
+  h,
+  isoDay,
+  notice,
+  pagedList,
+  select,
+  shortId,
+  tableOf,
+  when,
+} from "../dom.js";
 import { person } from "../people.js";
 
 export const live = false;
@@ -207,25 +220,7 @@ function renderFacilities(main) {
         h("td", {}, shortId(f.id)),
       ),
     tag: "tbody",
-    wrap: (tbody) =>
-      h(
-        "div",
-        { class: "table-wrap" },
-        h(
-          "table",
-          {},
-          h(
-            "thead",
-            {},
-            h(
-              "tr",
-              {},
-              ["Name", "Region", "Care level", "ID"].map((t) => h("th", { scope: "col" }, t)),
-            ),
-          ),
-          tbody,
-        ),
-      ),
+    wrap: tableOf(["Name", "Region", "Care level", "ID"]),
     empty: "No facilities yet.",
   });
   const create = form(
@@ -387,26 +382,10 @@ function renderBreakGlass(main, { me }) {
         ),
       ),
     tag: "tbody",
-    wrap: (tbody) =>
-      h(
-        "div",
-        { class: "table-wrap" },
-        h(
-          "table",
-          {},
-          h("caption", { class: "visually-hidden" }, "Emergency access sessions, oldest first"),
-          h(
-            "thead",
-            {},
-            h(
-              "tr",
-              {},
-              ["Opened", "Who", "Patient", "Reason", "Status"].map((t) => h("th", { scope: "col" }, t)),
-            ),
-          ),
-          tbody,
-        ),
-      ),
+    wrap: tableOf(
+      ["Opened", "Who", "Patient", "Reason", "Status"],
+      "Emergency access sessions, oldest first",
+    ),
     empty: "Nobody has used emergency access.",
   });
   main.append(

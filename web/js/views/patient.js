@@ -16,6 +16,7 @@ import {
   radios,
   select,
   shortId,
+  tableOf,
   when,
 } from "../dom.js";
 import { namePeople, person, roleText } from "../people.js";
@@ -569,26 +570,7 @@ function renderAccessLog(main, { me }) {
       ),
     empty: "Nobody has accessed your data yet.",
     tag: "tbody",
-    wrap: (tbody) =>
-      h(
-        "div",
-        { class: "table-wrap" },
-        h(
-          "table",
-          {},
-          h("caption", { class: "visually-hidden" }, "Access to my data, newest first"),
-          h(
-            "thead",
-            {},
-            h(
-              "tr",
-              {},
-              ["When", "Who", "What", "Outcome", "Reason"].map((t) => h("th", { scope: "col" }, t)),
-            ),
-          ),
-          tbody,
-        ),
-      ),
+    wrap: tableOf(["When", "Who", "What", "Outcome", "Reason"], "Access to my data, oldest first"),
   });
   main.append(
     h(
