@@ -43,6 +43,7 @@ async def migrate_cmd(args: argparse.Namespace, settings: Settings) -> int:
 
 @command("create-admin")
 async def create_admin_cmd(args: argparse.Namespace, settings: Settings) -> int:
+    from pydantic import ValidationError
     from sqlalchemy import select
 
     from .accounts.models import User
@@ -53,6 +54,18 @@ async def create_admin_cmd(args: argparse.Namespace, settings: Settings) -> int:
     from .db.engine import engine_from_settings, make_sessionmaker
     from .db.uow import unit_of_work
 
+    try:
+        data = UserCreate(
+            username=args.username,
+            password=args.password,
+            full_name="Administrator",
+            role=Role.admin,
+        )
+    except ValidationError as exc:
+        for error in exc.errors():
+            where = ".".join(str(part) for part in error["loc"])
+            print(f"--{where}: {error['msg']}", file=sys.stderr)
+        return 2
     await _migrate(settings)
     engine = engine_from_settings(settings)
     try:
@@ -60,12 +73,6 @@ async def create_admin_cmd(args: argparse.Namespace, settings: Settings) -> int:
             if await session.scalar(select(User.id).where(User.username == args.username)):
                 print(f"a user named {args.username!r} already exists", file=sys.stderr)
                 return 1
-            data = UserCreate(
-                username=args.username,
-                password=args.password,
-                full_name="Administrator",
-                role=Role.admin,
-            )
             await create_user(
                 session, Passwords(settings.argon2_time_cost, settings.argon2_memory_kib), data
             )
@@ -140,6 +147,67 @@ async def verify_cmd(args: argparse.Namespace, settings: Settings) -> int:
     entries = sum(r.entries for r in reports)
     print(f"{'ok' if ok else 'FAILED'}: {len(reports)} chains, {entries} entries")
     return 0 if ok else 1
+
+
+@command("backup")
+async def backup_cmd(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from .db.backup import BackupError, backup
+
+    try:
+        made = await backup(settings, Path(args.output) if args.output else None)
+    except BackupError as exc:
+        print(f"no backup made: {exc}", file=sys.stderr)
+        return 1
+    print(f"backup written to {made.path} ({made.size:,} bytes)")
+    return 0
+
+
+@command("restore")
+async def restore_cmd(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from .db.backup import BackupError, restore
+    from .db.engine import engine_from_settings, make_sessionmaker, readers
+    from .passport.checkpoint import CheckpointInvalid, load_latest
+    from .passport.verification import describe, verify_chains
+
+    try:
+        kept = await restore(settings, Path(args.backup))
+    except BackupError as exc:
+        print(f"nothing restored: {exc}", file=sys.stderr)
+        return 1
+    print(f"restored {args.backup}")
+    if kept.size:
+        print(f"the database it replaced is kept in {kept.path}")
+    await _migrate(settings)  # a backup from an older version is brought up to date
+    engine = engine_from_settings(settings)
+    try:
+        async with make_sessionmaker(readers(engine))() as session:
+            reports = await verify_chains(session, None)
+            try:
+                checkpoint = load_latest(settings.data_dir, settings.secret_key)
+            except CheckpointInvalid:
+                checkpoint = None
+            behind, since = [], checkpoint.created_at if checkpoint is not None else ""
+            if checkpoint is not None:
+                against = await verify_chains(session, checkpoint)
+                behind = [r for r in against if not r.ok]
+    finally:
+        await engine.dispose()
+    broken = [r for r in reports if not r.ok]
+    for report in broken:
+        print(describe(report), file=sys.stderr)
+    entries = sum(r.entries for r in reports)
+    print(f"{'FAILED' if broken else 'ok'}: {len(reports)} chains, {entries} entries")
+    if behind and not broken:
+        print(
+            f"{len(behind)} chains end before the newest checkpoint ({since})"
+            " recorded: this backup is older than it. `teleconsult verify` reports them as cut"
+            " off until `teleconsult checkpoint` records the restored state."
+        )
+    return 1 if broken else 0
 
 
 def _patient_id(value: str) -> str:
@@ -267,6 +335,12 @@ def build_parser() -> argparse.ArgumentParser:
     verify = sub.add_parser("verify", help="re-walk the passport and audit chains")
     verify.add_argument("--patient", type=_patient_id, help="only this patient's chains")
     verify.add_argument("--verbose", action="store_true", help="list every chain")
+    backup = sub.add_parser("backup", help="copy the whole database to a backup file")
+    backup.add_argument("--output", help="the file to write (default: under DATA_DIR/backups)")
+    restore = sub.add_parser(
+        "restore", help="replace the database with a backup (stop the server first)"
+    )
+    restore.add_argument("backup", help="a file written by `teleconsult backup`")
     call = sub.add_parser("call", help="join a video call with aiortc")
     call.add_argument("--server", required=True, help="e.g. http://127.0.0.1:8080")
     call.add_argument("--username", required=True)

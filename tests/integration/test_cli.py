@@ -45,3 +45,36 @@ def test_several_workers_need_redis(env: dict[str, str]) -> None:
     result = run(env, "serve", "--port", "0", "--workers", "2")
     assert result.returncode == 2
     assert "TELECONSULT_REDIS_URL" in result.stderr
+
+
+def test_backup_and_restore_from_the_command_line(env: dict[str, str], tmp_path: Path) -> None:
+    made = run(env, "create-admin", "--username", "chief", "--password", "long enough pass")
+    assert made.returncode == 0, made.stderr
+    copy = tmp_path / "copy.db"
+    result = run(env, "backup", "--output", str(copy))
+    assert result.returncode == 0, result.stderr
+    assert f"backup written to {copy}" in result.stdout
+    again = run(env, "backup", "--output", str(copy))
+    assert again.returncode == 1 and "never overwrites" in again.stderr
+
+    other = run(env, "create-admin", "--username", "deputy", "--password", "long enough pass")
+    assert other.returncode == 0, other.stderr
+    restored = run(env, "restore", str(copy))
+    assert restored.returncode == 0, restored.stderr
+    assert "the database it replaced is kept in" in restored.stdout
+    # The restored database has the first administrator only: the second can be made again.
+    assert run(env, "create-admin", "--username", "deputy", "--password", "x" * 12).returncode == 0
+    assert run(env, "create-admin", "--username", "chief", "--password", "x" * 12).returncode == 1
+
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"not a database" * 100)
+    refused = run(env, "restore", str(junk))
+    assert refused.returncode == 1
+    assert "nothing restored" in refused.stderr
+
+
+def test_create_admin_names_the_bad_argument(env: dict[str, str]) -> None:
+    result = run(env, "create-admin", "--username", "ab", "--password", "short")
+    assert result.returncode == 2
+    assert "--username:" in result.stderr and "--password:" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,197 @@
+"""``teleconsult backup`` and ``restore``: a consistent copy of the whole database, and back.
+
+- SQLite: SQLite's online backup, page by page from a snapshot, while the server keeps
+  serving; the copy is checked (``PRAGMA integrity_check``) before it takes its name.
+- PostgreSQL: ``pg_dump --format=custom`` (one snapshot of every table), restored with
+  ``pg_restore --clean --single-transaction``: the restore lands whole or not at all.
+
+Nothing is lost by a restore: the database it replaces is itself backed up first (the file
+is moved aside on SQLite, dumped on PostgreSQL) and its path printed. A backup is written
+under a temporary name, flushed to disk, then renamed: a crash leaves the previous backups
+and never half a file under a backup's name. Stop the server before a restore.
+
+After a restore the chains are verified, and compared with the newest checkpoint: a backup
+older than it leaves chains shorter than it recorded, which ``verify`` reports as cut off
+until ``teleconsult checkpoint`` records the restored state (the older checkpoints stay).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import sqlite3
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy.engine import URL, make_url
+
+from ..config import Settings
+
+FOLDER = "backups"
+
+
+class BackupError(Exception):
+    """A backup or restore that could not be made; the message says why."""
+
+
+@dataclass(frozen=True)
+class Backup:
+    path: Path
+    size: int
+
+
+def default_path(settings: Settings, now: datetime, label: str = "teleconsult") -> Path:
+    sqlite = make_url(settings.effective_database_url).get_backend_name() == "sqlite"
+    stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    return settings.data_dir / FOLDER / f"{label}-{stamp}.{'db' if sqlite else 'dump'}"
+
+
+async def backup(settings: Settings, output: Path | None = None) -> Backup:
+    """Copy the whole database to ``output`` (default: a new file under the data folder)."""
+    url = make_url(settings.effective_database_url)
+    target = output or default_path(settings, datetime.now(UTC))
+    part = await asyncio.to_thread(_part_for, target)
+    try:
+        if url.get_backend_name() == "sqlite":
+            await asyncio.to_thread(_sqlite_copy, _sqlite_path(url), part)
+        else:
+            await _run(["pg_dump", "--format=custom", f"--file={part}"], url)
+        return await asyncio.to_thread(_durable_rename, part, target)
+    finally:
+        await asyncio.to_thread(part.unlink, missing_ok=True)
+
+
+async def restore(settings: Settings, source: Path) -> Backup:
+    """Replace the database with the backup ``source``; the database it replaced is kept,
+    and returned. Refuses, changing nothing, a file that is not a sound backup."""
+    url = make_url(settings.effective_database_url)
+    now = datetime.now(UTC)
+    if url.get_backend_name() == "sqlite":
+        return await asyncio.to_thread(_sqlite_restore, _sqlite_path(url), source, settings, now)
+    if not await asyncio.to_thread(source.is_file):
+        raise BackupError(f"{source}: no such file")
+    await _run(["pg_restore", "--list", str(source)], url, database=False)
+    kept = await backup(settings, default_path(settings, now, "before-restore"))
+    restoring = ["--clean", "--if-exists", "--no-owner", "--single-transaction", "--exit-on-error"]
+    await _run(["pg_restore", *restoring, str(source)], url)
+    return kept
+
+
+def _part_for(target: Path) -> Path:
+    """Where a backup is written before it takes its name (which it never overwrites)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists():
+        raise BackupError(f"{target} already exists; a backup never overwrites a file")
+    return target.with_name(target.name + ".part")
+
+
+# --- SQLite ----------------------------------------------------------------------------------
+
+
+def _sqlite_path(url: URL) -> Path:
+    if not url.database or url.database == ":memory:":
+        raise BackupError("the database is not a file")
+    return Path(url.database)
+
+
+def _sqlite_copy(source: Path, target: Path) -> None:
+    """SQLite's online backup of ``source`` into ``target``: one file (no write-ahead log
+    beside it), checked, and on disk."""
+    if not source.is_file():
+        raise BackupError(f"{source}: no database there")
+    with closing(_open(source, "rw")) as src, closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
+        dst.execute("PRAGMA journal_mode=DELETE")
+        _check_sqlite(dst, target)
+    _fsync(target)
+
+
+def _open(path: Path, mode: str) -> sqlite3.Connection:
+    try:
+        return sqlite3.connect(f"{path.resolve().as_uri()}?mode={mode}", uri=True)
+    except sqlite3.Error as exc:
+        raise BackupError(f"{path}: cannot be opened: {exc}") from None
+
+
+def _check_sqlite(db: sqlite3.Connection, path: Path) -> None:
+    try:
+        result = db.execute("PRAGMA integrity_check").fetchone()[0]
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+    except sqlite3.DatabaseError as exc:
+        raise BackupError(f"{path} is not a Teleconsult database: {exc}") from None
+    if result != "ok":
+        raise BackupError(f"{path} fails SQLite's integrity check: {result}")
+    if not {"alembic_version", "passport_entries", "audit_entries"} <= tables:
+        raise BackupError(f"{path} is not a Teleconsult database")
+
+
+def _sqlite_restore(database: Path, source: Path, settings: Settings, now: datetime) -> Backup:
+    if not source.is_file():
+        raise BackupError(f"{source}: no such file")
+    with closing(_open(source, "ro")) as db:
+        _check_sqlite(db, source)
+    database.parent.mkdir(parents=True, exist_ok=True)
+    incoming = database.with_name(database.name + ".restoring")
+    incoming.unlink(missing_ok=True)
+    try:
+        _sqlite_copy(source, incoming)
+        kept = default_path(settings, now, "before-restore")
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        if database.exists():
+            # Fold the write-ahead log into the file first: the file moved aside is whole,
+            # and no log of the old database is left for SQLite to apply to the new one.
+            with closing(sqlite3.connect(database)) as old:
+                old.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            for suffix in ("-wal", "-shm"):
+                Path(f"{database}{suffix}").unlink(missing_ok=True)
+            shutil.move(database, kept)
+            _fsync(kept.parent)
+        _durable_rename(incoming, database)
+    finally:
+        incoming.unlink(missing_ok=True)
+    return Backup(kept, kept.stat().st_size if kept.exists() else 0)
+
+
+# --- PostgreSQL ------------------------------------------------------------------------------
+
+
+async def _run(argv: list[str], url: URL, *, database: bool = True) -> None:
+    """Run a PostgreSQL client program against ``url`` (the password goes by environment,
+    never on a command line that ``ps`` shows)."""
+    env = dict(os.environ)
+    if database:
+        if url.password is not None:
+            env["PGPASSWORD"] = str(url.password)
+        plain = url.set(drivername="postgresql", password=None).render_as_string()
+        argv = [*argv, f"--dbname={plain}"]
+    try:
+        process = await asyncio.create_subprocess_exec(
+            *argv, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        )
+    except FileNotFoundError:
+        raise BackupError(f"{argv[0]} is not installed (Debian: postgresql-client)") from None
+    _, err = await process.communicate()
+    if process.returncode != 0:
+        message = err.decode(errors="replace").strip().splitlines()
+        raise BackupError(f"{argv[0]} failed: {message[-1] if message else process.returncode}")
+
+
+# --- files -----------------------------------------------------------------------------------
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _durable_rename(part: Path, target: Path) -> Backup:
+    _fsync(part)
+    os.replace(part, target)
+    _fsync(target.parent)
+    return Backup(target, target.stat().st_size)

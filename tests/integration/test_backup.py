@@ -1,0 +1,145 @@
+"""``teleconsult backup`` / ``restore`` on both engines: the restored database holds what the
+backup held, its chains verify, and the database a restore replaced is kept, never lost."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from teleconsult.cli import restore_cmd
+from teleconsult.clock import FakeClock
+from teleconsult.config import Settings
+from teleconsult.db.backup import BackupError, backup, restore
+from teleconsult.db.engine import make_engine, make_sessionmaker
+from teleconsult.passport.pieces import pieces_for
+from teleconsult.passport.verification import run_checkpoint, verify_chains
+
+from ..conftest import PG_URL_ENV, Database
+from .passport_support import clinic, grant, note
+
+
+def _settings(url: str, data_dir: Path) -> Settings:
+    return Settings(env="test", database_url=url, data_dir=data_dir)
+
+
+@pytest.fixture
+async def target(database: Database, tmp_path: Path) -> AsyncIterator[Settings]:
+    """Where a restore goes: a database of its own, beside the one the test writes to."""
+    if database.backend == "sqlite":
+        yield _settings(f"sqlite+aiosqlite:///{tmp_path / 'restored' / 'db.sqlite'}", tmp_path)
+        return
+    base = os.environ[PG_URL_ENV]
+    name = f"tc_restore_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(base)
+    async with admin.connect() as conn:
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        url = make_url(base).set(database=name).render_as_string(hide_password=False)
+        yield _settings(url, tmp_path)
+    finally:
+        async with admin.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()
+
+
+async def _contents(url: str) -> tuple[list[str], int, bool]:
+    """(usernames, passport entries, whether every chain verifies) of the database at url."""
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as conn:
+            users = sorted((await conn.execute(text("SELECT username FROM users"))).scalars())
+            entries = (await conn.execute(text("SELECT count(*) FROM passport_entries"))).scalar()
+        async with make_sessionmaker(engine)() as session:
+            reports = await verify_chains(session, None)
+    finally:
+        await engine.dispose()
+    return users, int(entries or 0), all(r.ok for r in reports) and bool(reports)
+
+
+async def test_a_restore_brings_back_what_the_backup_held_and_keeps_what_it_replaced(
+    client: Any, database: Database, clock: FakeClock, settings: Settings, target: Settings
+) -> None:
+    c = await clinic(client, database.engine)
+    await grant(c, clock, user_id=c.w.specialist.id)
+    for i in range(2):
+        status, body = await note(c.w.specialist, c.consultation_id, f"visit {i}")
+        assert status == 201, body
+    first = await backup(settings)
+    assert first.path.is_file() and first.size > 0
+    with pytest.raises(BackupError, match="never overwrites"):
+        await backup(settings, first.path)
+    status, _ = await note(c.w.specialist, c.consultation_id, "after the first backup")
+    assert status == 201
+    second = await backup(settings)
+    users, _, _ = await _contents(database.url)
+
+    # Into a database that never held anything, then over it with the later backup.
+    await restore(target, first.path)
+    assert await _contents(target.effective_database_url) == (users, 2, True)
+    replaced = await restore(target, second.path)
+    assert await _contents(target.effective_database_url) == (users, 3, True)
+    # What the second restore replaced is kept, whole: it restores to the two entries.
+    assert replaced.path.is_file() and replaced.path.name.startswith("before-restore-")
+    await restore(target, replaced.path)
+    assert await _contents(target.effective_database_url) == (users, 2, True)
+
+
+async def test_a_restore_refuses_what_is_not_a_backup_and_changes_nothing(
+    client: Any, database: Database, clock: FakeClock, settings: Settings, target: Settings
+) -> None:
+    c = await clinic(client, database.engine)
+    await grant(c, clock, user_id=c.w.specialist.id)
+    status, _ = await note(c.w.specialist, c.consultation_id)
+    assert status == 201
+    made = await backup(settings)
+    await restore(target, made.path)
+    before = await _contents(target.effective_database_url)
+    kept = sorted((target.data_dir / "backups").glob("before-restore-*"))
+
+    junk = target.data_dir / "junk.bin"
+    junk.write_bytes(os.urandom(4096))
+    cut = target.data_dir / "cut.bin"
+    cut.write_bytes(made.path.read_bytes()[: made.size // 2])
+    for bad in (junk, cut, target.data_dir / "missing.db"):
+        with pytest.raises(BackupError):
+            await restore(target, bad)
+    assert await _contents(target.effective_database_url) == before
+    assert sorted((target.data_dir / "backups").glob("before-restore-*")) == kept
+
+
+async def test_restore_says_when_the_backup_is_older_than_the_newest_checkpoint(
+    client: Any,
+    database: Database,
+    clock: FakeClock,
+    settings: Settings,
+    target: Settings,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    c = await clinic(client, database.engine)
+    await grant(c, clock, user_id=c.w.specialist.id)
+    status, _ = await note(c.w.specialist, c.consultation_id)
+    assert status == 201
+    made = await backup(settings)
+    status, _ = await note(c.w.specialist, c.consultation_id, "written after the backup")
+    assert status == 201
+    async with pieces_for(settings.effective_database_url) as pieces:
+        ok, _, path = await run_checkpoint(make_sessionmaker(database.engine), settings, pieces)
+    assert ok and path is not None
+    here = _settings(target.effective_database_url, settings.data_dir)
+
+    code = await restore_cmd(argparse.Namespace(backup=str(made.path)), here)
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "ok: " in out
+    assert "end before the newest checkpoint" in out
+    assert "teleconsult checkpoint" in out
