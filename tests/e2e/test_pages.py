@@ -939,6 +939,16 @@ async def test_specialist_opens_and_ends_emergency_access(
     await check(sessions.first).to_contain_text(w.patient_id[:8])
     await check(sessions.first).to_contain_text("Ended")
     await review.shot("admin-list")
+    # What was done under it: the patient's access log, a click away.
+    await sessions.first.get_by_role("button", name="Access log").click()
+    log = review.page.locator("tr.detail")
+    await check(log.locator("tbody tr").filter(has_text="Break glass start")).to_contain_text(
+        "Test specialist (Cardiology specialist, Clinic "
+    )
+    await check(log.locator("tbody tr").filter(has_text="Passport read").first).to_be_visible()
+    await review.shot("admin-log")
+    await sessions.first.get_by_role("button", name="Access log").click()
+    await check(log).to_have_count(0)
     review.assert_clean()
 
 

@@ -17,6 +17,7 @@ import {
   when,
 } from "../dom.js";
 import { person } from "../people.js";
+import { accessLog } from "./accesslog.js";
 
 export const live = false;
 
@@ -361,12 +362,20 @@ async function renderUsers(main) {
   );
 }
 
-/** Every emergency ("break-glass") access to review, oldest first: who, whose, why, how long. */
+/**
+ * Every emergency ("break-glass") access to review, oldest first: who, whose passport, why, how
+ * long; and, a click away, the patient's access log, to see what was done under it.
+ */
 function renderBreakGlass(main, { me }) {
   const list = pagedList({
     load: (cursor) => get("/break-glass", { cursor }),
-    render: (b) =>
-      h(
+    render: (b) => {
+      const show = h(
+        "button",
+        { type: "button", class: "secondary", "aria-expanded": "false" },
+        "Access log",
+      );
+      const row = h(
         "tr",
         { dataset: { id: b.id } },
         h("td", {}, when(b.started_at)),
@@ -380,10 +389,31 @@ function renderBreakGlass(main, { me }) {
             ? [badge("consent-revoked", "Ended"), " ", when(b.ended_at)]
             : [badge("consent-active", "Open"), " until ", when(b.ends_at)],
         ),
-      ),
+        h("td", {}, show),
+      );
+      let detail = null;
+      show.addEventListener("click", () => {
+        if (detail) {
+          detail.remove();
+          detail = null;
+          show.setAttribute("aria-expanded", "false");
+          return;
+        }
+        const log = accessLog(b.patient_id, {
+          me,
+          empty: "Nothing is recorded for this patient.",
+          caption: "The patient's access log, oldest first",
+        });
+        detail = h("tr", { class: "detail" }, h("td", { colspan: 6 }, log.el));
+        row.after(detail);
+        show.setAttribute("aria-expanded", "true");
+        log.reload();
+      });
+      return row;
+    },
     tag: "tbody",
     wrap: tableOf(
-      ["Opened", "Who", "Patient", "Reason", "Status"],
+      ["Opened", "Who", "Patient", "Reason", "Status", "Review"],
       "Emergency access sessions, oldest first",
     ),
     empty: "Nobody has used emergency access.",
@@ -395,7 +425,7 @@ function renderBreakGlass(main, { me }) {
       h(
         "p",
         { class: "muted" },
-        "Emergency access opens a patient's passport for reading without their consent, for at most four hours. Each one is in the patient's access log; review the reasons here.",
+        "Emergency access opens a patient's passport for reading without their consent, for at most four hours. Each one is in the patient's access log; review the reasons here, and what was done under them.",
       ),
       list.el,
     ),

@@ -16,10 +16,10 @@ import {
   radios,
   select,
   shortId,
-  tableOf,
   when,
 } from "../dom.js";
 import { namePeople, person, roleText } from "../people.js";
+import { accessLog } from "./accesslog.js";
 
 export const live = false;
 
@@ -514,63 +514,12 @@ function waitingRequests(base, onApproved) {
   return { el, reload: () => list.reload() };
 }
 
-const OUTCOME_KIND = {
-  permit: "ok",
-  permitted: "ok",
-  allow: "ok",
-  allowed: "ok",
-  success: "ok",
-  deny: "bad",
-  denied: "bad",
-};
-
-// What an audit reason mentions: a user, an id of its own, a time, an access level.
-const MENTION = /\b(user) ([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b/g;
-const READABLE =
-  /\b(?:user ([0-9a-f-]{36}))|([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})|(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[+-]\d{2}:\d{2}|Z))|\b(read_write)\b/g;
-
-/** An audit reason as a patient reads it: people by name, times in local time, other ids short. */
-function readable(reason, me) {
-  const parts = [];
-  let at = 0;
-  for (const m of reason.matchAll(READABLE)) {
-    parts.push(reason.slice(at, m.index));
-    at = m.index + m[0].length;
-    if (m[1]) parts.push(person(null, { me, id: m[1] }));
-    else if (m[2]) parts.push(shortId(m[2]));
-    else if (m[3]) parts.push(when(m[3]));
-    else parts.push("read and write");
-  }
-  parts.push(reason.slice(at));
-  return parts;
-}
-
 function renderAccessLog(main, { me }) {
   if (!me.patient_id) return noRecord(main);
-  const list = pagedList({
-    load: async (cursor) => {
-      const page = await get(`/patients/${me.patient_id}/access-log`, { cursor });
-      const named = page.items.flatMap((a) => [...(a.reason || "").matchAll(MENTION)].map((m) => m[2]));
-      await namePeople(named).catch(() => {});
-      return page;
-    },
-    render: (a) =>
-      h(
-        "tr",
-        {},
-        h("td", {}, when(a.at)),
-        h("td", {}, person(a.actor, { me, id: a.actor_id })),
-        h("td", {}, humanize(String(a.action || ""))),
-        h(
-          "td",
-          {},
-          badge(`outcome-${OUTCOME_KIND[a.outcome] || "other"}`, humanize(String(a.outcome || ""))),
-        ),
-        h("td", {}, readable(a.reason || "", me)),
-      ),
+  const list = accessLog(me.patient_id, {
+    me,
     empty: "Nobody has accessed your data yet.",
-    tag: "tbody",
-    wrap: tableOf(["When", "Who", "What", "Outcome", "Reason"], "Access to my data, oldest first"),
+    caption: "Access to my data, oldest first",
   });
   main.append(
     h(
