@@ -2,7 +2,8 @@
 
 1. Append latency with 5,000 existing entries vs with ~10 (goal ≤ 1.1×): the full write path
    (consent decision + audit + chained append + commit).
-2. Reading a 5,000-entry passport (decision, audit, amended view, response-ready JSON) vs a
+2. Reading a 5,000-entry passport (the caller authenticated by token as a request is, the
+   decision, audit, amended view, response-ready JSON) vs a
    raw SELECT of the same rows and columns through the database driver, as the read fetches
    them (goal ≤ 1.5×). Also printed: against the same SELECT through SQLAlchemy.
 3. ``verify`` throughput (fetch + re-walk, as ``teleconsult verify`` walks a database: chain
@@ -41,7 +42,8 @@ from typing import Any
 
 from sqlalchemy import insert, select, text
 
-from teleconsult.accounts.models import User
+from teleconsult.accounts.auth import new_token, token_hash, user_for_token
+from teleconsult.accounts.models import AuthToken, User
 from teleconsult.accounts.passwords import Passwords
 from teleconsult.accounts.schemas import UserCreate
 from teleconsult.accounts.service import create_user
@@ -100,6 +102,15 @@ class Bench:
                 ),
             )
             self.facility_id = hospital.id
+            # A session token, for the specialist to be authenticated as every request is.
+            self.token = new_token()
+            s.add(
+                AuthToken(
+                    token_hash=token_hash(self.token),
+                    user_id=self.specialist.id,
+                    expires_at=self.now + timedelta(days=1),
+                )
+            )
 
     async def patient_with_consultation(self) -> tuple[uuid.UUID, uuid.UUID]:
         """A patient, an in-progress consultation with the specialist, and a grant."""
@@ -187,7 +198,8 @@ class Bench:
                 await conn.execute(text("ANALYZE"))
 
     async def user(self, s: Any) -> User:
-        found = await s.get(User, self.specialist.id)
+        """The specialist, authenticated by token as every request is (accounts.auth)."""
+        found = await user_for_token(s, self.token, self.now)
         assert found is not None
         return found
 
