@@ -242,6 +242,8 @@ async def test_gp_registers_finds_a_patient_and_books(
     chosen = items.filter(has_text="09:20")
     await check(chosen).to_contain_text("Scheduled")
     await check(chosen).to_contain_text("Aigerim Nurlanovna")
+    # The GP sees with whom, by name.
+    await check(chosen).to_contain_text("With Test specialist (Cardiology specialist, Clinic ")
     await check(chosen.get_by_role("link", name="Join call")).to_have_attribute(
         "href", re.compile(r"^/static/call\.html\?consultation=[0-9a-f-]{36}$")
     )
@@ -320,6 +322,7 @@ async def test_specialist_sees_its_queue_live_and_works_it(
     await check(calls).to_have_count(1)
     await check(calls.first).to_contain_text("09:00")
     await check(calls.first).to_contain_text("Test Patient")
+    await check(calls.first).to_contain_text("Referred by Test gp (General practitioner, Clinic ")
     await check(waiting).to_have_count(1)
     await check(waiting.first).to_contain_text("Urgent")
 
@@ -738,7 +741,9 @@ async def test_gp_confirms_consent_with_a_code_at_the_point_of_care(
     item = page.locator("li.consultation").first
     await item.get_by_role("button", name="Patient consent").click()
     panel = item.locator(".consent-panel")
-    await check(panel).to_contain_text(w.specialist.id[:8])
+    await check(panel).to_contain_text(
+        "The specialist, Test specialist (Cardiology specialist, Clinic "
+    )
     await check(panel).to_contain_text("approve or decline it in their own account")
     await check(panel.get_by_role("status")).to_contain_text(
         "Consent request waiting for the patient"

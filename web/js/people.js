@@ -47,3 +47,33 @@ export function person(p, { me, id } = {}) {
     who.role === "patient" ? null : h("span", { class: "person-role muted" }, ` (${roleText(who)})`),
   );
 }
+
+// Ids asked for within one turn of the event loop go to GET /people together.
+const waiting = new Map();
+let queued = null;
+
+function lookup(id) {
+  if (known.has(id)) return Promise.resolve();
+  if (waiting.has(id)) return waiting.get(id);
+  if (!queued) {
+    const ids = new Set();
+    const done = new Promise((resolve) => setTimeout(resolve, 0))
+      .then(() => {
+        queued = null;
+        return namePeople([...ids]);
+      })
+      .catch(() => {});
+    queued = { ids, done };
+  }
+  queued.ids.add(id);
+  waiting.set(id, queued.done);
+  return queued.done;
+}
+
+/** person() for an id not looked up yet: the short id at once, the name when it arrives. */
+export function personLater(id, opts = {}) {
+  if (known.has(id) || (opts.me && id === opts.me.id)) return person(null, { ...opts, id });
+  const el = h("span", { class: "person" }, shortId(id));
+  lookup(id).then(() => el.replaceWith(person(null, { ...opts, id })));
+  return el;
+}

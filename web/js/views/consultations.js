@@ -4,6 +4,7 @@
 import { get, post } from "../api.js";
 import { MODES, SPECIALTIES, STATUSES, URGENCIES, label } from "../codes.js";
 import { badge, busy, field, form, h, notice, shortId, when } from "../dom.js";
+import { personLater } from "../people.js";
 
 const OPEN = new Set(["requested", "scheduled", "in_progress"]);
 
@@ -131,12 +132,28 @@ export function consultationItem(c, { me, patientName, onChange, extra }) {
       "div",
       { class: "item-body" },
       patientName(c.patient_id),
+      whoTakesPart(c, me),
       h("p", { class: "reason" }, c.reason),
       c.conclusion ? h("p", { class: "conclusion" }, h("strong", {}, "Conclusion: "), c.conclusion) : null,
     ),
     buttons.length ? h("div", { class: "actions" }, buttons) : null,
     conclusion,
     note,
+  );
+}
+
+/** The other clinicians of a consultation, by name: its specialist, and who referred it. */
+function whoTakesPart(c, me) {
+  const parts = [];
+  if (c.specialist_id && c.specialist_id !== me.id)
+    parts.push(["With ", personLater(c.specialist_id, { me })]);
+  if (c.requester_id && c.requester_id !== me.id && c.requester_id !== c.specialist_id)
+    parts.push(["Referred by ", personLater(c.requester_id, { me })]);
+  if (!parts.length) return null;
+  return h(
+    "p",
+    { class: "people muted" },
+    parts.map((part, i) => (i ? [" · ", ...part] : part)),
   );
 }
 

@@ -14,12 +14,12 @@ import {
   pagedList,
   radios,
   select,
-  shortId,
   showError,
   uid,
   values,
   when,
 } from "../dom.js";
+import { personLater } from "../people.js";
 import { ACCESS_TEXT, consultationAccessUntil, pointOfCare } from "./consent.js";
 import { consultationItem, patientNames, refreshOnEvents } from "./consultations.js";
 
@@ -416,9 +416,9 @@ function fillConsentPanel(panel, c) {
     h(
       "p",
       {},
-      "The specialist (user ",
-      shortId(c.specialist_id),
-      `) needs the patient's consent to work on the health passport: ${ACCESS_TEXT.read_write.toLowerCase()} access until `,
+      "The specialist, ",
+      personLater(c.specialist_id, { me: null }),
+      `, needs the patient's consent to work on the health passport: ${ACCESS_TEXT.read_write.toLowerCase()} access until `,
       when(until),
       ". Booking sent the patient a request; the patient can approve or decline it in their own account, on the Consents page.",
     ),
