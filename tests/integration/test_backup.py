@@ -23,7 +23,7 @@ from teleconsult.passport.pieces import pieces_for
 from teleconsult.passport.verification import run_checkpoint, verify_chains
 
 from ..conftest import PG_URL_ENV, Database
-from .passport_support import clinic, grant, note
+from .passport_support import Clinic, clinic, grant, note
 
 
 def _settings(url: str, data_dir: Path) -> Settings:
@@ -66,14 +66,20 @@ async def _contents(url: str) -> tuple[list[str], int, bool]:
     return users, int(entries or 0), all(r.ok for r in reports) and bool(reports)
 
 
+async def _notes(client: Any, database: Database, clock: FakeClock, *texts: str) -> Clinic:
+    """A clinic whose specialist, with the patient's consent, wrote a note for each text."""
+    c = await clinic(client, database.engine)
+    await grant(c, clock, user_id=c.w.specialist.id)
+    for text_ in texts:
+        status, body = await note(c.w.specialist, c.consultation_id, text_)
+        assert status == 201, body
+    return c
+
+
 async def test_a_restore_brings_back_what_the_backup_held_and_keeps_what_it_replaced(
     client: Any, database: Database, clock: FakeClock, settings: Settings, target: Settings
 ) -> None:
-    c = await clinic(client, database.engine)
-    await grant(c, clock, user_id=c.w.specialist.id)
-    for i in range(2):
-        status, body = await note(c.w.specialist, c.consultation_id, f"visit {i}")
-        assert status == 201, body
+    c = await _notes(client, database, clock, "visit 0", "visit 1")
     first = await backup(settings)
     assert first.path.is_file() and first.size > 0
     with pytest.raises(BackupError, match="never overwrites"):
@@ -97,10 +103,7 @@ async def test_a_restore_brings_back_what_the_backup_held_and_keeps_what_it_repl
 async def test_a_restore_refuses_what_is_not_a_backup_and_changes_nothing(
     client: Any, database: Database, clock: FakeClock, settings: Settings, target: Settings
 ) -> None:
-    c = await clinic(client, database.engine)
-    await grant(c, clock, user_id=c.w.specialist.id)
-    status, _ = await note(c.w.specialist, c.consultation_id)
-    assert status == 201
+    await _notes(client, database, clock, "a visit")
     made = await backup(settings)
     await restore(target, made.path)
     before = await _contents(target.effective_database_url)
@@ -125,10 +128,7 @@ async def test_restore_says_when_the_backup_is_older_than_the_newest_checkpoint(
     target: Settings,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    c = await clinic(client, database.engine)
-    await grant(c, clock, user_id=c.w.specialist.id)
-    status, _ = await note(c.w.specialist, c.consultation_id)
-    assert status == 201
+    c = await _notes(client, database, clock, "a visit")
     made = await backup(settings)
     status, _ = await note(c.w.specialist, c.consultation_id, "written after the backup")
     assert status == 201
