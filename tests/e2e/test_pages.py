@@ -476,12 +476,29 @@ async def test_patient_reads_passport_grants_and_revokes_consent(
             {"text": "Hypertension, stage 1.", "diagnoses": ["I10"]},
         )
         assert status == 201, body
+        # A note, then its correction: a new entry that amends it.
+        status, first = await w.specialist.post(
+            f"/consultations/{c['id']}/notes", {"text": "Advised salt restriction."}
+        )
+        assert status == 201, first
+        status, body = await w.specialist.post(
+            f"/consultations/{c['id']}/notes",
+            {"text": "Advised salt restriction and a low-fat diet.", "amends": first["id"]},
+        )
+        assert status == 201, body
     await page.get_by_role("link", name="My health passport").click()
     entries = page.locator("li.entry")
     await check(entries.first).to_be_visible()
     await check(page.locator("main")).to_contain_text("Hypertension, stage 1.")
     await check(page.locator("main")).to_contain_text("I10")
     await check(entries.first).to_contain_text("Written by Test specialist")
+    if not fake:
+        # The correction names what it corrects by number; the corrected entry says so.
+        correction = entries.filter(has_text="low-fat diet")
+        corrected = entries.filter(has_text="Advised salt restriction.")
+        seq = await corrected.get_attribute("data-seq")
+        await check(correction).to_contain_text(f"Corrects entry #{seq}")
+        await check(corrected).to_contain_text("Corrected later")
     await page.get_by_role("button", name="Check integrity").click()
     await check(page.get_by_role("status").filter(has_text="intact")).to_be_visible()
     await tab.shot("passport")

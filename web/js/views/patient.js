@@ -76,9 +76,13 @@ function bodyView(body) {
 function renderPassport(main, { me }) {
   if (!me.patient_id) return noRecord(main);
   const base = `/patients/${me.patient_id}`;
+  // Entries by id, to name a correction's target by its number (earlier entries load first).
+  const seqOf = new Map();
+  const entryRef = (id) => (seqOf.has(id) ? `entry #${seqOf.get(id)}` : ["entry ", shortId(id)]);
   const list = pagedList({
     load: async (cursor) => {
       const page = await get(`${base}/passport`, { cursor });
+      for (const e of page.items) seqOf.set(e.id, e.seq);
       await namePeople(page.items.map((e) => e.author_id)).catch(() => {});
       return page;
     },
@@ -92,12 +96,13 @@ function renderPassport(main, { me }) {
           h("span", { class: "seq" }, `#${e.seq}`),
           badge(`kind-${e.kind}`, label(PASSPORT_KINDS, e.kind)),
           when(e.created_at),
+          e.superseded_by ? badge("corrected", "Corrected later") : null,
         ),
         h(
           "div",
           { class: "item-body" },
           bodyView(e.body),
-          e.amends ? h("p", { class: "amends" }, "Corrects an earlier entry ", shortId(e.amends)) : null,
+          e.amends ? h("p", { class: "amends" }, "Corrects ", entryRef(e.amends)) : null,
         ),
         h(
           "p",
