@@ -128,6 +128,9 @@ async def _staff(session: AsyncSession) -> _Staff:
             full_name=f"{username} (history)",
             role=role.value,
             facility_id=facility_id,
+            # Accounts behind the statistics' history, which nobody signs in to: not in the
+            # directory a patient searches for a doctor (accounts.directory.find_clinicians).
+            is_active=False,
         )
         session.add(existing)
         return existing, True
