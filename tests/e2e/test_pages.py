@@ -493,6 +493,9 @@ async def test_patient_reads_passport_grants_and_revokes_consent(
     await check(page.locator("main")).to_contain_text("I10")
     await check(entries.first).to_contain_text("Written by Test specialist")
     if not fake:
+        # Written in the patient's cardiology consultation, named so.
+        await check(entries.first).to_contain_text("Cardiology consultation of ")
+    if not fake:
         # The correction names what it corrects by number; the corrected entry says so.
         correction = entries.filter(has_text="low-fat diet")
         corrected = entries.filter(has_text="Advised salt restriction.")

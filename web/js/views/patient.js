@@ -79,8 +79,18 @@ function renderPassport(main, { me }) {
   // Entries by id, to name a correction's target by its number (earlier entries load first).
   const seqOf = new Map();
   const entryRef = (id) => (seqOf.has(id) ? `entry #${seqOf.get(id)}` : ["entry ", shortId(id)]);
+  // The patient's own consultations, to name the one an entry was written in.
+  let consultations = null;
+  const consultationRef = (id) => {
+    const c = consultations?.get(id);
+    if (!c) return [" · consultation ", shortId(id)];
+    return [` · ${label(SPECIALTIES, c.specialty)} consultation of `, when(c.starts_at || c.created_at)];
+  };
   const list = pagedList({
     load: async (cursor) => {
+      consultations ??= await get("/consultations", { limit: 500 })
+        .then((page) => new Map(page.items.map((c) => [c.id, c])))
+        .catch(() => new Map());
       const page = await get(`${base}/passport`, { cursor });
       for (const e of page.items) seqOf.set(e.id, e.seq);
       await namePeople(page.items.map((e) => e.author_id)).catch(() => {});
@@ -109,7 +119,7 @@ function renderPassport(main, { me }) {
           { class: "meta muted" },
           "Written by ",
           person(null, { id: e.author_id }),
-          e.consultation_id ? [" · consultation ", shortId(e.consultation_id)] : null,
+          e.consultation_id ? consultationRef(e.consultation_id) : null,
           " · hash ",
           shortId(e.hash),
         ),
