@@ -509,6 +509,8 @@ async def test_patient_reads_passport_grants_and_revokes_consent(
     await page.get_by_role("link", name="Who accessed my data").click()
     rows = page.locator("tbody tr")
     await check(rows.first).to_be_visible()
+    # Newest first: the integrity check just made is on top.
+    await check(rows.first).to_contain_text("Passport verify")
     # Who looked, by name: the specialist who wrote, and the patient themself as "You".
     writes = rows.filter(has_text="Passport write")
     await check(writes.first).to_contain_text("Test specialist (Cardiology specialist, Clinic ")

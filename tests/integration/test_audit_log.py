@@ -66,3 +66,29 @@ async def test_access_log_is_for_the_patient_and_administrators(
     _, after = await c.patient.get(f"/patients/{c.patient_id}/access-log")
     assert after["items"][-1]["action"] == "access_log.read"
     assert after["items"][-1]["actor_id"] == c.w.admin.id
+
+
+async def test_the_access_log_reads_newest_first_page_by_page(
+    client: Any, database: Database, clock: FakeClock
+) -> None:
+    c = await clinic(client, database.engine)
+    for _ in range(3):
+        status, _ = await c.w.specialist.get(f"/patients/{c.patient_id}/passport")
+        assert status == 403
+    url = f"/patients/{c.patient_id}/access-log"
+    status, everything = await c.patient.get(url, limit=500)
+    assert status == 200 and everything["next"] is None
+    oldest_first = [e["seq"] for e in everything["items"]]
+    assert len(oldest_first) >= 4
+
+    seen: list[int] = []
+    params: dict[str, Any] = {"limit": 2, "newest_first": "true"}
+    while True:
+        status, page = await c.patient.get(url, **params)
+        assert status == 200, page
+        seen += [e["seq"] for e in page["items"]]
+        if page["next"] is None:
+            break
+        params["cursor"] = page["next"]
+    # Every event once, newest first (a patient's own look at the log is not an event).
+    assert seen == list(reversed(oldest_first))

@@ -19,6 +19,7 @@ class AccessLogQuery(BaseModel):
 
     cursor: str | None = None
     limit: int = Field(default=100, ge=1, le=500)
+    newest_first: bool = Field(default=False, description="Newest events first")
 
 
 class AccessLogEntry(BaseModel):
@@ -49,10 +50,11 @@ async def access_log(ctx: Ctx) -> Page[AccessLogEntry]:
         ctx.session,
         ctx.me,
         ctx.path_id(),
-        after_seq=values[0] if values else 0,
+        cursor_seq=values[0] if values else None,
         limit=q.limit,
         now=ctx.clock.now(),
         client=ctx.client,
+        newest_first=q.newest_first,
     )
     return Page[AccessLogEntry](
         items=[AccessLogEntry.model_validate(i) for i in items],

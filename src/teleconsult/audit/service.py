@@ -90,18 +90,25 @@ async def record_login(
 
 
 async def access_log(
-    session: AsyncSession, patient_id: uuid.UUID, *, after_seq: int, limit: int
+    session: AsyncSession,
+    patient_id: uuid.UUID,
+    *,
+    cursor_seq: int | None,
+    limit: int,
+    newest_first: bool = False,
 ) -> tuple[list[dict[str, Any]], int | None]:
-    """A page of the patient's audit chain, oldest first, each event's actor named
-    (``accounts.directory``); the last seq if there is more."""
-    rows = (
-        await session.execute(
-            select(AuditEntry.seq, AuditEntry.document)
-            .where(AuditEntry.chain == chain_of(patient_id), AuditEntry.seq > after_seq)
-            .order_by(AuditEntry.seq)
-            .limit(limit + 1)
+    """A page of the patient's audit chain, oldest first (or newest first), from after
+    ``cursor_seq`` on, each event's actor named (``accounts.directory``); the last seq shown
+    if there is more."""
+    query = select(AuditEntry.seq, AuditEntry.document).where(
+        AuditEntry.chain == chain_of(patient_id)
+    )
+    if cursor_seq is not None:
+        query = query.where(
+            AuditEntry.seq < cursor_seq if newest_first else AuditEntry.seq > cursor_seq
         )
-    ).all()
+    order = AuditEntry.seq.desc() if newest_first else AuditEntry.seq
+    rows = (await session.execute(query.order_by(order).limit(limit + 1))).all()
     more = len(rows) > limit
     rows = rows[:limit]
     docs = [(seq, json.loads(document)) for seq, document in rows]
@@ -134,10 +141,11 @@ async def read_access_log(
     user: User,
     patient_id: uuid.UUID,
     *,
-    after_seq: int,
+    cursor_seq: int | None,
     limit: int,
     now: datetime,
     client: str | None,
+    newest_first: bool = False,
 ) -> tuple[list[dict[str, Any]], int | None]:
     """The patient reads their own access log; an administrator's look is itself audited."""
     from ..consent.service import close_expired_break_glass
@@ -160,4 +168,6 @@ async def read_access_log(
             client=client,
             durable=True,
         )
-    return await access_log(session, patient_id, after_seq=after_seq, limit=limit)
+    return await access_log(
+        session, patient_id, cursor_seq=cursor_seq, limit=limit, newest_first=newest_first
+    )

@@ -39,11 +39,11 @@ function readable(reason, me) {
   return parts;
 }
 
-/** A paged table of the patient's access log, oldest first: {el, reload}. */
+/** A paged table of the patient's access log, newest first: {el, reload}. */
 export function accessLog(patientId, { me, empty, caption }) {
   return pagedList({
     load: async (cursor) => {
-      const page = await get(`/patients/${patientId}/access-log`, { cursor });
+      const page = await get(`/patients/${patientId}/access-log`, { cursor, newest_first: true });
       const named = page.items.flatMap((a) => [...(a.reason || "").matchAll(MENTION)].map((m) => m[2]));
       await namePeople(named).catch(() => {});
       return page;

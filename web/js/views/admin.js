@@ -402,7 +402,7 @@ function renderBreakGlass(main, { me }) {
         const log = accessLog(b.patient_id, {
           me,
           empty: "Nothing is recorded for this patient.",
-          caption: "The patient's access log, oldest first",
+          caption: "The patient's access log, newest first",
         });
         detail = h("tr", { class: "detail" }, h("td", { colspan: 6 }, log.el));
         row.after(detail);

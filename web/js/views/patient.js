@@ -534,7 +534,7 @@ function renderAccessLog(main, { me }) {
   const list = accessLog(me.patient_id, {
     me,
     empty: "Nobody has accessed your data yet.",
-    caption: "Access to my data, oldest first",
+    caption: "Access to my data, newest first",
   });
   main.append(
     h(
