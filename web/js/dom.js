@@ -236,6 +236,9 @@ export function localInstant(dateValue, timeValue = "00:00") {
   return new Date(y, m - 1, d, hh, mm).toISOString();
 }
 
+/** "passport.read" or "no_show" as a person reads it: "Passport read", "No show". */
+export const humanize = (key) => key.replaceAll(/[._]/g, " ").replace(/^./, (c) => c.toUpperCase());
+
 /** A shortened id with the full one in its title, for ids people rarely read. */
 export const shortId = (id) => (id ? h("code", { title: id }, String(id).slice(0, 8)) : "—");
 

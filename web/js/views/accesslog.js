@@ -3,10 +3,8 @@
 // access reads the patient's too (and that look is itself logged).
 
 import { get } from "../api.js";
-import { badge, h, pagedList, shortId, tableOf, when } from "../dom.js";
+import { badge, h, humanize, pagedList, shortId, tableOf, when } from "../dom.js";
 import { namePeople, person } from "../people.js";
-
-const humanize = (key) => key.replaceAll(/[._]/g, " ").replace(/^./, (c) => c.toUpperCase());
 
 const OUTCOME_KIND = {
   permit: "ok",

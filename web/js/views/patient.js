@@ -9,6 +9,7 @@ import {
   field,
   form,
   h,
+  humanize,
   isoDay,
   localInstant,
   notice,
@@ -38,8 +39,6 @@ function noRecord(main) {
     ),
   );
 }
-
-const humanize = (key) => key.replaceAll(/[._]/g, " ").replace(/^./, (c) => c.toUpperCase());
 
 // A diagnosis {code, title} reads as "I10 Essential (primary) hypertension".
 const itemText = (x) => (x.code ? [x.code, x.title].filter(Boolean).join(" ") : JSON.stringify(x));
