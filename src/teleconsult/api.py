@@ -8,21 +8,19 @@ the result, so handlers stay a few lines long.
 
 from __future__ import annotations
 
-import base64
 import json
-import re
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from aiohttp import web
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from .appkeys import BUS, CLOCK, SESSIONMAKER, SETTINGS
 from .codes import Role
 from .db.uow import unit_of_work
-from .errors import BadRequest, Forbidden, NotFound, ValidationFailed
+from .errors import BadRequest, Forbidden, NotFound, ValidationFailed, validation_failed
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -155,20 +153,6 @@ class Router:
         return self.route("POST", path, **kw)
 
 
-def validation_fields(exc: ValidationError) -> dict[str, str]:
-    """Field path → message, never echoing the rejected value (it may be patient data)."""
-    fields: dict[str, str] = {}
-    for error in exc.errors(include_input=False, include_url=False):
-        loc = ".".join(str(part) for part in error["loc"]) or "body"
-        fields.setdefault(loc, error["msg"])
-    return fields
-
-
-def validation_failed(exc: ValidationError) -> ValidationFailed:
-    fields = validation_fields(exc)
-    return ValidationFailed("Invalid " + ", ".join(sorted(fields)), fields=fields)
-
-
 async def _parse_body(
     request: web.Request, model: type[BaseModel], optional: bool = False
 ) -> BaseModel | None:
@@ -243,34 +227,3 @@ def install(app: web.Application, routers: Iterable[Router]) -> list[Endpoint]:
             app.router.add_route(endpoint.method, PREFIX + endpoint.path, make_handler(endpoint))
             endpoints.append(endpoint)
     return endpoints
-
-
-# --- keyset pagination -------------------------------------------------------------------
-
-
-def encode_cursor(values: list[Any]) -> str:
-    raw = json.dumps(values, default=str, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None) -> list[Any] | None:
-    if not cursor:
-        return None
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, UnicodeDecodeError):
-        raise ValidationFailed("cursor: not a cursor", fields={"cursor": "not a cursor"}) from None
-    if not isinstance(values, list):
-        raise ValidationFailed("cursor: not a cursor", fields={"cursor": "not a cursor"})
-    return values
-
-
-def _iso_only(value: Any) -> Any:
-    # pydantic would read "0.5" as a Unix timestamp; the API speaks ISO-8601 only.
-    if isinstance(value, str) and not re.match(r"^\d{4}-\d{2}-\d{2}", value):
-        raise ValueError("must be an ISO-8601 date-time with offset")
-    return value
-
-
-IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_only)]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from pydantic import ValidationError
+
 
 class DomainError(Exception):
     status: ClassVar[int] = 400
@@ -63,3 +65,17 @@ class TooManyRequests(DomainError):
 def field_error(field: str, message: str) -> ValidationFailed:
     """A 422 naming one field."""
     return ValidationFailed(f"{field}: {message}", fields={field: message})
+
+
+def validation_fields(exc: ValidationError) -> dict[str, str]:
+    """Field path → message, never echoing the rejected value (it may be patient data)."""
+    fields: dict[str, str] = {}
+    for error in exc.errors(include_input=False, include_url=False):
+        loc = ".".join(str(part) for part in error["loc"]) or "body"
+        fields.setdefault(loc, error["msg"])
+    return fields
+
+
+def validation_failed(exc: ValidationError) -> ValidationFailed:
+    fields = validation_fields(exc)
+    return ValidationFailed("Invalid " + ", ".join(sorted(fields)), fields=fields)

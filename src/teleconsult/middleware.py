@@ -9,8 +9,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from pydantic import ValidationError
 
-from .api import validation_failed
-from .errors import DomainError, TooManyRequests
+from .errors import DomainError, TooManyRequests, validation_failed
 
 log = logging.getLogger("teleconsult.http")
 

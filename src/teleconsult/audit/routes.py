@@ -6,9 +6,9 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..accounts.schemas import PersonOut
-from ..api import Ctx, Page, Router, decode_cursor, encode_cursor
+from ..api import Ctx, Page, Router
 from ..codes import Role
-from ..errors import ValidationFailed
+from ..db.paging import encode_cursor, seq_cursor
 from . import service
 
 router = Router("audit")
@@ -43,14 +43,11 @@ class AccessLogEntry(BaseModel):
 )
 async def access_log(ctx: Ctx) -> Page[AccessLogEntry]:
     q: AccessLogQuery = ctx.query
-    values = decode_cursor(q.cursor)
-    if values is not None and (len(values) != 1 or not isinstance(values[0], int)):
-        raise ValidationFailed("cursor: not a cursor", fields={"cursor": "not a cursor"})
     items, last = await service.read_access_log(
         ctx.session,
         ctx.me,
         ctx.path_id(),
-        cursor_seq=values[0] if values else None,
+        cursor_seq=seq_cursor(q.cursor),
         limit=q.limit,
         now=ctx.clock.now(),
         client=ctx.client,

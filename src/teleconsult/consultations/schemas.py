@@ -6,8 +6,8 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
-from ..api import IsoDateTime
 from ..codes import SpecialtySlug
+from ..types import IsoDateTime
 from .lifecycle import Mode, Status, Urgency
 
 

@@ -1,7 +1,15 @@
-"""Keyset pagination: ``{"items": [...], "next": cursor}`` without OFFSET scans."""
+"""Keyset pagination, the one paging scheme of the API: ``{"items": [...], "next": cursor}``.
+
+A cursor is the sort key of the last row shown (a JSON list, base64url without padding); the
+next page starts strictly after it, so no OFFSET scan and no row shown twice when rows are
+added meanwhile. ``keyset_page`` pages an ORM query; the hash-chained lists (passport,
+access log) page by their sequence number with ``seq_cursor`` / ``encode_cursor``.
+"""
 
 from __future__ import annotations
 
+import base64
+import json
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -11,8 +19,40 @@ from sqlalchemy import Select, literal, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from ..api import decode_cursor, encode_cursor
 from ..errors import ValidationFailed
+
+
+def _not_a_cursor() -> ValidationFailed:
+    return ValidationFailed("cursor: not a cursor", fields={"cursor": "not a cursor"})
+
+
+def encode_cursor(values: list[Any]) -> str:
+    raw = json.dumps(values, default=str, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> list[Any] | None:
+    """The sort key a cursor holds, or None for the first page; 422 for anything else."""
+    if not cursor:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, UnicodeDecodeError):
+        raise _not_a_cursor() from None
+    if not isinstance(values, list):
+        raise _not_a_cursor()
+    return values
+
+
+def seq_cursor(cursor: str | None) -> int | None:
+    """The sequence number a chain's cursor holds (passport, access log), or None."""
+    values = decode_cursor(cursor)
+    if values is None:
+        return None
+    if len(values) != 1 or type(values[0]) is not int or not 0 <= values[0] < 2**63:
+        raise _not_a_cursor()
+    return values[0]
 
 
 def _coerce(column: InstrumentedAttribute[Any], value: Any) -> Any:
@@ -24,7 +64,7 @@ def _coerce(column: InstrumentedAttribute[Any], value: Any) -> Any:
             return uuid.UUID(value)
         return python_type(value)
     except (TypeError, ValueError):
-        raise ValidationFailed("cursor: not a cursor", fields={"cursor": "not a cursor"}) from None
+        raise _not_a_cursor() from None
 
 
 async def keyset_page(
@@ -44,7 +84,7 @@ async def keyset_page(
     values = decode_cursor(cursor)
     if values is not None:
         if len(values) != len(order):
-            raise ValidationFailed("cursor: not a cursor", fields={"cursor": "not a cursor"})
+            raise _not_a_cursor()
         bounds = [
             literal(_coerce(col, v), type_=col.type) for col, v in zip(order, values, strict=True)
         ]

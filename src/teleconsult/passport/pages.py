@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ..api import encode_cursor
+from ..db.paging import encode_cursor
 from ..db.sqlite_driver import in_connection
 from .ledger import PASSPORT
 

@@ -4,9 +4,9 @@ from typing import Any
 
 from aiohttp import web
 
-from ..api import Ctx, Page, Router, decode_cursor
+from ..api import Ctx, Page, Router
 from ..codes import Role
-from ..errors import ValidationFailed
+from ..db.paging import seq_cursor
 from . import service
 from .schemas import EntryIn, EntryOut, NoteIn, PassportQuery, PrescriptionIn, VerifyOut
 from .verification import verify_patient
@@ -60,12 +60,7 @@ async def write_entry(ctx: Ctx) -> dict[str, Any]:
 
 
 def _after_seq(cursor: str | None) -> int:
-    values = decode_cursor(cursor)
-    if values is None:
-        return 0
-    if len(values) != 1 or not isinstance(values[0], int):
-        raise ValidationFailed("cursor: not a cursor", fields={"cursor": "not a cursor"})
-    return values[0]
+    return seq_cursor(cursor) or 0
 
 
 @router.get(

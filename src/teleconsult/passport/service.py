@@ -16,14 +16,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..accounts.models import User
-from ..api import validation_failed
 from ..audit import service as audit
 from ..consent.policy import Access
 from ..consent.service import authorize, authorize_then_record
 from ..consultations.models import Consultation
 from ..consultations.service import get_consultation
 from ..db.uow import commit_while
-from ..errors import Conflict, Forbidden, ValidationFailed, field_error
+from ..errors import Conflict, Forbidden, ValidationFailed, field_error, validation_failed
 from . import icd10
 from .ledger import PASSPORT, append
 from .models import PassportEntry

@@ -5,8 +5,8 @@ from datetime import datetime
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from ..api import IsoDateTime
 from ..codes import RegionSlug, SpecialtySlug
+from ..types import IsoDateTime
 from .slots import MAX_SLOT_MINUTES, MIN_SLOT_MINUTES
 
 

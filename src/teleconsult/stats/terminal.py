@@ -9,13 +9,12 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from ..api import validation_fields
 from ..clock import Clock
 from ..codes import SPECIALTIES
 from ..config import Settings
 from ..db.engine import engine_from_settings, make_sessionmaker
 from ..db.uow import unit_of_work
-from ..errors import DomainError
+from ..errors import DomainError, validation_fields
 from .cells import reporting_day
 from .schemas import SpecialtyStatsReport, StatsQuery
 from .service import specialty_report, to_csv
