@@ -131,15 +131,23 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
+def make_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settings:
+    """Settings for an app under test: cheap password hashing, and no STUN or TURN server
+    (nothing listens for one here, and media tests would wait for it to answer)."""
+    values: dict[str, Any] = {
+        "env": "test",
+        "database_url": database_url,
+        "data_dir": data_dir,
+        "argon2_time_cost": 1,
+        "argon2_memory_kib": 1024,
+        "stun_urls": [],
+    }
+    return Settings(**(values | overrides))
+
+
 @pytest.fixture
 def settings(database: Database, tmp_path: Path) -> Settings:
-    return Settings(
-        env="test",
-        database_url=database.url,
-        data_dir=tmp_path / "data",
-        argon2_time_cost=1,
-        argon2_memory_kib=1024,
-    )
+    return make_settings(database.url, tmp_path / "data")
 
 
 @pytest.fixture

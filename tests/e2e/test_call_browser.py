@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from teleconsult.clock import FakeClock
-from teleconsult.config import Settings
 
 from ..callkit import booked_call, loopback_only
 from ..conftest import IN_CI, Database
@@ -67,18 +66,6 @@ async def open_call(browser: Any, base: str, who: Any, cid: str) -> Any:
     page = await context.new_page()
     await page.goto(f"/call/{cid}")
     return page
-
-
-@pytest.fixture
-def settings(database: Database, tmp_path: Any) -> Settings:
-    return Settings(
-        env="test",
-        database_url=database.url,
-        data_dir=tmp_path / "data",
-        argon2_time_cost=1,
-        argon2_memory_kib=1024,
-        stun_urls=[],
-    )
 
 
 @pytest.mark.parametrize("database", ["sqlite"], indirect=True)

@@ -5,26 +5,19 @@ inputs by their labels. The browser and the server share one fixed time (the ser
 FakeClock and Playwright's clock), in the Asia/Aqtobe time zone (UTC+5), so "today" and the
 local times on the page are known. Screenshots go to TELECONSULT_SCREENSHOT_DIR, or to the
 test's temporary folder.
-
-The patient, passport and statistics endpoints may be missing from the app this runs on
-(they are built separately); then ``FakeContractApi`` answers those paths at the browser's
-network edge with the documented contract, so the pages are still exercised.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import re
-import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
-from aiohttp import web
 
 from teleconsult.codes import Role
 from teleconsult.consent.notifier import NOTIFIER, LoggingNotifier
@@ -131,15 +124,6 @@ async def open_page(browser: Any, client: Any, clock: Any, shots: Path) -> Async
     yield open_
     for context in contexts:
         await context.close()
-
-
-def has_route(app: web.Application, method: str, path: str) -> bool:
-    """Whether the app serves this route (its path template, e.g. /api/v1/patients/{id})."""
-    for route in app.router.routes():
-        info = route.resource.get_info() if route.resource else {}
-        if route.method == method and info.get("formatter", info.get("path")) == path:
-            return True
-    return False
 
 
 def username(api: factories.Api) -> str:
@@ -306,7 +290,6 @@ async def test_specialist_sees_its_queue_live_and_works_it(
 
     tab = await open_page("specialist")
     page, check = tab.page, expect()
-    fake = await FakeContractApi.install_if_missing(client.app, page)
     await tab.login(username(w.specialist))
     await check(page.get_by_role("heading", name="Today's queue")).to_be_visible()
     await check(page.locator(".live")).to_have_text("Live")
@@ -375,12 +358,6 @@ async def test_specialist_sees_its_queue_live_and_works_it(
         editor.locator("form", has_text="Prescription").get_by_role("alert")
     ).to_contain_text("No write consent")
     await tab.shot("no-consent")
-    if fake:
-        assert [r["path"].rsplit("/", 1)[1] for r in fake.writes] == ["notes", "prescriptions"]
-        assert fake.writes[0]["body"] == {
-            "text": "Sinus rhythm, occasional ectopics.",
-            "diagnoses": ["I49.3"],
-        }
 
     # Availability: a new window tomorrow, in local time.
     await page.get_by_role("link", name="Availability").click()
@@ -422,7 +399,6 @@ async def test_patient_reads_passport_grants_and_revokes_consent(
     patient = await factories.user(w.admin, "patient", patient_id=w.patient_id)
     tab = await open_page("patient")
     page, check = tab.page, expect()
-    fake = await FakeContractApi.install_if_missing(client.app, page)
     await tab.login(username(patient))
     await check(page.get_by_role("heading", name="My health passport")).to_be_visible()
 
@@ -450,58 +426,47 @@ async def test_patient_reads_passport_grants_and_revokes_consent(
     await check(grants.first).to_contain_text("Test specialist (Cardiology specialist, Clinic ")
 
     # The specialist writes a note; it shows in the passport.
-    if fake:
-        fake.add_entry(
-            w.patient_id,
-            w.specialist.id,
-            "note",
-            {"text": "Hypertension, stage 1.", "diagnoses": ["I10"]},
-        )
-        fake.log(w.patient_id, w.specialist.id, "passport.write", "permit")
-    else:
-        status, c = await w.gp.post(
-            "/consultations",
-            {
-                "patient_id": w.patient_id,
-                "specialty": "cardiology",
-                "mode": "async",
-                "reason": "BP",
-            },
-        )
-        assert status == 201, c
-        status, body = await w.specialist.post(f"/consultations/{c['id']}/claim")
-        assert status == 200, body
-        status, body = await w.specialist.post(
-            f"/consultations/{c['id']}/notes",
-            {"text": "Hypertension, stage 1.", "diagnoses": ["I10"]},
-        )
-        assert status == 201, body
-        # A note, then its correction: a new entry that amends it.
-        status, first = await w.specialist.post(
-            f"/consultations/{c['id']}/notes", {"text": "Advised salt restriction."}
-        )
-        assert status == 201, first
-        status, body = await w.specialist.post(
-            f"/consultations/{c['id']}/notes",
-            {"text": "Advised salt restriction and a low-fat diet.", "amends": first["id"]},
-        )
-        assert status == 201, body
+    status, c = await w.gp.post(
+        "/consultations",
+        {
+            "patient_id": w.patient_id,
+            "specialty": "cardiology",
+            "mode": "async",
+            "reason": "BP",
+        },
+    )
+    assert status == 201, c
+    status, body = await w.specialist.post(f"/consultations/{c['id']}/claim")
+    assert status == 200, body
+    status, body = await w.specialist.post(
+        f"/consultations/{c['id']}/notes",
+        {"text": "Hypertension, stage 1.", "diagnoses": ["I10"]},
+    )
+    assert status == 201, body
+    # A note, then its correction: a new entry that amends it.
+    status, first = await w.specialist.post(
+        f"/consultations/{c['id']}/notes", {"text": "Advised salt restriction."}
+    )
+    assert status == 201, first
+    status, body = await w.specialist.post(
+        f"/consultations/{c['id']}/notes",
+        {"text": "Advised salt restriction and a low-fat diet.", "amends": first["id"]},
+    )
+    assert status == 201, body
     await page.get_by_role("link", name="My health passport").click()
     entries = page.locator("li.entry")
     await check(entries.first).to_be_visible()
     await check(page.locator("main")).to_contain_text("Hypertension, stage 1.")
     await check(page.locator("main")).to_contain_text("I10")
     await check(entries.first).to_contain_text("Written by Test specialist")
-    if not fake:
-        # Written in the patient's cardiology consultation, named so.
-        await check(entries.first).to_contain_text("Cardiology consultation of ")
-    if not fake:
-        # The correction names what it corrects by number; the corrected entry says so.
-        correction = entries.filter(has_text="low-fat diet")
-        corrected = entries.filter(has_text="Advised salt restriction.")
-        seq = await corrected.get_attribute("data-seq")
-        await check(correction).to_contain_text(f"Corrects entry #{seq}")
-        await check(corrected).to_contain_text("Corrected later")
+    # Written in the patient's cardiology consultation, named so.
+    await check(entries.first).to_contain_text("Cardiology consultation of ")
+    # The correction names what it corrects by number; the corrected entry says so.
+    correction = entries.filter(has_text="low-fat diet")
+    corrected = entries.filter(has_text="Advised salt restriction.")
+    seq = await corrected.get_attribute("data-seq")
+    await check(correction).to_contain_text(f"Corrects entry #{seq}")
+    await check(corrected).to_contain_text("Corrected later")
     await page.get_by_role("button", name="Check integrity").click()
     await check(page.get_by_role("status").filter(has_text="intact")).to_be_visible()
     await tab.shot("passport")
@@ -543,30 +508,6 @@ async def test_admin_manages_facilities_users_and_reads_statistics(
         assert status == 201, body
     tab = await open_page("admin")
     page, check = tab.page, expect()
-    fake = await FakeContractApi.install_if_missing(client.app, page)
-    if fake:
-        fake.stats = [
-            {
-                "specialty": "cardiology",
-                "requested": 2,
-                "completed": "<5",
-                "cancelled": 0,
-                "no_show": 0,
-                "wait_median_minutes": 12.5,
-                "wait_p90_minutes": 40,
-                "duration_median_minutes": None,
-            },
-            {
-                "specialty": "neurology",
-                "requested": 14,
-                "completed": 9,
-                "cancelled": 3,
-                "no_show": 2,
-                "wait_median_minutes": 30,
-                "wait_p90_minutes": 95.2,
-                "duration_median_minutes": 18,
-            },
-        ]
     await tab.login(username(w.admin))
     await check(page.get_by_role("heading", name="Statistics")).to_be_visible()
     table = page.locator("table.numbers")
@@ -977,134 +918,3 @@ async def test_specialist_opens_and_ends_emergency_access(
     await sessions.first.get_by_role("button", name="Access log").click()
     await check(log).to_have_count(0)
     review.assert_clean()
-
-
-# --- a stand-in for endpoints this app does not serve yet -----------------------------------------
-
-
-class FakeContractApi:
-    """Answers the passport, consent, audit and statistics paths the app lacks, per the contract.
-
-    Installed at the browser's network edge only for paths the app has no route for, so once
-    the real endpoints are present the tests run against them.
-    """
-
-    ROUTES: ClassVar[dict[tuple[str, str], str]] = {
-        ("POST", "/api/v1/consultations/{id}/notes"): "no_consent",
-        ("POST", "/api/v1/consultations/{id}/prescriptions"): "no_consent",
-        ("GET", "/api/v1/patients/{id}/passport"): "passport",
-        ("GET", "/api/v1/patients/{id}/passport/verify"): "verify",
-        ("GET", "/api/v1/patients/{id}/consents"): "consents",
-        ("POST", "/api/v1/patients/{id}/consents"): "grant",
-        ("POST", "/api/v1/patients/{id}/consents/{cid}/revoke"): "revoke",
-        ("GET", "/api/v1/patients/{id}/access-log"): "access_log",
-        ("GET", "/api/v1/stats/specialties"): "stats_rows",
-    }
-
-    def __init__(self, missing: dict[tuple[str, re.Pattern[str]], str]) -> None:
-        self.missing = missing
-        self.writes: list[dict[str, Any]] = []
-        self.entries: list[dict[str, Any]] = []
-        self.grants: list[dict[str, Any]] = []
-        self.events: list[dict[str, Any]] = []
-        self.stats: list[dict[str, Any]] = []
-
-    @classmethod
-    async def install_if_missing(cls, app: web.Application, page: Any) -> FakeContractApi | None:
-        missing = {}
-        for (method, template), name in cls.ROUTES.items():
-            if not has_route(app, method, template):
-                pattern = re.sub(r"\\\{\w+\\\}", "[^/]+", re.escape(template))
-                missing[(method, re.compile(f"^{pattern}$"))] = name
-        if not missing:
-            return None
-        fake = cls(missing)
-        await page.route(re.compile(r"/api/v1/"), fake.handle)
-        return fake
-
-    async def handle(self, route: Any) -> None:
-        request = route.request
-        path = request.url.split("://", 1)[1].split("/", 1)[1].split("?", 1)[0]
-        path = "/" + path
-        for (method, pattern), name in self.missing.items():
-            if method == request.method and pattern.match(path):
-                status, body = getattr(self, name)(path, request)
-                await route.fulfill(
-                    status=status, content_type="application/json", body=json.dumps(body)
-                )
-                return
-        await route.continue_()
-
-    def _now(self) -> str:
-        return NOW.isoformat()
-
-    def add_entry(self, patient_id: str, author_id: str, kind: str, body: dict[str, Any]) -> None:
-        self.entries.append(
-            {
-                "id": str(uuid.uuid4()),
-                "seq": len(self.entries) + 1,
-                "kind": kind,
-                "author_id": author_id,
-                "consultation_id": None,
-                "body": body,
-                "created_at": self._now(),
-                "hash": uuid.uuid4().hex * 2,
-                "patient_id": patient_id,
-            }
-        )
-
-    def log(self, patient_id: str, actor_id: str, action: str, outcome: str) -> None:
-        self.events.append(
-            {
-                "at": self._now(),
-                "actor_id": actor_id,
-                "action": action,
-                "outcome": outcome,
-                "reason": None,
-            }
-        )
-
-    def no_consent(self, path: str, request: Any) -> tuple[int, Any]:
-        self.writes.append({"path": path, "body": request.post_data_json})
-        return 403, {
-            "error": "Forbidden",
-            "detail": "No write consent for this patient's passport.",
-        }
-
-    def passport(self, path: str, request: Any) -> tuple[int, Any]:
-        return 200, {"items": list(reversed(self.entries)), "next": None}
-
-    def verify(self, path: str, request: Any) -> tuple[int, Any]:
-        return 200, {"ok": True, "entries": len(self.entries)}
-
-    def consents(self, path: str, request: Any) -> tuple[int, Any]:
-        return 200, {"items": list(reversed(self.grants)), "next": None}
-
-    def grant(self, path: str, request: Any) -> tuple[int, Any]:
-        body = request.post_data_json
-        grant = {
-            "id": str(uuid.uuid4()),
-            "patient_id": path.split("/")[4],
-            "grantee_user_id": None,
-            "grantee_facility_id": None,
-            "categories": None,
-            "revoked_at": None,
-            "created_at": self._now(),
-            **body,
-        }
-        self.grants.append(grant)
-        return 201, grant
-
-    def revoke(self, path: str, request: Any) -> tuple[int, Any]:
-        cid = path.split("/")[6]
-        for grant in self.grants:
-            if grant["id"] == cid:
-                grant["revoked_at"] = self._now()
-                return 200, grant
-        return 404, {"error": "NotFound", "detail": "Not found."}
-
-    def access_log(self, path: str, request: Any) -> tuple[int, Any]:
-        return 200, {"items": list(reversed(self.events)), "next": None}
-
-    def stats_rows(self, path: str, request: Any) -> tuple[int, Any]:
-        return 200, {"items": self.stats}

@@ -23,19 +23,15 @@ from teleconsult.db.engine import make_engine, make_sessionmaker
 from teleconsult.passport.pieces import pieces_for
 from teleconsult.passport.verification import run_checkpoint, verify_chains
 
-from ..conftest import PG_URL_ENV, Database
+from ..conftest import PG_URL_ENV, Database, make_settings
 from .passport_support import Clinic, clinic, grant, note
-
-
-def _settings(url: str, data_dir: Path) -> Settings:
-    return Settings(env="test", database_url=url, data_dir=data_dir)
 
 
 @pytest.fixture
 async def target(database: Database, tmp_path: Path) -> AsyncIterator[Settings]:
     """Where a restore goes: a database of its own, beside the one the test writes to."""
     if database.backend == "sqlite":
-        yield _settings(f"sqlite+aiosqlite:///{tmp_path / 'restored' / 'db.sqlite'}", tmp_path)
+        yield make_settings(f"sqlite+aiosqlite:///{tmp_path / 'restored' / 'db.sqlite'}", tmp_path)
         return
     base = os.environ[PG_URL_ENV]
     name = f"tc_restore_{uuid.uuid4().hex[:10]}"
@@ -45,7 +41,7 @@ async def target(database: Database, tmp_path: Path) -> AsyncIterator[Settings]:
         await conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
         url = make_url(base).set(database=name).render_as_string(hide_password=False)
-        yield _settings(url, tmp_path)
+        yield make_settings(url, tmp_path)
     finally:
         async with admin.connect() as conn:
             await conn.execution_options(isolation_level="AUTOCOMMIT")
@@ -136,7 +132,7 @@ async def test_restore_says_when_the_backup_is_older_than_the_newest_checkpoint(
     async with pieces_for(settings.effective_database_url) as pieces:
         ok, _, path = await run_checkpoint(make_sessionmaker(database.engine), settings, pieces)
     assert ok and path is not None
-    here = _settings(target.effective_database_url, settings.data_dir)
+    here = make_settings(target.effective_database_url, settings.data_dir)
 
     code = await restore_cmd(argparse.Namespace(backup=str(made.path)), here)
     out = capsys.readouterr().out

@@ -11,25 +11,12 @@ import pytest
 
 from teleconsult.calls.client import CallClient
 from teleconsult.clock import FakeClock
-from teleconsult.config import Settings
 
 from ..callkit import booked_call, loopback_only, until
 from ..conftest import Database
 from ..factories import PASSWORD
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(60)]
-
-
-@pytest.fixture
-def settings(database: Database, tmp_path: Any) -> Settings:
-    return Settings(
-        env="test",
-        database_url=database.url,
-        data_dir=tmp_path / "data",
-        argon2_time_cost=1,
-        argon2_memory_kib=1024,
-        stun_urls=[],
-    )
 
 
 @pytest.mark.parametrize("database", ["sqlite"], indirect=True)

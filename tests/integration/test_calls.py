@@ -35,18 +35,6 @@ from ..factories import user
 pytestmark = pytest.mark.timeout(60)
 
 
-@pytest.fixture
-def settings(database: Database, tmp_path: Any) -> Settings:
-    return Settings(
-        env="test",
-        database_url=database.url,
-        data_dir=tmp_path / "data",
-        argon2_time_cost=1,
-        argon2_memory_kib=1024,
-        stun_urls=[],
-    )
-
-
 def base_url(client: Any) -> str:
     return str(client.make_url("")).rstrip("/")
 

@@ -29,9 +29,8 @@ from sqlalchemy import text
 
 from teleconsult.app import create_app
 from teleconsult.clock import FakeClock
-from teleconsult.config import Settings
 
-from ..conftest import Database
+from ..conftest import Database, make_settings
 from ..factories import Api, bootstrap_admin, facility, patient, user
 from .passport_support import consultation_in_progress, patient_account
 
@@ -285,14 +284,7 @@ async def test_consent_decisions_match_the_reference_model(
     aiohttp_client: Any, database: Database, clock: FakeClock, tmp_path: Any
 ) -> None:
     # Sessions outlive the hours the machine moves the clock through.
-    app_settings = Settings(
-        env="test",
-        database_url=database.url,
-        data_dir=tmp_path / "data",
-        argon2_time_cost=1,
-        argon2_memory_kib=1024,
-        token_ttl_hours=24 * 365,
-    )
+    app_settings = make_settings(database.url, tmp_path / "data", token_ttl_hours=24 * 365)
     client = await aiohttp_client(create_app(app_settings, clock=clock, engine=database.engine))
     admin = await bootstrap_admin(database.engine, client)
     clinic_id = await facility(admin)

@@ -16,7 +16,7 @@ from teleconsult.clock import FakeClock
 from teleconsult.config import Settings
 
 from ..callkit import booked_call, until
-from ..conftest import REDIS_URL_ENV, Database, service_url
+from ..conftest import REDIS_URL_ENV, Database, make_settings, service_url
 from ..factories import Api
 
 pytestmark = [pytest.mark.redis, pytest.mark.timeout(60)]
@@ -24,14 +24,8 @@ pytestmark = [pytest.mark.redis, pytest.mark.timeout(60)]
 
 @pytest.fixture
 def settings(database: Database, tmp_path: Any) -> Settings:
-    return Settings(
-        env="test",
-        database_url=database.url,
-        redis_url=service_url(REDIS_URL_ENV, "Redis"),
-        data_dir=tmp_path / "data",
-        argon2_time_cost=1,
-        argon2_memory_kib=1024,
-        stun_urls=[],
+    return make_settings(
+        database.url, tmp_path / "data", redis_url=service_url(REDIS_URL_ENV, "Redis")
     )
 
 
