@@ -20,7 +20,15 @@ from pydantic import BaseModel, ValidationError
 from .appkeys import BUS, CLOCK, SESSIONMAKER, SETTINGS
 from .codes import Role
 from .db.uow import unit_of_work
-from .errors import BadRequest, Forbidden, NotFound, ValidationFailed, validation_failed
+from .errors import (
+    BadRequest,
+    Forbidden,
+    NotFound,
+    UnsupportedMediaType,
+    ValidationFailed,
+    field_error,
+    validation_failed,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -153,6 +161,26 @@ class Router:
         return self.route("POST", path, **kw)
 
 
+def _nul_field(data: Any, path: str = "") -> str | None:
+    """The path of the first string holding a NUL character (PostgreSQL cannot store one)."""
+    if isinstance(data, str):
+        return (path or "body") if "\x00" in data else None
+    if isinstance(data, dict):
+        items: Iterable[tuple[Any, Any]] = data.items()
+    elif isinstance(data, list):
+        items = enumerate(data)
+    else:
+        return None
+    for key, value in items:
+        here = f"{path}.{key}" if path else str(key)
+        if "\x00" in str(key):
+            return here
+        found = _nul_field(value, here)
+        if found:
+            return found
+    return None
+
+
 async def _parse_body(
     request: web.Request, model: type[BaseModel], optional: bool = False
 ) -> BaseModel | None:
@@ -161,12 +189,21 @@ async def _parse_body(
         if optional:
             return None
         raise BadRequest("A JSON body is required.")
+    # Only a JSON request may carry a body: a cross-site form cannot send one (it would have
+    # to be text/plain or a form encoding), so no page elsewhere can act for a signed-in user.
+    if request.content_type != "application/json":
+        raise UnsupportedMediaType()
     try:
         data = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise BadRequest("The body is not valid JSON.") from None
+    except RecursionError:
+        raise BadRequest("The body is nested too deeply.") from None
     if not isinstance(data, dict):
         raise ValidationFailed("The body must be a JSON object.", fields={"body": "not an object"})
+    bad = _nul_field(data)
+    if bad:
+        raise field_error(bad, "must not contain NUL characters")
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -174,8 +211,12 @@ async def _parse_body(
 
 
 def _parse_query(request: web.Request, model: type[BaseModel]) -> BaseModel:
+    query = dict(request.query)
+    bad = _nul_field(query)
+    if bad:
+        raise field_error(bad, "must not contain NUL characters")
     try:
-        return model.model_validate(dict(request.query))
+        return model.model_validate(query)
     except ValidationError as exc:
         raise validation_failed(exc) from None
 

@@ -33,6 +33,11 @@ class ValidationFailed(DomainError):
     default_detail = "Some fields are invalid."
 
 
+class UnsupportedMediaType(DomainError):
+    status = 415
+    default_detail = "Send the body as JSON, with Content-Type: application/json."
+
+
 class Unauthorized(DomainError):
     status = 401
     default_detail = "Authentication is required."

@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 
 from ..conftest import Database
-from ..factories import bootstrap_admin
+from ..factories import PASSWORD, bootstrap_admin
 
 
 async def test_missing_auth_is_401_json(client: Any) -> None:
@@ -20,10 +20,60 @@ async def test_malformed_bodies_are_4xx_never_500(
     client: Any, database: Database, raw: bytes
 ) -> None:
     admin = await bootstrap_admin(database.engine, client)
-    resp = await client.post("/api/v1/facilities", data=raw, headers=admin.headers())
+    headers = admin.headers({"Content-Type": "application/json"})
+    resp = await client.post("/api/v1/facilities", data=raw, headers=headers)
     assert resp.status in (400, 422)
     body = await resp.json()
     assert set(body) >= {"error", "detail"}
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded"])
+async def test_a_body_is_read_only_as_json(
+    client: Any, database: Database, content_type: str
+) -> None:
+    # A cross-site form can send text/plain: signing in through one must not work.
+    admin = await bootstrap_admin(database.engine, client)
+    raw = b'{"username": "root", "password": "' + PASSWORD.encode() + b'"}'
+    resp = await client.post("/api/v1/auth/login", data=raw, headers={"Content-Type": content_type})
+    assert resp.status == 415
+    assert (await resp.json())["error"] == "UnsupportedMediaType"
+    assert "Set-Cookie" not in resp.headers
+    resp = await client.post(
+        "/api/v1/facilities",
+        data=b'{"name": "X", "region": "karaganda", "level": "primary"}',
+        headers=admin.headers({"Content-Type": content_type}),
+    )
+    assert resp.status == 415
+
+
+async def test_deeply_nested_json_is_a_400_before_and_after_sign_in(
+    client: Any, database: Database
+) -> None:
+    admin = await bootstrap_admin(database.engine, client)
+    deep = b"[" * 100_000 + b"]" * 100_000
+    nested_object = b'{"name": ' + deep + b"}"
+    json_type = {"Content-Type": "application/json"}
+    resp = await client.post("/api/v1/auth/login", data=nested_object, headers=json_type)
+    assert resp.status == 400, await resp.text()
+    resp = await client.post(
+        "/api/v1/facilities", data=nested_object, headers=admin.headers(json_type)
+    )
+    assert resp.status == 400, await resp.text()
+
+
+async def test_a_nul_character_is_a_422_naming_the_field(client: Any, database: Database) -> None:
+    admin = await bootstrap_admin(database.engine, client)
+    status, body = await admin.post(
+        "/facilities", {"name": "Clinic\x00", "region": "karaganda", "level": "primary"}
+    )
+    assert status == 422 and body["fields"] == {"name": "must not contain NUL characters"}
+    resp = await client.post(
+        "/api/v1/auth/login", json={"username": "ro\x00ot", "password": "whatever"}
+    )
+    assert resp.status == 422
+    assert (await resp.json())["fields"] == {"username": "must not contain NUL characters"}
+    status, body = await admin.get("/people", q="a\x00b")
+    assert status == 422 and set(body["fields"]) == {"q"}
 
 
 async def test_validation_names_every_bad_field(client: Any, database: Database) -> None:
