@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from teleconsult.accounts.auth import new_token, token_hash, user_for_token
@@ -140,7 +141,8 @@ async def test_roles_are_checked(client: Any, database: Database) -> None:
     admin = await bootstrap_admin(database.engine, client)
     gp = await user(admin, "gp", facility_id=await facility(admin))
     status, body = await gp.post(
-        "/users", {"username": "sneaky", "password": "password1", "full_name": "x", "role": "admin"}
+        "/users",
+        {"username": "sneaky", "password": "a long passphrase", "full_name": "x", "role": "admin"},
     )
     assert status == 403
     assert body["error"] == "Forbidden"
@@ -152,7 +154,7 @@ async def test_user_creation_validates_role_links(client: Any, database: Databas
         "/users",
         {
             "username": "spec1",
-            "password": "password1",
+            "password": "a long passphrase",
             "full_name": "x",
             "role": "specialist",
             "facility_id": await facility(admin),
@@ -162,10 +164,44 @@ async def test_user_creation_validates_role_links(client: Any, database: Databas
     assert "specialties" in body["fields"]
     status, body = await admin.post(
         "/users",
-        {"username": "gp1", "password": "password1", "full_name": "x", "role": "gp"},
+        {"username": "gp1", "password": "a long passphrase", "full_name": "x", "role": "gp"},
     )
     assert status == 422 and "facility_id" in body["fields"]
     status, body = await admin.post(
-        "/users", {"username": "root", "password": "password1", "full_name": "x", "role": "admin"}
+        "/users",
+        {"username": "root", "password": "a long passphrase", "full_name": "x", "role": "admin"},
     )
     assert status == 409
+
+
+@pytest.mark.parametrize(
+    ("password", "problem"),
+    [
+        ("short pass", "at least 12 characters"),
+        ("qwerty123456", "too common"),
+        ("QWERTY123456", "too common"),
+        ("aaaaaaaaaaaaaaaa", "too common"),
+    ],
+)
+async def test_a_new_password_is_long_and_not_a_common_one(
+    client: Any, database: Database, password: str, problem: str
+) -> None:
+    admin = await bootstrap_admin(database.engine, client)
+    status, body = await admin.post(
+        "/users",
+        {"username": "newadmin", "password": password, "full_name": "x", "role": "admin"},
+    )
+    assert status == 422
+    assert set(body["fields"]) == {"password"}
+    assert problem in body["fields"]["password"]
+    assert password not in body["detail"]
+    status, body = await admin.post(
+        "/users",
+        {
+            "username": "newadmin",
+            "password": "my own long phrase",
+            "full_name": "x",
+            "role": "admin",
+        },
+    )
+    assert status == 201, body

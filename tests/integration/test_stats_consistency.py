@@ -194,7 +194,7 @@ class Network:
 async def _user(session: AsyncSession, role: Role, **kw: Any) -> User:
     data = UserCreate(
         username=f"{role.value}-{uuid.uuid4().hex[:10]}",
-        password="x" * 12,
+        password="a long passphrase",
         full_name="Test",
         role=role,
         **kw,

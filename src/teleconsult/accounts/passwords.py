@@ -1,11 +1,33 @@
-"""argon2id password hashing, run in a worker thread so the event loop never waits on it."""
+"""Passwords: what a new one must be, and argon2id hashing in a worker thread (the event loop
+never waits on it)."""
 
 from __future__ import annotations
 
 import asyncio
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+
+MIN_LENGTH = 12
+
+
+@cache
+def _common() -> frozenset[str]:
+    # The 30,000 most used passwords of public breaches, as zxcvbn ships them.
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(FREQUENCY_LISTS["passwords"])
+
+
+def password_problem(password: str) -> str | None:
+    """Why a new password is refused, or None: long enough and not one everybody tries."""
+    if len(password) < MIN_LENGTH:
+        return f"at least {MIN_LENGTH} characters"
+    folded = password.casefold()
+    if folded in _common() or len(set(folded)) == 1:
+        return "too common; choose a longer phrase of your own"
+    return None
 
 
 class Passwords:

@@ -4,14 +4,33 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
 from ..codes import Role, SpecialtySlug
+from .passwords import password_problem
 
 Username = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=3, max_length=80, pattern=r"^[\w.@-]+$"),
 ]
+
+
+def _acceptable(password: str) -> str:
+    problem = password_problem(password)
+    if problem:
+        raise ValueError(problem)
+    return password
+
+
+NewPassword = Annotated[str, StringConstraints(max_length=1024), AfterValidator(_acceptable)]
+"""A password being set: checked for length and against the common ones."""
 
 
 class LoginIn(BaseModel):
@@ -44,7 +63,7 @@ class UserCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     username: Username
-    password: Annotated[str, StringConstraints(min_length=8, max_length=1024)]
+    password: NewPassword
     full_name: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
     ]
