@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from pydantic import ValidationError
 
+from .appkeys import SETTINGS
 from .errors import DomainError, TooManyRequests, validation_failed
 
 log = logging.getLogger("teleconsult.http")
@@ -74,6 +75,8 @@ PAGE_POLICY = (
     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 
+HSTS = "max-age=31536000; includeSubDomains"
+
 
 @web.middleware
 async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -82,6 +85,9 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         response.headers.setdefault("X-Frame-Options", "DENY")
+        if request.app[SETTINGS].env == "production":
+            # Production is served over HTTPS only (deploy/nginx.conf): never fall back.
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
         if request.path.startswith("/api/"):
             response.headers.setdefault("Cache-Control", "no-store")
         else:

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from ..conftest import Database
+from ..conftest import Database, make_settings
 from ..factories import PASSWORD, bootstrap_admin
 
 
@@ -126,3 +126,23 @@ async def test_pages_carry_a_content_security_policy(client: Any) -> None:
     policy = resp.headers["Content-Security-Policy"]
     assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
     assert resp.headers["X-Content-Type-Options"] == "nosniff"
+
+
+async def test_production_tells_browsers_to_use_https_only(
+    aiohttp_client: Any, database: Database, tmp_path: Any
+) -> None:
+    from teleconsult.app import create_app
+
+    production = make_settings(
+        database.url, tmp_path / "data", env="production", secret_key="k" * 48
+    )
+    client = await aiohttp_client(create_app(production, engine=database.engine))
+    for path in ("/healthz", "/api/v1/me", "/"):
+        resp = await client.get(path)
+        assert resp.headers["Strict-Transport-Security"].startswith("max-age=31536000"), path
+
+
+async def test_development_sends_no_hsts(client: Any) -> None:
+    # Loopback HTTP must keep working on a developer's machine.
+    resp = await client.get("/healthz")
+    assert "Strict-Transport-Security" not in resp.headers
