@@ -8,10 +8,8 @@ import time
 from collections.abc import AsyncIterator
 
 from aiohttp import web
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from . import __version__
 from .accounts.passwords import Passwords
 from .accounts.routes import router as accounts_router
 from .api import PREFIX, install
@@ -20,6 +18,7 @@ from .appkeys import (
     CLOCK,
     ENDPOINTS,
     ENGINE,
+    HEALTH,
     PASSWORDS,
     SESSIONMAKER,
     SETTINGS,
@@ -38,6 +37,7 @@ from .db.engine import engine_from_settings, make_sessionmaker
 from .events import events_ws
 from .facilities.routes import router as facilities_router
 from .fhir.routes import router as fhir_router
+from .health import Health, healthz, readyz
 from .middleware import errors_middleware, security_headers
 from .openapi import build_openapi
 from .passport.routes import router as passport_router
@@ -79,6 +79,7 @@ def create_app(
     app[CLOCK] = clock or Clock()
     app[PASSWORDS] = Passwords(settings.argon2_time_cost, settings.argon2_memory_kib)
     app[METRICS] = {"started_at": time.time()}
+    app[HEALTH] = Health()
     # One-time consent codes; an SMS gateway replaces the development notifier here.
     app[NOTIFIER] = LoggingNotifier()
 
@@ -109,19 +110,6 @@ def create_app(
 
     async def openapi_json(_: web.Request) -> web.Response:
         return web.json_response(openapi)
-
-    async def healthz(_: web.Request) -> web.Response:
-        return web.json_response({"ok": True, "version": __version__})
-
-    async def readyz(request: web.Request) -> web.Response:
-        try:
-            async with request.app[ENGINE].connect() as conn:
-                await conn.execute(text("SELECT 1"))
-        except Exception:
-            return web.json_response(
-                {"error": "NotReady", "detail": "The database is not reachable."}, status=503
-            )
-        return web.json_response({"ok": True})
 
     async def metrics(request: web.Request) -> web.Response:
         uptime = time.time() - request.app[METRICS]["started_at"]

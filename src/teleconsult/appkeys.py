@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from .bus import EventBus
     from .clock import Clock
     from .config import Settings
+    from .health import Health
     from .stats.cache import ReportCache
 
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
@@ -22,6 +23,7 @@ CLOCK: web.AppKey[Clock] = web.AppKey("clock")
 ENDPOINTS: web.AppKey[list[Any]] = web.AppKey("endpoints")
 PASSWORDS: web.AppKey[Any] = web.AppKey("passwords")
 STATS_CACHE: web.AppKey[ReportCache] = web.AppKey("stats_cache")
+HEALTH: web.AppKey[Health] = web.AppKey("health")
 
 # Per-request values set by authentication.
 REQUEST_USER: web.RequestKey[Any] = web.RequestKey("user", object)

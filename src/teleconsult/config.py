@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     # once, elsewhere through the bus); this is how old one may ever get (stats/cache.py).
     stats_cache_seconds: float = Field(default=10.0, ge=0)
     db_pool_size: int = 10
+    # /readyz says not ready when the SQLite database's disk has less free space than this.
+    min_free_disk_mb: int = 100
     # argon2id cost; the defaults follow RFC 9106's second recommended option.
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536

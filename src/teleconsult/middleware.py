@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from pydantic import ValidationError
 
-from .appkeys import SETTINGS
+from .appkeys import HEALTH, SETTINGS
+from .db.failures import DatabaseUnavailable, StorageFull, database_failure
 from .errors import DomainError, TooManyRequests, validation_failed
 
 log = logging.getLogger("teleconsult.http")
@@ -60,7 +62,21 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         if exc.status == 405 and "Allow" in exc.headers:
             response.headers["Allow"] = exc.headers["Allow"]
         return response
-    except Exception:
+    except Exception as exc:
+        failure = database_failure(exc)
+        if failure is not None:
+            log.warning(
+                "database failure on %s %s: %s",
+                request.method,
+                request.path,
+                type(exc).__name__,
+            )
+            if isinstance(failure, StorageFull):
+                request.app[HEALTH].storage_full(time.monotonic())
+            response = error_response(failure.status, failure.to_json())
+            if isinstance(failure, DatabaseUnavailable):
+                response.headers["Retry-After"] = str(failure.retry_after)
+            return response
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(
             500, {"error": "InternalError", "detail": "Something went wrong on our side."}
