@@ -8,9 +8,10 @@ the result, so handlers stay a few lines long.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -71,7 +72,8 @@ class Ctx:
 
     @property
     def client(self) -> str | None:
-        return self.request.remote
+        """The caller's address: the peer's, or the one a trusted proxy forwarded for."""
+        return client_address(self.request, self.settings.trusted_proxies)
 
     @property
     def clock(self) -> Any:
@@ -84,6 +86,25 @@ class Ctx:
     @property
     def settings(self) -> Any:
         return self.request.app[SETTINGS]
+
+
+def client_address(request: web.Request, trusted_proxies: Sequence[str]) -> str | None:
+    """The peer's address, or, when the peer is a trusted proxy (e.g. deploy/nginx.conf),
+    the address it appended to X-Forwarded-For (the only entry a client cannot forge)."""
+    remote = request.remote
+    if remote is None or not trusted_proxies:
+        return remote
+    try:
+        peer = ipaddress.ip_address(remote)
+    except ValueError:
+        return remote
+    if not any(peer in ipaddress.ip_network(net, strict=False) for net in trusted_proxies):
+        return remote
+    forwarded = request.headers.get("X-Forwarded-For", "").split(",")[-1].strip()
+    try:
+        return str(ipaddress.ip_address(forwarded))
+    except ValueError:
+        return remote
 
 
 Handler = Callable[[Ctx], Awaitable[Any]]

@@ -23,14 +23,21 @@ class Settings(BaseSettings):
     port: int = 8080
     public_url: str | None = None
     access_log: bool = True
+    # Proxies (addresses or networks) whose X-Forwarded-For names the caller's address.
+    trusted_proxies: list[str] = Field(default_factory=list)
     # The servers' event loop (eventloop.py): uvloop when installed, or asyncio's own.
     event_loop: Literal["auto", "uvloop", "asyncio"] = "auto"
     # The web pages; by default the web/ folder of a source checkout.
     web_dir: Path = Path(__file__).resolve().parents[2] / "web"
 
     token_ttl_hours: int = 12
-    login_max_failures: int = 10
+    # Sign-in throttling (accounts/throttle.py): free tries per account and address, then a
+    # back-off doubling up to login_max_backoff_seconds; ceilings per address and per account.
     login_window_minutes: int = 15
+    login_free_tries: int = 5
+    login_max_backoff_seconds: int = 900
+    login_max_failures_per_address: int = 30
+    login_max_failures_per_account: int = 100
     default_slot_minutes: int = 20
     # Statistics reports are cached per process and dropped on every rollup change (here at
     # once, elsewhere through the bus); this is how old one may ever get (stats/cache.py).

@@ -1,13 +1,14 @@
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from teleconsult.accounts.auth import new_token, token_hash, user_for_token
-from teleconsult.accounts.models import AuthToken, User
+from teleconsult.accounts.models import AuthToken, LoginFailure, User
 from teleconsult.accounts.passwords import Passwords
 from teleconsult.accounts.schemas import UserCreate
 from teleconsult.accounts.service import create_user
@@ -15,8 +16,8 @@ from teleconsult.codes import Role
 from teleconsult.db.engine import make_sessionmaker
 from teleconsult.db.uow import unit_of_work
 
-from ..conftest import Database
-from ..factories import PASSWORD, bootstrap_admin, facility, login, user
+from ..conftest import Database, make_settings
+from ..factories import PASSWORD, bootstrap_admin, facility, user
 
 
 async def test_login_returns_an_opaque_token_stored_only_as_a_hash(
@@ -102,19 +103,102 @@ async def test_the_caller_is_the_sessions_own_user_object(database: Database) ->
         assert await user_for_token(session, token, datetime.now(UTC) + timedelta(hours=2)) is None
 
 
-async def test_ten_failures_lock_the_account_name_for_the_window(
+async def _sign_in(client: Any, username: str, password: str, address: str) -> Any:
+    return await client.post(
+        "/api/v1/auth/login",
+        json={"username": username, "password": password},
+        headers={"X-Forwarded-For": f"203.0.113.9, {address}"},
+    )
+
+
+@pytest.fixture
+def settings(database: Database, tmp_path: Any) -> Any:
+    # The test client's requests come from loopback, as through a proxy on this machine.
+    return make_settings(database.url, tmp_path / "data", trusted_proxies=["127.0.0.1"])
+
+
+async def test_a_guessing_address_backs_off_while_the_owner_signs_in_elsewhere(
     client: Any, database: Database, clock: Any
 ) -> None:
     await bootstrap_admin(database.engine, client)
-    for _ in range(10):
-        resp = await client.post("/api/v1/auth/login", json={"username": "root", "password": "x"})
-        assert resp.status == 401
-    resp = await client.post("/api/v1/auth/login", json={"username": "root", "password": PASSWORD})
-    assert resp.status == 429
-    assert int(resp.headers["Retry-After"]) > 0
+    for _ in range(5):  # free tries
+        assert (await _sign_in(client, "root", "wrong", "198.51.100.1")).status == 401
+    # Then the pair backs off, doubling: even the right password must wait.
+    resp = await _sign_in(client, "root", PASSWORD, "198.51.100.1")
+    assert resp.status == 429 and resp.headers["Retry-After"] == "1"
     assert (await resp.json())["error"] == "TooManyRequests"
+    clock.advance(seconds=1)
+    assert (await _sign_in(client, "root", "wrong", "198.51.100.1")).status == 401
+    resp = await _sign_in(client, "root", "wrong", "198.51.100.1")
+    assert resp.status == 429 and resp.headers["Retry-After"] == "2"
+    # The owner, from another address, is not locked out by someone who knows the username.
+    assert (await _sign_in(client, "root", PASSWORD, "192.0.2.7")).status == 200
+    clock.advance(seconds=2)
+    assert (await _sign_in(client, "root", PASSWORD, "198.51.100.1")).status == 200
+    # A success clears its pair: the next mistake from there is a free try again.
+    assert (await _sign_in(client, "root", "wrong", "198.51.100.1")).status == 401
+    assert (await _sign_in(client, "root", "wrong", "198.51.100.1")).status == 401
+
+
+async def test_one_address_spraying_usernames_is_stopped(
+    client: Any, database: Database, clock: Any
+) -> None:
+    await bootstrap_admin(database.engine, client)
+    for i in range(30):
+        assert (await _sign_in(client, f"user{i}", "guess", "198.51.100.2")).status == 401
+    resp = await _sign_in(client, "root", PASSWORD, "198.51.100.2")
+    assert resp.status == 429
+    assert 0 < int(resp.headers["Retry-After"]) <= 15 * 60
+    assert (await _sign_in(client, "root", PASSWORD, "192.0.2.8")).status == 200
     clock.advance(minutes=15, seconds=1)
-    assert (await login(client, "root")).user["username"] == "root"
+    assert (await _sign_in(client, "root", PASSWORD, "198.51.100.2")).status == 200
+
+
+async def test_an_account_has_a_ceiling_over_all_addresses(
+    client: Any, database: Database, clock: Any
+) -> None:
+    await bootstrap_admin(database.engine, client)
+    for i in range(100):
+        assert (await _sign_in(client, "root", "guess", f"10.1.{i // 250}.{i % 250}")).status == 401
+    resp = await _sign_in(client, "root", PASSWORD, "192.0.2.9")
+    assert resp.status == 429 and int(resp.headers["Retry-After"]) > 0
+    clock.advance(minutes=15, seconds=1)
+    assert (await _sign_in(client, "root", PASSWORD, "192.0.2.9")).status == 200
+
+
+async def test_concurrent_wrong_attempts_are_counted_exactly(
+    client: Any, database: Database
+) -> None:
+    await bootstrap_admin(database.engine, client)
+    # Forty at once from one address: its five free tries are checked, the rest wait.
+    same = await asyncio.gather(
+        *(_sign_in(client, "root", "wrong", "198.51.100.3") for _ in range(40))
+    )
+    assert sorted(r.status for r in same) == [401] * 5 + [429] * 35
+    # Forty at once from forty addresses: every one is checked and counted.
+    spread = await asyncio.gather(
+        *(_sign_in(client, "root", "wrong", f"10.2.0.{i}") for i in range(40))
+    )
+    assert [r.status for r in spread] == [401] * 40
+    async with database.engine.connect() as conn:
+        counted = await conn.scalar(
+            select(func.count()).select_from(LoginFailure).where(LoginFailure.username == "root")
+        )
+    assert counted == 45
+
+
+async def test_a_forwarded_address_counts_only_from_a_trusted_proxy(
+    aiohttp_client: Any, database: Database, tmp_path: Any
+) -> None:
+    from teleconsult.app import create_app
+
+    untrusted = make_settings(database.url, tmp_path / "data")
+    other = await aiohttp_client(create_app(untrusted, engine=database.engine))
+    await bootstrap_admin(database.engine, other)
+    for i in range(5):
+        assert (await _sign_in(other, "root", "wrong", f"10.3.0.{i}")).status == 401
+    # Without trust in the peer, the header is the client's own words: all came from loopback.
+    assert (await _sign_in(other, "root", PASSWORD, "10.3.0.99")).status == 429
 
 
 async def test_cookie_session_needs_the_csrf_header_on_unsafe_requests(

@@ -53,8 +53,13 @@ class AuthToken(Base):
 
 
 class LoginFailure(UUIDPrimaryKey, Base):
+    """A sign-in attempt that failed, or whose password is being checked (accounts/throttle.py)."""
+
     __tablename__ = "login_failures"
-    __table_args__ = (Index("ix_login_failures_username_at", "username", "at"),)
+    __table_args__ = (
+        Index("ix_login_failures_username_at", "username", "at"),
+        Index("ix_login_failures_client_at", "client", "at"),
+    )
 
     username: Mapped[str] = mapped_column(String(80))
     at: Mapped[datetime] = mapped_column(UTCDateTime)

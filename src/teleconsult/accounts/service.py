@@ -6,17 +6,18 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..audit.service import record_login
 from ..codes import Role
 from ..config import Settings
-from ..db.uow import on_rollback
+from ..db.uow import in_own_transaction
 from ..errors import Conflict, NotFound, TooManyRequests, Unauthorized, field_error
 from ..facilities.models import Facility
 from ..patients.models import Patient
+from . import throttle
 from .auth import new_token, token_hash
 from .models import AuthToken, LoginFailure, SpecialistSpecialty, User
 from .passwords import Passwords
@@ -47,6 +48,66 @@ async def user_out(session: AsyncSession, user: User) -> UserOut:
     return out
 
 
+def _limits(settings: Settings) -> throttle.Limits:
+    return throttle.Limits(
+        window=timedelta(minutes=settings.login_window_minutes),
+        free_tries_per_pair=settings.login_free_tries,
+        max_backoff=timedelta(seconds=settings.login_max_backoff_seconds),
+        per_address=settings.login_max_failures_per_address,
+        per_account=settings.login_max_failures_per_account,
+    )
+
+
+async def _recent(
+    session: AsyncSession, username: str, client: str, since: datetime
+) -> throttle.Recent:
+    recent = LoginFailure.at > since
+    pair = (
+        await session.execute(
+            select(func.count(), func.max(LoginFailure.at)).where(
+                LoginFailure.username == username, LoginFailure.client == client, recent
+            )
+        )
+    ).one()
+    address = (
+        await session.execute(
+            select(func.count(), func.min(LoginFailure.at)).where(
+                LoginFailure.client == client, recent
+            )
+        )
+    ).one()
+    account = (
+        await session.execute(
+            select(func.count(), func.min(LoginFailure.at)).where(
+                LoginFailure.username == username, recent
+            )
+        )
+    ).one()
+    return throttle.Recent(
+        pair=pair[0],
+        pair_last=pair[1],
+        address=address[0],
+        address_oldest=address[1],
+        account=account[0],
+        account_oldest=account[1],
+    )
+
+
+async def _serialise(session: AsyncSession, *keys: str) -> None:
+    """Hold the attempts of these accounts and addresses in line until this transaction ends.
+
+    SQLite's write transactions are serial already (``BEGIN IMMEDIATE``); on PostgreSQL a
+    transaction-scoped advisory lock per key does it, taken in one order so two attempts
+    never wait for each other.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for key in sorted(set(keys)):
+        await session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key}
+        )
+
+
 async def login(
     session: AsyncSession,
     passwords: Passwords,
@@ -57,46 +118,39 @@ async def login(
     now: datetime,
     client: str | None,
 ) -> LoginResult:
-    """Check the password and open a session; 10 failures in 15 minutes lock the account name.
+    """Check the password and open a session, unless the attempt must wait (429).
 
-    Failures are recorded in their own transaction (the request itself rolls back), so they
-    count across processes and restarts.
+    The attempt is recorded as a failure in a transaction of its own before the password is
+    checked, serialised with the other attempts on the same account and address, so that
+    concurrent guesses are counted exactly and a crash counts against the guesser; a
+    successful sign-in then clears its (account, address) pair's failures.
     """
-    window_start = now - timedelta(minutes=settings.login_window_minutes)
-    failures = await session.scalar(
-        select(func.count())
-        .select_from(LoginFailure)
-        .where(LoginFailure.username == username, LoginFailure.at > window_start)
-    )
-    if (failures or 0) >= settings.login_max_failures:
-        oldest = await session.scalar(
-            select(func.min(LoginFailure.at)).where(
-                LoginFailure.username == username, LoginFailure.at > window_start
-            )
+    limits = _limits(settings)
+    address = client or ""
+
+    async def reserve(own: AsyncSession) -> None:
+        await _serialise(own, f"login-account:{username}", f"login-address:{address}")
+        wait = throttle.retry_after(
+            await _recent(own, username, address, now - limits.window), limits, now
         )
-        retry = int(((oldest or now) - window_start).total_seconds()) + 1
-        raise TooManyRequests(
-            "Too many failed logins for this account; try again later.", retry_after=retry
-        )
+        if wait is not None:
+            raise TooManyRequests("Too many failed sign-ins; try again later.", retry_after=wait)
+        own.add(LoginFailure(username=username, at=now, client=address))
+
+    await in_own_transaction(session, reserve)
 
     user = await session.scalar(select(User).where(User.username == username))
     ok = await passwords.verify(user.password_hash if user else None, password)
-    await record_login(
-        session,
-        user=user,
-        username=username,
-        ok=ok and bool(user and user.is_active),
-        at=now,
-        client=client,
-    )
-    if user is None or not ok or not user.is_active:
-
-        async def record_failure(durable: AsyncSession) -> None:
-            durable.add(LoginFailure(username=username, at=now, client=client))
-
-        on_rollback(session, record_failure)
+    signed_in = ok and user is not None and user.is_active
+    await record_login(session, user=user, username=username, ok=signed_in, at=now, client=client)
+    if user is None or not signed_in:
         raise Unauthorized("Wrong username or password.")
 
+    await session.execute(
+        delete(LoginFailure).where(
+            LoginFailure.username == username, LoginFailure.client == address
+        )
+    )
     token = new_token()
     expires_at = now + timedelta(hours=settings.token_ttl_hours)
     session.add(AuthToken(token_hash=token_hash(token), user_id=user.id, expires_at=expires_at))

@@ -71,6 +71,26 @@ async def unit_of_work(
             raise
 
 
+async def in_own_transaction(
+    session: AsyncSession, work: Callable[[AsyncSession], Awaitable[T]]
+) -> T:
+    """Run ``work`` in a transaction of its own, committed before this returns, whatever the
+    unit of work of ``session`` does afterwards (e.g. a sign-in attempt counted before its
+    password is checked). Call it before the unit of work writes: on SQLite the two would
+    otherwise wait for each other's lock.
+    """
+    bind = session.bind
+    assert isinstance(bind, AsyncEngine), "a unit of work's session is bound to its engine"
+    async with AsyncSession(bind, expire_on_commit=False) as own:
+        try:
+            result = await work(own)
+        except BaseException:
+            await own.rollback()
+            raise
+        await _commit_or_discard(own)
+    return result
+
+
 async def commit_while(
     session: AsyncSession,
     read: Callable[[AsyncConnection], Awaitable[T]],
