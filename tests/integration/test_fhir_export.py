@@ -8,6 +8,7 @@ from fhir.resources.R4B.bundle import Bundle
 from teleconsult.clock import FakeClock
 
 from ..conftest import Database
+from ..factories import user
 from .passport_support import clinic, grant, note, prescription
 
 
@@ -38,7 +39,7 @@ async def test_exported_bundle_validates_and_carries_the_passport(
         "Condition": 1,
         "MedicationRequest": 2,
         "Observation": 2,
-        "Consent": 2,
+        "Consent": 1,  # the specialist's own grant; whom else the patient lets read is private
         "Provenance": 5,
     }, counts
     by_id = {r.id: r for r in resources}
@@ -58,4 +59,30 @@ async def test_exported_bundle_validates_and_carries_the_passport(
     # The patient exports their own passport too.
     status, own = await c.patient.get(f"/patients/{c.patient_id}/fhir")
     assert status == 200
-    Bundle.model_validate(own)
+    mine = [e.resource for e in Bundle.model_validate(own).entry]
+    assert sum(r.get_resource_type() == "Consent" for r in mine) == 2
+
+
+async def test_a_narrow_grantee_exports_only_what_the_grant_allows(
+    client: Any, database: Database, clock: FakeClock
+) -> None:
+    c = await clinic(client, database.engine)
+    await grant(c, clock, user_id=c.w.specialist.id)
+    await note(c.w.specialist, c.consultation_id, "Depressive episode", ["F32"])
+    await prescription(c.w.specialist, c.consultation_id, "Sertraline")
+    pharmacist = await user(
+        c.w.admin, "specialist", facility_id=c.other_facility, specialties=["psychiatry"]
+    )
+    await grant(c, clock, user_id=pharmacist.id, access="read", categories=["prescriptions"])
+
+    status, body = await pharmacist.get(f"/patients/{c.patient_id}/fhir")
+    assert status == 200, body
+    resources = [e.resource for e in Bundle.model_validate(body).entry]
+    kinds = Counter(r.get_resource_type() for r in resources)
+    assert kinds["MedicationRequest"] == 1
+    assert "Condition" not in kinds and kinds["Observation"] == 0
+    # Only the grant that lets them read; not who else (the specialist) may.
+    consents = [r for r in resources if r.get_resource_type() == "Consent"]
+    assert len(consents) == 1
+    grantee = consents[0].provision.actor[0].reference.reference
+    assert grantee == f"Practitioner/{pharmacist.id}"

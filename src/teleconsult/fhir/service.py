@@ -6,10 +6,11 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..accounts.models import User
+from ..codes import Role
 from ..consent.models import ConsentGrant
 from ..consent.policy import Access, Category
 from ..consent.service import authorize, is_active
@@ -20,6 +21,17 @@ from ..passport.schemas import KIND_CATEGORY, Kind
 from ..passport.service import entries_of
 from ..patients.models import Patient
 from .bundle import ConsentData, EncounterData, PatientData, build_bundle, validate
+
+
+def _grants_shown_to(user: User, patient_id: uuid.UUID) -> ColumnElement[bool]:
+    """Whom else a patient lets read is the patient's own business: the patient (and an
+    administrator) sees every grant, anyone else only the grants made to them."""
+    if user.patient_id == patient_id or user.role == Role.admin:
+        return true()
+    mine = ConsentGrant.grantee_user_id == user.id
+    if user.facility_id is None:
+        return mine
+    return or_(mine, ConsentGrant.grantee_facility_id == user.facility_id)
 
 
 async def export_bundle(
@@ -71,7 +83,7 @@ async def export_bundle(
     grants = list(
         await session.scalars(
             select(ConsentGrant)
-            .where(ConsentGrant.patient_id == patient_id)
+            .where(ConsentGrant.patient_id == patient_id, _grants_shown_to(user, patient_id))
             .order_by(ConsentGrant.created_at, ConsentGrant.id)
         )
     )
