@@ -16,7 +16,7 @@ from ..accounts.models import SpecialistSpecialty, User
 from ..bus import EventBus
 from ..calls.durations import call_seconds
 from ..codes import Role
-from ..consent.service import request_specialist_consent, withdraw_for_consultation
+from ..consent.requests import request_specialist_consent, withdraw_for_consultation
 from ..db.uow import after_commit
 from ..errors import Conflict, Forbidden, NotFound, field_error
 from ..facilities.models import Facility
