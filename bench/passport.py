@@ -48,9 +48,9 @@ from teleconsult.accounts.passwords import Passwords
 from teleconsult.accounts.schemas import UserCreate
 from teleconsult.accounts.service import create_user
 from teleconsult.codes import Role
+from teleconsult.consent.decision import authorize
 from teleconsult.consent.models import ConsentGrant
 from teleconsult.consent.policy import Access
-from teleconsult.consent.service import authorize
 from teleconsult.consultations.models import Consultation
 from teleconsult.db.engine import make_engine, make_sessionmaker, readers
 from teleconsult.db.migrate import upgrade

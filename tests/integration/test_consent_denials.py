@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from teleconsult.clock import FakeClock
-from teleconsult.consent.service import ConsentDenied
+from teleconsult.consent.decision import ConsentDenied
 
 from ..conftest import Database
 from ..factories import Api

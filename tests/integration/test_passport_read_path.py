@@ -23,8 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from teleconsult.accounts.models import User
 from teleconsult.clock import FakeClock
 from teleconsult.config import Settings
+from teleconsult.consent.decision import authorize
 from teleconsult.consent.policy import Access
-from teleconsult.consent.service import authorize
 from teleconsult.db.engine import make_engine, make_sessionmaker
 from teleconsult.db.uow import commit_while, unit_of_work
 from teleconsult.passport.service import read_passport

@@ -1,17 +1,17 @@
 from __future__ import annotations
 
 from aiohttp import web
-from pydantic import BaseModel
 
 from ..api import Ctx, Page, Router
 from ..appkeys import PASSWORDS, REQUEST_TOKEN
 from ..codes import Role
 from ..errors import ValidationFailed
-from . import directory, service
+from . import service
 from .auth import CSRF_COOKIE, SESSION_COOKIE, csrf_for
 from .schemas import (
     LoginIn,
     LoginOut,
+    LogoutOut,
     PeopleQuery,
     PersonOut,
     UserCreate,
@@ -22,13 +22,9 @@ from .schemas import (
 router = Router("accounts")
 
 
-class LogoutOut(BaseModel):
-    ok: bool
-
-
 @router.post("/auth/login", summary="Log in", body=LoginIn, response=LoginOut, public=True)
 async def login(ctx: Ctx) -> web.Response:
-    result = await service.login(
+    out = await service.login(
         ctx.session,
         ctx.request.app[PASSWORDS],
         ctx.settings,
@@ -37,15 +33,12 @@ async def login(ctx: Ctx) -> web.Response:
         now=ctx.clock.now(),
         client=ctx.client,
     )
-    user = UserOut.model_validate(result.user)
-    user.specialties = result.specialties
-    out = LoginOut(token=result.token, expires_at=result.expires_at, user=user)
     response = web.json_response(out.model_dump(mode="json"))
     max_age = ctx.settings.token_ttl_hours * 3600
     secure = ctx.settings.secure_cookies
     response.set_cookie(
         SESSION_COOKIE,
-        result.token,
+        out.token,
         httponly=True,
         samesite="Strict",
         secure=secure,
@@ -54,7 +47,7 @@ async def login(ctx: Ctx) -> web.Response:
     )
     response.set_cookie(
         CSRF_COOKIE,
-        csrf_for(result.token, ctx.settings.secret_key),
+        csrf_for(out.token, ctx.settings.secret_key),
         httponly=False,
         samesite="Strict",
         secure=secure,
@@ -87,8 +80,7 @@ async def me(ctx: Ctx) -> UserOut:
     roles=[Role.admin],
 )
 async def create_user(ctx: Ctx) -> UserOut:
-    user = await service.create_user(ctx.session, ctx.request.app[PASSWORDS], ctx.body)
-    return await service.user_out(ctx.session, user)
+    return await service.add_user(ctx.session, ctx.request.app[PASSWORDS], ctx.body)
 
 
 @router.post(
@@ -99,8 +91,7 @@ async def create_user(ctx: Ctx) -> UserOut:
     roles=[Role.admin],
 )
 async def set_status(ctx: Ctx) -> UserOut:
-    user = await service.set_active(ctx.session, ctx.path_id(), ctx.body.is_active)
-    return await service.user_out(ctx.session, user)
+    return await service.set_active(ctx.session, ctx.path_id(), ctx.body.is_active)
 
 
 @router.get(
@@ -115,12 +106,7 @@ async def people(ctx: Ctx) -> Page[PersonOut]:
     if (q.ids is None) == (q.q is None):
         message = "give either ids or q"
         raise ValidationFailed(f"ids: {message}", fields={"ids": message, "q": message})
-    if q.q is not None:
-        return Page[PersonOut](items=await directory.find_clinicians(ctx.session, q.q))
-    found = await directory.people(ctx.session, q.parsed(), patient_id=ctx.me.patient_id)
-    # Patient accounts are not in the directory: only staff, and the caller themself.
-    shown = [p for p in found.values() if p.role in directory.STAFF or p.id == ctx.me.id]
-    return Page[PersonOut](items=sorted(shown, key=lambda p: str(p.id)))
+    return Page[PersonOut](items=await service.find_people(ctx.session, ctx.me, q))
 
 
 __all__ = ["Page", "router"]

@@ -59,6 +59,10 @@ class LoginOut(BaseModel):
     user: UserOut
 
 
+class LogoutOut(BaseModel):
+    ok: bool
+
+
 class UserCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

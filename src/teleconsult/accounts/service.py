@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select, text, update
@@ -17,19 +16,11 @@ from ..db.uow import in_own_transaction
 from ..errors import Conflict, NotFound, TooManyRequests, Unauthorized, field_error
 from ..facilities.models import Facility
 from ..patients.models import Patient
-from . import throttle
+from . import directory, throttle
 from .auth import new_token, token_hash
 from .models import AuthToken, LoginFailure, SpecialistSpecialty, User
 from .passwords import Passwords
-from .schemas import UserCreate, UserOut
-
-
-@dataclass
-class LoginResult:
-    token: str
-    expires_at: datetime
-    user: User
-    specialties: list[str]
+from .schemas import LoginOut, PeopleQuery, PersonOut, UserCreate, UserOut
 
 
 async def specialties_of(session: AsyncSession, user_id: uuid.UUID) -> list[str]:
@@ -117,7 +108,7 @@ async def login(
     password: str,
     now: datetime,
     client: str | None,
-) -> LoginResult:
+) -> LoginOut:
     """Check the password and open a session, unless the attempt must wait (429).
 
     The attempt is recorded as a failure in a transaction of its own before the password is
@@ -154,8 +145,7 @@ async def login(
     token = new_token()
     expires_at = now + timedelta(hours=settings.token_ttl_hours)
     session.add(AuthToken(token_hash=token_hash(token), user_id=user.id, expires_at=expires_at))
-    specialties = await specialties_of(session, user.id)
-    return LoginResult(token=token, expires_at=expires_at, user=user, specialties=specialties)
+    return LoginOut(token=token, expires_at=expires_at, user=await user_out(session, user))
 
 
 async def logout(session: AsyncSession, token: str, now: datetime) -> None:
@@ -211,10 +201,25 @@ async def create_user(session: AsyncSession, passwords: Passwords, data: UserCre
     return user
 
 
-async def set_active(session: AsyncSession, user_id: uuid.UUID, active: bool) -> User:
+async def add_user(session: AsyncSession, passwords: Passwords, data: UserCreate) -> UserOut:
+    """Create an account (:func:`create_user`), answered as administrators see it."""
+    return await user_out(session, await create_user(session, passwords, data))
+
+
+async def set_active(session: AsyncSession, user_id: uuid.UUID, active: bool) -> UserOut:
     """Enable or disable an account; a disabled user's tokens stop working at once."""
     user = await session.get(User, user_id)
     if user is None:
         raise NotFound()
     user.is_active = active
-    return user
+    return await user_out(session, user)
+
+
+async def find_people(session: AsyncSession, me: User, q: PeopleQuery) -> list[PersonOut]:
+    """Clinicians found by name (``q.q``), or the users named by id (``q.ids``): staff, and
+    the caller themself; patient accounts are not in the directory."""
+    if q.q is not None:
+        return await directory.find_clinicians(session, q.q)
+    found = await directory.people(session, q.parsed(), patient_id=me.patient_id)
+    shown = [p for p in found.values() if p.role in directory.STAFF or p.id == me.id]
+    return sorted(shown, key=lambda p: str(p.id))

@@ -1,37 +1,12 @@
 from __future__ import annotations
 
-import uuid
-from datetime import datetime
-
-from pydantic import BaseModel, ConfigDict, Field
-
-from ..accounts.schemas import PersonOut
 from ..api import Ctx, Page, Router
 from ..codes import Role
+from ..consent.access_log import read_access_log
 from ..db.paging import encode_cursor, seq_cursor
-from . import service
+from .schemas import AccessLogEntry, AccessLogQuery
 
 router = Router("audit")
-
-
-class AccessLogQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    cursor: str | None = None
-    limit: int = Field(default=100, ge=1, le=500)
-    newest_first: bool = Field(default=False, description="Newest events first")
-
-
-class AccessLogEntry(BaseModel):
-    seq: int
-    at: datetime
-    actor_id: uuid.UUID | None
-    actor: PersonOut | None = Field(
-        default=None, description="Who acted, by name (None for the system or an unknown user)"
-    )
-    action: str
-    outcome: str
-    reason: str
 
 
 @router.get(
@@ -43,7 +18,7 @@ class AccessLogEntry(BaseModel):
 )
 async def access_log(ctx: Ctx) -> Page[AccessLogEntry]:
     q: AccessLogQuery = ctx.query
-    items, last = await service.read_access_log(
+    items, last = await read_access_log(
         ctx.session,
         ctx.me,
         ctx.path_id(),

@@ -12,9 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..accounts.directory import people
 from ..accounts.models import User
-from ..codes import Role
 from ..db.uow import on_rollback
-from ..errors import Forbidden, NotFound
 from ..passport.ledger import AUDIT, append
 from .models import SYSTEM_CHAIN, AuditEntry
 
@@ -134,40 +132,3 @@ async def access_log(
 
 def _uuid_or_none(value: str | None) -> uuid.UUID | None:
     return uuid.UUID(value) if value is not None else None
-
-
-async def read_access_log(
-    session: AsyncSession,
-    user: User,
-    patient_id: uuid.UUID,
-    *,
-    cursor_seq: int | None,
-    limit: int,
-    now: datetime,
-    client: str | None,
-    newest_first: bool = False,
-) -> tuple[list[dict[str, Any]], int | None]:
-    """The patient reads their own access log; an administrator's look is itself audited."""
-    from ..consent.service import close_expired_break_glass
-
-    if user.role == Role.patient and user.patient_id != patient_id:
-        raise NotFound()
-    if user.role not in (Role.patient, Role.admin):
-        raise Forbidden("Only the patient and administrators read the access log.")
-    # Emergency sessions that ran out are closed first, so that their end shows.
-    await close_expired_break_glass(session, patient_id, now=now, client=client)
-    if user.role == Role.admin:
-        await record(
-            session,
-            patient_id=patient_id,
-            actor_id=user.id,
-            action="access_log.read",
-            outcome="permit",
-            reason="administrator review",
-            at=now,
-            client=client,
-            durable=True,
-        )
-    return await access_log(
-        session, patient_id, cursor_seq=cursor_seq, limit=limit, newest_first=newest_first
-    )

@@ -1,16 +1,10 @@
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from aiohttp import web
-from sqlalchemy import select
 
-from ..accounts import directory
 from ..api import Ctx, Page, Router, render
 from ..codes import Role
-from ..consultations.models import Consultation
-from . import service
-from .models import BreakGlassSession, ConsentGrant, ConsentRequest
+from . import breakglass, grants, requests
 from .notifier import NOTIFIER
 from .schemas import (
     BreakGlassIn,
@@ -19,7 +13,6 @@ from .schemas import (
     ConfirmIn,
     ConsentRequestCreate,
     ConsentRequestOut,
-    ConsultationBrief,
     GrantCreate,
     GrantOut,
     RequestStatus,
@@ -28,73 +21,6 @@ from .schemas import (
 router = Router("consent")
 
 CLINICIANS = [Role.gp, Role.specialist]
-
-
-# Every grant, request and emergency session is answered with the people and places it
-# names by name (accounts.directory): a patient consents to a doctor, not to an id. A page
-# of them costs a few statements in all, however long it is.
-
-
-async def _grants_out(ctx: Ctx, grants: Sequence[ConsentGrant]) -> list[GrantOut]:
-    now = ctx.clock.now()
-    users = await directory.people(ctx.session, (g.grantee_user_id for g in grants))
-    places = await directory.facilities(ctx.session, (g.grantee_facility_id for g in grants))
-    out = []
-    for grant in grants:
-        item = GrantOut.model_validate(grant)
-        item.active = service.is_active(grant, now)
-        if grant.grantee_user_id is not None:
-            item.grantee = users.get(grant.grantee_user_id)
-        if grant.grantee_facility_id is not None:
-            item.grantee_facility = places.get(grant.grantee_facility_id)
-        out.append(item)
-    return out
-
-
-async def _grant_out(ctx: Ctx, grant: ConsentGrant) -> GrantOut:
-    return (await _grants_out(ctx, [grant]))[0]
-
-
-async def _requests_out(
-    ctx: Ctx, requests: Sequence[ConsentRequest], active: Sequence[bool | None] | None = None
-) -> list[ConsentRequestOut]:
-    named = await directory.people(
-        ctx.session, [r.grantee_user_id for r in requests] + [r.requested_by for r in requests]
-    )
-    wanted = {r.consultation_id for r in requests if r.consultation_id is not None}
-    consultations = {}
-    if wanted:
-        consultations = {
-            c.id: ConsultationBrief.model_validate(c)
-            for c in await ctx.session.scalars(
-                select(Consultation).where(Consultation.id.in_(wanted))
-            )
-        }
-    out = []
-    for i, request in enumerate(requests):
-        item = ConsentRequestOut.model_validate(request)
-        item.grantee = named.get(request.grantee_user_id)
-        item.requester = named.get(request.requested_by)
-        if request.consultation_id is not None:
-            item.consultation = consultations.get(request.consultation_id)
-        if active is not None:
-            item.grant_active = active[i]
-        out.append(item)
-    return out
-
-
-async def _request_out(ctx: Ctx, request: ConsentRequest) -> ConsentRequestOut:
-    return (await _requests_out(ctx, [request]))[0]
-
-
-async def _break_glass_out(ctx: Ctx, sessions: Sequence[BreakGlassSession]) -> list[BreakGlassOut]:
-    named = await directory.people(ctx.session, (s.actor_id for s in sessions))
-    out = []
-    for opened in sessions:
-        item = BreakGlassOut.model_validate(opened)
-        item.actor = named.get(opened.actor_id)
-        out.append(item)
-    return out
 
 
 @router.post(
@@ -106,10 +32,9 @@ async def _break_glass_out(ctx: Ctx, sessions: Sequence[BreakGlassSession]) -> l
     roles=[Role.patient],
 )
 async def grant_consent(ctx: Ctx) -> GrantOut:
-    grant = await service.grant_consent(
+    return await grants.grant_consent(
         ctx.session, ctx.me, ctx.path_id(), ctx.body, now=ctx.clock.now(), client=ctx.client
     )
-    return await _grant_out(ctx, grant)
 
 
 @router.get(
@@ -119,8 +44,8 @@ async def grant_consent(ctx: Ctx) -> GrantOut:
     roles=[Role.patient],
 )
 async def list_consents(ctx: Ctx) -> Page[GrantOut]:
-    grants = await service.list_grants(ctx.session, ctx.me, ctx.path_id())
-    return Page[GrantOut](items=await _grants_out(ctx, grants))
+    items = await grants.list_grants(ctx.session, ctx.me, ctx.path_id(), now=ctx.clock.now())
+    return Page[GrantOut](items=items)
 
 
 @router.post(
@@ -130,7 +55,7 @@ async def list_consents(ctx: Ctx) -> Page[GrantOut]:
     roles=[Role.patient],
 )
 async def revoke_consent(ctx: Ctx) -> GrantOut:
-    grant = await service.revoke_grant(
+    return await grants.revoke_grant(
         ctx.session,
         ctx.me,
         ctx.path_id(),
@@ -138,7 +63,6 @@ async def revoke_consent(ctx: Ctx) -> GrantOut:
         now=ctx.clock.now(),
         client=ctx.client,
     )
-    return await _grant_out(ctx, grant)
 
 
 @router.post(
@@ -150,7 +74,7 @@ async def revoke_consent(ctx: Ctx) -> GrantOut:
     roles=CLINICIANS,
 )
 async def request_consent(ctx: Ctx) -> ConsentRequestOut:
-    request = await service.request_consent(
+    return await requests.request_consent(
         ctx.session,
         ctx.me,
         ctx.path_id(),
@@ -160,7 +84,6 @@ async def request_consent(ctx: Ctx) -> ConsentRequestOut:
         now=ctx.clock.now(),
         client=ctx.client,
     )
-    return await _request_out(ctx, request)
 
 
 @router.get(
@@ -170,8 +93,8 @@ async def request_consent(ctx: Ctx) -> ConsentRequestOut:
     roles=[Role.patient],
 )
 async def list_consent_requests(ctx: Ctx) -> Page[ConsentRequestOut]:
-    requests = await service.list_requests(ctx.session, ctx.me, ctx.path_id())
-    return Page[ConsentRequestOut](items=await _requests_out(ctx, requests))
+    items = await requests.list_requests(ctx.session, ctx.me, ctx.path_id())
+    return Page[ConsentRequestOut](items=items)
 
 
 @router.get(
@@ -181,8 +104,9 @@ async def list_consent_requests(ctx: Ctx) -> Page[ConsentRequestOut]:
     roles=[*CLINICIANS, Role.patient],
 )
 async def list_consultation_requests(ctx: Ctx) -> Page[ConsentRequestOut]:
-    rows = await service.list_for_consultation(ctx.session, ctx.me, ctx.path_id(), ctx.clock.now())
-    items = await _requests_out(ctx, [r for r, _ in rows], [active for _, active in rows])
+    items = await requests.list_for_consultation(
+        ctx.session, ctx.me, ctx.path_id(), ctx.clock.now()
+    )
     return Page[ConsentRequestOut](items=items)
 
 
@@ -207,10 +131,9 @@ async def decline_request(ctx: Ctx) -> ConsentRequestOut:
 
 
 async def _answer(ctx: Ctx, status: RequestStatus) -> ConsentRequestOut:
-    request = await service.answer_request(
+    return await requests.answer_request(
         ctx.session, ctx.me, ctx.path_id(), status, now=ctx.clock.now(), client=ctx.client
     )
-    return await _request_out(ctx, request)
 
 
 @router.post(
@@ -220,7 +143,7 @@ async def _answer(ctx: Ctx, status: RequestStatus) -> ConsentRequestOut:
     roles=CLINICIANS,
 )
 async def send_code(ctx: Ctx) -> ConsentRequestOut:
-    request = await service.send_code(
+    return await requests.send_code(
         ctx.session,
         ctx.me,
         ctx.path_id(),
@@ -228,7 +151,6 @@ async def send_code(ctx: Ctx) -> ConsentRequestOut:
         secret_key=ctx.settings.secret_key,
         now=ctx.clock.now(),
     )
-    return await _request_out(ctx, request)
 
 
 @router.post(
@@ -240,7 +162,7 @@ async def send_code(ctx: Ctx) -> ConsentRequestOut:
 )
 async def confirm(ctx: Ctx) -> web.StreamResponse:
     body: ConfirmIn = ctx.body or ConfirmIn()
-    result = await service.confirm(
+    result = await requests.confirm(
         ctx.session,
         ctx.me,
         ctx.path_id(),
@@ -253,7 +175,7 @@ async def confirm(ctx: Ctx) -> web.StreamResponse:
         # Rendered, not raised: the spent attempt is committed with this request.
         return render(result.refused.to_json(), result.refused.status)
     assert result.grant is not None
-    return render(await _grant_out(ctx, result.grant))
+    return render(result.grant)
 
 
 @router.post(
@@ -265,10 +187,9 @@ async def confirm(ctx: Ctx) -> web.StreamResponse:
     roles=CLINICIANS,
 )
 async def open_break_glass(ctx: Ctx) -> BreakGlassOut:
-    opened = await service.open_break_glass(
+    return await breakglass.open_break_glass(
         ctx.session, ctx.me, ctx.path_id(), ctx.body, now=ctx.clock.now(), client=ctx.client
     )
-    return (await _break_glass_out(ctx, [opened]))[0]
 
 
 @router.post(
@@ -278,10 +199,9 @@ async def open_break_glass(ctx: Ctx) -> BreakGlassOut:
     roles=CLINICIANS,
 )
 async def end_break_glass(ctx: Ctx) -> BreakGlassOut:
-    ended = await service.end_break_glass(
+    return await breakglass.end_break_glass(
         ctx.session, ctx.me, ctx.path_id(), now=ctx.clock.now(), client=ctx.client
     )
-    return (await _break_glass_out(ctx, [ended]))[0]
 
 
 @router.get(
@@ -293,7 +213,7 @@ async def end_break_glass(ctx: Ctx) -> BreakGlassOut:
 )
 async def list_break_glass(ctx: Ctx) -> Page[BreakGlassOut]:
     q: BreakGlassQuery = ctx.query
-    rows, nxt = await service.break_glass_page(
+    items, nxt = await breakglass.break_glass_page(
         ctx.session, cursor=q.cursor, limit=q.limit, now=ctx.clock.now(), client=ctx.client
     )
-    return Page[BreakGlassOut](items=await _break_glass_out(ctx, rows), next=nxt)
+    return Page[BreakGlassOut](items=items, next=nxt)

@@ -4,11 +4,9 @@ from aiohttp import web
 
 from ..api import Ctx, Page, Router, render
 from ..codes import Role
-from ..db.paging import keyset_page
 from ..errors import field_error
 from . import service
 from .lifecycle import Action
-from .models import Consultation
 from .schemas import ActionIn, ConsultationCreate, ConsultationOut, ConsultationQuery
 
 router = Router("consultations")
@@ -28,19 +26,10 @@ async def book(ctx: Ctx) -> web.StreamResponse:
     key = ctx.request.headers.get(IDEMPOTENCY_HEADER)
     if key is not None and not (1 <= len(key) <= 200):
         raise field_error(IDEMPOTENCY_HEADER, "must be 1-200 characters")
-    fingerprint = service.request_fingerprint(ctx.body.model_dump(mode="json"))
-    if key is not None:
-        previous = await service.replay(ctx.session, ctx.me.id, key, fingerprint)
-        if previous is not None:
-            return render(previous.response, previous.status)
-    consultation = await service.book_consultation(
-        ctx.session, ctx.me, ctx.body, now=ctx.clock.now()
+    out, status = await service.book_once(
+        ctx.session, ctx.bus, ctx.me, ctx.body, idempotency_key=key, now=ctx.clock.now()
     )
-    out = ConsultationOut.model_validate(consultation).model_dump(mode="json")
-    if key is not None:
-        await service.remember(ctx.session, ctx.me.id, key, fingerprint, 201, out, ctx.clock.now())
-    service.publish_change(ctx.session, ctx.bus, consultation, "booked")
-    return render(out, 201)
+    return render(out, status)
 
 
 @router.get(
@@ -51,21 +40,8 @@ async def book(ctx: Ctx) -> web.StreamResponse:
     response=Page[ConsultationOut],
 )
 async def list_consultations(ctx: Ctx) -> Page[ConsultationOut]:
-    q: ConsultationQuery = ctx.query
-    stmt = service.visible_consultations(ctx.me)
-    if q.status is not None:
-        stmt = stmt.where(Consultation.status == q.status.value)
-    if q.mode is not None:
-        stmt = stmt.where(Consultation.mode == q.mode.value)
-    if q.specialty is not None:
-        stmt = stmt.where(Consultation.specialty == q.specialty)
-    if q.from_ is not None:
-        stmt = stmt.where(Consultation.sort_at >= q.from_)
-    if q.to is not None:
-        stmt = stmt.where(Consultation.sort_at < q.to)
-    order = [Consultation.urgency_rank, Consultation.sort_at, Consultation.id]
-    rows, nxt = await keyset_page(ctx.session, stmt, order, q.cursor, q.limit)
-    return Page[ConsultationOut](items=[ConsultationOut.model_validate(r) for r in rows], next=nxt)
+    items, nxt = await service.list_consultations(ctx.session, ctx.me, ctx.query)
+    return Page[ConsultationOut](items=items, next=nxt)
 
 
 @router.get(
@@ -79,15 +55,15 @@ async def get_consultation(ctx: Ctx) -> ConsultationOut:
 def _action_endpoint(action: Action, summary: str, roles: list[Role]) -> None:
     async def act(ctx: Ctx) -> ConsultationOut:
         body: ActionIn = ctx.body or ActionIn()
-        consultation = await service.transition(
+        consultation = await service.take_action(
             ctx.session,
+            ctx.bus,
             ctx.me,
             ctx.path_id(),
             action,
             now=ctx.clock.now(),
             conclusion=body.conclusion,
         )
-        service.publish_change(ctx.session, ctx.bus, consultation, action.value)
         return ConsultationOut.model_validate(consultation)
 
     act.__name__ = f"consultation_{action.name}"

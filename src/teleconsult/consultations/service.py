@@ -16,7 +16,8 @@ from ..accounts.models import SpecialistSpecialty, User
 from ..bus import EventBus
 from ..calls.durations import call_seconds
 from ..codes import Role
-from ..consent.service import request_specialist_consent, withdraw_for_consultation
+from ..consent.requests import request_specialist_consent, withdraw_for_consultation
+from ..db.paging import keyset_page
 from ..db.uow import after_commit
 from ..errors import Conflict, Forbidden, NotFound, field_error
 from ..facilities.models import Facility
@@ -26,7 +27,7 @@ from ..scheduling.service import free_slots_statement
 from ..stats.rollups import facts_of, record_change
 from .lifecycle import URGENCY_RANK, Action, Mode, Status, Urgency, check_timing, next_status
 from .models import Consultation, IdempotencyRecord
-from .schemas import ConsultationCreate
+from .schemas import ConsultationCreate, ConsultationOut, ConsultationQuery
 
 # How many free slots to try, in order, when booking "earliest free" races another booking.
 _EARLIEST_ATTEMPTS = 5
@@ -193,6 +194,30 @@ async def book_consultation(
     raise SlotTaken("Every candidate slot was taken at the same time; try again.")
 
 
+async def book_once(
+    session: AsyncSession,
+    bus: EventBus,
+    actor: User,
+    data: ConsultationCreate,
+    *,
+    idempotency_key: str | None,
+    now: datetime,
+) -> tuple[dict[str, Any], int]:
+    """Book (:func:`book_consultation`) and announce it; with an ``idempotency_key`` a retried
+    request gets the first one's answer (status and body) instead of a second booking."""
+    fingerprint = request_fingerprint(data.model_dump(mode="json"))
+    if idempotency_key is not None:
+        previous = await replay(session, actor.id, idempotency_key, fingerprint)
+        if previous is not None:
+            return previous.response, previous.status
+    consultation = await book_consultation(session, actor, data, now=now)
+    out = ConsultationOut.model_validate(consultation).model_dump(mode="json")
+    if idempotency_key is not None:
+        await remember(session, actor.id, idempotency_key, fingerprint, 201, out, now)
+    publish_change(session, bus, consultation, "booked")
+    return out, 201
+
+
 def visible_consultations(actor: User) -> Select[Any]:
     """Consultations the actor may see; the rule behind every read in this module."""
     stmt = select(Consultation)
@@ -212,6 +237,26 @@ def visible_consultations(actor: User) -> Select[Any]:
         )
         return stmt.where(or_(Consultation.specialist_id == actor.id, claimable))
     return stmt.where(Consultation.patient_id == actor.patient_id)
+
+
+async def list_consultations(
+    session: AsyncSession, actor: User, q: ConsultationQuery
+) -> tuple[list[ConsultationOut], str | None]:
+    """A page of the consultations the actor may see, filtered; emergencies first."""
+    stmt = visible_consultations(actor)
+    if q.status is not None:
+        stmt = stmt.where(Consultation.status == q.status.value)
+    if q.mode is not None:
+        stmt = stmt.where(Consultation.mode == q.mode.value)
+    if q.specialty is not None:
+        stmt = stmt.where(Consultation.specialty == q.specialty)
+    if q.from_ is not None:
+        stmt = stmt.where(Consultation.sort_at >= q.from_)
+    if q.to is not None:
+        stmt = stmt.where(Consultation.sort_at < q.to)
+    order = [Consultation.urgency_rank, Consultation.sort_at, Consultation.id]
+    rows, nxt = await keyset_page(session, stmt, order, q.cursor, q.limit)
+    return [ConsultationOut.model_validate(r) for r in rows], nxt
 
 
 async def get_consultation(
@@ -283,6 +328,24 @@ async def transition(
         await request_specialist_consent(session, consultation)
     elif action == Action.cancel:
         await withdraw_for_consultation(session, consultation, actor_id=actor.id, now=now)
+    return consultation
+
+
+async def take_action(
+    session: AsyncSession,
+    bus: EventBus,
+    actor: User,
+    consultation_id: uuid.UUID,
+    action: Action,
+    *,
+    now: datetime,
+    conclusion: str | None = None,
+) -> Consultation:
+    """:func:`transition`, then announce the change to the live queues."""
+    consultation = await transition(
+        session, actor, consultation_id, action, now=now, conclusion=conclusion
+    )
+    publish_change(session, bus, consultation, action.value)
     return consultation
 
 

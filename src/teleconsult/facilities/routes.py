@@ -1,11 +1,8 @@
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from ..api import Ctx, Page, Router
 from ..codes import Role
-from ..db.paging import keyset_page
-from .models import Facility
+from . import service
 from .schemas import FacilityCreate, FacilityOut, FacilityQuery
 
 router = Router("facilities")
@@ -20,10 +17,7 @@ router = Router("facilities")
     roles=[Role.admin],
 )
 async def create_facility(ctx: Ctx) -> FacilityOut:
-    facility = Facility(name=ctx.body.name, region=ctx.body.region, level=ctx.body.level.value)
-    ctx.session.add(facility)
-    await ctx.session.flush()
-    return FacilityOut.model_validate(facility)
+    return await service.create_facility(ctx.session, ctx.body)
 
 
 @router.get(
@@ -34,13 +28,5 @@ async def create_facility(ctx: Ctx) -> FacilityOut:
     read_only=True,
 )
 async def list_facilities(ctx: Ctx) -> Page[FacilityOut]:
-    q: FacilityQuery = ctx.query
-    stmt = select(Facility)
-    if q.region:
-        stmt = stmt.where(Facility.region == q.region)
-    if q.level:
-        stmt = stmt.where(Facility.level == q.level.value)
-    rows, nxt = await keyset_page(
-        ctx.session, stmt, [Facility.name, Facility.id], q.cursor, q.limit
-    )
-    return Page[FacilityOut](items=[FacilityOut.model_validate(r) for r in rows], next=nxt)
+    items, nxt = await service.list_facilities(ctx.session, ctx.query)
+    return Page[FacilityOut](items=items, next=nxt)

@@ -2,19 +2,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
-
 from ..api import Ctx, Router
-from ..consent.policy import Category
+from .schemas import FhirQuery
 from .service import export_bundle
 
 router = Router("fhir")
-
-
-class FhirQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    category: Category | None = None
 
 
 @router.get(

@@ -11,9 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..accounts.models import User
 from ..codes import Role
+from ..consent.decision import authorize
+from ..consent.grants import is_active
 from ..consent.models import ConsentGrant
 from ..consent.policy import Access, Category
-from ..consent.service import authorize, is_active
 from ..consultations.models import Consultation
 from ..errors import NotFound
 from ..passport.rules import amended_view

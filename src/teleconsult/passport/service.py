@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..accounts.models import User
 from ..audit import service as audit
+from ..consent.decision import authorize, authorize_then_record
 from ..consent.policy import Access
-from ..consent.service import authorize, authorize_then_record
 from ..consultations.models import Consultation
 from ..consultations.service import get_consultation
 from ..db.uow import commit_while

@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ..accounts.models import User
 from ..config import Settings
+from ..consent.decision import authorize
 from ..consent.policy import Access
-from ..consent.service import authorize
 from ..db.engine import readers
 from .chain import BadEntry, ChainReport, Head, join, walk
 from .checkpoint import Checkpoint, CheckpointInvalid, load_latest, write_checkpoint

@@ -2,9 +2,7 @@ from __future__ import annotations
 
 from ..api import Ctx, Page, Router
 from ..codes import Role
-from ..db.paging import keyset_page
 from . import service
-from .models import Patient
 from .schemas import PatientCreate, PatientOut, PatientQuery
 
 router = Router("patients")
@@ -38,9 +36,5 @@ async def get_patient(ctx: Ctx) -> PatientOut:
     roles=[Role.gp, Role.specialist, Role.admin],
 )
 async def search_patients(ctx: Ctx) -> Page[PatientOut]:
-    q: PatientQuery = ctx.query
-    stmt = service.search_statement(ctx.me, q.iin)
-    rows, nxt = await keyset_page(
-        ctx.session, stmt, [Patient.created_at, Patient.id], q.cursor, q.limit
-    )
-    return Page[PatientOut](items=[PatientOut.model_validate(r) for r in rows], next=nxt)
+    items, nxt = await service.search_patients(ctx.session, ctx.me, ctx.query)
+    return Page[PatientOut](items=items, next=nxt)

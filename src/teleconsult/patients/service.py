@@ -12,11 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..accounts.models import User
 from ..codes import Role
 from ..consultations.models import Consultation
+from ..db.paging import keyset_page
 from ..errors import Conflict, Forbidden, NotFound, field_error
 from ..facilities.models import Facility
 from .iin import IINError, validate_for_person
 from .models import Patient
-from .schemas import PatientCreate
+from .schemas import PatientCreate, PatientOut, PatientQuery
 
 
 async def register_patient(session: AsyncSession, actor: User, data: PatientCreate) -> Patient:
@@ -86,10 +87,15 @@ async def get_patient(session: AsyncSession, actor: User, patient_id: uuid.UUID)
     return patient
 
 
-def search_statement(actor: User, iin: str | None) -> Select[Any]:
+async def search_patients(
+    session: AsyncSession, actor: User, q: PatientQuery
+) -> tuple[list[PatientOut], str | None]:
+    """A page of the patients the actor may see, by IIN when given; patients cannot search."""
     if actor.role == Role.patient:
         raise Forbidden("Patients cannot search the register.")
     stmt = visible_patients(actor)
-    if iin is not None:
-        stmt = stmt.where(Patient.iin == iin)
-    return stmt
+    if q.iin is not None:
+        stmt = stmt.where(Patient.iin == q.iin)
+    order = [Patient.created_at, Patient.id]
+    rows, nxt = await keyset_page(session, stmt, order, q.cursor, q.limit)
+    return [PatientOut.model_validate(r) for r in rows], nxt

@@ -2,9 +2,7 @@ from __future__ import annotations
 
 from ..api import Ctx, Page, Router
 from ..codes import Role
-from ..db.paging import keyset_page
 from . import service
-from .models import Slot
 from .schemas import AvailabilityCreate, AvailabilityOut, SlotOut, SlotQuery
 
 router = Router("scheduling")
@@ -46,28 +44,5 @@ async def publish_availability(ctx: Ctx) -> AvailabilityOut:
     roles=[Role.gp, Role.specialist, Role.admin],
 )
 async def list_slots(ctx: Ctx) -> Page[SlotOut]:
-    q: SlotQuery = ctx.query
-    stmt = service.free_slots_statement(
-        now=ctx.clock.now(),
-        specialty=q.specialty,
-        region=q.region,
-        specialist_id=q.specialist_id,
-        from_=q.from_,
-        to=q.to,
-    )
-    rows, nxt = await keyset_page(
-        ctx.session, stmt, [Slot.starts_at, Slot.id], q.cursor, q.limit, scalars=False
-    )
-    items = [
-        SlotOut(
-            id=slot.id,
-            specialist_id=slot.specialist_id,
-            specialty=specialty,
-            starts_at=slot.starts_at,
-            ends_at=slot.ends_at,
-            facility_id=facility_id,
-            region=region,
-        )
-        for slot, specialty, facility_id, region in rows
-    ]
+    items, nxt = await service.list_free_slots(ctx.session, ctx.query, now=ctx.clock.now())
     return Page[SlotOut](items=items, next=nxt)

@@ -13,10 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..accounts.models import SpecialistSpecialty, User
 from ..codes import Role
 from ..consultations.models import Consultation
+from ..db.paging import keyset_page
 from ..errors import Conflict, NotFound, field_error
 from ..facilities.models import Facility
 from .models import AvailabilityWindow, Slot
-from .schemas import AvailabilityCreate
+from .schemas import AvailabilityCreate, SlotOut, SlotQuery
 from .slots import MAX_WINDOW, derive_slots
 
 
@@ -130,3 +131,33 @@ def free_slots_statement(
     if to is not None:
         stmt = stmt.where(Slot.starts_at < to)
     return stmt
+
+
+async def list_free_slots(
+    session: AsyncSession, q: SlotQuery, *, now: datetime
+) -> tuple[list[SlotOut], str | None]:
+    """A page of free slots, earliest first, each with its specialty and place."""
+    stmt = free_slots_statement(
+        now=now,
+        specialty=q.specialty,
+        region=q.region,
+        specialist_id=q.specialist_id,
+        from_=q.from_,
+        to=q.to,
+    )
+    rows, nxt = await keyset_page(
+        session, stmt, [Slot.starts_at, Slot.id], q.cursor, q.limit, scalars=False
+    )
+    items = [
+        SlotOut(
+            id=slot.id,
+            specialist_id=slot.specialist_id,
+            specialty=specialty,
+            starts_at=slot.starts_at,
+            ends_at=slot.ends_at,
+            facility_id=facility_id,
+            region=region,
+        )
+        for slot, specialty, facility_id, region in rows
+    ]
+    return items, nxt
