@@ -153,39 +153,85 @@ async def test_one_time_code_flow(client: Any, database: Database, clock: FakeCl
     assert status == 409
 
 
-async def test_codes_expire_after_ten_minutes_and_allow_five_attempts(
-    client: Any, database: Database, clock: FakeClock
-) -> None:
-    c = await clinic(client, database.engine)
+async def _code_request(c: Any, clock: FakeClock) -> tuple[str, str]:
     payload = {
         "grantee_user_id": c.w.gp.id,
         "access": "read",
         "expires_at": (clock.now() + timedelta(days=7)).isoformat(),
     }
-    _, request = await c.w.gp.post(f"/patients/{c.patient_id}/consent-requests", payload)
-    code = notifier(client).code_for(request["id"])
-    assert code is not None
-    url = f"/consent-requests/{request['id']}/confirm"
-    wrong = "000000" if code != "000000" else "111111"
-    # Parallel guesses cannot exceed the limit: the request row is locked per attempt.
-    results = await asyncio.gather(*(c.w.gp.post(url, {"code": wrong}) for _ in range(8)))
-    statuses = sorted(s for s, _ in results)
-    assert statuses == [409, 409, 409, 422, 422, 422, 422, 422], results
-    status, body = await c.w.gp.post(url, {"code": code})
-    assert status == 409 and "attempts" in body["detail"]
+    status, request = await c.w.gp.post(f"/patients/{c.patient_id}/consent-requests", payload)
+    assert status == 201, request
+    return request["id"], f"/consent-requests/{request['id']}/confirm"
 
-    # A new code resets the attempts; it dies after 10 minutes.
-    status, _ = await c.w.gp.post(f"/consent-requests/{request['id']}/send-code")
-    assert status == 200
-    fresh = notifier(client).code_for(request["id"])
-    assert fresh is not None
+
+def _wrong(code: str | None) -> str:
+    return "000000" if code != "000000" else "111111"
+
+
+async def test_codes_expire_after_ten_minutes(
+    client: Any, database: Database, clock: FakeClock
+) -> None:
+    c = await clinic(client, database.engine)
+    request_id, url = await _code_request(c, clock)
     clock.advance(minutes=10, seconds=1)
-    status, body = await c.w.gp.post(url, {"code": fresh})
+    status, body = await c.w.gp.post(url, {"code": notifier(client).code_for(request_id)})
     assert status == 409 and "expired" in body["detail"]
-    status, _ = await c.w.gp.post(f"/consent-requests/{request['id']}/send-code")
-    newest = notifier(client).code_for(request["id"])
-    status, _ = await c.w.gp.post(url, {"code": fresh if fresh != newest else "x"})
-    status, granted = await c.w.gp.post(url, {"code": newest})
+    status, _ = await c.w.gp.post(f"/consent-requests/{request_id}/send-code")
+    assert status == 200
+    status, granted = await c.w.gp.post(url, {"code": notifier(client).code_for(request_id)})
+    assert status == 200, granted
+
+
+async def test_five_wrong_codes_lock_the_request_whatever_is_resent(
+    client: Any, database: Database, clock: FakeClock
+) -> None:
+    c = await clinic(client, database.engine)
+    request_id, url = await _code_request(c, clock)
+    wrong = _wrong(notifier(client).code_for(request_id))
+    # Parallel guesses cannot exceed the limit: the request row is locked per attempt.
+    results = await asyncio.gather(*(c.w.gp.post(url, {"code": wrong}) for _ in range(3)))
+    assert sorted(s for s, _ in results) == [422, 422, 422], results
+    # A new code does not give new tries.
+    for _ in range(5):
+        status, _ = await c.w.gp.post(f"/consent-requests/{request_id}/send-code")
+        assert status == 200
+    status, body = await c.w.gp.post(url, {"code": _wrong(notifier(client).code_for(request_id))})
+    assert status == 422 and "1 attempt" in body["fields"]["code"]
+    status, body = await c.w.gp.post(url, {"code": _wrong(notifier(client).code_for(request_id))})
+    assert status == 409 and "locked" in body["detail"]
+    # Locked for good: even the right code, even after another send, is refused.
+    status, _ = await c.w.gp.post(f"/consent-requests/{request_id}/send-code")
+    assert status == 409
+    status, body = await c.w.gp.post(url, {"code": notifier(client).code_for(request_id)})
+    assert status == 409
+    status, page = await c.patient.get(f"/patients/{c.patient_id}/consent-requests")
+    [mine] = [r for r in page["items"] if r["id"] == request_id]
+    assert mine["status"] == "locked"
+    # The patient sees it in their access log.
+    status, log = await c.patient.get(f"/patients/{c.patient_id}/access-log")
+    assert status == 200
+    assert any(e["action"] == "consent.request_locked" for e in log["items"]), log
+
+
+async def test_wrong_codes_are_counted_per_patient_across_requests(
+    client: Any, database: Database, clock: FakeClock
+) -> None:
+    c = await clinic(client, database.engine)
+    for _ in range(2):
+        request_id, url = await _code_request(c, clock)
+        for _ in range(5):
+            await c.w.gp.post(url, {"code": _wrong(notifier(client).code_for(request_id))})
+    # Ten wrong codes on this patient today: a third request cannot be guessed at either.
+    request_id, url = await _code_request(c, clock)
+    status, body = await c.w.gp.post(url, {"code": notifier(client).code_for(request_id)})
+    assert status == 429 and body["error"] == "TooManyRequests"
+    # The patient can still confirm from their own account.
+    status, granted = await c.patient.post(url, {})
+    assert status == 200, granted
+    clock.advance(hours=24, seconds=1)
+    c.w.gp = await relogin(client, c.w.gp)
+    request_id, url = await _code_request(c, clock)
+    status, granted = await c.w.gp.post(url, {"code": notifier(client).code_for(request_id)})
     assert status == 200, granted
 
 

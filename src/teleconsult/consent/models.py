@@ -59,6 +59,7 @@ class ConsentRequest(UUIDPrimaryKey, Base):
     code_hash: Mapped[str | None] = mapped_column(String(64))
     code_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     grant_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
 
 

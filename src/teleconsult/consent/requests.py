@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..accounts import directory
@@ -21,7 +21,7 @@ from ..accounts.models import User
 from ..codes import Role
 from ..consultations.models import Consultation
 from ..db.uow import after_commit
-from ..errors import Conflict, DomainError, Forbidden, NotFound, field_error
+from ..errors import Conflict, DomainError, Forbidden, NotFound, TooManyRequests, field_error
 from ..patients.models import Patient
 from ..patients.service import get_patient
 from .grants import (
@@ -46,7 +46,11 @@ from .schemas import (
 from .trail import audit_event
 
 CODE_TTL = timedelta(minutes=10)
+# Wrong codes a request allows over all the codes sent for it (a new code does not give more
+# tries), then it is locked; and wrong codes a patient's requests allow in a day together.
 CODE_ATTEMPTS = 5
+PATIENT_CODE_ATTEMPTS = 10
+PATIENT_CODE_WINDOW = timedelta(hours=24)
 # A specialist booked for a consultation may work on the passport until this long after it.
 AFTER_CONSULTATION = timedelta(hours=72)
 
@@ -67,7 +71,6 @@ async def _issue_code(
     code = f"{secrets.randbelow(1_000_000):06d}"
     request.code_hash = _code_hash(secret_key, request.id, code)
     request.code_expires_at = now + CODE_TTL
-    request.attempts = 0
     phone = await session.scalar(select(Patient.phone).where(Patient.id == request.patient_id))
     request_id, patient_id = request.id, request.patient_id
 
@@ -344,6 +347,19 @@ async def withdraw_for_consultation(
         )
 
 
+async def _patient_code_failures(
+    session: AsyncSession, patient_id: uuid.UUID, now: datetime
+) -> int:
+    """Wrong codes tried on the patient's requests within the window, over all requests."""
+    total = await session.scalar(
+        select(func.coalesce(func.sum(ConsentRequest.attempts), 0)).where(
+            ConsentRequest.patient_id == patient_id,
+            ConsentRequest.last_attempt_at > now - PATIENT_CODE_WINDOW,
+        )
+    )
+    return int(total or 0)
+
+
 @dataclass
 class Confirmation:
     """The grant a confirmation made, or why it was refused: a wrong code's spent attempt
@@ -381,11 +397,18 @@ async def confirm(
             raise Conflict("No code has been sent for this request; send one first.")
         if request.code_expires_at <= now:
             raise Conflict("The code has expired; send a new one.")
-        if request.attempts >= CODE_ATTEMPTS:
-            raise Conflict("No attempts are left for this code; send a new one.")
+        if await _patient_code_failures(session, request.patient_id, now) >= (
+            PATIENT_CODE_ATTEMPTS
+        ):
+            raise TooManyRequests(
+                "Too many wrong codes for this patient today; the patient can confirm from "
+                "their account instead.",
+                retry_after=int(PATIENT_CODE_WINDOW.total_seconds()),
+            )
         expected = request.code_hash
         if not hmac.compare_digest(expected, _code_hash(secret_key, request.id, code)):
             request.attempts += 1
+            request.last_attempt_at = now
             await session.flush()
             left = CODE_ATTEMPTS - request.attempts
             await audit_event(
@@ -398,6 +421,20 @@ async def confirm(
                 client=client,
                 outcome="failure",
             )
+            if left <= 0:
+                await _close(
+                    session,
+                    request,
+                    RequestStatus.locked,
+                    actor_id=user.id,
+                    reason=f"locked after {CODE_ATTEMPTS} wrong codes",
+                    now=now,
+                    client=client,
+                )
+                return Confirmation(
+                    None,
+                    Conflict("Too many wrong codes: this request is locked; make a new one."),
+                )
             return Confirmation(None, field_error("code", f"wrong code; {left} attempt(s) left"))
     grant = ConsentGrant(
         id=uuid.uuid4(),

@@ -57,13 +57,15 @@ class ConsentRequestCreate(BaseModel):
 
 
 class RequestStatus(StrEnum):
-    """pending → confirmed (a grant), declined (by the patient) or withdrawn (by a clinician,
-    or when the consultation it was made for is cancelled); never reopened."""
+    """pending → confirmed (a grant), declined (by the patient), withdrawn (by a clinician,
+    or when the consultation it was made for is cancelled) or locked (too many wrong codes);
+    never reopened."""
 
     pending = "pending"
     confirmed = "confirmed"
     declined = "declined"
     withdrawn = "withdrawn"
+    locked = "locked"
 
 
 class ConsultationBrief(BaseModel):

@@ -22,6 +22,7 @@ const STATUS_TEXT = {
   confirmed: "given",
   declined: "declined by the patient",
   withdrawn: "withdrawn",
+  locked: "locked after too many wrong codes",
 };
 
 /**
