@@ -34,10 +34,11 @@ from .consent.notifier import NOTIFIER, LoggingNotifier
 from .consent.routes import router as consent_router
 from .consultations.routes import router as consultations_router
 from .db.engine import engine_from_settings, make_sessionmaker
+from .db.failures import Health
 from .events import events_ws
 from .facilities.routes import router as facilities_router
 from .fhir.routes import router as fhir_router
-from .health import Health, healthz, readyz
+from .health import healthz, readyz
 from .middleware import errors_middleware, security_headers
 from .openapi import build_openapi
 from .passport.routes import router as passport_router

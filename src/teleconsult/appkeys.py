@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from .bus import EventBus
     from .clock import Clock
     from .config import Settings
-    from .health import Health
+    from .db.failures import Health
     from .stats.cache import ReportCache
 
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings")

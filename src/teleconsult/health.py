@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import shutil
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from aiohttp import web
@@ -19,24 +18,7 @@ from sqlalchemy import make_url, text
 from . import __version__
 from .appkeys import ENGINE, HEALTH, SETTINGS
 
-# How long a write that failed for lack of space keeps the process not ready.
-STORAGE_FULL_SECONDS = 60.0
 DATABASE_CHECK_SECONDS = 3.0
-
-
-@dataclass
-class Health:
-    """What requests have learnt about the process's health since it started."""
-
-    storage_full_at: float | None = None
-
-    def storage_full(self, at: float) -> None:
-        self.storage_full_at = at
-
-    def recently_full(self, now: float) -> bool:
-        return self.storage_full_at is not None and now - self.storage_full_at < (
-            STORAGE_FULL_SECONDS
-        )
 
 
 def _not_ready(detail: str) -> web.Response:

@@ -19,6 +19,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    text,
     type_coerce,
     union_all,
 )
@@ -86,6 +87,22 @@ def _consent_state() -> CompoundSelect:
 _CONSENT_STATE = _consent_state()
 
 
+async def hold_consent(session: AsyncSession, patient_id: uuid.UUID, *, narrowing: bool) -> None:
+    """Serialise a write's decision with the revocations of the same patient's consent.
+
+    A write decides (shared) and a revocation narrows (exclusive) under one lock per patient,
+    held to the end of the transaction: a write permitted before a revocation commits before
+    the revocation is answered, and one that waited for it sees the grant revoked. SQLite
+    needs no lock: its writing transactions run one at a time (``BEGIN IMMEDIATE``).
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    lock = "pg_advisory_xact_lock" if narrowing else "pg_advisory_xact_lock_shared"
+    await session.execute(
+        text(f"SELECT {lock}(hashtextextended(:key, 0))"), {"key": f"consent:{patient_id}"}
+    )
+
+
 async def authorize(
     session: AsyncSession,
     user: User,
@@ -142,6 +159,8 @@ async def authorize_then_record(
 
     Every passport read passes here, so it loads plain rows (no ORM objects) in one statement.
     """
+    if access == Access.write:
+        await hold_consent(session, patient_id, narrowing=False)
     clinician = user.role in (Role.gp, Role.specialist)
     connection = await session.connection()
     rows = (

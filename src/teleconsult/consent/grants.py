@@ -15,6 +15,7 @@ from ..accounts.models import User
 from ..codes import Role
 from ..errors import Forbidden, NotFound, field_error
 from ..facilities.models import Facility
+from .decision import hold_consent
 from .models import ConsentGrant
 from .policy import GRANT_MAX, Category, Grant, GrantAccess, grant_is_active
 from .schemas import GrantCreate, GrantOut
@@ -146,8 +147,10 @@ async def revoke_grant(
     now: datetime,
     client: str | None,
 ) -> GrantOut:
-    """Revoke a grant; the grantee is refused from the very next request."""
+    """Revoke a grant; the grantee is refused from the very next request, and no write
+    permitted under it commits after this is answered (``decision.hold_consent``)."""
     own_patient(user, patient_id)
+    await hold_consent(session, patient_id, narrowing=True)
     grant = await session.scalar(
         select(ConsentGrant)
         .where(ConsentGrant.id == grant_id, ConsentGrant.patient_id == patient_id)

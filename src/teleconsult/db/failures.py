@@ -9,6 +9,7 @@ that nothing was saved, so a client may try again. Errors that are the request's
 from __future__ import annotations
 
 import errno
+from dataclasses import dataclass
 
 from sqlalchemy import exc as sa_exc
 
@@ -28,6 +29,25 @@ _CONNECTION_ERRNOS = {
     errno.ETIMEDOUT,
     errno.EPIPE,
 }
+
+
+# How long a write that failed for lack of space keeps the process not ready (/readyz).
+STORAGE_FULL_SECONDS = 60.0
+
+
+@dataclass
+class Health:
+    """What requests have learnt about the database since the process started."""
+
+    storage_full_at: float | None = None
+
+    def storage_full(self, at: float) -> None:
+        self.storage_full_at = at
+
+    def recently_full(self, now: float) -> bool:
+        return self.storage_full_at is not None and now - self.storage_full_at < (
+            STORAGE_FULL_SECONDS
+        )
 
 
 class DatabaseUnavailable(DomainError):
