@@ -5,12 +5,14 @@ and every denial is in the patient's audit chain even though its request rolled 
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
+from teleconsult.audit.models import SYSTEM_CHAIN, AuditEntry
 from teleconsult.clock import FakeClock
 from teleconsult.consent.decision import ConsentDenied
 
@@ -125,3 +127,21 @@ async def test_a_category_grant_shows_only_its_categories(
     # A read grant does not write, even in its category.
     status, _ = await prescription(c.other, c.consultation_id)
     assert status in (403, 404)
+
+
+async def test_a_refused_read_of_no_patient_starts_no_audit_chain(
+    client: Any, database: Database
+) -> None:
+    c = await clinic(client, database.engine)
+    nobody = str(uuid.uuid4())
+    for path in (f"/patients/{nobody}/passport", f"/patients/{nobody}/fhir"):
+        status, body = await c.w.specialist.get(path)
+        assert status == 403 and body["error"] == "ConsentDenied", body
+    async with database.engine.connect() as conn:
+        chains = set(await conn.scalars(select(AuditEntry.chain).distinct()))
+        refusals = (
+            await conn.scalars(select(AuditEntry.document).where(AuditEntry.chain == SYSTEM_CHAIN))
+        ).all()
+    assert nobody not in chains
+    # Still audited, in the system chain.
+    assert sum("no such patient" in doc for doc in refusals) == 2

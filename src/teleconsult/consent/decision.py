@@ -29,6 +29,7 @@ from ..accounts.models import User
 from ..codes import Role
 from ..db.base import UTCDateTime
 from ..errors import Forbidden
+from ..patients.models import Patient
 from .breakglass import close_expired_break_glass
 from .models import BreakGlassSession, ConsentGrant
 from .policy import Access, Actor, BreakGlass, Decision, Grant, GrantAccess, decide
@@ -211,6 +212,20 @@ async def authorize_then_record(
         )
 
     if not decision.permit:
-        await record()
+        if await session.scalar(select(Patient.id).where(Patient.id == patient_id)) is None:
+            # No chain is started for an id that names nobody: the system chain keeps it.
+            await audit_event(
+                session,
+                None,
+                action,
+                "denied: no such patient",
+                actor_id=user.id,
+                at=now,
+                client=client,
+                outcome=decision.outcome,
+                durable=True,
+            )
+        else:
+            await record()
         raise ConsentDenied()
     return Permit(decision, record)

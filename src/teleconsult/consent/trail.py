@@ -13,7 +13,7 @@ from ..audit.service import record
 
 async def audit_event(
     session: AsyncSession,
-    patient_id: uuid.UUID,
+    patient_id: uuid.UUID | None,
     action: str,
     reason: str,
     *,
@@ -24,7 +24,7 @@ async def audit_event(
     durable: bool = False,
 ) -> None:
     """Record what happened to the patient's consent, by whom and when (see
-    :func:`audit.service.record` for ``durable``)."""
+    :func:`audit.service.record` for ``durable``); without a patient, in the system chain."""
     await record(
         session,
         patient_id=patient_id,
