@@ -96,3 +96,28 @@ async def test_fifty_concurrent_bookings_of_one_slot_give_one_winner(
             .where(Consultation.slot_id == uuid.UUID(slot_id))
         )
     assert rows == 1
+
+
+async def test_concurrent_earliest_free_bookings_each_get_a_slot(
+    client: Any, database: Database, clock: FakeClock
+) -> None:
+    w = await world(client, database.engine)
+    start = clock.now().replace(microsecond=0) + timedelta(days=2)
+    await availability(w.specialist, start, hours=10)  # 30 free slots
+    patients = [await patient(w.gp) for _ in range(20)]
+
+    async def book(i: int) -> tuple[int, Any]:
+        return await w.gp.post(
+            "/consultations",
+            {"patient_id": patients[i], "specialty": "cardiology", "reason": f"case {i}"},
+        )
+
+    results = await asyncio.gather(*(book(i) for i in range(20)))
+    assert [status for status, _ in results] == [201] * 20, results
+    slots = {body["slot_id"] for _, body in results}
+    assert len(slots) == 20
+    # The earliest slots went first: the twenty taken are the first twenty of the day.
+    _, page = await w.gp.get("/slots", specialty="cardiology", limit=50)
+    left = sorted(s["starts_at"] for s in page["items"])
+    taken = sorted(body["starts_at"] for _, body in results)
+    assert len(left) == 10 and max(taken) < min(left)

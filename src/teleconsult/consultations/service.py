@@ -29,7 +29,7 @@ from .lifecycle import URGENCY_RANK, Action, Mode, Status, Urgency, check_timing
 from .models import Consultation, IdempotencyRecord
 from .schemas import ConsultationCreate, ConsultationOut, ConsultationQuery
 
-# How many free slots to try, in order, when booking "earliest free" races another booking.
+# How many times "earliest free" looks again when a slot it took was booked meanwhile.
 _EARLIEST_ATTEMPTS = 5
 
 
@@ -168,17 +168,20 @@ async def book_consultation(
     candidates_stmt = free_slots_statement(now=now, specialty=data.specialty)
     if data.urgency == Urgency.emergency:
         candidates_stmt = candidates_stmt.order_by(User.on_call.desc())
-    candidates = (
-        await session.execute(
-            candidates_stmt.order_by(Slot.starts_at, Slot.id).limit(_EARLIEST_ATTEMPTS)
-        )
-    ).all()
-    if not candidates:
-        raise Conflict(
-            "No free slot in this specialty; try later or send an async case.",
-            fields={"specialty": "no free slot"},
-        )
-    for row in candidates:
+    # Concurrent bookings each take a different free slot: a slot another booking is taking
+    # is locked, and skipped (PostgreSQL; SQLite's writers run one at a time anyway).
+    next_free = (
+        candidates_stmt.order_by(Slot.starts_at, Slot.id)
+        .limit(1)
+        .with_for_update(of=Slot, skip_locked=True)
+    )
+    for _ in range(_EARLIEST_ATTEMPTS):
+        row = (await session.execute(next_free)).first()
+        if row is None:
+            raise Conflict(
+                "No free slot in this specialty; try later or send an async case.",
+                fields={"specialty": "no free slot"},
+            )
         _place_in_slot(consultation, row[0])
         try:
             # A savepoint per attempt: losing a race for one slot must not end the transaction.
