@@ -50,8 +50,8 @@ from teleconsult.config import Settings
 from teleconsult.db.engine import make_engine, make_sessionmaker
 from teleconsult.db.migrate import upgrade
 from teleconsult.db.uow import unit_of_work
+from teleconsult.seed.history import generate_history
 from teleconsult.stats.cells import reporting_day
-from teleconsult.stats.history import generate_history
 
 SERVER = os.environ.get(
     "TELECONSULT_BENCH_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
