@@ -26,8 +26,9 @@ from typing import Any, ClassVar
 import pytest
 from aiohttp import web
 
+from teleconsult.appkeys import NOTIFIER
 from teleconsult.codes import Role
-from teleconsult.consent.notifier import NOTIFIER, LoggingNotifier
+from teleconsult.consent.notifier import LoggingNotifier
 from tests import factories
 from tests.conftest import IN_CI
 

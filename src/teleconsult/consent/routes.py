@@ -7,11 +7,11 @@ from sqlalchemy import select
 
 from ..accounts import directory
 from ..api import Ctx, Page, Router, render
+from ..appkeys import NOTIFIER
 from ..codes import Role
 from ..consultations.models import Consultation
 from . import service
 from .models import BreakGlassSession, ConsentGrant, ConsentRequest
-from .notifier import NOTIFIER
 from .schemas import (
     BreakGlassIn,
     BreakGlassOut,
