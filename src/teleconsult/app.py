@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .accounts.passwords import Passwords
@@ -15,10 +18,14 @@ from .accounts.routes import router as accounts_router
 from .api import PREFIX, install
 from .appkeys import (
     BUS,
+    CALL_GATEWAY,
+    CALL_HUB,
     CLOCK,
     ENDPOINTS,
     ENGINE,
     HEALTH,
+    METRICS,
+    NOTIFIER,
     PASSWORDS,
     SESSIONMAKER,
     SETTINGS,
@@ -26,15 +33,21 @@ from .appkeys import (
 )
 from .audit.routes import router as audit_router
 from .bus import EventBus, bus_from_settings
+from .calls import service as calls_service
+from .calls.loopback import use_loopback_host_candidates
+from .calls.presence import presence_for
 from .calls.routes import router as calls_router
-from .calls.routes import setup_calls
+from .calls.routes import signal_ws
+from .calls.signaling import ClosingGateway, LazyGateway, SignalingHub
 from .clock import Clock
+from .codes_routes import router as codes_router
 from .config import Settings
-from .consent.notifier import NOTIFIER, LoggingNotifier
+from .consent.notifier import LoggingNotifier
 from .consent.routes import router as consent_router
 from .consultations.routes import router as consultations_router
 from .db.engine import engine_from_settings, make_sessionmaker
 from .db.failures import Health
+from .db.uow import unit_of_work
 from .events import events_ws
 from .facilities.routes import router as facilities_router
 from .fhir.routes import router as fhir_router
@@ -42,14 +55,14 @@ from .health import healthz, readyz
 from .middleware import errors_middleware, security_headers
 from .openapi import build_openapi
 from .passport.routes import router as passport_router
+from .passport.service import attach_recording
 from .patients.routes import router as patients_router
 from .scheduling.routes import router as scheduling_router
 from .stats.cache import ReportCache
 from .stats.routes import router as stats_router
 
-METRICS: web.AppKey[dict[str, float]] = web.AppKey("metrics")
-
 ROUTERS = [
+    codes_router,
     accounts_router,
     facilities_router,
     patients_router,
@@ -64,6 +77,12 @@ ROUTERS = [
 ]
 
 
+CleanupCtx = Callable[[web.Application], AsyncIterator[None]]
+
+# Where the process that wrote a call recording announces it (ids and a file, no patient data).
+RECORDINGS_CHANNEL = "recordings"
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -71,7 +90,10 @@ def create_app(
     engine: AsyncEngine | None = None,
     bus: EventBus | None = None,
 ) -> web.Application:
-    """Build the app; the engine, bus and pools are opened and closed with it."""
+    """Build the app; the engine, bus and pools are opened and closed with it.
+
+    An ``engine`` or ``bus`` passed in belongs to the caller and stays open.
+    """
     settings = settings or Settings()
     app = web.Application(
         middlewares=[security_headers, errors_middleware], client_max_size=2 * 1024 * 1024
@@ -79,13 +101,35 @@ def create_app(
     app[SETTINGS] = settings
     app[CLOCK] = clock or Clock()
     app[PASSWORDS] = Passwords(settings.argon2_time_cost, settings.argon2_memory_kib)
-    app[METRICS] = {"started_at": time.time()}
+    app[METRICS] = metrics_registry(app)
     app[HEALTH] = Health()
     # One-time consent codes; an SMS gateway replaces the development notifier here.
     app[NOTIFIER] = LoggingNotifier()
+    # In order: each one's teardown runs after those added later.
+    app.cleanup_ctx.append(database_and_bus(engine, bus))
+    app.cleanup_ctx.append(call_hub)
+
+    app[ENDPOINTS] = install(app, ROUTERS)
+    openapi = build_openapi(app[ENDPOINTS])
+
+    async def openapi_json(_: web.Request) -> web.Response:
+        return web.json_response(openapi)
+
+    app.router.add_get(PREFIX + "/openapi.json", openapi_json)
+    app.router.add_get(PREFIX + "/events", events_ws)
+    app.router.add_get(PREFIX + "/consultations/{id}/signal", signal_ws)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics)
+    add_pages(app, settings.web_dir)
+    return app
+
+
+def database_and_bus(engine: AsyncEngine | None, bus: EventBus | None) -> CleanupCtx:
+    """The engine, the event bus, the sessions and the statistics cache that listens on it."""
 
     async def resources(app: web.Application) -> AsyncIterator[None]:
-        own_engine = engine is None
+        settings = app[SETTINGS]
         app[ENGINE] = engine or engine_from_settings(settings)
         app[BUS] = bus or bus_from_settings(settings)
         # Statistics reports, dropped when a session of this app commits a rollup change
@@ -99,40 +143,90 @@ def create_app(
             await invalidations
         if bus is None:
             await app[BUS].close()
-        if own_engine:
+        if engine is None:
             await app[ENGINE].dispose()
 
-    app.cleanup_ctx.append(resources)
-    web_root = settings.web_dir
-    setup_calls(app, web_root)
+    return resources
 
-    app[ENDPOINTS] = install(app, ROUTERS)
-    openapi = build_openapi(app[ENDPOINTS])
 
-    async def openapi_json(_: web.Request) -> web.Response:
-        return web.json_response(openapi)
+async def call_hub(app: web.Application) -> AsyncIterator[None]:
+    """The signaling hub, and the media gateway it opens on the first relay call."""
+    settings = app[SETTINGS]
+    if settings.call_loopback_only:
+        use_loopback_host_candidates()
 
-    async def metrics(request: web.Request) -> web.Response:
-        uptime = time.time() - request.app[METRICS]["started_at"]
-        pool = request.app[ENGINE].pool
-        lines = [
-            "# TYPE teleconsult_uptime_seconds gauge",
-            f"teleconsult_uptime_seconds {uptime:.1f}",
-            "# TYPE teleconsult_db_pool_checked_out gauge",
-            f"teleconsult_db_pool_checked_out {getattr(pool, 'checkedout', lambda: 0)()}",
-        ]
-        return web.Response(text="\n".join(lines) + "\n", content_type="text/plain")
+    async def announce_recording(room_id: str, path: Path) -> None:
+        # The recording becomes a passport attachment here, in the one process whose
+        # gateway wrote it; the event carries no patient data, only ids and a file.
+        async with unit_of_work(app[SESSIONMAKER]) as session:
+            await attach_recording(
+                session, uuid.UUID(room_id), path, settings.data_dir, app[CLOCK].now()
+            )
+        await app[BUS].publish(
+            RECORDINGS_CHANNEL,
+            {"type": "recording", "consultation_id": room_id, "file": str(path)},
+        )
 
-    app.router.add_get(PREFIX + "/openapi.json", openapi_json)
-    app.router.add_get(PREFIX + "/events", events_ws)
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/readyz", readyz)
-    app.router.add_get("/metrics", metrics)
-    if web_root.is_dir():
+    def open_gateway() -> ClosingGateway:
+        from .calls.gateway import MediaGateway  # aiortc and PyAV load with the first relay
 
-        async def index(_: web.Request) -> web.FileResponse:
-            return web.FileResponse(web_root / "index.html")
+        return MediaGateway(settings, announce_recording)
 
-        app.router.add_get("/", index)
-        app.router.add_static("/static/", web_root, follow_symlinks=False)
-    return app
+    async def close_stale(peer_id: str) -> None:
+        # A participant whose process died: its leave time is written by whoever notices.
+        async with unit_of_work(app[SESSIONMAKER]) as session:
+            await calls_service.leave_call(session, peer_id, app[CLOCK].now())
+
+    app[CALL_GATEWAY] = LazyGateway(open_gateway)
+    app[CALL_HUB] = SignalingHub(
+        app[BUS], presence_for(app[BUS]), settings, app[CALL_GATEWAY], close_stale
+    )
+    yield
+    await app[CALL_HUB].close()
+    await app[CALL_GATEWAY].close()
+
+
+def metrics_registry(app: web.Application) -> CollectorRegistry:
+    """This app's own registry (several apps may share a process, as in the tests)."""
+    registry = CollectorRegistry()
+    started = time.time()
+    Gauge(
+        "teleconsult_uptime_seconds", "Seconds since the app was built.", registry=registry
+    ).set_function(lambda: time.time() - started)
+
+    def checked_out() -> float:
+        engine = app.get(ENGINE)
+        if engine is None:
+            return 0
+        return float(getattr(engine.pool, "checkedout", lambda: 0)())
+
+    Gauge(
+        "teleconsult_db_pool_checked_out",
+        "Database connections of the pool in use.",
+        registry=registry,
+    ).set_function(checked_out)
+    return registry
+
+
+async def metrics(request: web.Request) -> web.Response:
+    body = generate_latest(request.app[METRICS])
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+def add_pages(app: web.Application, web_root: Path) -> None:
+    """The web app's page, its static files, and the call page."""
+    if not web_root.is_dir():
+        return
+
+    async def index(_: web.Request) -> web.FileResponse:
+        return web.FileResponse(web_root / "index.html")
+
+    app.router.add_get("/", index)
+    app.router.add_static("/static/", web_root, follow_symlinks=False)
+    call_page = web_root / "call.html"
+    if call_page.is_file():
+
+        async def call(_: web.Request) -> web.FileResponse:
+            return web.FileResponse(call_page)
+
+        app.router.add_get("/call/{id}", call)

@@ -7,11 +7,14 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry
     from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
     from .bus import EventBus
+    from .calls.signaling import LazyGateway, SignalingHub
     from .clock import Clock
     from .config import Settings
+    from .consent.notifier import Notifier
     from .db.failures import Health
     from .stats.cache import ReportCache
 
@@ -24,6 +27,11 @@ ENDPOINTS: web.AppKey[list[Any]] = web.AppKey("endpoints")
 PASSWORDS: web.AppKey[Any] = web.AppKey("passwords")
 STATS_CACHE: web.AppKey[ReportCache] = web.AppKey("stats_cache")
 HEALTH: web.AppKey[Health] = web.AppKey("health")
+METRICS: web.AppKey[CollectorRegistry] = web.AppKey("metrics")
+# Delivers one-time consent codes (consent/notifier.py); an SMS gateway in production.
+NOTIFIER: web.AppKey[Notifier] = web.AppKey("notifier")
+CALL_HUB: web.AppKey[SignalingHub] = web.AppKey("call_hub")
+CALL_GATEWAY: web.AppKey[LazyGateway] = web.AppKey("call_gateway")
 
 # Per-request values set by authentication.
 REQUEST_USER: web.RequestKey[Any] = web.RequestKey("user", object)

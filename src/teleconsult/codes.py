@@ -1,4 +1,8 @@
-"""Controlled vocabularies: regions, care levels, specialties, roles."""
+"""Controlled vocabularies: regions, care levels, specialties, roles.
+
+The one source of the codes and their display names: the API validates with them and
+serves them (``GET /api/v1/codes``), and the web app reads them from there.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +24,13 @@ class CareLevel(StrEnum):
     primary = "primary"
     secondary = "secondary"
     tertiary = "tertiary"
+
+
+CARE_LEVELS: dict[str, str] = {
+    CareLevel.primary: "Primary",
+    CareLevel.secondary: "Secondary",
+    CareLevel.tertiary: "Tertiary",
+}
 
 
 # The three cities of republican significance, then the 17 regions (oblys).

@@ -19,8 +19,9 @@ from typing import Any
 
 import pytest
 
+from teleconsult.appkeys import NOTIFIER
 from teleconsult.codes import Role
-from teleconsult.consent.notifier import NOTIFIER, LoggingNotifier
+from teleconsult.consent.notifier import LoggingNotifier
 from tests import factories
 from tests.conftest import IN_CI
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import shutil
+import socket
+import subprocess
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from teleconsult.bus import EventBus, Subscription
 from teleconsult.bus.memory import MemoryBus
@@ -89,8 +93,36 @@ async def test_a_closed_subscription_gets_nothing_more_and_others_go_on(
     await staying.close()
 
 
+async def connection_ids(bus: RedisBus, kind: str) -> set[int]:
+    """The Redis client ids of a bus's connections of one kind (``normal``, ``pubsub``)."""
+    return {int(c["id"]) for c in await bus.redis.client_list(_type=kind) if c["name"] == bus.name}
+
+
+async def kill(bus: RedisBus, ids: set[int]) -> None:
+    for client_id in ids:
+        await bus.redis.client_kill_filter(_id=str(client_id))
+
+
+async def comes_back(subscription: Subscription, publisher: EventBus, ch: str) -> int:
+    """Publishes until ``subscription`` gets one again; returns how many it took."""
+    n = 0
+    while True:
+        n += 1
+        assert n < 100, "the subscriber did not come back"
+        try:
+            await publisher.publish(ch, {"n": n})
+        except RedisConnectionError:  # Redis is still starting
+            await asyncio.sleep(0.2)
+            continue
+        try:
+            await asyncio.wait_for(anext(aiter(subscription)), 0.2)
+            return n
+        except TimeoutError:
+            pass
+
+
 async def kill_and_come_back(url: str, ch: str) -> None:
-    """Both connections of a Redis bus are cut; each comes back by itself."""
+    """Both kinds of connection of a Redis bus are cut; each comes back by itself."""
     a, b = RedisBus(url), RedisBus(url)
     try:
         subscription = await b.subscribe(ch)
@@ -98,32 +130,22 @@ async def kill_and_come_back(url: str, ch: str) -> None:
         assert [m["n"] for m in await receive(subscription, 1)] == [0]
 
         # The subscriber's connection is cut: it reconnects and subscribes again by itself.
-        killed = b.client_ids()["subscribe"]
-        assert killed is not None
-        await a.redis.client_kill_filter(_id=killed)
+        killed = await connection_ids(b, "pubsub")
+        assert len(killed) == 1
+        await kill(a, killed)
 
-        async def probe(n: int) -> None:
-            await a.publish(ch, {"n": n})
+        await comes_back(subscription, a, ch)
+        comeback = await connection_ids(b, "pubsub")
+        assert len(comeback) == 1 and not comeback & killed
 
-        n = 1
-        got: list[dict[str, Any]] = []
-        while not got:
-            await probe(n)
-            try:
-                got = [await asyncio.wait_for(subscription.queue.get(), 0.2)]
-            except TimeoutError:
-                n += 1
-                assert n < 100, "the subscriber did not come back"
-        assert b.client_ids()["subscribe"] not in (None, killed)
-
-        # The publisher's connection is cut: the next publishes still arrive.
-        killed = a.client_ids()["publish"]
-        assert killed is not None
-        await b.redis.client_kill_filter(_id=killed)
+        # The publisher's connections are cut: the next publishes still arrive.
+        killed = await connection_ids(a, "normal")
+        assert killed
+        await kill(b, killed)
         await asyncio.sleep(0.1)  # the close reaches the client
         await a.publish(ch, {"n": "after"})
         assert [m["n"] for m in await receive(subscription, 1)] == ["after"]
-        assert a.client_ids()["publish"] not in (None, killed)
+        assert not await connection_ids(a, "normal") & killed
         await subscription.close()
     finally:
         await a.close()
@@ -140,8 +162,8 @@ async def test_redis_connections_come_back_after_being_killed(
 @pytest.mark.redis
 @pytest.mark.parametrize("kind", ["uvloop", "asyncio"])
 def test_the_redis_bus_works_on_each_server_loop(kind: str, request: pytest.FixtureRequest) -> None:
-    """``teleconsult serve`` runs on uvloop where it is installed: the subscriber's protocol
-    takes over the socket from redis-py there too."""
+    """``teleconsult serve`` runs on uvloop where it is installed: the bus reconnects there
+    too."""
     url = service_url(REDIS_URL_ENV, "Redis")
     with asyncio.Runner(loop_factory=lambda: new_event_loop(kind)) as runner:
         assert type(runner.get_loop()).__module__.split(".")[0] == kind
@@ -164,3 +186,73 @@ async def test_redis_drops_a_foreign_message_that_is_not_json(
         await subscription.close()
     finally:
         await bus.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def own_redis() -> Iterator[tuple[str, Any]]:
+    """A Redis server of this test's own, which it may stop and start again."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed")
+    port = free_port()
+    command = [
+        binary,
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+    ]
+
+    class Server:
+        process: subprocess.Popen[bytes] | None = None
+
+        def start(self) -> None:
+            self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+
+        def stop(self) -> None:
+            if self.process is not None:
+                self.process.terminate()
+                self.process.wait(timeout=10)
+                self.process = None
+
+    server = Server()
+    server.start()
+    yield f"redis://127.0.0.1:{port}/0", server
+    server.stop()
+
+
+@pytest.mark.redis
+async def test_subscriptions_come_back_after_redis_restarts(own_redis: tuple[str, Any]) -> None:
+    url, server = own_redis
+    a, b = RedisBus(url), RedisBus(url)
+    try:
+        for _ in range(50):  # the server is starting
+            try:
+                subscription = await b.subscribe("room")
+                break
+            except RedisConnectionError:
+                await asyncio.sleep(0.1)
+        await comes_back(subscription, a, "room")
+        server.stop()
+        # While Redis is away, publishing fails and the reader keeps trying.
+        with pytest.raises(RedisConnectionError):
+            await a.publish("room", {"n": "lost"})
+        await asyncio.sleep(1)
+        server.start()
+        # Back: the reader reconnected and subscribed the new connection again.
+        await comes_back(subscription, a, "room")
+        assert len(await connection_ids(b, "pubsub")) == 1
+        await subscription.close()
+    finally:
+        await a.close()
+        await b.close()

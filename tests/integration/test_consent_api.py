@@ -4,8 +4,9 @@ import asyncio
 from datetime import datetime, timedelta
 from typing import Any
 
+from teleconsult.appkeys import NOTIFIER
 from teleconsult.clock import FakeClock
-from teleconsult.consent.notifier import NOTIFIER, LoggingNotifier
+from teleconsult.consent.notifier import LoggingNotifier
 
 from ..conftest import Database
 from ..factories import availability

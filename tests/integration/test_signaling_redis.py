@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
+from teleconsult.appkeys import CALL_HUB
 from teleconsult.calls.presence import MemoryPresence, PeerInfo, RedisPresence
-from teleconsult.calls.routes import CALL_HUB
 from teleconsult.clock import FakeClock
 from teleconsult.config import Settings
 

@@ -40,12 +40,13 @@ from teleconsult.facilities.models import Facility
 from teleconsult.patients.models import Patient
 from teleconsult.scheduling.schemas import AvailabilityCreate
 from teleconsult.scheduling.service import publish_availability
+from teleconsult.seed.history import generate_history
 from teleconsult.stats import sketch
 from teleconsult.stats.cache import ReportCache
 from teleconsult.stats.cells import REPORTING_TZ, RESPONSE_TARGETS
-from teleconsult.stats.history import generate_history
 from teleconsult.stats.periods import Granularity
-from teleconsult.stats.service import StatsFilter, cached_report_for, report_for, specialty_cells
+from teleconsult.stats.schemas import StatsFilter
+from teleconsult.stats.service import cached_report_for, report_for, specialty_cells
 
 from ..conftest import Database
 from ..factories import valid_iin

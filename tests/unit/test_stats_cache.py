@@ -8,8 +8,7 @@ import pytest
 
 from teleconsult.bus.memory import MemoryBus
 from teleconsult.stats.cache import CHANNEL, ReportCache
-from teleconsult.stats.schemas import PercentileError, SpecialtyStatsReport
-from teleconsult.stats.service import StatsFilter
+from teleconsult.stats.schemas import PercentileError, SpecialtyStatsReport, StatsFilter
 
 YEAR = StatsFilter(date(2026, 1, 1), date(2026, 12, 31))
 PAVLODAR = StatsFilter(date(2026, 1, 1), date(2026, 12, 31), region="pavlodar")

@@ -1,7 +1,7 @@
 // The single-page app: who is logged in decides which views exist; the hash picks one.
 
 import { ApiError, get, onUnauthorized, post } from "./api.js";
-import { ROLES } from "./codes.js";
+import { ROLES, setCodes } from "./codes.js";
 import { badge, clear, h } from "./dom.js";
 import { LiveEvents } from "./events.js";
 import { renderLogin } from "./views/login.js";
@@ -25,6 +25,8 @@ function heading(title) {
 
 async function start() {
   try {
+    // The views name specialties, regions and care levels from these tables.
+    setCodes(await get("/codes"));
     session.me = await get("/me");
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) return showLogin();

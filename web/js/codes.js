@@ -1,48 +1,22 @@
-// Display names for the codes of src/teleconsult/codes.py and the consultation lifecycle.
+// Display names for the codes of the API and the consultation lifecycle.
 // The API speaks slugs; people read these names.
 
-export const SPECIALTIES = {
-  cardiology: "Cardiology",
-  pulmonology: "Pulmonology",
-  neurology: "Neurology",
-  endocrinology: "Endocrinology",
-  pediatrics: "Pediatrics",
-  oncology: "Oncology",
-  nephrology: "Nephrology",
-  gastroenterology: "Gastroenterology",
-  psychiatry: "Psychiatry",
-  dermatology: "Dermatology",
-  obstetrics: "Obstetrics and gynaecology",
-  ophthalmology: "Ophthalmology",
-  traumatology: "Traumatology",
-  infectious_diseases: "Infectious diseases",
-  rheumatology: "Rheumatology",
-};
+// Specialties, regions and care levels come from the API (GET /api/v1/codes, made from
+// src/teleconsult/codes.py): app.js hands them to setCodes() once, before any view renders.
+export const SPECIALTIES = {};
+export const REGIONS = {};
+export const CARE_LEVELS = {};
 
-export const REGIONS = {
-  astana: "Astana",
-  almaty_city: "Almaty",
-  shymkent: "Shymkent",
-  abai: "Abai Region",
-  akmola: "Akmola Region",
-  aktobe: "Aktobe Region",
-  almaty_region: "Almaty Region",
-  atyrau: "Atyrau Region",
-  east_kazakhstan: "East Kazakhstan Region",
-  jambyl: "Jambyl Region",
-  jetisu: "Jetisu Region",
-  karaganda: "Karaganda Region",
-  kostanay: "Kostanay Region",
-  kyzylorda: "Kyzylorda Region",
-  mangystau: "Mangystau Region",
-  north_kazakhstan: "North Kazakhstan Region",
-  pavlodar: "Pavlodar Region",
-  turkistan: "Turkistan Region",
-  ulytau: "Ulytau Region",
-  west_kazakhstan: "West Kazakhstan Region",
-};
-
-export const CARE_LEVELS = { primary: "Primary", secondary: "Secondary", tertiary: "Tertiary" };
+/** Fills the tables above from the answer of GET /api/v1/codes. */
+export function setCodes(codes) {
+  for (const [table, list] of [
+    [SPECIALTIES, codes.specialties],
+    [REGIONS, codes.regions],
+    [CARE_LEVELS, codes.care_levels],
+  ]) {
+    for (const { code, name } of list) table[code] = name;
+  }
+}
 
 export const ROLES = {
   admin: "Administrator",

@@ -1,33 +1,26 @@
-"""``GET /consultations/{id}/call``, call options, and ``WS /consultations/{id}/signal``."""
+"""``GET /consultations/{id}/call``, call options, and ``WS /consultations/{id}/signal``.
+
+The hub and the gateway the websocket handler uses are opened with the app (``app.py``).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 from aiohttp import web
 
 from ..api import PREFIX, Ctx, Router
-from ..appkeys import BUS, CLOCK, SESSIONMAKER, SETTINGS
+from ..appkeys import BUS, CALL_HUB, CLOCK, SESSIONMAKER, SETTINGS
 from ..codes import Role
 from ..db.uow import unit_of_work
 from ..errors import NotFound
-from ..passport.service import attach_recording
 from . import service
-from .loopback import use_loopback_host_candidates
-from .presence import PeerInfo, presence_for
+from .presence import PeerInfo
 from .rules import MAX_SDP_BYTES, ice_servers, new_peer_id
 from .schemas import CallOptionsIn, CallOptionsOut, CallTicketOut, RecordingConsentIn
-from .signaling import ClosingGateway, LazyGateway, SignalingHub
 
 router = Router("calls")
-
-CALL_HUB: web.AppKey[SignalingHub] = web.AppKey("call_hub")
-CALL_GATEWAY: web.AppKey[LazyGateway] = web.AppKey("call_gateway")
-
-RECORDINGS_CHANNEL = "recordings"
 
 _PARTICIPANTS = [Role.gp, Role.specialist, Role.patient, Role.admin]
 
@@ -138,51 +131,3 @@ async def signal_ws(request: web.Request) -> web.StreamResponse:
 async def _record_leave(app: web.Application, peer_id: str) -> None:
     async with unit_of_work(app[SESSIONMAKER]) as session:
         await service.leave_call(session, peer_id, app[CLOCK].now())
-
-
-def setup_calls(app: web.Application, web_root: Path) -> None:
-    """The signaling route, the call page, and the hub and gateway opened with the app."""
-
-    async def resources(app: web.Application) -> AsyncIterator[None]:
-        settings = app[SETTINGS]
-        if settings.call_loopback_only:
-            use_loopback_host_candidates()
-
-        async def announce_recording(room_id: str, path: Path) -> None:
-            # The recording becomes a passport attachment here, in the one process whose
-            # gateway wrote it; the event carries no patient data, only ids and a file.
-            async with unit_of_work(app[SESSIONMAKER]) as session:
-                await attach_recording(
-                    session, uuid.UUID(room_id), path, settings.data_dir, app[CLOCK].now()
-                )
-            await app[BUS].publish(
-                RECORDINGS_CHANNEL,
-                {"type": "recording", "consultation_id": room_id, "file": str(path)},
-            )
-
-        def open_gateway() -> ClosingGateway:
-            from .gateway import MediaGateway  # aiortc and PyAV load with the first relay call
-
-            return MediaGateway(settings, announce_recording)
-
-        app[CALL_GATEWAY] = LazyGateway(open_gateway)
-
-        async def close_stale(peer_id: str) -> None:
-            await _record_leave(app, peer_id)
-
-        app[CALL_HUB] = SignalingHub(
-            app[BUS], presence_for(app[BUS]), settings, app[CALL_GATEWAY], close_stale
-        )
-        yield
-        await app[CALL_HUB].close()
-        await app[CALL_GATEWAY].close()
-
-    app.cleanup_ctx.append(resources)
-    app.router.add_get(PREFIX + "/consultations/{id}/signal", signal_ws)
-    page = web_root / "call.html"
-
-    async def call_page(_: web.Request) -> web.FileResponse:
-        return web.FileResponse(page)
-
-    if page.is_file():
-        app.router.add_get("/call/{id}", call_page)

@@ -1,7 +1,7 @@
 """Delivering one-time consent codes to patients: a small port with a development notifier.
 
 An SMS gateway plugs in by implementing :class:`Notifier` and being put on the app under
-:data:`NOTIFIER`. The development notifier writes the code to the log (the console of
+``appkeys.NOTIFIER``. The development notifier writes the code to the log (the console of
 ``teleconsult serve``) and keeps the last few in memory, where tests read them.
 """
 
@@ -12,8 +12,6 @@ import uuid
 from collections import deque
 from dataclasses import dataclass
 from typing import Protocol
-
-from aiohttp import web
 
 log = logging.getLogger("teleconsult.consent")
 
@@ -50,6 +48,3 @@ class LoggingNotifier:
             if str(sent.request_id) == str(request_id):
                 return sent.code
         return None
-
-
-NOTIFIER: web.AppKey[Notifier] = web.AppKey("notifier")

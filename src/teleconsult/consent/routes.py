@@ -3,9 +3,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from ..api import Ctx, Page, Router, render
+from ..appkeys import NOTIFIER
 from ..codes import Role
 from . import breakglass, grants, requests
-from .notifier import NOTIFIER
 from .schemas import (
     BreakGlassIn,
     BreakGlassOut,

@@ -34,8 +34,7 @@ from .rollups import ON_COMMIT
 
 if TYPE_CHECKING:
     from ..bus import EventBus
-    from .schemas import SpecialtyStatsReport
-    from .service import StatsFilter
+    from .schemas import SpecialtyStatsReport, StatsFilter
 
 log = logging.getLogger("teleconsult.stats")
 

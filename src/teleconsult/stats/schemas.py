@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
@@ -10,6 +11,18 @@ from ..codes import REGIONS
 from .periods import Granularity
 
 Suppressed = Literal["<5"]
+
+
+@dataclass(frozen=True)
+class StatsFilter:
+    """A query with its defaults applied and its range checked (``service.resolve``): what
+    a report is read for, and the key it is cached under (``cache.py``)."""
+
+    first: date
+    last: date
+    region: str | None = None
+    facility: str | None = None
+    granularity: Granularity | None = None
 
 
 class StatsQuery(BaseModel):

@@ -24,20 +24,17 @@ from .cache import CachedReport, ReportCache
 from .cells import ALL, COUNTERS, HISTOGRAMS, RESPONSE_TARGETS, SMALL_CELL, SUPPRESSED, Cell
 from .cells import suppress as suppress_count
 from .models import StatsRollup
-from .periods import MAX_DAYS, Granularity, bucket, spans
-from .schemas import PercentileError, SpecialtyStatsOut, SpecialtyStatsReport, StatsQuery
+from .periods import MAX_DAYS, bucket, spans
+from .schemas import (
+    PercentileError,
+    SpecialtyStatsOut,
+    SpecialtyStatsReport,
+    StatsFilter,
+    StatsQuery,
+)
 
 TABLE = cast(Table, StatsRollup.__table__)
 DEFAULT_DAYS = 365
-
-
-@dataclass(frozen=True)
-class StatsFilter:
-    first: date
-    last: date
-    region: str | None = None
-    facility: str | None = None
-    granularity: Granularity | None = None
 
 
 @dataclass

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from .config import Settings
+from ..config import Settings
 
 Command = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
 COMMANDS: dict[str, Command] = {}
@@ -24,8 +24,8 @@ def command(name: str) -> Callable[[Command], Command]:
 
 
 async def _migrate(settings: Settings) -> None:
-    from .db.engine import engine_from_settings
-    from .db.migrate import upgrade
+    from ..db.engine import engine_from_settings
+    from ..db.migrate import upgrade
 
     engine = engine_from_settings(settings)
     try:
@@ -46,13 +46,13 @@ async def create_admin_cmd(args: argparse.Namespace, settings: Settings) -> int:
     from pydantic import ValidationError
     from sqlalchemy import select
 
-    from .accounts.models import User
-    from .accounts.passwords import Passwords
-    from .accounts.schemas import UserCreate
-    from .accounts.service import create_user
-    from .codes import Role
-    from .db.engine import engine_from_settings, make_sessionmaker
-    from .db.uow import unit_of_work
+    from ..accounts.models import User
+    from ..accounts.passwords import Passwords
+    from ..accounts.schemas import UserCreate
+    from ..accounts.service import create_user
+    from ..codes import Role
+    from ..db.engine import engine_from_settings, make_sessionmaker
+    from ..db.uow import unit_of_work
 
     try:
         data = UserCreate(
@@ -84,7 +84,7 @@ async def create_admin_cmd(args: argparse.Namespace, settings: Settings) -> int:
 
 @command("seed-demo")
 async def seed_demo_cmd(args: argparse.Namespace, settings: Settings) -> int:
-    from .seed import seed_demo
+    from ..seed.demo import seed_demo
 
     await _migrate(settings)
     await seed_demo(settings, consultations=args.consultations)
@@ -95,7 +95,7 @@ async def seed_demo_cmd(args: argparse.Namespace, settings: Settings) -> int:
 async def stats_cmd(args: argparse.Namespace, settings: Settings) -> int:
     from rich.console import Console
 
-    from .stats.terminal import print_stats
+    from .stats import print_stats
 
     await _migrate(settings)
     return await print_stats(args, settings, Console())
@@ -103,9 +103,9 @@ async def stats_cmd(args: argparse.Namespace, settings: Settings) -> int:
 
 @command("checkpoint")
 async def checkpoint_cmd(args: argparse.Namespace, settings: Settings) -> int:
-    from .db.engine import engine_from_settings, make_sessionmaker
-    from .passport.pieces import pieces_for
-    from .passport.verification import describe, run_checkpoint
+    from ..db.engine import engine_from_settings, make_sessionmaker
+    from ..passport.pieces import pieces_for
+    from ..passport.verification import describe, run_checkpoint
 
     await _migrate(settings)
     engine = engine_from_settings(settings)
@@ -128,9 +128,9 @@ async def checkpoint_cmd(args: argparse.Namespace, settings: Settings) -> int:
 async def verify_cmd(args: argparse.Namespace, settings: Settings) -> int:
     import uuid
 
-    from .db.engine import engine_from_settings, make_sessionmaker
-    from .passport.pieces import pieces_for
-    from .passport.verification import describe, run_verify
+    from ..db.engine import engine_from_settings, make_sessionmaker
+    from ..passport.pieces import pieces_for
+    from ..passport.verification import describe, run_verify
 
     patient = uuid.UUID(args.patient) if args.patient else None
     await _migrate(settings)
@@ -153,7 +153,7 @@ async def verify_cmd(args: argparse.Namespace, settings: Settings) -> int:
 async def backup_cmd(args: argparse.Namespace, settings: Settings) -> int:
     from pathlib import Path
 
-    from .db.backup import BackupError, backup
+    from ..db.backup import BackupError, backup
 
     try:
         made = await backup(settings, Path(args.output) if args.output else None)
@@ -168,10 +168,10 @@ async def backup_cmd(args: argparse.Namespace, settings: Settings) -> int:
 async def restore_cmd(args: argparse.Namespace, settings: Settings) -> int:
     from pathlib import Path
 
-    from .db.backup import BackupError, restore
-    from .db.engine import engine_from_settings, make_sessionmaker, readers
-    from .passport.checkpoint import CheckpointInvalid, load_latest
-    from .passport.verification import describe, verify_chains
+    from ..db.backup import BackupError, restore
+    from ..db.engine import engine_from_settings, make_sessionmaker, readers
+    from ..passport.checkpoint import CheckpointInvalid, load_latest
+    from ..passport.verification import describe, verify_chains
 
     try:
         kept = await restore(settings, Path(args.backup))
@@ -227,10 +227,10 @@ def _patient_id(value: str) -> str:
 
 @command("call")
 async def call_cmd(args: argparse.Namespace, settings: Settings) -> int:
-    from .calls.client import CallClient, media_from_file
+    from ..calls.client import CallClient, media_from_file
 
     if args.loopback_only or settings.call_loopback_only:
-        from .calls.loopback import use_loopback_host_candidates
+        from ..calls.loopback import use_loopback_host_candidates
 
         use_loopback_host_candidates()
     video = audio = None
@@ -267,8 +267,8 @@ async def call_cmd(args: argparse.Namespace, settings: Settings) -> int:
 def _run_server(settings: Settings, host: str, port: int, reuse_port: bool) -> None:
     from aiohttp import web
 
-    from .app import create_app
-    from .eventloop import new_event_loop
+    from ..app import create_app
+    from ..eventloop import new_event_loop
 
     if reuse_port:
         logging.basicConfig(level=logging.INFO)
@@ -334,7 +334,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="also generate this many historical consultations (first run: 3,000)",
     )
-    from .stats.terminal import add_arguments as stats_arguments
+    from .stats import add_arguments as stats_arguments
 
     stats_arguments(sub.add_parser("stats", help="consultation statistics by specialty"))
     sub.add_parser("checkpoint", help="record every chain head in a signed checkpoint file")

@@ -15,9 +15,9 @@ from ..config import Settings
 from ..db.engine import engine_from_settings, make_sessionmaker
 from ..db.uow import unit_of_work
 from ..errors import DomainError, validation_fields
-from .cells import reporting_day
-from .schemas import SpecialtyStatsReport, StatsQuery
-from .service import specialty_report, to_csv
+from ..stats.cells import reporting_day
+from ..stats.schemas import SpecialtyStatsReport, StatsQuery
+from ..stats.service import specialty_report, to_csv
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

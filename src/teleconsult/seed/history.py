@@ -37,8 +37,8 @@ from ..db.uow import unit_of_work
 from ..facilities.models import Facility
 from ..patients.iin import make_iin
 from ..patients.models import Patient
-from . import sketch
-from .cells import (
+from ..stats import sketch
+from ..stats.cells import (
     ALL,
     COUNTERS,
     DAY,
@@ -50,7 +50,7 @@ from .cells import (
     measures,
     month_of,
 )
-from .rollups import KEY_COLUMNS, bulk_insert, merge_rows
+from ..stats.rollups import KEY_COLUMNS, bulk_insert, merge_rows
 
 HISTORY_DAYS = 730
 BATCH = 20_000

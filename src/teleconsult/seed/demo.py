@@ -11,19 +11,19 @@ from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .accounts.models import User
-from .accounts.passwords import Passwords
-from .accounts.schemas import UserCreate
-from .accounts.service import create_user
-from .codes import CareLevel, Role
-from .config import Settings
-from .db.engine import engine_from_settings, make_sessionmaker
-from .db.uow import unit_of_work
-from .facilities.models import Facility
-from .patients.iin import make_iin
-from .patients.models import Patient
-from .scheduling.schemas import AvailabilityCreate
-from .scheduling.service import publish_availability
+from ..accounts.models import User
+from ..accounts.passwords import Passwords
+from ..accounts.schemas import UserCreate
+from ..accounts.service import create_user
+from ..codes import CareLevel, Role
+from ..config import Settings
+from ..db.engine import engine_from_settings, make_sessionmaker
+from ..db.uow import unit_of_work
+from ..facilities.models import Facility
+from ..patients.iin import make_iin
+from ..patients.models import Patient
+from ..scheduling.schemas import AvailabilityCreate
+from ..scheduling.service import publish_availability
 
 DEMO_PASSWORD = "teleconsult-demo"
 ALMATY_TIME = timezone(timedelta(hours=5))
@@ -145,7 +145,7 @@ async def seed_demo(settings: Settings, *, consultations: int | None = None, see
             if consultations is None:
                 consultations = FIRST_RUN_HISTORY
         if consultations:
-            from .stats.history import generate_history
+            from .history import generate_history
 
             await generate_history(sessionmaker, consultations, rng=rng, console=console)
     finally:
