@@ -42,7 +42,7 @@ from .calls.signaling import ClosingGateway, LazyGateway, SignalingHub
 from .clock import Clock
 from .codes_routes import router as codes_router
 from .config import Settings
-from .consent.notifier import LoggingNotifier
+from .consent.notifier import notifier_for
 from .consent.routes import router as consent_router
 from .consultations.routes import router as consultations_router
 from .db.engine import engine_from_settings, make_sessionmaker
@@ -103,8 +103,8 @@ def create_app(
     app[PASSWORDS] = Passwords(settings.argon2_time_cost, settings.argon2_memory_kib)
     app[METRICS] = metrics_registry(app)
     app[HEALTH] = Health()
-    # One-time consent codes; an SMS gateway replaces the development notifier here.
-    app[NOTIFIER] = LoggingNotifier()
+    # One-time consent codes: the development stand-in, or none (TELECONSULT_CONSENT_CODES).
+    app[NOTIFIER] = notifier_for(settings.consent_codes, settings.env)
     # In order: each one's teardown runs after those added later.
     app.cleanup_ctx.append(database_and_bus(engine, bus))
     app.cleanup_ctx.append(call_hub)

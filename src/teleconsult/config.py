@@ -70,6 +70,20 @@ class Settings(BaseSettings):
     # Cookies are Secure outside development; loopback HTTP still works locally.
     cookie_secure: bool | None = None
 
+    # How one-time consent codes reach patients (consent/notifier.py): the development
+    # stand-in, or off (patients confirm from their account). Production refuses the stand-in.
+    consent_codes: Literal["development", "off"] = "development"
+
+    @model_validator(mode="after")
+    def _refuse_development_codes(self) -> Settings:
+        if self.env == "production" and self.consent_codes == "development":
+            raise ValueError(
+                "TELECONSULT_CONSENT_CODES=development cannot deliver one-time codes in "
+                "production; set it to off (patients confirm from their account) until a "
+                "delivery channel is configured"
+            )
+        return self
+
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:
         if self.env == "production" and (

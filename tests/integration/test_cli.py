@@ -36,7 +36,9 @@ def test_create_admin_is_non_interactive_and_refuses_a_duplicate(env: dict[str, 
 
 
 def test_production_refuses_the_development_secret(env: dict[str, str]) -> None:
-    result = run(env | {"TELECONSULT_ENV": "production"}, "migrate")
+    result = run(
+        env | {"TELECONSULT_ENV": "production", "TELECONSULT_CONSENT_CODES": "off"}, "migrate"
+    )
     assert result.returncode == 2
     assert "TELECONSULT_SECRET_KEY" in result.stderr
 

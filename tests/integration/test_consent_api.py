@@ -1,21 +1,27 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
+from pydantic import ValidationError
+
+from teleconsult.app import create_app
 from teleconsult.appkeys import NOTIFIER
 from teleconsult.clock import FakeClock
-from teleconsult.consent.notifier import LoggingNotifier
+from teleconsult.config import Settings
+from teleconsult.consent.notifier import DevelopmentNotifier, notifier_for
 
-from ..conftest import Database
+from ..conftest import Database, make_settings
 from ..factories import availability
 from .passport_support import clinic, grant, note, patient_account, relogin
 
 
-def notifier(client: Any) -> LoggingNotifier:
+def notifier(client: Any) -> DevelopmentNotifier:
     sent = client.app[NOTIFIER]
-    assert isinstance(sent, LoggingNotifier)
+    assert isinstance(sent, DevelopmentNotifier)
     return sent
 
 
@@ -463,3 +469,42 @@ async def test_cancelling_a_consultation_withdraws_its_pending_request(
     assert [r["status"] for r in page["items"]] == ["withdrawn"]
     status, _ = await c.w.gp.post(f"/consent-requests/{request['id']}/confirm", {"code": code})
     assert status == 409
+
+
+async def test_codes_never_reach_the_log_outside_development(
+    client: Any, database: Database, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    c = await clinic(client, database.engine)
+    request_id, _ = await _code_request(c, clock)
+    code = notifier(client).code_for(request_id)
+    assert code is not None
+    assert code not in caplog.text
+
+
+async def test_the_development_notifier_shows_codes_in_development_only() -> None:
+    shown = notifier_for("development", "development")
+    hidden = notifier_for("development", "test")
+    assert isinstance(shown, DevelopmentNotifier) and shown.show_codes
+    assert isinstance(hidden, DevelopmentNotifier) and not hidden.show_codes
+
+
+def test_production_refuses_to_start_without_a_delivery_channel(tmp_path: Any) -> None:
+    with pytest.raises(ValidationError, match="TELECONSULT_CONSENT_CODES"):
+        Settings(env="production", secret_key="k" * 48, data_dir=tmp_path)
+    Settings(env="production", secret_key="k" * 48, data_dir=tmp_path, consent_codes="off")
+
+
+async def test_without_a_delivery_channel_patients_confirm_from_their_account(
+    aiohttp_client: Any, database: Database, clock: FakeClock, tmp_path: Any
+) -> None:
+    settings = make_settings(database.url, tmp_path / "data", consent_codes="off")
+    client = await aiohttp_client(create_app(settings, clock=clock, engine=database.engine))
+    c = await clinic(client, database.engine)
+    request_id, url = await _code_request(c, clock)
+    status, body = await c.w.gp.post(f"/consent-requests/{request_id}/send-code")
+    assert status == 409 and "confirms from their account" in body["detail"]
+    status, body = await c.w.gp.post(url, {"code": "123456"})
+    assert status == 409, body
+    status, granted = await c.patient.post(url, {})
+    assert status == 200, granted

@@ -134,7 +134,11 @@ async def test_production_tells_browsers_to_use_https_only(
     from teleconsult.app import create_app
 
     production = make_settings(
-        database.url, tmp_path / "data", env="production", secret_key="k" * 48
+        database.url,
+        tmp_path / "data",
+        env="production",
+        secret_key="k" * 48,
+        consent_codes="off",
     )
     client = await aiohttp_client(create_app(production, engine=database.engine))
     for path in ("/healthz", "/api/v1/me", "/"):

@@ -68,6 +68,10 @@ async def _issue_code(
     secret_key: str,
     now: datetime,
 ) -> None:
+    if not notifier.delivers:
+        raise Conflict(
+            "No channel delivers one-time codes here; the patient confirms from their account."
+        )
     code = f"{secrets.randbelow(1_000_000):06d}"
     request.code_hash = _code_hash(secret_key, request.id, code)
     request.code_expires_at = now + CODE_TTL
@@ -116,7 +120,8 @@ async def request_consent(
         attempts=0,
     )
     session.add(request)
-    await _issue_code(session, request, notifier, secret_key=secret_key, now=now)
+    if notifier.delivers:
+        await _issue_code(session, request, notifier, secret_key=secret_key, now=now)
     await session.flush()
     await _audit_request(session, request, user.id, now, client)
     return (await _named_requests(session, [request]))[0]
