@@ -52,6 +52,7 @@ from .events import events_ws
 from .facilities.routes import router as facilities_router
 from .fhir.routes import router as fhir_router
 from .health import healthz, readyz
+from .logs import request_id
 from .middleware import errors_middleware, security_headers
 from .openapi import build_openapi
 from .passport.routes import router as passport_router
@@ -96,7 +97,8 @@ def create_app(
     """
     settings = settings or Settings()
     app = web.Application(
-        middlewares=[security_headers, errors_middleware], client_max_size=2 * 1024 * 1024
+        middlewares=[request_id, security_headers, errors_middleware],
+        client_max_size=2 * 1024 * 1024,
     )
     app[SETTINGS] = settings
     app[CLOCK] = clock or Clock()

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from .appkeys import HEALTH, SETTINGS
 from .db.failures import DatabaseUnavailable, StorageFull, database_failure
 from .errors import DomainError, TooManyRequests, validation_failed
+from .logs import REQUEST_ID, route_of
 
 log = logging.getLogger("teleconsult.http")
 
@@ -40,6 +41,15 @@ def error_response(status: int, body: dict[str, object]) -> web.Response:
     )
 
 
+def _where(request: web.Request) -> dict[str, str]:
+    # The route's template, not the path: paths hold ids.
+    return {
+        "request_id": request.get(REQUEST_ID, "-"),
+        "method": request.method,
+        "route": route_of(request),
+    }
+
+
 @web.middleware
 async def errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Render DomainError, aiohttp HTTP errors and validation errors as JSON; never HTML."""
@@ -65,19 +75,14 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
     except Exception as exc:
         failure = database_failure(exc)
         if failure is not None:
-            log.warning(
-                "database failure on %s %s: %s",
-                request.method,
-                request.path,
-                type(exc).__name__,
-            )
+            log.warning("database failure: %s", type(exc).__name__, extra=_where(request))
             if isinstance(failure, StorageFull):
                 request.app[HEALTH].storage_full(time.monotonic())
             response = error_response(failure.status, failure.to_json())
             if isinstance(failure, DatabaseUnavailable):
                 response.headers["Retry-After"] = str(failure.retry_after)
             return response
-        log.exception("unhandled error on %s %s", request.method, request.path)
+        log.exception("unhandled error", extra=_where(request))
         return error_response(
             500, {"error": "InternalError", "detail": "Something went wrong on our side."}
         )

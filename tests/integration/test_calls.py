@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -127,6 +128,34 @@ async def test_outsiders_expired_tickets_and_closed_windows_are_refused(
     clock.advance(minutes=10 + 20 + 60 + 5)
     status, body = await w.specialist.get(f"/consultations/{cid}/call")
     assert status == 403, body
+
+
+async def test_a_refused_ticket_is_spent(client: Any, database: Database, clock: FakeClock) -> None:
+    w, cid = await booked_call(client, database.engine, clock.now())
+    status, call = await w.gp.get(f"/consultations/{cid}/call")
+    assert status == 200, call
+    ticket = call["ws_url"].split("ticket=", 1)[1]
+    # Tried on another call's websocket: refused, and spent with it.
+    other = uuid.uuid4()
+    with pytest.raises(aiohttp.WSServerHandshakeError) as wrong_call:
+        await client.ws_connect(f"/api/v1/consultations/{other}/signal?ticket={ticket}")
+    assert wrong_call.value.status == 401
+    with pytest.raises(aiohttp.WSServerHandshakeError) as again:
+        await client.session.ws_connect(call["ws_url"])
+    assert again.value.status == 401
+    # A ticket whose holder was disabled is refused, and stays so once they are enabled.
+    status, call = await w.gp.get(f"/consultations/{cid}/call")
+    assert status == 200, call
+    status, _ = await w.admin.post(f"/users/{w.gp.id}/status", {"is_active": False})
+    assert status == 200
+    with pytest.raises(aiohttp.WSServerHandshakeError) as disabled:
+        await client.session.ws_connect(call["ws_url"])
+    assert disabled.value.status == 401
+    status, _ = await w.admin.post(f"/users/{w.gp.id}/status", {"is_active": True})
+    assert status == 200
+    with pytest.raises(aiohttp.WSServerHandshakeError) as enabled:
+        await client.session.ws_connect(call["ws_url"])
+    assert enabled.value.status == 401
 
 
 async def test_bad_messages_get_errors_and_the_server_keeps_serving(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +17,7 @@ from ..config import Settings
 from ..consultations import service as consultations
 from ..consultations.lifecycle import Action, Status
 from ..consultations.models import Consultation
+from ..db.uow import in_own_transaction
 from ..errors import Forbidden, NotFound, Unauthorized
 from .models import CallOptions, CallParticipation, CallTicket
 from .rules import call_is_open, new_ticket, ticket_hash
@@ -109,21 +111,26 @@ async def issue_ticket(
 async def redeem_ticket(
     session: AsyncSession, consultation_id: uuid.UUID, ticket: str, now: datetime
 ) -> User:
-    """Spend a ticket (once, before it expires) and return its holder, or 401."""
-    user_id = await session.scalar(
-        update(CallTicket)
-        .where(
-            CallTicket.token_hash == ticket_hash(ticket),
-            CallTicket.consultation_id == consultation_id,
-            CallTicket.used_at.is_(None),
-            CallTicket.expires_at > now,
-        )
-        .values(used_at=now)
-        .returning(CallTicket.user_id)
-    )
-    if user_id is None:
+    """Spend a ticket (once, before it expires) and return its holder, or 401.
+
+    The ticket is spent in a transaction of its own before it is checked: one that is
+    refused (expired, for another call, its holder disabled) cannot be tried again.
+    """
+
+    async def spend(own: AsyncSession) -> Any:
+        return (
+            await own.execute(
+                update(CallTicket)
+                .where(CallTicket.token_hash == ticket_hash(ticket), CallTicket.used_at.is_(None))
+                .values(used_at=now)
+                .returning(CallTicket.consultation_id, CallTicket.user_id, CallTicket.expires_at)
+            )
+        ).first()
+
+    spent = await in_own_transaction(session, spend)
+    if spent is None or spent.consultation_id != consultation_id or spent.expires_at <= now:
         raise BadTicket()
-    user = await session.get(User, user_id)
+    user = await session.get(User, spent.user_id)
     if user is None or not user.is_active:
         raise BadTicket()
     return user

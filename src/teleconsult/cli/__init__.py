@@ -269,9 +269,9 @@ def _run_server(settings: Settings, host: str, port: int, reuse_port: bool) -> N
 
     from ..app import create_app
     from ..eventloop import new_event_loop
+    from ..logs import AccessLogger, configure
 
-    if reuse_port:
-        logging.basicConfig(level=logging.INFO)
+    configure()
     web.run_app(
         create_app(settings),
         host=host,
@@ -279,6 +279,7 @@ def _run_server(settings: Settings, host: str, port: int, reuse_port: bool) -> N
         print=None,
         reuse_port=reuse_port or None,
         access_log=logging.getLogger("aiohttp.access") if settings.access_log else None,
+        access_log_class=AccessLogger,
         loop=new_event_loop(settings.event_loop),
     )
 
