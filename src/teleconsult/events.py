@@ -7,9 +7,10 @@ import contextlib
 
 from aiohttp import WSMsgType, web
 
-from .accounts.auth import authenticate
+from .accounts.auth import authenticate, token_hash
 from .accounts.service import specialties_of
-from .appkeys import BUS, SESSIONMAKER
+from .accounts.sessions import about_sessions, close_for_session_end, ends
+from .appkeys import BUS, REQUEST_TOKEN, SESSIONMAKER
 from .codes import Role
 from .db.uow import unit_of_work
 
@@ -26,9 +27,15 @@ async def events_ws(request: web.Request) -> web.StreamResponse:
     await ws.prepare(request)
     subscription = await request.app[BUS].subscribe(*channels)
 
+    session_hash = token_hash(request[REQUEST_TOKEN])
+
     async def forward() -> None:
         async for message in subscription:
-            await ws.send_json(message)
+            if ends(message, session_hash):
+                await close_for_session_end(ws)
+                return
+            if not about_sessions(message):
+                await ws.send_json(message)
 
     forwarder = asyncio.create_task(forward())
     try:

@@ -10,13 +10,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..audit.service import record_login
+from ..bus import EventBus
 from ..codes import Role
 from ..config import Settings
 from ..db.uow import in_own_transaction
 from ..errors import Conflict, NotFound, TooManyRequests, Unauthorized, field_error
 from ..facilities.models import Facility
 from ..patients.models import Patient
-from . import directory, throttle
+from . import directory, sessions, throttle
 from .auth import new_token, token_hash
 from .models import AuthToken, LoginFailure, SpecialistSpecialty, User
 from .passwords import Passwords
@@ -148,13 +149,18 @@ async def login(
     return LoginOut(token=token, expires_at=expires_at, user=await user_out(session, user))
 
 
-async def logout(session: AsyncSession, token: str, now: datetime) -> None:
-    """Revoke the presented token; it is refused from the next request on."""
+async def logout(
+    session: AsyncSession, bus: EventBus, user: User, token: str, now: datetime
+) -> None:
+    """Revoke the presented token; it is refused from the next request on, and the
+    websockets opened under it close (``accounts/sessions.py``)."""
+    hashed = token_hash(token)
     await session.execute(
         update(AuthToken)
-        .where(AuthToken.token_hash == token_hash(token), AuthToken.revoked_at.is_(None))
+        .where(AuthToken.token_hash == hashed, AuthToken.revoked_at.is_(None))
         .values(revoked_at=now)
     )
+    sessions.announce_session_end(session, bus, user.id, hashed)
 
 
 async def create_user(session: AsyncSession, passwords: Passwords, data: UserCreate) -> User:
@@ -206,12 +212,17 @@ async def add_user(session: AsyncSession, passwords: Passwords, data: UserCreate
     return await user_out(session, await create_user(session, passwords, data))
 
 
-async def set_active(session: AsyncSession, user_id: uuid.UUID, active: bool) -> UserOut:
-    """Enable or disable an account; a disabled user's tokens stop working at once."""
+async def set_active(
+    session: AsyncSession, bus: EventBus, user_id: uuid.UUID, active: bool
+) -> UserOut:
+    """Enable or disable an account; a disabled user's tokens stop working at once and their
+    open websockets close."""
     user = await session.get(User, user_id)
     if user is None:
         raise NotFound()
     user.is_active = active
+    if not active:
+        sessions.announce_disabled(session, bus, user.id)
     return await user_out(session, user)
 
 

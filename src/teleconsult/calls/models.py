@@ -22,6 +22,8 @@ class CallTicket(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The sign-in session it was issued under (its token's hash): the call ends with it.
+    session_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class CallParticipation(UUIDPrimaryKey, Base):

@@ -10,8 +10,10 @@ import uuid
 
 from aiohttp import web
 
+from ..accounts.auth import token_hash
+from ..accounts.sessions import closed_when_session_ends
 from ..api import PREFIX, Ctx, Router
-from ..appkeys import BUS, CALL_HUB, CLOCK, SESSIONMAKER, SETTINGS
+from ..appkeys import BUS, CALL_HUB, CLOCK, REQUEST_TOKEN, SESSIONMAKER, SETTINGS
 from ..codes import Role
 from ..db.uow import unit_of_work
 from ..errors import NotFound
@@ -47,7 +49,12 @@ async def call_ticket(ctx: Ctx) -> CallTicketOut:
     consultation_id = ctx.path_id()
     access = await service.check_access(ctx.session, ctx.me, consultation_id, now)
     ticket = await service.issue_ticket(
-        ctx.session, ctx.me, consultation_id, now, settings.call_ticket_seconds
+        ctx.session,
+        ctx.me,
+        consultation_id,
+        now,
+        settings.call_ticket_seconds,
+        session_hash=token_hash(ctx.request[REQUEST_TOKEN]),
     )
     servers = ice_servers(
         settings.stun_urls,
@@ -113,7 +120,8 @@ async def signal_ws(request: web.Request) -> web.StreamResponse:
     peer_id = new_peer_id()
     async with unit_of_work(app[SESSIONMAKER]) as session:
         now = app[CLOCK].now()
-        user = await service.redeem_ticket(session, consultation_id, ticket, now)
+        holder = await service.redeem_ticket(session, consultation_id, ticket, now)
+        user = holder.user
         access = await service.join_call(session, app[BUS], user, consultation_id, peer_id, now)
         mode = service.call_mode(app[SETTINGS], access.options)
         record = access.options is not None and access.options.record
@@ -121,7 +129,8 @@ async def signal_ws(request: web.Request) -> web.StreamResponse:
     try:
         await ws.prepare(request)
         me = PeerInfo(peer_id=peer_id, role=user.role, user_id=str(user.id))
-        await app[CALL_HUB].serve(ws, str(consultation_id), me, mode, record)
+        async with closed_when_session_ends(app[BUS], ws, user.id, holder.session_hash):
+            await app[CALL_HUB].serve(ws, str(consultation_id), me, mode, record)
     finally:
         # aiohttp cancels the handler when the client vanishes; the leave time must survive.
         await asyncio.shield(_record_leave(app, peer_id))

@@ -87,7 +87,12 @@ async def check_access(
 
 
 async def issue_ticket(
-    session: AsyncSession, actor: User, consultation_id: uuid.UUID, now: datetime, ttl: int
+    session: AsyncSession,
+    actor: User,
+    consultation_id: uuid.UUID,
+    now: datetime,
+    ttl: int,
+    session_hash: str | None = None,
 ) -> str:
     """A one-time ticket for the signaling websocket; only its hash is stored."""
     # The caller's spent and expired tickets are of no further use: keep the table small.
@@ -102,15 +107,23 @@ async def issue_ticket(
             user_id=actor.id,
             created_at=now,
             expires_at=now + timedelta(seconds=ttl),
+            session_hash=session_hash,
         )
     )
     await session.flush()
     return ticket
 
 
+@dataclass(frozen=True)
+class TicketHolder:
+    user: User
+    # The sign-in session the ticket was issued under.
+    session_hash: str | None
+
+
 async def redeem_ticket(
     session: AsyncSession, consultation_id: uuid.UUID, ticket: str, now: datetime
-) -> User:
+) -> TicketHolder:
     """Spend a ticket (once, before it expires) and return its holder, or 401.
 
     The ticket is spent in a transaction of its own before it is checked: one that is
@@ -123,7 +136,12 @@ async def redeem_ticket(
                 update(CallTicket)
                 .where(CallTicket.token_hash == ticket_hash(ticket), CallTicket.used_at.is_(None))
                 .values(used_at=now)
-                .returning(CallTicket.consultation_id, CallTicket.user_id, CallTicket.expires_at)
+                .returning(
+                    CallTicket.consultation_id,
+                    CallTicket.user_id,
+                    CallTicket.expires_at,
+                    CallTicket.session_hash,
+                )
             )
         ).first()
 
@@ -133,7 +151,7 @@ async def redeem_ticket(
     user = await session.get(User, spent.user_id)
     if user is None or not user.is_active:
         raise BadTicket()
-    return user
+    return TicketHolder(user, spent.session_hash)
 
 
 async def join_call(
