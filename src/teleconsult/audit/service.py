@@ -15,7 +15,8 @@ from ..accounts.models import User
 from ..codes import Role
 from ..db.uow import on_rollback
 from ..errors import Forbidden, NotFound
-from ..passport.ledger import AUDIT, append
+from ..ledger.store import append
+from ..ledger.tables import AUDIT
 from .models import SYSTEM_CHAIN, AuditEntry
 
 

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import Engine, event, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy import Engine, event
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from ..config import Settings
-from . import sqlite_driver
 
 
 def is_sqlite(url: str) -> bool:
@@ -52,15 +58,33 @@ def readers(engine: AsyncEngine) -> AsyncEngine:
     return _READERS[engine.sync_engine]
 
 
+@asynccontextmanager
+async def snapshot(conn: AsyncConnection) -> AsyncIterator[AsyncConnection]:
+    """Several statements on a reader connection that see one snapshot of the database: a
+    read-only transaction (on PostgreSQL at REPEATABLE READ; on SQLite a deferred BEGIN,
+    which reads one WAL snapshot and takes no write lock)."""
+    if conn.dialect.name == "sqlite":
+        # The reader hands transaction control to us (see _create) and is in autocommit:
+        # SQLAlchemy neither begins nor ends this transaction, so it is ended here.
+        await conn.exec_driver_sql("BEGIN")
+        try:
+            yield conn
+        except BaseException:
+            await conn.invalidate()  # never back to the pool inside a transaction
+            raise
+        await conn.exec_driver_sql("COMMIT")
+        return
+    await conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+    async with conn.begin():
+        yield conn
+
+
 def _create(url: str, pool_size: int, echo: bool, *, reader: bool) -> AsyncEngine:
     # Readers skip even the DBAPI rollback on release: in autocommit it has nothing to undo.
     autocommit: dict[str, Any] = (
         {"isolation_level": "AUTOCOMMIT", "skip_autocommit_rollback": True} if reader else {}
     )
     if is_sqlite(url):
-        if make_url(url).get_driver_name() == "aiosqlite":
-            # One trip to the connection's thread per statement instead of four.
-            autocommit["module"] = sqlite_driver.dbapi()
         engine = create_async_engine(
             url, echo=echo, pool_size=pool_size, max_overflow=0, pool_timeout=60, **autocommit
         )
@@ -86,11 +110,7 @@ def _create(url: str, pool_size: int, echo: bool, *, reader: bool) -> AsyncEngin
 
             @event.listens_for(engine.sync_engine, "begin")
             def _on_begin(conn: Any) -> None:
-                dbapi_connection = conn.connection.dbapi_connection
-                if isinstance(dbapi_connection, sqlite_driver.OneTripConnection):
-                    dbapi_connection.begin_with_next_statement("BEGIN IMMEDIATE")
-                else:
-                    conn.exec_driver_sql("BEGIN IMMEDIATE")
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     # No pre-ping: it costs a round trip on every checkout (measured in bench/booking.py);
