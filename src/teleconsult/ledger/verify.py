@@ -61,7 +61,7 @@ async def verify_chain(
         if len(rows) < IN_THREAD:
             report = walk(ledger.name, key, rows, head, binds)
         else:
-            # Hashing a lifelong chain takes milliseconds of CPU: keep the event loop free.
+            # Hashing a lifelong chain is CPU work: keep the event loop free.
             report = await asyncio.to_thread(walk, ledger.name, key, rows, head, binds)
     return await _named(session, ledger, report)
 

@@ -4,7 +4,7 @@ correction and the versions it replaces), in chain order, from a cursor on.
 One path for every page: the entries and the corrections among them are selected on one
 snapshot of the database, then the page is serialised here. An entry is served as it was
 hashed: its stored canonical document, with ``hash``, ``superseded_by`` and ``history``
-put in front of the document's own members (:func:`_item`). The documents are JSON
+put in front of the document's own members (:func:`_items`). The documents are JSON
 already; decoding each one only to encode it again would cost many times what reading
 them does. Only a text search decodes them, to look into their bodies.
 """
@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, select
+from sqlalchemy import Row, Select, and_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
@@ -66,10 +67,11 @@ async def page(
     if more:
         rows = rows[:limit]
     links = _linked([(seq, str(own), str(amended), target) for seq, own, amended, target in found])
-    items = ",".join(_item(document, digest, links.get(seq)) for seq, document, digest in rows)
+    items = _items(rows, links)
     last_seq = rows[-1].seq if more else None
     cursor = json.dumps(encode_cursor([last_seq]) if last_seq is not None else None)
-    return PassportPage(f'{{"items":[{items}],"next":{cursor}}}'.encode(), len(rows), last_seq)
+    body = "".join(['{"items":[', *items, '],"next":', cursor, "}"]).encode()
+    return PassportPage(body, len(rows), last_seq)
 
 
 def _entries(
@@ -129,18 +131,25 @@ def _linked(rows: list[tuple[int, str, str, int | None]]) -> Links:
 
 
 # The links of an entry that takes no part in any correction (nearly all of them).
-_UNCORRECTED = '"superseded_by":null,"history":[],'
+_UNCORRECTED = '","superseded_by":null,"history":[],'
 
 
-def _item(document: str, digest: str, link: tuple[str | None, list[str]] | None) -> str:
-    """One entry of a page: its hash and links, then its stored document's own members
-    (a canonical JSON object, so everything after its opening brace)."""
-    if link is None:
-        links = _UNCORRECTED
-    else:
-        newer, history = link
-        links = f'"superseded_by":{json.dumps(newer)},"history":{json.dumps(history)},'
-    return f'{{"hash":{json.dumps(digest)},{links}{document[1:]}'
+def _items(rows: Sequence[Row[int, str, str]], links: Links) -> list[str]:
+    """The page's entries as JSON text, in parts to be joined once: each entry its hash and
+    links, then its stored document's own members (a canonical JSON object, so everything
+    after its opening brace). A hash is the 64 hex digits :func:`ledger.store.append` wrote."""
+    parts: list[str] = []
+    for seq, document, digest in rows:
+        link = links.get(seq)
+        if link is None:
+            tail = _UNCORRECTED
+        else:
+            newer, history = link
+            tail = f'","superseded_by":{json.dumps(newer)},"history":{json.dumps(history)},'
+        parts += (',{"hash":"', digest, tail, document[1:])
+    if parts:
+        parts[0] = '{"hash":"'  # no comma before the first entry
+    return parts
 
 
 def _matches(doc: dict[str, Any], needle: str) -> bool:
