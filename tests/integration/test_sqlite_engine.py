@@ -1,11 +1,10 @@
 """SQLite through SQLAlchemy's stock aiosqlite dialect, set up by ``db.engine``: writes are
-durable and serialised from a transaction's first statement, readers never wait for a
-writer, and a reader's snapshot holds still while writers commit."""
+durable and serialised from a transaction's first statement, and readers never wait for
+a writer."""
 
 from __future__ import annotations
 
 import sqlite3
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -13,9 +12,7 @@ import pytest
 from sqlalchemy import exc, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from teleconsult.db.engine import make_engine, readers, snapshot
-
-from ..conftest import Database
+from teleconsult.db.engine import make_engine, readers
 
 
 @pytest.fixture
@@ -77,35 +74,3 @@ async def test_readers_read_beside_a_writer_and_never_write(engine: AsyncEngine)
         other.execute("COMMIT")
     finally:
         other.close()
-
-
-async def test_a_snapshot_holds_still_while_writers_commit(engine: AsyncEngine) -> None:
-    other = _other(engine)
-    try:
-        async with readers(engine).connect() as conn:
-            async with snapshot(conn):
-                assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar_one() == 0
-                other.execute("INSERT INTO t VALUES (1)")  # committed at once
-                assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar_one() == 0
-            # Outside the snapshot, each statement sees what is committed.
-            assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar_one() == 1
-    finally:
-        other.close()
-
-
-async def test_a_reader_snapshot_holds_still_on_both_engines(database: Database) -> None:
-    """The passport's pages read their entries and corrections on one snapshot."""
-    count = text("SELECT count(*) FROM chain_heads WHERE ledger = 'snapshot-test'")
-    async with readers(database.engine).connect() as conn:
-        async with snapshot(conn):
-            before = (await conn.execute(count)).scalar_one()
-            async with database.engine.begin() as writer:
-                await writer.execute(
-                    text(
-                        "INSERT INTO chain_heads (ledger, key, seq, hash)"
-                        " VALUES ('snapshot-test', :key, 0, '')"
-                    ),
-                    {"key": uuid.uuid4().hex},
-                )
-            assert (await conn.execute(count)).scalar_one() == before
-        assert (await conn.execute(count)).scalar_one() == before + 1

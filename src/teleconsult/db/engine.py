@@ -3,17 +3,10 @@
 from __future__ import annotations
 
 import weakref
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import Engine, event
-from sqlalchemy.ext.asyncio import (
-    AsyncConnection,
-    AsyncEngine,
-    async_sessionmaker,
-    create_async_engine,
-)
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from ..config import Settings
 
@@ -56,27 +49,6 @@ def readers(engine: AsyncEngine) -> AsyncEngine:
     waiting for a connection of the writers' pool.
     """
     return _READERS[engine.sync_engine]
-
-
-@asynccontextmanager
-async def snapshot(conn: AsyncConnection) -> AsyncIterator[AsyncConnection]:
-    """Several statements on a reader connection that see one snapshot of the database: a
-    read-only transaction (on PostgreSQL at REPEATABLE READ; on SQLite a deferred BEGIN,
-    which reads one WAL snapshot and takes no write lock)."""
-    if conn.dialect.name == "sqlite":
-        # The reader hands transaction control to us (see _create) and is in autocommit:
-        # SQLAlchemy neither begins nor ends this transaction, so it is ended here.
-        await conn.exec_driver_sql("BEGIN")
-        try:
-            yield conn
-        except BaseException:
-            await conn.invalidate()  # never back to the pool inside a transaction
-            raise
-        await conn.exec_driver_sql("COMMIT")
-        return
-    await conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
-    async with conn.begin():
-        yield conn
 
 
 def _create(url: str, pool_size: int, echo: bool, *, reader: bool) -> AsyncEngine:

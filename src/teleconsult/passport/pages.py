@@ -1,12 +1,13 @@
 """A page of the passport as a read answers it: the amended view (each entry with its newest
 correction and the versions it replaces), in chain order, from a cursor on.
 
-One path for every page: the entries and the corrections among them are selected on one
-snapshot of the database, then the page is serialised here. An entry is served as it was
-hashed: its stored canonical document, with ``hash``, ``superseded_by`` and ``history``
-put in front of the document's own members (:func:`_items`). The documents are JSON
-already; decoding each one only to encode it again would cost many times what reading
-them does. Only a text search decodes them, to look into their bodies.
+One path for every page: the entries and the corrections among them are selected in one
+statement (so from one snapshot of the database), then the page is serialised here. An
+entry is served as it was hashed: its stored canonical document, with ``hash``,
+``superseded_by`` and ``history`` put in front of the document's own members
+(:func:`_items`). The documents are JSON already; decoding each one only to encode it
+again would cost many times what reading them does. Only a text search decodes them, to
+look into their bodies.
 """
 
 from __future__ import annotations
@@ -15,13 +16,13 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, select
+from sqlalchemy import CompoundSelect, and_, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
-from ..db.engine import snapshot
 from ..db.paging import encode_cursor
 from .models import PassportEntry
 
@@ -54,61 +55,72 @@ async def page(
     most (all without one), matching ``text`` if given; only the newest version of each
     corrected entry if ``current_only``. ``conn`` is a reader connection."""
     kinds = sorted(shown) if shown is not None else None
-    entries = _entries(patient_id, kinds, current_only, after_seq)
-    if text is None and limit is not None:
-        entries = entries.limit(limit + 1)  # one more: whether another page follows
-    async with snapshot(conn):
-        rows = (await conn.execute(entries)).all()
-        found = (await conn.execute(_corrections(patient_id, kinds))).all()
+    page_limit = limit + 1 if text is None and limit is not None else None  # +1: more follow?
+    found = (
+        await conn.execute(
+            _page_and_corrections(patient_id, kinds, current_only, after_seq, page_limit)
+        )
+    ).all()
+    # The corrections are the rows without a document; the entries, put in chain order.
+    corrections = [
+        (row[0], _uuid_text(row[3]), _uuid_text(row[4]), row[5]) for row in found if row[1] is None
+    ]
+    rows = [row for row in found if row[1] is not None]
+    rows.sort(key=itemgetter(0))
     if text is not None:
         needle = text.casefold()
-        rows = [row for row in rows if _matches(json.loads(row.document), needle)]
+        rows = [row for row in rows if _matches(json.loads(row[1]), needle)]
     more = limit is not None and len(rows) > limit
     if more:
         rows = rows[:limit]
-    links = _linked([(seq, str(own), str(amended), target) for seq, own, amended, target in found])
-    items = _items(rows, links)
-    last_seq = rows[-1].seq if more else None
+    items = _items(rows, _linked(corrections))
+    last_seq = rows[-1][0] if more else None
     cursor = json.dumps(encode_cursor([last_seq]) if last_seq is not None else None)
     body = "".join(['{"items":[', *items, '],"next":', cursor, "}"]).encode()
     return PassportPage(body, len(rows), last_seq)
 
 
-def _entries(
-    patient_id: uuid.UUID, kinds: list[str] | None, current_only: bool, after_seq: int
-) -> Select[int, str, str]:
-    """The patient's entries of ``kinds`` after ``after_seq``, in chain order; only those no
+def _page_and_corrections(
+    patient_id: uuid.UUID,
+    kinds: list[str] | None,
+    current_only: bool,
+    after_seq: int,
+    limit: int | None,
+) -> CompoundSelect[Any]:
+    """One statement, so that both come from one snapshot of the database: the page's
+    entries, ``(seq, document, hash, NULL, NULL, NULL)``, and the corrections among the
+    ``kinds`` shown, ``(seq, NULL, NULL, id, amends, the amended entry's seq)``.
+
+    The entries are those of ``kinds`` after ``after_seq``, ``limit`` at most; only those no
     entry corrects if ``current_only``. A correction has the kind of what it corrects, so
-    the kinds shown hold every correction of an entry shown."""
-    e = PassportEntry
-    query = select(e.seq, e.document, e.hash).where(e.patient_id == patient_id, e.seq > after_seq)
-    if kinds is not None:
-        query = query.where(e.kind.in_(kinds))
-    if current_only:
-        c = aliased(PassportEntry)
-        amended = select(c.amends).where(c.patient_id == patient_id, c.amends.is_not(None))
-        if kinds is not None:
-            amended = amended.where(c.kind.in_(kinds))
-        query = query.where(e.id.not_in(amended))
-    return query.order_by(e.seq)
-
-
-def _corrections(
-    patient_id: uuid.UUID, kinds: list[str] | None
-) -> Select[int, uuid.UUID, uuid.UUID | None, int]:
-    """The entries of ``kinds`` that correct another: ``(seq, id, amends, the amended
-    entry's seq)``, found through the partial index on ``amends`` (corrections are few)."""
+    the kinds shown hold every correction of an entry shown. Corrections are few: they are
+    found through the partial index on ``amends``."""
     c = aliased(PassportEntry)
     t = aliased(PassportEntry)
-    query = (
-        select(c.seq, c.id, c.amends, t.seq)
+    corrections = (
+        select(c.seq, null(), null(), c.id, c.amends, t.seq)
         .select_from(c)
         .outerjoin(t, and_(t.id == c.amends, t.patient_id == c.patient_id))
         .where(c.patient_id == patient_id, c.amends.is_not(None))
     )
+    e = PassportEntry
+    entries = select(e.seq, e.document, e.hash).where(e.patient_id == patient_id, e.seq > after_seq)
     if kinds is not None:
-        query = query.where(c.kind.in_(kinds))
-    return query
+        corrections = corrections.where(c.kind.in_(kinds))
+        entries = entries.where(e.kind.in_(kinds))
+    if current_only:
+        amended = aliased(PassportEntry)
+        newer = select(amended.amends).where(
+            amended.patient_id == patient_id, amended.amends.is_not(None)
+        )
+        if kinds is not None:
+            newer = newer.where(amended.kind.in_(kinds))
+        entries = entries.where(e.id.not_in(newer))
+    page = entries.order_by(e.seq).limit(limit).subquery()
+    return union_all(
+        select(page.c.seq, page.c.document, page.c.hash, null(), null(), null()),
+        corrections,
+    )
 
 
 def _linked(rows: list[tuple[int, str, str, int | None]]) -> Links:
@@ -134,12 +146,18 @@ def _linked(rows: list[tuple[int, str, str, int | None]]) -> Links:
 _UNCORRECTED = '","superseded_by":null,"history":[],'
 
 
-def _items(rows: Sequence[Row[int, str, str]], links: Links) -> list[str]:
+def _uuid_text(value: Any) -> str:
+    """A UUID as the documents write it (SQLite gives 32 hex digits, PostgreSQL a UUID)."""
+    return str(uuid.UUID(str(value)))
+
+
+def _items(rows: Sequence[Sequence[Any]], links: Links) -> list[str]:
     """The page's entries as JSON text, in parts to be joined once: each entry its hash and
     links, then its stored document's own members (a canonical JSON object, so everything
     after its opening brace). A hash is the 64 hex digits :func:`ledger.store.append` wrote."""
     parts: list[str] = []
-    for seq, document, digest in rows:
+    for row in rows:
+        seq, document, digest = row[0], row[1], row[2]
         link = links.get(seq)
         if link is None:
             tail = _UNCORRECTED
