@@ -12,6 +12,7 @@ look into their bodies.
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from collections.abc import Sequence
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import CompoundSelect, and_, null, select, union_all
+from sqlalchemy import BindParameter, CompoundSelect, and_, bindparam, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
@@ -56,11 +57,13 @@ async def page(
     corrected entry if ``current_only``. ``conn`` is a reader connection."""
     kinds = sorted(shown) if shown is not None else None
     page_limit = limit + 1 if text is None and limit is not None else None  # +1: more follow?
-    found = (
-        await conn.execute(
-            _page_and_corrections(patient_id, kinds, current_only, after_seq, page_limit)
-        )
-    ).all()
+    statement = _page_and_corrections(kinds is not None, current_only, page_limit is not None)
+    params: dict[str, Any] = {"patient_id": patient_id, "after_seq": after_seq}
+    if kinds is not None:
+        params["kinds"] = kinds
+    if page_limit is not None:
+        params["limit"] = page_limit
+    found = (await conn.execute(statement, params)).all()
     # The corrections are the rows without a document; the entries, put in chain order.
     corrections = [
         (row[0], _uuid_text(row[3]), _uuid_text(row[4]), row[5]) for row in found if row[1] is None
@@ -80,21 +83,19 @@ async def page(
     return PassportPage(body, len(rows), last_seq)
 
 
-def _page_and_corrections(
-    patient_id: uuid.UUID,
-    kinds: list[str] | None,
-    current_only: bool,
-    after_seq: int,
-    limit: int | None,
-) -> CompoundSelect[Any]:
+@functools.cache
+def _page_and_corrections(by_kind: bool, current_only: bool, limited: bool) -> CompoundSelect[Any]:
     """One statement, so that both come from one snapshot of the database: the page's
     entries, ``(seq, document, hash, NULL, NULL, NULL)``, and the corrections among the
-    ``kinds`` shown, ``(seq, NULL, NULL, id, amends, the amended entry's seq)``.
+    kinds shown, ``(seq, NULL, NULL, id, amends, the amended entry's seq)``. Built once per
+    shape; the parameters are ``patient_id``, ``after_seq``, ``kinds`` and ``limit``.
 
-    The entries are those of ``kinds`` after ``after_seq``, ``limit`` at most; only those no
-    entry corrects if ``current_only``. A correction has the kind of what it corrects, so
-    the kinds shown hold every correction of an entry shown. Corrections are few: they are
-    found through the partial index on ``amends``."""
+    The entries are the patient's after ``after_seq``, of ``kinds`` if ``by_kind``, ``limit``
+    at most if ``limited``; only those no entry corrects if ``current_only``. A correction
+    has the kind of what it corrects, so the kinds shown hold every correction of an entry
+    shown. Corrections are few: they are found through the partial index on ``amends``."""
+    patient_id: BindParameter[Any] = bindparam("patient_id")
+    kinds: BindParameter[Any] = bindparam("kinds", expanding=True)
     c = aliased(PassportEntry)
     t = aliased(PassportEntry)
     corrections = (
@@ -104,8 +105,10 @@ def _page_and_corrections(
         .where(c.patient_id == patient_id, c.amends.is_not(None))
     )
     e = PassportEntry
-    entries = select(e.seq, e.document, e.hash).where(e.patient_id == patient_id, e.seq > after_seq)
-    if kinds is not None:
+    entries = select(e.seq, e.document, e.hash).where(
+        e.patient_id == patient_id, e.seq > bindparam("after_seq")
+    )
+    if by_kind:
         corrections = corrections.where(c.kind.in_(kinds))
         entries = entries.where(e.kind.in_(kinds))
     if current_only:
@@ -113,10 +116,13 @@ def _page_and_corrections(
         newer = select(amended.amends).where(
             amended.patient_id == patient_id, amended.amends.is_not(None)
         )
-        if kinds is not None:
+        if by_kind:
             newer = newer.where(amended.kind.in_(kinds))
         entries = entries.where(e.id.not_in(newer))
-    page = entries.order_by(e.seq).limit(limit).subquery()
+    entries = entries.order_by(e.seq)
+    if limited:
+        entries = entries.limit(bindparam("limit"))
+    page = entries.subquery()
     return union_all(
         select(page.c.seq, page.c.document, page.c.hash, null(), null(), null()),
         corrections,
