@@ -20,8 +20,8 @@ from teleconsult.clock import FakeClock
 from teleconsult.config import Settings
 from teleconsult.db.backup import BackupError, backup, restore
 from teleconsult.db.engine import make_engine, make_sessionmaker
-from teleconsult.passport.pieces import pieces_for
-from teleconsult.passport.verification import run_checkpoint, verify_chains
+from teleconsult.ledger.pieces import pieces_for
+from teleconsult.ledger.verify import run_checkpoint, verify_chains
 
 from ..conftest import PG_URL_ENV, Database, make_settings
 from .passport_support import Clinic, clinic, grant, note

@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from teleconsult.clock import FakeClock
-from teleconsult.passport.chain import genesis, link
+from teleconsult.ledger.chain import genesis, link
 from teleconsult.passport.models import PassportEntry
 
 from ..conftest import Database

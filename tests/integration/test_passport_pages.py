@@ -1,11 +1,6 @@
-"""The ways of making a passport page give the same bytes.
-
-The database makes a page's entries (``pages._sqlite_items``: the whole list in one value;
-``pages._postgres_items``: one value per entry); a text search makes them in Python from the
-rows (``pages._searched_items``), and a search for ``{`` matches every entry (each body is a
-JSON object). Over a passport with several kinds, text outside ASCII and corrections of
-corrections, every combination of kinds shown, newest versions only, cursor and page size
-must come out byte for byte the same both ways, as valid JSON in chain order.
+"""Passport pages: every combination of kinds shown, newest versions only, cursor and page
+size gives the amended view of the whole passport (``passport.rules.amended_view``, the
+pure rule), filtered and cut as asked, in chain order, as valid JSON.
 """
 
 from __future__ import annotations
@@ -16,8 +11,11 @@ import uuid
 from typing import Any
 
 from teleconsult.clock import FakeClock
-from teleconsult.db.engine import readers
+from teleconsult.db.engine import make_sessionmaker, readers
+from teleconsult.db.uow import unit_of_work
 from teleconsult.passport import pages
+from teleconsult.passport.rules import amended_view
+from teleconsult.passport.service import entries_of
 
 from ..conftest import Database
 from .passport_support import clinic, grant, note, prescription
@@ -59,31 +57,61 @@ async def _passport(client: Any, database: Database, clock: FakeClock) -> tuple[
     return uuid.UUID(c.patient_id), len(body["items"])
 
 
-async def test_the_database_makes_the_same_pages_as_python(
+def _expected(
+    whole: list[dict[str, Any]],
+    shown: set[str] | None,
+    current: bool,
+    after: int,
+    limit: int | None,
+    text: str | None = None,
+) -> list[dict[str, Any]]:
+    chosen = [
+        e
+        for e in whole
+        if (shown is None or e["kind"] in shown)
+        and not (current and e["superseded_by"] is not None)
+        and e["seq"] > after
+        and (
+            text is None or text.casefold() in json.dumps(e["body"], ensure_ascii=False).casefold()
+        )
+    ]
+    return chosen if limit is None else chosen[:limit]
+
+
+async def test_pages_are_the_amended_view_filtered_and_cut(
     client: Any, database: Database, clock: FakeClock
 ) -> None:
     patient_id, total = await _passport(client, database, clock)
     assert total == 15
+    async with unit_of_work(make_sessionmaker(database.engine)) as session:
+        whole = amended_view(await entries_of(session, patient_id))
+    # Three entries were corrected, three corrections name what they replace (one of them
+    # two versions back).
+    assert sum(e["superseded_by"] is not None for e in whole) == 3
+    assert sorted(len(e["history"]) for e in whole)[-3:] == [1, 1, 2]
     compared = 0
     async with readers(database.engine).connect() as conn:
-        for shown, current, after, limit in itertools.product(
-            KINDS, [False, True], [0, 1, 5, total - 2, total + 3], [None, 1, 4, 7, total]
+        for shown, current, after, limit, text in itertools.product(
+            KINDS,
+            [False, True],
+            [0, 1, 5, total - 2, total + 3],
+            [None, 1, 4, 7, total],
+            [None, "{", "150/95", "ҚАН"],
         ):
-            made = await pages.page(conn, patient_id, shown, None, current, after, limit)
-            searched = await pages.page(conn, patient_id, shown, "{", current, after, limit)
-            case = f"shown={shown} current={current} after={after} limit={limit}"
-            assert made == searched, case
-            items = json.loads(made.body)["items"]
-            seqs = [item["seq"] for item in items]
-            assert seqs == sorted(seqs) and all(s > after for s in seqs), case
-            assert len(items) == made.count
-            if shown is None and not current and after == 0 and limit is None:
-                # The corrections show on both sides: three entries were corrected, three
-                # corrections name what they replace (one of them two versions back).
-                assert sum(item["superseded_by"] is not None for item in items) == 3
-                assert sorted(len(item["history"]) for item in items)[-3:] == [1, 1, 2]
+            made = await pages.page(conn, patient_id, shown, text, current, after, limit)
+            case = f"shown={shown} current={current} after={after} limit={limit} text={text}"
+            body = json.loads(made.body)
+            expected = _expected(whole, shown, current, after, limit, text)
+            assert body["items"] == expected, case
+            assert made.count == len(expected), case
+            more = len(_expected(whole, shown, current, after, None, text))
+            if limit is not None and more > limit:
+                assert made.last_seq == expected[-1]["seq"], case
+                assert body["next"] is not None, case
+            else:
+                assert made.last_seq is None and body["next"] is None, case
             compared += 1
-    assert compared == len(KINDS) * 2 * 5 * 5
+    assert compared == len(KINDS) * 2 * 5 * 5 * 4
 
 
 async def test_pages_chained_by_their_cursors_are_the_whole_passport(

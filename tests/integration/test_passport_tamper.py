@@ -21,10 +21,10 @@ from teleconsult.cli import main
 from teleconsult.clock import FakeClock
 from teleconsult.config import Settings
 from teleconsult.db.engine import make_sessionmaker
-from teleconsult.passport import verification
-from teleconsult.passport.chain import canonical, link
-from teleconsult.passport.pieces import Pieces, worker_pool
-from teleconsult.passport.verification import run_checkpoint, run_verify
+from teleconsult.ledger import verify
+from teleconsult.ledger.chain import canonical, link
+from teleconsult.ledger.pieces import Pieces, worker_pool
+from teleconsult.ledger.verify import run_checkpoint, run_verify
 
 from ..conftest import Database
 from .passport_support import Clinic, clinic, grant, note, restore_guards, without_guards
@@ -403,7 +403,7 @@ async def test_a_write_goes_through_while_verify_walks(
     hold the database lock to the end)."""
     c = await _written(client, database, clock, n=2)
     walking, written = asyncio.Event(), asyncio.Event()
-    read_chains = verification.stored_chains
+    read_chains = verify.stored_chains
 
     async def read_then_wait(*args: Any) -> Any:
         chains = await read_chains(*args)
@@ -411,7 +411,7 @@ async def test_a_write_goes_through_while_verify_walks(
         await written.wait()
         return chains
 
-    monkeypatch.setattr(verification, "stored_chains", read_then_wait)
+    monkeypatch.setattr(verify, "stored_chains", read_then_wait)
     verifying = asyncio.create_task(run_verify(make_sessionmaker(database.engine), settings))
     await asyncio.wait_for(walking.wait(), timeout=10)
     try:
@@ -442,13 +442,8 @@ async def test_verify_walks_chains_itself_when_its_workers_are_gone(
         sessions = make_sessionmaker(database.engine)
         ok, reports = await run_verify(sessions, settings, pieces=pieces)
         assert ok, [r.first_bad for r in reports]
-        if pieces.compiled:
-            # Clean pieces pass the compiled check, in threads: no worker was asked.
-            assert pieces.chains >= 2 and "walking chains" not in caplog.text
-        else:
-            assert pieces.chains == 0 and "walking chains in this process" in caplog.text
-        # ... and a chain that was tampered with still shows (a piece that fails the
-        # compiled check goes to the workers, which are gone).
+        assert pieces.chains == 0 and "walking chains in this process" in caplog.text
+        # ... and a chain that was tampered with still shows, walked in this process.
         await _tamper(database, delete, c.patient_id)
         ok, reports = await run_verify(sessions, settings, pieces=pieces)
         assert [(r.key, r.first_bad.seq) for r in reports if r.first_bad] == [(c.patient_id, 3)]
@@ -457,7 +452,6 @@ async def test_verify_walks_chains_itself_when_its_workers_are_gone(
         pool.shutdown(cancel_futures=True)
 
 
-@pytest.mark.parametrize("compiled", [False, True], ids=["python", "compiled"])
 @pytest.mark.parametrize("batch", [1, 2, 500])
 async def test_short_chains_read_by_the_batch_are_each_reported(
     client: Any,
@@ -466,22 +460,19 @@ async def test_short_chains_read_by_the_batch_are_each_reported(
     settings: Settings,
     monkeypatch: pytest.MonkeyPatch,
     batch: int,
-    compiled: bool,
 ) -> None:
-    """Verify reads short chains many at a time (or, compiled, each in a thread): each still
-    gets its own report, a broken one among clean ones, and one the database lost entirely."""
-    monkeypatch.setattr(verification, "BATCH", batch)
-    pieces = Pieces(database.url) if compiled else None
-    if pieces is not None and not pieces.compiled:
-        pytest.skip("the compiled check is not built")  # test_passport_fastwalk fails in CI
+    """Verify reads short chains many at a time: each still gets its own report, a broken
+    one among clean ones, and one the database lost entirely."""
+    monkeypatch.setattr(verify, "BATCH", batch)
+    # Workers at hand, as the command line has them: these chains are too short for pieces.
+    pieces = Pieces(database.url)
     c = await _written(client, database, clock, n=4)
     sessions = make_sessionmaker(database.engine)
     ok, _, _ = await run_checkpoint(sessions, settings, pieces)
     assert ok
     ok, reports = await run_verify(sessions, settings, pieces=pieces)
     assert ok and len(reports) >= 3
-    if pieces is not None and database.backend == "sqlite":
-        assert pieces.short_chains >= 2 * len(reports)  # checkpoint and verify, compiled
+    assert pieces.chains == 0
     assert [r.key for r in reports] == sorted(
         r.key for r in reports if r.ledger == "passport"
     ) + sorted(r.key for r in reports if r.ledger == "audit")
@@ -500,5 +491,4 @@ async def test_short_chains_read_by_the_batch_are_each_reported(
     [lost] = [r for r in reports if r.first_bad is not None]
     assert (lost.key, lost.entries, lost.first_bad.seq) == (c.patient_id, 0, 1)  # type: ignore[union-attr]
     assert "cut off" in lost.first_bad.problem  # type: ignore[union-attr]
-    if pieces is not None:
-        pieces.close()
+    pieces.close()

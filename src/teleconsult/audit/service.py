@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..accounts.directory import people
 from ..accounts.models import User
 from ..db.uow import on_rollback
-from ..passport.ledger import AUDIT, append
+from ..ledger.store import append
+from ..ledger.tables import AUDIT
 from .models import SYSTEM_CHAIN, AuditEntry
 
 

@@ -104,8 +104,8 @@ async def stats_cmd(args: argparse.Namespace, settings: Settings) -> int:
 @command("checkpoint")
 async def checkpoint_cmd(args: argparse.Namespace, settings: Settings) -> int:
     from ..db.engine import engine_from_settings, make_sessionmaker
-    from ..passport.pieces import pieces_for
-    from ..passport.verification import describe, run_checkpoint
+    from ..ledger.pieces import pieces_for
+    from ..ledger.verify import describe, run_checkpoint
 
     await _migrate(settings)
     engine = engine_from_settings(settings)
@@ -129,8 +129,8 @@ async def verify_cmd(args: argparse.Namespace, settings: Settings) -> int:
     import uuid
 
     from ..db.engine import engine_from_settings, make_sessionmaker
-    from ..passport.pieces import pieces_for
-    from ..passport.verification import describe, run_verify
+    from ..ledger.pieces import pieces_for
+    from ..ledger.verify import describe, run_verify
 
     patient = uuid.UUID(args.patient) if args.patient else None
     await _migrate(settings)
@@ -170,8 +170,8 @@ async def restore_cmd(args: argparse.Namespace, settings: Settings) -> int:
 
     from ..db.backup import BackupError, restore
     from ..db.engine import engine_from_settings, make_sessionmaker, readers
-    from ..passport.checkpoint import CheckpointInvalid, load_latest
-    from ..passport.verification import describe, verify_chains
+    from ..ledger.checkpoint import CheckpointInvalid, load_latest
+    from ..ledger.verify import describe, verify_chains
 
     try:
         kept = await restore(settings, Path(args.backup))

@@ -5,11 +5,10 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
-from sqlalchemy import Engine, event, make_url
+from sqlalchemy import Engine, event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from ..config import Settings
-from . import sqlite_driver
 
 
 def is_sqlite(url: str) -> bool:
@@ -58,9 +57,6 @@ def _create(url: str, pool_size: int, echo: bool, *, reader: bool) -> AsyncEngin
         {"isolation_level": "AUTOCOMMIT", "skip_autocommit_rollback": True} if reader else {}
     )
     if is_sqlite(url):
-        if make_url(url).get_driver_name() == "aiosqlite":
-            # One trip to the connection's thread per statement instead of four.
-            autocommit["module"] = sqlite_driver.dbapi()
         engine = create_async_engine(
             url, echo=echo, pool_size=pool_size, max_overflow=0, pool_timeout=60, **autocommit
         )
@@ -86,11 +82,7 @@ def _create(url: str, pool_size: int, echo: bool, *, reader: bool) -> AsyncEngin
 
             @event.listens_for(engine.sync_engine, "begin")
             def _on_begin(conn: Any) -> None:
-                dbapi_connection = conn.connection.dbapi_connection
-                if isinstance(dbapi_connection, sqlite_driver.OneTripConnection):
-                    dbapi_connection.begin_with_next_statement("BEGIN IMMEDIATE")
-                else:
-                    conn.exec_driver_sql("BEGIN IMMEDIATE")
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     # No pre-ping: it costs a round trip on every checkout (measured in bench/booking.py);

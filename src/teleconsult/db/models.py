@@ -6,7 +6,8 @@ from ..calls.models import CallOptions, CallParticipation, CallTicket
 from ..consent.models import BreakGlassSession, ConsentGrant, ConsentRequest
 from ..consultations.models import Consultation, IdempotencyRecord
 from ..facilities.models import Facility
-from ..passport.models import ChainHead, PassportEntry
+from ..ledger.models import ChainHead
+from ..passport.models import PassportEntry
 from ..patients.models import Patient
 from ..scheduling.models import AvailabilityWindow, Slot
 from ..stats.models import StatsRollup

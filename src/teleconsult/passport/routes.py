@@ -9,7 +9,6 @@ from ..codes import Role
 from ..db.paging import seq_cursor
 from . import service
 from .schemas import EntryIn, EntryOut, NoteIn, PassportQuery, PrescriptionIn, VerifyOut
-from .verification import verify_patient
 
 router = Router("passport")
 
@@ -93,6 +92,6 @@ async def read_passport(ctx: Ctx) -> web.StreamResponse:
     response=VerifyOut,
 )
 async def verify(ctx: Ctx) -> VerifyOut:
-    return await verify_patient(
+    return await service.verify_patient(
         ctx.session, ctx.me, ctx.path_id(), ctx.settings, now=ctx.clock.now(), client=ctx.client
     )

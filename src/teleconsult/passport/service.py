@@ -17,24 +17,30 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..accounts.models import User
 from ..audit import service as audit
+from ..config import Settings
 from ..consent.decision import authorize, authorize_then_record
 from ..consent.policy import Access
 from ..consultations.models import Consultation
 from ..consultations.service import get_consultation
 from ..db.uow import commit_while
 from ..errors import Conflict, Forbidden, ValidationFailed, field_error, validation_failed
+from ..ledger.checkpoint import CheckpointInvalid, load_latest
+from ..ledger.store import append
+from ..ledger.tables import AUDIT, PASSPORT
+from ..ledger.verify import checkpoint_problem, verify_chains
 from . import icd10
-from .ledger import PASSPORT, append
 from .models import PassportEntry
 from .pages import PassportPage, page
 from .rules import may_author, may_write_now
 from .schemas import (
     ENTRY_BODIES,
     KIND_CATEGORY,
+    BadEntryOut,
     EntryIn,
     Kind,
     NoteIn,
     PrescriptionIn,
+    VerifyOut,
     validate_specialty,
 )
 
@@ -298,11 +304,10 @@ async def _history(session: AsyncSession, patient_id: uuid.UUID, amends: str | N
 
 async def entries_of(session: AsyncSession, patient_id: uuid.UUID) -> list[dict[str, Any]]:
     """Every entry of the patient's passport in chain order (no consent check: callers do)."""
-    t = PASSPORT.table
     rows = await session.execute(
-        select(t.c.seq, t.c.document, t.c.hash)
-        .where(t.c.patient_id == patient_id)
-        .order_by(t.c.seq)
+        select(PassportEntry.seq, PassportEntry.document, PassportEntry.hash)
+        .where(PassportEntry.patient_id == patient_id)
+        .order_by(PassportEntry.seq)
     )
     return [_parse(None, *row) for row in rows]
 
@@ -352,4 +357,46 @@ async def read_passport(
         session,
         lambda conn: page(conn, patient_id, shown, text, current_only, after_seq, limit),
         first=permit.record,
+    )
+
+
+# --- verifying -----------------------------------------------------------------------------
+
+
+async def verify_patient(
+    session: AsyncSession,
+    user: User,
+    patient_id: uuid.UUID,
+    settings: Settings,
+    *,
+    now: datetime,
+    client: str | None,
+) -> VerifyOut:
+    """The patient's passport and audit chains walked again and compared with the newest
+    checkpoint (as ``teleconsult verify --patient``), under consent: a read of the passport."""
+    await authorize(
+        session,
+        user,
+        patient_id,
+        access=Access.read,
+        needed=None,
+        action="passport.verify",
+        now=now,
+        client=client,
+    )
+    try:
+        checkpoint = await asyncio.to_thread(load_latest, settings.data_dir, settings.secret_key)
+    except CheckpointInvalid as exc:
+        reports = [checkpoint_problem(exc)]
+        checkpoint = None
+    else:
+        reports = []
+    reports += await verify_chains(session, checkpoint, patient_id=patient_id)
+    counts = {r.ledger: r.entries for r in reports}
+    first_bad = next((r.first_bad for r in reports if r.first_bad is not None), None)
+    return VerifyOut(
+        ok=first_bad is None,
+        entries=counts.get(PASSPORT.name, 0),
+        audit_entries=counts.get(AUDIT.name, 0),
+        first_bad=BadEntryOut(**first_bad.as_dict()) if first_bad is not None else None,
     )

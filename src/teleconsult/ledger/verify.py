@@ -1,4 +1,5 @@
-"""Re-walking every chain and comparing it with the last checkpoint (CLI and HTTP)."""
+"""Re-walking every chain and comparing it with the newest checkpoint (``teleconsult verify``,
+``teleconsult checkpoint``, and one patient's chains for the passport's verify endpoint)."""
 
 from __future__ import annotations
 
@@ -11,26 +12,13 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from ..accounts.models import User
 from ..config import Settings
-from ..consent.decision import authorize
-from ..consent.policy import Access
 from ..db.engine import readers
 from .chain import BadEntry, ChainReport, Head, join, walk
 from .checkpoint import Checkpoint, CheckpointInvalid, load_latest, write_checkpoint
-from .ledger import (
-    AUDIT,
-    LEDGERS,
-    PASSPORT,
-    Ledger,
-    chain_lengths,
-    entry_id,
-    last_seq,
-    stored_chains,
-    stored_entries,
-)
 from .pieces import Pieces
-from .schemas import BadEntryOut, VerifyOut
+from .store import chain_lengths, entry_id, last_seq, stored_chains, stored_entries
+from .tables import LEDGERS, Ledger
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +61,7 @@ async def verify_chain(
         if len(rows) < IN_THREAD:
             report = walk(ledger.name, key, rows, head, binds)
         else:
-            # Hashing a lifelong chain takes milliseconds of CPU: keep the event loop free.
+            # Hashing a lifelong chain is CPU work: keep the event loop free.
             report = await asyncio.to_thread(walk, ledger.name, key, rows, head, binds)
     return await _named(session, ledger, report)
 
@@ -114,45 +102,11 @@ async def verify_chains(
                 found.append(await verify_chain(session, ledger, key, checkpoint, pieces, length))
             else:
                 batch.append(key)
-        if pieces is not None and pieces.compiled and pieces.dialect == "sqlite" and batch:
-            # Each short chain by the compiled check, a share of them per thread; those it
-            # does not pass are walked in Python below, which names their bad entry. Not on
-            # PostgreSQL: there a query per chain is a round trip, and costs as much as the
-            # batch's whole walk (bench/passport.py: 0.97x).
-            checked, batch = await check_short_chains(pieces, ledger, batch, checkpoint)
-            found += [await _named(session, ledger, report) for report in checked]
         for start in range(0, len(batch), BATCH):
             keys = batch[start : start + BATCH]
             found += await verify_batch(session, ledger, keys, checkpoint)
         reports += sorted(found, key=lambda report: report.key)
     return reports
-
-
-async def check_short_chains(
-    pieces: Pieces, ledger: Ledger, keys: list[str], checkpoint: Checkpoint | None
-) -> tuple[list[ChainReport], list[str]]:
-    """Reports for the chains the compiled check passes, each read whole and joined with its
-    checkpointed head; and the keys of those it did not pass."""
-
-    def check(share: list[str]) -> tuple[list[ChainReport], list[str]]:
-        reports, refused = [], []
-        for key in share:
-            head = checkpoint.head(ledger.name, key) if checkpoint is not None else None
-            segment = pieces.check(ledger, key, 1, 2**31 - 1, head.seq if head else 0)
-            if segment is None:
-                refused.append(key)
-            else:
-                reports.append(join(ledger.name, key, [segment], head))
-        return reports, refused
-
-    pieces.short_chains += len(keys)
-    shares = [keys[i :: pieces.workers] for i in range(pieces.workers)]
-    reports: list[ChainReport] = []
-    refused: list[str] = []
-    for passed, failed in await asyncio.gather(*(pieces.in_thread(check, s) for s in shares)):
-        reports += passed
-        refused += failed
-    return reports, refused
 
 
 async def verify_batch(
@@ -178,46 +132,9 @@ async def verify_batch(
     return [await _named(session, ledger, report) for report in reports]
 
 
-def _checkpoint_problem(exc: CheckpointInvalid) -> ChainReport:
+def checkpoint_problem(exc: CheckpointInvalid) -> ChainReport:
+    """A report that says the newest checkpoint cannot be trusted."""
     return ChainReport("checkpoint", "-", 0, 0, "", BadEntry("checkpoint", "-", 0, None, str(exc)))
-
-
-async def verify_patient(
-    session: AsyncSession,
-    user: User,
-    patient_id: uuid.UUID,
-    settings: Settings,
-    *,
-    now: datetime,
-    client: str | None,
-) -> VerifyOut:
-    """The answer of ``teleconsult verify --patient`` for one patient, under consent."""
-    await authorize(
-        session,
-        user,
-        patient_id,
-        access=Access.read,
-        needed=None,
-        action="passport.verify",
-        now=now,
-        client=client,
-    )
-    try:
-        checkpoint = await asyncio.to_thread(load_latest, settings.data_dir, settings.secret_key)
-    except CheckpointInvalid as exc:
-        reports = [_checkpoint_problem(exc)]
-        checkpoint = None
-    else:
-        reports = []
-    reports += await verify_chains(session, checkpoint, patient_id=patient_id)
-    counts = {r.ledger: r.entries for r in reports}
-    first_bad = next((r.first_bad for r in reports if r.first_bad is not None), None)
-    return VerifyOut(
-        ok=first_bad is None,
-        entries=counts.get(PASSPORT.name, 0),
-        audit_entries=counts.get(AUDIT.name, 0),
-        first_bad=BadEntryOut(**first_bad.as_dict()) if first_bad is not None else None,
-    )
 
 
 # --- command line --------------------------------------------------------------------------
@@ -234,7 +151,7 @@ async def run_verify(
     try:
         checkpoint = load_latest(settings.data_dir, settings.secret_key)
     except CheckpointInvalid as exc:
-        return False, [_checkpoint_problem(exc)]
+        return False, [checkpoint_problem(exc)]
     # Verification only reads: on reader connections it holds no lock while it walks (on
     # SQLite a unit of work's transaction would keep every writer waiting until the end).
     async with sessionmaker(bind=readers(sessionmaker.kw["bind"])) as session:

@@ -5,7 +5,7 @@ import hashlib
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from teleconsult.passport.chain import (
+from teleconsult.ledger.chain import (
     Head,
     Segment,
     StoredEntry,

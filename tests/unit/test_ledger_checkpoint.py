@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from teleconsult.passport.chain import Head
-from teleconsult.passport.checkpoint import CheckpointInvalid, load_latest, write_checkpoint
+from teleconsult.ledger.chain import Head
+from teleconsult.ledger.checkpoint import CheckpointInvalid, load_latest, write_checkpoint
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 

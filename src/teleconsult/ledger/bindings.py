@@ -3,7 +3,7 @@
 Reads filter and link by columns that repeat document fields (a passport entry's kind, id
 and the entry it amends), so a column changed without its document must show when a chain
 is verified. Plain functions over driver rows, with no database code: the worker processes
-that walk long chains (:mod:`.piece_worker`) import them too.
+that walk long chains (:mod:`.worker`) import them too.
 """
 
 from __future__ import annotations

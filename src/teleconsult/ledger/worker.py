@@ -1,6 +1,7 @@
 """The worker side of :mod:`.pieces`: the walk of one piece, over the worker's own connection.
 
-It imports only the walk, the column checks and the driver, so that workers start fast.
+It imports only the walk, the column checks and the stock drivers (``sqlite3``,
+``asyncpg``), so that workers start fast.
 """
 
 from __future__ import annotations

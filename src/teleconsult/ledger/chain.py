@@ -49,7 +49,7 @@ class StoredEntry(NamedTuple):
 
 # The first row whose own columns do not say what its document says, or None. Reads filter
 # and link by such columns, so a column changed without its document must show. It looks at
-# all rows in one call: a check per row through a function call costs as much as hashing.
+# all rows in one call, so that the walk makes no call per row for it.
 Binding = Callable[[Sequence[Sequence[Any]]], Sequence[Any] | None]
 
 
