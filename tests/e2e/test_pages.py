@@ -21,7 +21,7 @@ import pytest
 
 from teleconsult.appkeys import NOTIFIER
 from teleconsult.codes import Role
-from teleconsult.consent.notifier import LoggingNotifier
+from teleconsult.consent.notifier import DevelopmentNotifier
 from tests import factories
 from tests.conftest import IN_CI
 
@@ -560,13 +560,13 @@ async def test_admin_manages_facilities_users_and_reads_statistics(
 # --- consent requests on the real endpoints ----------------------------------------------------
 
 
-def sent_codes(client: Any) -> LoggingNotifier:
+def sent_codes(client: Any) -> DevelopmentNotifier:
     notifier = client.app[NOTIFIER]
-    assert isinstance(notifier, LoggingNotifier)
+    assert isinstance(notifier, DevelopmentNotifier)
     return notifier
 
 
-async def next_code(codes: LoggingNotifier, before: int) -> tuple[str, str]:
+async def next_code(codes: DevelopmentNotifier, before: int) -> tuple[str, str]:
     """The (request id, code) of the first code sent after ``before`` codes, once it is sent."""
     for _ in range(200):
         if len(codes.sent) > before:

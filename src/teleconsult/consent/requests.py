@@ -5,25 +5,29 @@ grant. pending → confirmed, declined or withdrawn; never reopened."""
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-import secrets
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..accounts import directory
 from ..accounts.models import User
 from ..codes import Role
 from ..consultations.models import Consultation
-from ..db.uow import after_commit
 from ..errors import Conflict, DomainError, Forbidden, NotFound, TooManyRequests, field_error
-from ..patients.models import Patient
 from ..patients.service import get_patient
+from .codes import (
+    CODE_ATTEMPTS,
+    PATIENT_CODE_ATTEMPTS,
+    PATIENT_CODE_WINDOW,
+    code_hash,
+    issue_code,
+    patient_code_failures,
+)
 from .grants import (
     audit_grant,
     check_expiry,
@@ -45,46 +49,8 @@ from .schemas import (
 )
 from .trail import audit_event
 
-CODE_TTL = timedelta(minutes=10)
-# Wrong codes a request allows over all the codes sent for it (a new code does not give more
-# tries), then it is locked; and wrong codes a patient's requests allow in a day together.
-CODE_ATTEMPTS = 5
-PATIENT_CODE_ATTEMPTS = 10
-PATIENT_CODE_WINDOW = timedelta(hours=24)
 # A specialist booked for a consultation may work on the passport until this long after it.
 AFTER_CONSULTATION = timedelta(hours=72)
-
-
-def _code_hash(secret_key: str, request_id: uuid.UUID, code: str) -> str:
-    message = f"consent-code:{request_id}:{code}".encode()
-    return hmac.new(secret_key.encode(), message, hashlib.sha256).hexdigest()
-
-
-async def _issue_code(
-    session: AsyncSession,
-    request: ConsentRequest,
-    notifier: Notifier,
-    *,
-    secret_key: str,
-    now: datetime,
-) -> None:
-    if not notifier.delivers:
-        raise Conflict(
-            "No channel delivers one-time codes here; the patient confirms from their account."
-        )
-    code = f"{secrets.randbelow(1_000_000):06d}"
-    request.code_hash = _code_hash(secret_key, request.id, code)
-    request.code_expires_at = now + CODE_TTL
-    phone = await session.scalar(select(Patient.phone).where(Patient.id == request.patient_id))
-    request_id, patient_id = request.id, request.patient_id
-
-    async def deliver() -> None:
-        await notifier.send_consent_code(
-            request_id=request_id, patient_id=patient_id, phone=phone, code=code
-        )
-
-    # Only a committed request gets a code.
-    after_commit(session, deliver)
 
 
 async def request_consent(
@@ -121,7 +87,7 @@ async def request_consent(
     )
     session.add(request)
     if notifier.delivers:
-        await _issue_code(session, request, notifier, secret_key=secret_key, now=now)
+        await issue_code(session, request, notifier, secret_key=secret_key, now=now)
     await session.flush()
     await _audit_request(session, request, user.id, now, client)
     return (await _named_requests(session, [request]))[0]
@@ -206,7 +172,7 @@ async def send_code(
         raise Forbidden("The clinician sends the code.")
     if request.status != RequestStatus.pending:
         raise Conflict("This consent request is no longer pending.")
-    await _issue_code(session, request, notifier, secret_key=secret_key, now=now)
+    await issue_code(session, request, notifier, secret_key=secret_key, now=now)
     await session.flush()
     await audit_event(
         session,
@@ -352,19 +318,6 @@ async def withdraw_for_consultation(
         )
 
 
-async def _patient_code_failures(
-    session: AsyncSession, patient_id: uuid.UUID, now: datetime
-) -> int:
-    """Wrong codes tried on the patient's requests within the window, over all requests."""
-    total = await session.scalar(
-        select(func.coalesce(func.sum(ConsentRequest.attempts), 0)).where(
-            ConsentRequest.patient_id == patient_id,
-            ConsentRequest.last_attempt_at > now - PATIENT_CODE_WINDOW,
-        )
-    )
-    return int(total or 0)
-
-
 @dataclass
 class Confirmation:
     """The grant a confirmation made, or why it was refused: a wrong code's spent attempt
@@ -402,16 +355,14 @@ async def confirm(
             raise Conflict("No code has been sent for this request; send one first.")
         if request.code_expires_at <= now:
             raise Conflict("The code has expired; send a new one.")
-        if await _patient_code_failures(session, request.patient_id, now) >= (
-            PATIENT_CODE_ATTEMPTS
-        ):
+        if await patient_code_failures(session, request.patient_id, now) >= (PATIENT_CODE_ATTEMPTS):
             raise TooManyRequests(
                 "Too many wrong codes for this patient today; the patient can confirm from "
                 "their account instead.",
                 retry_after=int(PATIENT_CODE_WINDOW.total_seconds()),
             )
         expected = request.code_hash
-        if not hmac.compare_digest(expected, _code_hash(secret_key, request.id, code)):
+        if not hmac.compare_digest(expected, code_hash(secret_key, request.id, code)):
             request.attempts += 1
             request.last_attempt_at = now
             await session.flush()
