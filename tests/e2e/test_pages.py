@@ -731,7 +731,7 @@ async def test_gp_confirms_consent_with_a_code_at_the_point_of_care(
     await panel.get_by_role("button", name="Confirm").click()
     await check(panel.get_by_role("alert")).to_contain_text("6 digits")
     await check(code_box).to_have_attribute("aria-invalid", "true")
-    for left in (4, 3, 2, 1, 0):
+    for left in (4, 3, 2, 1):
         await code_box.fill(wrong)
         await panel.get_by_role("button", name="Confirm").click()
         await check(panel.get_by_role("alert")).to_contain_text(
@@ -739,18 +739,21 @@ async def test_gp_confirms_consent_with_a_code_at_the_point_of_care(
         )
     await check(code_box).to_have_attribute("aria-invalid", "true")
     await tab.shot("code-wrong")
-    await code_box.fill(right)
+    # The fifth wrong code locks the request: no new code for it gives more tries.
+    await code_box.fill(wrong)
     await panel.get_by_role("button", name="Confirm").click()
-    await check(panel.get_by_role("alert")).to_contain_text("No attempts are left")
-    await tab.shot("code-no-attempts")
+    await check(panel.get_by_role("alert")).to_contain_text("this request is locked")
+    await check(code_box).to_be_hidden()
+    await tab.shot("code-locked")
 
-    # A new code; ten minutes later it has expired.
+    # Asking again makes a new request; ten minutes after its code was sent, it has expired.
+    clock.set(NOW + timedelta(minutes=1))
     sent = len(codes.sent)
-    await panel.get_by_role("button", name="Send a new code").click()
+    await panel.get_by_role("button", name="Send code to patient").click()
     again, right = await next_code(codes, sent)
-    assert again == request_id  # the same request, a new code
+    assert again != request_id  # a new request, with a code of its own
     await check(panel.get_by_role("status")).to_contain_text("A code was sent")
-    clock.set(NOW + timedelta(minutes=11))
+    clock.set(NOW + timedelta(minutes=12))
     await code_box.fill(right)
     await panel.get_by_role("button", name="Confirm").click()
     await check(panel.get_by_role("alert")).to_contain_text("The code has expired")

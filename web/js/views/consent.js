@@ -66,7 +66,7 @@ export function pointOfCare({
     { class: "inline code-form", hidden: true },
     [
       field("6-digit code from the patient", codeInput, {
-        hint: "The code works for 10 minutes and for 5 attempts.",
+        hint: "The code works for 10 minutes; 5 wrong codes lock the request.",
       }),
       h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "Confirm")),
     ],
@@ -85,8 +85,13 @@ export function pointOfCare({
         onGranted?.(grant);
       } catch (error) {
         if (error.status === 409) {
-          // Expired, out of attempts, or no longer pending: only a new code helps.
+          // Expired: a new code helps. Locked or no longer pending: only a new request.
           await load();
+          if (request?.status !== "pending") {
+            // The code form is gone with the request: the panel's notice says what next.
+            status.show("error", `${error.detail} Use "Send code to patient" to ask again.`);
+            return;
+          }
           throw {
             detail: `${error.detail} Use "Send a new code" and ask the patient for the new one.`,
             fields: { code: "this code can no longer be used" },
@@ -94,9 +99,8 @@ export function pointOfCare({
         }
         if (error.status === 422 && error.fields?.code) {
           const message = error.fields.code;
-          const spent = /\b0 attempt/.test(message);
           throw {
-            detail: `${message[0].toUpperCase()}${message.slice(1)}.${spent ? ' Use "Send a new code" and ask the patient for the new one.' : ""}`,
+            detail: `${message[0].toUpperCase()}${message.slice(1)}.`,
             fields: error.fields,
           };
         }
