@@ -1,14 +1,9 @@
-# Why this and not the ddsketch library, measured (bench/stats.py on PostgreSQL at 1,000,000
-# consultations, side by side with SELECT count(*) at 64-76 ms): a report read from the
-# rollups (none cached, as after every booking) took 11.4 ms for 12 months and 13.7 ms for
-# 365 days, ratios 0.15 and 0.22 (bar <= 0.25); merging and reading the histograms of the
-# same rows was 1.7 and 8.0 ms of it. With ddsketch 3.0.1 (same alpha, its protobuf form)
-# that step took 285 and 343 ms, and still 26 and 89 ms with its bins loaded straight into
-# its store: reports of 36 to 348 ms, ratios 0.47 to 5.5, on every dashboard view after a
-# booking. ddsketch also cannot subtract, which rollups need (a consultation's change is its
-# new contribution less its old one; a range is month rows less the days outside it), and
-# reads a quantile at rank q*(n-1), not the nearest rank ceil(q*n) whose bound the tests
-# check. A cached report (stats/cache.py) reads no histogram: 0.06 either way.
+# Why this and not the ddsketch library: ddsketch cannot subtract, which rollups need (a
+# consultation's change is its new contribution less its old one; a range is month rows less
+# the days outside it), it reads a quantile at rank q*(n-1) rather than the nearest rank whose
+# bound the tests check, and merging the histograms of a year's rollups with it made the
+# uncached statistics report miss its bar several times over, on every dashboard view after
+# a booking (measured; figures in docs/performance.md).
 
 """A log-bucketed histogram packed into one integer, so merging two is one addition.
 
@@ -23,7 +18,7 @@ value, and the stated bound holds for every quantile:
 
 Each bucket is a 32-bit field of a Python integer (bucket ``i`` at bit ``32·i``). Adding two
 packed integers adds every bucket at once, with no carries while each count stays below
-2³², which is why rollup rows can be merged in a few microseconds however many they are.
+2³², which is why any number of rollup rows merge in one pass of additions.
 Stored form: two bytes giving the first non-empty bucket, one byte giving the field width
 (1, 2 or 4 bytes, the narrowest that holds every count), then the fields from there on.
 :func:`total` adds many stored histograms at once; one-byte fields, the usual case, are
@@ -140,7 +135,7 @@ def _widen16(packed16: int) -> int:
 
 
 def total(stored: Iterable[bytes | None]) -> int:
-    """The packed sum of stored histograms: ``sum(decode(s) for s in stored)``, faster."""
+    """The packed sum of stored histograms: ``sum(decode(s) for s in stored)``."""
     wide = 0
     narrow = 0
     pending = 0
