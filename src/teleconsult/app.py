@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .accounts.passwords import Passwords
@@ -51,7 +49,7 @@ from .db.uow import unit_of_work
 from .events import events_ws
 from .facilities.routes import router as facilities_router
 from .fhir.routes import router as fhir_router
-from .health import healthz, readyz
+from .health import healthz, metrics, metrics_for, observe, readyz
 from .logs import request_id
 from .middleware import errors_middleware, security_headers
 from .openapi import build_openapi
@@ -97,13 +95,13 @@ def create_app(
     """
     settings = settings or Settings()
     app = web.Application(
-        middlewares=[request_id, security_headers, errors_middleware],
+        middlewares=[request_id, observe, security_headers, errors_middleware],
         client_max_size=2 * 1024 * 1024,
     )
     app[SETTINGS] = settings
     app[CLOCK] = clock or Clock()
     app[PASSWORDS] = Passwords(settings.argon2_time_cost, settings.argon2_memory_kib)
-    app[METRICS] = metrics_registry(app)
+    app[METRICS] = metrics_for(app)
     app[HEALTH] = Health()
     # One-time consent codes: the development stand-in, or none (TELECONSULT_CONSENT_CODES).
     app[NOTIFIER] = notifier_for(settings.consent_codes, settings.env)
@@ -186,33 +184,6 @@ async def call_hub(app: web.Application) -> AsyncIterator[None]:
     yield
     await app[CALL_HUB].close()
     await app[CALL_GATEWAY].close()
-
-
-def metrics_registry(app: web.Application) -> CollectorRegistry:
-    """This app's own registry (several apps may share a process, as in the tests)."""
-    registry = CollectorRegistry()
-    started = time.time()
-    Gauge(
-        "teleconsult_uptime_seconds", "Seconds since the app was built.", registry=registry
-    ).set_function(lambda: time.time() - started)
-
-    def checked_out() -> float:
-        engine = app.get(ENGINE)
-        if engine is None:
-            return 0
-        return float(getattr(engine.pool, "checkedout", lambda: 0)())
-
-    Gauge(
-        "teleconsult_db_pool_checked_out",
-        "Database connections of the pool in use.",
-        registry=registry,
-    ).set_function(checked_out)
-    return registry
-
-
-async def metrics(request: web.Request) -> web.Response:
-    body = generate_latest(request.app[METRICS])
-    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
 def add_pages(app: web.Application, web_root: Path) -> None:

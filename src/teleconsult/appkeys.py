@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 if TYPE_CHECKING:
-    from prometheus_client import CollectorRegistry
     from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
     from .bus import EventBus
@@ -16,6 +15,7 @@ if TYPE_CHECKING:
     from .config import Settings
     from .consent.notifier import Notifier
     from .db.failures import Health
+    from .metrics import Metrics
     from .stats.cache import ReportCache
 
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
@@ -27,7 +27,7 @@ ENDPOINTS: web.AppKey[list[Any]] = web.AppKey("endpoints")
 PASSWORDS: web.AppKey[Any] = web.AppKey("passwords")
 STATS_CACHE: web.AppKey[ReportCache] = web.AppKey("stats_cache")
 HEALTH: web.AppKey[Health] = web.AppKey("health")
-METRICS: web.AppKey[CollectorRegistry] = web.AppKey("metrics")
+METRICS: web.AppKey[Metrics] = web.AppKey("metrics")
 # Delivers one-time consent codes (consent/notifier.py); an SMS gateway in production.
 NOTIFIER: web.AppKey[Notifier] = web.AppKey("notifier")
 CALL_HUB: web.AppKey[SignalingHub] = web.AppKey("call_hub")

@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     port: int = 8080
     public_url: str | None = None
     access_log: bool = True
+    # Who may read /metrics in production: these addresses or networks, or the bearer token.
+    metrics_allow: list[str] = Field(default_factory=lambda: ["127.0.0.1/32", "::1/128"])
+    metrics_token: str | None = None
     # Proxies (addresses or networks) whose X-Forwarded-For names the caller's address.
     trusted_proxies: list[str] = Field(default_factory=list)
     # The servers' event loop (eventloop.py): uvloop when installed, or asyncio's own.

@@ -10,7 +10,7 @@ from aiohttp import WSMsgType, web
 from .accounts.auth import authenticate, token_hash
 from .accounts.service import specialties_of
 from .accounts.sessions import about_sessions, close_for_session_end, ends
-from .appkeys import BUS, REQUEST_TOKEN, SESSIONMAKER
+from .appkeys import BUS, METRICS, REQUEST_TOKEN, SESSIONMAKER
 from .codes import Role
 from .db.uow import unit_of_work
 
@@ -38,6 +38,8 @@ async def events_ws(request: web.Request) -> web.StreamResponse:
                 await ws.send_json(message)
 
     forwarder = asyncio.create_task(forward())
+    open_now = request.app[METRICS].websockets.labels("events")
+    open_now.inc()
     try:
         await ws.send_json({"type": "hello", "channels": channels})
         async for msg in ws:
@@ -48,4 +50,5 @@ async def events_ws(request: web.Request) -> web.StreamResponse:
         with contextlib.suppress(asyncio.CancelledError):
             await forwarder
         await subscription.close()
+        open_now.dec()
     return ws

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
@@ -12,7 +13,8 @@ from teleconsult.appkeys import ENGINE
 from teleconsult.codes import CARE_LEVELS, REGIONS, SPECIALTIES
 from teleconsult.config import Settings
 
-from ..conftest import Database
+from ..conftest import Database, make_settings
+from ..factories import bootstrap_admin
 
 
 async def scrape(client: Any) -> dict[str, float]:
@@ -65,3 +67,62 @@ async def test_codes_come_from_codes_py_without_signing_in(client: Any) -> None:
         "application/json"
     ]["schema"]
     assert schema["$ref"].endswith("/CodesOut")
+
+
+def samples(text: str) -> list[Any]:
+    return [s for family in text_string_to_metric_families(text) for s in family.samples]
+
+
+async def test_metrics_count_requests_by_route_and_open_websockets(
+    client: Any, database: Database
+) -> None:
+    admin = await bootstrap_admin(database.engine, client)
+    for _ in range(3):
+        status, _ = await admin.get(f"/patients/{uuid.uuid4()}")
+        assert status == 404
+    ws = await client.ws_connect("/api/v1/events", headers=admin.headers())
+    assert (await ws.receive_json(timeout=5))["type"] == "hello"
+    during = samples(await (await client.get("/metrics")).text())
+    await ws.close()
+    counted = {
+        (s.labels["route"], s.labels["method"], s.labels["status"]): s.value
+        for s in during
+        if s.name == "teleconsult_requests_total"
+    }
+    # By the route's template: an id in the path is no label of its own.
+    assert counted[("/api/v1/patients/{id}", "GET", "404")] == 3
+    timed = {
+        s.labels["route"]: s.value for s in during if s.name == "teleconsult_request_seconds_count"
+    }
+    assert timed["/api/v1/patients/{id}"] == 3
+    open_during = {
+        s.labels["kind"]: s.value for s in during if s.name == "teleconsult_websockets_open"
+    }
+    assert open_during["events"] == 1
+    for _ in range(50):
+        after = samples(await (await client.get("/metrics")).text())
+        left = [s.value for s in after if s.name == "teleconsult_websockets_open"]
+        if left == [0]:
+            break
+        await asyncio.sleep(0.02)
+    assert left == [0]
+
+
+async def test_production_serves_metrics_to_allowed_addresses_or_the_token(
+    aiohttp_client: Any, database: Database, tmp_path: Any
+) -> None:
+    production = make_settings(
+        database.url,
+        tmp_path / "data",
+        env="production",
+        secret_key="k" * 48,
+        consent_codes="off",
+        metrics_allow=["10.0.0.0/8"],
+        metrics_token="m" * 32,
+    )
+    client = await aiohttp_client(create_app(production, engine=database.engine))
+    assert (await client.get("/metrics")).status == 403
+    wrong = await client.get("/metrics", headers={"Authorization": "Bearer nope"})
+    assert wrong.status == 403
+    right = await client.get("/metrics", headers={"Authorization": "Bearer " + "m" * 32})
+    assert right.status == 200 and "teleconsult_uptime_seconds" in await right.text()

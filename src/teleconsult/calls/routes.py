@@ -13,7 +13,7 @@ from aiohttp import web
 from ..accounts.auth import token_hash
 from ..accounts.sessions import closed_when_session_ends
 from ..api import PREFIX, Ctx, Router
-from ..appkeys import BUS, CALL_HUB, CLOCK, REQUEST_TOKEN, SESSIONMAKER, SETTINGS
+from ..appkeys import BUS, CALL_HUB, CLOCK, METRICS, REQUEST_TOKEN, SESSIONMAKER, SETTINGS
 from ..codes import Role
 from ..db.uow import unit_of_work
 from ..errors import NotFound
@@ -129,8 +129,9 @@ async def signal_ws(request: web.Request) -> web.StreamResponse:
     try:
         await ws.prepare(request)
         me = PeerInfo(peer_id=peer_id, role=user.role, user_id=str(user.id))
-        async with closed_when_session_ends(app[BUS], ws, user.id, holder.session_hash):
-            await app[CALL_HUB].serve(ws, str(consultation_id), me, mode, record)
+        with app[METRICS].websockets.labels("signal").track_inprogress():
+            async with closed_when_session_ends(app[BUS], ws, user.id, holder.session_hash):
+                await app[CALL_HUB].serve(ws, str(consultation_id), me, mode, record)
     finally:
         # aiohttp cancels the handler when the client vanishes; the leave time must survive.
         await asyncio.shield(_record_leave(app, peer_id))

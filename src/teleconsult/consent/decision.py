@@ -198,12 +198,12 @@ async def authorize_then_record(
     ]
     decision = decide(actor_of(user), patient_id, access, needed, grants, emergencies, now)
 
-    async def record() -> None:
+    async def record(about: uuid.UUID | None = patient_id, reason: str = decision.reason) -> None:
         await audit_event(
             session,
-            patient_id,
+            about,
             action,
-            decision.reason,
+            reason,
             actor_id=user.id,
             at=now,
             client=client,
@@ -214,17 +214,7 @@ async def authorize_then_record(
     if not decision.permit:
         if await session.scalar(select(Patient.id).where(Patient.id == patient_id)) is None:
             # No chain is started for an id that names nobody: the system chain keeps it.
-            await audit_event(
-                session,
-                None,
-                action,
-                "denied: no such patient",
-                actor_id=user.id,
-                at=now,
-                client=client,
-                outcome=decision.outcome,
-                durable=True,
-            )
+            await record(None, "denied: no such patient")
         else:
             await record()
         raise ConsentDenied()
