@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from teleconsult.cli import restore_cmd
 from teleconsult.clock import FakeClock
 from teleconsult.config import Settings
-from teleconsult.db.backup import BackupError, backup, restore
+from teleconsult.db.backup import BackupError, backup, restore, serving
 from teleconsult.db.engine import make_engine, make_sessionmaker
 from teleconsult.ledger.pieces import pieces_for
 from teleconsult.ledger.verify import run_checkpoint, verify_chains
@@ -134,7 +134,7 @@ async def test_restore_says_when_the_backup_is_older_than_the_newest_checkpoint(
     assert ok and path is not None
     here = make_settings(target.effective_database_url, settings.data_dir)
 
-    code = await restore_cmd(argparse.Namespace(backup=str(made.path)), here)
+    code = await restore_cmd(argparse.Namespace(backup=str(made.path), force=False), here)
     out = capsys.readouterr().out
     assert code == 0, out
     assert "ok: " in out
@@ -160,3 +160,37 @@ async def test_a_backup_taken_while_notes_are_written_is_consistent(
     # before its snapshot, each whole (with its audit entries), and every chain verifies.
     assert 1 <= entries <= 21
     assert intact
+
+
+async def test_a_restore_refuses_a_running_server(
+    client: Any, database: Database, clock: FakeClock, settings: Settings, target: Settings
+) -> None:
+    await _notes(client, database, clock, "Before the backup")
+    copy = await backup(settings, settings.data_dir / "copy")
+    with serving(target.data_dir), pytest.raises(BackupError, match="a server is running"):
+        await restore(target, copy.path)
+    # Stopped, the same restore goes through.
+    await restore(target, copy.path)
+    _, entries, intact = await _contents(target.effective_database_url)
+    assert entries == 1 and intact
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database", ["postgres"], indirect=True)
+async def test_a_restore_refuses_while_other_sessions_are_connected(
+    client: Any, database: Database, clock: FakeClock, settings: Settings, target: Settings
+) -> None:
+    await _notes(client, database, clock, "Before the backup")
+    copy = await backup(settings, settings.data_dir / "copy")
+    engine = make_engine(target.effective_database_url)
+    try:
+        async with engine.connect() as other:
+            await other.execute(text("SELECT 1"))
+            with pytest.raises(BackupError, match="other session"):
+                await restore(target, copy.path)
+            # An operator who knows better may force it.
+            await restore(target, copy.path, force=True)
+    finally:
+        await engine.dispose()
+    _, entries, intact = await _contents(target.effective_database_url)
+    assert entries == 1 and intact

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -86,3 +88,34 @@ def test_create_admin_names_the_bad_argument(env: dict[str, str]) -> None:
     assert result.returncode == 2
     assert "--username:" in result.stderr and "--password:" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_restore_refuses_while_serve_runs(env: dict[str, str], tmp_path: Path) -> None:
+    made = run(env, "create-admin", "--username", "chief", "--password", "long enough pass")
+    assert made.returncode == 0, made.stderr
+    copy = tmp_path / "copy.db"
+    assert run(env, "backup", "--output", str(copy)).returncode == 0
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen(
+        [BIN, "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.1)
+        refused = run(env, "restore", str(copy))
+        assert refused.returncode == 1
+        assert "a server is running" in refused.stderr
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    restored = run(env, "restore", str(copy))
+    assert restored.returncode == 0, restored.stderr

@@ -174,7 +174,7 @@ async def restore_cmd(args: argparse.Namespace, settings: Settings) -> int:
     from ..ledger.verify import describe, verify_chains
 
     try:
-        kept = await restore(settings, Path(args.backup))
+        kept = await restore(settings, Path(args.backup), force=args.force)
     except BackupError as exc:
         print(f"nothing restored: {exc}", file=sys.stderr)
         return 1
@@ -265,13 +265,22 @@ async def call_cmd(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _run_server(settings: Settings, host: str, port: int, reuse_port: bool) -> None:
+    from ..db.backup import serving
+    from ..logs import configure
+
+    configure()
+    # Held while serving: `teleconsult restore` refuses to replace the database under it.
+    with serving(settings.data_dir):
+        _serve_forever(settings, host, port, reuse_port)
+
+
+def _serve_forever(settings: Settings, host: str, port: int, reuse_port: bool) -> None:
     from aiohttp import web
 
     from ..app import create_app
     from ..eventloop import new_event_loop
-    from ..logs import AccessLogger, configure
+    from ..logs import AccessLogger
 
-    configure()
     web.run_app(
         create_app(settings),
         host=host,
@@ -348,6 +357,11 @@ def build_parser() -> argparse.ArgumentParser:
         "restore", help="replace the database with a backup (stop the server first)"
     )
     restore.add_argument("backup", help="a file written by `teleconsult backup`")
+    restore.add_argument(
+        "--force",
+        action="store_true",
+        help="on PostgreSQL, restore even while other sessions are connected",
+    )
     call = sub.add_parser("call", help="join a video call with aiortc")
     call.add_argument("--server", required=True, help="e.g. http://127.0.0.1:8080")
     call.add_argument("--username", required=True)

@@ -8,7 +8,10 @@
 Nothing is lost by a restore: the database it replaces is itself backed up first (the file
 is moved aside on SQLite, dumped on PostgreSQL) and its path printed. A backup is written
 under a temporary name, flushed to disk, then renamed: a crash leaves the previous backups
-and never half a file under a backup's name. Stop the server before a restore.
+and never half a file under a backup's name. A restore refuses a running server: every
+serving process holds a shared lock on ``DATA_DIR/serving.lock`` (:func:`serving`), which
+a restore must be able to take alone; on PostgreSQL it also refuses while other sessions are
+connected to the database, unless forced.
 
 After a restore the chains are verified, and compared with the newest checkpoint: a backup
 older than it leaves chains shorter than it recorded, which ``verify`` reports as cut off
@@ -18,15 +21,18 @@ until ``teleconsult checkpoint`` records the restored state (the older checkpoin
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
 import shutil
 import sqlite3
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.pool import NullPool
 
 from ..config import Settings
 
@@ -64,13 +70,76 @@ async def backup(settings: Settings, output: Path | None = None) -> Backup:
         await asyncio.to_thread(part.unlink, missing_ok=True)
 
 
-async def restore(settings: Settings, source: Path) -> Backup:
+LOCK = "serving.lock"
+
+
+@contextmanager
+def serving(data_dir: Path) -> Iterator[None]:
+    """Held by every serving process for as long as it serves (shared: workers side by side);
+    a restore that cannot take it alone refuses."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with open(data_dir / LOCK, "a+b") as lock:
+        fcntl.flock(lock, fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+@contextmanager
+def _nobody_serving(data_dir: Path) -> Iterator[None]:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with open(data_dir / LOCK, "a+b") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BackupError(
+                f"a server is running on {data_dir}; stop it before restoring"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+async def restore(settings: Settings, source: Path, *, force: bool = False) -> Backup:
     """Replace the database with the backup ``source``; the database it replaced is kept,
-    and returned. Refuses, changing nothing, a file that is not a sound backup."""
+    and returned. Refuses, changing nothing, a file that is not a sound backup, a running
+    server, and on PostgreSQL other connected sessions (unless ``force``)."""
     url = make_url(settings.effective_database_url)
     now = datetime.now(UTC)
-    if url.get_backend_name() == "sqlite":
-        return await asyncio.to_thread(_sqlite_restore, _sqlite_path(url), source, settings, now)
+    with _nobody_serving(settings.data_dir):
+        if url.get_backend_name() == "sqlite":
+            path = _sqlite_path(url)
+            return await asyncio.to_thread(_sqlite_restore, path, source, settings, now)
+        if not force:
+            await _refuse_other_sessions(url)
+        return await _postgres_restore(settings, url, source, now)
+
+
+async def _refuse_other_sessions(url: URL) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(url, poolclass=NullPool)
+    try:
+        async with engine.connect() as conn:
+            others = await conn.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            )
+    finally:
+        await engine.dispose()
+    if others:
+        raise BackupError(
+            f"{others} other session(s) are connected to the database; stop the servers "
+            "first (or restore with --force)"
+        )
+
+
+async def _postgres_restore(settings: Settings, url: URL, source: Path, now: datetime) -> Backup:
     if not await asyncio.to_thread(source.is_file):
         raise BackupError(f"{source}: no such file")
     await _run(["pg_restore", "--list", str(source)], url, database=False)
