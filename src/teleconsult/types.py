@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BeforeValidator
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator
+
+# Times and dates a clinic can mean: a birth, an appointment, a record's whole life. Beyond
+# these, arithmetic on them (a day later, a time zone away) would leave what a date can hold.
+EARLIEST_YEAR = 1900
+LATEST_YEAR = 2199
 
 
 def _iso_only(value: Any) -> Any:
@@ -15,4 +21,24 @@ def _iso_only(value: Any) -> Any:
     return value
 
 
-IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_only)]
+def _in_range_time(value: datetime) -> datetime:
+    try:
+        year = value.astimezone(UTC).year
+    except OverflowError:
+        year = value.year
+    if not EARLIEST_YEAR <= year <= LATEST_YEAR:
+        raise ValueError(f"must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}")
+    return value
+
+
+def _in_range_date(value: date) -> date:
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValueError(f"must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}")
+    return value
+
+
+IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_only), AfterValidator(_in_range_time)]
+"""A date-time with its offset, in ISO-8601, within the years a clinic can mean."""
+
+ClinicalDate = Annotated[date, AfterValidator(_in_range_date)]
+"""A calendar date within the years a clinic can mean."""

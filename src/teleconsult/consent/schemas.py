@@ -5,9 +5,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from ..accounts.schemas import FacilityRef, PersonOut
+from ..types import IsoDateTime
 from .policy import Category, GrantAccess
 
 
@@ -20,7 +21,7 @@ class GrantCreate(BaseModel):
     categories: list[Category] | None = Field(
         default=None, min_length=1, description="Omit for every category"
     )
-    expires_at: AwareDatetime = Field(description="At most one year ahead")
+    expires_at: IsoDateTime = Field(description="At most one year ahead")
 
 
 class GrantOut(BaseModel):
@@ -49,7 +50,7 @@ class ConsentRequestCreate(BaseModel):
     grantee_user_id: uuid.UUID
     access: GrantAccess
     categories: list[Category] | None = Field(default=None, min_length=1)
-    expires_at: AwareDatetime
+    expires_at: IsoDateTime
     consultation_id: uuid.UUID | None = Field(
         default=None,
         description="The consultation this request is for (yours, for the same patient)",

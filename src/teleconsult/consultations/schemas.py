@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from ..codes import SpecialtySlug
 from ..types import IsoDateTime
@@ -21,7 +21,7 @@ class ConsultationCreate(BaseModel):
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
     slot_id: uuid.UUID | None = None
     specialist_id: uuid.UUID | None = None
-    starts_at: AwareDatetime | None = None
+    starts_at: IsoDateTime | None = None
 
 
 class ConsultationOut(BaseModel):

@@ -56,14 +56,29 @@ def seq_cursor(cursor: str | None) -> int | None:
 
 
 def _coerce(column: InstrumentedAttribute[Any], value: Any) -> Any:
+    """A cursor's value as the column's type, or 422: a cursor comes from the client, so
+    anything the database could not compare (a naive time, a number past 64 bits, a text
+    with a NUL) is refused here."""
     python_type = column.type.python_type
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise _not_a_cursor()
     try:
         if python_type is datetime:
-            return datetime.fromisoformat(value)
+            moment = datetime.fromisoformat(str(value))
+            if moment.tzinfo is None:
+                raise ValueError("naive")
+            return moment
         if python_type is uuid.UUID:
-            return uuid.UUID(value)
-        return python_type(value)
-    except (TypeError, ValueError):
+            return uuid.UUID(str(value))
+        if python_type is int:
+            number = int(value)
+            if not -(2**63) <= number < 2**63:
+                raise ValueError("out of range")
+            return number
+        if python_type is str and isinstance(value, str) and "\x00" not in value:
+            return value
+        raise ValueError("not a cursor value")
+    except (TypeError, ValueError, AttributeError):
         raise _not_a_cursor() from None
 
 

@@ -5,10 +5,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from ..codes import SPECIALTIES
 from ..consent.policy import Category
+from ..types import IsoDateTime
 
 
 class Kind(StrEnum):
@@ -76,7 +77,7 @@ class LabResultBody(_Body):
     value: Annotated[float, Field(allow_inf_nan=False)] | Text200
     unit: Text40 | None = None
     reference_range: Text100 | None = None
-    taken_at: AwareDatetime | None = None
+    taken_at: IsoDateTime | None = None
 
 
 class ReferralBody(_Body):

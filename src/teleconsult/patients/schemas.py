@@ -6,6 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from ..types import ClinicalDate
+
 Sex = Literal["male", "female"]
 
 
@@ -18,7 +20,7 @@ class PatientCreate(BaseModel):
     full_name: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
     ]
-    birth_date: date
+    birth_date: ClinicalDate
     sex: Sex
     phone: Annotated[str, StringConstraints(pattern=r"^\+?\d{6,15}$")] | None = None
     facility_id: uuid.UUID | None = Field(

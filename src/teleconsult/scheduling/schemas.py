@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..codes import RegionSlug, SpecialtySlug
 from ..types import IsoDateTime
@@ -13,8 +13,8 @@ from .slots import MAX_SLOT_MINUTES, MIN_SLOT_MINUTES
 class AvailabilityCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    starts_at: IsoDateTime
+    ends_at: IsoDateTime
     slot_minutes: int | None = Field(default=None, ge=MIN_SLOT_MINUTES, le=MAX_SLOT_MINUTES)
 
 

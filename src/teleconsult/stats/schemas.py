@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..codes import REGIONS
+from ..types import ClinicalDate
 from .periods import Granularity
 
 Suppressed = Literal["<5"]
@@ -30,8 +31,8 @@ class StatsQuery(BaseModel):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    from_: date | None = Field(default=None, alias="from")
-    to: date | None = None
+    from_: ClinicalDate | None = Field(default=None, alias="from")
+    to: ClinicalDate | None = None
     region: str | None = None
     facility: uuid.UUID | None = None
     granularity: Granularity | None = None
