@@ -14,6 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from teleconsult.db.engine import make_engine
+
+from ..conftest import run_async, truncate_all
 from ..factories import PASSWORD
 
 pytestmark = pytest.mark.slow
@@ -26,8 +29,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def live_server(tmp_path: Path) -> Iterator[str]:
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def live_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A real server process on SQLite, or on PostgreSQL (the test session's database)."""
     env = {
         **os.environ,
         "TELECONSULT_ENV": "test",
@@ -37,6 +41,10 @@ def live_server(tmp_path: Path) -> Iterator[str]:
     }
     env.pop("TELECONSULT_DATABASE_URL", None)
     env.pop("TELECONSULT_REDIS_URL", None)
+    if request.param == "postgres":
+        url = request.getfixturevalue("postgres_url")
+        run_async(_emptied(url))
+        env["TELECONSULT_DATABASE_URL"] = url
     subprocess.run(
         [BIN / "teleconsult", "create-admin", "--username", "fuzz", "--password", PASSWORD],
         env=env,
@@ -66,6 +74,14 @@ def live_server(tmp_path: Path) -> Iterator[str]:
         output = log.read_text(errors="replace")
         # Every unhandled error is logged by the error middleware; none may appear.
         assert "unhandled error" not in output, output[-4000:]
+
+
+async def _emptied(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        await truncate_all(engine)
+    finally:
+        await engine.dispose()
 
 
 def test_no_input_produces_a_server_error(live_server: str, tmp_path: Path) -> None:
