@@ -24,6 +24,7 @@ from .appkeys import (
     HEALTH,
     METRICS,
     NOTIFIER,
+    OUTBOX,
     PASSWORDS,
     SESSIONMAKER,
     SETTINGS,
@@ -31,6 +32,7 @@ from .appkeys import (
 )
 from .audit.routes import router as audit_router
 from .bus import EventBus, bus_from_settings
+from .bus.outbox import OutboxRelay
 from .calls import service as calls_service
 from .calls.loopback import use_loopback_host_candidates
 from .calls.presence import presence_for
@@ -135,12 +137,17 @@ def database_and_bus(engine: AsyncEngine | None, bus: EventBus | None) -> Cleanu
         # Statistics reports, dropped when a session of this app commits a rollup change
         # and when the bus says another process did.
         app[STATS_CACHE] = reports = ReportCache(app[BUS], settings.stats_cache_seconds)
-        app[SESSIONMAKER] = make_sessionmaker(app[ENGINE], info=reports.session_info)
-        invalidations = asyncio.create_task(reports.listen())
+        # Events written with their changes, delivered to the bus after commit, with retries.
+        app[OUTBOX] = relay = OutboxRelay(None, app[BUS])
+        app[SESSIONMAKER] = relay.sessions = make_sessionmaker(
+            app[ENGINE], info=reports.session_info | relay.session_info
+        )
+        background = [asyncio.create_task(reports.listen()), asyncio.create_task(relay.run())]
         yield
-        invalidations.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await invalidations
+        for task in background:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         if bus is None:
             await app[BUS].close()
         if engine is None:

@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
     from .bus import EventBus
+    from .bus.outbox import OutboxRelay
     from .calls.signaling import LazyGateway, SignalingHub
     from .clock import Clock
     from .config import Settings
@@ -27,6 +28,7 @@ ENDPOINTS: web.AppKey[list[Any]] = web.AppKey("endpoints")
 PASSWORDS: web.AppKey[Any] = web.AppKey("passwords")
 STATS_CACHE: web.AppKey[ReportCache] = web.AppKey("stats_cache")
 HEALTH: web.AppKey[Health] = web.AppKey("health")
+OUTBOX: web.AppKey[OutboxRelay] = web.AppKey("outbox")
 METRICS: web.AppKey[Metrics] = web.AppKey("metrics")
 # Delivers one-time consent codes (consent/notifier.py); an SMS gateway in production.
 NOTIFIER: web.AppKey[Notifier] = web.AppKey("notifier")

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
-import socket
-import subprocess
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -186,49 +183,6 @@ async def test_redis_drops_a_foreign_message_that_is_not_json(
         await subscription.close()
     finally:
         await bus.close()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def own_redis() -> Iterator[tuple[str, Any]]:
-    """A Redis server of this test's own, which it may stop and start again."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.skip("redis-server is not installed")
-    port = free_port()
-    command = [
-        binary,
-        "--port",
-        str(port),
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-    ]
-
-    class Server:
-        process: subprocess.Popen[bytes] | None = None
-
-        def start(self) -> None:
-            self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
-
-        def stop(self) -> None:
-            if self.process is not None:
-                self.process.terminate()
-                self.process.wait(timeout=10)
-                self.process = None
-
-    server = Server()
-    server.start()
-    yield f"redis://127.0.0.1:{port}/0", server
-    server.stop()
 
 
 @pytest.mark.redis

@@ -59,7 +59,7 @@ async def login(ctx: Ctx) -> web.Response:
 
 @router.post("/auth/logout", summary="Log out (revokes the token)", response=LogoutOut)
 async def logout(ctx: Ctx) -> web.Response:
-    await service.logout(ctx.session, ctx.bus, ctx.me, ctx.request[REQUEST_TOKEN], ctx.clock.now())
+    await service.logout(ctx.session, ctx.me, ctx.request[REQUEST_TOKEN], ctx.clock.now())
     response = web.json_response({"ok": True})
     response.del_cookie(SESSION_COOKIE, path="/")
     response.del_cookie(CSRF_COOKIE, path="/")
@@ -91,7 +91,7 @@ async def create_user(ctx: Ctx) -> UserOut:
     roles=[Role.admin],
 )
 async def set_status(ctx: Ctx) -> UserOut:
-    return await service.set_active(ctx.session, ctx.bus, ctx.path_id(), ctx.body.is_active)
+    return await service.set_active(ctx.session, ctx.path_id(), ctx.body.is_active)
 
 
 @router.get(

@@ -10,7 +10,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..audit.service import record_login
-from ..bus import EventBus
 from ..codes import Role
 from ..config import Settings
 from ..db.uow import in_own_transaction
@@ -149,9 +148,7 @@ async def login(
     return LoginOut(token=token, expires_at=expires_at, user=await user_out(session, user))
 
 
-async def logout(
-    session: AsyncSession, bus: EventBus, user: User, token: str, now: datetime
-) -> None:
+async def logout(session: AsyncSession, user: User, token: str, now: datetime) -> None:
     """Revoke the presented token; it is refused from the next request on, and the
     websockets opened under it close (``accounts/sessions.py``)."""
     hashed = token_hash(token)
@@ -160,7 +157,7 @@ async def logout(
         .where(AuthToken.token_hash == hashed, AuthToken.revoked_at.is_(None))
         .values(revoked_at=now)
     )
-    sessions.announce_session_end(session, bus, user.id, hashed)
+    sessions.announce_session_end(session, user.id, hashed)
 
 
 async def create_user(session: AsyncSession, passwords: Passwords, data: UserCreate) -> User:
@@ -212,9 +209,7 @@ async def add_user(session: AsyncSession, passwords: Passwords, data: UserCreate
     return await user_out(session, await create_user(session, passwords, data))
 
 
-async def set_active(
-    session: AsyncSession, bus: EventBus, user_id: uuid.UUID, active: bool
-) -> UserOut:
+async def set_active(session: AsyncSession, user_id: uuid.UUID, active: bool) -> UserOut:
     """Enable or disable an account; a disabled user's tokens stop working at once and their
     open websockets close."""
     user = await session.get(User, user_id)
@@ -222,7 +217,7 @@ async def set_active(
         raise NotFound()
     user.is_active = active
     if not active:
-        sessions.announce_disabled(session, bus, user.id)
+        sessions.announce_disabled(session, user.id)
     return await user_out(session, user)
 
 

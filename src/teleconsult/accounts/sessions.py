@@ -19,7 +19,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..bus import EventBus
-from ..db.uow import after_commit
+from ..bus.outbox import enqueue
 
 SESSION_ENDED = "session.ended"
 ACCOUNT_DISABLED = "account.disabled"
@@ -30,24 +30,14 @@ def user_channel(user_id: uuid.UUID | str) -> str:
     return f"user:{user_id}"
 
 
-def announce_session_end(
-    session: AsyncSession, bus: EventBus, user_id: uuid.UUID, token_hash: str
-) -> None:
+def announce_session_end(session: AsyncSession, user_id: uuid.UUID, token_hash: str) -> None:
     """Once the logout commits, tell the user's connections opened under this session."""
-
-    async def publish() -> None:
-        await bus.publish(user_channel(user_id), {"type": SESSION_ENDED, "session": token_hash})
-
-    after_commit(session, publish)
+    enqueue(session, user_channel(user_id), {"type": SESSION_ENDED, "session": token_hash})
 
 
-def announce_disabled(session: AsyncSession, bus: EventBus, user_id: uuid.UUID) -> None:
+def announce_disabled(session: AsyncSession, user_id: uuid.UUID) -> None:
     """Once disabling the account commits, tell every connection of the user."""
-
-    async def publish() -> None:
-        await bus.publish(user_channel(user_id), {"type": ACCOUNT_DISABLED})
-
-    after_commit(session, publish)
+    enqueue(session, user_channel(user_id), {"type": ACCOUNT_DISABLED})
 
 
 def ends(message: Any, session_hash: str | None) -> bool:

@@ -14,11 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..accounts.models import SpecialistSpecialty, User
 from ..bus import EventBus
+from ..bus.outbox import enqueue
 from ..calls.durations import call_seconds
 from ..codes import Role
 from ..consent.requests import request_specialist_consent, withdraw_for_consultation
 from ..db.paging import keyset_page
-from ..db.uow import after_commit
 from ..errors import Conflict, Forbidden, NotFound, field_error
 from ..facilities.models import Facility
 from ..patients.models import Patient
@@ -355,7 +355,8 @@ async def take_action(
 def publish_change(
     session: AsyncSession, bus: EventBus, consultation: Consultation, event: str
 ) -> None:
-    """After commit, tell the live queues (no patient data: ids, status, specialty, urgency)."""
+    """Once committed, tell the live queues through the outbox (no patient data: ids, status,
+    specialty, urgency)."""
     message = {
         "type": "consultation",
         "event": event,
@@ -369,11 +370,8 @@ def publish_change(
     if consultation.specialist_id is not None:
         channels.add(f"user:{consultation.specialist_id}")
 
-    async def publish() -> None:
-        for channel in sorted(channels):
-            await bus.publish(channel, message)
-
-    after_commit(session, publish)
+    for channel in sorted(channels):
+        enqueue(session, channel, message)
 
 
 # --- idempotency ---------------------------------------------------------------------------

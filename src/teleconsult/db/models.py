@@ -2,6 +2,7 @@
 
 from ..accounts.models import AuthToken, LoginFailure, SpecialistSpecialty, User
 from ..audit.models import AuditEntry
+from ..bus.outbox import OutboxEvent
 from ..calls.models import CallOptions, CallParticipation, CallTicket
 from ..consent.models import BreakGlassSession, ConsentGrant, ConsentRequest
 from ..consultations.models import Consultation, IdempotencyRecord
@@ -29,6 +30,7 @@ __all__ = [
     "Facility",
     "IdempotencyRecord",
     "LoginFailure",
+    "OutboxEvent",
     "PassportEntry",
     "Patient",
     "Slot",

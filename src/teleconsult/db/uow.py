@@ -10,6 +10,7 @@ entry) commits it with :func:`commit_while`, while it fetches on a reader connec
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
@@ -23,6 +24,8 @@ T = TypeVar("T")
 RollbackHook = Callable[[AsyncSession], Awaitable[None]]
 
 CommitHook = Callable[[], Awaitable[None]]
+
+log = logging.getLogger("teleconsult.db")
 
 _HOOKS = "teleconsult.on_rollback"
 _AFTER_COMMIT = "teleconsult.after_commit"
@@ -147,13 +150,11 @@ async def _commit_or_discard(session: AsyncSession) -> None:
 
 
 async def _run_commit_hooks(hooks: list[CommitHook]) -> None:
-    # Every hook runs even if an earlier one fails (one failed publish must not keep a
-    # cache from being invalidated); the first failure is raised afterwards.
-    failure: BaseException | None = None
+    # The transaction has committed: nothing after it may turn the answer into an error (a
+    # client would retry a write that was made). Every hook runs; a failure is logged. Events
+    # that must not be lost go through the outbox (bus/outbox.py), written in the transaction.
     for hook in hooks:
         try:
             await hook()
         except Exception as exc:
-            failure = failure or exc
-    if failure is not None:
-        raise failure
+            log.warning("after-commit hook failed: %s", type(exc).__name__)

@@ -1,0 +1,78 @@
+"""The transactional outbox: with Redis down, a booking is committed and answered 201 once,
+its event waits in the outbox, and it reaches the live queues when Redis is back."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from teleconsult.app import create_app
+from teleconsult.bus.outbox import OutboxEvent
+from teleconsult.bus.redis import RedisBus
+from teleconsult.clock import FakeClock
+from teleconsult.consultations.models import Consultation
+
+from ..conftest import Database, make_settings
+from ..factories import availability, world
+
+
+async def _count(database: Database, model: Any) -> int:
+    async with database.engine.connect() as conn:
+        return int(await conn.scalar(select(func.count()).select_from(model)) or 0)
+
+
+@pytest.mark.redis
+async def test_a_booking_made_while_redis_is_down_is_answered_once_and_announced_later(
+    aiohttp_client: Any,
+    database: Database,
+    clock: FakeClock,
+    tmp_path: Any,
+    own_redis: tuple[str, Any],
+) -> None:
+    url, server = own_redis
+    settings = make_settings(database.url, tmp_path / "data", redis_url=url)
+    for _ in range(50):  # the server is starting
+        probe = RedisBus(url)
+        try:
+            await probe.publish("probe", {})
+            break
+        except Exception:
+            await asyncio.sleep(0.1)
+        finally:
+            await probe.close()
+    client = await aiohttp_client(create_app(settings, clock=clock, engine=database.engine))
+    w = await world(client, database.engine)
+    await availability(w.specialist, clock.now().replace(microsecond=0), hours=2)
+    server.stop()
+    status, booked = await w.gp.post(
+        "/consultations",
+        {"patient_id": w.patient_id, "specialty": "cardiology", "reason": "Chest pain"},
+    )
+    assert status == 201, booked
+    assert await _count(database, Consultation) == 1
+    # The event is kept, not lost and not an error.
+    assert await _count(database, OutboxEvent) >= 1
+
+    # Redis back: the relay delivers what waited (it retries with a back-off) and the outbox
+    # empties; a live queue opened now gets the next booking's event at once.
+    server.start()
+    for _ in range(300):
+        if await _count(database, OutboxEvent) == 0:
+            break
+        await asyncio.sleep(0.1)
+    assert await _count(database, OutboxEvent) == 0
+    assert await _count(database, Consultation) == 1
+    listener = RedisBus(url)
+    queue = await listener.subscribe("queue:cardiology")
+    status, again = await w.gp.post(
+        "/consultations",
+        {"patient_id": w.patient_id, "specialty": "cardiology", "reason": "Follow-up"},
+    )
+    assert status == 201, again
+    event = await asyncio.wait_for(anext(aiter(queue)), timeout=10)
+    assert event["consultation_id"] == again["id"] and event["event"] == "booked"
+    await queue.close()
+    await listener.close()
