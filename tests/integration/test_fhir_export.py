@@ -86,3 +86,22 @@ async def test_a_narrow_grantee_exports_only_what_the_grant_allows(
     assert len(consents) == 1
     grantee = consents[0].provision.actor[0].reference.reference
     assert grantee == f"Practitioner/{pharmacist.id}"
+
+
+async def test_a_narrow_grantee_verifying_learns_nothing_of_what_it_may_not_read(
+    client: Any, database: Database, clock: FakeClock
+) -> None:
+    c = await clinic(client, database.engine)
+    await grant(c, clock, user_id=c.w.specialist.id)
+    await note(c.w.specialist, c.consultation_id, "Depressive episode", ["F32"])
+    await note(c.w.specialist, c.consultation_id, "Follow-up in a month")
+    await prescription(c.w.specialist, c.consultation_id, "Sertraline")
+    pharmacist = await user(
+        c.w.admin, "specialist", facility_id=c.other_facility, specialties=["psychiatry"]
+    )
+    await grant(c, clock, user_id=pharmacist.id, access="read", categories=["prescriptions"])
+    status, narrow = await pharmacist.get(f"/patients/{c.patient_id}/passport/verify")
+    assert status == 200, narrow
+    assert narrow == {"ok": True, "entries": 1, "audit_entries": None, "first_bad": None}
+    status, whole = await c.patient.get(f"/patients/{c.patient_id}/passport/verify")
+    assert status == 200 and whole["entries"] >= 3 and whole["audit_entries"] > 0

@@ -149,8 +149,10 @@ class BadEntryOut(BaseModel):
 
 class VerifyOut(BaseModel):
     ok: bool
+    # Entries the caller may read; all of them for the patient and full-passport readers.
     entries: int
-    audit_entries: int
+    # None for a reader limited to some categories.
+    audit_entries: int | None
     first_bad: BadEntryOut | None = None
 
 

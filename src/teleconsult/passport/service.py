@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..accounts.models import User
@@ -373,8 +373,11 @@ async def verify_patient(
     client: str | None,
 ) -> VerifyOut:
     """The patient's passport and audit chains walked again and compared with the newest
-    checkpoint (as ``teleconsult verify --patient``), under consent: a read of the passport."""
-    await authorize(
+    checkpoint (as ``teleconsult verify --patient``), under consent: a read of the passport.
+
+    A reader whose grant covers some categories only learns whether the chains are intact
+    and how many entries they may read: not how many others there are, nor the audit's."""
+    decision = await authorize(
         session,
         user,
         patient_id,
@@ -394,6 +397,14 @@ async def verify_patient(
     reports += await verify_chains(session, checkpoint, patient_id=patient_id)
     counts = {r.ledger: r.entries for r in reports}
     first_bad = next((r.first_bad for r in reports if r.first_bad is not None), None)
+    if decision.categories is not None:
+        kinds = [k.value for k, c in KIND_CATEGORY.items() if c.value in decision.categories]
+        readable = await session.scalar(
+            select(func.count())
+            .select_from(PassportEntry)
+            .where(PassportEntry.patient_id == patient_id, PassportEntry.kind.in_(kinds))
+        )
+        return VerifyOut(ok=first_bad is None, entries=int(readable or 0), audit_entries=None)
     return VerifyOut(
         ok=first_bad is None,
         entries=counts.get(PASSPORT.name, 0),
