@@ -19,7 +19,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import make_url, text
 
 from . import __version__
-from .appkeys import CALL_HUB, ENGINE, HEALTH, METRICS, SETTINGS
+from .appkeys import CALL_HUB, ENGINE, HEALTH, METRICS, OUTBOX, SETTINGS
 from .logs import route_of
 from .metrics import Metrics, allowed, instruments
 
@@ -67,7 +67,15 @@ def metrics_for(app: web.Application) -> Metrics:
         hub = app.get(CALL_HUB)
         return float(len(hub.rooms)) if hub is not None else 0.0
 
-    return instruments(in_use, calls)
+    def waiting() -> float:
+        relay = app.get(OUTBOX)
+        return float(relay.waiting) if relay is not None else 0.0
+
+    def lag() -> float:
+        relay = app.get(OUTBOX)
+        return relay.lag_seconds() if relay is not None else 0.0
+
+    return instruments(in_use, calls, waiting, lag)
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

@@ -2,8 +2,9 @@
 
 Each app has its own registry (several apps may share a process, as in the tests): requests
 and their latency by route template and status, open websockets, calls in progress, the
-database pool in use, uptime. In production the page is read only from the addresses in
-``TELECONSULT_METRICS_ALLOW`` (loopback by default) or with ``TELECONSULT_METRICS_TOKEN``.
+database pool in use, the outbox's backlog and delivery lag, uptime. In production the page
+is read only from ``TELECONSULT_METRICS_ALLOW`` addresses (loopback by default) or with
+``TELECONSULT_METRICS_TOKEN``.
 """
 
 from __future__ import annotations
@@ -32,8 +33,13 @@ class Metrics:
     websockets: Gauge
 
 
-def instruments(in_use: Callable[[], float], calls: Callable[[], float]) -> Metrics:
-    """A registry with its instruments; ``in_use`` and ``calls`` are read at each scrape."""
+def instruments(
+    in_use: Callable[[], float],
+    calls: Callable[[], float],
+    outbox_waiting: Callable[[], float],
+    outbox_lag: Callable[[], float],
+) -> Metrics:
+    """A registry with its instruments; the callables are read at each scrape."""
     registry = CollectorRegistry()
     started = time.time()
     Gauge(
@@ -49,6 +55,16 @@ def instruments(in_use: Callable[[], float], calls: Callable[[], float]) -> Metr
         "Calls with a participant connected to this process.",
         registry=registry,
     ).set_function(calls)
+    Gauge(
+        "teleconsult_outbox_waiting",
+        "Events written but not yet delivered to the bus (the outbox's backlog).",
+        registry=registry,
+    ).set_function(outbox_waiting)
+    Gauge(
+        "teleconsult_bus_delivery_lag_seconds",
+        "How long the oldest undelivered event has waited.",
+        registry=registry,
+    ).set_function(outbox_lag)
     return Metrics(
         registry=registry,
         requests=Counter(

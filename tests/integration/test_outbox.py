@@ -7,6 +7,7 @@ import asyncio
 from typing import Any
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 
 from teleconsult.app import create_app
@@ -53,8 +54,20 @@ async def test_a_booking_made_while_redis_is_down_is_answered_once_and_announced
     )
     assert status == 201, booked
     assert await _count(database, Consultation) == 1
-    # The event is kept, not lost and not an error.
+    # The event is kept, not lost and not an error, and the operator sees it waiting.
     assert await _count(database, OutboxEvent) >= 1
+    for _ in range(50):
+        scraped = await (await client.get("/metrics")).text()
+        waiting = [
+            s.value
+            for f in text_string_to_metric_families(scraped)
+            for s in f.samples
+            if s.name == "teleconsult_outbox_waiting"
+        ]
+        if waiting and waiting[0] >= 1:
+            break
+        await asyncio.sleep(0.1)
+    assert waiting and waiting[0] >= 1
 
     # Redis back: the relay delivers what waited (it retries with a back-off) and the outbox
     # empties; a live queue opened now gets the next booking's event at once.

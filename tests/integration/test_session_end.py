@@ -17,7 +17,7 @@ from ..factories import login, world
 async def _closed(ws: aiohttp.ClientWebSocketResponse) -> int | None:
     # Anything else the server sends first (hello, queue events) is read past.
     for _ in range(20):
-        msg = await ws.receive(timeout=1.0)
+        msg = await ws.receive(timeout=5.0)
         if msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED):
             return ws.close_code
     return None

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Integer, String, Text, delete, func, select
@@ -62,6 +63,9 @@ class OutboxRelay:
         self.sessions = sessions
         self.bus = bus
         self._wake = asyncio.Event()
+        # As of the relay's last look: events waiting, and when the oldest was written.
+        self.waiting = 0
+        self.oldest: datetime | None = None
 
     @property
     def session_info(self) -> dict[str, Any]:
@@ -70,11 +74,6 @@ class OutboxRelay:
 
     async def nudge(self) -> None:
         self._wake.set()
-
-    async def backlog(self) -> int:
-        assert self.sessions is not None
-        async with self.sessions() as session:
-            return int(await session.scalar(select(func.count()).select_from(OutboxEvent)) or 0)
 
     async def deliver(self) -> int:
         """Publish what is waiting, oldest first; return how many were delivered."""
@@ -114,12 +113,25 @@ class OutboxRelay:
         engine = self.sessions.kw["bind"] if self.sessions is not None else None
         assert isinstance(engine, AsyncEngine)
         async with readers(engine).connect() as conn:
-            return (await conn.scalar(select(OutboxEvent.id).limit(1))) is not None
+            count, oldest = (
+                await conn.execute(select(func.count(), func.min(OutboxEvent.created_at)))
+            ).one()
+        self.waiting, self.oldest = int(count), oldest
+        return self.waiting > 0
+
+    def lag_seconds(self) -> float:
+        """How long the oldest undelivered event has waited, as of the relay's last look."""
+        if not self.waiting or self.oldest is None:
+            return 0.0
+        oldest = self.oldest if self.oldest.tzinfo else self.oldest.replace(tzinfo=UTC)
+        return max(0.0, (datetime.now(UTC) - oldest).total_seconds())
 
     async def run(self) -> None:
         """Deliver until cancelled, backing off while the bus is away."""
         backoff = 0.5
         while True:
+            # Cleared before looking, so that a nudge during a delivery brings another.
+            self._wake.clear()
             try:
                 await self.deliver()
                 backoff = 0.5
@@ -130,7 +142,6 @@ class OutboxRelay:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
                 continue
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(IDLE_SECONDS):
                     await self._wake.wait()
