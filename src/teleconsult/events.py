@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 
 from aiohttp import WSMsgType, web
 
@@ -13,6 +14,10 @@ from .accounts.sessions import about_sessions, close_for_session_end, ends
 from .appkeys import BUS, METRICS, REQUEST_TOKEN, SESSIONMAKER
 from .codes import Role
 from .db.uow import unit_of_work
+
+log = logging.getLogger("teleconsult.events")
+# RFC 6455: the server is overloaded or a service it needs is away; try again later.
+CLOSE_TRY_AGAIN_LATER = 1013
 
 
 async def events_ws(request: web.Request) -> web.StreamResponse:
@@ -25,7 +30,13 @@ async def events_ws(request: web.Request) -> web.StreamResponse:
             channels.append("admin")
     ws = web.WebSocketResponse(heartbeat=30)
     await ws.prepare(request)
-    subscription = await request.app[BUS].subscribe(*channels)
+    try:
+        subscription = await request.app[BUS].subscribe(*channels)
+    except Exception as exc:
+        # The bus is away (Redis down): say so in the close, and let the page try again.
+        log.warning("live updates unavailable: %s", type(exc).__name__)
+        await ws.close(code=CLOSE_TRY_AGAIN_LATER, message=b"live updates unavailable")
+        return ws
 
     session_hash = token_hash(request[REQUEST_TOKEN])
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
@@ -15,6 +16,7 @@ from teleconsult.bus.outbox import OutboxEvent
 from teleconsult.bus.redis import RedisBus
 from teleconsult.clock import FakeClock
 from teleconsult.consultations.models import Consultation
+from teleconsult.events import CLOSE_TRY_AGAIN_LATER
 
 from ..conftest import Database, make_settings
 from ..factories import availability, world
@@ -89,3 +91,32 @@ async def test_a_booking_made_while_redis_is_down_is_answered_once_and_announced
     assert event["consultation_id"] == again["id"] and event["event"] == "booked"
     await queue.close()
     await listener.close()
+
+
+@pytest.mark.redis
+async def test_the_live_queue_closes_clearly_while_redis_is_down(
+    aiohttp_client: Any,
+    database: Database,
+    clock: FakeClock,
+    tmp_path: Any,
+    own_redis: tuple[str, Any],
+) -> None:
+    url, server = own_redis
+    settings = make_settings(database.url, tmp_path / "data", redis_url=url)
+    for _ in range(50):  # the server is starting
+        probe = RedisBus(url)
+        try:
+            await probe.publish("probe", {})
+            break
+        except Exception:
+            await asyncio.sleep(0.1)
+        finally:
+            await probe.close()
+    client = await aiohttp_client(create_app(settings, clock=clock, engine=database.engine))
+    w = await world(client, database.engine)
+    server.stop()
+    ws = await client.ws_connect("/api/v1/events", headers=w.specialist.headers())
+    msg = await ws.receive(timeout=30)
+    assert msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED), msg
+    assert ws.close_code == CLOSE_TRY_AGAIN_LATER
+    server.start()
