@@ -145,3 +145,8 @@ class OutboxRelay:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(IDLE_SECONDS):
                     await self._wake.wait()
+            # A cancel that met the idle timeout can come out as that timeout (Python 3.11):
+            # the task's own count of cancel requests says whether it is being stopped.
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise asyncio.CancelledError
