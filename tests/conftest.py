@@ -147,6 +147,12 @@ def make_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settin
     return Settings(**(values | overrides))
 
 
+def production_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settings:
+    """Settings as production runs: a real secret key, no development code notifier."""
+    values: dict[str, Any] = {"env": "production", "secret_key": "k" * 48, "consent_codes": "off"}
+    return make_settings(database_url, data_dir, **(values | overrides))
+
+
 @pytest.fixture
 def settings(database: Database, tmp_path: Path) -> Settings:
     return make_settings(database.url, tmp_path / "data")

@@ -13,7 +13,7 @@ from teleconsult.appkeys import ENGINE
 from teleconsult.codes import CARE_LEVELS, REGIONS, SPECIALTIES
 from teleconsult.config import Settings
 
-from ..conftest import Database, make_settings
+from ..conftest import Database, production_settings
 from ..factories import bootstrap_admin
 
 
@@ -111,14 +111,8 @@ async def test_metrics_count_requests_by_route_and_open_websockets(
 async def test_production_serves_metrics_to_allowed_addresses_or_the_token(
     aiohttp_client: Any, database: Database, tmp_path: Any
 ) -> None:
-    production = make_settings(
-        database.url,
-        tmp_path / "data",
-        env="production",
-        secret_key="k" * 48,
-        consent_codes="off",
-        metrics_allow=["10.0.0.0/8"],
-        metrics_token="m" * 32,
+    production = production_settings(
+        database.url, tmp_path / "data", metrics_allow=["10.0.0.0/8"], metrics_token="m" * 32
     )
     client = await aiohttp_client(create_app(production, engine=database.engine))
     assert (await client.get("/metrics")).status == 403

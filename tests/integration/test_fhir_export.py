@@ -63,6 +63,15 @@ async def test_exported_bundle_validates_and_carries_the_passport(
     assert sum(r.get_resource_type() == "Consent" for r in mine) == 2
 
 
+async def _prescriptions_reader(c: Any, clock: FakeClock) -> Any:
+    """A specialist of another facility whom the patient lets read prescriptions only."""
+    pharmacist = await user(
+        c.w.admin, "specialist", facility_id=c.other_facility, specialties=["psychiatry"]
+    )
+    await grant(c, clock, user_id=pharmacist.id, access="read", categories=["prescriptions"])
+    return pharmacist
+
+
 async def test_a_narrow_grantee_exports_only_what_the_grant_allows(
     client: Any, database: Database, clock: FakeClock
 ) -> None:
@@ -70,10 +79,7 @@ async def test_a_narrow_grantee_exports_only_what_the_grant_allows(
     await grant(c, clock, user_id=c.w.specialist.id)
     await note(c.w.specialist, c.consultation_id, "Depressive episode", ["F32"])
     await prescription(c.w.specialist, c.consultation_id, "Sertraline")
-    pharmacist = await user(
-        c.w.admin, "specialist", facility_id=c.other_facility, specialties=["psychiatry"]
-    )
-    await grant(c, clock, user_id=pharmacist.id, access="read", categories=["prescriptions"])
+    pharmacist = await _prescriptions_reader(c, clock)
 
     status, body = await pharmacist.get(f"/patients/{c.patient_id}/fhir")
     assert status == 200, body
@@ -96,10 +102,7 @@ async def test_a_narrow_grantee_verifying_learns_nothing_of_what_it_may_not_read
     await note(c.w.specialist, c.consultation_id, "Depressive episode", ["F32"])
     await note(c.w.specialist, c.consultation_id, "Follow-up in a month")
     await prescription(c.w.specialist, c.consultation_id, "Sertraline")
-    pharmacist = await user(
-        c.w.admin, "specialist", facility_id=c.other_facility, specialties=["psychiatry"]
-    )
-    await grant(c, clock, user_id=pharmacist.id, access="read", categories=["prescriptions"])
+    pharmacist = await _prescriptions_reader(c, clock)
     status, narrow = await pharmacist.get(f"/patients/{c.patient_id}/passport/verify")
     assert status == 200, narrow
     assert narrow == {"ok": True, "entries": 1, "audit_entries": None, "first_bad": None}

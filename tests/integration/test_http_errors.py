@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from ..conftest import Database, make_settings
+from ..conftest import Database, production_settings
 from ..factories import PASSWORD, bootstrap_admin
 
 
@@ -133,13 +133,7 @@ async def test_production_tells_browsers_to_use_https_only(
 ) -> None:
     from teleconsult.app import create_app
 
-    production = make_settings(
-        database.url,
-        tmp_path / "data",
-        env="production",
-        secret_key="k" * 48,
-        consent_codes="off",
-    )
+    production = production_settings(database.url, tmp_path / "data")
     client = await aiohttp_client(create_app(production, engine=database.engine))
     for path in ("/healthz", "/api/v1/me", "/"):
         resp = await client.get(path)

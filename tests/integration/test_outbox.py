@@ -27,6 +27,23 @@ async def _count(database: Database, model: Any) -> int:
         return int(await conn.scalar(select(func.count()).select_from(model)) or 0)
 
 
+async def _app_on(
+    url: str, aiohttp_client: Any, database: Database, clock: FakeClock, tmp_path: Any
+) -> Any:
+    """An app on the Redis at ``url``, once that server answers (it may still be starting)."""
+    for _ in range(50):
+        probe = RedisBus(url)
+        try:
+            await probe.publish("probe", {})
+            break
+        except Exception:
+            await asyncio.sleep(0.1)
+        finally:
+            await probe.close()
+    settings = make_settings(database.url, tmp_path / "data", redis_url=url)
+    return await aiohttp_client(create_app(settings, clock=clock, engine=database.engine))
+
+
 @pytest.mark.redis
 async def test_a_booking_made_while_redis_is_down_is_answered_once_and_announced_later(
     aiohttp_client: Any,
@@ -36,17 +53,7 @@ async def test_a_booking_made_while_redis_is_down_is_answered_once_and_announced
     own_redis: tuple[str, Any],
 ) -> None:
     url, server = own_redis
-    settings = make_settings(database.url, tmp_path / "data", redis_url=url)
-    for _ in range(50):  # the server is starting
-        probe = RedisBus(url)
-        try:
-            await probe.publish("probe", {})
-            break
-        except Exception:
-            await asyncio.sleep(0.1)
-        finally:
-            await probe.close()
-    client = await aiohttp_client(create_app(settings, clock=clock, engine=database.engine))
+    client = await _app_on(url, aiohttp_client, database, clock, tmp_path)
     w = await world(client, database.engine)
     await availability(w.specialist, clock.now().replace(microsecond=0), hours=2)
     server.stop()
@@ -102,17 +109,7 @@ async def test_the_live_queue_closes_clearly_while_redis_is_down(
     own_redis: tuple[str, Any],
 ) -> None:
     url, server = own_redis
-    settings = make_settings(database.url, tmp_path / "data", redis_url=url)
-    for _ in range(50):  # the server is starting
-        probe = RedisBus(url)
-        try:
-            await probe.publish("probe", {})
-            break
-        except Exception:
-            await asyncio.sleep(0.1)
-        finally:
-            await probe.close()
-    client = await aiohttp_client(create_app(settings, clock=clock, engine=database.engine))
+    client = await _app_on(url, aiohttp_client, database, clock, tmp_path)
     w = await world(client, database.engine)
     server.stop()
     ws = await client.ws_connect("/api/v1/events", headers=w.specialist.headers())
