@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable
 
@@ -68,7 +69,8 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
             raise
         name = _HTTP_NAMES.get(exc.status, "HTTPError")
         detail = exc.reason if exc.status != 413 else "The request body is too large."
-        response = error_response(exc.status, {"error": name, "detail": detail})
+        code = re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+        response = error_response(exc.status, {"error": name, "code": code, "detail": detail})
         if exc.status == 405 and "Allow" in exc.headers:
             response.headers["Allow"] = exc.headers["Allow"]
         return response
@@ -84,7 +86,12 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
             return response
         log.exception("unhandled error", extra=_where(request))
         return error_response(
-            500, {"error": "InternalError", "detail": "Something went wrong on our side."}
+            500,
+            {
+                "error": "InternalError",
+                "code": "internal",
+                "detail": "Something went wrong on our side.",
+            },
         )
 
 

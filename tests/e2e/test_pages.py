@@ -10,11 +10,8 @@ test's temporary folder.
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,119 +20,10 @@ from teleconsult.appkeys import NOTIFIER
 from teleconsult.codes import Role
 from teleconsult.consent.notifier import DevelopmentNotifier
 from tests import factories
-from tests.conftest import IN_CI
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = Path("/usr/bin/chromium")
-HAS_CHROMIUM = CHROMIUM.exists()
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-TIMEZONE = "Asia/Aqtobe"  # UTC+5 all year
-# 08:00 local on a Monday; the day's availability is 09:00-11:00 local.
-NOW = datetime(2030, 3, 4, 3, 0, tzinfo=UTC)
-DAY_START = datetime(2030, 3, 4, 4, 0, tzinfo=UTC)
-
-
-# --- fixtures ----------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Any]:
-    if not HAS_CHROMIUM:
-        if IN_CI:
-            pytest.fail(f"{CHROMIUM} is missing: the browser tests may not be skipped in CI")
-        pytest.skip(f"browser tests skipped: {CHROMIUM} is not installed")
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
-        )
-        yield chromium
-        await chromium.close()
-
-
-@pytest.fixture
-def shots(tmp_path: Path) -> Path:
-    folder = Path(os.environ.get("TELECONSULT_SCREENSHOT_DIR") or tmp_path / "screenshots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-class Browsing:
-    """One person's browser tab, with the console watched for errors."""
-
-    def __init__(self, page: Any, base_url: str, shots: Path, who: str) -> None:
-        self.page = page
-        self.base_url = base_url
-        self.shots = shots
-        self.who = who
-        self.errors: list[str] = []
-        page.on("pageerror", lambda exc: self.errors.append(f"page error: {exc}"))
-        page.on("console", self._console)
-        # Destructive actions ask window.confirm; the person agrees.
-        page.on("dialog", lambda dialog: dialog.accept())
-
-    def _console(self, message: Any) -> None:
-        # Chromium logs every 4xx/5xx answer to fetch; the pages show those themselves.
-        if message.type == "error" and "Failed to load resource" not in message.text:
-            self.errors.append(message.text)
-
-    async def login(self, username: str) -> None:
-        page = self.page
-        await page.goto(self.base_url)
-        await page.get_by_label("Username").fill(username)
-        await page.get_by_label("Password").fill(factories.PASSWORD)
-        await page.get_by_role("button", name="Sign in").click()
-        await page.get_by_role("button", name="Log out").wait_for()
-
-    async def shot(self, name: str, full_page: bool = True) -> None:
-        await self.page.screenshot(
-            path=str(self.shots / f"{self.who}-{name}.png"), full_page=full_page
-        )
-
-    def assert_clean(self) -> None:
-        assert self.errors == [], self.errors
-
-
-@pytest.fixture
-async def open_page(browser: Any, client: Any, clock: Any, shots: Path) -> AsyncIterator[Any]:
-    clock.set(NOW)
-    contexts: list[Any] = []
-    base_url = str(client.make_url("/"))
-
-    async def open_(who: str, *, width: int = 1280) -> Browsing:
-        context = await browser.new_context(
-            timezone_id=TIMEZONE, locale="en-GB", viewport={"width": width, "height": 900}
-        )
-        contexts.append(context)
-        page = await context.new_page()
-        await page.clock.set_fixed_time(NOW)
-        page.set_default_timeout(10_000)
-        return Browsing(page, base_url, shots, who)
-
-    yield open_
-    for context in contexts:
-        await context.close()
-
-
-def username(api: factories.Api) -> str:
-    return str(api.user["username"])
-
-
-def expect() -> Any:
-    from playwright.async_api import expect as expect_
-
-    return expect_
-
+from tests.e2e.browsing import DAY_START, NOW, expect, username  # noqa: E402
 
 # --- GP -----------------------------------------------------------------------------------
 

@@ -11,6 +11,10 @@ export class ApiError extends Error {
     this.error = body?.error || "HTTPError";
     this.detail = this.message;
     this.fields = body?.fields || {};
+    // Stable names the pages translate (web/js/i18n.js errorText / fieldErrorText).
+    this.code = body?.code || "";
+    this.fieldCodes = body?.field_codes || {};
+    this.fieldParams = body?.field_params || {};
   }
 }
 
@@ -50,6 +54,7 @@ export async function request(method, path, { body, params, headers = {} } = {})
   } catch {
     throw new ApiError(0, {
       error: "NetworkError",
+      code: "network",
       detail: "The server cannot be reached. Check the connection and try again.",
     });
   }

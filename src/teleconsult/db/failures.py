@@ -53,6 +53,7 @@ class Health:
 class DatabaseUnavailable(DomainError):
     status = 503
     default_detail = "The database is not reachable; nothing was saved. Try again shortly."
+    default_code = "database_unavailable"
 
     def __init__(self, detail: str | None = None) -> None:
         super().__init__(detail)
@@ -62,6 +63,7 @@ class DatabaseUnavailable(DomainError):
 class StorageFull(DomainError):
     status = 507
     default_detail = "The server has run out of storage; nothing was saved. Try again later."
+    default_code = "storage_full"
 
 
 def _sqlstate(error: BaseException | None) -> str:

@@ -1,0 +1,62 @@
+"""Fixtures for the browser tests: Chromium, a folder for screenshots, tabs on the app."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import IN_CI
+from tests.e2e.browsing import CHROMIUM, CHROMIUM_ARGS, HAS_CHROMIUM, NOW, TIMEZONE, Browsing
+
+# Each language's browser locale: the page starts in the browser's language.
+LOCALES = {"en": "en-GB", "kk": "kk-KZ", "ru": "ru-RU"}
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Any]:
+    if not HAS_CHROMIUM:
+        if IN_CI:
+            pytest.fail(f"{CHROMIUM} is missing: the browser tests may not be skipped in CI")
+        pytest.skip(f"browser tests skipped: {CHROMIUM} is not installed")
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+        )
+        yield chromium
+        await chromium.close()
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    folder = Path(os.environ.get("TELECONSULT_SCREENSHOT_DIR") or tmp_path / "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture
+async def open_page(browser: Any, client: Any, clock: Any, shots: Path) -> AsyncIterator[Any]:
+    clock.set(NOW)
+    contexts: list[Any] = []
+    base_url = str(client.make_url("/"))
+
+    async def open_(who: str, *, width: int = 1280, language: str = "en") -> Browsing:
+        context = await browser.new_context(
+            timezone_id=TIMEZONE,
+            locale=LOCALES[language],
+            viewport={"width": width, "height": 900},
+        )
+        contexts.append(context)
+        page = await context.new_page()
+        await page.clock.set_fixed_time(NOW)
+        page.set_default_timeout(10_000)
+        return Browsing(page, base_url, shots, who)
+
+    yield open_
+    for context in contexts:
+        await context.close()
