@@ -81,7 +81,11 @@ async def test_denial_matrix(
         "write": note(specialist, c.consultation_id, "an addendum"),
         "fhir": specialist.get(f"/patients/{c.patient_id}/fhir", category="notes"),
     }
-    forbidden = {"error": "ConsentDenied", "detail": ConsentDenied.default_detail}
+    forbidden = {
+        "error": "ConsentDenied",
+        "code": "consent_denied",
+        "detail": ConsentDenied.default_detail,
+    }
     leaks = [SECRET_NOTE, "I48", "Apixaban", c.patient_id, written["id"], "Test Patient"]
     for name, call in operations.items():
         status, body = await call

@@ -97,7 +97,11 @@ async def test_a_read_whose_audit_commit_fails_answers_an_error_and_no_entries(
     async with read_audits_refused_at_commit(database):
         status, body = await c.w.specialist.get(f"/patients/{c.patient_id}/passport")
     assert status == 500, body
-    assert body == {"error": "InternalError", "detail": "Something went wrong on our side."}
+    assert body == {
+        "error": "InternalError",
+        "code": "internal",
+        "detail": "Something went wrong on our side.",
+    }
     assert await _audited(database, c.patient_id, "passport.read") == []
 
     # The same read with the commit allowed answers the entries, and its decision is on record.

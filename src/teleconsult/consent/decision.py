@@ -40,6 +40,7 @@ class ConsentDenied(Forbidden):
     """A denial says nothing about the patient: no data, no counts, no reason."""
 
     default_detail = "You have no consent to access this patient's health passport."
+    default_code = "consent_denied"
 
 
 def actor_of(user: User) -> Actor:
