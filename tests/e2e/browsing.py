@@ -7,7 +7,10 @@ known. The fixtures that open tabs live in tests/e2e/conftest.py.
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -29,12 +32,68 @@ TIMEZONE = "Asia/Aqtobe"  # UTC+5 all year
 NOW = datetime(2030, 3, 4, 3, 0, tzinfo=UTC)
 DAY_START = datetime(2030, 3, 4, 4, 0, tzinfo=UTC)
 
+CATALOGUES = Path(__file__).resolve().parents[2] / "web" / "i18n"
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
+
+
+@cache
+def catalogue(language: str) -> dict[str, Any]:
+    """A language's catalogue as the pages load it (web/i18n/<language>.json)."""
+    return dict(json.loads((CATALOGUES / f"{language}.json").read_text("utf-8")))
+
+
+def text(language: str, key: str, **params: Any) -> str:
+    """A catalogue text with its {placeholders} filled (plural entries: the "other" form)."""
+    entry = catalogue(language)[key]
+    if isinstance(entry, dict):
+        entry = entry["other"]
+    return re.sub(r"\{(\w+)\}", lambda m: str(params.get(m.group(1), m.group(0))), str(entry))
+
+
+def untranslated(language: str) -> set[str]:
+    """English texts (without placeholders) whose translation in `language` differs."""
+    english, other = catalogue("en"), catalogue(language)
+    found: set[str] = set()
+    for key, entry in english.items():
+        forms = entry.values() if isinstance(entry, dict) else [entry]
+        theirs = other.get(key)
+        their_forms = set(theirs.values()) if isinstance(theirs, dict) else {theirs}
+        for form in forms:
+            if "{" not in form and form not in their_forms:
+                found.add(form.strip())
+    return found
+
+
+# Every visible text node and every label-like attribute on the page, trimmed.
+_VISIBLE_TEXTS = """() => {
+  const out = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const el = node.parentElement;
+    const value = node.textContent.trim();
+    if (!value || !el || el.closest("script, style, [hidden]")) continue;
+    if (el.checkVisibility && !el.checkVisibility()) continue;
+    out.push(value);
+  }
+  for (const el of document.querySelectorAll("[placeholder], [aria-label], [title]")) {
+    for (const name of ["placeholder", "aria-label", "title"]) {
+      const value = (el.getAttribute(name) || "").trim();
+      if (value) out.push(value);
+    }
+  }
+  out.push(document.title);
+  return out;
+}"""
+
 
 class Browsing:
     """One person's browser tab, with the console watched for errors."""
 
-    def __init__(self, page: Any, base_url: str, shots: Path, who: str) -> None:
+    def __init__(
+        self, page: Any, base_url: str, shots: Path, who: str, language: str = "en"
+    ) -> None:
         self.page = page
+        self.language = language
         self.base_url = base_url
         self.shots = shots
         self.who = who
@@ -49,13 +108,28 @@ class Browsing:
         if message.type == "error" and "Failed to load resource" not in message.text:
             self.errors.append(message.text)
 
+    def t(self, key: str, **params: Any) -> str:
+        """The text the page shows for a catalogue key in this tab's language."""
+        return text(self.language, key, **params)
+
     async def login(self, username: str) -> None:
         page = self.page
         await page.goto(self.base_url)
-        await page.get_by_label("Username").fill(username)
-        await page.get_by_label("Password").fill(factories.PASSWORD)
-        await page.get_by_role("button", name="Sign in").click()
-        await page.get_by_role("button", name="Log out").wait_for()
+        await page.get_by_label(self.t("login.username")).fill(username)
+        await page.get_by_label(self.t("login.password")).fill(factories.PASSWORD)
+        await page.get_by_role("button", name=self.t("login.submit")).click()
+        await page.get_by_role("button", name=self.t("app.logout")).wait_for()
+
+    async def assert_translated(self) -> None:
+        """No visible text is an English catalogue entry (in a Kazakh or Russian tab), and no
+        text anywhere on the page is a raw UUID."""
+        texts: list[str] = await self.page.evaluate(_VISIBLE_TEXTS)
+        uuids = [value for value in texts if UUID.search(value)]
+        assert uuids == [], f"raw ids shown: {uuids}"
+        if self.language != "en":
+            english = untranslated(self.language)
+            left = sorted({value for value in texts if value in english})
+            assert left == [], f"English left on a {self.language} page: {left}"
 
     async def shot(self, name: str, full_page: bool = True) -> None:
         await self.page.screenshot(

@@ -55,7 +55,7 @@ async def open_page(browser: Any, client: Any, clock: Any, shots: Path) -> Async
         page = await context.new_page()
         await page.clock.set_fixed_time(NOW)
         page.set_default_timeout(10_000)
-        return Browsing(page, base_url, shots, who)
+        return Browsing(page, base_url, shots, who, language)
 
     yield open_
     for context in contexts:

@@ -4,6 +4,7 @@ import { ApiError, get, onUnauthorized, post } from "./api.js";
 import { ROLES, setCodes } from "./codes.js";
 import { badge, clear, h } from "./dom.js";
 import { LiveEvents } from "./events.js";
+import { preferredLanguage, setLanguage, t } from "./i18n.js";
 import { renderLogin } from "./views/login.js";
 
 const VIEWS = {
@@ -25,6 +26,7 @@ function heading(title) {
 
 async function start() {
   try {
+    await setLanguage(preferredLanguage());
     // The views name specialties, regions and care levels from these tables.
     setCodes(await get("/codes"));
     session.me = await get("/me");
@@ -44,7 +46,7 @@ function showLogin() {
   // Come back to the page asked for (a bookmark, an expired session) after signing in.
   if (location.hash.startsWith("#/") && location.hash !== "#/login") session.wanted = location.hash;
   history.replaceState(null, "", "#/login");
-  document.title = "Sign in · Teleconsult";
+  document.title = `${t("login.title")} · Teleconsult`;
   renderLogin(main, async (me) => {
     session.me = me;
     history.replaceState(null, "", session.wanted || "#/");
@@ -64,7 +66,7 @@ async function enter() {
 
 function renderHeader() {
   const { me, routes } = session;
-  const logout = h("button", { type: "button", class: "secondary" }, "Log out");
+  const logout = h("button", { type: "button", class: "secondary" }, t("app.logout"));
   logout.addEventListener("click", async () => {
     try {
       await post("/auth/logout");

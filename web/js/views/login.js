@@ -1,5 +1,6 @@
 import { get, post } from "../api.js";
 import { clear, field, form, h } from "../dom.js";
+import { t } from "../i18n.js";
 
 /** The sign-in form; onSignedIn(me) runs once the session cookie is set. */
 export function renderLogin(main, onSignedIn) {
@@ -19,15 +20,15 @@ export function renderLogin(main, onSignedIn) {
   const signIn = form(
     { class: "card narrow", "aria-labelledby": "login-title" },
     [
-      h("h1", { id: "login-title", tabindex: "-1" }, "Sign in"),
-      h("p", { class: "muted" }, "Teleconsultations between rural clinics and regional specialists."),
-      field("Username", username),
-      field("Password", password),
-      h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "Sign in")),
+      h("h1", { id: "login-title", tabindex: "-1" }, t("login.title")),
+      h("p", { class: "muted" }, t("login.tagline")),
+      field(t("login.username"), username),
+      field(t("login.password"), password),
+      h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, t("login.submit"))),
     ],
     async (data, el) => {
       if (!data.username || !data.password) {
-        el.notice.show("error", "Enter your username and password.");
+        el.notice.show("error", t("login.missing"));
         (data.username ? password : username).focus();
         return;
       }
