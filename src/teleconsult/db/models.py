@@ -8,6 +8,7 @@ from ..consent.models import BreakGlassSession, ConsentGrant, ConsentRequest
 from ..consultations.models import Consultation, IdempotencyRecord
 from ..facilities.models import Facility
 from ..ledger.models import ChainHead
+from ..notify.models import Message
 from ..passport.models import PassportEntry
 from ..patients.models import Patient
 from ..scheduling.models import AvailabilityWindow, Slot
@@ -30,6 +31,7 @@ __all__ = [
     "Facility",
     "IdempotencyRecord",
     "LoginFailure",
+    "Message",
     "OutboxEvent",
     "PassportEntry",
     "Patient",

@@ -1,0 +1,255 @@
+"""Messages that leave the service: a consent code by SMS through a stand-in gateway (a
+small aiohttp server of the test's own), e-mail through a real SMTP server (aiosmtpd), and
+every message delivered once after the gateway was away for a while."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from sqlalchemy import select
+
+from teleconsult.app import create_app
+from teleconsult.appkeys import MESSAGES, SESSIONMAKER
+from teleconsult.clock import FakeClock
+from teleconsult.config import Settings
+from teleconsult.db.uow import unit_of_work
+from teleconsult.notify.models import Message
+from teleconsult.notify.outbox import queue
+
+from ..conftest import Database, free_port, make_settings
+from ..factories import valid_iin, world
+
+PHONE = "+77011234567"
+
+
+class Gateway:
+    """An SMS provider's HTTP endpoint: it records what it is given, or is away."""
+
+    def __init__(self) -> None:
+        self.received: list[dict[str, Any]] = []
+        self.arrived = asyncio.Event()
+        self.away = False
+        self.port = free_port()
+        app = web.Application()
+        app.router.add_post("/send", self.send)
+        self.server = TestServer(app, port=self.port)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/send"
+
+    async def send(self, request: web.Request) -> web.Response:
+        if self.away:
+            return web.json_response({"error": "maintenance"}, status=503)
+        body = await request.json()
+        self.received.append(
+            body
+            | {
+                "key": request.headers.get("Idempotency-Key"),
+                "auth": request.headers.get("Authorization"),
+            }
+        )
+        self.arrived.set()
+        return web.json_response({"queued": True})
+
+    async def wait_for(self, count: int, seconds: float = 10) -> None:
+        async with asyncio.timeout(seconds):
+            while len(self.received) < count:
+                self.arrived.clear()
+                await self.arrived.wait()
+
+
+@pytest.fixture
+async def gateway() -> Any:
+    g = Gateway()
+    await g.server.start_server()
+    yield g
+    await g.server.close()
+
+
+@pytest.fixture
+def sms_settings(database: Database, tmp_path: Path, gateway: Gateway) -> Settings:
+    return make_settings(
+        database.url,
+        tmp_path / "data",
+        consent_codes="sms",
+        sms_url=gateway.url,
+        sms_token="gateway-token",
+    )
+
+
+async def _patient_with_phone(gp: Any, phone: str = PHONE) -> str:
+    status, body = await gp.post(
+        "/patients",
+        {
+            "iin": valid_iin(),
+            "full_name": "Test Patient",
+            "birth_date": "1985-04-12",
+            "sex": "female",
+            "phone": phone,
+        },
+    )
+    assert status == 201, body
+    return str(body["id"])
+
+
+async def _ask_consent(gp: Any, patient_id: str, clock: FakeClock) -> dict[str, Any]:
+    status, request = await gp.post(
+        f"/patients/{patient_id}/consent-requests",
+        {
+            "grantee_user_id": gp.id,
+            "access": "read",
+            "expires_at": (clock.now() + timedelta(days=7)).isoformat(),
+        },
+    )
+    assert status == 201, request
+    return dict(request)
+
+
+async def test_a_consent_code_arrives_by_sms_in_kazakh_and_confirms_the_grant(
+    aiohttp_client: Any,
+    database: Database,
+    clock: FakeClock,
+    gateway: Gateway,
+    sms_settings: Settings,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    client = await aiohttp_client(create_app(sms_settings, clock=clock, engine=database.engine))
+    w = await world(client, database.engine)
+    patient_id = await _patient_with_phone(w.gp)
+    request = await _ask_consent(w.gp, patient_id, clock)
+
+    await gateway.wait_for(1)
+    [sms] = gateway.received
+    assert sms["phone"] == PHONE and sms["auth"] == "Bearer gateway-token"
+    assert sms["key"] and "кодыңыз" in sms["text"]
+    code = re.search(r"\b(\d{6})\b", sms["text"])
+    assert code is not None
+
+    url = f"/consent-requests/{request['id']}/confirm"
+    status, granted = await w.gp.post(url, {"code": code.group(1)})
+    assert status == 200, granted
+    status, _ = await w.gp.get(f"/patients/{patient_id}/passport")
+    assert status == 200
+
+    # Once delivered, the code is not kept; and it was never in a log.
+    async with unit_of_work(client.app[SESSIONMAKER]) as session:
+        [row] = (await session.scalars(select(Message))).all()
+    assert row.sent_at is not None and row.params == {} and row.kind == "consent_code"
+    assert code.group(1) not in caplog.text and PHONE not in caplog.text
+
+
+async def test_a_patient_without_a_phone_gets_no_code_and_a_clear_answer(
+    aiohttp_client: Any, database: Database, clock: FakeClock, sms_settings: Settings
+) -> None:
+    client = await aiohttp_client(create_app(sms_settings, clock=clock, engine=database.engine))
+    w = await world(client, database.engine)
+    status, body = await w.gp.post(
+        f"/patients/{w.patient_id}/consent-requests",
+        {
+            "grantee_user_id": w.gp.id,
+            "access": "read",
+            "expires_at": (clock.now() + timedelta(days=7)).isoformat(),
+        },
+    )
+    assert status == 409 and body["code"] == "patient_has_no_phone", body
+
+
+async def test_every_message_arrives_once_after_the_gateway_was_away(
+    aiohttp_client: Any,
+    database: Database,
+    clock: FakeClock,
+    gateway: Gateway,
+    sms_settings: Settings,
+) -> None:
+    client = await aiohttp_client(create_app(sms_settings, clock=clock, engine=database.engine))
+    w = await world(client, database.engine)
+    gateway.away = True
+    requests = [await _ask_consent(w.gp, await _patient_with_phone(w.gp), clock) for _ in range(3)]
+    relay = client.app[MESSAGES]
+    # Tried and refused: nothing delivered, each message waits for its retry.
+    assert await relay.deliver() == 0
+    assert gateway.received == []
+
+    gateway.away = False
+    assert await relay.deliver() == 0  # not due yet: the back-off holds
+    clock.advance(minutes=1)
+    await relay.nudge()
+    await gateway.wait_for(3)
+    await asyncio.sleep(0.2)
+    keys = [sms["key"] for sms in gateway.received]
+    assert len(keys) == 3 == len(set(keys)) == len(requests)
+    async with unit_of_work(client.app[SESSIONMAKER]) as session:
+        rows = (await session.scalars(select(Message))).all()
+    assert all(row.sent_at is not None and row.attempts >= 2 for row in rows)
+    assert sorted(str(row.id) for row in rows) == sorted(keys)
+
+
+async def test_an_email_reaches_a_real_smtp_server(
+    aiohttp_client: Any, database: Database, clock: FakeClock, tmp_path: Path
+) -> None:
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Sink
+
+    class Inbox(Sink):
+        def __init__(self) -> None:
+            self.mails: list[Any] = []
+
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            self.mails.append(envelope)
+            return "250 OK"
+
+    inbox = Inbox()
+    port = free_port()
+    smtp = Controller(inbox, hostname="127.0.0.1", port=port)
+    smtp.start()
+    try:
+        settings = make_settings(
+            database.url, tmp_path / "data", smtp_host="127.0.0.1", smtp_port=port
+        )
+        client = await aiohttp_client(create_app(settings, clock=clock, engine=database.engine))
+        async with unit_of_work(client.app[SESSIONMAKER]) as session:
+            message = queue(
+                session,
+                kind="consent_code",
+                channel="email",
+                address="patient@example.kz",
+                language="ru",
+                params={"code": "123456"},
+                secret=("code",),
+                now=clock.now(),
+            )
+        async with asyncio.timeout(10):
+            # The SMTP server runs its own loop in a thread: look, don't wait on an event.
+            while not inbox.mails:  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+        [mail] = inbox.mails
+        assert mail.rcpt_tos == ["patient@example.kz"]
+        content = mail.content.decode()
+        assert f"<{message.id}@teleconsult>" in content
+        assert "Message-ID" in content and "Subject: Teleconsult" in content
+    finally:
+        smtp.stop()
+
+
+def test_production_takes_sms_codes_only_with_a_gateway(tmp_path: Path) -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="TELECONSULT_SMS_URL"):
+        make_settings("sqlite+aiosqlite://", tmp_path, consent_codes="sms")
+    ok = make_settings(
+        "sqlite+aiosqlite://",
+        tmp_path,
+        env="production",
+        secret_key="k" * 48,
+        consent_codes="sms",
+        sms_url="http://127.0.0.1:9/send",
+    )
+    assert ok.consent_codes == "sms"
