@@ -57,6 +57,7 @@ from .logs import request_id
 from .middleware import errors_middleware, security_headers
 from .notify.channels import channels_from_settings
 from .notify.outbox import MessageRelay
+from .notify.routes import router as messages_router
 from .openapi import build_openapi
 from .passport.routes import router as passport_router
 from .passport.service import attach_recording
@@ -78,6 +79,7 @@ ROUTERS = [
     audit_router,
     fhir_router,
     calls_router,
+    messages_router,
 ]
 
 

@@ -174,8 +174,16 @@ async def test_every_message_arrives_once_after_the_gateway_was_away(
     gateway.away = True
     requests = [await _ask_consent(w.gp, await _patient_with_phone(w.gp), clock) for _ in range(3)]
     relay = client.app[MESSAGES]
-    # Tried and refused: nothing delivered, each message waits for its retry.
-    assert await relay.deliver() == 0
+
+    async def rows() -> list[Message]:
+        async with unit_of_work(client.app[SESSIONMAKER]) as session:
+            return list((await session.scalars(select(Message))).all())
+
+    # Each is tried and refused (by the relay in the background or here): none delivered,
+    # each waits for its retry.
+    async with asyncio.timeout(10):
+        while not all(row.last_error for row in await rows()):
+            await relay.deliver()
     assert gateway.received == []
 
     gateway.away = False
@@ -186,10 +194,9 @@ async def test_every_message_arrives_once_after_the_gateway_was_away(
     await asyncio.sleep(0.2)
     keys = [sms["key"] for sms in gateway.received]
     assert len(keys) == 3 == len(set(keys)) == len(requests)
-    async with unit_of_work(client.app[SESSIONMAKER]) as session:
-        rows = (await session.scalars(select(Message))).all()
-    assert all(row.sent_at is not None and row.attempts >= 2 for row in rows)
-    assert sorted(str(row.id) for row in rows) == sorted(keys)
+    delivered = await rows()
+    assert all(row.sent_at is not None and row.attempts >= 2 for row in delivered)
+    assert sorted(str(row.id) for row in delivered) == sorted(keys)
 
 
 async def test_an_email_reaches_a_real_smtp_server(
@@ -253,3 +260,115 @@ def test_production_takes_sms_codes_only_with_a_gateway(tmp_path: Path) -> None:
         sms_url="http://127.0.0.1:9/send",
     )
     assert ok.consent_codes == "sms"
+
+
+async def _recorded(client: Any, count: int) -> None:
+    """Wait until ``count`` messages are recorded as sent (the relay runs in the background)."""
+    async with asyncio.timeout(10):
+        while True:
+            async with unit_of_work(client.app[SESSIONMAKER]) as session:
+                rows = (await session.scalars(select(Message))).all()
+            if sum(row.sent_at is not None for row in rows) >= count:
+                return
+            await asyncio.sleep(0.05)
+
+
+async def _book(w: Any, patient_id: str, starts_at: Any) -> dict[str, Any]:
+    status, body = await w.gp.post(
+        "/consultations",
+        {
+            "patient_id": patient_id,
+            "specialty": "cardiology",
+            "mode": "video",
+            "urgency": "routine",
+            "reason": "chest pain on exertion",
+            "specialist_id": w.specialist.id,
+            "starts_at": starts_at.isoformat(),
+        },
+    )
+    assert status == 201, body
+    return dict(body)
+
+
+async def test_a_booking_is_confirmed_reminded_and_its_cancellation_drops_the_reminders(
+    aiohttp_client: Any,
+    database: Database,
+    clock: FakeClock,
+    gateway: Gateway,
+    sms_settings: Settings,
+) -> None:
+    from ..factories import availability
+    from .passport_support import patient_account, relogin
+
+    client = await aiohttp_client(create_app(sms_settings, clock=clock, engine=database.engine))
+    w = await world(client, database.engine)
+    starts = (clock.now() + timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
+    await availability(w.specialist, starts, hours=2)
+    patient_id = await _patient_with_phone(w.gp)
+    first = await _book(w, patient_id, starts)
+    await _recorded(client, 1)
+    assert "жазылды" in gateway.received[0]["text"]  # booked, in Kazakh
+    local = starts + timedelta(hours=5)
+    assert local.strftime("%d.%m.%Y %H:%M") in gateway.received[0]["text"]
+
+    # The patient sees what was sent and what waits, never a code or their whole number.
+    patient = await patient_account(w.admin, patient_id)
+    status, mine = await patient.get("/me/messages")
+    assert status == 200, mine
+    kinds = {m["kind"]: m for m in mine["items"]}
+    assert set(kinds) == {"booking_confirmed", "reminder_24h", "reminder_1h"}
+    assert kinds["booking_confirmed"]["sent_at"] is not None
+    assert kinds["reminder_24h"]["sent_at"] is None and kinds["reminder_24h"]["due_at"]
+    assert all(m["to"] == "•••4567" for m in mine["items"])
+    # Nobody else sees them.
+    status, theirs = await w.gp.get("/me/messages")
+    assert status == 200 and theirs["items"] == []
+
+    # A day before, the reminder goes out; the hour-before one waits.
+    clock.set(starts - timedelta(hours=24))
+    await client.app[MESSAGES].nudge()
+    await _recorded(client, 2)
+    assert "ертең" in gateway.received[1]["text"]
+
+    # Cancelled: the hour-before reminder never goes, and the patient is told.
+    gp = await relogin(client, w.gp)  # a day later: a new session
+    status, body = await gp.post(f"/consultations/{first['id']}/cancel")
+    assert status == 200, body
+    await _recorded(client, 3)
+    assert "тоқтатылды" in gateway.received[2]["text"]
+    clock.set(starts - timedelta(minutes=30))
+    assert await client.app[MESSAGES].deliver() == 0
+    assert len(gateway.received) == 3
+
+
+async def test_a_patient_turns_reminders_off_but_still_gets_codes(
+    aiohttp_client: Any,
+    database: Database,
+    clock: FakeClock,
+    gateway: Gateway,
+    sms_settings: Settings,
+) -> None:
+    from ..factories import availability
+    from .passport_support import patient_account
+
+    client = await aiohttp_client(create_app(sms_settings, clock=clock, engine=database.engine))
+    w = await world(client, database.engine)
+    starts = (clock.now() + timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
+    await availability(w.specialist, starts, hours=2)
+    patient_id = await _patient_with_phone(w.gp)
+    await _book(w, patient_id, starts)
+    patient = await patient_account(w.admin, patient_id)
+    await _recorded(client, 1)
+
+    status, chosen = await patient.post("/me/message-settings", {"reminders": False})
+    assert status == 200 and chosen == {"reminders": False}
+    status, now_set = await patient.get("/me/message-settings")
+    assert now_set == {"reminders": False}
+    status, mine = await patient.get("/me/messages")
+    assert [m["kind"] for m in mine["items"]] == ["booking_confirmed"]
+    # Staff have no reminders to turn off; a code still reaches the patient.
+    status, _ = await w.gp.post("/me/message-settings", {"reminders": False})
+    assert status == 403
+    await _ask_consent(w.gp, patient_id, clock)
+    await gateway.wait_for(2)
+    assert re.search(r"\b\d{6}\b", gateway.received[1]["text"])

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..errors import Conflict
+from ..notify.service import patient_contact
 from ..patients.models import Patient
 from .models import ConsentRequest
 from .notifier import Notifier
@@ -53,14 +54,9 @@ async def issue_code(
         patient_id=request.patient_id,
         phone=phone,
         code=code,
-        language=await patient_language(session, request.patient_id),
+        language=(await patient_contact(session, request.patient_id))[1],
         now=now,
     )
-
-
-async def patient_language(session: AsyncSession, patient_id: uuid.UUID) -> str:
-    """The language a patient's messages are written in: Kazakh until they choose."""
-    return "kk"
 
 
 async def patient_code_failures(session: AsyncSession, patient_id: uuid.UUID, now: datetime) -> int:

@@ -21,6 +21,7 @@ from ..consent.requests import request_specialist_consent, withdraw_for_consulta
 from ..db.paging import keyset_page
 from ..errors import Conflict, Forbidden, NotFound, field_error
 from ..facilities.models import Facility
+from ..notify import service as notify
 from ..patients.models import Patient
 from ..scheduling.models import Slot
 from ..scheduling.service import free_slots_statement
@@ -109,6 +110,13 @@ async def _booked(session: AsyncSession, consultation: Consultation) -> None:
     specialist is known, the request for the patient's consent to that specialist."""
     await record_change(session, None, consultation)
     await request_specialist_consent(session, consultation)
+    await notify.consultation_booked(
+        session,
+        consultation_id=consultation.id,
+        patient_id=consultation.patient_id,
+        starts_at=consultation.starts_at,
+        now=consultation.created_at,
+    )
 
 
 async def book_consultation(
@@ -331,6 +339,13 @@ async def transition(
         await request_specialist_consent(session, consultation)
     elif action == Action.cancel:
         await withdraw_for_consultation(session, consultation, actor_id=actor.id, now=now)
+        await notify.consultation_cancelled(
+            session,
+            consultation_id=consultation.id,
+            patient_id=consultation.patient_id,
+            starts_at=consultation.starts_at,
+            now=now,
+        )
     return consultation
 
 

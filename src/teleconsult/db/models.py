@@ -8,7 +8,7 @@ from ..consent.models import BreakGlassSession, ConsentGrant, ConsentRequest
 from ..consultations.models import Consultation, IdempotencyRecord
 from ..facilities.models import Facility
 from ..ledger.models import ChainHead
-from ..notify.models import Message
+from ..notify.models import Message, MessagePreference
 from ..passport.models import PassportEntry
 from ..patients.models import Patient
 from ..scheduling.models import AvailabilityWindow, Slot
@@ -32,6 +32,7 @@ __all__ = [
     "IdempotencyRecord",
     "LoginFailure",
     "Message",
+    "MessagePreference",
     "OutboxEvent",
     "PassportEntry",
     "Patient",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, Index, Integer, String, Uuid
+from sqlalchemy import JSON, Boolean, Index, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db.base import Base, UTCDateTime, utcnow
@@ -27,6 +27,8 @@ class Message(Base):
     secret_params: Mapped[list[str]] = mapped_column(JSON, default=list)
     patient_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
     user_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
+    # The consultation a booking message or reminder is about (a cancel drops its reminders).
+    consultation_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # The relay's claim: a message is tried when this has passed, and then set ahead by a
     # lease (a process that dies mid-send leaves it to be tried again) or by the back-off.
@@ -34,3 +36,13 @@ class Message(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(String(200))
+
+
+class MessagePreference(Base):
+    """What a patient chose to receive. Codes cannot be turned off: without them a doctor
+    could not be given access from a clinic's desk."""
+
+    __tablename__ = "message_preferences"
+
+    patient_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    reminders: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from ..clock import Clock
+from ..db.engine import readers
 from ..db.uow import after_commit, unit_of_work
 from .channels import Channel, DeliveryFailed, Outgoing
 from .models import Message
@@ -50,6 +51,7 @@ def queue(
     secret: tuple[str, ...] = (),
     patient_id: uuid.UUID | None = None,
     user_id: uuid.UUID | None = None,
+    consultation_id: uuid.UUID | None = None,
     now: datetime,
     not_before: datetime | None = None,
 ) -> Message:
@@ -65,6 +67,7 @@ def queue(
         secret_params=list(secret),
         patient_id=patient_id,
         user_id=user_id,
+        consultation_id=consultation_id,
         created_at=now,
         next_attempt_at=not_before or now,
         attempts=0,
@@ -104,19 +107,32 @@ class MessageRelay:
     async def nudge(self) -> None:
         self._wake.set()
 
+    def _due(self, now: datetime) -> Any:
+        return (
+            Message.sent_at.is_(None),
+            Message.next_attempt_at <= now,
+            Message.channel.in_(list(self.channels)),
+        )
+
+    async def _any_due(self, now: datetime) -> bool:
+        # A look on a reader connection first: nothing due costs no write lock (SQLite).
+        engine = self.sessions.kw["bind"] if self.sessions is not None else None
+        assert isinstance(engine, AsyncEngine)
+        async with readers(engine).connect() as conn:
+            found = await conn.scalar(select(Message.id).where(*self._due(now)).limit(1))
+        return found is not None
+
     async def _claim(self) -> list[Message]:
         assert self.sessions is not None
         now = self.clock.now()
+        if not self.channels or not await self._any_due(now):
+            return []
         async with unit_of_work(self.sessions) as session:
             rows = list(
                 (
                     await session.scalars(
                         select(Message)
-                        .where(
-                            Message.sent_at.is_(None),
-                            Message.next_attempt_at <= now,
-                            Message.channel.in_(list(self.channels)),
-                        )
+                        .where(*self._due(now))
                         .order_by(Message.next_attempt_at)
                         .limit(BATCH)
                         .with_for_update(skip_locked=True)
@@ -173,7 +189,9 @@ class MessageRelay:
             log.warning("message delivery failed (%s), will retry: %s", claimed.channel, error)
 
     async def run(self) -> None:
-        """Deliver until cancelled."""
+        """Deliver until cancelled (nothing to do without a channel)."""
+        if not self.channels:
+            return
         while True:
             self._wake.clear()
             try:

@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.Column("secret_params", sa.JSON(), nullable=False),
         sa.Column("patient_id", sa.Uuid(), nullable=True),
         sa.Column("user_id", sa.Uuid(), nullable=True),
+        sa.Column("consultation_id", sa.Uuid(), nullable=True),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("next_attempt_at", UTCDateTime(), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
@@ -39,7 +40,14 @@ def upgrade() -> None:
     op.create_index("ix_messages_due", "messages", ["sent_at", "next_attempt_at"])
     op.create_index("ix_messages_patient_id", "messages", ["patient_id"])
     op.create_index("ix_messages_user_id", "messages", ["user_id"])
+    op.create_index("ix_messages_consultation_id", "messages", ["consultation_id"])
+    op.create_table(
+        "message_preferences",
+        sa.Column("patient_id", sa.Uuid(), primary_key=True),
+        sa.Column("reminders", sa.Boolean(), nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("message_preferences")
     op.drop_table("messages")

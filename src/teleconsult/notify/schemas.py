@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class MessageOut(BaseModel):
+    """A message as its recipient sees it: never its code or link."""
+
+    id: uuid.UUID
+    kind: str
+    channel: str
+    to: str
+    created_at: datetime
+    # When a waiting message (a reminder, a retry) is next due; null once sent.
+    due_at: datetime | None
+    sent_at: datetime | None
+
+
+class MessageQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int = Field(default=50, ge=1, le=200)
+
+
+class MessageSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reminders: bool

@@ -1,0 +1,172 @@
+"""Which messages a change sends, to whom, and what people see of what was sent to them.
+
+Booking messages and reminders go to the patient's phone, in the patient's language, with
+the time in Kazakhstan's time (UTC+5, the whole country since 2024). Reminders are queued at
+booking for 24 hours and 1 hour before the call, dropped when the consultation is cancelled
+or the patient turns reminders off; codes cannot be turned off.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..accounts.models import User
+from ..codes import Role
+from ..patients.models import Patient
+from .models import Message, MessagePreference
+from .outbox import queue
+from .schemas import MessageOut, MessageSettings
+
+LOCAL_TIME = timezone(timedelta(hours=5))
+REMINDERS = {"reminder_24h": timedelta(hours=24), "reminder_1h": timedelta(hours=1)}
+DEFAULT_LANGUAGE = "kk"
+
+
+async def patient_contact(session: AsyncSession, patient_id: uuid.UUID) -> tuple[str | None, str]:
+    """The patient's phone and the language their messages are written in: their account's
+    choice when they have one, else Kazakh."""
+    phone = await session.scalar(select(Patient.phone).where(Patient.id == patient_id))
+    return phone, DEFAULT_LANGUAGE
+
+
+async def reminders_on(session: AsyncSession, patient_id: uuid.UUID) -> bool:
+    chosen = await session.get(MessagePreference, patient_id)
+    return chosen is None or chosen.reminders
+
+
+def local_when(moment: datetime) -> str:
+    return moment.astimezone(LOCAL_TIME).strftime("%d.%m.%Y %H:%M")
+
+
+async def consultation_booked(
+    session: AsyncSession,
+    *,
+    consultation_id: uuid.UUID,
+    patient_id: uuid.UUID,
+    starts_at: datetime | None,
+    now: datetime,
+) -> None:
+    """The booking's confirmation, and its reminders, to the patient's phone."""
+    phone, language = await patient_contact(session, patient_id)
+    if not phone:
+        return
+    when = {"when": local_when(starts_at)} if starts_at else {"when": "—"}
+    common = {
+        "channel": "sms",
+        "address": phone,
+        "language": language,
+        "patient_id": patient_id,
+        "consultation_id": consultation_id,
+        "now": now,
+    }
+    kind = "booking_confirmed" if starts_at else "case_submitted"
+    queue(session, kind=kind, params=when, **common)  # type: ignore[arg-type]
+    if starts_at is None or not await reminders_on(session, patient_id):
+        return
+    for reminder, before in REMINDERS.items():
+        if starts_at - before > now:
+            queue(
+                session,
+                kind=reminder,
+                params=when,
+                not_before=starts_at - before,
+                **common,  # type: ignore[arg-type]
+            )
+
+
+async def consultation_cancelled(
+    session: AsyncSession,
+    *,
+    consultation_id: uuid.UUID,
+    patient_id: uuid.UUID,
+    starts_at: datetime | None,
+    now: datetime,
+) -> None:
+    """Its reminders are dropped and the patient told."""
+    await session.execute(
+        delete(Message).where(
+            Message.consultation_id == consultation_id,
+            Message.kind.in_(list(REMINDERS)),
+            Message.sent_at.is_(None),
+        )
+    )
+    phone, language = await patient_contact(session, patient_id)
+    if phone and starts_at is not None:
+        queue(
+            session,
+            kind="booking_cancelled",
+            channel="sms",
+            address=phone,
+            language=language,
+            params={"when": local_when(starts_at)},
+            patient_id=patient_id,
+            consultation_id=consultation_id,
+            now=now,
+        )
+
+
+def _hint(address: str) -> str:
+    """Enough of an address to recognise it: the last digits of a phone, the domain."""
+    if "@" in address:
+        name, domain = address.split("@", 1)
+        return f"{name[:1]}•••@{domain}"
+    return f"•••{address[-4:]}"
+
+
+async def messages_of(session: AsyncSession, me: User, limit: int) -> list[MessageOut]:
+    """What was sent to the caller (as a patient: to their phone), newest first."""
+    if me.role == Role.patient:
+        if me.patient_id is None:
+            return []
+        mine = Message.patient_id == me.patient_id
+    else:
+        mine = Message.user_id == me.id
+    rows = (
+        await session.scalars(
+            select(Message)
+            .where(mine)
+            .order_by(Message.created_at.desc(), Message.id.desc())
+            .limit(limit)
+        )
+    ).all()
+    return [
+        MessageOut(
+            id=row.id,
+            kind=row.kind,
+            channel=row.channel,
+            to=_hint(row.address),
+            created_at=row.created_at,
+            due_at=row.next_attempt_at if row.sent_at is None else None,
+            sent_at=row.sent_at,
+        )
+        for row in rows
+    ]
+
+
+async def settings_of(session: AsyncSession, me: User) -> MessageSettings:
+    if me.patient_id is None:
+        return MessageSettings(reminders=True)
+    return MessageSettings(reminders=await reminders_on(session, me.patient_id))
+
+
+async def choose(session: AsyncSession, me: User, chosen: MessageSettings) -> MessageSettings:
+    """A patient turns reminders on or off; turning them off drops the waiting ones."""
+    assert me.patient_id is not None
+    row = await session.get(MessagePreference, me.patient_id)
+    if row is None:
+        session.add(MessagePreference(patient_id=me.patient_id, reminders=chosen.reminders))
+    else:
+        row.reminders = chosen.reminders
+    if not chosen.reminders:
+        await session.execute(
+            delete(Message).where(
+                Message.patient_id == me.patient_id,
+                Message.kind.in_(list(REMINDERS)),
+                Message.sent_at.is_(None),
+            )
+        )
+    return chosen
