@@ -283,9 +283,13 @@ def _serve_forever(settings: Settings, host: str, port: int, reuse_port: bool) -
     from ..app import create_app
     from ..eventloop import new_event_loop
     from ..logs import AccessLogger
+    from .statements import count_statements, wanted
 
+    app = create_app(settings)
+    if wanted():
+        count_statements(app)
     web.run_app(
-        create_app(settings),
+        app,
         host=host,
         port=port,
         print=None,
