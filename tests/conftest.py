@@ -212,3 +212,35 @@ def own_redis() -> Iterator[tuple[str, Any]]:
     server.start()
     yield f"redis://127.0.0.1:{port}/0", server
     server.stop()
+
+
+async def app_on_redis(
+    url: str, aiohttp_client: Any, database: Database, clock: FakeClock, tmp_path: Path
+) -> Any:
+    """A test client of an app on the Redis at ``url`` (a test's own, see :func:`own_redis`),
+    once that server answers (it may still be starting)."""
+    from teleconsult.app import create_app
+
+    await redis_answers(url)
+    settings = make_settings(database.url, tmp_path / "data", redis_url=url)
+    return await aiohttp_client(create_app(settings, clock=clock, engine=database.engine))
+
+
+async def redis_answers(url: str, within: float = 10.0) -> None:
+    """Wait (bounded) until the Redis at ``url`` answers a ping."""
+    from teleconsult.bus import BusUnavailable
+    from teleconsult.bus.redis import RedisBus
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while True:
+        probe = RedisBus(url)
+        try:
+            await probe.ping()
+            return
+        except BusUnavailable:
+            if loop.time() > deadline:
+                raise
+            await asyncio.sleep(0.1)
+        finally:
+            await probe.close()

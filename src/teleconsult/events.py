@@ -12,12 +12,13 @@ from .accounts.auth import authenticate, token_hash
 from .accounts.service import specialties_of
 from .accounts.sessions import about_sessions, close_for_session_end, ends
 from .appkeys import BUS, METRICS, REQUEST_TOKEN, SESSIONMAKER
+from .bus import CLOSE_TRY_AGAIN_LATER
+from .bus.websocket import refused_while_away
 from .codes import Role
 from .db.uow import unit_of_work
 
 log = logging.getLogger("teleconsult.events")
-# RFC 6455: the server is overloaded or a service it needs is away; try again later.
-CLOSE_TRY_AGAIN_LATER = 1013
+__all__ = ["CLOSE_TRY_AGAIN_LATER", "events_ws"]
 
 
 async def events_ws(request: web.Request) -> web.StreamResponse:
@@ -28,6 +29,9 @@ async def events_ws(request: web.Request) -> web.StreamResponse:
             channels += [f"queue:{s}" for s in await specialties_of(session, user.id)]
         elif user.role == Role.admin:
             channels.append("admin")
+    refused = await refused_while_away(request, request.app[BUS], "live updates")
+    if refused is not None:
+        return refused
     ws = web.WebSocketResponse(heartbeat=30)
     await ws.prepare(request)
     try:

@@ -12,8 +12,10 @@ import pytest
 from teleconsult.clock import FakeClock
 
 from ..callkit import booked_call, loopback_only
-from ..conftest import IN_CI, Database
+from ..conftest import IN_CI, Database, app_on_redis
 from ..factories import PASSWORD, user
+from .browsing import Browsing, text
+from .conftest import LOCALES
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(90)]
 
@@ -57,8 +59,12 @@ async def remote_videos_play(page: Any, count: int) -> None:
     assert await page.evaluate(PLAYING) == count
 
 
-async def open_call(browser: Any, base: str, who: Any, cid: str) -> Any:
-    context = await browser.new_context(base_url=base)
+async def open_call(
+    browser: Any, base: str, who: Any, cid: str, *, language: str = "en", width: int = 1280
+) -> Any:
+    context = await browser.new_context(
+        base_url=base, locale=LOCALES[language], viewport={"width": width, "height": 800}
+    )
     login = await context.request.post(
         "/api/v1/auth/login", data={"username": who.user["username"], "password": PASSWORD}
     )
@@ -132,5 +138,79 @@ async def test_gp_specialist_and_invited_patient_each_see_the_two_others(
             await pages[2].get_by_role("button", name="Leave").click()
             for page in pages[:2]:
                 await remote_videos_play(page, 1)
+        finally:
+            await browser.close()
+
+
+async def call_state(page: Any, wanted: str, within: float = 30) -> None:
+    """Wait (polled: the page's policy forbids wait_for_function) for the page's call state."""
+    for _ in range(int(within / 0.2)):
+        if await page.evaluate("() => document.body.dataset.callState") == wanted:
+            return
+        await asyncio.sleep(0.2)
+    state = await page.evaluate("() => document.body.dataset.callState")
+    pytest.fail(f"the call page never reached {wanted!r} (it is {state!r})")
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("language", ["kk", "ru"])
+async def test_the_call_page_speaks_the_browsers_language_on_a_phone(
+    client: Any, database: Database, clock: FakeClock, tmp_path: Path, language: str
+) -> None:
+    executable = chromium_path()
+    from playwright.async_api import async_playwright, expect
+
+    w, cid = await booked_call(client, database.engine, clock.now())
+    base = str(client.make_url("")).rstrip("/")
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            page = await open_call(browser, base, w.gp, cid, language=language, width=390)
+            tab = Browsing(page, base, tmp_path, "gp", language)
+            await call_state(page, "waiting")
+            await expect(page.locator("html")).to_have_attribute("lang", language)
+            await expect(page.get_by_role("heading", name=tab.t("call.title"))).to_be_visible()
+            await expect(page.get_by_role("status")).to_have_text(tab.t("call.status.waiting"))
+            assert await page.title() == tab.t("call.page_title")
+            await tab.assert_translated()
+            # Nothing wider than the phone's screen.
+            assert await page.evaluate("() => document.documentElement.scrollWidth") <= 390
+            leave = page.get_by_role("button", name=tab.t("call.leave"))
+            await leave.focus()
+            await page.keyboard.press("Enter")
+            await expect(page.get_by_role("status")).to_have_text(tab.t("call.status.left"))
+            tab.assert_clean()
+        finally:
+            await browser.close()
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+async def test_the_call_page_waits_out_a_redis_outage_and_then_joins(
+    aiohttp_client: Any,
+    database: Database,
+    clock: FakeClock,
+    tmp_path: Path,
+    own_redis: tuple[str, Any],
+) -> None:
+    executable = chromium_path()
+    from playwright.async_api import async_playwright
+
+    url, server = own_redis
+    app = await app_on_redis(url, aiohttp_client, database, clock, tmp_path)
+    w, cid = await booked_call(app, database.engine, clock.now())
+    base = str(app.make_url("")).rstrip("/")
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            server.stop()
+            page = await open_call(browser, base, w.gp, cid)
+            await call_state(page, "retrying")
+            status = await page.get_by_role("status").text_content()
+            before, _, after = text("en", "call.status.retrying").partition("{seconds}")
+            assert status is not None and status.startswith(before) and status.endswith(after)
+            # Redis back: the page joins with the ticket it was given (tried again, not spent).
+            server.start()
+            await call_state(page, "waiting")
         finally:
             await browser.close()

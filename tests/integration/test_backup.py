@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -18,10 +19,10 @@ from sqlalchemy.engine import make_url
 from teleconsult.cli import restore_cmd
 from teleconsult.clock import FakeClock
 from teleconsult.config import Settings
-from teleconsult.db.backup import BackupError, backup, restore, serving
+from teleconsult.db.backup import BackupError, RestoreRefused, backup, restore, serving
 from teleconsult.db.engine import make_engine, make_sessionmaker
 from teleconsult.ledger.pieces import pieces_for
-from teleconsult.ledger.verify import run_checkpoint, verify_chains
+from teleconsult.ledger.verify import check_restored, run_checkpoint, verify_chains
 
 from ..conftest import PG_URL_ENV, Database, make_settings
 from .passport_support import Clinic, clinic, grant, note
@@ -87,13 +88,13 @@ async def test_a_restore_brings_back_what_the_backup_held_and_keeps_what_it_repl
     users, _, _ = await _contents(database.url)
 
     # Into a database that never held anything, then over it with the later backup.
-    await restore(target, first.path)
+    await restore(target, first.path, check=check_restored)
     assert await _contents(target.effective_database_url) == (users, 2, True)
-    replaced = await restore(target, second.path)
+    replaced = await restore(target, second.path, check=check_restored)
     assert await _contents(target.effective_database_url) == (users, 3, True)
     # What the second restore replaced is kept, whole: it restores to the two entries.
     assert replaced.path.is_file() and replaced.path.name.startswith("before-restore-")
-    await restore(target, replaced.path)
+    await restore(target, replaced.path, check=check_restored)
     assert await _contents(target.effective_database_url) == (users, 2, True)
 
 
@@ -102,7 +103,7 @@ async def test_a_restore_refuses_what_is_not_a_backup_and_changes_nothing(
 ) -> None:
     await _notes(client, database, clock, "a visit")
     made = await backup(settings)
-    await restore(target, made.path)
+    await restore(target, made.path, check=check_restored)
     before = await _contents(target.effective_database_url)
     kept = sorted((target.data_dir / "backups").glob("before-restore-*"))
 
@@ -112,7 +113,7 @@ async def test_a_restore_refuses_what_is_not_a_backup_and_changes_nothing(
     cut.write_bytes(made.path.read_bytes()[: made.size // 2])
     for bad in (junk, cut, target.data_dir / "missing.db"):
         with pytest.raises(BackupError):
-            await restore(target, bad)
+            await restore(target, bad, check=check_restored)
     assert await _contents(target.effective_database_url) == before
     assert sorted((target.data_dir / "backups").glob("before-restore-*")) == kept
 
@@ -154,7 +155,7 @@ async def test_a_backup_taken_while_notes_are_written_is_consistent(
     writes = asyncio.gather(*(write(i) for i in range(20)))
     made = await backup(settings)
     await writes
-    await restore(target, made.path)
+    await restore(target, made.path, check=check_restored)
     _, entries, intact = await _contents(target.effective_database_url)
     # A note without diagnoses is one entry. The copy holds the first note and those written
     # before its snapshot, each whole (with its audit entries), and every chain verifies.
@@ -168,9 +169,9 @@ async def test_a_restore_refuses_a_running_server(
     await _notes(client, database, clock, "Before the backup")
     copy = await backup(settings, settings.data_dir / "copy")
     with serving(target.data_dir), pytest.raises(BackupError, match="a server is running"):
-        await restore(target, copy.path)
+        await restore(target, copy.path, check=check_restored)
     # Stopped, the same restore goes through.
-    await restore(target, copy.path)
+    await restore(target, copy.path, check=check_restored)
     _, entries, intact = await _contents(target.effective_database_url)
     assert entries == 1 and intact
 
@@ -187,10 +188,82 @@ async def test_a_restore_refuses_while_other_sessions_are_connected(
         async with engine.connect() as other:
             await other.execute(text("SELECT 1"))
             with pytest.raises(BackupError, match="other session"):
-                await restore(target, copy.path)
+                await restore(target, copy.path, check=check_restored)
             # An operator who knows better may force it.
-            await restore(target, copy.path, force=True)
+            await restore(target, copy.path, check=check_restored, force=True)
     finally:
         await engine.dispose()
     _, entries, intact = await _contents(target.effective_database_url)
     assert entries == 1 and intact
+
+
+async def _tampered(database: Database, settings: Settings) -> Path:
+    """A backup of the test's database after a note's text was edited in place, past the
+    triggers that refuse it (what an edit of a backup's entry amounts to)."""
+    edit = (
+        "UPDATE passport_entries SET document = replace(document, 'visit 0', 'visit X')"
+        " WHERE document LIKE '%visit 0%'"
+    )
+    async with database.engine.begin() as conn:
+        if database.backend == "sqlite":
+            triggers = (
+                await conn.execute(
+                    text(
+                        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"
+                        " AND tbl_name = 'passport_entries'"
+                    )
+                )
+            ).all()
+            for name, _ in triggers:
+                await conn.execute(text(f'DROP TRIGGER "{name}"'))
+            changed = await conn.execute(text(edit))
+            for _, sql in triggers:
+                await conn.execute(text(sql))
+        else:
+            await conn.execute(text("SET LOCAL session_replication_role = replica"))
+            changed = await conn.execute(text(edit))
+        assert changed.rowcount == 1
+    return (await backup(settings, settings.data_dir / "tampered")).path
+
+
+async def test_a_backup_tampered_after_it_was_taken_is_not_installed(
+    client: Any,
+    database: Database,
+    clock: FakeClock,
+    settings: Settings,
+    target: Settings,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    await _notes(client, database, clock, "visit 0", "visit 1")
+    made = await backup(settings)
+    # The live database holds a sound restore.
+    await restore(target, made.path, check=check_restored)
+    live = await _contents(target.effective_database_url)
+    assert live[1:] == (2, True)
+    tampered = await _tampered(database, settings)
+    kept = sorted((target.data_dir / "backups").glob("before-restore-*"))
+
+    with pytest.raises(RestoreRefused) as refused:
+        await restore(target, tampered, check=check_restored)
+    # Not installed: the live data is what it was, nothing was moved aside for it.
+    assert await _contents(target.effective_database_url) == live
+    assert sorted((target.data_dir / "backups").glob("before-restore-*")) == kept
+    # The refused copy is left aside with a report naming the broken chain.
+    assert refused.value.kept.is_file() and refused.value.kept.name.startswith("refused-")
+    report = json.loads(refused.value.report.read_text())
+    assert report["backup"] == str(tampered)
+    assert [b["ledger"] for b in report["broken"]] == ["passport"]
+    assert report["broken"][0]["entry_id"] and report["broken"][0]["problem"]
+
+    # The command says so and exits 1.
+    code = await restore_cmd(argparse.Namespace(backup=str(tampered), force=False), target)
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "restore refused, the database is unchanged" in err
+    assert "passport" in err and "report" in err
+    assert await _contents(target.effective_database_url) == live
+
+    # A sound backup still restores over it.
+    await restore(target, made.path, check=check_restored)
+    assert await _contents(target.effective_database_url) == live

@@ -11,37 +11,19 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 
-from teleconsult.app import create_app
+from teleconsult.bus import CLOSE_TRY_AGAIN_LATER
 from teleconsult.bus.outbox import OutboxEvent
 from teleconsult.bus.redis import RedisBus
 from teleconsult.clock import FakeClock
 from teleconsult.consultations.models import Consultation
-from teleconsult.events import CLOSE_TRY_AGAIN_LATER
 
-from ..conftest import Database, make_settings
+from ..conftest import Database, app_on_redis, redis_answers
 from ..factories import availability, world
 
 
 async def _count(database: Database, model: Any) -> int:
     async with database.engine.connect() as conn:
         return int(await conn.scalar(select(func.count()).select_from(model)) or 0)
-
-
-async def _app_on(
-    url: str, aiohttp_client: Any, database: Database, clock: FakeClock, tmp_path: Any
-) -> Any:
-    """An app on the Redis at ``url``, once that server answers (it may still be starting)."""
-    for _ in range(50):
-        probe = RedisBus(url)
-        try:
-            await probe.publish("probe", {})
-            break
-        except Exception:
-            await asyncio.sleep(0.1)
-        finally:
-            await probe.close()
-    settings = make_settings(database.url, tmp_path / "data", redis_url=url)
-    return await aiohttp_client(create_app(settings, clock=clock, engine=database.engine))
 
 
 @pytest.mark.redis
@@ -53,7 +35,7 @@ async def test_a_booking_made_while_redis_is_down_is_answered_once_and_announced
     own_redis: tuple[str, Any],
 ) -> None:
     url, server = own_redis
-    client = await _app_on(url, aiohttp_client, database, clock, tmp_path)
+    client = await app_on_redis(url, aiohttp_client, database, clock, tmp_path)
     w = await world(client, database.engine)
     await availability(w.specialist, clock.now().replace(microsecond=0), hours=2)
     server.stop()
@@ -109,11 +91,17 @@ async def test_the_live_queue_closes_clearly_while_redis_is_down(
     own_redis: tuple[str, Any],
 ) -> None:
     url, server = own_redis
-    client = await _app_on(url, aiohttp_client, database, clock, tmp_path)
+    client = await app_on_redis(url, aiohttp_client, database, clock, tmp_path)
     w = await world(client, database.engine)
     server.stop()
     ws = await client.ws_connect("/api/v1/events", headers=w.specialist.headers())
     msg = await ws.receive(timeout=30)
     assert msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED), msg
     assert ws.close_code == CLOSE_TRY_AGAIN_LATER
+    assert msg.extra == "live updates unavailable"
+    # Redis back: the live queue opens again.
     server.start()
+    await redis_answers(url)
+    async with client.ws_connect("/api/v1/events", headers=w.specialist.headers()) as ws:
+        hello = await ws.receive_json(timeout=10)
+        assert hello["type"] == "hello"

@@ -7,16 +7,25 @@ import json
 import uuid
 from typing import Any
 
+import aiohttp
 import pytest
 from redis.asyncio import Redis
 
 from teleconsult.appkeys import CALL_HUB
+from teleconsult.bus import CLOSE_TRY_AGAIN_LATER
 from teleconsult.calls.presence import MemoryPresence, PeerInfo, RedisPresence
 from teleconsult.clock import FakeClock
 from teleconsult.config import Settings
 
 from ..callkit import booked_call, until
-from ..conftest import REDIS_URL_ENV, Database, make_settings, service_url
+from ..conftest import (
+    REDIS_URL_ENV,
+    Database,
+    app_on_redis,
+    make_settings,
+    redis_answers,
+    service_url,
+)
 from ..factories import Api
 
 pytestmark = [pytest.mark.redis, pytest.mark.timeout(60)]
@@ -139,3 +148,32 @@ async def test_entering_lists_who_is_there_and_forgets_the_expired() -> None:
     finally:
         await redis.delete(f"call-presence:{room}")
         await redis.aclose()
+
+
+async def test_signaling_while_redis_is_away_says_try_again_later_and_keeps_the_ticket(
+    aiohttp_client: Any,
+    database: Database,
+    clock: FakeClock,
+    tmp_path: Any,
+    own_redis: tuple[str, Any],
+) -> None:
+    url, server = own_redis
+    client = await app_on_redis(url, aiohttp_client, database, clock, tmp_path)
+    w, cid = await booked_call(client, database.engine, clock.now())
+    _, call = await w.gp.get(f"/consultations/{cid}/call")
+    server.stop()
+    for _ in range(2):
+        async with client.session.ws_connect(call["ws_url"]) as ws:
+            msg = await ws.receive(timeout=10)
+            assert msg.type == aiohttp.WSMsgType.CLOSE, msg
+            assert ws.close_code == CLOSE_TRY_AGAIN_LATER
+            assert msg.extra == "call signaling unavailable"
+    # Redis back: the same ticket opens the call (it was not spent), once.
+    server.start()
+    await redis_answers(url)
+    async with client.session.ws_connect(call["ws_url"]) as ws:
+        welcome = await ws.receive_json(timeout=10)
+        assert welcome["type"] == "welcome", welcome
+    with pytest.raises(aiohttp.WSServerHandshakeError) as spent:
+        await client.session.ws_connect(call["ws_url"])
+    assert spent.value.status == 401

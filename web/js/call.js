@@ -2,7 +2,12 @@
 //
 // The consultation id comes from the URL (/call/<id> or ?consultation=<id>); the session is
 // the HttpOnly cookie set at login, so no token is ever visible to this script. The server
-// returns ICE servers and a one-time signaling URL.
+// returns ICE servers and a one-time signaling URL. Every text comes from the catalogues
+// (keys call.*) in the language the app would start in (i18n.js preferredLanguage).
+//
+// While the server's bus is away (Redis down) the signaling socket closes with 1013 "try
+// again later" before the ticket is spent: the page says so and tries the same ticket again
+// with a growing pause; a ticket that has expired meanwhile is replaced by a new one.
 //
 // Peer-to-peer calls are a mesh: one RTCPeerConnection per other participant (the GP, the
 // specialist and, when invited, the patient: at most two connections each). Every pair uses
@@ -12,6 +17,9 @@
 // room for two others (a slot each: an audio and a video transceiver), and the gateway
 // fills the slots with the others' media.
 
+import { ApiError, get } from "./api.js";
+import { errorText, formatList, preferredLanguage, setLanguage, t } from "./i18n.js";
+
 const statusEl = document.getElementById("status");
 const localVideo = document.getElementById("local");
 const remotes = document.getElementById("remotes");
@@ -20,7 +28,13 @@ const GATEWAY = "gateway";
 // Other participants a relay connection has room for: the GP, the specialist and the
 // invited patient make three.
 const RELAY_SLOTS = 2;
-const ROLE_NAMES = { gp: "GP", specialist: "Specialist", patient: "Patient", admin: "Admin" };
+const ROLES = new Set(["gp", "specialist", "patient", "admin"]);
+// RFC 6455 1013: a service the server needs is away; the same ticket works again later.
+const TRY_AGAIN_LATER = 1013;
+const RETRY_MAX_SECONDS = 30;
+
+/** A participant's role as the page names it ("GP"), or null for an unknown role. */
+const roleName = (role) => (ROLES.has(role) ? t(`call.role.${role}`) : null);
 
 const state = {
   call: null,
@@ -30,6 +44,10 @@ const state = {
   me: null,
   // peer id → { id, role, polite, pc, makingOffer, ignoreOffer, connected, tiles }
   peers: new Map(),
+  // Signaling attempts refused with 1013 in a row (the pause grows with them).
+  retries: 0,
+  left: false,
+  pinger: null,
 };
 
 function consultationId() {
@@ -52,12 +70,12 @@ function showProgress() {
   const connected = [...state.peers.values()].filter((p) => p.connected).length;
   if (connected) {
     const others = [...state.peers.values()].filter((p) => p.connected);
-    const names = others.map((p) => ROLE_NAMES[p.role] || "the other side").join(" and ");
-    show(`Connected with ${names}`, "connected");
+    const names = formatList(others.map((p) => roleName(p.role) || t("call.other_side")));
+    show(t("call.status.connected", { names }), "connected");
   } else if (state.peers.size) {
-    show("Connecting…", "connecting");
+    show(t("call.status.connecting"), "connecting");
   } else {
-    show("Waiting for the other participants…", "waiting");
+    show(t("call.status.waiting"), "waiting");
   }
 }
 
@@ -101,7 +119,7 @@ function addPeer(id, role, polite) {
 
 function tileOf(peer, slot) {
   while (peer.tiles.length <= slot) {
-    const label = (peer.id !== GATEWAY && ROLE_NAMES[peer.role]) || "Other participant";
+    const label = (peer.id !== GATEWAY && roleName(peer.role)) || t("call.other_participant");
     const made = makeTile(label);
     made.tile.dataset.peer = peer.id;
     peer.tiles.push(made);
@@ -148,7 +166,7 @@ function connect(peer) {
       video.play().catch(() => {});
     } else {
       audio.srcObject = stream;
-      audio.play().catch(() => show("Click anywhere to hear the other side"));
+      audio.play().catch(() => show(t("call.status.click_to_hear")));
     }
   };
   pc.onicecandidate = ({ candidate }) => {
@@ -169,7 +187,7 @@ function connect(peer) {
     const s = pc.connectionState;
     peer.connected = s === "connected";
     if (s === "failed") {
-      show("Connection failed; trying again…", "failed");
+      show(t("call.status.failed"), "failed");
       if (state.mode === "p2p") pc.restartIce();
       return;
     }
@@ -217,7 +235,7 @@ async function onMessage(message) {
       state.mode = message.mode;
       if (state.mode === "relay") {
         connect(addPeer(GATEWAY, null, true));
-        show("Connecting through the server…", "connecting");
+        show(t("call.status.relay"), "connecting");
         break;
       }
       // The newcomer offers to everyone already there.
@@ -235,7 +253,7 @@ async function onMessage(message) {
       }
       // They offer to us; we wait for it.
       addPeer(message.peer_id, message.role, message.polite ?? state.me > message.peer_id);
-      show(`${ROLE_NAMES[message.role] || "Someone"} joined; connecting…`, "connecting");
+      show(t("call.status.joined", { who: roleName(message.role) || t("call.someone") }), "connecting");
       break;
     case "peer-left":
       if (state.mode === "p2p") dropPeer(message.peer_id);
@@ -252,15 +270,43 @@ async function onMessage(message) {
       break;
     case "error":
       console.warn("signaling error", message.error, message.detail);
-      if (message.error === "replaced") show("You joined from another window.", "ended");
+      if (message.error === "replaced") show(t("call.status.replaced"), "ended");
       break;
   }
 }
 
+/** The texts of call.html, in the chosen language (data-i18n, data-i18n-label). */
+function translatePage() {
+  for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  for (const el of document.querySelectorAll("[data-i18n-label]")) {
+    el.setAttribute("aria-label", t(el.dataset.i18nLabel));
+  }
+}
+
+function mediaProblem(err) {
+  if (err?.name === "NotAllowedError" || err?.name === "SecurityError") return t("call.media.denied");
+  if (err?.name === "NotFoundError" || err?.name === "OverconstrainedError") return t("call.media.missing");
+  return t("call.media.unavailable");
+}
+
+/** A new one-time ticket (and the ICE servers) for the call. */
+async function join(id) {
+  try {
+    state.call = await get(`/consultations/${encodeURIComponent(id)}/call`);
+  } catch (err) {
+    show(err instanceof ApiError ? errorText(err) : t("error.status.500"), "error");
+    return false;
+  }
+  state.mode = state.call.mode;
+  return true;
+}
+
 async function start() {
+  await setLanguage(preferredLanguage());
+  translatePage();
   const id = consultationId();
   if (!id) {
-    show("No consultation in the address.", "error");
+    show(t("call.status.no_consultation"), "error");
     return;
   }
   try {
@@ -269,23 +315,20 @@ async function start() {
       audio: true,
     });
   } catch (err) {
-    show("Camera or microphone unavailable: " + err.name, "error");
+    show(mediaProblem(err), "error");
     return;
   }
   localVideo.srcObject = state.stream;
-  const response = await fetch(`/api/v1/consultations/${encodeURIComponent(id)}/call`, {
-    credentials: "same-origin",
-    headers: { Accept: "application/json" },
-  });
-  const body = await response.json().catch(() => ({}));
-  if (!response.ok) {
-    show(body.detail || `Cannot join (${response.status}).`, "error");
-    return;
-  }
-  state.call = body;
-  state.mode = body.mode;
-  const ws = new WebSocket(body.ws_url);
+  if (!(await join(id))) return;
+  signal(id, state.call.ws_url);
+  state.pinger = setInterval(() => send({ type: "ping" }), 20000);
+}
+
+/** Open the signaling socket; on 1013 try the same ticket again after a growing pause. */
+function signal(id, url) {
+  const ws = new WebSocket(url);
   state.ws = ws;
+  let welcomed = false;
   // Messages are handled one at a time, in order: a description must be applied before the
   // candidates that follow it.
   let queue = Promise.resolve();
@@ -296,20 +339,40 @@ async function start() {
     } catch {
       return;
     }
+    if (message.type === "welcome") {
+      welcomed = true;
+      state.retries = 0;
+    }
     queue = queue.then(() => onMessage(message)).catch((err) => console.error(message.type, err));
   };
-  ws.onclose = () => {
-    if (document.body.dataset.callState !== "ended") show("Disconnected.", "ended");
+  ws.onclose = async (event) => {
+    if (state.left || ws !== state.ws) return;
+    if (event.code === TRY_AGAIN_LATER) {
+      const seconds = Math.min(RETRY_MAX_SECONDS, 2 ** state.retries);
+      state.retries += 1;
+      show(t("call.status.retrying", { seconds }), "retrying");
+      setTimeout(() => {
+        if (!state.left) signal(id, url);
+      }, seconds * 1000);
+      return;
+    }
+    if (!welcomed && state.retries > 0) {
+      // Refused while we waited (the ticket expired, or the server spent it): a new one.
+      if (await join(id)) signal(id, state.call.ws_url);
+      return;
+    }
+    if (document.body.dataset.callState !== "ended") show(t("call.status.disconnected"), "ended");
   };
-  setInterval(() => send({ type: "ping" }), 20000);
 }
 
 document.getElementById("hangup").addEventListener("click", () => {
+  state.left = true;
   send({ type: "bye" });
   for (const id of [...state.peers.keys()]) dropPeer(id);
+  if (state.pinger) clearInterval(state.pinger);
   if (state.ws) state.ws.close();
   if (state.stream) state.stream.getTracks().forEach((t) => t.stop());
-  show("You left the call.", "ended");
+  show(t("call.status.left"), "ended");
 });
 document.addEventListener("click", () => {
   for (const peer of state.peers.values()) {

@@ -45,6 +45,9 @@ class MemoryBus:
             self._subscribers[channel].add(subscription)
         return subscription
 
+    async def ping(self) -> None:
+        """In this process: always there."""
+
     def _unsubscribe(self, subscription: MemorySubscription) -> None:
         for channel in subscription._channels:
             subscribers = self._subscribers.get(channel)

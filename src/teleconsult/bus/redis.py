@@ -28,11 +28,16 @@ from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from .base import BusUnavailable
+
 log = logging.getLogger("teleconsult.bus")
 
 _CLOSED: dict[str, Any] = {}
 _QUEUE_SIZE = 1000
 _SUBSCRIBE_TIMEOUT = 10.0
+# A ping answers in well under a millisecond; a Redis that has not answered in this long
+# is away for a websocket that is about to depend on it.
+_PING_TIMEOUT = 1.0
 _LOST = (RedisConnectionError, RedisTimeoutError, OSError)
 
 
@@ -198,6 +203,14 @@ class RedisBus:
         subscription = RedisSubscription(self._listener, channels)
         await self._listener.add(subscription)
         return subscription
+
+    async def ping(self) -> None:
+        """One PING on the ordinary client (a pooled connection, or a new one)."""
+        try:
+            async with asyncio.timeout(_PING_TIMEOUT):
+                await self.redis.ping()
+        except (TimeoutError, *_LOST) as exc:
+            raise BusUnavailable(f"Redis does not answer: {type(exc).__name__}") from exc
 
     async def close(self) -> None:
         await self._listener.close()

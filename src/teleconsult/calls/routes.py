@@ -14,6 +14,7 @@ from ..accounts.auth import token_hash
 from ..accounts.sessions import closed_when_session_ends
 from ..api import PREFIX, Ctx, Router
 from ..appkeys import BUS, CALL_HUB, CLOCK, METRICS, REQUEST_TOKEN, SESSIONMAKER, SETTINGS
+from ..bus.websocket import refused_while_away
 from ..codes import Role
 from ..db.uow import unit_of_work
 from ..errors import NotFound
@@ -117,6 +118,10 @@ async def signal_ws(request: web.Request) -> web.StreamResponse:
     except ValueError:
         raise NotFound() from None
     ticket = request.query.get("ticket", "")
+    # Before the ticket is redeemed: while the bus is away it is not spent (1013, try again).
+    refused = await refused_while_away(request, app[BUS], "call signaling")
+    if refused is not None:
+        return refused
     peer_id = new_peer_id()
     async with unit_of_work(app[SESSIONMAKER]) as session:
         now = app[CLOCK].now()

@@ -27,7 +27,7 @@ from typing import Any, Protocol
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from ..bus import EventBus, Subscription
+from ..bus import CLOSE_TRY_AGAIN_LATER, EventBus, Subscription
 from ..config import Settings
 from .presence import PeerInfo, Presence
 from .rules import BadSignal, FloodGate, Signal, is_polite, parse_signal
@@ -210,7 +210,14 @@ class SignalingHub:
     ) -> None:
         """Run one participant's websocket from welcome to goodbye (``record``: via the gateway)."""
         peer = LocalPeer(dataclasses.replace(me, node=self.origin), ws)
-        room = await self._open(room_id, peer)
+        try:
+            room = await self._open(room_id, peer)
+        except Exception as exc:
+            # The bus went away between the ping before the ticket and the room's
+            # subscription: a clear close, not a broken frame.
+            log.warning("call room %s cannot open: %s", room_id, type(exc).__name__)
+            await ws.close(code=CLOSE_TRY_AGAIN_LATER, message=b"call signaling unavailable")
+            return
         try:
             await self._enter(room, peer, mode)
             await self._receive(room, peer, mode, record)

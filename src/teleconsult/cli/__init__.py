@@ -168,13 +168,16 @@ async def backup_cmd(args: argparse.Namespace, settings: Settings) -> int:
 async def restore_cmd(args: argparse.Namespace, settings: Settings) -> int:
     from pathlib import Path
 
-    from ..db.backup import BackupError, restore
+    from ..db.backup import BackupError, RestoreRefused, restore
     from ..db.engine import engine_from_settings, make_sessionmaker, readers
     from ..ledger.checkpoint import CheckpointInvalid, load_latest
-    from ..ledger.verify import describe, verify_chains
+    from ..ledger.verify import check_restored, describe, verify_chains
 
     try:
-        kept = await restore(settings, Path(args.backup), force=args.force)
+        kept = await restore(settings, Path(args.backup), check=check_restored, force=args.force)
+    except RestoreRefused as exc:
+        print(f"restore refused, the database is unchanged: {exc}", file=sys.stderr)
+        return 1
     except BackupError as exc:
         print(f"nothing restored: {exc}", file=sys.stderr)
         return 1
@@ -280,9 +283,13 @@ def _serve_forever(settings: Settings, host: str, port: int, reuse_port: bool) -
     from ..app import create_app
     from ..eventloop import new_event_loop
     from ..logs import AccessLogger
+    from .statements import count_statements, wanted
 
+    app = create_app(settings)
+    if wanted():
+        count_statements(app)
     web.run_app(
-        create_app(settings),
+        app,
         host=host,
         port=port,
         print=None,

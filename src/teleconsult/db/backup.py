@@ -13,6 +13,11 @@ serving process holds a shared lock on ``DATA_DIR/serving.lock`` (:func:`serving
 a restore must be able to take alone; on PostgreSQL it also refuses while other sessions are
 connected to the database, unless forced.
 
+A backup is staged before it is installed (SQLite: a file beside the database; PostgreSQL:
+a database of its own) and every passport and audit chain is walked there from its first
+entry; a backup whose chains fail (tampered with after it was taken) is never installed: it
+is kept under ``backups/refused-*`` with a JSON report beside it.
+
 After a restore the chains are verified, and compared with the newest checkpoint: a backup
 older than it leaves chains shorter than it recorded, which ``verify`` reports as cut off
 until ``teleconsult checkpoint`` records the restored state (the older checkpoints stay).
@@ -22,14 +27,17 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import json
 import os
 import shutil
 import sqlite3
-from collections.abc import Iterator
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import NullPool
@@ -102,19 +110,78 @@ def _nobody_serving(data_dir: Path) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-async def restore(settings: Settings, source: Path, *, force: bool = False) -> Backup:
+# Walks every chain of a staged copy at a database URL: (all sound, a JSON-ready report).
+# ``ledger.verify.check_restored`` (the ledger sits above this module, so it is handed in).
+Check = Callable[[str], Awaitable[tuple[bool, dict[str, Any]]]]
+
+
+class RestoreRefused(BackupError):
+    """A backup whose chains fail verification: it was staged, walked, and not installed;
+    it is left aside (``kept``) with a JSON report (``report``)."""
+
+    def __init__(self, message: str, kept: Path, report: Path) -> None:
+        super().__init__(message)
+        self.kept = kept
+        self.report = report
+
+
+async def restore(settings: Settings, source: Path, *, check: Check, force: bool = False) -> Backup:
     """Replace the database with the backup ``source``; the database it replaced is kept,
     and returned. Refuses, changing nothing, a file that is not a sound backup, a running
-    server, and on PostgreSQL other connected sessions (unless ``force``)."""
+    server, and on PostgreSQL other connected sessions (unless ``force``).
+
+    The backup is first staged (SQLite: a file beside the database; PostgreSQL: a database
+    of its own) and ``check`` walks every chain there; a backup whose chains fail is not
+    installed: it is left aside with a JSON report (:class:`RestoreRefused`).
+    """
     url = make_url(settings.effective_database_url)
     now = datetime.now(UTC)
     with _nobody_serving(settings.data_dir):
         if url.get_backend_name() == "sqlite":
-            path = _sqlite_path(url)
-            return await asyncio.to_thread(_sqlite_restore, path, source, settings, now)
+            return await _sqlite_restore(_sqlite_path(url), source, settings, now, check)
         if not force:
             await _refuse_other_sessions(url)
-        return await _postgres_restore(settings, url, source, now)
+        return await _postgres_restore(settings, url, source, now, check)
+
+
+async def _checked(staged_url: str, check: Check) -> tuple[bool, dict[str, Any]]:
+    try:
+        return await check(staged_url)
+    except Exception as exc:  # a copy that cannot even be walked is refused
+        return False, {"chains": 0, "entries": 0, "broken": [], "error": str(exc)}
+
+
+def _set_aside(
+    settings: Settings, source: Path, staged: Path, now: datetime, report: dict[str, Any]
+) -> RestoreRefused:
+    """Move the staged copy of a refused backup under the backups folder, a JSON report
+    beside it; the error that says so."""
+    kept = default_path(settings, now, "refused")
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(staged, kept)
+    written = kept.with_suffix(".json")
+    document = {
+        "backup": str(source),
+        "refused_at": now.isoformat(),
+        "kept": str(kept),
+        **report,
+    }
+    written.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n")
+    _fsync(written)
+    _fsync(kept.parent)
+    broken = report.get("broken") or []
+    first = broken[0] if broken else None
+    why = (
+        f"{len(broken)} chain(s) fail verification, the first {first['ledger']} {first['chain']}"
+        f" at entry {first['seq']}: {first['problem']}"
+        if first is not None
+        else f"its chains cannot be verified: {report.get('error', 'unknown error')}"
+    )
+    return RestoreRefused(
+        f"{source} was not installed: {why}; it is kept in {kept}, the report in {written}",
+        kept,
+        written,
+    )
 
 
 async def _refuse_other_sessions(url: URL) -> None:
@@ -139,14 +206,60 @@ async def _refuse_other_sessions(url: URL) -> None:
         )
 
 
-async def _postgres_restore(settings: Settings, url: URL, source: Path, now: datetime) -> Backup:
+async def _admin(url: URL, statement: str) -> None:
+    """One statement outside a transaction (CREATE / DROP DATABASE), from the maintenance
+    database ``postgres``, so that the database being restored sees no extra session."""
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(
+        url.set(database="postgres"), poolclass=NullPool, isolation_level="AUTOCOMMIT"
+    )
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+async def _postgres_restore(
+    settings: Settings, url: URL, source: Path, now: datetime, check: Check
+) -> Backup:
     if not await asyncio.to_thread(source.is_file):
         raise BackupError(f"{source}: no such file")
     await _run(["pg_restore", "--list", str(source)], url, database=False)
-    kept = await backup(settings, default_path(settings, now, "before-restore"))
-    restoring = ["--clean", "--if-exists", "--no-owner", "--single-transaction", "--exit-on-error"]
-    await _run(["pg_restore", *restoring, str(source)], url)
-    return kept
+    # A private copy: what is installed is exactly what was checked.
+    staged = default_path(settings, now, "restoring")
+    await asyncio.to_thread(_private_copy, source, staged)
+    try:
+        name = f"{url.database}_restoring_{uuid.uuid4().hex[:8]}"
+        staging = url.set(database=name)
+        await _admin(url, f'CREATE DATABASE "{name}"')
+        try:
+            loading = ["--no-owner", "--single-transaction", "--exit-on-error"]
+            await _run(["pg_restore", *loading, str(staged)], staging)
+            ok, report = await _checked(staging.render_as_string(hide_password=False), check)
+        finally:
+            await _admin(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if not ok:
+            raise await asyncio.to_thread(_set_aside, settings, source, staged, now, report)
+        kept = await backup(settings, default_path(settings, now, "before-restore"))
+        restoring = [
+            "--clean",
+            "--if-exists",
+            "--no-owner",
+            "--single-transaction",
+            "--exit-on-error",
+        ]
+        await _run(["pg_restore", *restoring, str(staged)], url)
+        return kept
+    finally:
+        await asyncio.to_thread(staged.unlink, missing_ok=True)
+
+
+def _private_copy(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, target)
 
 
 def _part_for(target: Path) -> Path:
@@ -197,30 +310,49 @@ def _check_sqlite(db: sqlite3.Connection, path: Path) -> None:
         raise BackupError(f"{path} is not a Teleconsult database")
 
 
-def _sqlite_restore(database: Path, source: Path, settings: Settings, now: datetime) -> Backup:
-    if not source.is_file():
+async def _sqlite_restore(
+    database: Path, source: Path, settings: Settings, now: datetime, check: Check
+) -> Backup:
+    if not await asyncio.to_thread(source.is_file):
         raise BackupError(f"{source}: no such file")
-    with closing(_open(source, "ro")) as db:
-        _check_sqlite(db, source)
+
+    def sound() -> None:
+        with closing(_open(source, "ro")) as db:
+            _check_sqlite(db, source)
+
+    await asyncio.to_thread(sound)
     database.parent.mkdir(parents=True, exist_ok=True)
     incoming = database.with_name(database.name + ".restoring")
     incoming.unlink(missing_ok=True)
     try:
-        _sqlite_copy(source, incoming)
-        kept = default_path(settings, now, "before-restore")
-        kept.parent.mkdir(parents=True, exist_ok=True)
-        if database.exists():
-            # Fold the write-ahead log into the file first: the file moved aside is whole,
-            # and no log of the old database is left for SQLite to apply to the new one.
-            with closing(sqlite3.connect(database)) as old:
-                old.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            for suffix in ("-wal", "-shm"):
-                Path(f"{database}{suffix}").unlink(missing_ok=True)
-            shutil.move(database, kept)
-            _fsync(kept.parent)
-        _durable_rename(incoming, database)
+        # Staged beside the database (a copy of its own: what is installed is what was
+        # walked), every chain walked there, and only then installed.
+        await asyncio.to_thread(_sqlite_copy, source, incoming)
+        staged_url = URL.create("sqlite+aiosqlite", database=str(incoming)).render_as_string()
+        ok, report = await _checked(staged_url, check)
+        if not ok:
+            raise await asyncio.to_thread(_set_aside, settings, source, incoming, now, report)
+        return await asyncio.to_thread(_sqlite_install, database, incoming, settings, now)
     finally:
         incoming.unlink(missing_ok=True)
+
+
+def _sqlite_install(database: Path, incoming: Path, settings: Settings, now: datetime) -> Backup:
+    for suffix in ("-wal", "-shm"):
+        # The walk closed its connections: no log of the staged copy is left beside it.
+        Path(f"{incoming}{suffix}").unlink(missing_ok=True)
+    kept = default_path(settings, now, "before-restore")
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    if database.exists():
+        # Fold the write-ahead log into the file first: the file moved aside is whole,
+        # and no log of the old database is left for SQLite to apply to the new one.
+        with closing(sqlite3.connect(database)) as old:
+            old.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        for suffix in ("-wal", "-shm"):
+            Path(f"{database}{suffix}").unlink(missing_ok=True)
+        shutil.move(database, kept)
+        _fsync(kept.parent)
+    _durable_rename(incoming, database)
     return Backup(kept, kept.stat().st_size if kept.exists() else 0)
 
 
