@@ -181,6 +181,9 @@ class Router:
     def post(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
         return self.route("POST", path, **kw)
 
+    def patch(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
+        return self.route("PATCH", path, **kw)
+
 
 def _nul_field(data: Any, path: str = "") -> str | None:
     """The path of the first string holding a NUL character (PostgreSQL cannot store one)."""

@@ -12,6 +12,7 @@ from .schemas import (
     LoginIn,
     LoginOut,
     LogoutOut,
+    MeUpdate,
     PeopleQuery,
     PersonOut,
     UserCreate,
@@ -69,6 +70,16 @@ async def logout(ctx: Ctx) -> web.Response:
 @router.get("/me", summary="The current user", response=UserOut, read_only=True)
 async def me(ctx: Ctx) -> UserOut:
     return await service.user_out(ctx.session, ctx.me)
+
+
+@router.patch(
+    "/me",
+    summary="Change the current user's preferences (the pages' language)",
+    body=MeUpdate,
+    response=UserOut,
+)
+async def update_me(ctx: Ctx) -> UserOut:
+    return await service.update_me(ctx.session, ctx.me, ctx.body)
 
 
 @router.post(

@@ -13,7 +13,7 @@ from pydantic import (
     field_validator,
 )
 
-from ..codes import Role, SpecialtySlug
+from ..codes import Language, Role, SpecialtySlug
 from .passwords import password_problem
 
 Username = Annotated[
@@ -51,6 +51,7 @@ class UserOut(BaseModel):
     is_active: bool
     on_call: bool
     created_at: datetime
+    language: Language | None = None
 
 
 class LoginOut(BaseModel):
@@ -81,6 +82,14 @@ class UserCreate(BaseModel):
     @classmethod
     def _distinct(cls, value: list[str] | None) -> list[str] | None:
         return None if value is None else sorted(set(value))
+
+
+class MeUpdate(BaseModel):
+    """What a user may change of their own account."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    language: Language = Field(description="The language the pages speak: en, kk or ru")
 
 
 class UserStatusIn(BaseModel):

@@ -20,7 +20,7 @@ from . import directory, sessions, throttle
 from .auth import new_token, token_hash
 from .models import AuthToken, LoginFailure, SpecialistSpecialty, User
 from .passwords import Passwords
-from .schemas import LoginOut, PeopleQuery, PersonOut, UserCreate, UserOut
+from .schemas import LoginOut, MeUpdate, PeopleQuery, PersonOut, UserCreate, UserOut
 
 
 async def specialties_of(session: AsyncSession, user_id: uuid.UUID) -> list[str]:
@@ -37,6 +37,13 @@ async def user_out(session: AsyncSession, user: User) -> UserOut:
     if user.role == Role.specialist:
         out.specialties = await specialties_of(session, user.id)
     return out
+
+
+async def update_me(session: AsyncSession, me: User, data: MeUpdate) -> UserOut:
+    """Change the caller's own preferences (today: the language the pages speak)."""
+    me.language = data.language.value
+    await session.flush()
+    return await user_out(session, me)
 
 
 def _limits(settings: Settings) -> throttle.Limits:
