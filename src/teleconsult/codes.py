@@ -13,6 +13,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, WithJsonSchema
 
+from .errors import custom_error
+
 
 class Role(StrEnum):
     admin = "admin"
@@ -114,7 +116,7 @@ SPECIALTIES: dict[str, str] = _english(SPECIALTY_NAMES)
 def _one_of(known: dict[str, str], what: str) -> Callable[[str], str]:
     def check(value: str) -> str:
         if value not in known:
-            raise ValueError(f"unknown {what}")
+            raise custom_error(f"unknown_{what}", f"unknown {what}")
         return value
 
     return check

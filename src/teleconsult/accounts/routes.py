@@ -116,7 +116,12 @@ async def people(ctx: Ctx) -> Page[PersonOut]:
     q: PeopleQuery = ctx.query
     if (q.ids is None) == (q.q is None):
         message = "give either ids or q"
-        raise ValidationFailed(f"ids: {message}", fields={"ids": message, "q": message})
+        raise ValidationFailed(
+            f"ids: {message}",
+            fields={"ids": message, "q": message},
+            field_codes={"ids": "ids_or_q", "q": "ids_or_q"},
+            code="invalid",
+        )
     return Page[PersonOut](items=await service.find_people(ctx.session, ctx.me, q))
 
 

@@ -14,7 +14,8 @@ from pydantic import (
 )
 
 from ..codes import Language, Role, SpecialtySlug
-from .passwords import password_problem
+from ..errors import custom_error
+from .passwords import MIN_LENGTH, password_problem
 
 Username = Annotated[
     str,
@@ -24,8 +25,10 @@ Username = Annotated[
 
 def _acceptable(password: str) -> str:
     problem = password_problem(password)
+    if problem and len(password) < MIN_LENGTH:
+        raise custom_error("password_too_short", problem, min_length=MIN_LENGTH)
     if problem:
-        raise ValueError(problem)
+        raise custom_error("password_common", problem)
     return password
 
 
@@ -140,12 +143,14 @@ class PeopleQuery(BaseModel):
             return None
         parts = [p.strip() for p in value.split(",") if p.strip()]
         if not parts or len(parts) > 100:
-            raise ValueError("between 1 and 100 comma-separated user ids")
+            raise custom_error(
+                "ids_count", "between 1 and {max_ids} comma-separated user ids", max_ids=100
+            )
         for part in parts:
             try:
                 uuid.UUID(part)
             except ValueError:
-                raise ValueError("not a user id: each must be a UUID") from None
+                raise custom_error("ids_not_ids", "not a user id: each must be a UUID") from None
         return ",".join(parts)
 
     def parsed(self) -> list[uuid.UUID]:

@@ -115,7 +115,7 @@ async def signal_ws(request: web.Request) -> web.StreamResponse:
     try:
         consultation_id = uuid.UUID(request.match_info["id"])
     except ValueError:
-        raise NotFound() from None
+        raise NotFound(code="not_found") from None
     ticket = request.query.get("ticket", "")
     peer_id = new_peer_id()
     async with unit_of_work(app[SESSIONMAKER]) as session:
