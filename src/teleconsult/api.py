@@ -68,7 +68,7 @@ class Ctx:
         try:
             return uuid.UUID(self.request.match_info[name])
         except ValueError:
-            raise NotFound() from None
+            raise NotFound(code="not_found") from None
 
     @property
     def client(self) -> str | None:
@@ -181,6 +181,9 @@ class Router:
     def post(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
         return self.route("POST", path, **kw)
 
+    def patch(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
+        return self.route("PATCH", path, **kw)
+
 
 def _nul_field(data: Any, path: str = "") -> str | None:
     """The path of the first string holding a NUL character (PostgreSQL cannot store one)."""
@@ -209,22 +212,27 @@ async def _parse_body(
     if not raw.strip():
         if optional:
             return None
-        raise BadRequest("A JSON body is required.")
+        raise BadRequest("A JSON body is required.", code="body_required")
     # Only a JSON request may carry a body: a cross-site form cannot send one (it would have
     # to be text/plain or a form encoding), so no page elsewhere can act for a signed-in user.
     if request.content_type != "application/json":
-        raise UnsupportedMediaType()
+        raise UnsupportedMediaType(code="unsupported_media_type")
     try:
         data = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError):
-        raise BadRequest("The body is not valid JSON.") from None
+        raise BadRequest("The body is not valid JSON.", code="body_not_json") from None
     except RecursionError:
-        raise BadRequest("The body is nested too deeply.") from None
+        raise BadRequest("The body is nested too deeply.", code="body_too_deep") from None
     if not isinstance(data, dict):
-        raise ValidationFailed("The body must be a JSON object.", fields={"body": "not an object"})
+        raise ValidationFailed(
+            "The body must be a JSON object.",
+            fields={"body": "not an object"},
+            field_codes={"body": "not_an_object"},
+            code="invalid",
+        )
     bad = _nul_field(data)
     if bad:
-        raise field_error(bad, "must not contain NUL characters")
+        raise field_error(bad, "must not contain NUL characters", "nul_character")
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -235,7 +243,7 @@ def _parse_query(request: web.Request, model: type[BaseModel]) -> BaseModel:
     query = dict(request.query)
     bad = _nul_field(query)
     if bad:
-        raise field_error(bad, "must not contain NUL characters")
+        raise field_error(bad, "must not contain NUL characters", "nul_character")
     try:
         return model.model_validate(query)
     except ValidationError as exc:
@@ -268,7 +276,7 @@ def make_handler(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.St
             if not endpoint.public:
                 user = await authenticate(request, session)
                 if endpoint.roles is not None and Role(user.role) not in endpoint.roles:
-                    raise Forbidden("Your role cannot do this.")
+                    raise Forbidden("Your role cannot do this.", code="role_forbidden")
             query = _parse_query(request, endpoint.query) if endpoint.query else None
             body = None
             if endpoint.body is not None:

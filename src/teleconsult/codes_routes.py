@@ -1,18 +1,20 @@
-"""``GET /codes``: the specialties, regions and care levels of ``codes.py``, with their names."""
+"""``GET /codes``: the specialties, regions and care levels of ``codes.py``, named in each
+language."""
 
 from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
 from .api import Ctx, Router
-from .codes import CARE_LEVELS, REGIONS, SPECIALTIES
+from .codes import CARE_LEVEL_NAMES, REGION_NAMES, SPECIALTY_NAMES, Language, Names
 
 router = Router("codes")
 
 
 class Code(BaseModel):
     code: str = Field(description="The slug the API takes and returns")
-    name: str = Field(description="What people read")
+    name: str = Field(description="What people read, in English")
+    names: dict[Language, str] = Field(description="What people read, per language (en, kk, ru)")
 
 
 class CodesOut(BaseModel):
@@ -23,13 +25,22 @@ class CodesOut(BaseModel):
     care_levels: list[Code]
 
 
-def _codes(table: dict[str, str]) -> list[Code]:
-    return [Code(code=str(code), name=name) for code, name in table.items()]
+def _codes(table: dict[str, Names]) -> list[Code]:
+    return [
+        Code(
+            code=str(code),
+            name=names[Language.en],
+            names={Language(k): v for k, v in names.items()},
+        )
+        for code, names in table.items()
+    ]
 
 
 # The same for every caller and for the life of the process.
 _ALL = CodesOut(
-    specialties=_codes(SPECIALTIES), regions=_codes(REGIONS), care_levels=_codes(CARE_LEVELS)
+    specialties=_codes(SPECIALTY_NAMES),
+    regions=_codes(REGION_NAMES),
+    care_levels=_codes(CARE_LEVEL_NAMES),
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from pydantic import ValidationError
+from pydantic_core import PydanticCustomError
 
 
 class DomainError(Exception):
@@ -98,20 +99,48 @@ class TooManyRequests(DomainError):
     default_detail = "Too many attempts; try again later."
     default_code = "too_many_requests"
 
-    def __init__(self, detail: str | None = None, *, retry_after: int = 60) -> None:
-        super().__init__(detail)
+    def __init__(
+        self, detail: str | None = None, *, retry_after: int = 60, code: str | None = None
+    ) -> None:
+        super().__init__(detail, code=code)
         self.retry_after = retry_after
 
 
-def field_error(field: str, message: str, code: str = "invalid") -> ValidationFailed:
-    """A 422 naming one field."""
+def field_error(
+    field: str, message: str, code: str = "invalid", params: dict[str, Any] | None = None
+) -> ValidationFailed:
+    """A 422 naming one field: ``code`` is its ``field.<code>`` catalogue key, ``params`` the
+    numbers its text needs."""
     return ValidationFailed(
-        f"{field}: {message}", fields={field: message}, field_codes={field: code}
+        f"{field}: {message}",
+        fields={field: message},
+        field_codes={field: code},
+        field_params={field: params} if params else None,
     )
 
 
-# The numbers a pydantic error's message is built from, safe to send back.
-_PARAMS = ("min_length", "max_length", "ge", "gt", "le", "lt", "max_digits", "decimal_places")
+def custom_error(code: str, message: str, **params: int) -> PydanticCustomError:
+    """What a shared type's validator raises: the 422 then carries ``code`` as the field's
+    code (``field.<code>`` in the catalogues) and these numbers as its params."""
+    return PydanticCustomError(code, message, params)
+
+
+# The numbers a pydantic error's message is built from, safe to send back: pydantic's own
+# and those of the project's validators (custom_error).
+_PARAMS = (
+    "min_length",
+    "max_length",
+    "ge",
+    "gt",
+    "le",
+    "lt",
+    "max_digits",
+    "decimal_places",
+    "earliest_year",
+    "latest_year",
+    "max_days",
+    "max_ids",
+)
 
 
 def validation_fields(exc: ValidationError) -> dict[str, str]:
@@ -123,12 +152,15 @@ def validation_fields(exc: ValidationError) -> dict[str, str]:
     return fields
 
 
-def validation_failed(exc: ValidationError) -> ValidationFailed:
+def validation_failed(exc: ValidationError, prefix: str = "") -> ValidationFailed:
+    """A 422 for a pydantic error: per field its message, its code (the pydantic error type,
+    or a custom_error's code) and the numbers of its text; ``prefix`` goes before each path
+    (``body.`` for a nested body validated on its own)."""
     fields: dict[str, str] = {}
     codes: dict[str, str] = {}
     params: dict[str, dict[str, Any]] = {}
     for error in exc.errors(include_input=False, include_url=False):
-        loc = ".".join(str(part) for part in error["loc"]) or "body"
+        loc = prefix + (".".join(str(part) for part in error["loc"]) or "body")
         if loc in fields:
             continue
         fields[loc] = error["msg"]

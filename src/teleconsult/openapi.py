@@ -98,7 +98,7 @@ def build_openapi(endpoints: list[Endpoint]) -> dict[str, Any]:
         if not ep.public:
             codes += ["401", "403", "404"]
             op["security"] = [{"bearer": []}]
-        if ep.method == "POST":
+        if ep.method in ("POST", "PATCH"):
             codes.append("409")
         for code in codes:
             op["responses"][code] = {"description": "Error", "content": error}

@@ -8,6 +8,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator
 
+from .errors import custom_error
+
 # Times and dates a clinic can mean: a birth, an appointment, a record's whole life. Beyond
 # these, arithmetic on them (a day later, a time zone away) would leave what a date can hold.
 EARLIEST_YEAR = 1900
@@ -17,8 +19,17 @@ LATEST_YEAR = 2199
 def _iso_only(value: Any) -> Any:
     # pydantic would read "0.5" as a Unix timestamp; the API speaks ISO-8601 only.
     if isinstance(value, str) and not re.match(r"^\d{4}-\d{2}-\d{2}", value):
-        raise ValueError("must be an ISO-8601 date-time with offset")
+        raise custom_error("datetime_iso", "must be an ISO-8601 date-time with offset")
     return value
+
+
+def _out_of_range() -> Exception:
+    return custom_error(
+        "year_out_of_range",
+        "must be between the years {earliest_year} and {latest_year}",
+        earliest_year=EARLIEST_YEAR,
+        latest_year=LATEST_YEAR,
+    )
 
 
 def _in_range_time(value: datetime) -> datetime:
@@ -27,13 +38,13 @@ def _in_range_time(value: datetime) -> datetime:
     except OverflowError:
         year = value.year
     if not EARLIEST_YEAR <= year <= LATEST_YEAR:
-        raise ValueError(f"must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}")
+        raise _out_of_range()
     return value
 
 
 def _in_range_date(value: date) -> date:
     if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
-        raise ValueError(f"must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}")
+        raise _out_of_range()
     return value
 
 

@@ -1,5 +1,7 @@
 // Talks to /api/v1 with the session cookie. The cookie itself is HttpOnly; the readable
 // tc_csrf cookie is echoed in X-CSRF-Token on unsafe requests (double submit).
+// An ApiError's `detail` is English for developers; pages show errorText(error) (i18n.js),
+// which translates its `code`, and fieldErrorText for each of its `fieldCodes`.
 
 export const API = "/api/v1";
 const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
@@ -70,6 +72,7 @@ export async function request(method, path, { body, params, headers = {} } = {})
 
 export const get = (path, params) => request("GET", path, { params });
 export const post = (path, body, headers) => request("POST", path, { body, headers });
+export const patch = (path, body, headers) => request("PATCH", path, { body, headers });
 
 /** A random key so that a retried booking is not booked twice. */
 export function idempotencyKey() {

@@ -1,5 +1,8 @@
 // Small DOM helpers: element builder, labelled fields, error display, badges, paged lists.
 // Everything is built with createElement/textContent, so server text is never parsed as HTML.
+// Every text shown here comes from the catalogues (i18n.js) in the chosen language.
+
+import { errorText, fieldErrorText, formatDate, formatDateTime, formatTime, t } from "./i18n.js";
 
 let serial = 0;
 export const uid = (prefix = "f") => `${prefix}-${++serial}`;
@@ -122,31 +125,54 @@ export function clearErrors(form) {
   }
 }
 
+/** The text for one field of an ApiError: its field code's catalogue entry with its numbers. */
+export function fieldMessage(error, path) {
+  const code = error.fieldCodes?.[path] || "invalid";
+  return fieldErrorText(code, error.fieldParams?.[path] || {});
+}
+
+// A control marked invalid clears its message as soon as it is changed.
+function clearWhenFixed(control, slot) {
+  const fixed = () => {
+    control.removeAttribute("aria-invalid");
+    slot.hidden = true;
+    slot.textContent = "";
+  };
+  control.addEventListener("input", fixed, { once: true });
+  control.addEventListener("change", fixed, { once: true });
+}
+
 /**
- * Show an API error: the detail in the notice, each named field next to its control.
- * Field paths look like "iin" or "diagnoses.0"; the first segment names the control.
+ * Show an API error: its translated text in the notice (errorText), each named field's
+ * message (fieldErrorText of its code) next to its control. Field paths look like "iin" or
+ * "diagnoses.0"; the first segment names the control. Messages for fields the form does not
+ * have are listed in the notice.
  */
 export function showError(form, noticeEl, error) {
   if (form) clearErrors(form);
   const unplaced = [];
-  for (const [path, message] of Object.entries(error.fields || {})) {
+  const paths = new Set([...Object.keys(error.fields || {}), ...Object.keys(error.fieldCodes || {})]);
+  for (const path of paths) {
+    const message = fieldMessage(error, path);
     const name = path.split(".")[0];
     const control = form?.elements.namedItem(name);
     const first = control instanceof RadioNodeList ? control[0] : control;
     const box = first?.closest(".field");
     const slot = box?.querySelector(".field-error");
     if (!slot) {
-      unplaced.push(`${name}: ${message}`);
+      if (!unplaced.includes(message)) unplaced.push(message);
       continue;
     }
-    for (const el of control instanceof RadioNodeList ? control : [control])
+    for (const el of control instanceof RadioNodeList ? control : [control]) {
       el.setAttribute("aria-invalid", "true");
+      clearWhenFixed(el, slot);
+    }
     slot.textContent = message;
     slot.hidden = false;
   }
   noticeEl?.show(
     "error",
-    error.detail,
+    errorText(error),
     unplaced.length
       ? h(
           "ul",
@@ -198,30 +224,14 @@ export function form(attrs, children, handler) {
 
 export const badge = (kind, text) => h("span", { class: `badge badge-${kind}` }, text);
 
-const dateTimeFormat = new Intl.DateTimeFormat(undefined, {
-  weekday: "short",
-  day: "numeric",
-  month: "short",
-  year: "numeric",
-  hour: "2-digit",
-  minute: "2-digit",
-  timeZoneName: "short",
-});
-const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
-const dateFormat = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short", year: "numeric" });
-
-/** An ISO time in the browser's own time zone, inside a <time> element. */
+/** An ISO time in the chosen language and the browser's time zone, inside a <time> element. */
 export function when(iso, { timeOnly = false } = {}) {
   if (!iso) return h("span", { class: "muted" }, "—");
-  const date = new Date(iso);
-  return h("time", { datetime: iso }, (timeOnly ? timeFormat : dateTimeFormat).format(date));
+  return h("time", { datetime: iso }, timeOnly ? formatTime(iso) : formatDateTime(iso));
 }
 
-export function day(isoDate) {
-  if (!isoDate) return "—";
-  const [y, m, d] = isoDate.split("-").map(Number);
-  return dateFormat.format(new Date(y, m - 1, d));
-}
+/** A calendar day (YYYY-MM-DD) in the chosen language. */
+export const day = (isoDate) => formatDate(isoDate);
 
 /** The ISO date (YYYY-MM-DD) of a Date in local time, for <input type=date>. */
 export function isoDay(date) {
@@ -236,10 +246,13 @@ export function localInstant(dateValue, timeValue = "00:00") {
   return new Date(y, m - 1, d, hh, mm).toISOString();
 }
 
-/** "passport.read" or "no_show" as a person reads it: "Passport read", "No show". */
+/**
+ * "passport.read" or "no_show" as a developer reads it: "Passport read", "No show". Not for
+ * pages: show a code through its catalogue entry (tCode in i18n.js, or a table of codes.js).
+ */
 export const humanize = (key) => key.replaceAll(/[._]/g, " ").replace(/^./, (c) => c.toUpperCase());
 
-/** A shortened id with the full one in its title, for ids people rarely read. */
+/** A shortened reference with the full id in its title, only where a person must quote one. */
 export const shortId = (id) => (id ? h("code", { title: id }, String(id).slice(0, 8)) : "—");
 
 /** A pagedList's wrap for rows of a table: `wrap: tableOf(["When", "Who"], "What it lists")`. */
@@ -267,10 +280,11 @@ export const tableOf = (headers, caption) => (tbody) =>
 /**
  * A list that loads page after page: load(cursor) → {items, next}; render(item) → node.
  * Returns {el, reload}. The "Show more" button appears while the server says there is more.
+ * `empty` is the text shown when there are no items (a t() text; "Nothing here yet." by default).
  */
-export function pagedList({ load, render, empty = "Nothing here yet.", tag = "ul", wrap }) {
+export function pagedList({ load, render, empty = t("common.empty"), tag = "ul", wrap }) {
   const list = h(tag, { class: "items" });
-  const more = h("button", { type: "button", class: "secondary", hidden: true }, "Show more");
+  const more = h("button", { type: "button", class: "secondary", hidden: true }, t("common.show_more"));
   const note = notice();
   const emptyEl = h("p", { class: "muted empty", hidden: true }, empty);
   const snapshots = new WeakMap();
@@ -301,7 +315,7 @@ export function pagedList({ load, render, empty = "Nothing here yet.", tag = "ul
     } catch (error) {
       if (mine !== generation) return;
       if (!error.detail) throw error;
-      note.show("error", error.detail);
+      note.show("error", errorText(error));
     }
   }
   more.addEventListener("click", () => busy(more, () => fetchPage(false)));

@@ -8,10 +8,23 @@ export const LANGUAGES = { kk: "Қазақша", ru: "Русский", en: "Engl
 const FALLBACK = "en";
 const STORED = "tc_lang";
 
+// The locale Intl formats with for each language. Chromium ships no Kazakh locale data (it
+// writes months as "M03", weekdays in English, numbers as "12,345.6"), so Kazakh dates are
+// numeric and built here, and Kazakh numbers use the Russian grouping, which Kazakh shares.
+const DATE_LOCALE = { en: "en-GB", ru: "ru-RU", kk: "kk-KZ" };
+const NUMBER_LOCALE = { en: "en-GB", ru: "ru-RU", kk: "ru-RU" };
+
 const catalogues = {};
 let current = FALLBACK;
-let plurals = new Intl.PluralRules(FALLBACK);
+let plurals = pluralRules(FALLBACK);
 const changed = new Set();
+
+/** Plural categories for a language: Intl's, or Kazakh's own (one/other) where Intl has none. */
+function pluralRules(code) {
+  const rules = new Intl.PluralRules(DATE_LOCALE[code] || code);
+  if (rules.resolvedOptions().locale.startsWith(code)) return rules;
+  return { select: (n) => (Math.abs(Number(n)) === 1 ? "one" : "other") };
+}
 
 /** The chosen language's code: "kk", "ru" or "en". */
 export const language = () => current;
@@ -45,7 +58,7 @@ export async function setLanguage(code) {
   await Promise.all([fetchCatalogue(FALLBACK), fetchCatalogue(code)]);
   const before = current;
   current = code;
-  plurals = new Intl.PluralRules(code);
+  plurals = pluralRules(code);
   document.documentElement.lang = code;
   localStorage.setItem(STORED, code);
   if (before !== code) for (const fn of changed) await fn(code);
@@ -83,7 +96,8 @@ function warnMissing(key) {
 }
 
 /** t() for one entry of a table of codes: label("status", "no_show") → t("status.no_show"). */
-export const tCode = (table, code) => (code == null ? "" : has(`${table}.${code}`) ? t(`${table}.${code}`) : String(code));
+export const tCode = (table, code) =>
+  code == null ? "" : has(`${table}.${code}`) ? t(`${table}.${code}`) : String(code);
 
 // ---- Formatting in the chosen language and the browser's time zone ----
 
@@ -92,27 +106,41 @@ function formatter(kind, options) {
   const key = `${current}|${kind}|${JSON.stringify(options)}`;
   if (!cache.has(key)) {
     const make = { date: Intl.DateTimeFormat, number: Intl.NumberFormat, list: Intl.ListFormat }[kind];
-    cache.set(key, new make(current, options));
+    const locale = (kind === "date" ? DATE_LOCALE : NUMBER_LOCALE)[current] || current;
+    cache.set(key, new make(locale, options));
   }
   return cache.get(key);
 }
 
-const DATE_TIME = { day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit" };
+const pad = (n) => String(n).padStart(2, "0");
+const numericDate = (d) => `${pad(d.getDate())}.${pad(d.getMonth() + 1)}.${d.getFullYear()}`;
+const TIME = { hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
+const DAY = { day: "numeric", month: "short", year: "numeric" };
 
-/** "6 Dec 2026, 14:40" (or its Kazakh and Russian forms) for an ISO instant. */
-export const formatDateTime = (iso) => (iso ? formatter("date", DATE_TIME).format(new Date(iso)) : "—");
+/** "6 Dec 2026, 14:40", "6 дек. 2026 г., 14:40", "06.12.2026, 14:40" for an ISO instant. */
+export function formatDateTime(iso) {
+  if (!iso) return "—";
+  const date = new Date(iso);
+  if (current === "kk") return `${numericDate(date)}, ${formatTime(iso)}`;
+  return formatter("date", { ...DAY, ...TIME }).format(date);
+}
 
 /** "14:40" for an ISO instant, in the browser's time zone. */
-export const formatTime = (iso) =>
-  iso ? formatter("date", { hour: "2-digit", minute: "2-digit" }).format(new Date(iso)) : "—";
+export function formatTime(iso) {
+  if (!iso) return "—";
+  const date = new Date(iso);
+  if (current === "kk") return `${pad(date.getHours())}:${pad(date.getMinutes())}`;
+  return formatter("date", TIME).format(date);
+}
 
-/** "6 Dec 2026" for an ISO date (YYYY-MM-DD, read as a calendar day) or instant. */
+/** "6 Dec 2026" (or "06.12.2026" in Kazakh) for an ISO date (YYYY-MM-DD, a calendar day) or instant. */
 export function formatDate(value) {
   if (!value) return "—";
   const date = /^\d{4}-\d{2}-\d{2}$/.test(value)
     ? new Date(...value.split("-").map((n, i) => Number(n) - (i === 1 ? 1 : 0)))
     : new Date(value);
-  return formatter("date", { day: "numeric", month: "short", year: "numeric" }).format(date);
+  if (current === "kk") return numericDate(date);
+  return formatter("date", DAY).format(date);
 }
 
 /** A number with the language's grouping and decimal signs. */
@@ -138,7 +166,11 @@ export function formatDuration(seconds) {
 }
 
 /** "a, b and c" in the chosen language. */
-export const formatList = (items) => formatter("list", { type: "conjunction" }).format(items.map(String));
+export function formatList(items) {
+  const texts = items.map(String);
+  if (current !== "kk" || texts.length < 2) return formatter("list", { type: "conjunction" }).format(texts);
+  return `${texts.slice(0, -1).join(", ")} ${t("common.and")} ${texts.at(-1)}`;
+}
 
 /**
  * The text to show for an ApiError: the catalogue's entry for its code, else one for its
@@ -151,7 +183,14 @@ export function errorText(error) {
   return t(status >= 500 || status === 0 ? "error.status.500" : "error.status.400");
 }
 
-/** The text for one field's error: field.<code> with the numbers the server sent. */
+/**
+ * The text for one field's error: field.<code> with the numbers the server sent (the first
+ * of them chooses the plural form). A text whose numbers did not come (a limit that is a
+ * date, say) gives way to the general "This value is not valid."
+ */
 export function fieldErrorText(code, params = {}) {
-  return has(`field.${code}`) ? t(`field.${code}`, params) : t("field.invalid");
+  if (!has(`field.${code}`)) return t("field.invalid");
+  const count = params.count ?? Object.values(params).find((v) => typeof v === "number");
+  const text = t(`field.${code}`, { ...params, count });
+  return /\{\w+\}/.test(text) ? t("field.invalid") : text;
 }

@@ -5,6 +5,7 @@
 import { get } from "./api.js";
 import { ROLES, SPECIALTIES, label } from "./codes.js";
 import { h, shortId } from "./dom.js";
+import { formatList, t } from "./i18n.js";
 
 const known = new Map();
 
@@ -22,13 +23,15 @@ export async function namePeople(ids) {
 /** The person remembered for an id (after namePeople), or null. */
 export const personOf = (id) => known.get(id) ?? null;
 
-/** "Cardiology specialist, Regional hospital": what someone does, and where. */
+/** "Cardiology specialist, Regional hospital": what someone does, and where (translated). */
 export function roleText(p) {
   const what =
     p.role === "specialist" && p.specialties?.length
-      ? `${p.specialties.map((s) => label(SPECIALTIES, s)).join(", ")} specialist`
+      ? t("people.specialist_of", {
+          specialties: formatList(p.specialties.map((s) => label(SPECIALTIES, s))),
+        })
       : label(ROLES, p.role);
-  return p.facility ? `${what}, ${p.facility}` : what;
+  return p.facility ? t("people.role_at", { what, facility: p.facility }) : what;
 }
 
 /**
@@ -37,9 +40,9 @@ export function roleText(p) {
  */
 export function person(p, { me, id } = {}) {
   const who = p ?? (id ? personOf(id) : null);
-  if (who && me && who.id === me.id) return h("span", { class: "person" }, "You");
-  if (!who) return id ? shortId(id) : h("span", { class: "person muted" }, "The system");
-  if (!who.name) return h("span", { class: "person" }, "Another patient");
+  if (who && me && who.id === me.id) return h("span", { class: "person" }, t("people.you"));
+  if (!who) return id ? shortId(id) : h("span", { class: "person muted" }, t("people.system"));
+  if (!who.name) return h("span", { class: "person" }, t("people.another_patient"));
   return h(
     "span",
     { class: "person" },

@@ -86,14 +86,14 @@ async def authenticate(request: web.Request, session: AsyncSession) -> User:
     """The caller, or 401; cookie callers must also pass the CSRF check on unsafe methods."""
     token, from_cookie = bearer_token(request)
     if token is None:
-        raise Unauthorized()
+        raise Unauthorized(code="unauthorized")
     user = await user_for_token(session, token, request.app[CLOCK].now())
     if user is None:
-        raise Unauthorized("The session is invalid or has expired.")
+        raise Unauthorized("The session is invalid or has expired.", code="session_expired")
     if from_cookie and request.method not in SAFE_METHODS:
         expected = csrf_for(token, request.app[SETTINGS].secret_key)
         if not hmac.compare_digest(request.headers.get(CSRF_HEADER, ""), expected):
-            raise Forbidden("Missing or wrong CSRF token.")
+            raise Forbidden("Missing or wrong CSRF token.", code="csrf_failed")
     request[REQUEST_USER] = user
     request[REQUEST_TOKEN] = token
     return user

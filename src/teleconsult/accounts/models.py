@@ -25,6 +25,8 @@ class User(UUIDPrimaryKey, Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     on_call: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The language the pages speak to this user in (codes.Language); None: not chosen yet.
+    language: Mapped[str | None] = mapped_column(String(8))
 
     specialty_rows: Mapped[list[SpecialistSpecialty]] = relationship(
         lazy="raise", cascade="all, delete-orphan"

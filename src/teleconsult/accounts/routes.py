@@ -12,6 +12,7 @@ from .schemas import (
     LoginIn,
     LoginOut,
     LogoutOut,
+    MeUpdate,
     PeopleQuery,
     PersonOut,
     UserCreate,
@@ -71,6 +72,16 @@ async def me(ctx: Ctx) -> UserOut:
     return await service.user_out(ctx.session, ctx.me)
 
 
+@router.patch(
+    "/me",
+    summary="Change the current user's preferences (the pages' language)",
+    body=MeUpdate,
+    response=UserOut,
+)
+async def update_me(ctx: Ctx) -> UserOut:
+    return await service.update_me(ctx.session, ctx.me, ctx.body)
+
+
 @router.post(
     "/users",
     summary="Create a user",
@@ -105,7 +116,12 @@ async def people(ctx: Ctx) -> Page[PersonOut]:
     q: PeopleQuery = ctx.query
     if (q.ids is None) == (q.q is None):
         message = "give either ids or q"
-        raise ValidationFailed(f"ids: {message}", fields={"ids": message, "q": message})
+        raise ValidationFailed(
+            f"ids: {message}",
+            fields={"ids": message, "q": message},
+            field_codes={"ids": "ids_or_q", "q": "ids_or_q"},
+            code="invalid",
+        )
     return Page[PersonOut](items=await service.find_people(ctx.session, ctx.me, q))
 
 

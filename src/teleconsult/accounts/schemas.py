@@ -13,8 +13,9 @@ from pydantic import (
     field_validator,
 )
 
-from ..codes import Role, SpecialtySlug
-from .passwords import password_problem
+from ..codes import Language, Role, SpecialtySlug
+from ..errors import custom_error
+from .passwords import MIN_LENGTH, password_problem
 
 Username = Annotated[
     str,
@@ -24,8 +25,10 @@ Username = Annotated[
 
 def _acceptable(password: str) -> str:
     problem = password_problem(password)
+    if problem and len(password) < MIN_LENGTH:
+        raise custom_error("password_too_short", problem, min_length=MIN_LENGTH)
     if problem:
-        raise ValueError(problem)
+        raise custom_error("password_common", problem)
     return password
 
 
@@ -51,6 +54,7 @@ class UserOut(BaseModel):
     is_active: bool
     on_call: bool
     created_at: datetime
+    language: Language | None = None
 
 
 class LoginOut(BaseModel):
@@ -81,6 +85,14 @@ class UserCreate(BaseModel):
     @classmethod
     def _distinct(cls, value: list[str] | None) -> list[str] | None:
         return None if value is None else sorted(set(value))
+
+
+class MeUpdate(BaseModel):
+    """What a user may change of their own account."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    language: Language = Field(description="The language the pages speak: en, kk or ru")
 
 
 class UserStatusIn(BaseModel):
@@ -131,12 +143,14 @@ class PeopleQuery(BaseModel):
             return None
         parts = [p.strip() for p in value.split(",") if p.strip()]
         if not parts or len(parts) > 100:
-            raise ValueError("between 1 and 100 comma-separated user ids")
+            raise custom_error(
+                "ids_count", "between 1 and {max_ids} comma-separated user ids", max_ids=100
+            )
         for part in parts:
             try:
                 uuid.UUID(part)
             except ValueError:
-                raise ValueError("not a user id: each must be a UUID") from None
+                raise custom_error("ids_not_ids", "not a user id: each must be a UUID") from None
         return ",".join(parts)
 
     def parsed(self) -> list[uuid.UUID]:

@@ -20,7 +20,7 @@ from . import directory, sessions, throttle
 from .auth import new_token, token_hash
 from .models import AuthToken, LoginFailure, SpecialistSpecialty, User
 from .passwords import Passwords
-from .schemas import LoginOut, PeopleQuery, PersonOut, UserCreate, UserOut
+from .schemas import LoginOut, MeUpdate, PeopleQuery, PersonOut, UserCreate, UserOut
 
 
 async def specialties_of(session: AsyncSession, user_id: uuid.UUID) -> list[str]:
@@ -37,6 +37,13 @@ async def user_out(session: AsyncSession, user: User) -> UserOut:
     if user.role == Role.specialist:
         out.specialties = await specialties_of(session, user.id)
     return out
+
+
+async def update_me(session: AsyncSession, me: User, data: MeUpdate) -> UserOut:
+    """Change the caller's own preferences (today: the language the pages speak)."""
+    me.language = data.language.value
+    await session.flush()
+    return await user_out(session, me)
 
 
 def _limits(settings: Settings) -> throttle.Limits:
@@ -125,7 +132,11 @@ async def login(
             await _recent(own, username, address, now - limits.window), limits, now
         )
         if wait is not None:
-            raise TooManyRequests("Too many failed sign-ins; try again later.", retry_after=wait)
+            raise TooManyRequests(
+                "Too many failed sign-ins; try again later.",
+                retry_after=wait,
+                code="sign_in_throttled",
+            )
         own.add(LoginFailure(username=username, at=now, client=address))
 
     await in_own_transaction(session, reserve)
@@ -135,7 +146,7 @@ async def login(
     signed_in = ok and user is not None and user.is_active
     await record_login(session, user=user, username=username, ok=signed_in, at=now, client=client)
     if user is None or not signed_in:
-        raise Unauthorized("Wrong username or password.")
+        raise Unauthorized("Wrong username or password.", code="wrong_credentials")
 
     await session.execute(
         delete(LoginFailure).where(
@@ -160,28 +171,50 @@ async def logout(session: AsyncSession, user: User, token: str, now: datetime) -
     sessions.announce_session_end(session, user.id, hashed)
 
 
+def _username_taken() -> Conflict:
+    return Conflict(
+        "That username is taken.",
+        fields={"username": "taken"},
+        field_codes={"username": "username_taken"},
+        code="username_taken",
+    )
+
+
 async def create_user(session: AsyncSession, passwords: Passwords, data: UserCreate) -> User:
     """Create an account; the role decides which links are required."""
     if data.role in (Role.gp, Role.specialist) and data.facility_id is None:
-        raise field_error("facility_id", "required for gp and specialist accounts")
+        raise field_error(
+            "facility_id", "required for gp and specialist accounts", "facility_required"
+        )
     if data.role == Role.specialist and not data.specialties:
-        raise field_error("specialties", "a specialist needs at least one specialty")
+        raise field_error(
+            "specialties", "a specialist needs at least one specialty", "specialty_required"
+        )
     if data.role != Role.specialist and data.specialties:
-        raise field_error("specialties", "only specialists have specialties")
+        raise field_error(
+            "specialties", "only specialists have specialties", "specialties_not_allowed"
+        )
     if data.role == Role.patient and data.patient_id is None:
-        raise field_error("patient_id", "required for patient accounts")
+        raise field_error("patient_id", "required for patient accounts", "patient_required")
     if data.role != Role.patient and data.patient_id is not None:
-        raise field_error("patient_id", "only patient accounts link to a patient")
+        raise field_error(
+            "patient_id", "only patient accounts link to a patient", "patient_not_allowed"
+        )
     if data.facility_id is not None and await session.get(Facility, data.facility_id) is None:
-        raise field_error("facility_id", "no such facility")
+        raise field_error("facility_id", "no such facility", "unknown_facility")
     if data.patient_id is not None and await session.get(Patient, data.patient_id) is None:
-        raise field_error("patient_id", "no such patient")
+        raise field_error("patient_id", "no such patient", "unknown_patient")
     if await session.scalar(select(User.id).where(User.username == data.username)):
-        raise Conflict("That username is taken.", fields={"username": "taken"})
+        raise _username_taken()
     if data.patient_id is not None and await session.scalar(
         select(User.id).where(User.patient_id == data.patient_id)
     ):
-        raise Conflict("That patient already has an account.", fields={"patient_id": "taken"})
+        raise Conflict(
+            "That patient already has an account.",
+            fields={"patient_id": "taken"},
+            field_codes={"patient_id": "patient_has_account"},
+            code="patient_has_account",
+        )
 
     user = User(
         username=data.username,
@@ -197,7 +230,7 @@ async def create_user(session: AsyncSession, passwords: Passwords, data: UserCre
     try:
         await session.flush()
     except IntegrityError:
-        raise Conflict("That username is taken.", fields={"username": "taken"}) from None
+        raise _username_taken() from None
     for specialty in data.specialties or []:
         session.add(SpecialistSpecialty(user_id=user.id, specialty=specialty))
     await session.flush()
@@ -214,7 +247,7 @@ async def set_active(session: AsyncSession, user_id: uuid.UUID, active: bool) ->
     open websockets close."""
     user = await session.get(User, user_id)
     if user is None:
-        raise NotFound()
+        raise NotFound(code="user_not_found")
     user.is_active = active
     if not active:
         sessions.announce_disabled(session, user.id)

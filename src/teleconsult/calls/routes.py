@@ -116,7 +116,7 @@ async def signal_ws(request: web.Request) -> web.StreamResponse:
     try:
         consultation_id = uuid.UUID(request.match_info["id"])
     except ValueError:
-        raise NotFound() from None
+        raise NotFound(code="not_found") from None
     ticket = request.query.get("ticket", "")
     # Before the ticket is redeemed: while the bus is away it is not spent (1013, try again).
     refused = await refused_while_away(request, app[BUS], "call signaling")

@@ -26,16 +26,19 @@ from .schemas import CallOptionsIn
 
 class NotAParticipant(Forbidden):
     default_detail = "Only the consultation's participants can join its call."
+    default_code = "call_not_participant"
 
 
 class CallNotOpen(Forbidden):
     default_detail = (
         "The call opens 15 minutes before the slot and closes 60 minutes after its end."
     )
+    default_code = "call_not_open"
 
 
 class BadTicket(Unauthorized):
     default_detail = "The call ticket is unknown, used or expired; ask for a new one."
+    default_code = "call_ticket_invalid"
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,7 @@ async def check_access(
         )
     ).first()
     if row is None:
-        raise NotFound()
+        raise NotFound(code="consultation_not_found")
     consultation, options = row
     participant = actor.id in (consultation.requester_id, consultation.specialist_id) or (
         actor.role == Role.patient
@@ -238,7 +241,7 @@ async def set_recording_consent(
     """
     consultation = await consultations.get_consultation(session, actor, consultation_id)
     if actor.role != Role.patient or actor.patient_id != consultation.patient_id:
-        raise Forbidden("Only the patient can consent to recording.")
+        raise Forbidden("Only the patient can consent to recording.", code="recording_patient_only")
     options = await session.get(CallOptions, consultation_id)
     if options is None:
         options = CallOptions(consultation_id=consultation_id, patient_invited=False, record=False)

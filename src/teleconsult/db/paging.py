@@ -23,7 +23,12 @@ from ..errors import ValidationFailed
 
 
 def _not_a_cursor() -> ValidationFailed:
-    return ValidationFailed("cursor: not a cursor", fields={"cursor": "not a cursor"})
+    return ValidationFailed(
+        "cursor: not a cursor",
+        fields={"cursor": "not a cursor"},
+        field_codes={"cursor": "bad_cursor"},
+        code="invalid",
+    )
 
 
 def encode_cursor(values: list[Any]) -> str:

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from ..codes import SPECIALTIES
 from ..consent.policy import Category
+from ..errors import custom_error
 from ..types import IsoDateTime
 
 
@@ -158,5 +159,5 @@ class VerifyOut(BaseModel):
 
 def validate_specialty(value: str) -> str:
     if value not in SPECIALTIES:
-        raise ValueError("unknown specialty")
+        raise custom_error("unknown_specialty", "unknown specialty")
     return value

@@ -23,7 +23,7 @@ from ..consent.policy import Access
 from ..consultations.models import Consultation
 from ..consultations.service import get_consultation
 from ..db.uow import commit_while
-from ..errors import Conflict, Forbidden, ValidationFailed, field_error, validation_failed
+from ..errors import Conflict, Forbidden, field_error, validation_failed
 from ..ledger.checkpoint import CheckpointInvalid, load_latest
 from ..ledger.store import append
 from ..ledger.tables import AUDIT, PASSPORT
@@ -61,7 +61,8 @@ def _diagnosis(code: str, field: str) -> dict[str, str]:
     try:
         dotted, title = icd10.diagnosis(code)
     except ValueError as exc:
-        raise field_error(field, str(exc)) from None
+        code = "icd10_unknown" if "unknown" in str(exc) else "icd10_invalid"
+        raise field_error(field, str(exc), code) from None
     return {"code": dotted, "title": title}
 
 
@@ -88,16 +89,14 @@ def entry_draft(data: EntryIn) -> Draft:
     try:
         body = ENTRY_BODIES[data.kind].model_validate(data.body).model_dump(mode="json")
     except ValidationError as exc:
-        failed = validation_failed(exc)
-        fields = {f"body.{k}": v for k, v in (failed.fields or {}).items()}
-        raise ValidationFailed("Invalid " + ", ".join(sorted(fields)), fields=fields) from None
+        raise validation_failed(exc, prefix="body.") from None
     if data.kind == Kind.diagnosis:
         body.update(_diagnosis(body["code"], "body.code"))
     if data.kind == Kind.referral:
         try:
             validate_specialty(body["specialty"])
         except ValueError:
-            raise field_error("body.specialty", "unknown specialty") from None
+            raise field_error("body.specialty", "unknown specialty", "unknown_specialty") from None
     return Draft(data.kind, body, data.amends)
 
 
@@ -139,9 +138,11 @@ async def _amended_entries(
         if draft.amends is None:
             continue
         if draft.amends not in kinds:
-            raise field_error("amends", "no such entry in this passport")
+            raise field_error("amends", "no such entry in this passport", "amends_unknown")
         if kinds[draft.amends] != draft.kind:
-            raise field_error("amends", "a correction has the kind of the entry it corrects")
+            raise field_error(
+                "amends", "a correction has the kind of the entry it corrects", "amends_kind"
+            )
 
 
 async def write_entries(
@@ -160,11 +161,15 @@ async def write_entries(
     """
     consultation = await get_consultation(session, user, consultation_id)
     if not may_author(user.id, consultation.specialist_id, consultation.requester_id):
-        raise Forbidden("Only the consultation's specialist or requesting GP writes for it.")
+        raise Forbidden(
+            "Only the consultation's specialist or requesting GP writes for it.",
+            code="passport_writer_only",
+        )
     if not may_write_now(consultation.status, consultation.ended_at, now):
         raise Conflict(
             "The passport is written while the consultation is in progress "
-            "or up to 72 hours after it ends."
+            "or up to 72 hours after it ends.",
+            code="passport_write_closed",
         )
     patient_id = consultation.patient_id
     needed = frozenset(KIND_CATEGORY[d.kind].value for d in drafts)

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..codes import REGIONS
+from ..errors import custom_error
 from ..types import ClinicalDate
 from .periods import Granularity
 
@@ -41,7 +42,7 @@ class StatsQuery(BaseModel):
     @classmethod
     def _region(cls, value: str | None) -> str | None:
         if value is not None and value not in REGIONS:
-            raise ValueError("unknown region")
+            raise custom_error("unknown_region", "unknown region")
         return value
 
 

@@ -2,14 +2,19 @@ import { get, post } from "../api.js";
 import { clear, field, form, h } from "../dom.js";
 import { t } from "../i18n.js";
 
-/** The sign-in form; onSignedIn(me) runs once the session cookie is set. */
-export function renderLogin(main, onSignedIn) {
+/**
+ * The sign-in form; onSignedIn(me) runs once the session cookie is set. Rendered again on a
+ * language switch with what was typed (`username`) and without taking the focus (`focus`).
+ * Returns its controls.
+ */
+export function renderLogin(main, onSignedIn, { username: typed = "", focus = true } = {}) {
   const username = h("input", {
     name: "username",
     autocomplete: "username",
     required: true,
     autocapitalize: "none",
     spellcheck: "false",
+    value: typed,
   });
   const password = h("input", {
     name: "password",
@@ -37,5 +42,6 @@ export function renderLogin(main, onSignedIn) {
     },
   );
   clear(main, signIn);
-  username.focus();
+  if (focus) username.focus();
+  return { username, password };
 }
