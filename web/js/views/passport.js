@@ -2,7 +2,8 @@
 // patient has consented, otherwise the refusal with the ways forward and emergency access.
 
 import { get } from "../api.js";
-import { PASSPORT_KINDS, label } from "../codes.js";
+import { PASSPORT_KINDS, SPECIALTIES, label } from "../codes.js";
+import { has, t } from "../i18n.js";
 import { badge, busy, clear, h, notice, pagedList, shortId, when } from "../dom.js";
 import { namePeople, person } from "../people.js";
 import { breakGlass, consultationAccessUntil, pointOfCare } from "./consent.js";
@@ -17,6 +18,16 @@ const clip = (text) => {
 const diagnosisText = (d) =>
   typeof d === "object" && d ? [d.code, d.title].filter(Boolean).join(" ") : String(d);
 
+/** A route of administration in the chosen language ("oral" → "by mouth"). */
+const routeText = (route) => (route && has(`passport.route.${route}`) ? t(`passport.route.${route}`) : route);
+
+/** A prescription as one line: "Amlodipine 5 mg, by mouth, once daily, 30 days". */
+export function prescriptionLine(b) {
+  const head = [b.medication, b.dose].filter(Boolean).join(" ");
+  const days = b.duration_days ? t("passport.days", { count: b.duration_days, n: b.duration_days }) : "";
+  return [head, routeText(b.route), b.frequency, days].filter(Boolean).join(", ");
+}
+
 /** One line or two that say what an entry holds, by kind. */
 export function entrySummary(entry) {
   const b = entry.body && typeof entry.body === "object" ? entry.body : {};
@@ -24,33 +35,28 @@ export function entrySummary(entry) {
   switch (entry.kind) {
     case "note":
       lines.push(clip(b.text));
-      if (b.diagnoses?.length) lines.push(`Diagnoses: ${b.diagnoses.map(diagnosisText).join("; ")}`);
+      if (b.diagnoses?.length)
+        lines.push(t("passport.diagnoses", { list: b.diagnoses.map(diagnosisText).join("; ") }));
       break;
     case "diagnosis":
       lines.push(diagnosisText(b));
       if (b.comment) lines.push(clip(b.comment));
       break;
     case "prescription":
-      lines.push(
-        [b.medication, b.dose].filter(Boolean).join(" ") +
-          [b.route, b.frequency, b.duration_days ? `${b.duration_days} days` : ""]
-            .filter(Boolean)
-            .map((x) => `, ${x}`)
-            .join(""),
-      );
+      lines.push(prescriptionLine(b));
       if (b.instructions) lines.push(clip(b.instructions));
       break;
     case "lab_result":
       lines.push(
-        `${b.test ?? "Result"}: ${b.value ?? ""}${b.unit ? ` ${b.unit}` : ""}` +
-          (b.reference_range ? ` (reference ${b.reference_range})` : ""),
+        `${b.test ?? t("passport.result")}: ${b.value ?? ""}${b.unit ? ` ${b.unit}` : ""}` +
+          (b.reference_range ? ` (${t("passport.reference", { range: b.reference_range })})` : ""),
       );
       break;
     case "referral":
-      lines.push(`${b.specialty ?? ""}: ${clip(b.reason)}`);
+      lines.push(`${b.specialty ? label(SPECIALTIES, b.specialty) : ""}: ${clip(b.reason)}`);
       break;
     case "attachment":
-      lines.push(`${b.title ?? "Attachment"}${b.content_type ? ` (${b.content_type})` : ""}`);
+      lines.push(`${b.title ?? t("passport.attachment")}${b.content_type ? ` (${b.content_type})` : ""}`);
       break;
     default:
       lines.push(clip(JSON.stringify(b)));
