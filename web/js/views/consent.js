@@ -3,7 +3,7 @@
 
 import { get, post } from "../api.js";
 import { busy, field, form, h, notice } from "../dom.js";
-import { errorText, formatDateTime, t } from "../i18n.js";
+import { errorText, fieldErrorText, formatDateTime, t } from "../i18n.js";
 import { person } from "../people.js";
 
 // A booked specialist may work on the passport until 72 hours after the consultation.
@@ -81,22 +81,36 @@ export function pointOfCare({
         show();
         onGranted?.(grant);
       } catch (error) {
-        if (error.status === 409) {
+        if (error.status === 409 && consultationId) {
           // Expired: a new code helps. Locked or no longer pending: only a new request.
           await load();
           if (request?.status !== "pending") {
             // The code form is gone with the request: the panel's notice says what next.
-            status.show("error", errorText(error), " ", t("consent.ask_again"));
+            status.show(
+              "error",
+              t(request ? `consent.last.${request.status}` : "consent.no_longer_pending"),
+              " ",
+              t("consent.ask_again"),
+            );
             return;
           }
           throw {
-            detail: `${errorText(error)} ${t("consent.new_code_hint")}`,
+            detail: `${t("consent.code_expired")} ${t("consent.new_code_hint")}`,
             fields: { code: t("consent.code_spent") },
           };
         }
         if (error.status === 422 && error.fields?.code) {
-          throw { detail: errorText(error), fields: { code: t("consent.code_wrong") } };
+          // How many tries are left: a number the server sends (or writes in its message).
+          const params = error.fieldParams?.code || {};
+          const found = /(\d+) attempt/.exec(String(error.fields.code));
+          const left = params.left ?? params.attempts_left ?? (found ? Number(found[1]) : null);
+          const message =
+            left == null
+              ? fieldErrorText(error.fieldCodes?.code || "invalid", params)
+              : t("consent.wrong_code", { count: left, n: left });
+          throw { detail: message, fields: { code: message } };
         }
+        if (error.status !== undefined) throw { detail: errorText(error) };
         throw error;
       }
     },

@@ -382,6 +382,12 @@ function renderBooking(section, patient) {
     return busy(showSlots, slots.reload);
   }
   showSlots.addEventListener("click", loadSlots);
+  // What the form starts with is what a reset goes back to.
+  for (const input of el.querySelectorAll("input")) {
+    input.defaultChecked = input.checked;
+    input.defaultValue = input.value;
+  }
+  for (const option of el.querySelectorAll("option")) option.defaultSelected = option.selected;
 
   function sync() {
     const data = values(el);
