@@ -545,7 +545,7 @@ async def test_patient_approves_the_booking_request_and_the_specialist_works_in_
     passport = spec.page.locator("section.passport")
     await check(passport.get_by_role("heading", name="Health passport")).to_be_focused()
     await check(passport.get_by_role("alert")).to_contain_text(
-        "You have no consent to access this patient's health passport."
+        "You have no consent to see or change this patient's health passport."
     )
     await check(passport).to_contain_text("The patient approves in their account.")
     await check(passport).to_contain_text("A code at the point of care.")

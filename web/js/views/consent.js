@@ -235,52 +235,57 @@ export function breakGlass({ patientId, onOpened, onEnded }) {
     maxlength: "2000",
     required: true,
   });
-  const count = h("span", { class: "hint count", "aria-live": "off" }, "0 / 20 characters");
+  const count = h(
+    "span",
+    { class: "hint count", "aria-live": "off" },
+    t("consent.glass.count_short", { n: 0 }),
+  );
   reason.addEventListener("input", () => {
     const n = reason.value.trim().length;
-    count.textContent = n >= 20 ? `${n} characters` : `${n} / 20 characters`;
+    count.textContent =
+      n >= 20 ? t("consent.glass.count", { count: n, n }) : t("consent.glass.count_short", { n });
   });
   const running = notice();
   const el = form(
     { class: "break-glass-form" },
     [
-      field("Reason for emergency access", reason, {
-        hint: "At least 20 characters: what is the emergency and why the patient cannot consent.",
+      field(t("consent.glass.reason"), reason, {
+        hint: t("consent.glass.reason_hint"),
       }),
       count,
       h(
         "div",
         { class: "actions" },
-        h("button", { type: "submit", class: "danger" }, "Open emergency access"),
+        h("button", { type: "submit", class: "danger" }, t("consent.glass.open")),
       ),
     ],
     async (data, form_) => {
       if (data.reason.length < 20)
         throw {
-          detail: "Write the reason for emergency access (at least 20 characters).",
-          fields: { reason: `at least 20 characters (now ${data.reason.length})` },
+          detail: t("consent.glass.reason_needed"),
+          fields: { reason: t("consent.glass.reason_short", { n: data.reason.length }) },
         };
       const opened = await post(`/patients/${patientId}/break-glass`, { reason: data.reason });
       form_.reset();
-      count.textContent = "0 / 20 characters";
-      const end = h("button", { type: "button", class: "secondary" }, "End emergency access");
+      count.textContent = t("consent.glass.count_short", { n: 0 });
+      const end = h("button", { type: "button", class: "secondary" }, t("consent.glass.end"));
       end.addEventListener("click", () =>
         busy(end, async () => {
           try {
             await post(`/break-glass/${opened.id}/end`);
-            running.show("info", "Emergency access has ended.");
+            running.show("info", t("consent.glass.ended"));
             el.hidden = false;
             onEnded?.();
           } catch (error) {
-            running.show("error", error.detail);
+            running.show("error", errorText(error));
           }
         }),
       );
       running.show(
         "warning",
-        h("strong", {}, "Emergency access is open until "),
+        h("strong", {}, `${t("consent.glass.open_until")} `),
         when(opened.ends_at),
-        ". It is in the audit log with your reason and the patient sees it. ",
+        `. ${t("consent.glass.in_audit")} `,
         end,
       );
       // One session at a time: the form comes back when this one ends.
@@ -290,14 +295,9 @@ export function breakGlass({ patientId, onOpened, onEnded }) {
   );
   return h(
     "section",
-    { class: "break-glass", "aria-label": "Emergency access" },
-    h("h3", {}, "Emergency access (break-glass)"),
-    h(
-      "p",
-      { class: "warning" },
-      h("strong", {}, "Only for an emergency in which the patient cannot give consent. "),
-      "It opens read access for at most 4 hours. The opening, your reason and its end are written to the audit log, reviewed by administrators and shown to the patient.",
-    ),
+    { class: "break-glass", "aria-label": t("consent.glass.label") },
+    h("h3", {}, t("consent.glass.title")),
+    h("p", { class: "warning" }, h("strong", {}, `${t("consent.glass.only")} `), t("consent.glass.explain")),
     el,
     running,
   );
