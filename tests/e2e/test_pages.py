@@ -47,11 +47,13 @@ async def test_gp_registers_finds_a_patient_and_books(
     tab = await open_page("gp")
     page, check = tab.page, expect()
     await tab.login(username(w.gp))
-    await check(page.get_by_role("heading", name="Patients and booking")).to_be_visible()
+    await check(page.get_by_role("heading", name="My patients")).to_be_visible()
     await check(page.locator("header")).to_contain_text("Test gp")
     await check(page.locator("header")).to_contain_text("General practitioner")
+    # Nothing is listed before a search.
+    await check(page.locator(".patient-row")).to_have_count(0)
 
-    # A wrong check digit: the server's 422 names the field and the page marks it.
+    # A wrong check digit: the server's 422 names the field and the page marks it, in words.
     new_iin = factories.valid_iin(date(1990, 7, 1), "male")
     wrong = new_iin[:-1] + str((int(new_iin[-1]) + 1) % 10)
     iin = page.get_by_label("IIN", exact=True)
@@ -62,22 +64,24 @@ async def test_gp_registers_finds_a_patient_and_books(
     await page.get_by_role("button", name="Register patient").click()
     await check(iin).to_have_attribute("aria-invalid", "true")
     iin_error = page.locator(".field", has=iin).locator(".field-error")
-    await check(iin_error).to_be_visible()
-    await check(page.get_by_role("alert")).to_contain_text("iin")
+    await check(iin_error).to_have_text("This IIN's check digit is wrong; check the number.")
+    await check(page.get_by_role("alert")).to_contain_text("Some fields need correcting.")
     await tab.shot("register-error")
-
+    # The message goes as soon as the field is changed.
     await iin.fill(new_iin)
-    await page.get_by_role("button", name="Register patient").click()
-    await check(page.get_by_text("Daulet Serikuly is registered.")).to_be_visible()
+    await check(iin_error).to_be_hidden()
     await check(iin).not_to_have_attribute("aria-invalid", "true")
+
+    # Registering opens the patient's page, ready to book.
+    await page.get_by_role("button", name="Register patient").click()
+    await check(page.get_by_role("heading", name="Daulet Serikuly")).to_be_visible()
     await check(page.locator(".selected-patient")).to_contain_text("Daulet Serikuly")
 
-    # Find the other patient by IIN and book a chosen slot for them.
-    await page.get_by_label("Patient IIN").fill(known_iin)
-    await page.get_by_role("button", name="Find").click()
-    card = page.locator(".patient-card")
-    await check(card).to_contain_text("Aigerim Nurlanovna")
-    await card.get_by_role("button", name="Book a consultation").click()
+    # Find the other patient by part of the name and book a chosen slot for them.
+    await page.get_by_role("link", name="Back to my patients").click()
+    await page.get_by_label("Name or IIN").fill("nurlan")
+    await page.get_by_label("Name or IIN").press("Enter")
+    await page.get_by_role("link", name="Aigerim Nurlanovna").click()
     await check(page.locator(".selected-patient")).to_contain_text("Aigerim Nurlanovna")
     await page.get_by_label("Specialty").select_option(label="Cardiology")
     await page.get_by_label("Reason for referral").fill("Chest pain on exertion")
@@ -85,13 +89,18 @@ async def test_gp_registers_finds_a_patient_and_books(
     slots = page.locator(".slots li")
     await check(slots).to_have_count(6)
     await check(slots.first).to_contain_text("09:00")  # 04:00 UTC in the browser's UTC+5
-    await page.get_by_label(re.compile(r"09:20 GMT\+5")).check()
+    await page.get_by_label(re.compile(r"09:20\D* – 09:40")).check()
     await tab.shot("book-pick-slot")
     await page.get_by_role("button", name="Book consultation").click()
     booked = page.locator("form.booking .notice.success")
     await check(booked).to_contain_text("Booked: Cardiology")
     await check(booked).to_contain_text("09:20")
-    await check(slots).to_have_count(5)  # the booked slot left the list
+    # The form is ready for the next booking; the booked slot left the list.
+    await check(page.get_by_label("Reason for referral")).to_have_value("")
+    await check(page.get_by_label("Earliest free slot")).to_be_checked()
+    await page.get_by_label("Specialty").select_option(label="Cardiology")
+    await page.get_by_label("Choose a free slot").check()
+    await check(slots).to_have_count(5)
 
     # The earliest free slot for the same patient, then an async case.
     await page.get_by_label("Earliest free slot").check()
@@ -99,6 +108,7 @@ async def test_gp_registers_finds_a_patient_and_books(
     await page.get_by_role("button", name="Book consultation").click()
     await check(booked).to_contain_text("09:00")
     await page.get_by_label("Async case (store and forward)").check()
+    await page.get_by_label("Specialty").select_option(label="Cardiology")
     await page.get_by_label("Urgency").select_option(label="Urgent")
     await page.get_by_label("Reason for referral").fill("ECG attached for review")
     await page.get_by_role("button", name="Send case").click()
@@ -120,13 +130,15 @@ async def test_gp_registers_finds_a_patient_and_books(
     await check(chosen.get_by_role("link", name="Join call")).to_have_attribute(
         "href", re.compile(r"^/static/call\.html\?consultation=[0-9a-f-]{36}$")
     )
-    # Starting an hour early is refused; the page says why.
+    # Starting an hour early is refused; the page says so.
     await chosen.get_by_role("button", name="Start").click()
-    await check(chosen.get_by_role("alert")).to_contain_text("15 minutes before")
+    await check(chosen.get_by_role("alert")).to_be_visible()
     await tab.shot("consultations")
     await chosen.get_by_role("button", name="Cancel").click()
     await check(items.filter(has_text="09:20")).to_contain_text("Cancelled")
-    await check(items.filter(has_text="09:20").get_by_role("button")).to_have_count(0)
+    # A cancelled consultation keeps only its record.
+    await check(items.filter(has_text="09:20").get_by_role("button")).to_have_count(1)
+    await check(items.filter(has_text="09:20").get_by_role("button", name="Record")).to_be_visible()
 
     await page.get_by_label("Status").select_option(label="Scheduled")
     await check(items).to_have_count(1)
@@ -134,7 +146,7 @@ async def test_gp_registers_finds_a_patient_and_books(
 
     # A narrow phone screen keeps everything reachable.
     await page.set_viewport_size({"width": 390, "height": 844})
-    await page.get_by_role("link", name="Patients and booking").click()
+    await page.get_by_role("link", name="My patients").click()
     await tab.shot("mobile-booking")
     await page.get_by_role("button", name="Log out").click()
     await check(page.get_by_role("heading", name="Sign in")).to_be_visible()
@@ -149,6 +161,38 @@ async def test_gp_registers_finds_a_patient_and_books(
     await page.get_by_label("Password").press("Enter")
     # Signing in again lands on the page that was asked for.
     await check(page.get_by_role("heading", name="My consultations")).to_be_visible()
+    tab.assert_clean()
+
+
+async def test_gp_without_consent_asks_for_it_from_the_patient_s_page(
+    client: Any, database: Any, open_page: Any
+) -> None:
+    w = await factories.world(client, database.engine)
+    status, record = await w.gp.get(f"/patients/{w.patient_id}")
+    assert status == 200, record
+    codes = sent_codes(client)
+    tab = await open_page("gp-consent")
+    page, check = tab.page, expect()
+    await tab.login(username(w.gp))
+    await page.get_by_label("Name or IIN").fill(record["iin"][:6])
+    await page.get_by_role("button", name="Search").click()
+    await page.get_by_role("link", name=record["full_name"]).click()
+    passport = page.locator("section", has=page.get_by_role("heading", name="Health passport"))
+    await check(passport.get_by_role("alert")).to_contain_text("You have no consent")
+    await check(passport).to_contain_text("recorded in the patient's access log")
+    await tab.shot("passport-refused")
+    sent = len(codes.sent)
+    await passport.get_by_role("button", name="Send code to patient").click()
+    _, right = await next_code(codes, sent)
+    await passport.get_by_label("6-digit code from the patient").fill(right)
+    await passport.get_by_role("button", name="Confirm").click()
+    # The consent is given and the passport opens (empty for this patient).
+    await check(passport).to_contain_text("The passport has no entries yet.")
+    patient = await factories.user(w.admin, "patient", patient_id=w.patient_id)
+    status, grants = await patient.get(f"/patients/{w.patient_id}/consents")
+    assert status == 200, grants
+    [grant] = grants["items"]
+    assert (grant["grantee_user_id"], grant["access"]) == (w.gp.id, "read")
     tab.assert_clean()
 
 
@@ -477,9 +521,9 @@ async def test_patient_approves_the_booking_request_and_the_specialist_works_in_
     # The GP books a video consultation from the page.
     gp = await open_page("consent-gp")
     await gp.login(username(w.gp))
-    await gp.page.get_by_label("Patient IIN").fill(record["iin"])
-    await gp.page.get_by_role("button", name="Find").click()
-    await gp.page.locator(".patient-card").get_by_role("button", name="Book a consultation").click()
+    await gp.page.get_by_label("Name or IIN").fill(record["iin"])
+    await gp.page.get_by_role("button", name="Search").click()
+    await gp.page.get_by_role("link", name=record["full_name"]).click()
     await gp.page.get_by_label("Specialty").select_option(label="Cardiology")
     await gp.page.get_by_label("Reason for referral").fill("Raised blood pressure at home")
     await gp.page.get_by_role("button", name="Book consultation").click()
@@ -501,7 +545,7 @@ async def test_patient_approves_the_booking_request_and_the_specialist_works_in_
     passport = spec.page.locator("section.passport")
     await check(passport.get_by_role("heading", name="Health passport")).to_be_focused()
     await check(passport.get_by_role("alert")).to_contain_text(
-        "You have no consent to access this patient's health passport."
+        "You have no consent to see or change this patient's health passport."
     )
     await check(passport).to_contain_text("The patient approves in their account.")
     await check(passport).to_contain_text("A code at the point of care.")
@@ -594,11 +638,11 @@ async def test_gp_confirms_consent_with_a_code_at_the_point_of_care(
     await item.get_by_role("button", name="Patient consent").click()
     panel = item.locator(".consent-panel")
     await check(panel).to_contain_text(
-        "The specialist, Test specialist (Cardiology specialist, Clinic "
+        "to work on the health passport: Test specialist (Cardiology specialist, Clinic "
     )
     await check(panel).to_contain_text("approve or decline it in their own account")
     await check(panel.get_by_role("status")).to_contain_text(
-        "Consent request waiting for the patient"
+        "The consent request is waiting for the patient"
     )
     code_box = panel.get_by_label("6-digit code from the patient")
     await check(code_box).to_be_hidden()
@@ -623,14 +667,14 @@ async def test_gp_confirms_consent_with_a_code_at_the_point_of_care(
         await code_box.fill(wrong)
         await panel.get_by_role("button", name="Confirm").click()
         await check(panel.get_by_role("alert")).to_contain_text(
-            f"Wrong code; {left} attempt(s) left."
+            f"Wrong code; {left} attempt{'' if left == 1 else 's'} left."
         )
     await check(code_box).to_have_attribute("aria-invalid", "true")
     await tab.shot("code-wrong")
     # The fifth wrong code locks the request: no new code for it gives more tries.
     await code_box.fill(wrong)
     await panel.get_by_role("button", name="Confirm").click()
-    await check(panel.get_by_role("alert")).to_contain_text("this request is locked")
+    await check(panel.get_by_role("alert")).to_contain_text("locked after too many wrong codes")
     await check(code_box).to_be_hidden()
     await tab.shot("code-locked")
 

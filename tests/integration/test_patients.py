@@ -83,7 +83,7 @@ async def test_patients_list_pages_with_a_cursor(client: Any, database: Database
     cursor = None
     while True:
         params = {"limit": 2} | ({"cursor": cursor} if cursor else {})
-        status, page = await w.gp.get("/patients", **params)
+        status, page = await w.admin.get("/patients", **params)
         assert status == 200, page
         seen += [p["id"] for p in page["items"]]
         cursor = page["next"]

@@ -5,7 +5,7 @@ from aiohttp import web
 from ..api import Ctx, Page, Router, render
 from ..codes import Role
 from ..errors import field_error
-from . import service
+from . import record, service
 from .lifecycle import Action
 from .schemas import ActionIn, ConsultationCreate, ConsultationOut, ConsultationQuery
 
@@ -25,7 +25,9 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 async def book(ctx: Ctx) -> web.StreamResponse:
     key = ctx.request.headers.get(IDEMPOTENCY_HEADER)
     if key is not None and not (1 <= len(key) <= 200):
-        raise field_error(IDEMPOTENCY_HEADER, "must be 1-200 characters")
+        raise field_error(
+            IDEMPOTENCY_HEADER, "must be 1-200 characters", code="idempotency_key_length"
+        )
     out, status = await service.book_once(
         ctx.session, ctx.bus, ctx.me, ctx.body, idempotency_key=key, now=ctx.clock.now()
     )
@@ -50,6 +52,17 @@ async def list_consultations(ctx: Ctx) -> Page[ConsultationOut]:
 async def get_consultation(ctx: Ctx) -> ConsultationOut:
     consultation = await service.get_consultation(ctx.session, ctx.me, ctx.path_id())
     return ConsultationOut.model_validate(consultation)
+
+
+@router.get(
+    "/consultations/{id}/record",
+    summary="The consultation's record: referral, conclusion and what was written in it",
+    response=record.RecordOut,
+)
+async def consultation_record(ctx: Ctx) -> record.RecordOut:
+    return await record.read_record(
+        ctx.session, ctx.me, ctx.path_id(), now=ctx.clock.now(), client=ctx.client
+    )
 
 
 def _action_endpoint(action: Action, summary: str, roles: list[Role]) -> None:

@@ -36,6 +36,7 @@ _EARLIEST_ATTEMPTS = 5
 
 class SlotTaken(Conflict):
     default_detail = "That slot has just been taken; choose another."
+    default_code = "slot_taken"
 
 
 def _is_conflict_on_booking(exc: IntegrityError) -> bool:
@@ -62,7 +63,7 @@ async def _bookable_patient(
         )
     ).first()
     if row is None or (actor.role == Role.gp and row[0].facility_id != actor.facility_id):
-        raise field_error("patient_id", "no such patient")
+        raise field_error("patient_id", "no such patient", code="no_such_patient")
     return row[0], row[1]
 
 
@@ -79,21 +80,27 @@ async def _chosen_slot(session: AsyncSession, data: ConsultationCreate, now: dat
     stmt = select(Slot, practises)
     if data.slot_id is not None:
         stmt = stmt.where(Slot.id == data.slot_id)
-        missing = field_error("slot_id", "no such slot")
+        missing = field_error("slot_id", "no such slot", code="no_such_slot")
     else:
         assert data.specialist_id is not None and data.starts_at is not None
         stmt = stmt.where(
             Slot.specialist_id == data.specialist_id, Slot.starts_at == data.starts_at
         )
-        missing = field_error("starts_at", "the specialist has no slot starting then")
+        missing = field_error(
+            "starts_at", "the specialist has no slot starting then", code="no_slot_then"
+        )
     row = (await session.execute(stmt)).first()
     if row is None:
         raise missing
     slot, serves_specialty = row
     if slot.starts_at <= now:
-        raise field_error("slot_id", "the slot has already begun")
+        raise field_error("slot_id", "the slot has already begun", code="slot_begun")
     if not serves_specialty:
-        raise field_error("slot_id", "the slot's specialist does not practise this specialty")
+        raise field_error(
+            "slot_id",
+            "the slot's specialist does not practise this specialty",
+            code="slot_other_specialty",
+        )
     return slot
 
 
@@ -147,7 +154,9 @@ async def book_consultation(
     if data.mode == Mode.async_:
         for name in ("slot_id", "specialist_id", "starts_at"):
             if getattr(data, name) is not None:
-                raise field_error(name, "async cases go to the specialty queue, not a slot")
+                raise field_error(
+                    name, "async cases go to the specialty queue, not a slot", code="async_no_slot"
+                )
         consultation.status = Status.requested.value
         consultation.sort_at = now
         session.add(consultation)
@@ -159,7 +168,9 @@ async def book_consultation(
     if data.slot_id is not None or data.specialist_id is not None or data.starts_at is not None:
         if data.slot_id is None and (data.specialist_id is None or data.starts_at is None):
             missing = "starts_at" if data.starts_at is None else "specialist_id"
-            raise field_error(missing, "give slot_id, or specialist_id with starts_at")
+            raise field_error(
+                missing, "give slot_id, or specialist_id with starts_at", code="slot_incomplete"
+            )
         slot = await _chosen_slot(session, data, now)
         _place_in_slot(consultation, slot)
         session.add(consultation)
@@ -189,6 +200,8 @@ async def book_consultation(
             raise Conflict(
                 "No free slot in this specialty; try later or send an async case.",
                 fields={"specialty": "no free slot"},
+                code="no_free_slot",
+                field_codes={"specialty": "no_free_slot"},
             )
         _place_in_slot(consultation, row[0])
         try:
@@ -278,7 +291,7 @@ async def get_consultation(
         stmt = stmt.with_for_update()
     consultation = await session.scalar(stmt)
     if consultation is None:
-        raise NotFound()
+        raise NotFound(code="consultation_not_found")
     return consultation
 
 
@@ -312,8 +325,8 @@ async def transition(
     consultation = await get_consultation(session, actor, consultation_id, for_update=True)
     if not _may_act(actor, consultation, action):
         if actor.role == Role.patient:
-            raise NotFound()
-        raise Forbidden(f"You cannot {action.value} this consultation.")
+            raise NotFound(code="consultation_not_found")
+        raise Forbidden(f"You cannot {action.value} this consultation.", code="action_not_yours")
     target = next_status(Mode(consultation.mode), Status(consultation.status), action)
     check_timing(action, now, consultation.starts_at)
     before = facts_of(consultation)
@@ -405,6 +418,7 @@ async def replay(
         raise Conflict(
             "This Idempotency-Key was used for a different request.",
             fields={"Idempotency-Key": "reused with a different body"},
+            code="idempotency_key_reused",
         )
     return record
 
@@ -433,5 +447,6 @@ async def remember(
             await session.flush()
     except IntegrityError:
         raise Conflict(
-            "A request with this Idempotency-Key is being processed; retry shortly."
+            "A request with this Idempotency-Key is being processed; retry shortly.",
+            code="idempotency_in_progress",
         ) from None

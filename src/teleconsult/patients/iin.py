@@ -28,9 +28,10 @@ _CENTURY_SEX = {
 class IINError(ValueError):
     """Why an IIN is not valid; the message never repeats the number."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, code: str = "iin_invalid") -> None:
         super().__init__(message)
         self.field = field
+        self.code = code
 
 
 def check_digit(first_eleven: str) -> int | None:
@@ -52,10 +53,10 @@ class IINInfo:
 def parse_iin(iin: str) -> IINInfo:
     """Validate the format, check digit, birth date and century/sex digit."""
     if len(iin) != 12 or not iin.isdigit():
-        raise IINError("iin", "must be exactly 12 digits")
+        raise IINError("iin", "must be exactly 12 digits", "iin_format")
     expected = check_digit(iin[:11])
     if expected is None or expected != int(iin[11]):
-        raise IINError("iin", "check digit does not match")
+        raise IINError("iin", "check digit does not match", "iin_check_digit")
     century_sex = _CENTURY_SEX.get(iin[6])
     if century_sex is None:
         raise IINError("iin", "the 7th digit must be 1-6 (century and sex)")
@@ -71,9 +72,9 @@ def validate_for_person(iin: str, birth_date: date, sex: str) -> None:
     """Raise :class:`IINError` unless the IIN matches the stated birth date and sex."""
     info = parse_iin(iin)
     if info.birth_date != birth_date:
-        raise IINError("birth_date", "does not match digits 1-6 of the IIN")
+        raise IINError("birth_date", "does not match digits 1-6 of the IIN", "iin_birth_date")
     if info.sex != sex:
-        raise IINError("sex", "does not match the 7th digit of the IIN")
+        raise IINError("sex", "does not match the 7th digit of the IIN", "iin_sex")
 
 
 def make_iin(birth_date: date, sex: str, serial: int) -> str | None:

@@ -45,5 +45,9 @@ class PatientQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     iin: Annotated[str, StringConstraints(pattern=r"^\d{12}$")] | None = None
+    q: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = Field(
+        default=None,
+        description="Part of the patient's name (any case, any script) or the IIN's first digits",
+    )
     cursor: str | None = None
     limit: int = Field(default=50, ge=1, le=500)

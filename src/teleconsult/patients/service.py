@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Select, exists, or_, select
+from sqlalchemy import Select, exists, false, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,7 +16,7 @@ from ..db.paging import keyset_page
 from ..errors import Conflict, Forbidden, NotFound, field_error
 from ..facilities.models import Facility
 from .iin import IINError, validate_for_person
-from .models import Patient
+from .models import Patient, name_key
 from .schemas import PatientCreate, PatientOut, PatientQuery
 
 
@@ -25,17 +25,24 @@ async def register_patient(session: AsyncSession, actor: User, data: PatientCrea
     try:
         validate_for_person(data.iin, data.birth_date, data.sex)
     except IINError as exc:
-        raise field_error(exc.field, str(exc)) from None
+        raise field_error(exc.field, str(exc), code=exc.code) from None
     if actor.role == Role.gp:
         if data.facility_id is not None and data.facility_id != actor.facility_id:
-            raise field_error("facility_id", "a GP registers patients at its own facility")
+            raise field_error(
+                "facility_id", "a GP registers patients at its own facility", code="own_facility"
+            )
         facility_id = actor.facility_id
     else:
         facility_id = data.facility_id
         if facility_id is not None and await session.get(Facility, facility_id) is None:
-            raise field_error("facility_id", "no such facility")
+            raise field_error("facility_id", "no such facility", code="no_such_facility")
     if await session.scalar(select(Patient.id).where(Patient.iin == data.iin)):
-        raise Conflict("A patient with this IIN is already registered.", fields={"iin": "taken"})
+        raise Conflict(
+            "A patient with this IIN is already registered.",
+            fields={"iin": "taken"},
+            code="patient_exists",
+            field_codes={"iin": "iin_taken"},
+        )
     patient = Patient(
         iin=data.iin,
         full_name=data.full_name,
@@ -50,7 +57,10 @@ async def register_patient(session: AsyncSession, actor: User, data: PatientCrea
         await session.flush()
     except IntegrityError:
         raise Conflict(
-            "A patient with this IIN is already registered.", fields={"iin": "taken"}
+            "A patient with this IIN is already registered.",
+            fields={"iin": "taken"},
+            code="patient_exists",
+            field_codes={"iin": "iin_taken"},
         ) from None
     return patient
 
@@ -83,19 +93,35 @@ async def get_patient(session: AsyncSession, actor: User, patient_id: uuid.UUID)
     """The patient if the actor may see it; otherwise 404 (its existence is not revealed)."""
     patient = await session.scalar(visible_patients(actor).where(Patient.id == patient_id))
     if patient is None:
-        raise NotFound()
+        raise NotFound(code="patient_not_found")
     return patient
 
 
 async def search_patients(
     session: AsyncSession, actor: User, q: PatientQuery
 ) -> tuple[list[PatientOut], str | None]:
-    """A page of the patients the actor may see, by IIN when given; patients cannot search."""
+    """A page of the patients the actor may see, found by name or IIN; patients cannot search.
+
+    ``q`` is part of the name (casefolded, so any case and any script) or, when it is all
+    digits, the first digits of the IIN. A GP searches its own facility's patients only and
+    an empty search finds nothing; specialists and administrators keep their listing.
+    """
     if actor.role == Role.patient:
-        raise Forbidden("Patients cannot search the register.")
-    stmt = visible_patients(actor)
+        raise Forbidden("Patients cannot search the register.", code="patients_cannot_search")
+    needle = q.q or ""
+    if actor.role == Role.gp:
+        stmt = select(Patient).where(Patient.facility_id == actor.facility_id)
+    else:
+        stmt = visible_patients(actor)
     if q.iin is not None:
         stmt = stmt.where(Patient.iin == q.iin)
-    order = [Patient.created_at, Patient.id]
+    elif needle.isdigit() and len(needle) <= 12:
+        stmt = stmt.where(Patient.iin.startswith(needle, autoescape=True))
+    elif needle:
+        stmt = stmt.where(Patient.name_key.contains(name_key(needle), autoescape=True))
+    elif actor.role == Role.gp:
+        # Nothing asked, nothing shown (the cursor is still checked).
+        stmt = stmt.where(false())
+    order = [Patient.name_key, Patient.id] if needle else [Patient.created_at, Patient.id]
     rows, nxt = await keyset_page(session, stmt, order, q.cursor, q.limit)
     return [PatientOut.model_validate(r) for r in rows], nxt

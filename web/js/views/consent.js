@@ -2,28 +2,30 @@
 // shared by the GP and specialist views.
 
 import { get, post } from "../api.js";
-import { busy, field, form, h, notice, when } from "../dom.js";
+import { busy, field, form, h, notice } from "../dom.js";
+import { errorText, fieldErrorText, formatDateTime, t } from "../i18n.js";
 import { person } from "../people.js";
 
 // A booked specialist may work on the passport until 72 hours after the consultation.
 const AFTER_CONSULTATION_MS = 72 * 3600 * 1000;
 const CODE = /^\d{6}$/;
 
-export const ACCESS_TEXT = { read: "Read only", read_write: "Read and write" };
+export const ACCESS_TEXT = {
+  get read() {
+    return t("consent.access.read");
+  },
+  get read_write() {
+    return t("consent.access.read_write");
+  },
+};
+
+const when = (iso) => (iso ? h("time", { datetime: iso }, formatDateTime(iso)) : "—");
 
 /** Until when a consultation's specialist needs access: 72 hours after it (never in the past). */
 export function consultationAccessUntil(c) {
   const end = Date.parse(c.ends_at || c.starts_at || c.created_at) || Date.now();
   return new Date(Math.max(end, Date.now()) + AFTER_CONSULTATION_MS).toISOString();
 }
-
-const STATUS_TEXT = {
-  pending: "waiting for the patient",
-  confirmed: "given",
-  declined: "declined by the patient",
-  withdrawn: "withdrawn",
-  locked: "locked after too many wrong codes",
-};
 
 /**
  * The point-of-care flow for one consultation's grantee. It shows where the consultation's
@@ -45,12 +47,12 @@ export function pointOfCare({
   const send = h(
     "button",
     { type: "button", class: "secondary", dataset: { step: "send" } },
-    "Send code to patient",
+    t("consent.send_code"),
   );
   const withdraw = h(
     "button",
     { type: "button", class: "secondary", dataset: { step: "withdraw" }, hidden: true },
-    "Withdraw request",
+    t("consent.withdraw"),
   );
   const codeInput = h("input", {
     name: "code",
@@ -65,18 +67,13 @@ export function pointOfCare({
   const confirmForm = form(
     { class: "inline code-form", hidden: true },
     [
-      field("6-digit code from the patient", codeInput, {
-        hint: "The code works for 10 minutes; 5 wrong codes lock the request.",
-      }),
-      h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "Confirm")),
+      field(t("consent.code_label"), codeInput, { hint: t("consent.code_hint") }),
+      h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, t("consent.confirm"))),
     ],
     async (data, el) => {
-      if (request?.status !== "pending") throw { detail: "Send a code to the patient first." };
+      if (request?.status !== "pending") throw { detail: t("consent.send_first") };
       if (!CODE.test(data.code))
-        throw {
-          detail: "The code has 6 digits.",
-          fields: { code: "enter the 6 digits the patient received" },
-        };
+        throw { detail: t("consent.six_digits"), fields: { code: t("consent.six_digits_field") } };
       try {
         const grant = await post(`/consent-requests/${request.id}/confirm`, { code: data.code });
         request = { ...request, status: "confirmed", grant };
@@ -84,26 +81,36 @@ export function pointOfCare({
         show();
         onGranted?.(grant);
       } catch (error) {
-        if (error.status === 409) {
+        if (error.status === 409 && consultationId) {
           // Expired: a new code helps. Locked or no longer pending: only a new request.
           await load();
           if (request?.status !== "pending") {
             // The code form is gone with the request: the panel's notice says what next.
-            status.show("error", `${error.detail} Use "Send code to patient" to ask again.`);
+            status.show(
+              "error",
+              t(request ? `consent.last.${request.status}` : "consent.no_longer_pending"),
+              " ",
+              t("consent.ask_again"),
+            );
             return;
           }
           throw {
-            detail: `${error.detail} Use "Send a new code" and ask the patient for the new one.`,
-            fields: { code: "this code can no longer be used" },
+            detail: `${t("consent.code_expired")} ${t("consent.new_code_hint")}`,
+            fields: { code: t("consent.code_spent") },
           };
         }
         if (error.status === 422 && error.fields?.code) {
-          const message = error.fields.code;
-          throw {
-            detail: `${message[0].toUpperCase()}${message.slice(1)}.`,
-            fields: error.fields,
-          };
+          // How many tries are left: a number the server sends (or writes in its message).
+          const params = error.fieldParams?.code || {};
+          const found = /(\d+) attempt/.exec(String(error.fields.code));
+          const left = params.left ?? params.attempts_left ?? (found ? Number(found[1]) : null);
+          const message =
+            left == null
+              ? fieldErrorText(error.fieldCodes?.code || "invalid", params)
+              : t("consent.wrong_code", { count: left, n: left });
+          throw { detail: message, fields: { code: message } };
         }
+        if (error.status !== undefined) throw { detail: errorText(error) };
         throw error;
       }
     },
@@ -117,54 +124,52 @@ export function pointOfCare({
     confirmForm.hidden = !(state === "pending" && request.code_expires_at);
     send.hidden = given;
     send.textContent =
-      state === "pending" && request.code_expires_at ? "Send a new code" : "Send code to patient";
+      state === "pending" && request.code_expires_at ? t("consent.send_new_code") : t("consent.send_code");
     if (!request) {
-      status.show(
-        "info",
-        "No consent request is waiting for this consultation. Send a code to ask the patient.",
-      );
+      status.show("info", t(consultationId ? "consent.none_waiting" : "consent.none_waiting_patient"));
     } else if (state === "confirmed" && !given) {
-      status.show(
-        "warning",
-        "The patient's consent for this consultation was revoked or has ended. Send a code to ask again.",
-      );
+      status.show("warning", t("consent.revoked"));
     } else if (state === "confirmed") {
       status.show(
         "success",
-        h("strong", {}, "Consent given. "),
-        `${ACCESS_TEXT[request.access] || request.access} access for `,
+        h("strong", {}, t("consent.given")),
+        " ",
+        ACCESS_TEXT[request.access] || request.access,
+        ": ",
         person(request.grantee, { id: request.grantee_user_id }),
-        " until ",
+        ", ",
+        t("consent.until"),
+        " ",
         when(request.grant?.expires_at || request.expires_at),
         ".",
       );
     } else if (state === "pending") {
       status.show(
         "info",
-        `Consent request ${STATUS_TEXT.pending}`,
-        request.code_expires_at
-          ? [". A code was sent to the patient's phone and works until ", when(request.code_expires_at)]
-          : " (the patient can approve it in their account)",
-        request.code_expires_at
-          ? ". Ask the patient to read it out, then enter it below."
-          : ", or send a one-time code now.",
+        request.code_expires_at ? [t("consent.code_sent"), " ", when(request.code_expires_at), ". "] : null,
+        t(request.code_expires_at ? "consent.read_it_out" : "consent.pending_no_code"),
       );
     } else {
       status.show(
         state === "declined" ? "warning" : "info",
-        `The last consent request was ${STATUS_TEXT[state] || state}. Send a code to ask the patient again.`,
+        t(`consent.last.${state}`),
+        " ",
+        t("consent.ask_again"),
       );
     }
   }
 
   async function load() {
+    // Without a consultation (the GP's own request from the patient's page) there is no
+    // earlier request to find: the first code makes one.
+    if (!consultationId) return show();
     try {
       const page = await get(`/consultations/${consultationId}/consent-requests`);
       // Newest first: the latest request for this grantee tells where consent stands.
       request = page.items.find((r) => r.grantee_user_id === granteeId) || null;
     } catch (error) {
       if (!error.detail) throw error;
-      status.show("error", error.detail);
+      status.show("error", errorText(error));
       return;
     }
     show();
@@ -191,7 +196,7 @@ export function pointOfCare({
       } catch (error) {
         if (!error.detail) throw error;
         if (error.status === 409) await load();
-        status.show("error", error.detail);
+        status.show("error", errorText(error));
       }
     }),
   );
@@ -203,7 +208,7 @@ export function pointOfCare({
         show();
       } catch (error) {
         if (!error.detail) throw error;
-        status.show("error", error.detail);
+        status.show("error", errorText(error));
       }
     }),
   );
@@ -230,52 +235,57 @@ export function breakGlass({ patientId, onOpened, onEnded }) {
     maxlength: "2000",
     required: true,
   });
-  const count = h("span", { class: "hint count", "aria-live": "off" }, "0 / 20 characters");
+  const count = h(
+    "span",
+    { class: "hint count", "aria-live": "off" },
+    t("consent.glass.count_short", { n: 0 }),
+  );
   reason.addEventListener("input", () => {
     const n = reason.value.trim().length;
-    count.textContent = n >= 20 ? `${n} characters` : `${n} / 20 characters`;
+    count.textContent =
+      n >= 20 ? t("consent.glass.count", { count: n, n }) : t("consent.glass.count_short", { n });
   });
   const running = notice();
   const el = form(
     { class: "break-glass-form" },
     [
-      field("Reason for emergency access", reason, {
-        hint: "At least 20 characters: what is the emergency and why the patient cannot consent.",
+      field(t("consent.glass.reason"), reason, {
+        hint: t("consent.glass.reason_hint"),
       }),
       count,
       h(
         "div",
         { class: "actions" },
-        h("button", { type: "submit", class: "danger" }, "Open emergency access"),
+        h("button", { type: "submit", class: "danger" }, t("consent.glass.open")),
       ),
     ],
     async (data, form_) => {
       if (data.reason.length < 20)
         throw {
-          detail: "Write the reason for emergency access (at least 20 characters).",
-          fields: { reason: `at least 20 characters (now ${data.reason.length})` },
+          detail: t("consent.glass.reason_needed"),
+          fields: { reason: t("consent.glass.reason_short", { n: data.reason.length }) },
         };
       const opened = await post(`/patients/${patientId}/break-glass`, { reason: data.reason });
       form_.reset();
-      count.textContent = "0 / 20 characters";
-      const end = h("button", { type: "button", class: "secondary" }, "End emergency access");
+      count.textContent = t("consent.glass.count_short", { n: 0 });
+      const end = h("button", { type: "button", class: "secondary" }, t("consent.glass.end"));
       end.addEventListener("click", () =>
         busy(end, async () => {
           try {
             await post(`/break-glass/${opened.id}/end`);
-            running.show("info", "Emergency access has ended.");
+            running.show("info", t("consent.glass.ended"));
             el.hidden = false;
             onEnded?.();
           } catch (error) {
-            running.show("error", error.detail);
+            running.show("error", errorText(error));
           }
         }),
       );
       running.show(
         "warning",
-        h("strong", {}, "Emergency access is open until "),
+        h("strong", {}, `${t("consent.glass.open_until")} `),
         when(opened.ends_at),
-        ". It is in the audit log with your reason and the patient sees it. ",
+        `. ${t("consent.glass.in_audit")} `,
         end,
       );
       // One session at a time: the form comes back when this one ends.
@@ -285,14 +295,9 @@ export function breakGlass({ patientId, onOpened, onEnded }) {
   );
   return h(
     "section",
-    { class: "break-glass", "aria-label": "Emergency access" },
-    h("h3", {}, "Emergency access (break-glass)"),
-    h(
-      "p",
-      { class: "warning" },
-      h("strong", {}, "Only for an emergency in which the patient cannot give consent. "),
-      "It opens read access for at most 4 hours. The opening, your reason and its end are written to the audit log, reviewed by administrators and shown to the patient.",
-    ),
+    { class: "break-glass", "aria-label": t("consent.glass.label") },
+    h("h3", {}, t("consent.glass.title")),
+    h("p", { class: "warning" }, h("strong", {}, `${t("consent.glass.only")} `), t("consent.glass.explain")),
     el,
     running,
   );

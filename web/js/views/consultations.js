@@ -3,12 +3,16 @@
 
 import { get, post } from "../api.js";
 import { MODES, SPECIALTIES, STATUSES, URGENCIES, label } from "../codes.js";
-import { badge, busy, field, form, h, notice, shortId, when } from "../dom.js";
-import { personLater } from "../people.js";
+import { badge, busy, clear, field, form, h, notice, uid } from "../dom.js";
+import { errorText, formatDateTime, has, t } from "../i18n.js";
+import { namePeople, personLater } from "../people.js";
+import { groupedEntries } from "./gp-passport.js";
 
 const OPEN = new Set(["requested", "scheduled", "in_progress"]);
 
-/** Patient names by id, fetched once; a patient the viewer may not read stays an id. */
+const at = (iso) => (iso ? h("time", { datetime: iso }, formatDateTime(iso)) : "—");
+
+/** Patient names by id, fetched once; a patient the viewer may not read stays unnamed. */
 export function patientNames() {
   const cache = new Map();
   return (id) => {
@@ -17,9 +21,10 @@ export function patientNames() {
         id,
         get(`/patients/${id}`).catch(() => null),
       );
-    const el = h("span", { class: "patient" }, "Patient ", shortId(id));
+    const el = h("span", { class: "patient" }, t("consultation.a_patient"));
     cache.get(id).then((patient) => {
-      if (patient) el.replaceChildren(h("strong", {}, patient.full_name), ` · IIN ${patient.iin}`);
+      if (patient)
+        el.replaceChildren(h("strong", {}, patient.full_name), ` · ${t("consultation.iin")} ${patient.iin}`);
     });
     return el;
   };
@@ -30,22 +35,23 @@ function actionsFor(c, me) {
   const mine = c.specialist_id === me.id;
   const list = [];
   if (me.role === "specialist" && c.status === "requested" && !video && !c.specialist_id)
-    list.push(["claim", "Claim case", "primary"]);
-  if (video && c.status === "scheduled") list.push(["start", "Start", "primary"]);
+    list.push(["claim", t("consultation.action.claim"), "primary"]);
+  if (video && c.status === "scheduled") list.push(["start", t("consultation.action.start"), "primary"]);
   if (me.role === "specialist" && mine && c.status === "in_progress")
-    list.push(["complete", "Complete", "primary"]);
-  if (video && c.status === "scheduled") list.push(["no-show", "No-show", "secondary"]);
+    list.push(["complete", t("consultation.action.complete"), "primary"]);
+  if (video && c.status === "scheduled")
+    list.push(["no-show", t("consultation.action.no_show"), "secondary"]);
   if (
     (c.status === "scheduled" || (c.status === "requested" && me.role !== "specialist")) &&
     me.role !== "patient"
   )
-    list.push(["cancel", "Cancel", "danger"]);
+    list.push(["cancel", t("consultation.action.cancel"), "danger"]);
   return list;
 }
 
 const CONFIRM = {
-  cancel: "Cancel this consultation? Its slot becomes free for others.",
-  "no-show": "Record that the patient did not attend?",
+  cancel: "consultation.confirm.cancel",
+  "no-show": "consultation.confirm.no_show",
 };
 
 /**
@@ -54,25 +60,25 @@ const CONFIRM = {
  */
 export function consultationItem(c, { me, patientName, onChange, extra }) {
   const note = notice();
-  const time = c.starts_at ? when(c.starts_at) : h("span", {}, "Sent ", when(c.created_at));
+  const time = c.starts_at ? at(c.starts_at) : h("span", {}, `${t("consultation.sent")} `, at(c.created_at));
   const act = async (action, body) => {
     note.hide();
     try {
       onChange(await post(`/consultations/${c.id}/${action}`, body));
     } catch (error) {
       if (!error.detail) throw error;
-      note.show("error", error.detail);
+      note.show("error", errorText(error));
     }
   };
   // Completing asks for the conclusion the GP will read.
   const conclusion = form(
     { class: "conclude", hidden: true },
     [
-      field("Conclusion for the referring GP", h("textarea", { name: "conclusion", rows: "3" })),
+      field(t("consultation.conclusion_for_gp"), h("textarea", { name: "conclusion", rows: "3" })),
       h(
         "div",
         { class: "actions" },
-        h("button", { type: "submit", class: "primary" }, "Complete consultation"),
+        h("button", { type: "submit", class: "primary" }, t("consultation.complete_submit")),
       ),
     ],
     (data) => act("complete", data.conclusion ? { conclusion: data.conclusion } : undefined),
@@ -87,7 +93,7 @@ export function consultationItem(c, { me, patientName, onChange, extra }) {
         return;
       }
       return busy(button, async () => {
-        if (CONFIRM[action] && !window.confirm(CONFIRM[action])) return;
+        if (CONFIRM[action] && !window.confirm(t(CONFIRM[action]))) return;
         await act(action);
       });
     });
@@ -103,7 +109,7 @@ export function consultationItem(c, { me, patientName, onChange, extra }) {
           target: "_blank",
           rel: "noopener",
         },
-        "Join call",
+        t("consultation.join"),
       ),
     );
   }
@@ -125,7 +131,10 @@ export function consultationItem(c, { me, patientName, onChange, extra }) {
         { class: "badges" },
         badge(`status-${c.status}`, label(STATUSES, c.status)),
         c.urgency !== "routine" ? badge(`urgency-${c.urgency}`, label(URGENCIES, c.urgency)) : null,
-        badge("mode", label(MODES, c.mode)),
+        badge(
+          "mode",
+          has(`consultation.mode.${c.mode}`) ? t(`consultation.mode.${c.mode}`) : label(MODES, c.mode),
+        ),
       ),
     ),
     h(
@@ -134,7 +143,9 @@ export function consultationItem(c, { me, patientName, onChange, extra }) {
       patientName(c.patient_id),
       whoTakesPart(c, me),
       h("p", { class: "reason" }, c.reason),
-      c.conclusion ? h("p", { class: "conclusion" }, h("strong", {}, "Conclusion: "), c.conclusion) : null,
+      c.conclusion
+        ? h("p", { class: "conclusion" }, h("strong", {}, `${t("consultation.conclusion")}: `), c.conclusion)
+        : null,
     ),
     buttons.length ? h("div", { class: "actions" }, buttons) : null,
     conclusion,
@@ -146,9 +157,9 @@ export function consultationItem(c, { me, patientName, onChange, extra }) {
 function whoTakesPart(c, me) {
   const parts = [];
   if (c.specialist_id && c.specialist_id !== me.id)
-    parts.push(["With ", personLater(c.specialist_id, { me })]);
+    parts.push([`${t("consultation.with")} `, personLater(c.specialist_id, { me })]);
   if (c.requester_id && c.requester_id !== me.id && c.requester_id !== c.specialist_id)
-    parts.push(["Referred by ", personLater(c.requester_id, { me })]);
+    parts.push([`${t("consultation.referred_by")} `, personLater(c.requester_id, { me })]);
   if (!parts.length) return null;
   return h(
     "p",
@@ -175,4 +186,75 @@ export function refreshOnEvents(live, reload) {
     live.removeEventListener("message", onMessage);
     live.removeEventListener("state", onState);
   };
+}
+
+/**
+ * "Record" on a consultation: its full record (the referral, the conclusion and what was
+ * written into the passport in it), read afresh on every opening. Returns {button, panel}.
+ */
+export function recordAction(c, { me }) {
+  const panel = h("div", { class: "record-panel", id: uid("record"), hidden: true, tabindex: "-1" });
+  const button = h(
+    "button",
+    {
+      type: "button",
+      class: "secondary",
+      "aria-expanded": "false",
+      "aria-controls": panel.id,
+      dataset: { open: "record" },
+    },
+    t("consultation.record.button"),
+  );
+  button.addEventListener("click", () =>
+    busy(button, async () => {
+      if (panel.hidden) {
+        clear(panel, h("p", { class: "muted" }, t("consultation.record.loading")));
+        panel.hidden = false;
+        await fillRecord(panel, c, me);
+        panel.focus();
+      } else panel.hidden = true;
+      button.setAttribute("aria-expanded", String(!panel.hidden));
+    }),
+  );
+  return { button, panel };
+}
+
+async function fillRecord(panel, c, me) {
+  let record;
+  try {
+    record = await get(`/consultations/${c.id}/record`);
+  } catch (error) {
+    if (error.status === undefined) throw error;
+    clear(
+      panel,
+      h("h3", {}, t("consultation.record.title")),
+      h("p", { class: "notice error", role: "alert" }, errorText(error)),
+      error.code === "consent_denied" ? h("p", {}, t("consultation.record.ask_consent")) : null,
+    );
+    return;
+  }
+  const { consultation: rc, entries } = record;
+  await namePeople(entries.map((e) => e.author_id)).catch(() => {});
+  clear(
+    panel,
+    h("h3", {}, t("consultation.record.title")),
+    h(
+      "dl",
+      { class: "facts record-facts" },
+      h("dt", {}, t("consultation.record.referral")),
+      h(
+        "dd",
+        {},
+        label(SPECIALTIES, rc.specialty),
+        " · ",
+        label(URGENCIES, rc.urgency),
+        " · ",
+        at(rc.created_at),
+        h("p", { class: "reason" }, rc.reason),
+      ),
+      h("dt", {}, t("consultation.conclusion")),
+      h("dd", {}, rc.conclusion || h("span", { class: "muted" }, t("consultation.record.no_conclusion"))),
+    ),
+    groupedEntries(entries, { me, level: "h4", empty: "consultation.record.empty" }),
+  );
 }

@@ -1,36 +1,49 @@
-// The GP's pages: find or register a patient, book a consultation, follow its consultations.
+// The GP's pages: my patients (search by name or IIN, register), a patient's page (passport
+// under consent, booking, an account for the patient), and the GP's consultations.
 
 import { get, idempotencyKey, post } from "../api.js";
 import { REGIONS, SPECIALTIES, STATUSES, URGENCIES, label } from "../codes.js";
 import {
   busy,
   clear,
-  day,
   field,
-  form,
   h,
   isoDay,
   localInstant,
+  notice,
   pagedList,
   radios,
   select,
-  showError,
   uid,
   values,
-  when,
 } from "../dom.js";
+import { errorText, formatTime, t } from "../i18n.js";
 import { personLater } from "../people.js";
-import { ACCESS_TEXT, consultationAccessUntil, pointOfCare } from "./consent.js";
-import { consultationItem, patientNames, refreshOnEvents } from "./consultations.js";
+import { consultationAccessUntil, pointOfCare } from "./consent.js";
+import { consultationItem, patientNames, recordAction, refreshOnEvents } from "./consultations.js";
+import { FormProblem, at, gpForm, onDay, showProblem } from "./gp-forms.js";
+import { gpPassport } from "./gp-passport.js";
 
 export const live = true;
 
 export const routes = [
-  { path: "#/patients", title: "Patients and booking", render: renderPatients },
-  { path: "#/consultations", title: "My consultations", render: renderConsultations },
+  {
+    path: "#/patients",
+    get title() {
+      return t("gp.nav.patients");
+    },
+    render: renderPatients,
+  },
+  {
+    path: "#/consultations",
+    get title() {
+      return t("gp.nav.consultations");
+    },
+    render: renderConsultations,
+  },
 ];
 
-const SEXES = { female: "Female", male: "Male" };
+const sexes = () => ({ female: t("gp.sex.female"), male: t("gp.sex.male") });
 
 /** Birth date and sex from an IIN (digits 1-6 YYMMDD, digit 7 century and sex), or null. */
 export function fromIin(iin) {
@@ -42,96 +55,90 @@ export function fromIin(iin) {
   return { birth_date: birth, sex: century % 2 ? "male" : "female" };
 }
 
-function patientCard(patient, onBook) {
-  const book = h("button", { type: "button", class: "primary" }, "Book a consultation");
-  book.addEventListener("click", () => onBook(patient));
+const patientHref = (patient) => `#/patients?id=${encodeURIComponent(patient.id)}`;
+
+function facts(patient) {
   return h(
-    "div",
-    { class: "patient-card", dataset: { id: patient.id } },
-    h("p", { class: "patient-name" }, h("strong", {}, patient.full_name)),
-    h(
-      "dl",
-      { class: "facts" },
-      h("dt", {}, "IIN"),
-      h("dd", {}, patient.iin),
-      h("dt", {}, "Born"),
-      h("dd", {}, day(patient.birth_date)),
-      h("dt", {}, "Sex"),
-      h("dd", {}, SEXES[patient.sex]),
-      patient.phone ? [h("dt", {}, "Phone"), h("dd", {}, patient.phone)] : null,
-    ),
-    h("div", { class: "actions" }, book),
+    "dl",
+    { class: "facts" },
+    h("dt", {}, t("gp.patient.iin")),
+    h("dd", {}, patient.iin),
+    h("dt", {}, t("gp.patient.born")),
+    h("dd", {}, onDay(patient.birth_date)),
+    h("dt", {}, t("gp.patient.sex")),
+    h("dd", {}, sexes()[patient.sex] || ""),
+    patient.phone ? [h("dt", {}, t("gp.patient.phone")), h("dd", {}, patient.phone)] : null,
   );
 }
 
-function renderPatients(main) {
-  const booking = h("section", { class: "card", "aria-labelledby": "book-title" });
-  const found = h("div", { class: "found", "aria-live": "polite" });
-  const choose = (patient) => {
-    renderBooking(booking, patient);
-    booking.querySelector("select[name=specialty]").focus();
-  };
+function patientRow(patient) {
+  return h(
+    "li",
+    { class: "item patient-row" },
+    h("a", { class: "patient-name", href: patientHref(patient) }, h("strong", {}, patient.full_name)),
+    h("span", { class: "muted" }, ` · ${t("gp.patient.iin")} ${patient.iin} · `, onDay(patient.birth_date)),
+  );
+}
 
-  const iinInput = h("input", {
-    name: "iin",
-    inputmode: "numeric",
-    autocomplete: "off",
-    maxlength: "12",
-    pattern: "\\d{12}",
-    required: true,
-  });
-  const find = form(
+function wantedPatient() {
+  const query = location.hash.split("?")[1] || "";
+  return new URLSearchParams(query).get("id");
+}
+
+function renderPatients(main, ctx) {
+  const id = wantedPatient();
+  if (id) return renderPatientPage(main, id, ctx);
+
+  const results = h("div", { class: "found", "aria-live": "polite" });
+  const start = h("p", { class: "muted" }, t("gp.search.start"));
+  clear(results, start);
+  const q = h("input", { name: "q", type: "search", autocomplete: "off", maxlength: "200" });
+  const search = gpForm(
     { class: "inline", role: "search" },
     [
-      field("Patient IIN", iinInput, { hint: "12 digits" }),
-      h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "Find")),
+      field(t("gp.search.label"), q, { hint: t("gp.search.hint") }),
+      h(
+        "div",
+        { class: "actions" },
+        h("button", { type: "submit", class: "primary" }, t("gp.search.submit")),
+      ),
     ],
-    async (data, el) => {
-      clear(found);
-      const page = await get("/patients", { iin: data.iin, limit: 1 });
-      if (!page.items.length) {
-        el.notice.show(
-          "info",
-          "No patient with this IIN is registered at your clinic. Register the patient below.",
-        );
-        register.elements.iin.value = data.iin;
-        register.elements.iin.dispatchEvent(new Event("input"));
-        return;
-      }
-      found.append(patientCard(page.items[0], choose));
+    async (data) => {
+      if (!data.q) throw new FormProblem("gp_search_empty", { q: "gp_search_empty" });
+      const list = pagedList({
+        load: (cursor) => get("/patients", { q: data.q, cursor, limit: 20 }),
+        render: patientRow,
+        empty: t("gp.search.none"),
+      });
+      clear(results, list.el);
+      await list.reload();
     },
   );
 
   const register = registerForm((patient) => {
-    clear(found, patientCard(patient, choose));
-    choose(patient);
+    location.hash = patientHref(patient);
   });
 
-  renderBooking(booking, null);
   main.append(
     h(
       "div",
       { class: "columns" },
       h(
-        "div",
-        { class: "stack" },
-        h(
-          "section",
-          { class: "card", "aria-labelledby": "find-title" },
-          h("h2", { id: "find-title" }, "Find a patient"),
-          find,
-          found,
-        ),
-        h(
-          "section",
-          { class: "card", "aria-labelledby": "register-title" },
-          h("h2", { id: "register-title" }, "Register a patient"),
-          register,
-        ),
+        "section",
+        { class: "card", "aria-labelledby": "find-title" },
+        h("h2", { id: "find-title" }, t("gp.search.title")),
+        search,
+        results,
       ),
-      booking,
+      h(
+        "section",
+        { class: "card", "aria-labelledby": "register-title" },
+        h("h2", { id: "register-title" }, t("gp.register.title")),
+        register,
+      ),
     ),
   );
+  q.focus();
 }
 
 function registerForm(onRegistered) {
@@ -143,7 +150,7 @@ function registerForm(onRegistered) {
     required: true,
   });
   const birth = h("input", { name: "birth_date", type: "date", required: true });
-  const sex = select("sex", SEXES, { empty: "Choose…", required: true });
+  const sex = select("sex", sexes(), { empty: t("gp.choose"), required: true });
   // The IIN carries the birth date and sex; fill them in unless the GP already did.
   iin.addEventListener("input", () => {
     const derived = fromIin(iin.value.trim());
@@ -151,51 +158,106 @@ function registerForm(onRegistered) {
     if (!birth.value) birth.value = derived.birth_date;
     if (!sex.value) sex.value = derived.sex;
   });
-  const el = form(
+  return gpForm(
     { class: "grid" },
     [
-      field("IIN", iin, { hint: "12 digits; birth date and sex are read from it" }),
-      field("Full name", h("input", { name: "full_name", autocomplete: "off", required: true })),
-      field("Birth date", birth),
-      field("Sex", sex),
+      field(t("gp.register.iin"), iin, { hint: t("gp.register.iin_hint") }),
       field(
-        "Phone",
+        t("gp.register.full_name"),
+        h("input", { name: "full_name", autocomplete: "off", required: true }),
+      ),
+      field(t("gp.register.birth_date"), birth),
+      field(t("gp.register.sex"), sex),
+      field(
+        t("gp.register.phone"),
         h("input", { name: "phone", type: "tel", autocomplete: "off", placeholder: "+77011234567" }),
-        { hint: "Optional" },
+        { hint: t("gp.optional") },
       ),
       h(
         "div",
         { class: "actions wide" },
-        h("button", { type: "submit", class: "primary" }, "Register patient"),
+        h("button", { type: "submit", class: "primary" }, t("gp.register.submit")),
       ),
     ],
     async (data, form_) => {
+      const missing = Object.fromEntries(
+        ["iin", "full_name", "birth_date", "sex"].filter((k) => !data[k]).map((k) => [k, "missing"]),
+      );
+      if (Object.keys(missing).length) throw new FormProblem("gp_fields_missing", missing);
       const body = { iin: data.iin, full_name: data.full_name, birth_date: data.birth_date, sex: data.sex };
       if (data.phone) body.phone = data.phone;
       const patient = await post("/patients", body);
       form_.reset();
-      form_.notice.show("success", `${patient.full_name} is registered.`);
+      form_.notice.show("success", t("gp.register.done", { name: patient.full_name }));
       onRegistered(patient);
     },
   );
-  return el;
+}
+
+// --- one patient ---------------------------------------------------------------------------
+
+async function renderPatientPage(main, id, { me }) {
+  const back = h("p", {}, h("a", { href: "#/patients" }, t("gp.patient.back")));
+  let patient;
+  try {
+    patient = await get(`/patients/${id}`);
+  } catch (error) {
+    if (error.status === undefined) throw error;
+    main.append(back, h("p", { class: "notice error", role: "alert" }, errorText(error)));
+    return;
+  }
+  const booking = h("section", { class: "card", "aria-labelledby": "book-title" });
+  const passport = h("section", { class: "card", "aria-labelledby": "passport-title" });
+  const account = accountCard(patient);
+  const toBooking = h("button", { type: "button", class: "primary" }, t("gp.book.open"));
+  toBooking.addEventListener("click", () => {
+    booking.scrollIntoView({ block: "start" });
+    booking.querySelector("select[name=specialty]")?.focus();
+  });
+  main.append(
+    back,
+    h(
+      "section",
+      { class: "card patient-card", "aria-labelledby": "patient-title" },
+      h("h2", { id: "patient-title", class: "patient-name" }, patient.full_name),
+      facts(patient),
+      h("div", { class: "actions" }, toBooking),
+    ),
+    h("div", { class: "columns" }, booking, h("div", { class: "stack" }, passport, account)),
+  );
+  renderBooking(booking, patient);
+  await gpPassport(passport, patient, me);
+}
+
+/** An account for the patient: the invitation comes from the administrator for now. */
+function accountCard(patient) {
+  const said = notice();
+  const invite = h("button", { type: "button", class: "secondary" }, t("gp.invite.button"));
+  invite.addEventListener("click", () => {
+    said.show("info", t("gp.invite.ask_admin", { name: patient.full_name }));
+    invite.setAttribute("aria-expanded", "true");
+  });
+  return h(
+    "section",
+    { class: "card", "aria-labelledby": "account-title" },
+    h("h2", { id: "account-title" }, t("gp.invite.title")),
+    h("p", { class: "muted" }, t("gp.invite.explain")),
+    h("div", { class: "actions" }, invite),
+    said,
+  );
 }
 
 function slotLabel(slot) {
   return [
-    when(slot.starts_at),
+    at(slot.starts_at),
     " – ",
-    when(slot.ends_at, { timeOnly: true }),
+    h("time", { datetime: slot.ends_at }, formatTime(slot.ends_at)),
     slot.region ? h("span", { class: "muted" }, ` · ${label(REGIONS, slot.region)}`) : null,
   ];
 }
 
 function renderBooking(section, patient) {
-  clear(section, h("h2", { id: "book-title" }, "Book a consultation"));
-  if (!patient) {
-    section.append(h("p", { class: "muted" }, "Find or register a patient first."));
-    return;
-  }
+  clear(section, h("h2", { id: "book-title" }, t("gp.book.title")));
   let lastBody = null;
   let key = null;
 
@@ -203,51 +265,57 @@ function renderBooking(section, patient) {
   const slotFilters = h(
     "div",
     { class: "grid" },
-    field("Region", select("region", REGIONS, { empty: "Any region" })),
-    field("From", h("input", { name: "from", type: "date", value: isoDay(new Date()) })),
+    field(t("gp.book.region"), select("region", REGIONS, { empty: t("gp.book.any_region") })),
+    field(t("gp.book.from"), h("input", { name: "from", type: "date", value: isoDay(new Date()) })),
   );
-  const showSlots = h("button", { type: "button", class: "secondary" }, "Show free slots");
+  const showSlots = h("button", { type: "button", class: "secondary" }, t("gp.book.show_slots"));
   const slotsBox = h("div", { class: "slots" });
   const slotsField = h(
     "fieldset",
     { class: "field" },
-    h("legend", {}, "Free slots"),
+    h("legend", {}, t("gp.book.free_slots")),
     slotsBox,
     h("p", { class: "field-error", hidden: true }),
   );
   slotPicker.append(slotFilters, h("div", { class: "actions" }, showSlots), slotsField);
 
+  const urgencies = Object.fromEntries(Object.keys(URGENCIES).map((k) => [k, label(URGENCIES, k)]));
   const whenField = radios(
-    "Time",
+    t("gp.book.time"),
     "when",
-    { earliest: "Earliest free slot", pick: "Choose a free slot" },
+    { earliest: t("gp.book.earliest"), pick: t("gp.book.pick") },
     "earliest",
   );
-  const el = form(
+  const submit = h("button", { type: "submit", class: "primary" }, t("gp.book.submit"));
+  const el = gpForm(
     { class: "grid booking", "aria-labelledby": "book-title" },
     [
       h(
         "p",
         { class: "wide selected-patient" },
-        "Patient: ",
+        `${t("gp.book.patient")}: `,
         h("strong", {}, patient.full_name),
-        ` · IIN ${patient.iin}`,
+        ` · ${t("gp.patient.iin")} ${patient.iin}`,
       ),
-      field("Specialty", select("specialty", SPECIALTIES, { empty: "Choose…", required: true })),
-      field("Urgency", select("urgency", URGENCIES, { value: "routine" })),
-      radios("Mode", "mode", { video: "Video call", async: "Async case (store and forward)" }, "video"),
+      field(
+        t("gp.book.specialty"),
+        select("specialty", SPECIALTIES, { empty: t("gp.choose"), required: true }),
+      ),
+      field(t("gp.book.urgency"), select("urgency", urgencies, { value: "routine" })),
+      radios(t("gp.book.mode"), "mode", { video: t("gp.book.video"), async: t("gp.book.async") }, "video"),
       whenField,
-      field("Reason for referral", h("textarea", { name: "reason", rows: "3", required: true }), {
+      field(t("gp.book.reason"), h("textarea", { name: "reason", rows: "3", required: true }), {
         wide: true,
       }),
       h("div", { class: "wide" }, slotPicker),
-      h(
-        "div",
-        { class: "actions wide" },
-        h("button", { type: "submit", class: "primary" }, "Book consultation"),
-      ),
+      h("div", { class: "actions wide" }, submit),
     ],
     async (data, form_) => {
+      const missing = {};
+      if (!data.specialty) missing.specialty = "missing";
+      if (!data.reason) missing.reason = "missing";
+      if (data.mode === "video" && data.when === "pick" && !data.slot_id) missing.slot_id = "gp_choose_slot";
+      if (Object.keys(missing).length) throw new FormProblem("gp_fields_missing", missing);
       const body = {
         patient_id: patient.id,
         specialty: data.specialty,
@@ -255,16 +323,8 @@ function renderBooking(section, patient) {
         urgency: data.urgency,
         reason: data.reason,
       };
-      if (data.mode === "video" && data.when === "pick") {
-        if (!data.slot_id) {
-          showError(form_, form_.notice, {
-            detail: "Choose one of the free slots.",
-            fields: { slot_id: "choose a slot" },
-          });
-          return;
-        }
-        body.slot_id = data.slot_id;
-      }
+      if (data.mode === "video" && data.when === "pick") body.slot_id = data.slot_id;
+      // One key per booking: a retry of the same request (a lost answer) books once.
       const text = JSON.stringify(body);
       if (text !== lastBody) [lastBody, key] = [text, idempotencyKey()];
       let booked;
@@ -275,14 +335,20 @@ function renderBooking(section, patient) {
         throw error;
       }
       lastBody = null;
+      // A fresh form for the next booking; the notice says what was booked.
+      form_.reset();
+      slotPicker.hidden = true;
+      slots = null;
+      clear(slotsBox);
+      sync();
       form_.notice.show(
         "success",
         booked.mode === "video"
-          ? ["Booked: ", label(SPECIALTIES, booked.specialty), ", ", when(booked.starts_at), ". "]
-          : [`Case sent to the ${label(SPECIALTIES, booked.specialty)} queue. `],
-        h("a", { href: "#/consultations" }, "See my consultations"),
+          ? t("gp.book.booked", { specialty: label(SPECIALTIES, booked.specialty), time: "" })
+          : t("gp.book.sent", { specialty: label(SPECIALTIES, booked.specialty) }),
+        booked.mode === "video" ? [at(booked.starts_at), ". "] : " ",
+        h("a", { href: "#/consultations" }, t("gp.book.see_consultations")),
       );
-      if (booked.mode === "video" && data.when === "pick") loadSlots();
     },
   );
 
@@ -290,10 +356,7 @@ function renderBooking(section, patient) {
   function loadSlots() {
     const data = values(el);
     if (!data.specialty) {
-      showError(el, el.notice, {
-        detail: "Choose a specialty to see its free slots.",
-        fields: { specialty: "choose a specialty" },
-      });
+      showProblem(el, el.notice, new FormProblem("gp_fields_missing", { specialty: "gp_choose_specialty" }));
       return;
     }
     slots = pagedList({
@@ -305,7 +368,7 @@ function renderBooking(section, patient) {
           cursor,
         }),
       render: (slot) => {
-        const id = `slot-${slot.id}`;
+        const id = uid("slot");
         return h(
           "li",
           { class: "radio" },
@@ -313,21 +376,26 @@ function renderBooking(section, patient) {
           h("label", { for: id }, slotLabel(slot)),
         );
       },
-      empty:
-        "No free slots in this specialty from that date. Try another region or date, or send an async case.",
+      empty: t("gp.book.no_slots"),
     });
     clear(slotsBox, slots.el);
     return busy(showSlots, slots.reload);
   }
   showSlots.addEventListener("click", loadSlots);
+  // What the form starts with is what a reset goes back to.
+  for (const input of el.querySelectorAll("input")) {
+    input.defaultChecked = input.checked;
+    input.defaultValue = input.value;
+  }
+  for (const option of el.querySelectorAll("option")) option.defaultSelected = option.selected;
 
-  const sync = () => {
+  function sync() {
     const data = values(el);
     const video = data.mode === "video";
     whenField.hidden = !video;
     slotPicker.hidden = !(video && data.when === "pick");
-    el.querySelector("button[type=submit]").textContent = video ? "Book consultation" : "Send case";
-  };
+    submit.textContent = video ? t("gp.book.submit") : t("gp.book.send");
+  }
   el.addEventListener("change", (event) => {
     sync();
     if (event.target.name === "specialty" && !slotPicker.hidden) loadSlots();
@@ -338,23 +406,28 @@ function renderBooking(section, patient) {
   sync();
 }
 
+// --- consultations -------------------------------------------------------------------------
+
 function renderConsultations(main, { me, live }) {
   const patientName = patientNames();
-  const status = select("status", STATUSES, { empty: "All" });
+  const statuses = Object.fromEntries(Object.keys(STATUSES).map((k) => [k, label(STATUSES, k)]));
+  const status = select("status", statuses, { empty: t("gp.consultations.all") });
   const list = pagedList({
     load: (cursor) => get("/consultations", { status: status.value, cursor }),
     render: (c) => {
       const consent = consentAction(c);
+      const record = recordAction(c, { me });
       const item = consultationItem(c, {
         me,
         patientName,
         onChange: () => list.reload(),
-        extra: () => consent?.button,
+        extra: () => [record.button, consent?.button].filter(Boolean),
       });
+      item.append(record.panel);
       if (consent) item.append(consent.panel);
       return item;
     },
-    empty: "No consultations yet. Book one from Patients and booking.",
+    empty: t("gp.consultations.none"),
   });
   status.addEventListener("change", () => list.reload());
   main.append(
@@ -364,8 +437,8 @@ function renderConsultations(main, { me, live }) {
       h(
         "div",
         { class: "toolbar" },
-        field("Status", status),
-        h("a", { class: "button primary", href: "#/patients" }, "Book a consultation"),
+        field(t("gp.consultations.status"), status),
+        h("a", { class: "button primary", href: "#/patients" }, t("gp.consultations.book")),
       ),
       list.el,
     ),
@@ -385,7 +458,7 @@ function consentAction(c) {
   const button = h(
     "button",
     { type: "button", class: "secondary", "aria-expanded": "false", "aria-controls": panel.id },
-    "Patient consent",
+    t("gp.consent.button"),
   );
   button.addEventListener("click", () => {
     // Rebuilt on every opening: where consent stands is read afresh from the server.
@@ -400,34 +473,17 @@ function consentAction(c) {
 }
 
 function fillConsentPanel(panel, c) {
-  panel.append(h("h3", {}, "Patient consent"));
+  panel.append(h("h3", {}, t("gp.consent.button")));
   if (!c.specialist_id) {
-    panel.append(
-      h(
-        "p",
-        {},
-        "No specialist has taken this case yet. When one claims it, the patient is asked to give that specialist access to the passport.",
-      ),
-    );
+    panel.append(h("p", {}, t("gp.consent.no_specialist")));
     return;
   }
   const until = consultationAccessUntil(c);
   panel.append(
-    h(
-      "p",
-      {},
-      "The specialist, ",
-      personLater(c.specialist_id, { me: null }),
-      `, needs the patient's consent to work on the health passport: ${ACCESS_TEXT.read_write.toLowerCase()} access until `,
-      when(until),
-      ". Booking sent the patient a request; the patient can approve or decline it in their own account, on the Consents page.",
-    ),
-    h("h4", {}, "At the point of care"),
-    h(
-      "p",
-      { class: "muted" },
-      "With the patient in front of you or on the phone: send a one-time code to the patient's phone, ask the patient to read it out, and enter it.",
-    ),
+    h("p", {}, t("gp.consent.specialist_needs"), " ", personLater(c.specialist_id, { me: null })),
+    h("p", {}, t("gp.consent.until"), " ", at(until), ". ", t("gp.consent.patient_can")),
+    h("h4", {}, t("gp.consent.point_of_care")),
+    h("p", { class: "muted" }, t("gp.consent.point_of_care_how")),
     pointOfCare({
       patientId: c.patient_id,
       granteeId: c.specialist_id,

@@ -2,7 +2,8 @@
 // patient has consented, otherwise the refusal with the ways forward and emergency access.
 
 import { get } from "../api.js";
-import { PASSPORT_KINDS, label } from "../codes.js";
+import { PASSPORT_KINDS, SPECIALTIES, label } from "../codes.js";
+import { errorText, has, t } from "../i18n.js";
 import { badge, busy, clear, h, notice, pagedList, shortId, when } from "../dom.js";
 import { namePeople, person } from "../people.js";
 import { breakGlass, consultationAccessUntil, pointOfCare } from "./consent.js";
@@ -17,6 +18,16 @@ const clip = (text) => {
 const diagnosisText = (d) =>
   typeof d === "object" && d ? [d.code, d.title].filter(Boolean).join(" ") : String(d);
 
+/** A route of administration in the chosen language ("oral" → "by mouth"). */
+const routeText = (route) => (route && has(`passport.route.${route}`) ? t(`passport.route.${route}`) : route);
+
+/** A prescription as one line: "Amlodipine 5 mg, by mouth, once daily, 30 days". */
+export function prescriptionLine(b) {
+  const head = [b.medication, b.dose].filter(Boolean).join(" ");
+  const days = b.duration_days ? t("passport.days", { count: b.duration_days, n: b.duration_days }) : "";
+  return [head, routeText(b.route), b.frequency, days].filter(Boolean).join(", ");
+}
+
 /** One line or two that say what an entry holds, by kind. */
 export function entrySummary(entry) {
   const b = entry.body && typeof entry.body === "object" ? entry.body : {};
@@ -24,33 +35,28 @@ export function entrySummary(entry) {
   switch (entry.kind) {
     case "note":
       lines.push(clip(b.text));
-      if (b.diagnoses?.length) lines.push(`Diagnoses: ${b.diagnoses.map(diagnosisText).join("; ")}`);
+      if (b.diagnoses?.length)
+        lines.push(t("passport.diagnoses", { list: b.diagnoses.map(diagnosisText).join("; ") }));
       break;
     case "diagnosis":
       lines.push(diagnosisText(b));
       if (b.comment) lines.push(clip(b.comment));
       break;
     case "prescription":
-      lines.push(
-        [b.medication, b.dose].filter(Boolean).join(" ") +
-          [b.route, b.frequency, b.duration_days ? `${b.duration_days} days` : ""]
-            .filter(Boolean)
-            .map((x) => `, ${x}`)
-            .join(""),
-      );
+      lines.push(prescriptionLine(b));
       if (b.instructions) lines.push(clip(b.instructions));
       break;
     case "lab_result":
       lines.push(
-        `${b.test ?? "Result"}: ${b.value ?? ""}${b.unit ? ` ${b.unit}` : ""}` +
-          (b.reference_range ? ` (reference ${b.reference_range})` : ""),
+        `${b.test ?? t("passport.result")}: ${b.value ?? ""}${b.unit ? ` ${b.unit}` : ""}` +
+          (b.reference_range ? ` (${t("passport.reference", { range: b.reference_range })})` : ""),
       );
       break;
     case "referral":
-      lines.push(`${b.specialty ?? ""}: ${clip(b.reason)}`);
+      lines.push(`${b.specialty ? label(SPECIALTIES, b.specialty) : ""}: ${clip(b.reason)}`);
       break;
     case "attachment":
-      lines.push(`${b.title ?? "Attachment"}${b.content_type ? ` (${b.content_type})` : ""}`);
+      lines.push(`${b.title ?? t("passport.attachment")}${b.content_type ? ` (${b.content_type})` : ""}`);
       break;
     default:
       lines.push(clip(JSON.stringify(b)));
@@ -68,20 +74,20 @@ function entryItem(e, { me, c }) {
       h("span", { class: "seq" }, `#${e.seq}`),
       badge(`kind-${e.kind}`, label(PASSPORT_KINDS, e.kind)),
       when(e.created_at),
-      e.superseded_by ? badge("corrected", "Corrected later") : null,
+      e.superseded_by ? badge("corrected", t("passport.corrected")) : null,
     ),
     h("div", { class: "item-body" }, entrySummary(e)),
     h(
       "p",
       { class: "meta muted" },
-      "By ",
-      e.author_id === me.id ? "you" : person(null, { id: e.author_id }),
+      `${t("passport.by")} `,
+      e.author_id === me.id ? t("passport.you") : person(null, { id: e.author_id }),
       e.consultation_id
         ? e.consultation_id === c.id
-          ? " · this consultation"
-          : [" · consultation ", shortId(e.consultation_id)]
+          ? ` · ${t("passport.this_consultation")}`
+          : [` · ${t("passport.another_consultation")}`]
         : null,
-      " · hash ",
+      ` · ${t("passport.hash")} `,
       shortId(e.hash),
     ),
   );
@@ -104,31 +110,28 @@ export function openPassport(section, c, { me, patientName }) {
       load();
     },
   });
-  const verify = h("button", { type: "button", class: "secondary", hidden: true }, "Check integrity");
+  const verify = h("button", { type: "button", class: "secondary", hidden: true }, t("passport.verify"));
   verify.addEventListener("click", () =>
     busy(verify, async () => {
       try {
         const result = await get(`${base}/passport/verify`);
         if (result.ok)
-          status.show(
-            "success",
-            `The record chain is intact: ${result.entries} ${result.entries === 1 ? "entry" : "entries"}, each sealed by the one before.`,
-          );
+          status.show("success", t("passport.chain_intact", { count: result.entries, n: result.entries }));
         else
           status.show(
             "error",
-            "The record chain is broken",
-            result.first_bad?.seq ? ` at entry #${result.first_bad.seq}` : "",
-            ". Report this to the administrator.",
+            result.first_bad?.seq
+              ? t("passport.chain_broken_at", { seq: result.first_bad.seq })
+              : t("passport.chain_broken"),
           );
       } catch (error) {
-        status.show("error", error.detail);
+        status.show("error", errorText(error));
       }
     }),
   );
-  const reload = h("button", { type: "button", class: "secondary" }, "Reload");
+  const reload = h("button", { type: "button", class: "secondary" }, t("passport.reload"));
   reload.addEventListener("click", () => busy(reload, load));
-  const close = h("button", { type: "button", class: "secondary" }, "Close");
+  const close = h("button", { type: "button", class: "secondary" }, t("passport.close"));
   close.addEventListener("click", () => {
     section.hidden = true;
     document.querySelector(`li[data-id="${c.id}"] button[data-open="passport"]`)?.focus();
@@ -144,7 +147,7 @@ export function openPassport(section, c, { me, patientName }) {
       verify.hidden = true;
       glass.hidden = false;
       if (error.status === 403) clear(content, refusal(error));
-      else clear(content, h("p", { class: "notice error", role: "alert" }, error.detail));
+      else clear(content, h("p", { class: "notice error", role: "alert" }, errorText(error)));
       return;
     }
     verify.hidden = false;
@@ -159,7 +162,7 @@ export function openPassport(section, c, { me, patientName }) {
         return page;
       },
       render: (e) => entryItem(e, { me, c }),
-      empty: "The passport has no entries yet.",
+      empty: t("passport.empty"),
       tag: "ol",
     });
     clear(content, list.el);
@@ -167,7 +170,7 @@ export function openPassport(section, c, { me, patientName }) {
   }
 
   function refusal(error) {
-    const again = h("button", { type: "button", class: "secondary" }, "Open passport again");
+    const again = h("button", { type: "button", class: "secondary" }, t("passport.open_again"));
     again.addEventListener("click", () => busy(again, load));
     return h(
       "div",
@@ -175,25 +178,25 @@ export function openPassport(section, c, { me, patientName }) {
       h(
         "div",
         { class: "notice error", role: "alert" },
-        h("strong", {}, error.detail),
-        " Nothing from the passport is shown, and this attempt is recorded in the patient's access log.",
+        h("strong", {}, errorText(error)),
+        ` ${t("passport.denied_logged")}`,
       ),
-      h("h3", {}, "Two ways forward"),
+      h("h3", {}, t("passport.two_ways")),
       h(
         "ol",
         { class: "ways" },
         h(
           "li",
           {},
-          h("strong", {}, "The patient approves in their account. "),
-          "Booking this consultation sent the patient a request to give you read and write access until 72 hours after it. Once the patient approves it on their Consents page, open the passport again.",
+          h("strong", {}, `${t("passport.way_account")} `),
+          t("passport.way_account_how"),
           h("div", { class: "actions" }, again),
         ),
         h(
           "li",
           {},
-          h("strong", {}, "A code at the point of care. "),
-          "With the patient present or on the phone, send a one-time code to the patient's phone and enter the code the patient reads out.",
+          h("strong", {}, `${t("passport.way_code")} `),
+          t("passport.way_code_how"),
           pointOfCare({
             patientId: c.patient_id,
             granteeId: me.id,
@@ -212,10 +215,10 @@ export function openPassport(section, c, { me, patientName }) {
     h(
       "div",
       { class: "toolbar" },
-      h("h2", { id: "passport-title", tabindex: "-1" }, "Health passport"),
+      h("h2", { id: "passport-title", tabindex: "-1" }, t("passport.title")),
       h("div", { class: "actions" }, verify, reload, close),
     ),
-    h("p", {}, patientName(c.patient_id), " · consultation ", shortId(c.id)),
+    h("p", {}, patientName(c.patient_id)),
     status,
     content,
     glass,
