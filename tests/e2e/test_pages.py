@@ -728,7 +728,11 @@ async def test_specialist_opens_and_ends_emergency_access(
     tab = await open_page("break-glass")
     page, check = tab.page, expect()
     await tab.login(username(w.specialist))
-    await page.locator("li.consultation").first.get_by_role("button", name="Open passport").click()
+    await (
+        page.locator("li.consultation")
+        .first.get_by_role("button", name="Open the passport")
+        .click()
+    )
     passport = page.locator("section.passport")
     glass = passport.locator(".break-glass")
     reason = glass.get_by_label("Reason for emergency access")

@@ -31,6 +31,10 @@ export const routes = [
 
 const PERIODS = ["today", "upcoming", "past"];
 
+/** Whether a video call can be joined now (from 15 minutes before its time). */
+const hasBegun = (c) => Boolean(c.starts_at) && Date.now() >= new Date(c.starts_at).getTime();
+const isOpen = (c) => Boolean(c.call_opens_at) && Date.now() >= new Date(c.call_opens_at).getTime();
+
 /** "Woman, 45 years · Akmola region": what the queue tells of a patient, never an id. */
 export function patientSummary(p) {
   if (!p) return "";
@@ -57,13 +61,23 @@ function renderQueue(main, { me, live }) {
   const listNote = notice();
   let next = null;
   let generation = 0;
+  const snapshots = new WeakMap();
 
   async function load(reset) {
     const mine = reset ? ++generation : generation;
     try {
       const page = await get("/queue", { period, tz: timeZone(), cursor: reset ? undefined : next || undefined });
       if (mine !== generation) return;
-      const nodes = page.items.map((c) => queueItem(c));
+      // A reload keeps the nodes of unchanged items, so a live refresh neither steals a
+      // click nor wipes a conclusion being typed.
+      const keep = new Map();
+      if (reset) for (const node of list.children) keep.set(snapshots.get(node), node);
+      const nodes = page.items.map((c) => {
+        const snapshot = `${period}|${JSON.stringify(c)}|${isOpen(c)}|${hasBegun(c)}`;
+        const node = keep.get(snapshot) || queueItem(c);
+        snapshots.set(node, snapshot);
+        return node;
+      });
       if (reset) list.replaceChildren(...nodes);
       else list.append(...nodes);
       next = page.next || null;
@@ -113,11 +127,9 @@ function renderQueue(main, { me, live }) {
       buttons.push(el);
       return el;
     };
-    const now = Date.now();
     const video = c.mode === "video";
     const isMine = c.specialist_id === me.id;
-    const opens = c.call_opens_at ? new Date(c.call_opens_at).getTime() : null;
-    const open = opens !== null && now >= opens;
+    const open = isOpen(c);
     if (!video && c.status === "requested" && !c.specialist_id)
       button(t("spec.action.claim"), "primary", (el) => busy(el, () => act("claim")));
     if (video && c.status === "scheduled" && open)
@@ -133,7 +145,7 @@ function renderQueue(main, { me, live }) {
         },
         { "aria-expanded": "false", dataset: { action: "complete" } },
       );
-    if (video && c.status === "scheduled" && c.starts_at && now >= new Date(c.starts_at).getTime())
+    if (video && c.status === "scheduled" && hasBegun(c))
       button(t("spec.action.no_show"), "secondary", (el) =>
         busy(el, async () => {
           if (window.confirm(t("spec.action.no_show_confirm"))) await act("no-show");
