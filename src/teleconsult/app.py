@@ -45,6 +45,7 @@ from .codes_routes import router as codes_router
 from .config import Settings
 from .consent.notifier import notifier_for
 from .consent.routes import router as consent_router
+from .consultations.queue import router as queue_router
 from .consultations.routes import router as consultations_router
 from .db.engine import engine_from_settings, make_sessionmaker
 from .db.failures import Health
@@ -53,6 +54,7 @@ from .events import events_ws
 from .facilities.routes import router as facilities_router
 from .fhir.routes import router as fhir_router
 from .health import healthz, metrics, metrics_for, observe, readyz
+from .icd.routes import router as icd10_router
 from .logs import request_id
 from .middleware import errors_middleware, security_headers
 from .notify.channels import channels_from_settings
@@ -73,6 +75,8 @@ ROUTERS = [
     patients_router,
     scheduling_router,
     consultations_router,
+    queue_router,
+    icd10_router,
     stats_router,
     consent_router,
     passport_router,

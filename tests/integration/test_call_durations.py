@@ -77,7 +77,9 @@ async def test_statistics_count_the_time_two_people_were_connected(
         clock.advance(minutes=2)
         await _leave(gp, gp_peer, database)
         clock.advance(minutes=2)
-        status, body = await w.specialist.post(f"/consultations/{cid}/complete")
+        status, body = await w.specialist.post(
+            f"/consultations/{cid}/complete", {"conclusion": "Reviewed."}
+        )
         assert status == 200, body
 
     async with database.engine.connect() as conn:
@@ -107,7 +109,9 @@ async def test_a_call_never_joined_falls_back_to_started_to_ended(
     status, body = await w.specialist.post(f"/consultations/{cid}/start")
     assert status == 200, body
     clock.advance(minutes=12)
-    status, body = await w.specialist.post(f"/consultations/{cid}/complete")
+    status, body = await w.specialist.post(
+        f"/consultations/{cid}/complete", {"conclusion": "Reviewed."}
+    )
     assert status == 200, body
     async with database.engine.connect() as conn:
         seconds = await conn.scalar(

@@ -101,7 +101,9 @@ async def test_video_lifecycle_with_join_window(
 
     status, body = await w.specialist.post(f"/consultations/{cid}/start")
     assert status == 409 and "15 minutes" in body["detail"]
-    status, body = await w.specialist.post(f"/consultations/{cid}/complete")
+    status, body = await w.specialist.post(
+        f"/consultations/{cid}/complete", {"conclusion": "Reviewed."}
+    )
     assert status == 409
 
     clock.set(start - timedelta(minutes=15))
@@ -220,7 +222,9 @@ async def test_a_completed_call_keeps_its_slot(
     _, c = await w.gp.post("/consultations", booking(w.patient_id))
     clock.set(start - timedelta(minutes=10))
     await w.specialist.post(f"/consultations/{c['id']}/start")
-    status, _ = await w.specialist.post(f"/consultations/{c['id']}/complete")
+    status, _ = await w.specialist.post(
+        f"/consultations/{c['id']}/complete", {"conclusion": "Reviewed."}
+    )
     assert status == 200
     _, page = await w.gp.get("/slots", specialty="cardiology")
     assert c["slot_id"] not in {s["id"] for s in page["items"]}

@@ -144,7 +144,9 @@ async def test_only_the_specialist_or_requesting_gp_write_and_only_in_the_window
     status, _ = await note(c.patient, c.consultation_id)
     assert status == 403
 
-    status, done = await c.w.specialist.post(f"/consultations/{c.consultation_id}/complete")
+    status, done = await c.w.specialist.post(
+        f"/consultations/{c.consultation_id}/complete", {"conclusion": "Reviewed."}
+    )
     assert status == 200, done
     clock.advance(hours=71)
     specialist = await relogin(client, c.w.specialist)

@@ -34,7 +34,9 @@ async def test_stats_follow_the_lifecycle_and_suppress_small_cells(
         assert status == 200, body
     clock.advance(minutes=18)
     for cid in ids[:5]:
-        status, body = await w.specialist.post(f"/consultations/{cid}/complete")
+        status, body = await w.specialist.post(
+            f"/consultations/{cid}/complete", {"conclusion": "Reviewed."}
+        )
         assert status == 200, body
     status, body = await w.gp.post(f"/consultations/{ids[5]}/cancel")
     assert status == 200, body

@@ -71,7 +71,9 @@ async def test_bookings_and_transitions_drop_the_cache_at_once(
 
     clock.advance(minutes=20)
     for cid in ids[:5]:
-        status, body = await w.specialist.post(f"/consultations/{cid}/complete")
+        status, body = await w.specialist.post(
+            f"/consultations/{cid}/complete", {"conclusion": "Reviewed."}
+        )
         assert status == 200, body
     row = await cardiology(w.admin)
     assert row is not None and row["completed"] == 5 and row["duration_median_s"] is not None

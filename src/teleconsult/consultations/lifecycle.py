@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from ..errors import Conflict
+from ..errors import Conflict, field_error
 
 JOIN_EARLY = timedelta(minutes=15)
 
@@ -62,16 +62,22 @@ _TRANSITIONS: dict[tuple[Mode, Action], tuple[frozenset[Status], Status]] = {
 
 class IllegalTransition(Conflict):
     default_detail = "This consultation cannot do that in its current state."
+    default_code = "illegal_transition"
 
 
 def next_status(mode: Mode, status: Status, action: Action) -> Status:
     """The status after ``action``, or :class:`IllegalTransition` (409)."""
     rule = _TRANSITIONS.get((mode, action))
     if rule is None:
-        raise IllegalTransition(f"A {mode.value} consultation cannot {action.value}.")
+        raise IllegalTransition(
+            f"A {mode.value} consultation cannot {action.value}.", code="action_not_for_mode"
+        )
     sources, target = rule
     if status not in sources:
-        raise IllegalTransition(f"Cannot {action.value} a consultation that is {status.value}.")
+        raise IllegalTransition(
+            f"Cannot {action.value} a consultation that is {status.value}.",
+            code="illegal_transition",
+        )
     return target
 
 
@@ -80,6 +86,23 @@ def check_timing(action: Action, now: datetime, starts_at: datetime | None) -> N
     if starts_at is None:
         return
     if action == Action.start and now < starts_at - JOIN_EARLY:
-        raise IllegalTransition("The consultation can be started 15 minutes before its slot.")
+        raise IllegalTransition(
+            "The consultation can be started 15 minutes before its slot.", code="too_early_to_start"
+        )
     if action == Action.no_show and now < starts_at:
-        raise IllegalTransition("A no-show can be recorded only after the slot has begun.")
+        raise IllegalTransition(
+            "A no-show can be recorded only after the slot has begun.", code="no_show_too_early"
+        )
+
+
+def call_opens_at(mode: str, starts_at: datetime | None) -> datetime | None:
+    """When a video call can be joined: :data:`JOIN_EARLY` before its slot."""
+    if mode != Mode.video or starts_at is None:
+        return None
+    return starts_at - JOIN_EARLY
+
+
+def require_conclusion(action: Action, conclusion: str | None) -> None:
+    """Completing needs a conclusion for the referring GP (422 on ``conclusion``)."""
+    if action == Action.complete and not (conclusion or "").strip():
+        raise field_error("conclusion", "a conclusion is required to complete", "missing")

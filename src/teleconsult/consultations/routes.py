@@ -6,7 +6,7 @@ from ..api import Ctx, Page, Router, render
 from ..codes import Role
 from ..errors import field_error
 from . import record, service
-from .lifecycle import Action
+from .lifecycle import Action, require_conclusion
 from .schemas import ActionIn, ConsultationCreate, ConsultationOut, ConsultationQuery
 
 router = Router("consultations")
@@ -68,6 +68,7 @@ async def consultation_record(ctx: Ctx) -> record.RecordOut:
 def _action_endpoint(action: Action, summary: str, roles: list[Role]) -> None:
     async def act(ctx: Ctx) -> ConsultationOut:
         body: ActionIn = ctx.body or ActionIn()
+        require_conclusion(action, body.conclusion)
         consultation = await service.take_action(
             ctx.session,
             ctx.bus,

@@ -4,11 +4,11 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, computed_field
 
 from ..codes import SpecialtySlug
 from ..types import IsoDateTime
-from .lifecycle import Mode, Status, Urgency
+from .lifecycle import Mode, Status, Urgency, call_opens_at
 
 
 class ConsultationCreate(BaseModel):
@@ -44,6 +44,12 @@ class ConsultationOut(BaseModel):
     ended_at: datetime | None
     cancelled_at: datetime | None
     conclusion: str | None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def call_opens_at(self) -> datetime | None:
+        """When the video call can be joined (None for async cases)."""
+        return call_opens_at(self.mode, self.starts_at)
 
 
 class ConsultationQuery(BaseModel):

@@ -1,242 +1,367 @@
-// The specialist's pages: today's live queue, the passport editor, published availability.
+// The specialist's pages: the queue (today, upcoming, past), writing in the passport with
+// ICD-10 codes picked from a list, completing with a conclusion, and availability.
 
 import { get, post } from "../api.js";
-import { ROUTES_OF_ADMINISTRATION, SPECIALTIES, label } from "../codes.js";
-import { busy, clear, field, form, h, isoDay, localInstant, pagedList, select, when } from "../dom.js";
-import { consultationItem, patientNames, refreshOnEvents } from "./consultations.js";
+import { REGIONS, ROUTES_OF_ADMINISTRATION, SPECIALTIES, label } from "../codes.js";
+import { badge, busy, clear, field, h, notice } from "../dom.js";
+import { errorText, formatDate, formatDateTime, formatTime, t } from "../i18n.js";
+import { icdPicker } from "../icd.js";
+import { apiForm, renderAvailability, showApiError, timeZone } from "./availability.js";
+import { refreshOnEvents } from "./consultations.js";
 import { openPassport } from "./passport.js";
 
 export const live = true;
 
 export const routes = [
-  { path: "#/queue", title: "Today's queue", render: renderQueue },
-  { path: "#/availability", title: "Availability", render: renderAvailability },
+  {
+    path: "#/queue",
+    get title() {
+      return t("spec.nav.queue");
+    },
+    render: renderQueue,
+  },
+  {
+    path: "#/availability",
+    get title() {
+      return t("spec.nav.availability");
+    },
+    render: renderAvailability,
+  },
 ];
 
-function todayRange() {
-  const start = new Date();
-  start.setHours(0, 0, 0, 0);
-  const end = new Date(start);
-  end.setDate(end.getDate() + 1);
-  return { from: start.toISOString(), to: end.toISOString() };
+const PERIODS = ["today", "upcoming", "past"];
+
+/** Whether a video call can be joined now (from 15 minutes before its time). */
+const hasBegun = (c) => Boolean(c.starts_at) && Date.now() >= new Date(c.starts_at).getTime();
+const isOpen = (c) => Boolean(c.call_opens_at) && Date.now() >= new Date(c.call_opens_at).getTime();
+
+/** "Woman, 45 years · Akmola region": what the queue tells of a patient, never an id. */
+export function patientSummary(p) {
+  if (!p) return "";
+  const parts = [
+    t(`spec.sex.${p.sex}`),
+    t("spec.patient.age", { count: p.age, n: p.age }),
+  ];
+  const place = p.region ? label(REGIONS, p.region) : t("spec.patient.no_region");
+  return `${parts.join(", ")} · ${place}`;
 }
 
+/** The summary by consultation, for the passport pane (which asks by patient id). */
+const summaries = new Map();
+const summaryOf = (patientId) => h("span", { class: "patient" }, summaries.get(patientId) || t("spec.patient.label"));
+
 function renderQueue(main, { me, live }) {
-  const patientName = patientNames();
   const editor = h("section", { class: "card editor", "aria-labelledby": "editor-title", hidden: true });
-  const passport = h("section", {
-    class: "card passport",
-    "aria-labelledby": "passport-title",
-    hidden: true,
-  });
-  const reloadAll = () => lists.forEach((l) => l.reload());
-  const item = (c) =>
-    consultationItem(c, {
-      me,
-      patientName,
-      onChange: reloadAll,
-      extra: (c_) => {
-        if (c_.specialist_id !== me.id) return null;
-        const read = h(
-          "button",
-          { type: "button", class: "secondary", dataset: { open: "passport" } },
-          "Open passport",
-        );
-        read.addEventListener("click", () =>
-          busy(read, () => openPassport(passport, c_, { me, patientName })),
-        );
-        if (!["in_progress", "completed"].includes(c_.status)) return read;
-        const open = h(
-          "button",
-          { type: "button", class: "secondary", dataset: { open: "editor" } },
-          "Write in passport",
-        );
-        open.addEventListener("click", () => openEditor(editor, c_, patientName));
-        return [read, open];
+  const passport = h("section", { class: "card passport", "aria-labelledby": "passport-title", hidden: true });
+  const wanted = new URLSearchParams(location.hash.split("?")[1] || "").get("tab");
+  let period = PERIODS.includes(wanted) ? wanted : "today";
+  const list = h("ul", { class: "items queue-items" });
+  const emptyEl = h("p", { class: "muted empty", hidden: true });
+  const more = h("button", { type: "button", class: "secondary", hidden: true }, t("spec.queue.more"));
+  const listNote = notice();
+  let next = null;
+  let generation = 0;
+  const snapshots = new WeakMap();
+
+  async function load(reset) {
+    const mine = reset ? ++generation : generation;
+    try {
+      const page = await get("/queue", { period, tz: timeZone(), cursor: reset ? undefined : next || undefined });
+      if (mine !== generation) return;
+      // A reload keeps the nodes of unchanged items, so a live refresh neither steals a
+      // click nor wipes a conclusion being typed.
+      const keep = new Map();
+      if (reset) for (const node of list.children) keep.set(snapshots.get(node), node);
+      const nodes = page.items.map((c) => {
+        const snapshot = `${period}|${JSON.stringify(c)}|${isOpen(c)}|${hasBegun(c)}`;
+        const node = keep.get(snapshot) || queueItem(c);
+        snapshots.set(node, snapshot);
+        return node;
+      });
+      if (reset) list.replaceChildren(...nodes);
+      else list.append(...nodes);
+      next = page.next || null;
+      more.hidden = !next;
+      emptyEl.textContent = t(`spec.queue.empty_${period}`);
+      emptyEl.hidden = list.childElementCount > 0;
+      listNote.hide();
+    } catch (error) {
+      if (error?.status === undefined) throw error;
+      listNote.show("error", errorText(error));
+    }
+  }
+  const reload = () => load(true);
+  more.addEventListener("click", () => busy(more, () => load(false)));
+
+  function queueItem(c) {
+    summaries.set(c.patient_id, patientSummary(c.patient));
+    const note = notice();
+    const act = async (action, body) => {
+      note.hide();
+      try {
+        await post(`/consultations/${c.id}/${action}`, body);
+        await reload();
+      } catch (error) {
+        if (error?.status === undefined) throw error;
+        note.show("error", errorText(error));
+      }
+    };
+    const conclusion = apiForm(
+      { class: "conclude", hidden: true },
+      [
+        field(t("spec.complete.conclusion"), h("textarea", { name: "conclusion", rows: "3", required: true }), {
+          hint: t("spec.complete.hint"),
+        }),
+        h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, t("spec.complete.submit"))),
+      ],
+      async (data) => {
+        if (!window.confirm(t("spec.complete.confirm"))) return;
+        await post(`/consultations/${c.id}/complete`, { conclusion: data.conclusion });
+        await reload();
       },
-    });
-  const calls = pagedList({
-    load: (cursor) => get("/consultations", { mode: "video", ...todayRange(), cursor }),
-    render: item,
-    empty: "No calls booked for today.",
-  });
-  const waiting = pagedList({
-    load: (cursor) => get("/consultations", { mode: "async", status: "requested", cursor }),
-    render: item,
-    empty: "No async cases are waiting in your specialties.",
-  });
-  const mine = pagedList({
-    load: (cursor) => get("/consultations", { mode: "async", status: "in_progress", cursor }),
-    render: item,
-    empty: "You have no open async cases.",
-  });
-  const lists = [calls, waiting, mine];
-  const specialties = (me.specialties || []).map((s) => label(SPECIALTIES, s)).join(", ");
-  main.append(
-    h(
-      "p",
-      { class: "muted" },
-      `${new Intl.DateTimeFormat(undefined, { dateStyle: "full" }).format(new Date())}`,
-      specialties ? ` · ${specialties}` : "",
-    ),
-    h(
-      "div",
-      { class: "columns" },
+    );
+    const buttons = [];
+    const button = (text, kind, onClick, extra = {}) => {
+      const el = h("button", { type: "button", class: kind, ...extra }, text);
+      el.addEventListener("click", () => onClick(el));
+      buttons.push(el);
+      return el;
+    };
+    const video = c.mode === "video";
+    const isMine = c.specialist_id === me.id;
+    const open = isOpen(c);
+    if (!video && c.status === "requested" && !c.specialist_id)
+      button(t("spec.action.claim"), "primary", (el) => busy(el, () => act("claim")));
+    if (video && c.status === "scheduled" && open)
+      button(t("spec.action.start"), "primary", (el) => busy(el, () => act("start")));
+    if (isMine && c.status === "in_progress")
+      button(
+        t("spec.action.complete"),
+        "primary",
+        (el) => {
+          conclusion.hidden = !conclusion.hidden;
+          el.setAttribute("aria-expanded", String(!conclusion.hidden));
+          if (!conclusion.hidden) conclusion.elements.conclusion.focus();
+        },
+        { "aria-expanded": "false", dataset: { action: "complete" } },
+      );
+    if (video && c.status === "scheduled" && hasBegun(c))
+      button(t("spec.action.no_show"), "secondary", (el) =>
+        busy(el, async () => {
+          if (window.confirm(t("spec.action.no_show_confirm"))) await act("no-show");
+        }),
+      );
+    if (isMine && c.status === "scheduled")
+      button(t("spec.action.cancel"), "danger", (el) =>
+        busy(el, async () => {
+          if (window.confirm(t("spec.action.cancel_confirm"))) await act("cancel");
+        }),
+      );
+    if (video && open && ["scheduled", "in_progress"].includes(c.status))
+      buttons.push(
+        h(
+          "a",
+          {
+            class: "button secondary",
+            href: `/static/call.html?consultation=${encodeURIComponent(c.id)}`,
+            target: "_blank",
+            rel: "noopener",
+          },
+          t("spec.action.join"),
+        ),
+      );
+    if (isMine) {
+      button(t("spec.action.passport"), "secondary", (el) =>
+        busy(el, () => openPassport(passport, c, { me, patientName: summaryOf })),
+      );
+      if (["in_progress", "completed"].includes(c.status))
+        button(t("spec.action.write"), "secondary", () => openEditor(editor, c), { dataset: { open: "editor" } });
+    }
+    const when = c.starts_at
+      ? h("time", { datetime: c.starts_at }, formatDateTime(c.starts_at))
+      : h("span", {}, t("spec.queue.sent", { when: formatDateTime(c.created_at) }));
+    return h(
+      "li",
+      { class: `item consultation status-${c.status}`, dataset: { status: c.status } },
       h(
-        "section",
-        { class: "card", "aria-labelledby": "calls-title" },
-        h("h2", { id: "calls-title" }, "Today's calls"),
-        calls.el,
+        "div",
+        { class: "item-head" },
+        h("span", { class: "when" }, when),
+        h("span", { class: "specialty" }, label(SPECIALTIES, c.specialty)),
+        h(
+          "span",
+          { class: "badges" },
+          badge(`status-${c.status}`, t(`spec.status.${c.status}`)),
+          c.urgency !== "routine" ? badge(`urgency-${c.urgency}`, t(`spec.urgency.${c.urgency}`)) : null,
+          badge("mode", t(`spec.mode.${c.mode}`)),
+        ),
       ),
       h(
         "div",
-        { class: "stack" },
-        h(
-          "section",
-          { class: "card", "aria-labelledby": "waiting-title" },
-          h("h2", { id: "waiting-title" }, "Async cases waiting"),
-          waiting.el,
-        ),
-        h(
-          "section",
-          { class: "card", "aria-labelledby": "mine-title" },
-          h("h2", { id: "mine-title" }, "My open async cases"),
-          mine.el,
-        ),
+        { class: "item-body" },
+        h("p", { class: "patient-summary" }, patientSummary(c.patient)),
+        h("p", { class: "reason" }, c.reason),
+        video && c.status === "scheduled" && !open && c.call_opens_at
+          ? h(
+              "p",
+              { class: "call-opens muted" },
+              t("spec.queue.call_opens", { time: formatTime(c.call_opens_at) }),
+            )
+          : null,
+        c.conclusion
+          ? h("p", { class: "conclusion" }, h("strong", {}, t("spec.queue.conclusion")), " ", c.conclusion)
+          : null,
       ),
+      buttons.length ? h("div", { class: "actions" }, buttons) : null,
+      conclusion,
+      note,
+    );
+  }
+
+  // Tabs: the ARIA tabs pattern, arrows move between them.
+  const tabs = PERIODS.map((p) =>
+    h(
+      "button",
+      {
+        type: "button",
+        role: "tab",
+        id: `tab-${p}`,
+        "aria-controls": "queue-panel",
+        "aria-selected": String(p === period),
+        tabindex: p === period ? "0" : "-1",
+        dataset: { period: p },
+      },
+      t(`spec.queue.tab_${p}`),
     ),
+  );
+  const choose = (p, focus) => {
+    period = p;
+    for (const tab of tabs) {
+      const on = tab.dataset.period === p;
+      tab.setAttribute("aria-selected", String(on));
+      tab.tabIndex = on ? 0 : -1;
+      if (on && focus) tab.focus();
+    }
+    panel.setAttribute("aria-labelledby", `tab-${p}`);
+    history.replaceState(null, "", `#/queue?tab=${p}`);
+    reload();
+  };
+  tabs.forEach((tab, i) => {
+    tab.addEventListener("click", () => choose(tab.dataset.period, false));
+    tab.addEventListener("keydown", (event) => {
+      const step = { ArrowRight: 1, ArrowLeft: -1 }[event.key];
+      if (event.key === "Home" || event.key === "End") {
+        event.preventDefault();
+        choose(PERIODS[event.key === "Home" ? 0 : PERIODS.length - 1], true);
+      } else if (step) {
+        event.preventDefault();
+        choose(PERIODS[(i + step + PERIODS.length) % PERIODS.length], true);
+      }
+    });
+  });
+  const panel = h(
+    "div",
+    { role: "tabpanel", id: "queue-panel", class: "card", "aria-labelledby": `tab-${period}`, tabindex: "0" },
+    listNote,
+    list,
+    emptyEl,
+    more,
+  );
+  const specialties = (me.specialties || []).map((s) => label(SPECIALTIES, s)).join(", ");
+  main.append(
+    h("p", { class: "muted" }, formatDate(new Date().toISOString()), specialties ? ` · ${specialties}` : ""),
+    h("div", { role: "tablist", class: "tabs", "aria-label": t("spec.queue.tabs") }, tabs),
+    panel,
     editor,
     passport,
   );
-  reloadAll();
-  return refreshOnEvents(live, reloadAll);
+  reload();
+  // Each minute: a call that opens meanwhile gets its join button.
+  const tick = setInterval(reload, 60_000);
+  const stop = refreshOnEvents(live, reload);
+  return () => {
+    clearInterval(tick);
+    stop?.();
+  };
 }
 
-const ICD10 = /^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$/;
-
-function noConsent(error, noticeEl) {
-  if (error.status !== 403) throw error;
-  noticeEl.show(
-    "error",
-    h("strong", {}, "No write consent. "),
-    "The patient has not given you write access to their passport, so nothing was saved. The patient can approve the request in their account, or you can use a point-of-care code under Open passport. ",
-    h("span", { class: "muted" }, `(${error.detail})`),
-  );
+function consentNotice(error, noticeEl) {
+  if (error?.status !== 403) return false;
+  noticeEl.show("error", h("strong", {}, t("spec.editor.no_consent")), " ", t("spec.editor.no_consent_help"));
+  return true;
 }
 
-function openEditor(section, c, patientName) {
-  const diagnoses = h("input", { name: "diagnoses", autocomplete: "off", placeholder: "I10, E11.9" });
-  const note = form(
-    { class: "grid" },
+function openEditor(section, c) {
+  const picker = icdPicker({ label: t("spec.editor.diagnoses"), hint: t("spec.editor.diagnoses_hint") });
+  const note = apiForm(
+    { class: "grid note-form" },
     [
-      h("h3", { class: "wide" }, "Note and diagnoses"),
-      field("Note", h("textarea", { name: "text", rows: "5", required: true }), { wide: true }),
-      field("ICD-10 diagnoses", diagnoses, {
-        hint: "Codes separated by commas, e.g. I10, E11.9",
-        wide: true,
-      }),
-      h("div", { class: "actions wide" }, h("button", { type: "submit", class: "primary" }, "Save note")),
+      h("h3", { class: "wide" }, t("spec.editor.note_title")),
+      field(t("spec.editor.note"), h("textarea", { name: "text", rows: "5", required: true }), { wide: true }),
+      picker.el,
+      h("div", { class: "actions wide" }, h("button", { type: "submit", class: "primary" }, t("spec.editor.save_note"))),
     ],
     async (data, el) => {
-      const codes = data.diagnoses
-        .toUpperCase()
-        .split(/[\s,;]+/)
-        .filter(Boolean);
-      const bad = codes.filter((code) => !ICD10.test(code));
-      if (bad.length)
-        throw {
-          detail: "Some diagnoses are not ICD-10 codes.",
-          fields: { diagnoses: `not ICD-10: ${bad.join(", ")}` },
-        };
+      if (!data.text) throw { status: 422, code: "invalid", fieldCodes: { text: "missing" } };
       try {
-        const entry = await post(`/consultations/${c.id}/notes`, { text: data.text, diagnoses: codes });
-        el.reset();
-        el.notice.show("success", `Saved to the passport${entry?.seq ? ` as entry ${entry.seq}` : ""}.`);
+        const entry = await post(`/consultations/${c.id}/notes`, { text: data.text, diagnoses: picker.codes() });
+        // Only a saved note clears the form; a failed one keeps its text to fix and resend.
+        el.elements.text.value = "";
+        picker.reset();
+        el.notice.show("success", entry?.seq ? t("spec.editor.saved_as", { seq: entry.seq }) : t("spec.editor.saved"));
       } catch (error) {
-        noConsent(error, el.notice);
+        if (!consentNotice(error, el.notice)) throw error;
       }
     },
   );
-  const prescription = form(
+  const routeOptions = ROUTES_OF_ADMINISTRATION.map((r) => h("option", { value: r }, t(`spec.route.${r}`)));
+  const prescription = apiForm(
     { class: "grid" },
     [
-      h("h3", { class: "wide" }, "Prescription"),
-      field("Medication", h("input", { name: "medication", autocomplete: "off", required: true })),
-      field("Dose", h("input", { name: "dose", autocomplete: "off", placeholder: "5 mg", required: true })),
+      h("h3", { class: "wide" }, t("spec.rx.title")),
+      field(t("spec.rx.medication"), h("input", { name: "medication", autocomplete: "off", required: true })),
+      field(t("spec.rx.dose"), h("input", { name: "dose", autocomplete: "off", required: true })),
+      field(t("spec.rx.route"), h("select", { name: "route", value: "oral" }, routeOptions)),
+      field(t("spec.rx.frequency"), h("input", { name: "frequency", autocomplete: "off", required: true })),
       field(
-        "Route",
-        select(
-          "route",
-          Object.fromEntries(ROUTES_OF_ADMINISTRATION.map((r) => [r, r[0].toUpperCase() + r.slice(1)])),
-          { value: "oral" },
-        ),
+        t("spec.rx.days"),
+        h("input", { name: "duration_days", type: "number", min: "1", max: "3650", inputmode: "numeric", required: true }),
       ),
-      field(
-        "Frequency",
-        h("input", { name: "frequency", autocomplete: "off", placeholder: "once daily", required: true }),
-      ),
-      field(
-        "Duration (days)",
-        h("input", {
-          name: "duration_days",
-          type: "number",
-          min: "1",
-          max: "3650",
-          inputmode: "numeric",
-          required: true,
-        }),
-      ),
-      field("Instructions", h("textarea", { name: "instructions", rows: "2" }), { wide: true }),
-      h(
-        "div",
-        { class: "actions wide" },
-        h("button", { type: "submit", class: "primary" }, "Save prescription"),
-      ),
+      field(t("spec.rx.instructions"), h("textarea", { name: "instructions", rows: "2" }), { wide: true }),
+      h("div", { class: "actions wide" }, h("button", { type: "submit", class: "primary" }, t("spec.rx.save"))),
     ],
     async (data, el) => {
-      const days = Number.parseInt(data.duration_days, 10);
-      if (!Number.isFinite(days))
-        throw { detail: "Enter the duration in days.", fields: { duration_days: "a whole number of days" } };
-      const body = {
-        medication: data.medication,
-        dose: data.dose,
-        route: data.route,
-        frequency: data.frequency,
-        duration_days: days,
-        instructions: data.instructions,
-      };
+      const missing = ["medication", "dose", "frequency", "duration_days"].filter((k) => !data[k]);
+      if (missing.length)
+        throw { status: 422, code: "invalid", fieldCodes: Object.fromEntries(missing.map((k) => [k, "missing"])) };
       try {
-        const entry = await post(`/consultations/${c.id}/prescriptions`, body);
+        const entry = await post(`/consultations/${c.id}/prescriptions`, {
+          ...data,
+          duration_days: Number.parseInt(data.duration_days, 10),
+        });
         el.reset();
-        el.notice.show(
-          "success",
-          `Prescription saved to the passport${entry?.seq ? ` as entry ${entry.seq}` : ""}.`,
-        );
+        el.notice.show("success", entry?.seq ? t("spec.editor.saved_as", { seq: entry.seq }) : t("spec.editor.saved"));
       } catch (error) {
-        noConsent(error, el.notice);
+        if (!consentNotice(error, el.notice)) throw error;
       }
     },
   );
-  const close = h("button", { type: "button", class: "secondary" }, "Close");
+  prescription.elements.route.value = "oral";
+  const close = h("button", { type: "button", class: "secondary" }, t("spec.editor.close"));
   close.addEventListener("click", () => {
     section.hidden = true;
-    document.querySelector(`li[data-id="${c.id}"] button[data-open="editor"]`)?.focus();
+    document.querySelector('button[data-open="editor"]')?.focus();
   });
   clear(
     section,
-    h(
-      "div",
-      { class: "toolbar" },
-      h("h2", { id: "editor-title", tabindex: "-1" }, "Write in the passport"),
-      close,
-    ),
+    h("div", { class: "toolbar" }, h("h2", { id: "editor-title", tabindex: "-1" }, t("spec.editor.title")), close),
     h(
       "p",
       {},
-      patientName(c.patient_id),
+      summaries.get(c.patient_id) || "",
       " · ",
       label(SPECIALTIES, c.specialty),
-      c.starts_at ? [" · ", when(c.starts_at)] : null,
+      c.starts_at ? ` · ${formatDateTime(c.starts_at)}` : "",
     ),
     h("div", { class: "columns" }, note, prescription),
   );
@@ -245,89 +370,4 @@ function openEditor(section, c, patientName) {
   section.scrollIntoView({ block: "start" });
 }
 
-function renderAvailability(main, { me }) {
-  const mySlots = pagedList({
-    load: (cursor) => get("/slots", { specialist_id: me.id, cursor }),
-    render: (slot) =>
-      h(
-        "li",
-        { class: "item slot" },
-        when(slot.starts_at),
-        " – ",
-        when(slot.ends_at, { timeOnly: true }),
-        " ",
-        h("span", { class: "muted" }, label(SPECIALTIES, slot.specialty)),
-      ),
-    empty: "No free slots published.",
-  });
-  const tomorrow = new Date();
-  tomorrow.setDate(tomorrow.getDate() + 1);
-  const publish = form(
-    { class: "grid" },
-    [
-      field("Date", h("input", { name: "date", type: "date", value: isoDay(tomorrow), required: true })),
-      field("Start", h("input", { name: "starts_at", type: "time", value: "09:00", required: true })),
-      field("End", h("input", { name: "ends_at", type: "time", value: "12:00", required: true })),
-      field(
-        "Slot minutes",
-        h("input", {
-          name: "slot_minutes",
-          type: "number",
-          min: "5",
-          max: "240",
-          value: "20",
-          inputmode: "numeric",
-        }),
-      ),
-      h(
-        "div",
-        { class: "actions wide" },
-        h("button", { type: "submit", class: "primary" }, "Publish availability"),
-      ),
-    ],
-    async (data, el) => {
-      if (!data.date || !data.starts_at || !data.ends_at)
-        throw {
-          detail: "Give the date, start and end.",
-          fields: Object.fromEntries(
-            ["date", "starts_at", "ends_at"].filter((k) => !data[k]).map((k) => [k, "required"]),
-          ),
-        };
-      const body = {
-        starts_at: localInstant(data.date, data.starts_at),
-        ends_at: localInstant(data.date, data.ends_at),
-      };
-      if (data.slot_minutes) body.slot_minutes = Number(data.slot_minutes);
-      const window = await post(`/specialists/${me.id}/availability`, body);
-      el.notice.show(
-        "success",
-        `Published ${window.slots} slots of ${window.slot_minutes} minutes: `,
-        when(window.starts_at),
-        " – ",
-        when(window.ends_at, { timeOnly: true }),
-        ".",
-      );
-      mySlots.reload();
-    },
-  );
-  main.append(
-    h(
-      "div",
-      { class: "columns" },
-      h(
-        "section",
-        { class: "card", "aria-labelledby": "publish-title" },
-        h("h2", { id: "publish-title" }, "Publish availability"),
-        h("p", { class: "muted" }, "Times are in your local time zone."),
-        publish,
-      ),
-      h(
-        "section",
-        { class: "card", "aria-labelledby": "slots-title" },
-        h("h2", { id: "slots-title" }, "My free slots"),
-        mySlots.el,
-      ),
-    ),
-  );
-  mySlots.reload();
-}
+export { showApiError };
