@@ -44,6 +44,7 @@ from .codes_routes import router as codes_router
 from .config import Settings
 from .consent.notifier import notifier_for
 from .consent.routes import router as consent_router
+from .consultations.mine import router as my_consultations_router
 from .consultations.routes import router as consultations_router
 from .db.engine import engine_from_settings, make_sessionmaker
 from .db.failures import Health
@@ -69,6 +70,7 @@ ROUTERS = [
     patients_router,
     scheduling_router,
     consultations_router,
+    my_consultations_router,
     stats_router,
     consent_router,
     passport_router,
