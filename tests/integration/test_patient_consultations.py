@@ -58,6 +58,13 @@ async def test_upcoming_then_past_with_the_conclusion(
     status, page = await me.get(f"/patients/{w.patient_id}/consultations")
     assert page["items"][0]["call_open"] is True
     assert page["items"][1]["call_open"] is False
+    assert page["items"][0]["call_invited"] is False
+    status, body = await w.gp.post(
+        f"/consultations/{ids[0]}/call/options", {"invite_patient": True}
+    )
+    assert status == 200, body
+    status, page = await me.get(f"/patients/{w.patient_id}/consultations")
+    assert [c["call_invited"] for c in page["items"]] == [True, False, False]
 
     status, body = await w.specialist.post(f"/consultations/{ids[0]}/start")
     assert status == 200, body

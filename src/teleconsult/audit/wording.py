@@ -20,8 +20,10 @@ event                  details
 passport_read          basis: self | consent | break_glass (grants / sessions named)
 passport_search        same as passport_read
 passport_write         same, for the decision to write
+passport_verify        same, for an integrity check
 passport_denied        denial: no_consent | not_covered (missing) | not_clinician |
-                       other_patient | no_patient; wanted: read | write | search | export
+                       other_patient | no_patient | other;
+                       wanted: read | write | search | verify | export
 passport_append        kind (note, diagnosis, ...), entry (its number in the passport)
 fhir_export            basis as for passport_read
 consent_grant          grantee (user or facility), access, categories (None: all),
@@ -73,12 +75,14 @@ _READS = {
     "passport.read": "passport_read",
     "passport.search": "passport_search",
     "passport.write": "passport_write",
+    "passport.verify": "passport_verify",
     "fhir.export": "fhir_export",
 }
 _WANTED = {
     "passport.read": "read",
     "passport.search": "search",
     "passport.write": "write",
+    "passport.verify": "verify",
     "fhir.export": "export",
 }
 _STATUSES = ("confirmed", "declined", "withdrawn", "locked")

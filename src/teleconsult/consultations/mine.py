@@ -20,6 +20,7 @@ from ..accounts.directory import people
 from ..accounts.models import User
 from ..accounts.schemas import PersonOut
 from ..api import Ctx, Page, Router
+from ..calls.models import CallOptions
 from ..calls.rules import call_is_open
 from ..codes import Role
 from ..db.paging import _coerce, _not_a_cursor, decode_cursor, encode_cursor
@@ -60,7 +61,10 @@ class MyConsultationOut(BaseModel):
     conclusion: str | None
     specialist: PersonOut | None = Field(default=None, description="The specialist, by name")
     requester: PersonOut | None = Field(default=None, description="The GP who referred it")
-    call_open: bool = Field(description="Whether the video call can be joined now")
+    call_open: bool = Field(description="Whether the video call is open now")
+    call_invited: bool = Field(
+        default=False, description="Whether the patient is invited to join the call themself"
+    )
     call_opens_at: datetime | None = Field(
         default=None, description="When the video call opens (15 minutes before its start)"
     )
@@ -104,6 +108,16 @@ async def my_consultations(
     if len(rows) > q.limit:
         rows = rows[: q.limit]
         nxt = encode_cursor([getattr(rows[-1], c.key) for c in order])
+    invited = set(
+        await session.scalars(
+            select(CallOptions.consultation_id).where(
+                CallOptions.consultation_id.in_([r.id for r in rows]),
+                CallOptions.patient_invited.is_(True),
+            )
+        )
+        if rows
+        else []
+    )
     named = await people(
         session,
         [r.specialist_id for r in rows] + [r.requester_id for r in rows],
@@ -125,6 +139,7 @@ async def my_consultations(
             conclusion=r.conclusion,
             specialist=named.get(r.specialist_id) if r.specialist_id else None,
             requester=named.get(r.requester_id),
+            call_invited=r.id in invited,
             call_open=r.mode == Mode.video and call_is_open(r.status, r.starts_at, r.ends_at, now),
             call_opens_at=(
                 r.starts_at - JOIN_EARLY
