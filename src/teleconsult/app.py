@@ -45,6 +45,7 @@ from .codes_routes import router as codes_router
 from .config import Settings
 from .consent.notifier import notifier_for
 from .consent.routes import router as consent_router
+from .consultations.mine import router as my_consultations_router
 from .consultations.queue import router as queue_router
 from .consultations.routes import router as consultations_router
 from .db.engine import engine_from_settings, make_sessionmaker
@@ -77,6 +78,7 @@ ROUTERS = [
     consultations_router,
     queue_router,
     icd10_router,
+    my_consultations_router,
     stats_router,
     consent_router,
     passport_router,

@@ -54,7 +54,19 @@ async def test_access_log_is_for_the_patient_and_administrators(
     [entry] = [e for e in log["items"] if e["action"] == "passport.read"]
     assert entry["actor_id"] == c.w.specialist.id
     assert (entry["action"], entry["outcome"]) == ("passport.read", "deny")
-    assert set(entry) == {"seq", "at", "actor_id", "actor", "action", "outcome", "reason"}
+    assert set(entry) == {
+        "seq",
+        "at",
+        "actor_id",
+        "actor",
+        "action",
+        "outcome",
+        "reason",
+        "event",
+        "details",
+    }
+    assert entry["event"] == "passport_denied"
+    assert entry["details"] == {"wanted": "read", "denial": "no_consent"}
     for stranger in (c.w.specialist, c.w.gp):
         status, _ = await stranger.get(f"/patients/{c.patient_id}/access-log")
         assert status == 403

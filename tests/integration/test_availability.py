@@ -156,7 +156,7 @@ async def test_validation_codes_name_the_field(
     ) == {"last_day": "ends_before_starts"}
     assert await refused(
         "leave", {**leave, "first_day": "2030-03-10", "last_day": "2031-06-01"}
-    ) == {"last_day": "range_too_long"}
+    ) == {"last_day": "leave_too_long"}
     assert await refused(
         "leave", {**leave, "first_day": "2030-02-01", "last_day": "2030-02-03"}
     ) == {"last_day": "in_the_past"}
@@ -169,7 +169,7 @@ async def test_validation_codes_name_the_field(
     ) == {"ends_at": "ends_before_starts"}
     assert await refused(
         "availability", {**one_off, "ends_at": (MONDAY + timedelta(hours=30)).isoformat()}
-    ) == {"ends_at": "range_too_long"}
+    ) == {"ends_at": "window_too_long"}
     # A window on leave is refused.
     status, _ = await spec.post(
         f"/specialists/{spec.id}/leave",

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -25,4 +26,12 @@ class AccessLogEntry(BaseModel):
     )
     action: str
     outcome: str
-    reason: str
+    reason: str = Field(description="The technical record, as sealed in the audit chain")
+    event: str = Field(
+        default="other", description="What happened, as a stable code (audit/wording.py)"
+    )
+    details: dict[str, Any] = Field(
+        default_factory=dict,
+        description="What the page words the event with: people by name, access, parts of "
+        "the passport, until when, why; never an id",
+    )

@@ -39,7 +39,7 @@ async def open_break_glass(
     """Open emergency read access for at most 4 hours; the start is audited for the patient."""
     if await session.get(Patient, patient_id) is None:
         # Emergency access to a patient that does not exist has nothing to open.
-        raise NotFound()
+        raise NotFound(code="patient_not_found")
     minutes = min(timedelta(minutes=data.minutes), BREAK_GLASS_MAX)
     opened = BreakGlassSession(
         id=uuid.uuid4(),
@@ -76,7 +76,7 @@ async def end_break_glass(
         select(BreakGlassSession).where(BreakGlassSession.id == session_id).with_for_update()
     )
     if opened is None or opened.actor_id != user.id:
-        raise NotFound()
+        raise NotFound(code="break_glass_not_found")
     if opened.ended_at is None:
         opened.ended_at = min(now, opened.ends_at)
         await session.flush()

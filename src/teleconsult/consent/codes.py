@@ -41,7 +41,8 @@ async def issue_code(
 ) -> None:
     if not notifier.delivers:
         raise Conflict(
-            "No channel delivers one-time codes here; the patient confirms from their account."
+            "No channel delivers one-time codes here; the patient confirms from their account.",
+            code="consent_code_no_channel",
         )
     code = f"{secrets.randbelow(1_000_000):06d}"
     request.code_hash = code_hash(secret_key, request.id, code)

@@ -25,15 +25,17 @@ from .trail import audit_event
 def own_patient(user: User, patient_id: uuid.UUID) -> None:
     """Only the patient themself manages consent to their passport."""
     if user.role != Role.patient or user.patient_id != patient_id:
-        raise Forbidden("Only the patient manages consent to their passport.")
+        raise Forbidden(
+            "Only the patient manages consent to their passport.", code="consent_patient_only"
+        )
 
 
 def check_expiry(expires_at: datetime, now: datetime) -> None:
     """A grant (or a request for one) ends in the future, at most a year ahead."""
     if expires_at <= now:
-        raise field_error("expires_at", "must be in the future")
+        raise field_error("expires_at", "must be in the future", "expires_in_past")
     if expires_at > now + GRANT_MAX:
-        raise field_error("expires_at", "must be at most one year ahead")
+        raise field_error("expires_at", "must be at most one year ahead", "expires_too_far")
 
 
 def stored_categories(values: Iterable[Category] | None) -> list[str] | None:
@@ -45,7 +47,7 @@ async def clinician(session: AsyncSession, user_id: uuid.UUID, field: str) -> Us
     """The active GP or specialist a grant would name; a 422 on ``field`` otherwise."""
     grantee = await session.get(User, user_id)
     if grantee is None or not grantee.is_active or grantee.role not in (Role.gp, Role.specialist):
-        raise field_error(field, "no such clinician")
+        raise field_error(field, "no such clinician", "no_such_clinician")
     return grantee
 
 
@@ -61,11 +63,13 @@ async def grant_consent(
     """The patient grants a user or a facility access to their passport until a date."""
     own_patient(user, patient_id)
     if (data.grantee_user_id is None) == (data.grantee_facility_id is None):
-        raise field_error("grantee_user_id", "give grantee_user_id or grantee_facility_id")
+        raise field_error(
+            "grantee_user_id", "give grantee_user_id or grantee_facility_id", "grantee_required"
+        )
     if data.grantee_user_id is not None:
         await clinician(session, data.grantee_user_id, "grantee_user_id")
     elif await session.get(Facility, data.grantee_facility_id) is None:
-        raise field_error("grantee_facility_id", "no such facility")
+        raise field_error("grantee_facility_id", "no such facility", "no_such_facility")
     check_expiry(data.expires_at, now)
     grant = ConsentGrant(
         id=uuid.uuid4(),
@@ -157,7 +161,7 @@ async def revoke_grant(
         .with_for_update()
     )
     if grant is None:
-        raise NotFound()
+        raise NotFound(code="consent_not_found")
     if grant.revoked_at is None:
         grant.revoked_at = now
         grant.revoked_by = user.id

@@ -71,7 +71,11 @@ async def request_consent(
     if data.consultation_id is not None:
         consultation = await _participated(session, user, data.consultation_id)
         if consultation is None or consultation.patient_id != patient_id:
-            raise field_error("consultation_id", "no such consultation of yours for this patient")
+            raise field_error(
+                "consultation_id",
+                "no such consultation of yours for this patient",
+                "no_such_consultation",
+            )
     request = ConsentRequest(
         id=uuid.uuid4(),
         patient_id=patient_id,
@@ -148,12 +152,12 @@ async def _request_for(
         stmt = stmt.with_for_update()
     request = await session.scalar(stmt)
     if request is None:
-        raise NotFound()
+        raise NotFound(code="consent_request_not_found")
     involved = user.id in (request.requested_by, request.grantee_user_id) or (
         user.role == Role.patient and user.patient_id == request.patient_id
     )
     if not involved:
-        raise NotFound()
+        raise NotFound(code="consent_request_not_found")
     return request
 
 
@@ -169,9 +173,11 @@ async def send_code(
     """Send (again) a one-time code for a pending request; the previous code stops working."""
     request = await _request_for(session, user, request_id, lock=True)
     if user.role == Role.patient:
-        raise Forbidden("The clinician sends the code.")
+        raise Forbidden("The clinician sends the code.", code="consent_code_by_clinician")
     if request.status != RequestStatus.pending:
-        raise Conflict("This consent request is no longer pending.")
+        raise Conflict(
+            "This consent request is no longer pending.", code="consent_request_not_pending"
+        )
     await issue_code(session, request, notifier, secret_key=secret_key, now=now)
     await session.flush()
     await audit_event(
@@ -218,7 +224,7 @@ async def list_for_consultation(
     """The consent requests made for one consultation, newest first, each with whether its
     grant still permits (None before a grant); for the consultation's participants."""
     if await _participated(session, user, consultation_id) is None:
-        raise NotFound()
+        raise NotFound(code="consultation_not_found")
     requests = list(
         await session.scalars(
             select(ConsentRequest)
@@ -275,11 +281,15 @@ async def answer_request(
     request = await _request_for(session, user, request_id, lock=True)
     by_patient = user.role == Role.patient
     if status == RequestStatus.declined and not by_patient:
-        raise Forbidden("Only the patient can decline a consent request.")
+        raise Forbidden(
+            "Only the patient can decline a consent request.", code="consent_decline_patient_only"
+        )
     if status == RequestStatus.withdrawn and by_patient:
-        raise Forbidden("Decline the request instead.")
+        raise Forbidden("Decline the request instead.", code="consent_withdraw_clinician_only")
     if request.status != RequestStatus.pending:
-        raise Conflict("This consent request is no longer pending.")
+        raise Conflict(
+            "This consent request is no longer pending.", code="consent_request_not_pending"
+        )
     who = "the patient" if by_patient else "the clinician"
     await _close(
         session,
@@ -344,23 +354,33 @@ async def confirm(
     """
     request = await _request_for(session, user, request_id, lock=True)
     if request.status != RequestStatus.pending:
-        raise Conflict("This consent request is no longer pending.")
+        raise Conflict(
+            "This consent request is no longer pending.", code="consent_request_not_pending"
+        )
     if request.expires_at <= now:
-        raise Conflict("This consent request asked for access that would already have ended.")
+        raise Conflict(
+            "This consent request asked for access that would already have ended.",
+            code="consent_request_expired",
+        )
     by_patient = user.role == Role.patient and user.patient_id == request.patient_id
     if not by_patient:
         if code is None:
-            raise field_error("code", "required")
+            raise field_error("code", "required", "missing")
         if request.code_hash is None or request.code_expires_at is None:
-            raise Conflict("No code has been sent for this request; send one first.")
+            raise Conflict(
+                "No code has been sent for this request; send one first.",
+                code="consent_code_not_sent",
+            )
         if request.code_expires_at <= now:
-            raise Conflict("The code has expired; send a new one.")
+            raise Conflict("The code has expired; send a new one.", code="consent_code_expired")
         if await patient_code_failures(session, request.patient_id, now) >= (PATIENT_CODE_ATTEMPTS):
-            raise TooManyRequests(
+            too_many = TooManyRequests(
                 "Too many wrong codes for this patient today; the patient can confirm from "
                 "their account instead.",
                 retry_after=int(PATIENT_CODE_WINDOW.total_seconds()),
             )
+            too_many.code = "consent_code_attempts_daily"
+            raise too_many
         expected = request.code_hash
         if not hmac.compare_digest(expected, code_hash(secret_key, request.id, code)):
             request.attempts += 1
@@ -389,9 +409,14 @@ async def confirm(
                 )
                 return Confirmation(
                     None,
-                    Conflict("Too many wrong codes: this request is locked; make a new one."),
+                    Conflict(
+                        "Too many wrong codes: this request is locked; make a new one.",
+                        code="consent_request_locked",
+                    ),
                 )
-            return Confirmation(None, field_error("code", f"wrong code; {left} attempt(s) left"))
+            wrong = field_error("code", f"wrong code; {left} attempt(s) left", "wrong_code")
+            wrong.field_params = {"code": {"left": left, "count": left}}
+            return Confirmation(None, wrong)
     grant = ConsentGrant(
         id=uuid.uuid4(),
         patient_id=request.patient_id,

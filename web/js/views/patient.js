@@ -1,7 +1,9 @@
-// The patient's pages: the health passport, consents, and who accessed the data.
+// The patient's pages: my consultations, the health passport, consents, and who accessed
+// the data. Every word from the catalogues (patient.*), times in the chosen language and the
+// browser's time zone, people by name, never an id.
 
 import { get, post } from "../api.js";
-import { CONSENT_CATEGORIES, PASSPORT_KINDS, SPECIALTIES, label } from "../codes.js";
+import { SPECIALTIES, label } from "../codes.js";
 import {
   badge,
   busy,
@@ -9,83 +11,232 @@ import {
   field,
   form,
   h,
-  humanize,
   isoDay,
   localInstant,
   notice,
   pagedList,
-  radios,
   select,
-  shortId,
-  when,
 } from "../dom.js";
-import { namePeople, person, roleText } from "../people.js";
-import { accessLog } from "./accesslog.js";
+import { formatDateTime, formatDuration, formatTime, has, t } from "../i18n.js";
+import { namePeople, personOf } from "../people.js";
+import { accessLog, accessText, at, partsText, personText, readable, roleName } from "./accesslog.js";
+import { entrySummary } from "./passport.js";
 
 export const live = false;
 
 export const routes = [
-  { path: "#/passport", title: "My health passport", render: renderPassport },
-  { path: "#/consents", title: "Consents", render: renderConsents },
-  { path: "#/access-log", title: "Who accessed my data", render: renderAccessLog },
+  {
+    path: "#/consultations",
+    get title() {
+      return t("patient.nav.consultations");
+    },
+    render: renderConsultations,
+  },
+  {
+    path: "#/passport",
+    get title() {
+      return t("patient.nav.passport");
+    },
+    render: renderPassport,
+  },
+  {
+    path: "#/consents",
+    get title() {
+      return t("patient.nav.consents");
+    },
+    render: renderConsents,
+  },
+  {
+    path: "#/access-log",
+    get title() {
+      return t("patient.nav.access_log");
+    },
+    render: renderAccessLog,
+  },
 ];
 
+const CATEGORIES = ["notes", "diagnoses", "prescriptions", "lab_results", "attachments", "recording"];
+
 function noRecord(main) {
+  main.append(h("p", { class: "notice error", role: "alert" }, t("patient.no_record")));
+}
+
+/** A pagedList whose load errors read in the chosen language. */
+function pages(options) {
+  const load = options.load;
+  return pagedList({
+    ...options,
+    load: async (cursor) => {
+      try {
+        return await load(cursor);
+      } catch (error) {
+        throw readable(error);
+      }
+    },
+  });
+}
+
+/** A form handler whose server errors read in the chosen language, next to their fields. */
+const translating =
+  (handler) =>
+  async (...args) => {
+    try {
+      return await handler(...args);
+    } catch (error) {
+      throw readable(error);
+    }
+  };
+
+const specialtyName = (code) => label(SPECIALTIES, code);
+const sameDay = (a, b) => isoDay(a) === isoDay(b);
+const statusBadge = (status) => badge(`status-${status}`, t(`patient.status.${status}`));
+
+// ---- My consultations ---------------------------------------------------------------------
+
+/** When the call opens, or the join button once it is open. */
+function callLine(c) {
+  if (c.mode !== "video" || !["scheduled", "in_progress"].includes(c.status)) return null;
+  if (c.call_open) {
+    if (!c.call_invited) return h("p", { class: "call-state muted" }, t("patient.mine.open_at_clinic"));
+    return h(
+      "p",
+      { class: "call-state actions" },
+      h(
+        "a",
+        {
+          class: "button primary",
+          href: `/static/call.html?consultation=${encodeURIComponent(c.id)}`,
+          target: "_blank",
+          rel: "noopener",
+        },
+        t("patient.mine.join"),
+      ),
+      " ",
+      h("span", { class: "muted" }, t("patient.mine.join_hint")),
+    );
+  }
+  if (!c.call_opens_at) return null;
+  const opens = new Date(c.call_opens_at);
+  const now = new Date();
+  const time = sameDay(opens, now) ? formatTime(c.call_opens_at) : formatDateTime(c.call_opens_at);
+  const wait = Math.max(0, (opens - now) / 1000);
+  return h(
+    "p",
+    { class: "call-state" },
+    h("time", { datetime: c.call_opens_at }, t("patient.mine.opens_at", { time })),
+    wait > 0
+      ? h("span", { class: "muted" }, ` · ${t("patient.mine.opens_in", { duration: formatDuration(wait) })}`)
+      : null,
+    c.call_invited ? null : h("span", { class: "muted" }, ` · ${t("patient.mine.at_clinic")}`),
+  );
+}
+
+function consultationItem(c, me) {
+  const past = !["requested", "scheduled", "in_progress"].includes(c.status);
+  const whenLine = c.starts_at
+    ? at(c.starts_at)
+    : h("span", {}, t("patient.mine.sent"), " ", at(c.created_at));
+  return h(
+    "li",
+    {
+      class: `item consultation patient-consultation${past ? " closed" : ""}`,
+      dataset: { status: c.status },
+    },
+    h(
+      "div",
+      { class: "item-head" },
+      h("span", { class: "when" }, whenLine),
+      h("span", { class: "specialty" }, specialtyName(c.specialty)),
+      h("span", { class: "badges" }, badge("mode", t(`patient.mode.${c.mode}`)), statusBadge(c.status)),
+    ),
+    h(
+      "dl",
+      { class: "facts" },
+      h("dt", {}, t("patient.mine.specialist")),
+      h("dd", {}, c.specialist ? personText(c.specialist, me) : t("patient.mine.no_specialist_yet")),
+      c.requester
+        ? [h("dt", {}, t("patient.mine.referred_by")), h("dd", {}, personText(c.requester, me))]
+        : null,
+      h("dt", {}, t("patient.mine.reason")),
+      h("dd", { class: "reason" }, c.reason),
+    ),
+    past ? pastLine(c) : callLine(c),
+  );
+}
+
+function pastLine(c) {
+  if (c.status === "completed")
+    return h(
+      "div",
+      { class: "conclusion" },
+      h("h3", {}, t("patient.mine.conclusion")),
+      c.conclusion
+        ? h("p", { class: "conclusion-text" }, c.conclusion)
+        : h("p", { class: "muted" }, t("patient.mine.no_conclusion")),
+      c.ended_at ? h("p", { class: "muted" }, t("patient.mine.completed_at"), " ", at(c.ended_at)) : null,
+    );
+  if (c.status === "cancelled")
+    return h("p", { class: "muted" }, t("patient.mine.cancelled_at"), " ", at(c.cancelled_at));
+  return h("p", { class: "muted" }, t("patient.mine.missed"));
+}
+
+function renderConsultations(main, { me }) {
+  if (!me.patient_id) return noRecord(main);
+  const base = `/patients/${me.patient_id}/consultations`;
+  const list = (when) =>
+    pages({
+      load: (cursor) => get(base, { when, cursor }),
+      render: (c) => consultationItem(c, me),
+      empty: t(`patient.mine.empty_${when}`),
+    });
+  const upcoming = list("upcoming");
+  const past = list("past");
   main.append(
     h(
-      "p",
-      { class: "notice error", role: "alert" },
-      "This account is not linked to a patient record. Ask your clinic to link it.",
+      "section",
+      { class: "card", "aria-labelledby": "upcoming-title" },
+      h("h2", { id: "upcoming-title" }, t("patient.mine.upcoming")),
+      h("p", { class: "muted" }, t("patient.mine.upcoming_hint")),
+      upcoming.el,
+    ),
+    h(
+      "section",
+      { class: "card", "aria-labelledby": "past-title" },
+      h("h2", { id: "past-title" }, t("patient.mine.past")),
+      past.el,
     ),
   );
+  upcoming.reload();
+  past.reload();
+  // The join button appears by itself once the call opens.
+  const timer = setInterval(() => upcoming.reload(), 30_000);
+  return () => clearInterval(timer);
 }
 
-// A diagnosis {code, title} reads as "I10 Essential (primary) hypertension".
-const itemText = (x) => (x.code ? [x.code, x.title].filter(Boolean).join(" ") : JSON.stringify(x));
-
-function bodyView(body) {
-  if (body === null || typeof body !== "object") return h("p", {}, String(body ?? ""));
-  const { text, ...rest } = body;
-  const facts = Object.entries(rest).filter(
-    ([, v]) => v !== null && v !== "" && !(Array.isArray(v) && !v.length),
-  );
-  return [
-    text ? h("p", { class: "entry-text" }, text) : null,
-    facts.length
-      ? h(
-          "dl",
-          { class: "facts" },
-          facts.map(([k, v]) => [
-            h("dt", {}, humanize(k)),
-            h(
-              "dd",
-              {},
-              Array.isArray(v)
-                ? v.map((x) => (x && typeof x === "object" ? itemText(x) : x)).join(", ")
-                : typeof v === "object"
-                  ? JSON.stringify(v)
-                  : String(v),
-            ),
-          ]),
-        )
-      : null,
-  ];
-}
+// ---- The health passport ------------------------------------------------------------------
 
 function renderPassport(main, { me }) {
   if (!me.patient_id) return noRecord(main);
   const base = `/patients/${me.patient_id}`;
   // Entries by id, to name a correction's target by its number (earlier entries load first).
   const seqOf = new Map();
-  const entryRef = (id) => (seqOf.has(id) ? `entry #${seqOf.get(id)}` : ["entry ", shortId(id)]);
-  // The patient's own consultations, to name the one an entry was written in.
   let consultations = null;
   const consultationRef = (id) => {
     const c = consultations?.get(id);
-    if (!c) return [" · consultation ", shortId(id)];
-    return [` · ${label(SPECIALTIES, c.specialty)} consultation of `, when(c.starts_at || c.created_at)];
+    if (!c) return null;
+    return [
+      " · ",
+      t("patient.passport.in_consultation", { specialty: specialtyName(c.specialty) }),
+      " ",
+      at(c.starts_at || c.created_at),
+    ];
   };
-  const list = pagedList({
+  const authorText = (id) => {
+    if (id === me.id) return t("patient.person.you");
+    const p = personOf(id);
+    return p ? personText(p, me) : t("patient.person.unknown");
+  };
+  const list = pages({
     load: async (cursor) => {
       consultations ??= await get("/consultations", { limit: 500 })
         .then((page) => new Map(page.items.map((c) => [c.id, c])))
@@ -103,49 +254,57 @@ function renderPassport(main, { me }) {
           "div",
           { class: "item-head" },
           h("span", { class: "seq" }, `#${e.seq}`),
-          badge(`kind-${e.kind}`, label(PASSPORT_KINDS, e.kind)),
-          when(e.created_at),
-          e.superseded_by ? badge("corrected", "Corrected later") : null,
+          badge(`kind-${e.kind}`, has(`patient.kind.${e.kind}`) ? t(`patient.kind.${e.kind}`) : e.kind),
+          at(e.created_at),
+          e.superseded_by ? badge("corrected", t("patient.passport.corrected_later")) : null,
         ),
         h(
           "div",
           { class: "item-body" },
-          bodyView(e.body),
-          e.amends ? h("p", { class: "amends" }, "Corrects ", entryRef(e.amends)) : null,
+          entrySummary(e),
+          e.amends
+            ? h(
+                "p",
+                { class: "amends" },
+                seqOf.has(e.amends)
+                  ? t("patient.passport.corrects", { seq: seqOf.get(e.amends) })
+                  : t("patient.passport.corrects_earlier"),
+              )
+            : null,
         ),
         h(
           "p",
           { class: "meta muted" },
-          "Written by ",
-          person(null, { id: e.author_id }),
+          t("patient.passport.written_by", { person: authorText(e.author_id) }),
           e.consultation_id ? consultationRef(e.consultation_id) : null,
-          " · hash ",
-          shortId(e.hash),
+        ),
+        h(
+          "details",
+          { class: "technical" },
+          h("summary", {}, t("patient.log.technical")),
+          h("code", {}, t("patient.passport.seal", { hash: e.hash })),
         ),
       ),
-    empty: "Your passport has no entries yet.",
+    empty: t("patient.passport.empty"),
     tag: "ol",
   });
   const status = notice();
-  const verify = h("button", { type: "button", class: "secondary" }, "Check integrity");
+  const verify = h("button", { type: "button", class: "secondary" }, t("patient.passport.verify"));
   verify.addEventListener("click", () =>
     busy(verify, async () => {
       try {
         const result = await get(`${base}/passport/verify`);
         if (result.ok)
-          status.show(
-            "success",
-            `The passport is intact: ${result.entries} ${result.entries === 1 ? "entry" : "entries"}, each sealed by the one before.`,
-          );
+          status.show("success", t("patient.passport.intact", { count: result.entries, n: result.entries }));
         else
           status.show(
             "error",
-            "The passport's record chain is broken",
-            result.first_bad?.seq ? ` at entry #${result.first_bad.seq}` : "",
-            ". Contact your clinic.",
+            result.first_bad?.seq
+              ? t("patient.passport.broken_at", { seq: result.first_bad.seq })
+              : t("patient.passport.broken"),
           );
       } catch (error) {
-        status.show("error", error.detail);
+        status.show("error", readable(error).detail);
       }
     }),
   );
@@ -156,10 +315,9 @@ function renderPassport(main, { me }) {
       if (!count) return;
       clear(
         waiting,
-        count === 1
-          ? "A doctor asks for access to your passport. "
-          : `${count} requests for access are waiting. `,
-        h("a", { href: "#/consents" }, "See requests waiting for you"),
+        t("patient.passport.requests_waiting", { count, n: count }),
+        " ",
+        h("a", { href: "#/consents" }, t("patient.passport.see_requests")),
       );
       waiting.hidden = false;
     })
@@ -169,12 +327,7 @@ function renderPassport(main, { me }) {
     h(
       "section",
       { class: "card" },
-      h(
-        "div",
-        { class: "toolbar" },
-        h("p", { class: "muted" }, "Entries are never changed or deleted; a correction is a new entry."),
-        verify,
-      ),
+      h("div", { class: "toolbar" }, h("p", { class: "muted" }, t("patient.passport.never_changed")), verify),
       status,
       list.el,
     ),
@@ -182,10 +335,12 @@ function renderPassport(main, { me }) {
   list.reload();
 }
 
+// ---- Consents -----------------------------------------------------------------------------
+
 function consentState(c) {
-  if (c.revoked_at || c.status === "revoked") return ["revoked", "Revoked"];
-  if (c.expires_at && new Date(c.expires_at) <= new Date()) return ["expired", "Expired"];
-  return ["active", "Active"];
+  if (c.revoked_at) return "revoked";
+  if (c.expires_at && new Date(c.expires_at) <= new Date()) return "expired";
+  return "active";
 }
 
 async function facilityNames() {
@@ -193,91 +348,114 @@ async function facilityNames() {
   return Object.fromEntries(page.items.map((f) => [f.id, f.name]));
 }
 
+const granteeText = (c, me, facilities) =>
+  c.grantee_facility_id
+    ? c.grantee_facility?.name || facilities?.[c.grantee_facility_id] || t("patient.consents.a_facility")
+    : personText(c.grantee, me);
+
 async function renderConsents(main, { me }) {
   if (!me.patient_id) return noRecord(main);
   const base = `/patients/${me.patient_id}`;
   const facilities = await facilityNames();
-  const list = pagedList({
+  const list = pages({
     load: (cursor) => get(`${base}/consents`, { cursor }),
     render: (c) => {
-      const [state, stateText] = consentState(c);
+      const state = consentState(c);
       const note = notice();
       const actions = [];
       if (state === "active") {
-        const revoke = h("button", { type: "button", class: "danger" }, "Revoke");
+        const revoke = h("button", { type: "button", class: "danger" }, t("patient.consents.revoke"));
         revoke.addEventListener("click", () =>
           busy(revoke, async () => {
-            if (!window.confirm("Revoke this access? It stops with the very next request.")) return;
+            if (!window.confirm(t("patient.consents.revoke_confirm"))) return;
             try {
               await post(`${base}/consents/${c.id}/revoke`);
               list.reload();
             } catch (error) {
-              note.show("error", error.detail);
+              note.show("error", readable(error).detail);
             }
           }),
         );
         actions.push(revoke);
       }
-      const grantee = c.grantee_facility_id
-        ? c.grantee_facility?.name ||
-          facilities[c.grantee_facility_id] ||
-          h("span", {}, "Facility ", shortId(c.grantee_facility_id))
-        : person(c.grantee, { id: c.grantee_user_id });
       return h(
         "li",
         { class: `item consent ${state}`, dataset: { id: c.id } },
         h(
           "div",
           { class: "item-head" },
-          h("strong", {}, grantee),
-          badge(`consent-${state}`, stateText),
-          badge("access", c.access === "read_write" ? "Read and write" : "Read only"),
+          h("strong", {}, granteeText(c, me, facilities)),
+          badge(`consent-${state}`, t(`patient.consents.state.${state}`)),
+          badge("access", accessText(c.access)),
         ),
         h(
-          "p",
-          {},
-          "Records: ",
-          c.categories?.length ? c.categories.map((k) => label(CONSENT_CATEGORIES, k)).join(", ") : "all",
-          " · until ",
-          when(c.expires_at),
+          "dl",
+          { class: "facts" },
+          h("dt", {}, t("patient.log.fact.parts")),
+          h("dd", {}, partsText(c.categories)),
+          h("dt", {}, t(state === "revoked" ? "patient.consents.revoked_at" : "patient.log.fact.until")),
+          h("dd", {}, at(state === "revoked" ? c.revoked_at : c.expires_at)),
+          h("dt", {}, t("patient.consents.given")),
+          h(
+            "dd",
+            {},
+            at(c.created_at),
+            " · ",
+            t(`patient.log.via.${c.source === "one_time_code" ? "one_time_code" : "portal"}`),
+          ),
         ),
         actions.length ? h("div", { class: "actions" }, actions) : null,
         note,
       );
     },
-    empty: "You have not given anyone access.",
+    empty: t("patient.consents.empty"),
   });
 
-  const waiting = waitingRequests(base, () => list.reload());
+  const requests = requestLists(base, me, () => list.reload());
 
   const inAMonth = new Date();
   inAMonth.setDate(inAMonth.getDate() + 30);
-  const granteeKind = radios(
-    "Give access to",
-    "grantee_kind",
-    { facility: "A clinic or hospital", user: "A doctor" },
-    "facility",
+  const kindName = `grantee_kind`;
+  const granteeKind = h(
+    "fieldset",
+    { class: "field radios" },
+    h("legend", {}, t("patient.consents.give_to")),
+    ["facility", "user"].map((code) =>
+      h(
+        "span",
+        { class: "radio" },
+        h("input", {
+          type: "radio",
+          name: kindName,
+          id: `grantee-${code}`,
+          value: code,
+          checked: code === "facility",
+        }),
+        h("label", { for: `grantee-${code}` }, t(`patient.consents.kind.${code}`)),
+      ),
+    ),
+    h("p", { class: "field-error", hidden: true }),
   );
   const facilityField = field(
-    "Clinic or hospital",
-    select("grantee_facility_id", facilities, { empty: "Choose…" }),
+    t("patient.consents.facility"),
+    select("grantee_facility_id", facilities, { empty: t("patient.consents.choose") }),
   );
   const doctors = doctorPicker();
   const userField = doctors.el;
   const categories = h(
     "fieldset",
     { class: "field wide checks" },
-    h("legend", {}, "Which records"),
-    Object.entries(CONSENT_CATEGORIES).map(([code, text]) => {
+    h("legend", {}, t("patient.consents.which")),
+    CATEGORIES.map((code) => {
       const id = `cat-${code}`;
       return h(
         "span",
         { class: "radio" },
         h("input", { type: "checkbox", name: "categories", value: code, id, dataset: { group: "1" } }),
-        h("label", { for: id }, text),
+        h("label", { for: id }, t(`patient.category.${code}`)),
       );
     }),
-    h("p", { class: "hint" }, "Leave all unticked to share every kind of record."),
+    h("p", { class: "hint" }, t("patient.consents.which_hint")),
     h("p", { class: "field-error", hidden: true }),
   );
   const grant = form(
@@ -287,11 +465,15 @@ async function renderConsents(main, { me }) {
       facilityField,
       userField,
       field(
-        "Access",
-        select("access", { read: "Read only", read_write: "Read and write" }, { value: "read" }),
+        t("patient.consents.access"),
+        select(
+          "access",
+          { read: accessText("read"), read_write: accessText("read_write") },
+          { value: "read" },
+        ),
       ),
       field(
-        "Until",
+        t("patient.log.fact.until"),
         h("input", {
           name: "expires_at",
           type: "date",
@@ -301,9 +483,13 @@ async function renderConsents(main, { me }) {
         }),
       ),
       categories,
-      h("div", { class: "actions wide" }, h("button", { type: "submit", class: "primary" }, "Grant access")),
+      h(
+        "div",
+        { class: "actions wide" },
+        h("button", { type: "submit", class: "primary" }, t("patient.consents.grant")),
+      ),
     ],
-    async (data, el) => {
+    translating(async (data, el) => {
       const body = {
         access: data.access,
         expires_at: data.expires_at ? localInstant(data.expires_at, "23:59") : "",
@@ -313,15 +499,16 @@ async function renderConsents(main, { me }) {
       if (data.categories?.length) body.categories = data.categories;
       const missing = Object.entries(body)
         .filter(([, v]) => v === "")
-        .map(([k]) => [k, "required"]);
-      if (missing.length) throw { detail: "Fill in the marked fields.", fields: Object.fromEntries(missing) };
+        .map(([k]) => [k, t("field.missing")]);
+      if (missing.length)
+        throw { detail: t("patient.consents.fill_in"), fields: Object.fromEntries(missing) };
       await post(`${base}/consents`, body);
-      el.notice.show("success", "Access granted.");
+      el.notice.show("success", t("patient.consents.granted"));
       list.reload();
-    },
+    }),
   );
   const sync = () => {
-    const kind = grant.elements.namedItem("grantee_kind").value;
+    const kind = grant.elements.namedItem(kindName).value;
     facilityField.hidden = kind !== "facility";
     userField.hidden = kind !== "user";
     facilityField.querySelector("select").disabled = kind !== "facility";
@@ -330,26 +517,27 @@ async function renderConsents(main, { me }) {
   granteeKind.addEventListener("change", sync);
   sync();
   main.append(
-    waiting.el,
+    requests.waiting,
     h(
       "div",
       { class: "columns" },
       h(
         "section",
         { class: "card", "aria-labelledby": "consents-title" },
-        h("h2", { id: "consents-title" }, "Who may see my passport"),
+        h("h2", { id: "consents-title" }, t("patient.consents.who_may")),
         list.el,
       ),
       h(
         "section",
         { class: "card", "aria-labelledby": "grant-title" },
-        h("h2", { id: "grant-title" }, "Give access"),
+        h("h2", { id: "grant-title" }, t("patient.consents.give")),
         grant,
       ),
     ),
+    requests.earlier,
   );
   list.reload();
-  waiting.reload();
+  requests.reload();
 }
 
 const isPending = (r) => r.status === "pending" && new Date(r.expires_at) > new Date();
@@ -376,16 +564,17 @@ function doctorPicker() {
     name: "doctor_q",
     autocomplete: "off",
     spellcheck: "false",
-    placeholder: "At least 2 letters of the name",
+    placeholder: t("patient.consents.doctor_placeholder"),
   });
-  const pick = h("select", { name: "grantee_user_id" }, h("option", { value: "" }, "Type a name first"));
+  const first = () => h("option", { value: "" }, t("patient.consents.type_first"));
+  const pick = h("select", { name: "grantee_user_id" }, first());
   let timer = null;
   let asked = 0;
   const find = async () => {
     const text = search.value.trim();
     const mine = ++asked;
     if (text.length < 2) {
-      clear(pick, h("option", { value: "" }, "Type a name first"));
+      clear(pick, first());
       return;
     }
     let found = [];
@@ -402,11 +591,17 @@ function doctorPicker() {
             h(
               "option",
               { value: "" },
-              found.length === 1 ? "1 doctor found" : `${found.length} doctors found`,
+              t("patient.consents.doctors_found", { count: found.length, n: found.length }),
             ),
-            found.map((p) => h("option", { value: p.id }, `${p.name} (${roleText(p)})`)),
+            found.map((p) =>
+              h(
+                "option",
+                { value: p.id },
+                `${p.name} (${[roleName(p), p.facility].filter(Boolean).join(", ")})`,
+              ),
+            ),
           ]
-        : h("option", { value: "" }, "No doctor by that name"),
+        : h("option", { value: "" }, t("patient.consents.no_doctor")),
     );
     if (found.length === 1) pick.value = found[0].id;
   };
@@ -417,8 +612,8 @@ function doctorPicker() {
   const el = h(
     "div",
     { class: "doctor-picker wide grid" },
-    field("Doctor's name", search, { hint: "General practitioners and specialists", wide: true }),
-    field("Doctor", pick, { wide: true }),
+    field(t("patient.consents.doctor_name"), search, { hint: t("patient.consents.doctor_hint"), wide: true }),
+    field(t("patient.consents.doctor"), pick, { wide: true }),
   );
   return {
     el,
@@ -429,52 +624,85 @@ function doctorPicker() {
   };
 }
 
-/** "For your cardiology video call on Thu, 7 Mar, 09:00": the consultation a request is for. */
+/** "For your cardiology video call on 4 Mar 2030, 09:00": the consultation a request is for. */
 function consultationText(c) {
-  const what = `${label(SPECIALTIES, c.specialty).toLowerCase()} ${c.mode === "video" ? "video call" : "case"}`;
-  return c.starts_at ? [`For your ${what} on `, when(c.starts_at)] : `For your ${what}`;
+  const what = t(`patient.requests.for_${c.mode === "video" ? "video" : "case"}`, {
+    specialty: specialtyName(c.specialty),
+  });
+  return c.starts_at ? [what, " ", at(c.starts_at)] : what;
 }
 
-/** Consent requests waiting for the patient, each with Approve; onApproved reloads the grants. */
-function waitingRequests(base, onApproved) {
+function requestFacts(r, me) {
+  return h(
+    "dl",
+    { class: "facts" },
+    r.consultation
+      ? [h("dt", {}, t("patient.requests.for")), h("dd", {}, consultationText(r.consultation))]
+      : null,
+    h("dt", {}, t("patient.log.fact.access")),
+    h("dd", {}, accessText(r.access)),
+    h("dt", {}, t("patient.log.fact.parts")),
+    h("dd", {}, partsText(r.categories)),
+    h("dt", {}, t("patient.log.fact.until")),
+    h("dd", {}, at(r.expires_at)),
+    h("dt", {}, t("patient.requests.asked")),
+    h(
+      "dd",
+      {},
+      at(r.created_at),
+      r.requester && r.requested_by !== r.grantee_user_id
+        ? [" · ", t("patient.requests.by", { person: personText(r.requester, me) })]
+        : null,
+    ),
+  );
+}
+
+/**
+ * Consent requests: those waiting for the patient, each with Approve and Decline, and the
+ * earlier ones with how they ended (a request locked after wrong codes says so).
+ */
+function requestLists(base, me, onApproved) {
   let grants = [];
-  const list = pagedList({
+  let all = [];
+  const announce = notice();
+  const waitingList = pagedList({
     load: async () => {
       const [requests, given] = await Promise.all([
         get(`${base}/consent-requests`),
         get(`${base}/consents`).catch(() => ({ items: [] })),
       ]);
       grants = given.items;
-      return { items: requests.items.filter(isPending), next: null };
+      all = requests.items;
+      return { items: all.filter(isPending), next: null };
     },
     render: (r) => {
       const note = notice();
-      const approve = h("button", { type: "button", class: "primary" }, "Approve");
+      const approve = h("button", { type: "button", class: "primary" }, t("patient.requests.approve"));
       approve.addEventListener("click", () =>
         busy(approve, async () => {
           note.hide();
           try {
             await post(`/consent-requests/${r.id}/confirm`);
             onApproved();
-            await list.reload();
-            announce.show("success", "Approved. The access now shows under Who may see my passport.");
+            await reload();
+            announce.show("success", t("patient.requests.approved"));
           } catch (error) {
-            if (!error.detail) throw error;
-            note.show("error", error.detail);
+            if (error.status === undefined) throw error;
+            note.show("error", readable(error).detail);
           }
         }),
       );
-      const decline = h("button", { type: "button", class: "secondary" }, "Decline");
+      const decline = h("button", { type: "button", class: "secondary" }, t("patient.requests.decline"));
       decline.addEventListener("click", () =>
         busy(decline, async () => {
           note.hide();
           try {
             await post(`/consent-requests/${r.id}/decline`);
-            await list.reload();
-            announce.show("info", "Declined. Nothing was shared; the clinician sees that you said no.");
+            await reload();
+            announce.show("info", t("patient.requests.declined"));
           } catch (error) {
-            if (!error.detail) throw error;
-            note.show("error", error.detail);
+            if (error.status === undefined) throw error;
+            note.show("error", readable(error).detail);
           }
         }),
       );
@@ -485,67 +713,74 @@ function waitingRequests(base, onApproved) {
         h(
           "div",
           { class: "item-head" },
-          h("strong", {}, person(r.grantee, { id: r.grantee_user_id })),
-          badge("access", r.access === "read_write" ? "Read and write" : "Read only"),
-          covered ? badge("consent-active", "Already given") : null,
+          h("strong", {}, personText(r.grantee, me)),
+          badge("access", accessText(r.access)),
+          covered ? badge("consent-active", t("patient.requests.already_given")) : null,
         ),
-        h(
-          "p",
-          {},
-          r.consultation ? [consultationText(r.consultation), " · "] : null,
-          "Records: ",
-          r.categories?.length ? r.categories.map((k) => label(CONSENT_CATEGORIES, k)).join(", ") : "all",
-          " · until ",
-          when(r.expires_at),
-        ),
-        h(
-          "p",
-          { class: "meta muted" },
-          "Asked ",
-          when(r.created_at),
-          r.requested_by !== r.grantee_user_id ? [" by ", person(r.requester, { id: r.requested_by })] : null,
-          covered ? " · an access you already gave covers this request" : null,
-        ),
+        requestFacts(r, me),
+        covered ? h("p", { class: "muted" }, t("patient.requests.covered")) : null,
         h("div", { class: "actions" }, approve, decline),
         note,
       );
     },
-    empty: "No requests are waiting for you.",
+    empty: t("patient.requests.none_waiting"),
   });
-  const announce = notice();
-  const el = h(
+  const earlierList = pagedList({
+    load: async () => ({ items: all.filter((r) => !isPending(r)), next: null }),
+    render: (r) => {
+      const status = r.status === "pending" ? "lapsed" : r.status;
+      return h(
+        "li",
+        { class: `item consent-request earlier request-${status}`, dataset: { id: r.id } },
+        h(
+          "div",
+          { class: "item-head" },
+          h("strong", {}, personText(r.grantee, me)),
+          badge(`request-${status}`, t(`patient.requests.status.${status}`)),
+        ),
+        requestFacts(r, me),
+        h(
+          "p",
+          { class: status === "locked" ? "notice warning" : "muted" },
+          t(`patient.requests.explain.${status}`),
+        ),
+      );
+    },
+    empty: t("patient.requests.none_earlier"),
+  });
+  const waiting = h(
     "section",
     { class: "card requests", "aria-labelledby": "requests-title" },
-    h("h2", { id: "requests-title" }, "Requests waiting for you"),
-    h(
-      "p",
-      { class: "muted" },
-      "A doctor asks to see your health passport. Approve to give exactly the access shown, until the date shown; you can revoke it at any time. If you do not approve, nothing is shared.",
-    ),
+    h("h2", { id: "requests-title" }, t("patient.requests.waiting")),
+    h("p", { class: "muted" }, t("patient.requests.intro")),
     announce,
-    list.el,
+    waitingList.el,
   );
-  return { el, reload: () => list.reload() };
+  const earlier = h(
+    "section",
+    { class: "card requests-earlier", "aria-labelledby": "earlier-title" },
+    h("h2", { id: "earlier-title" }, t("patient.requests.earlier")),
+    earlierList.el,
+  );
+  async function reload() {
+    try {
+      await waitingList.reload();
+    } finally {
+      await earlierList.reload();
+    }
+  }
+  return { waiting, earlier, reload };
 }
+
+// ---- Who accessed my data -----------------------------------------------------------------
 
 function renderAccessLog(main, { me }) {
   if (!me.patient_id) return noRecord(main);
   const list = accessLog(me.patient_id, {
     me,
-    empty: "Nobody has accessed your data yet.",
-    caption: "Access to my data, newest first",
+    empty: t("patient.log.empty"),
+    caption: t("patient.log.caption"),
   });
-  main.append(
-    h(
-      "section",
-      { class: "card" },
-      h(
-        "p",
-        { class: "muted" },
-        "Every read of or change to your records, allowed or refused, including emergency access.",
-      ),
-      list.el,
-    ),
-  );
+  main.append(h("section", { class: "card" }, h("p", { class: "muted" }, t("patient.log.intro")), list.el));
   list.reload();
 }
