@@ -11,6 +11,7 @@ from pathlib import Path
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from .accounts.admin import router as admin_router
 from .accounts.passwords import Passwords
 from .accounts.routes import router as accounts_router
 from .api import PREFIX, install
@@ -65,6 +66,7 @@ from .stats.routes import router as stats_router
 ROUTERS = [
     codes_router,
     accounts_router,
+    admin_router,
     facilities_router,
     patients_router,
     scheduling_router,

@@ -51,11 +51,12 @@ def resolve(query: StatsQuery, today: date) -> StatsFilter:
     last = query.to or today
     first = query.from_ or (last - timedelta(days=DEFAULT_DAYS - 1))
     if first > last:
-        raise field_error("to", "must not be before from")
+        raise field_error("to", "must not be before from", code="range_reversed")
     if (last - first).days + 1 > MAX_DAYS[query.granularity]:
         raise field_error(
             "granularity" if query.granularity else "from",
             f"a range of at most {MAX_DAYS[query.granularity]} days for this granularity",
+            code="range_too_long",
         )
     return StatsFilter(
         first=first,
