@@ -144,4 +144,6 @@ window.addEventListener("hashchange", () => {
   }
 });
 onUnauthorized(() => session.me && showLogin());
-start();
+// A one-time password-reset link opens its own page, signed in or not.
+if (location.hash.startsWith("#/reset/")) import("./views/reset.js").then((m) => m.renderReset(main));
+else start();
