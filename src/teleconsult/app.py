@@ -50,6 +50,7 @@ from .db.engine import engine_from_settings, make_sessionmaker
 from .db.failures import Health
 from .db.uow import unit_of_work
 from .events import events_ws
+from .facilities.names import reader_language
 from .facilities.routes import router as facilities_router
 from .fhir.routes import router as fhir_router
 from .health import healthz, metrics, metrics_for, observe, readyz
@@ -99,7 +100,7 @@ def create_app(
     """
     settings = settings or Settings()
     app = web.Application(
-        middlewares=[request_id, observe, security_headers, errors_middleware],
+        middlewares=[request_id, observe, security_headers, errors_middleware, reader_language],
         client_max_size=2 * 1024 * 1024,
     )
     app[SETTINGS] = settings

@@ -71,3 +71,26 @@ async def test_only_administrators_edit_and_names_are_checked(
         w.admin, "/facilities/00000000-0000-0000-0000-000000000000", {"name": "X"}
     )
     assert status == 404 and body["code"] == "facility_not_found", body
+
+
+async def test_people_are_named_with_their_facility_in_the_readers_language(
+    client: Any, database: Database
+) -> None:
+    w = await world(client, database.engine)
+    status, body = await _patch(
+        w.admin,
+        f"/facilities/{w.clinic}",
+        {"name": "Shet Clinic", "name_kk": "Шет емханасы", "name_ru": "Шетская поликлиника"},
+    )
+    assert status == 200, body
+    for language, expected in (("ru", "Шетская поликлиника"), ("kk", "Шет емханасы")):
+        resp = await client.get(
+            "/api/v1/people",
+            params={"ids": w.gp.id},
+            headers=w.specialist.headers({"Accept-Language": language}),
+        )
+        assert resp.status == 200
+        [gp] = (await resp.json())["items"]
+        assert gp["facility"] == expected
+    _, people = await w.specialist.get("/people", ids=w.gp.id)
+    assert people["items"][0]["facility"] == "Shet Clinic"

@@ -6,7 +6,13 @@ ones, each falling back to ``name`` where it is not given.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from typing import Any
+
+from aiohttp import web
+
+from ..appkeys import REQUEST_USER
 
 LANGUAGES = ("en", "kk", "ru")
 DEFAULT = "en"
@@ -39,3 +45,27 @@ def localized(name: str, name_kk: str | None, name_ru: str | None, language: str
 def names_of(name: str, name_kk: str | None, name_ru: str | None) -> dict[str, str]:
     """All three names, each falling back to the English one."""
     return {"en": name, "kk": name_kk or name, "ru": name_ru or name}
+
+
+# The request being answered, so that code far from the handler (naming people with their
+# facility, accounts/directory.py) names facilities in its reader's language.
+_REQUEST: ContextVar[web.Request | None] = ContextVar("facility_reader_request", default=None)
+
+
+@web.middleware
+async def reader_language(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    token = _REQUEST.set(request)
+    try:
+        return await handler(request)
+    finally:
+        _REQUEST.reset(token)
+
+
+def current_language() -> str:
+    """The language of the request being answered (English outside a request)."""
+    request = _REQUEST.get()
+    if request is None:
+        return DEFAULT
+    return language_of(request, request.get(REQUEST_USER))
