@@ -11,6 +11,7 @@ from pathlib import Path
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from .accounts.admin import router as admin_router
 from .accounts.passwords import Passwords
 from .accounts.routes import router as accounts_router
 from .api import PREFIX, install
@@ -52,6 +53,7 @@ from .db.engine import engine_from_settings, make_sessionmaker
 from .db.failures import Health
 from .db.uow import unit_of_work
 from .events import events_ws
+from .facilities.names import reader_language
 from .facilities.routes import router as facilities_router
 from .fhir.routes import router as fhir_router
 from .health import healthz, metrics, metrics_for, observe, readyz
@@ -72,6 +74,7 @@ from .stats.routes import router as stats_router
 ROUTERS = [
     codes_router,
     accounts_router,
+    admin_router,
     facilities_router,
     patients_router,
     scheduling_router,
@@ -108,7 +111,7 @@ def create_app(
     """
     settings = settings or Settings()
     app = web.Application(
-        middlewares=[request_id, observe, security_headers, errors_middleware],
+        middlewares=[request_id, observe, security_headers, errors_middleware, reader_language],
         client_max_size=2 * 1024 * 1024,
     )
     app[SETTINGS] = settings

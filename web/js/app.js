@@ -268,4 +268,9 @@ window.addEventListener("hashchange", () => {
 });
 onUnauthorized(() => session.me && showLogin());
 onLanguageChange(rerender);
-start();
+// A one-time password-reset link opens its own page, signed in or not.
+if (location.hash.startsWith("#/reset/")) {
+  setLanguage(preferredLanguage())
+    .then(() => import("./views/reset.js"))
+    .then((m) => m.renderReset(main));
+} else start();

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..codes import Role
 from ..facilities.models import Facility
+from ..facilities.names import current_language, localized
 from .models import SpecialistSpecialty, User
 from .schemas import FacilityRef, PersonOut
 
@@ -62,9 +63,15 @@ async def find_clinicians(session: AsyncSession, text: str, limit: int = 20) -> 
     return list(found.values())
 
 
-_PEOPLE = select(User.id, User.full_name, User.role, User.patient_id, Facility.name).outerjoin(
-    Facility, Facility.id == User.facility_id
-)
+_PEOPLE = select(
+    User.id,
+    User.full_name,
+    User.role,
+    User.patient_id,
+    Facility.name,
+    Facility.name_kk,
+    Facility.name_ru,
+).outerjoin(Facility, Facility.id == User.facility_id)
 
 
 async def _named(
@@ -81,13 +88,18 @@ async def _named(
         ):
             specialties.setdefault(user_id, []).append(specialty)
     found: dict[uuid.UUID, PersonOut] = {}
+    language = current_language()
     for row in rows:
         named = Role(row.role) in STAFF or (patient_id is not None and row.patient_id == patient_id)
         found[row.id] = PersonOut(
             id=row.id,
             name=row.full_name if named else None,
             role=Role(row.role),
-            facility=row.name if Role(row.role) in STAFF else None,
+            facility=(
+                localized(row.name, row.name_kk, row.name_ru, language)
+                if Role(row.role) in STAFF and row.name is not None
+                else None
+            ),
             specialties=specialties.get(row.id, []),
         )
     return found
@@ -101,6 +113,16 @@ async def facilities(
     if not wanted:
         return {}
     rows = await session.execute(
-        select(Facility.id, Facility.name, Facility.region).where(Facility.id.in_(wanted))
+        select(
+            Facility.id, Facility.name, Facility.name_kk, Facility.name_ru, Facility.region
+        ).where(Facility.id.in_(wanted))
     )
-    return {row.id: FacilityRef(id=row.id, name=row.name, region=row.region) for row in rows}
+    language = current_language()
+    return {
+        row.id: FacilityRef(
+            id=row.id,
+            name=localized(row.name, row.name_kk, row.name_ru, language),
+            region=row.region,
+        )
+        for row in rows
+    }

@@ -66,3 +66,17 @@ class LoginFailure(UUIDPrimaryKey, Base):
     username: Mapped[str] = mapped_column(String(80))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     client: Mapped[str | None] = mapped_column(String(64))
+
+
+class PasswordReset(Base):
+    """A one-time password-reset link issued by an administrator; only the SHA-256 of its
+    token is stored. It works once (``used_at``) and until ``expires_at``."""
+
+    __tablename__ = "password_resets"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id"), index=True)
+    created_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,6 +1,12 @@
 """Import every table so that metadata (alembic, tests) sees them all."""
 
-from ..accounts.models import AuthToken, LoginFailure, SpecialistSpecialty, User
+from ..accounts.models import (
+    AuthToken,
+    LoginFailure,
+    PasswordReset,
+    SpecialistSpecialty,
+    User,
+)
 from ..audit.models import AuditEntry
 from ..bus.outbox import OutboxEvent
 from ..calls.models import CallOptions, CallParticipation, CallTicket
@@ -35,6 +41,7 @@ __all__ = [
     "MessagePreference",
     "OutboxEvent",
     "PassportEntry",
+    "PasswordReset",
     "Patient",
     "Slot",
     "SpecialistSpecialty",

@@ -14,6 +14,9 @@ class Facility(UUIDPrimaryKey, Base):
     __tablename__ = "facilities"
 
     name: Mapped[str] = mapped_column(String(200))
+    # The name in Kazakh and in Russian; ``name`` is the English (or only) one.
+    name_kk: Mapped[str | None] = mapped_column(String(200))
+    name_ru: Mapped[str | None] = mapped_column(String(200))
     region: Mapped[str] = mapped_column(String(40), index=True)
     level: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -8,20 +8,43 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from ..codes import CareLevel, RegionSlug
 
+FacilityName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+]
+
 
 class FacilityCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    name: FacilityName
+    name_kk: FacilityName | None = None
+    name_ru: FacilityName | None = None
     region: RegionSlug
     level: CareLevel
 
 
+class FacilityUpdate(BaseModel):
+    """The fields to change; a Kazakh or Russian name set to ``null`` falls back to ``name``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: FacilityName | None = None
+    name_kk: FacilityName | None = None
+    name_ru: FacilityName | None = None
+    region: RegionSlug | None = None
+    level: CareLevel | None = None
+
+
 class FacilityOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    """A facility; ``name`` is in the reader's language, ``names`` holds all three (each
+    falling back to the English one) and ``name_kk``/``name_ru`` what was entered."""
 
     id: uuid.UUID
     name: str
+    names: dict[str, str]
+    name_en: str
+    name_kk: str | None
+    name_ru: str | None
     region: str
     level: CareLevel
     created_at: datetime

@@ -5,9 +5,9 @@ from aiohttp import web
 from ..api import Ctx, Router
 from ..appkeys import STATS_CACHE
 from ..codes import Role
-from . import service
+from . import regions, service
 from .cells import reporting_day
-from .schemas import SpecialtyStatsReport, StatsQuery
+from .schemas import RegionStatsQuery, RegionStatsReport, SpecialtyStatsReport, StatsQuery
 
 router = Router("stats")
 
@@ -49,3 +49,17 @@ async def specialties_csv(ctx: Ctx) -> web.Response:
             )
         },
     )
+
+
+@router.get(
+    "/stats/regions",
+    read_only=True,
+    summary='Consultation statistics by region and specialty (aggregates; small cells "<5")',
+    query=RegionStatsQuery,
+    response=RegionStatsReport,
+    roles=[Role.admin],
+)
+async def by_region(ctx: Ctx) -> RegionStatsReport:
+    q: RegionStatsQuery = ctx.query
+    f = service.resolve(StatsQuery(**{"from": q.from_, "to": q.to}), reporting_day(ctx.clock.now()))
+    return await regions.region_report(ctx.session, f)

@@ -6,6 +6,7 @@ from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from ..codes import REGIONS
 from ..errors import custom_error
@@ -77,3 +78,35 @@ class SpecialtyStatsReport(BaseModel):
     targets_s: dict[str, float]
     percentile_error: PercentileError
     items: list[SpecialtyStatsOut]
+
+
+class RegionStatsQuery(BaseModel):
+    """Days are national (UTC+5) calendar days; ``from`` and ``to`` are both included."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    from_: ClinicalDate | None = Field(default=None, alias="from")
+    to: ClinicalDate | None = None
+
+
+class RegionStatsOut(BaseModel):
+    """One specialty in one region (the patient's), suppressed like :class:`SpecialtyStatsOut`."""
+
+    region: str
+    specialty: str
+    requested: int | Suppressed
+    completed: int | Suppressed
+    cancelled: int | Suppressed
+    no_show: int | Suppressed
+    wait_median_s: float | Suppressed | None
+    wait_p90_s: float | Suppressed | None
+    duration_median_s: float | Suppressed | None
+    turnaround_median_s: float | Suppressed | None
+    answered_within_target: float | Suppressed | None
+
+
+class RegionStatsReport(BaseModel):
+    from_date: date
+    to_date: date
+    suppressed_marker: str
+    items: list[RegionStatsOut]

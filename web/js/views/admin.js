@@ -1,9 +1,11 @@
-// The administrator's pages: statistics by specialty, facilities, users, emergency access.
+// The administrator's pages: statistics by specialty and by region, facilities, users,
+// emergency access to review. Every visible text comes from the catalogues (admin.* keys).
 
-import { API, get, post, query } from "../api.js";
-import { CARE_LEVELS, REGIONS, ROLES, SPECIALTIES, label } from "../codes.js";
+import { API, get, post, query, request } from "../api.js";
+import { CARE_LEVELS, REGIONS, SPECIALTIES, label } from "../codes.js";
 import {
   badge,
+  busy,
   clear,
   field,
   form,
@@ -14,228 +16,439 @@ import {
   select,
   shortId,
   tableOf,
-  when,
 } from "../dom.js";
+import { errorText, formatDate, formatDateTime, formatNumber, formatDuration, language, t } from "../i18n.js";
 import { person } from "../people.js";
 import { accessLog } from "./accesslog.js";
 
 export const live = false;
 
+// Titles are read when the navigation is drawn, so they follow the chosen language.
 export const routes = [
-  { path: "#/stats", title: "Statistics", render: renderStats },
-  { path: "#/facilities", title: "Facilities", render: renderFacilities },
-  { path: "#/users", title: "Users", render: renderUsers },
-  { path: "#/break-glass", title: "Emergency access", render: renderBreakGlass },
+  {
+    path: "#/stats",
+    get title() {
+      return t("admin.nav.stats");
+    },
+    render: renderStats,
+  },
+  {
+    path: "#/facilities",
+    get title() {
+      return t("admin.nav.facilities");
+    },
+    render: renderFacilities,
+  },
+  {
+    path: "#/users",
+    get title() {
+      return t("admin.nav.users");
+    },
+    render: renderUsers,
+  },
+  {
+    path: "#/break-glass",
+    get title() {
+      return t("admin.nav.break_glass");
+    },
+    render: renderBreakGlass,
+  },
 ];
 
-const GRANULARITIES = { "": "Whole period", day: "By day", week: "By week", month: "By month" };
-// Counts first, in the order people read them; any other numeric field follows.
-const PREFERRED = ["requested", "completed", "cancelled", "no_show"];
-const COUNT_COLOURS = {
-  requested: "#2563eb",
-  completed: "#15803d",
-  cancelled: "#b45309",
-  no_show: "#b91c1c",
-};
-// Times come in seconds (keys ending in "_s") and are shown in minutes; shares as percentages.
-const humanize = (key) =>
-  (key.endsWith("_s") ? `${key.slice(0, -2)} (min)` : key)
-    .replaceAll("_", " ")
-    .replace(/^./, (c) => c.toUpperCase()) + (key === "answered_within_target" ? " (%)" : "");
-const scaled = (key, v) => {
-  if (typeof v !== "number") return v;
-  if (key.endsWith("_s")) return v / 60;
-  if (key === "answered_within_target") return v * 100;
-  return v;
-};
+const ROLE_CODES = ["admin", "gp", "specialist", "patient"];
+const roleTable = () => Object.fromEntries(ROLE_CODES.map((r) => [r, t(`common.role.${r}`)]));
+const regionTable = () => Object.fromEntries(Object.keys(REGIONS).map((c) => [c, label(REGIONS, c)]));
+const levelTable = () => Object.fromEntries(Object.keys(CARE_LEVELS).map((c) => [c, label(CARE_LEVELS, c)]));
 
-/** A number, or the suppression marker "<5" the API sends for small counts. */
-const isValue = (v) => typeof v === "number" || (typeof v === "string" && /^<\s*\d+$/.test(v));
-const display = (v) =>
-  typeof v === "number"
-    ? Number.isInteger(v)
-      ? v.toLocaleString()
-      : v.toLocaleString(undefined, { maximumFractionDigits: 1 })
-    : (v ?? "—");
+// ---- Statistics -------------------------------------------------------------------------
 
-function statColumns(rows) {
-  const keys = [];
-  for (const row of rows)
-    for (const [k, v] of Object.entries(row))
-      if (!keys.includes(k) && k !== "specialty" && (isValue(v) || v === null)) keys.push(k);
-  const labels = rows.flatMap((r) =>
-    Object.entries(r)
-      .filter(([k, v]) => k !== "specialty" && typeof v === "string" && !isValue(v))
-      .map(([k]) => k),
-  );
-  const numeric = keys.filter((k) => !labels.includes(k));
-  numeric.sort((a, b) => (PREFERRED.indexOf(a) + 1 || 99) - (PREFERRED.indexOf(b) + 1 || 99));
-  return { labels: [...new Set(labels)], numeric };
-}
+const COUNTS = ["requested", "completed", "cancelled", "no_show"];
+const TIMES = ["wait_median_s", "wait_p90_s", "duration_median_s", "turnaround_median_s"];
+const COLOURS = ["#2563eb", "#15803d", "#b45309", "#b91c1c", "#7c3aed", "#0e7490", "#be185d", "#4d7c0f"];
+const COUNT_COLOURS = { requested: COLOURS[0], completed: COLOURS[1], cancelled: COLOURS[2], no_show: COLOURS[3] };
+const SUPPRESSED = "<5";
+const PERIOD_PAGE = 12;
 
-async function drawChart(canvas, rows, counts) {
-  await import("../../vendor/chart.js/chart.umd.min.js");
+const measureName = (key) => t(`admin.stats.measure.${key}`);
+const regionName = (code) => (code ? label(REGIONS, code) : t("admin.stats.no_region"));
+
+/** A count as shown: the number, or "<5" (explained beside the table). */
+const showCount = (v) => (v === SUPPRESSED ? SUPPRESSED : typeof v === "number" ? formatNumber(v) : "—");
+/** A time in hours or days; a suppressed or missing one is a dash (explained below the table). */
+const showTime = (v) => (typeof v === "number" ? formatDuration(v) : "—");
+const showShare = (v) => (typeof v === "number" ? formatNumber(v, { style: "percent", maximumFractionDigits: 0 }) : "—");
+const asNumber = (v) => (typeof v === "number" ? v : 0);
+
+let chartLoaded = null;
+async function chartClass() {
+  chartLoaded ||= import("../../vendor/chart.js/chart.umd.min.js");
+  await chartLoaded;
   const { Chart } = globalThis;
   Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
   Chart.defaults.color = "#3e4c59";
-  const bySpecialty = new Map();
-  for (const row of rows) {
-    const name = label(SPECIALTIES, row.specialty);
-    const sums = bySpecialty.get(name) || {};
-    for (const k of counts) sums[k] = (sums[k] || 0) + (typeof row[k] === "number" ? row[k] : 0);
-    bySpecialty.set(name, sums);
-  }
+  return Chart;
+}
+
+async function barChart(canvas, labels, datasets, { stacked = false } = {}) {
+  const Chart = await chartClass();
   return new Chart(canvas, {
     type: "bar",
-    data: {
-      labels: [...bySpecialty.keys()],
-      datasets: counts.map((k) => ({
-        label: humanize(k),
-        data: [...bySpecialty.values()].map((s) => s[k]),
-        backgroundColor: COUNT_COLOURS[k],
-      })),
-    },
+    data: { labels, datasets },
     options: {
       responsive: true,
       maintainAspectRatio: false,
       animation: false,
-      scales: { y: { beginAtZero: true, ticks: { precision: 0 } } },
+      locale: language(),
+      scales: {
+        x: { stacked },
+        y: { stacked, beginAtZero: true, ticks: { precision: 0 } },
+      },
     },
   });
+}
+
+function numbersTable(caption, head, rows) {
+  return h(
+    "div",
+    { class: "table-wrap" },
+    h(
+      "table",
+      { class: "numbers" },
+      h("caption", { class: "visually-hidden" }, caption),
+      h("thead", {}, h("tr", {}, head)),
+      h("tbody", {}, rows),
+    ),
+  );
+}
+
+/** The footnotes a table needs: "<5" where a count is hidden, "—" where a time is. */
+function footnotes(rows) {
+  const counts = rows.some((r) => COUNTS.some((k) => r[k] === SUPPRESSED));
+  const times = rows.some((r) => [...TIMES, "answered_within_target"].some((k) => r[k] === SUPPRESSED));
+  return [
+    counts ? h("p", { class: "hint admin-suppressed" }, t("admin.stats.suppressed_counts")) : null,
+    times ? h("p", { class: "hint" }, t("admin.stats.suppressed_times")) : null,
+  ].filter(Boolean);
+}
+
+/** The by-specialty table (whole period), or by period then specialty, a page at a time. */
+function specialtySection(rows, granularity) {
+  const body = h("div", {});
+  const periods = [...new Set(rows.map((r) => r.period))];
+  let page = 0;
+  const pages = Math.max(1, Math.ceil(periods.length / PERIOD_PAGE));
+  const head = () => [
+    granularity ? h("th", { scope: "col" }, t("admin.stats.period")) : null,
+    h("th", { scope: "col" }, t("admin.stats.specialty")),
+    COUNTS.map((k) => h("th", { scope: "col", class: "num" }, measureName(k))),
+    TIMES.map((k) => h("th", { scope: "col", class: "num" }, measureName(k))),
+    h("th", { scope: "col", class: "num" }, measureName("answered_within_target")),
+  ];
+  const line = (r) =>
+    h(
+      "tr",
+      {},
+      granularity ? h("td", {}, formatDate(r.period)) : null,
+      h("th", { scope: "row" }, label(SPECIALTIES, r.specialty)),
+      COUNTS.map((k) => h("td", { class: "num" }, showCount(r[k]))),
+      TIMES.map((k) => h("td", { class: "num" }, showTime(r[k]))),
+      h("td", { class: "num" }, showShare(r.answered_within_target)),
+    );
+  const prev = h("button", { type: "button", class: "secondary" }, t("admin.stats.previous"));
+  const next = h("button", { type: "button", class: "secondary" }, t("admin.stats.next"));
+  const where = h("span", { class: "muted", "aria-live": "polite" });
+  const pager = h("div", { class: "admin-pager" }, prev, where, next);
+  const draw = () => {
+    const shown = granularity ? new Set(periods.slice(page * PERIOD_PAGE, (page + 1) * PERIOD_PAGE)) : null;
+    const visible = shown ? rows.filter((r) => shown.has(r.period)) : rows;
+    clear(body, numbersTable(t("admin.stats.by_specialty"), head(), visible.map(line)));
+    pager.hidden = pages < 2;
+    prev.disabled = page === 0;
+    next.disabled = page >= pages - 1;
+    where.textContent = t("admin.stats.page", { n: page + 1, of: pages });
+  };
+  prev.addEventListener("click", () => {
+    page = Math.max(0, page - 1);
+    draw();
+  });
+  next.addEventListener("click", () => {
+    page = Math.min(pages - 1, page + 1);
+    draw();
+  });
+  draw();
+  return h("div", {}, body, pager);
+}
+
+async function renderStatsResults(results, params) {
+  const [bySpecialty, byRegion] = await Promise.all([
+    get("/stats/specialties", params),
+    get("/stats/regions", { from: params.from, to: params.to }),
+  ]);
+  const rows = bySpecialty.items || [];
+  const regionRows = (byRegion.items || []).filter((r) => !params.region || r.region === params.region);
+  const charts = [];
+  const csv = h(
+    "a",
+    {
+      class: "button secondary",
+      href: `${API}/stats/specialties.csv${query(params)}`,
+      download: "specialties.csv",
+    },
+    t("admin.stats.csv"),
+  );
+
+  // By specialty: chart of the counts (summed over periods) and the table.
+  const specialtyCard = h(
+    "section",
+    { class: "card", "aria-labelledby": "by-specialty" },
+    h("div", { class: "toolbar" }, h("h2", { id: "by-specialty" }, t("admin.stats.by_specialty")), csv),
+  );
+  let specialtyCanvas = null;
+  if (!rows.length) specialtyCard.append(h("p", { class: "muted" }, t("admin.stats.empty")));
+  else {
+    const sums = new Map();
+    for (const r of rows) {
+      const s = sums.get(r.specialty) || {};
+      for (const k of COUNTS) s[k] = (s[k] || 0) + asNumber(r[k]);
+      sums.set(r.specialty, s);
+    }
+    specialtyCanvas = h("canvas", { role: "img", "aria-label": t("admin.stats.chart_specialty") });
+    specialtyCard.append(
+      h("div", { class: "chart" }, specialtyCanvas),
+      specialtySection(rows, params.granularity),
+      ...footnotes(rows),
+    );
+    charts.push(() =>
+      barChart(
+        specialtyCanvas,
+        [...sums.keys()].map((s) => label(SPECIALTIES, s)),
+        COUNTS.map((k) => ({
+          label: measureName(k),
+          data: [...sums.values()].map((s) => s[k]),
+          backgroundColor: COUNT_COLOURS[k],
+        })),
+      ),
+    );
+  }
+
+  // By region: a region × specialty table of one measure, and a stacked chart of requests.
+  const regionCard = h(
+    "section",
+    { class: "card", "aria-labelledby": "by-region" },
+    h("h2", { id: "by-region" }, t("admin.stats.by_region")),
+  );
+  if (!regionRows.length) regionCard.append(h("p", { class: "muted" }, t("admin.stats.empty")));
+  else {
+    const regions = [...new Set(regionRows.map((r) => r.region))];
+    const specialties = [...new Set(regionRows.map((r) => r.specialty))];
+    const cell = new Map(regionRows.map((r) => [`${r.region}|${r.specialty}`, r]));
+    const measures = Object.fromEntries(
+      [...COUNTS, "wait_median_s", "duration_median_s"].map((k) => [k, measureName(k)]),
+    );
+    const measure = select("measure", measures, { value: "requested" });
+    const table = h("div", {});
+    const drawTable = () => {
+      const key = measure.value;
+      const show = COUNTS.includes(key) ? showCount : showTime;
+      clear(
+        table,
+        numbersTable(
+          t("admin.stats.region_table", { measure: measures[key] }),
+          [
+            h("th", { scope: "col" }, t("admin.stats.region")),
+            specialties.map((s) => h("th", { scope: "col", class: "num" }, label(SPECIALTIES, s))),
+          ],
+          regions.map((region) =>
+            h(
+              "tr",
+              {},
+              h("th", { scope: "row" }, regionName(region)),
+              specialties.map((s) => {
+                const r = cell.get(`${region}|${s}`);
+                return h("td", { class: "num" }, r ? show(r[key]) : COUNTS.includes(key) ? formatNumber(0) : "—");
+              }),
+            ),
+          ),
+        ),
+      );
+    };
+    measure.addEventListener("change", drawTable);
+    drawTable();
+    const regionCanvas = h("canvas", { role: "img", "aria-label": t("admin.stats.chart_region") });
+    regionCard.append(
+      h("div", { class: "chart" }, regionCanvas),
+      h("div", { class: "admin-measure" }, field(t("admin.stats.measure"), measure)),
+      table,
+      ...footnotes(regionRows),
+    );
+    charts.push(() =>
+      barChart(
+        regionCanvas,
+        regions.map(regionName),
+        specialties.map((s, i) => ({
+          label: label(SPECIALTIES, s),
+          data: regions.map((region) => asNumber(cell.get(`${region}|${s}`)?.requested)),
+          backgroundColor: COLOURS[i % COLOURS.length],
+        })),
+        { stacked: true },
+      ),
+    );
+  }
+  clear(results, h("div", { class: "columns admin-stats" }, specialtyCard, regionCard));
+  return Promise.all(charts.map((draw) => draw()));
 }
 
 function renderStats(main) {
   const monthAgo = new Date();
   monthAgo.setDate(monthAgo.getDate() - 30);
-  const tomorrow = new Date();
-  tomorrow.setDate(tomorrow.getDate() + 1);
   const results = h("div", { class: "stats", "aria-live": "polite" });
-  let chart = null;
+  let charts = [];
+  const granularities = {
+    "": t("admin.stats.granularity.none"),
+    day: t("admin.stats.granularity.day"),
+    week: t("admin.stats.granularity.week"),
+    month: t("admin.stats.granularity.month"),
+  };
   const filters = form(
     { class: "grid filters" },
     [
-      field("From", h("input", { name: "from", type: "date", value: isoDay(monthAgo), required: true })),
-      field("To", h("input", { name: "to", type: "date", value: isoDay(new Date()), required: true }), {
-        hint: "Inclusive",
+      field(
+        t("admin.stats.from"),
+        h("input", { name: "from", type: "date", value: isoDay(monthAgo), required: true }),
+      ),
+      field(t("admin.stats.to"), h("input", { name: "to", type: "date", value: isoDay(new Date()), required: true }), {
+        hint: t("admin.stats.inclusive"),
       }),
-      field("Region", select("region", REGIONS, { empty: "All regions" })),
-      field("Granularity", select("granularity", GRANULARITIES)),
+      field(t("admin.stats.region"), select("region", regionTable(), { empty: t("admin.stats.all_regions") })),
+      field(t("admin.stats.granularity"), select("granularity", granularities)),
       h(
         "div",
         { class: "actions wide" },
-        h("button", { type: "submit", class: "primary" }, "Show statistics"),
+        h("button", { type: "submit", class: "primary" }, t("admin.stats.show")),
       ),
     ],
     async (data) => {
-      // Days are calendar days, both included.
-      const params = {
-        from: data.from,
-        to: data.to,
-        region: data.region,
-        granularity: data.granularity,
-      };
-      const body = await get("/stats/specialties", params);
-      const rows = Array.isArray(body) ? body : body?.items || body?.rows || [];
-      chart?.destroy();
-      chart = null;
-      const csv = h(
-        "a",
-        {
-          class: "button secondary",
-          href: `${API}/stats/specialties.csv${query(params)}`,
-          download: "specialties.csv",
-        },
-        "Download CSV",
-      );
-      if (!rows.length)
-        return clear(results, h("p", { class: "muted" }, "No consultations in this period."), csv);
-      const { labels, numeric } = statColumns(rows);
-      const counts = numeric.filter((k) => PREFERRED.includes(k));
-      const canvas = h("canvas", {
-        role: "img",
-        "aria-label": "Consultations by specialty: " + counts.map(humanize).join(", "),
-      });
-      const suppressed = rows.some((r) => numeric.some((k) => typeof r[k] === "string"));
-      clear(
-        results,
-        h("div", { class: "toolbar" }, h("h2", {}, "By specialty"), csv),
-        counts.length ? h("div", { class: "chart" }, canvas) : null,
-        suppressed
-          ? h(
-              "p",
-              { class: "hint" },
-              "“<5” marks counts under five, hidden to protect privacy; the chart draws them as zero.",
-            )
-          : null,
-        h(
-          "div",
-          { class: "table-wrap" },
-          h(
-            "table",
-            { class: "numbers" },
-            h(
-              "thead",
-              {},
-              h(
-                "tr",
-                {},
-                h("th", { scope: "col" }, "Specialty"),
-                labels.map((k) => h("th", { scope: "col" }, humanize(k))),
-                numeric.map((k) => h("th", { scope: "col", class: "num" }, humanize(k))),
-              ),
-            ),
-            h(
-              "tbody",
-              {},
-              rows.map((r) =>
-                h(
-                  "tr",
-                  {},
-                  h("th", { scope: "row" }, label(SPECIALTIES, r.specialty)),
-                  labels.map((k) => h("td", {}, k === "region" ? label(REGIONS, r[k]) : (r[k] ?? ""))),
-                  numeric.map((k) => h("td", { class: "num" }, display(scaled(k, r[k])))),
-                ),
-              ),
-            ),
-          ),
-        ),
-      );
-      if (counts.length) chart = await drawChart(canvas, rows, counts);
+      const params = { from: data.from, to: data.to, region: data.region, granularity: data.granularity };
+      for (const c of charts) c?.destroy();
+      charts = (await renderStatsResults(results, params)) || [];
     },
   );
-  main.append(h("section", { class: "card" }, filters), h("section", { class: "card" }, results));
+  main.append(h("section", { class: "card" }, filters), results);
   filters.requestSubmit();
-  return () => chart?.destroy();
+  return () => {
+    for (const c of charts) c?.destroy();
+  };
 }
 
+// ---- Facilities -------------------------------------------------------------------------
+
+function facilityName(f) {
+  return f.names?.[language()] || f.name;
+}
+
+function facilityFields(f = {}) {
+  return [
+    field(
+      t("admin.facilities.name_en"),
+      h("input", { name: "name", autocomplete: "off", required: true, value: f.name_en ?? "" }),
+      { wide: true },
+    ),
+    field(
+      t("admin.facilities.name_kk"),
+      h("input", { name: "name_kk", autocomplete: "off", lang: "kk", value: f.name_kk ?? "" }),
+      { wide: true },
+    ),
+    field(
+      t("admin.facilities.name_ru"),
+      h("input", { name: "name_ru", autocomplete: "off", lang: "ru", value: f.name_ru ?? "" }),
+      { wide: true },
+    ),
+    field(
+      t("admin.facilities.region"),
+      select("region", regionTable(), { empty: t("admin.choose"), required: true, value: f.region }),
+    ),
+    field(
+      t("admin.facilities.level"),
+      select("level", levelTable(), { empty: t("admin.choose"), required: true, value: f.level }),
+    ),
+  ];
+}
+
+const facilityBody = (data) => ({
+  name: data.name,
+  name_kk: data.name_kk || null,
+  name_ru: data.name_ru || null,
+  region: data.region,
+  level: data.level,
+});
+
 function renderFacilities(main) {
+  const saved = notice();
   const list = pagedList({
     load: (cursor) => get("/facilities", { cursor }),
-    render: (f) =>
-      h(
+    render: (f) => {
+      const edit = h(
+        "button",
+        { type: "button", class: "secondary", "aria-expanded": "false" },
+        t("admin.facilities.edit"),
+      );
+      edit.setAttribute("aria-label", t("admin.facilities.edit_named", { name: facilityName(f) }));
+      const row = h(
         "tr",
         {},
-        h("td", {}, f.name),
+        h("th", { scope: "row" }, facilityName(f)),
         h("td", {}, label(REGIONS, f.region)),
         h("td", {}, label(CARE_LEVELS, f.level)),
-        h("td", {}, shortId(f.id)),
-      ),
+        h("td", {}, edit),
+      );
+      let detail = null;
+      edit.addEventListener("click", () => {
+        if (detail) {
+          detail.remove();
+          detail = null;
+          edit.setAttribute("aria-expanded", "false");
+          return;
+        }
+        const editor = form(
+          { class: "grid admin-edit" },
+          [
+            ...facilityFields(f),
+            h(
+              "div",
+              { class: "actions wide" },
+              h("button", { type: "submit", class: "primary" }, t("admin.facilities.save")),
+            ),
+          ],
+          async (data) => {
+            const updated = await request("PATCH", `/facilities/${f.id}`, { body: facilityBody(data) });
+            saved.show("success", t("admin.facilities.saved", { name: facilityName(updated) }));
+            list.reload();
+          },
+        );
+        detail = h("tr", { class: "detail" }, h("td", { colspan: 4 }, editor));
+        row.after(detail);
+        edit.setAttribute("aria-expanded", "true");
+        editor.querySelector("input")?.focus();
+      });
+      return row;
+    },
     tag: "tbody",
-    wrap: tableOf(["Name", "Region", "Care level", "ID"]),
-    empty: "No facilities yet.",
+    wrap: tableOf(
+      [t("admin.facilities.name"), t("admin.facilities.region"), t("admin.facilities.level"), t("admin.facilities.actions")],
+      t("admin.facilities.all"),
+    ),
+    empty: t("admin.facilities.empty"),
   });
   const create = form(
     { class: "grid" },
     [
-      field("Name", h("input", { name: "name", autocomplete: "off", required: true }), { wide: true }),
-      field("Region", select("region", REGIONS, { empty: "Choose…", required: true })),
-      field("Care level", select("level", CARE_LEVELS, { empty: "Choose…", required: true })),
-      h("div", { class: "actions wide" }, h("button", { type: "submit", class: "primary" }, "Add facility")),
+      ...facilityFields(),
+      h("div", { class: "actions wide" }, h("button", { type: "submit", class: "primary" }, t("admin.facilities.add"))),
     ],
     async (data, el) => {
-      const facility = await post("/facilities", data);
+      const facility = await post("/facilities", facilityBody(data));
       el.reset();
-      el.notice.show("success", `${facility.name} is added.`);
+      el.notice.show("success", t("admin.facilities.added", { name: facilityName(facility) }));
       list.reload();
     },
   );
@@ -246,13 +459,14 @@ function renderFacilities(main) {
       h(
         "section",
         { class: "card", "aria-labelledby": "new-facility" },
-        h("h2", { id: "new-facility" }, "Add a facility"),
+        h("h2", { id: "new-facility" }, t("admin.facilities.new")),
         create,
       ),
       h(
         "section",
         { class: "card", "aria-labelledby": "all-facilities" },
-        h("h2", { id: "all-facilities" }, "All facilities"),
+        h("h2", { id: "all-facilities" }, t("admin.facilities.all")),
+        saved,
         list.el,
       ),
     ),
@@ -260,93 +474,258 @@ function renderFacilities(main) {
   list.reload();
 }
 
-async function renderUsers(main) {
+// ---- Users ------------------------------------------------------------------------------
+
+/** The one-time link, shown once, full and selectable, with when it stops working. */
+function linkNotice(note, messageKey, out) {
+  const url = new URL(out.link, location.origin).href;
+  const box = h("input", { type: "text", readonly: true, value: url, class: "admin-link", spellcheck: "false" });
+  note.show(
+    "success",
+    h("p", {}, t(messageKey, { name: out.user.full_name, username: out.user.username })),
+    field(t("admin.users.link"), box, {
+      hint: t("admin.users.link_hint", { until: formatDateTime(out.expires_at) }),
+      wide: true,
+    }),
+  );
+  box.focus();
+  box.select();
+}
+
+function usersList(me, linkNote) {
+  let filter = {};
+  const list = pagedList({
+    load: (cursor) => get("/users", { ...filter, cursor, limit: 20 }),
+    render: (u) => {
+      const toggle = h(
+        "button",
+        { type: "button", class: "secondary" },
+        u.is_active ? t("admin.users.disable") : t("admin.users.enable"),
+      );
+      toggle.setAttribute(
+        "aria-label",
+        t(u.is_active ? "admin.users.disable_named" : "admin.users.enable_named", { name: u.full_name }),
+      );
+      toggle.hidden = u.id === me.id;
+      const reset = h("button", { type: "button", class: "secondary" }, t("admin.users.reset"));
+      reset.setAttribute("aria-label", t("admin.users.reset_named", { name: u.full_name }));
+      const rowNote = notice();
+      toggle.addEventListener("click", () =>
+        busy(toggle, async () => {
+          if (u.is_active && !window.confirm(t("admin.users.confirm_disable", { name: u.full_name }))) return;
+          try {
+            await post(`/users/${u.id}/${u.is_active ? "disable" : "enable"}`);
+            list.reload();
+          } catch (error) {
+            if (!error.status) throw error;
+            rowNote.show("error", errorText(error));
+          }
+        }),
+      );
+      reset.addEventListener("click", () =>
+        busy(reset, async () => {
+          try {
+            linkNotice(linkNote, "admin.users.reset_issued", await post(`/users/${u.id}/password-reset`));
+          } catch (error) {
+            if (!error.status) throw error;
+            rowNote.show("error", errorText(error));
+          }
+        }),
+      );
+      return h(
+        "tr",
+        {},
+        h("th", { scope: "row" }, u.full_name),
+        h("td", {}, u.username),
+        h("td", {}, t(`common.role.${u.role}`)),
+        h("td", {}, u.facility ?? "—"),
+        h(
+          "td",
+          {},
+          u.is_active
+            ? badge("consent-active", t("admin.users.active"))
+            : badge("consent-revoked", t("admin.users.disabled")),
+        ),
+        h("td", { class: "admin-actions" }, toggle, reset, rowNote),
+      );
+    },
+    tag: "tbody",
+    wrap: tableOf(
+      [
+        t("admin.users.full_name"),
+        t("admin.users.username"),
+        t("admin.users.role"),
+        t("admin.users.facility"),
+        t("admin.users.status"),
+        t("admin.users.actions"),
+      ],
+      t("admin.users.all"),
+    ),
+    empty: t("admin.users.none"),
+  });
+  const search = form(
+    { class: "grid filters", role: "search" },
+    [
+      field(t("admin.users.search"), h("input", { name: "q", type: "search", autocomplete: "off" }), {
+        hint: t("admin.users.search_hint"),
+      }),
+      field(t("admin.users.role"), select("role", roleTable(), { empty: t("admin.users.any_role") })),
+      h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, t("admin.users.find"))),
+    ],
+    async (data) => {
+      filter = { q: data.q || undefined, role: data.role || undefined };
+      await list.reload();
+    },
+  );
+  return { search, list };
+}
+
+/** An account for a patient: found by name or IIN and picked, never typed as a record id. */
+function patientAccount(linkNote) {
+  const results = h("ul", { class: "admin-picks" });
+  const picked = h("p", { class: "admin-picked", "aria-live": "polite" });
+  let chosen = null;
+  const finder = form(
+    { class: "grid filters", role: "search" },
+    [
+      field(t("admin.patients.search"), h("input", { name: "q", type: "search", autocomplete: "off", minlength: "2" }), {
+        hint: t("admin.patients.search_hint"),
+      }),
+      h("div", { class: "actions" }, h("button", { type: "submit", class: "secondary" }, t("admin.patients.find"))),
+    ],
+    async (data) => {
+      const page = await get("/admin/patients", { q: data.q });
+      clear(
+        results,
+        page.items.length
+          ? page.items.map((p) => {
+              const pick = h(
+                "button",
+                { type: "button", class: "secondary", disabled: p.has_account },
+                p.has_account ? t("admin.patients.has_account") : t("admin.patients.pick"),
+              );
+              pick.setAttribute("aria-label", t("admin.patients.pick_named", { name: p.full_name }));
+              pick.addEventListener("click", () => {
+                chosen = p;
+                picked.textContent = t("admin.patients.chosen", {
+                  name: p.full_name,
+                  born: formatDate(p.birth_date),
+                });
+                create.hidden = false;
+                create.querySelector("input")?.focus();
+              });
+              return h(
+                "li",
+                {},
+                h("span", {}, h("strong", {}, p.full_name), " · ", t("admin.patients.iin", { iin: p.iin }), " · ", formatDate(p.birth_date)),
+                pick,
+              );
+            })
+          : h("li", { class: "muted" }, t("admin.patients.none")),
+      );
+    },
+  );
+  const create = form(
+    { class: "grid", hidden: true },
+    [
+      field(
+        t("admin.users.username"),
+        h("input", { name: "username", autocomplete: "off", autocapitalize: "none", required: true }),
+      ),
+      h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, t("admin.patients.create"))),
+    ],
+    async (data, el) => {
+      const out = await post(`/patients/${chosen.id}/account`, { username: data.username });
+      el.reset();
+      el.hidden = true;
+      picked.textContent = "";
+      clear(results);
+      linkNotice(linkNote, "admin.patients.created", out);
+    },
+  );
+  return h(
+    "section",
+    { class: "card", "aria-labelledby": "patient-account" },
+    h("h2", { id: "patient-account" }, t("admin.patients.title")),
+    h("p", { class: "muted" }, t("admin.patients.intro")),
+    finder,
+    results,
+    picked,
+    create,
+  );
+}
+
+async function renderUsers(main, { me }) {
   const page = await get("/facilities", { limit: 500 }).catch(() => ({ items: [] }));
   const facilities = Object.fromEntries(
-    page.items.map((f) => [f.id, `${f.name} (${label(REGIONS, f.region)})`]),
+    page.items.map((f) => [f.id, `${facilityName(f)} (${label(REGIONS, f.region)})`]),
   );
-  const role = select("role", ROLES, { empty: "Choose…", required: true });
+  const staffRoles = Object.fromEntries(Object.entries(roleTable()).filter(([r]) => r !== "patient"));
+  const role = select("role", staffRoles, { empty: t("admin.choose"), required: true });
   const specialties = h(
     "fieldset",
     { class: "field wide checks" },
-    h("legend", {}, "Specialties"),
-    Object.entries(SPECIALTIES).map(([code, text]) => {
+    h("legend", {}, t("admin.users.specialties")),
+    Object.keys(SPECIALTIES).map((code) => {
       const id = `spec-${code}`;
       return h(
         "span",
         { class: "radio" },
         h("input", { type: "checkbox", name: "specialties", value: code, id, dataset: { group: "1" } }),
-        h("label", { for: id }, text),
+        h("label", { for: id }, label(SPECIALTIES, code)),
       );
     }),
     h("p", { class: "field-error", hidden: true }),
   );
-  const onCall = field("On call for emergencies", h("input", { type: "checkbox", name: "on_call" }));
+  const onCall = field(t("admin.users.on_call"), h("input", { type: "checkbox", name: "on_call" }));
   onCall.classList.add("check");
-  const facilityField = field("Facility", select("facility_id", facilities, { empty: "None" }));
-  const patientField = field(
-    "Patient record ID",
-    h("input", { name: "patient_id", autocomplete: "off", spellcheck: "false" }),
-    { hint: "Links a patient's login to their record" },
-  );
+  const facilityField = field(t("admin.users.facility"), select("facility_id", facilities, { empty: t("admin.none") }));
   const created = notice();
+  const linkNote = notice();
+  const { search, list } = usersList(me, linkNote);
   const create = form(
     { class: "grid" },
     [
       field(
-        "Username",
+        t("admin.users.username"),
         h("input", { name: "username", autocomplete: "off", autocapitalize: "none", required: true }),
       ),
       field(
-        "Password",
-        h("input", {
-          name: "password",
-          type: "password",
-          autocomplete: "new-password",
-          minlength: "8",
-          required: true,
-        }),
-        { hint: "At least 8 characters" },
+        t("admin.users.password"),
+        h("input", { name: "password", type: "password", autocomplete: "new-password", minlength: "12", required: true }),
+        { hint: t("admin.users.password_hint") },
       ),
-      field("Full name", h("input", { name: "full_name", autocomplete: "off", required: true })),
-      field("Role", role),
+      field(t("admin.users.full_name"), h("input", { name: "full_name", autocomplete: "off", required: true })),
+      field(t("admin.users.role"), role),
       facilityField,
-      patientField,
       specialties,
       onCall,
-      h("div", { class: "actions wide" }, h("button", { type: "submit", class: "primary" }, "Create user")),
+      h("div", { class: "actions wide" }, h("button", { type: "submit", class: "primary" }, t("admin.users.create"))),
     ],
     async (data, el) => {
-      const body = {
-        username: data.username,
-        password: data.password,
-        full_name: data.full_name,
-        role: data.role,
-      };
+      const body = { username: data.username, password: data.password, full_name: data.full_name, role: data.role };
       if (data.facility_id) body.facility_id = data.facility_id;
       if (data.role === "specialist") {
         body.specialties = data.specialties || [];
         body.on_call = data.on_call;
       }
-      if (data.role === "patient" && data.patient_id) body.patient_id = data.patient_id;
       const user = await post("/users", body);
       el.reset();
       sync();
       el.notice.hide();
       created.show(
         "success",
-        `Created ${user.full_name} (${user.username}), ${ROLES[user.role]}. User ID: `,
-        h("code", {}, user.id),
+        t("admin.users.created", { name: user.full_name, username: user.username, role: t(`common.role.${user.role}`) }),
       );
+      list.reload();
     },
   );
   const sync = () => {
     const r = role.value;
     specialties.hidden = r !== "specialist";
     onCall.hidden = r !== "specialist";
-    patientField.hidden = r !== "patient";
     facilityField.hidden = r === "admin";
-    for (const box of [specialties, onCall, patientField, facilityField])
+    for (const box of [specialties, onCall, facilityField])
       for (const c of box.querySelectorAll("input, select")) c.disabled = box.hidden;
   };
   role.addEventListener("change", sync);
@@ -354,13 +733,29 @@ async function renderUsers(main) {
   main.append(
     h(
       "section",
-      { class: "card", "aria-labelledby": "new-user" },
-      h("h2", { id: "new-user" }, "Create a user"),
-      created,
-      create,
+      { class: "card", "aria-labelledby": "all-users" },
+      h("h2", { id: "all-users" }, t("admin.users.all")),
+      search,
+      linkNote,
+      list.el,
+    ),
+    h(
+      "div",
+      { class: "columns" },
+      h(
+        "section",
+        { class: "card", "aria-labelledby": "new-user" },
+        h("h2", { id: "new-user" }, t("admin.users.new")),
+        created,
+        create,
+      ),
+      patientAccount(linkNote),
     ),
   );
+  list.reload();
 }
+
+// ---- Emergency access -------------------------------------------------------------------
 
 /**
  * Every emergency ("break-glass") access to review, oldest first: who, whose passport, why, how
@@ -373,12 +768,12 @@ function renderBreakGlass(main, { me }) {
       const show = h(
         "button",
         { type: "button", class: "secondary", "aria-expanded": "false" },
-        "Access log",
+        t("admin.glass.access_log"),
       );
       const row = h(
         "tr",
-        { dataset: { id: b.id } },
-        h("td", {}, when(b.started_at)),
+        {},
+        h("td", {}, formatDateTime(b.started_at)),
         h("td", {}, person(b.actor, { me, id: b.actor_id })),
         h("td", {}, shortId(b.patient_id)),
         h("td", { class: "reason" }, b.reason),
@@ -386,8 +781,8 @@ function renderBreakGlass(main, { me }) {
           "td",
           {},
           b.ended_at
-            ? [badge("consent-revoked", "Ended"), " ", when(b.ended_at)]
-            : [badge("consent-active", "Open"), " until ", when(b.ends_at)],
+            ? [badge("consent-revoked", t("admin.glass.ended")), " ", formatDateTime(b.ended_at)]
+            : [badge("consent-active", t("admin.glass.open")), " ", t("admin.glass.until", { time: formatDateTime(b.ends_at) })],
         ),
         h("td", {}, show),
       );
@@ -401,8 +796,8 @@ function renderBreakGlass(main, { me }) {
         }
         const log = accessLog(b.patient_id, {
           me,
-          empty: "Nothing is recorded for this patient.",
-          caption: "The patient's access log, newest first",
+          empty: t("admin.glass.log_empty"),
+          caption: t("admin.glass.log_caption"),
         });
         detail = h("tr", { class: "detail" }, h("td", { colspan: 6 }, log.el));
         row.after(detail);
@@ -413,22 +808,18 @@ function renderBreakGlass(main, { me }) {
     },
     tag: "tbody",
     wrap: tableOf(
-      ["Opened", "Who", "Patient", "Reason", "Status", "Review"],
-      "Emergency access sessions, oldest first",
+      [
+        t("admin.glass.opened"),
+        t("admin.glass.who"),
+        t("admin.glass.patient"),
+        t("admin.glass.reason"),
+        t("admin.glass.status"),
+        t("admin.glass.review"),
+      ],
+      t("admin.glass.caption"),
     ),
-    empty: "Nobody has used emergency access.",
+    empty: t("admin.glass.empty"),
   });
-  main.append(
-    h(
-      "section",
-      { class: "card" },
-      h(
-        "p",
-        { class: "muted" },
-        "Emergency access opens a patient's passport for reading without their consent, for at most four hours. Each one is in the patient's access log; review the reasons here, and what was done under them.",
-      ),
-      list.el,
-    ),
-  );
+  main.append(h("section", { class: "card" }, h("p", { class: "muted" }, t("admin.glass.intro")), list.el));
   list.reload();
 }

@@ -1,0 +1,467 @@
+"""The administrator's account work: the list of users, disabling and enabling, one-time
+password-reset links, and a patient's account made from the patient's record.
+
+A reset link's token is random (256 bits), stored only as its SHA-256, works once and for
+:data:`RESET_TTL`; it is answered to the administrator once and never logged (it travels in
+the link's fragment, which browsers do not send, and then in a request body).
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..api import Ctx, Page, Router
+from ..appkeys import PASSWORDS
+from ..audit.service import record
+from ..codes import Role
+from ..db.paging import keyset_page
+from ..errors import Conflict, DomainError, NotFound
+from ..facilities.models import Facility
+from ..facilities.names import language_of, localized
+from ..patients.models import Patient
+from . import sessions
+from .admin_schemas import (
+    AdminUserOut,
+    PasswordResetIn,
+    PasswordResetOut,
+    PatientAccountIn,
+    PatientPick,
+    PatientQuery,
+    ResetLinkOut,
+    UserQuery,
+)
+from .auth import token_hash
+from .models import AuthToken, PasswordReset, User
+from .passwords import Passwords
+
+RESET_TTL = timedelta(hours=24)
+RESET_PATH = "/#/reset/"
+
+router = Router("admin")
+
+
+class ResetLinkInvalid(DomainError):
+    status = 400
+    default_detail = "This password-reset link is not valid: used, expired or unknown."
+    default_code = "reset_link_invalid"
+
+
+def _escaped(text: str) -> str:
+    return text.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _folded(session: AsyncSession, column: object) -> object:
+    # Any script, any case: lower() on PostgreSQL; casefold() on SQLite (db/engine.py).
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    return (func.casefold if sqlite else func.lower)(column)
+
+
+async def _facility_names(
+    session: AsyncSession, ids: set[uuid.UUID], language: str
+) -> dict[uuid.UUID, str]:
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(Facility.id, Facility.name, Facility.name_kk, Facility.name_ru).where(
+            Facility.id.in_(ids)
+        )
+    )
+    return {r.id: localized(r.name, r.name_kk, r.name_ru, language) for r in rows}
+
+
+async def _outs(session: AsyncSession, users: list[User], language: str) -> list[AdminUserOut]:
+    names = await _facility_names(
+        session, {u.facility_id for u in users if u.facility_id is not None}, language
+    )
+    return [
+        AdminUserOut(
+            id=u.id,
+            username=u.username,
+            full_name=u.full_name,
+            role=Role(u.role),
+            facility=names.get(u.facility_id) if u.facility_id is not None else None,
+            is_active=u.is_active,
+            created_at=u.created_at,
+        )
+        for u in users
+    ]
+
+
+async def list_users(
+    session: AsyncSession, q: UserQuery, language: str
+) -> tuple[list[AdminUserOut], str | None]:
+    """A page of accounts by name (then id), found by part of the name or the username."""
+    stmt = select(User)
+    if q.role is not None:
+        stmt = stmt.where(User.role == q.role.value)
+    if q.q:
+        needle = f"%{_escaped(q.q)}%"
+        stmt = stmt.where(
+            or_(
+                _folded(session, User.full_name).like(needle, escape="\\"),  # type: ignore[attr-defined]
+                _folded(session, User.username).like(needle, escape="\\"),  # type: ignore[attr-defined]
+            )
+        )
+    rows, nxt = await keyset_page(session, stmt, [User.full_name, User.id], q.cursor, q.limit)
+    return await _outs(session, rows, language), nxt
+
+
+async def _user(session: AsyncSession, user_id: uuid.UUID) -> User:
+    user = await session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user.", code="user_not_found")
+    return user
+
+
+async def _end_sessions(session: AsyncSession, user: User, now: datetime) -> None:
+    """Revoke every open session of the user; their websockets close once this commits."""
+    await session.execute(
+        update(AuthToken)
+        .where(AuthToken.user_id == user.id, AuthToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    sessions.announce_disabled(session, user.id)
+
+
+async def set_active(
+    session: AsyncSession,
+    admin: User,
+    user_id: uuid.UUID,
+    active: bool,
+    *,
+    now: datetime,
+    client: str | None,
+    language: str,
+) -> AdminUserOut:
+    """Enable or disable an account (audited); disabling ends all its sessions at once."""
+    user = await _user(session, user_id)
+    if user.id == admin.id and not active:
+        raise Conflict("You cannot disable your own account.", code="cannot_disable_self")
+    user.is_active = active
+    if not active:
+        await _end_sessions(session, user, now)
+    await record(
+        session,
+        patient_id=None,
+        actor_id=admin.id,
+        action="user.enable" if active else "user.disable",
+        outcome="ok",
+        reason=f"user {user.id}",
+        at=now,
+        client=client,
+    )
+    await session.flush()
+    return (await _outs(session, [user], language))[0]
+
+
+async def _issue_link(
+    session: AsyncSession, admin: User, user: User, *, now: datetime
+) -> tuple[str, datetime]:
+    """A fresh one-time token for the user; earlier unused ones stop working."""
+    await session.execute(
+        update(PasswordReset)
+        .where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
+        .values(used_at=now)
+    )
+    token = secrets.token_urlsafe(32)
+    expires_at = now + RESET_TTL
+    session.add(
+        PasswordReset(
+            token_hash=token_hash(token),
+            user_id=user.id,
+            created_by=admin.id,
+            created_at=now,
+            expires_at=expires_at,
+        )
+    )
+    return token, expires_at
+
+
+async def issue_reset(
+    session: AsyncSession,
+    admin: User,
+    user_id: uuid.UUID,
+    *,
+    now: datetime,
+    client: str | None,
+    language: str,
+) -> ResetLinkOut:
+    """A one-time password-reset link for an account (audited, without the token)."""
+    user = await _user(session, user_id)
+    token, expires_at = await _issue_link(session, admin, user, now=now)
+    await record(
+        session,
+        patient_id=None,
+        actor_id=admin.id,
+        action="user.password_reset_issued",
+        outcome="ok",
+        reason=f"user {user.id}",
+        at=now,
+        client=client,
+    )
+    await session.flush()
+    return ResetLinkOut(
+        user=(await _outs(session, [user], language))[0],
+        link=RESET_PATH + token,
+        token=token,
+        expires_at=expires_at,
+    )
+
+
+async def reset_password(
+    session: AsyncSession,
+    passwords: Passwords,
+    data: PasswordResetIn,
+    *,
+    now: datetime,
+    client: str | None,
+) -> PasswordResetOut:
+    """Set a new password with a one-time link: once, before it expires; every session of
+    the account ends."""
+    reset = await session.scalar(
+        select(PasswordReset)
+        .where(PasswordReset.token_hash == token_hash(data.token))
+        .with_for_update()
+    )
+    if reset is None or reset.used_at is not None or reset.expires_at <= now:
+        raise ResetLinkInvalid()
+    user = await session.get(User, reset.user_id)
+    if user is None or not user.is_active:
+        raise ResetLinkInvalid()
+    claimed = await session.execute(
+        update(PasswordReset)
+        .where(PasswordReset.token_hash == reset.token_hash, PasswordReset.used_at.is_(None))
+        .values(used_at=now)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        raise ResetLinkInvalid()
+    user.password_hash = await passwords.hash(data.password)
+    await _end_sessions(session, user, now)
+    await record(
+        session,
+        patient_id=None,
+        actor_id=user.id,
+        action="user.password_reset",
+        outcome="ok",
+        reason=f"user {user.id}",
+        at=now,
+        client=client,
+    )
+    await session.flush()
+    return PasswordResetOut(ok=True, username=user.username)
+
+
+async def find_patients(session: AsyncSession, q: PatientQuery) -> list[PatientPick]:
+    """Patients by part of the name, or by IIN (its start), for picking one."""
+    text = q.q.strip()
+    if text.isdigit():
+        condition = Patient.iin.like(f"{text}%")
+    else:
+        condition = _folded(session, Patient.full_name).like(  # type: ignore[attr-defined]
+            f"%{_escaped(text)}%", escape="\\"
+        )
+    rows = list(
+        await session.scalars(
+            select(Patient).where(condition).order_by(Patient.full_name, Patient.id).limit(q.limit)
+        )
+    )
+    linked = set(
+        await session.scalars(
+            select(User.patient_id).where(User.patient_id.in_([p.id for p in rows]))
+        )
+    )
+    return [
+        PatientPick(
+            id=p.id,
+            full_name=p.full_name,
+            iin=p.iin,
+            birth_date=p.birth_date,
+            has_account=p.id in linked,
+        )
+        for p in rows
+    ]
+
+
+async def patient_account(
+    session: AsyncSession,
+    admin: User,
+    patient_id: uuid.UUID,
+    data: PatientAccountIn,
+    *,
+    now: datetime,
+    client: str | None,
+    language: str,
+) -> ResetLinkOut:
+    """An account for a patient, named from the record and linked to it; the patient sets
+    their own password through the one-time link answered here."""
+    patient = await session.get(Patient, patient_id)
+    if patient is None:
+        raise NotFound("No such patient.", code="patient_not_found")
+    if await session.scalar(select(User.id).where(User.patient_id == patient.id)):
+        raise Conflict("That patient already has an account.", code="patient_has_account")
+    if await session.scalar(select(User.id).where(User.username == data.username)):
+        raise Conflict(
+            "That username is taken.",
+            code="username_taken",
+            fields={"username": "taken"},
+            field_codes={"username": "username_taken"},
+        )
+    user = User(
+        username=data.username,
+        # Nobody knows this password: the patient chooses theirs through the link.
+        password_hash="!" + secrets.token_hex(16),
+        full_name=patient.full_name,
+        role=Role.patient.value,
+        facility_id=patient.facility_id,
+        patient_id=patient.id,
+        on_call=False,
+        is_active=True,
+        created_at=now,
+    )
+    session.add(user)
+    try:
+        await session.flush()
+    except IntegrityError:
+        raise Conflict("That username is taken.", code="username_taken") from None
+    token, expires_at = await _issue_link(session, admin, user, now=now)
+    await record(
+        session,
+        patient_id=patient.id,
+        actor_id=admin.id,
+        action="user.patient_account",
+        outcome="ok",
+        reason=f"user {user.id}",
+        at=now,
+        client=client,
+    )
+    await session.flush()
+    return ResetLinkOut(
+        user=(await _outs(session, [user], language))[0],
+        link=RESET_PATH + token,
+        token=token,
+        expires_at=expires_at,
+    )
+
+
+# ---- routes ----
+
+
+@router.get(
+    "/users",
+    summary="Accounts by name, found by name or username and filtered by role (paged)",
+    query=UserQuery,
+    response=Page[AdminUserOut],
+    roles=[Role.admin],
+    read_only=True,
+)
+async def users(ctx: Ctx) -> Page[AdminUserOut]:
+    items, nxt = await list_users(ctx.session, ctx.query, language_of(ctx.request, ctx.me))
+    return Page[AdminUserOut](items=items, next=nxt)
+
+
+@router.post(
+    "/users/{id}/disable",
+    summary="Disable an account: its sessions end at once (audited)",
+    response=AdminUserOut,
+    roles=[Role.admin],
+    optional_body=True,
+)
+async def disable(ctx: Ctx) -> AdminUserOut:
+    return await set_active(
+        ctx.session,
+        ctx.me,
+        ctx.path_id(),
+        False,
+        now=ctx.clock.now(),
+        client=ctx.client,
+        language=language_of(ctx.request, ctx.me),
+    )
+
+
+@router.post(
+    "/users/{id}/enable",
+    summary="Enable an account again (audited)",
+    response=AdminUserOut,
+    roles=[Role.admin],
+    optional_body=True,
+)
+async def enable(ctx: Ctx) -> AdminUserOut:
+    return await set_active(
+        ctx.session,
+        ctx.me,
+        ctx.path_id(),
+        True,
+        now=ctx.clock.now(),
+        client=ctx.client,
+        language=language_of(ctx.request, ctx.me),
+    )
+
+
+@router.post(
+    "/users/{id}/password-reset",
+    summary="Issue a one-time password-reset link (shown once; stored hashed)",
+    response=ResetLinkOut,
+    status=201,
+    roles=[Role.admin],
+    optional_body=True,
+)
+async def password_reset_link(ctx: Ctx) -> ResetLinkOut:
+    return await issue_reset(
+        ctx.session,
+        ctx.me,
+        ctx.path_id(),
+        now=ctx.clock.now(),
+        client=ctx.client,
+        language=language_of(ctx.request, ctx.me),
+    )
+
+
+@router.post(
+    "/auth/password-reset",
+    summary="Set a new password with a one-time link's token",
+    body=PasswordResetIn,
+    response=PasswordResetOut,
+    public=True,
+)
+async def password_reset(ctx: Ctx) -> PasswordResetOut:
+    return await reset_password(
+        ctx.session, ctx.request.app[PASSWORDS], ctx.body, now=ctx.clock.now(), client=ctx.client
+    )
+
+
+@router.get(
+    "/admin/patients",
+    summary="Patients by name or IIN, to pick one for an account",
+    query=PatientQuery,
+    response=Page[PatientPick],
+    roles=[Role.admin],
+    read_only=True,
+)
+async def patients(ctx: Ctx) -> Page[PatientPick]:
+    return Page[PatientPick](items=await find_patients(ctx.session, ctx.query))
+
+
+@router.post(
+    "/patients/{id}/account",
+    summary="Create the patient's account from their record; answers a one-time link",
+    body=PatientAccountIn,
+    response=ResetLinkOut,
+    status=201,
+    roles=[Role.admin],
+)
+async def create_patient_account(ctx: Ctx) -> ResetLinkOut:
+    return await patient_account(
+        ctx.session,
+        ctx.me,
+        ctx.path_id(),
+        ctx.body,
+        now=ctx.clock.now(),
+        client=ctx.client,
+        language=language_of(ctx.request, ctx.me),
+    )
