@@ -6,7 +6,6 @@ from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from pydantic_core import PydanticCustomError
 
 from ..codes import REGIONS
 from ..errors import custom_error
