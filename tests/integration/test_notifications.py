@@ -372,3 +372,23 @@ async def test_a_patient_turns_reminders_off_but_still_gets_codes(
     await _ask_consent(w.gp, patient_id, clock)
     await gateway.wait_for(2)
     assert re.search(r"\b\d{6}\b", gateway.received[1]["text"])
+
+
+async def test_a_patient_who_chose_russian_gets_messages_in_russian(
+    aiohttp_client: Any,
+    database: Database,
+    clock: FakeClock,
+    gateway: Gateway,
+    sms_settings: Settings,
+) -> None:
+    from .passport_support import patient_account
+
+    client = await aiohttp_client(create_app(sms_settings, clock=clock, engine=database.engine))
+    w = await world(client, database.engine)
+    patient_id = await _patient_with_phone(w.gp)
+    patient = await patient_account(w.admin, patient_id)
+    resp = await client.patch("/api/v1/me", json={"language": "ru"}, headers=patient.headers())
+    assert resp.status == 200, await resp.text()
+    await _ask_consent(w.gp, patient_id, clock)
+    await gateway.wait_for(1)
+    assert "ваш код" in gateway.received[0]["text"]

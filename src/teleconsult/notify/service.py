@@ -30,7 +30,10 @@ async def patient_contact(session: AsyncSession, patient_id: uuid.UUID) -> tuple
     """The patient's phone and the language their messages are written in: their account's
     choice when they have one, else Kazakh."""
     phone = await session.scalar(select(Patient.phone).where(Patient.id == patient_id))
-    return phone, DEFAULT_LANGUAGE
+    language = await session.scalar(
+        select(User.language).where(User.patient_id == patient_id).limit(1)
+    )
+    return phone, language or DEFAULT_LANGUAGE
 
 
 async def reminders_on(session: AsyncSession, patient_id: uuid.UUID) -> bool:
