@@ -392,3 +392,28 @@ async def test_a_patient_who_chose_russian_gets_messages_in_russian(
     await _ask_consent(w.gp, patient_id, clock)
     await gateway.wait_for(1)
     assert "ваш код" in gateway.received[0]["text"]
+
+
+async def test_a_patient_who_can_sign_in_is_told_a_consent_request_waits(
+    aiohttp_client: Any,
+    database: Database,
+    clock: FakeClock,
+    gateway: Gateway,
+    sms_settings: Settings,
+) -> None:
+    from ..factories import availability
+    from .passport_support import patient_account
+
+    client = await aiohttp_client(create_app(sms_settings, clock=clock, engine=database.engine))
+    w = await world(client, database.engine)
+    starts = (clock.now() + timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
+    await availability(w.specialist, starts, hours=2)
+    patient_id = await _patient_with_phone(w.gp)
+    patient = await patient_account(w.admin, patient_id)
+    await _book(w, patient_id, starts)
+    await _recorded(client, 2)
+    status, mine = await patient.get("/me/messages")
+    assert status == 200
+    sent = {m["kind"] for m in mine["items"] if m["sent_at"]}
+    assert sent == {"booking_confirmed", "consent_request_waiting"}
+    assert any("рұқсат сұрайды" in sms["text"] for sms in gateway.received)

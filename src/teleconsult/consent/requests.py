@@ -19,6 +19,7 @@ from ..accounts.models import User
 from ..codes import Role
 from ..consultations.models import Consultation
 from ..errors import Conflict, DomainError, Forbidden, NotFound, TooManyRequests, field_error
+from ..notify import service as notify
 from ..patients.service import get_patient
 from .codes import (
     CODE_ATTEMPTS,
@@ -142,6 +143,9 @@ async def request_specialist_consent(session: AsyncSession, consultation: Consul
     session.add(request)
     await session.flush()
     await _audit_request(session, request, consultation.requester_id, now, None)
+    await notify.consent_requested(
+        session, patient_id=consultation.patient_id, consultation_id=consultation.id, now=now
+    )
 
 
 async def _request_for(

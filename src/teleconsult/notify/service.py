@@ -112,6 +112,30 @@ async def consultation_cancelled(
         )
 
 
+async def consent_requested(
+    session: AsyncSession, *, patient_id: uuid.UUID, consultation_id: uuid.UUID, now: datetime
+) -> None:
+    """A patient who can sign in is told a request for their consent waits in their account
+    (one who cannot is asked at the clinic, with a code)."""
+    has_account = await session.scalar(
+        select(User.id).where(User.patient_id == patient_id, User.is_active).limit(1)
+    )
+    phone, language = await patient_contact(session, patient_id)
+    if has_account is None or not phone:
+        return
+    queue(
+        session,
+        kind="consent_request_waiting",
+        channel="sms",
+        address=phone,
+        language=language,
+        params={},
+        patient_id=patient_id,
+        consultation_id=consultation_id,
+        now=now,
+    )
+
+
 def _hint(address: str) -> str:
     """Enough of an address to recognise it: the last digits of a phone, the domain."""
     if "@" in address:
