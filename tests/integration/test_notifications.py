@@ -417,3 +417,34 @@ async def test_a_patient_who_can_sign_in_is_told_a_consent_request_waits(
     sent = {m["kind"] for m in mine["items"] if m["sent_at"]}
     assert sent == {"booking_confirmed", "consent_request_waiting"}
     assert any("рұқсат сұрайды" in sms["text"] for sms in gateway.received)
+
+
+@pytest.mark.parametrize("env", ["development", "test"])
+async def test_the_development_outbox_shows_texts_in_development_only(
+    aiohttp_client: Any, database: Database, clock: FakeClock, tmp_path: Path, env: str
+) -> None:
+    settings = make_settings(database.url, tmp_path / "data", env=env)
+    client = await aiohttp_client(create_app(settings, clock=clock, engine=database.engine))
+    w = await world(client, database.engine)
+    async with unit_of_work(client.app[SESSIONMAKER]) as session:
+        queue(
+            session,
+            kind="consent_code",
+            channel="sms",
+            address=PHONE,
+            language="en",
+            params={"code": "424242"},
+            secret=("code",),
+            now=clock.now(),
+        )
+    if env == "development":  # the console "delivers" it, and the text stays whole
+        await _recorded(client, 1)
+    status, body = await w.admin.get("/dev/outbox")
+    if env == "test":
+        assert status == 404, body
+        return
+    assert status == 200, body
+    [message] = body["items"]
+    assert "424242" in message["text"] and message["to"] == "•••4567"
+    status, _ = await w.gp.get("/dev/outbox")
+    assert status == 403

@@ -157,17 +157,18 @@ class MessageRelay:
                     text=render(self.web_dir, row.kind, row.language, row.params),
                 )
                 error: str | None = None
+                channel = self.channels[row.channel]
                 try:
-                    await self.channels[row.channel].send(outgoing)
+                    await channel.send(outgoing)
                 except DeliveryFailed as exc:
                     error = str(exc)
-                await self._record(row, error)
+                await self._record(row, error, wipe=not getattr(channel, "keeps_secrets", False))
                 delivered += error is None
             if len(rows) < BATCH:
                 break
         return delivered
 
-    async def _record(self, claimed: Message, error: str | None) -> None:
+    async def _record(self, claimed: Message, error: str | None, *, wipe: bool) -> None:
         assert self.sessions is not None
         now = self.clock.now()
         async with unit_of_work(self.sessions) as session:
@@ -178,7 +179,8 @@ class MessageRelay:
                 row.sent_at = now
                 row.last_error = None
                 # A delivered code or link is not kept.
-                row.params = {k: v for k, v in row.params.items() if k not in row.secret_params}
+                if wipe:
+                    row.params = {k: v for k, v in row.params.items() if k not in row.secret_params}
             elif now - row.created_at > GIVE_UP_AFTER:
                 row.next_attempt_at = now + timedelta(days=3650)
                 row.last_error = f"gave up: {error}"[:200]

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from ..api import Ctx, Page, Router
 from ..codes import Role
+from ..errors import NotFound
 from . import service
-from .schemas import MessageOut, MessageQuery, MessageSettings
+from .schemas import MessageOut, MessageQuery, MessageSettings, OutboxMessageOut
 
 router = Router("messages")
 
@@ -38,3 +39,18 @@ async def my_settings(ctx: Ctx) -> MessageSettings:
 )
 async def choose_settings(ctx: Ctx) -> MessageSettings:
     return await service.choose(ctx.session, ctx.me, ctx.body)
+
+
+@router.get(
+    "/dev/outbox",
+    summary="Development only: every message with its text",
+    query=MessageQuery,
+    response=Page[OutboxMessageOut],
+    roles=[Role.admin],
+    read_only=True,
+)
+async def development_outbox(ctx: Ctx) -> Page[OutboxMessageOut]:
+    if ctx.settings.env != "development":
+        raise NotFound()
+    items = await service.development_outbox(ctx.session, ctx.settings.web_dir, ctx.query.limit)
+    return Page[OutboxMessageOut](items=items)

@@ -29,3 +29,19 @@ class MessageSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reminders: bool
+
+
+class OutboxMessageOut(BaseModel):
+    """A message as the development outbox shows it: its whole text (development only)."""
+
+    id: uuid.UUID
+    kind: str
+    channel: str
+    to: str
+    language: str
+    text: str
+    created_at: datetime
+    due_at: datetime | None
+    sent_at: datetime | None
+    attempts: int
+    last_error: str | None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,7 +20,8 @@ from ..codes import Role
 from ..patients.models import Patient
 from .models import Message, MessagePreference
 from .outbox import queue
-from .schemas import MessageOut, MessageSettings
+from .schemas import MessageOut, MessageSettings, OutboxMessageOut
+from .texts import render
 
 LOCAL_TIME = timezone(timedelta(hours=5))
 REMINDERS = {"reminder_24h": timedelta(hours=24), "reminder_1h": timedelta(hours=1)}
@@ -197,3 +199,31 @@ async def choose(session: AsyncSession, me: User, chosen: MessageSettings) -> Me
             )
         )
     return chosen
+
+
+async def development_outbox(
+    session: AsyncSession, web_dir: Path, limit: int
+) -> list[OutboxMessageOut]:
+    """Every message with its text, newest first: for trying the service without an SMS
+    gateway or a mail server. Served only when TELECONSULT_ENV=development."""
+    rows = (
+        await session.scalars(
+            select(Message).order_by(Message.created_at.desc(), Message.id.desc()).limit(limit)
+        )
+    ).all()
+    return [
+        OutboxMessageOut(
+            id=row.id,
+            kind=row.kind,
+            channel=row.channel,
+            to=_hint(row.address),
+            language=row.language,
+            text=render(web_dir, row.kind, row.language, row.params),
+            created_at=row.created_at,
+            due_at=row.next_attempt_at if row.sent_at is None else None,
+            sent_at=row.sent_at,
+            attempts=row.attempts,
+            last_error=row.last_error,
+        )
+        for row in rows
+    ]
