@@ -344,9 +344,9 @@ function renderBooking(section, patient) {
       form_.notice.show(
         "success",
         booked.mode === "video"
-          ? t("gp.book.booked", { specialty: label(SPECIALTIES, booked.specialty), time: "" })
+          ? t("gp.book.booked", { specialty: label(SPECIALTIES, booked.specialty) })
           : t("gp.book.sent", { specialty: label(SPECIALTIES, booked.specialty) }),
-        booked.mode === "video" ? [at(booked.starts_at), ". "] : " ",
+        booked.mode === "video" ? [" ", at(booked.starts_at), ". "] : " ",
         h("a", { href: "#/consultations" }, t("gp.book.see_consultations")),
       );
     },
