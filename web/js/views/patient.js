@@ -502,6 +502,7 @@ async function renderConsents(main, { me }) {
         .map(([k]) => [k, t("field.missing")]);
       if (missing.length)
         throw {
+          status: 422,
           detail: t("patient.consents.fill_in"),
           fields: Object.fromEntries(missing),
           fieldCodes: Object.fromEntries(missing.map(([k]) => [k, "missing"])),
