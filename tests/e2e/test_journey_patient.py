@@ -115,11 +115,22 @@ async def test_the_patients_journey(
     await check(grants).to_have_count(1)
     await check(grants.first).to_contain_text(t("patient.consents.state.active"))
 
+    # A doctor not chosen: said next to the field, in the page's language.
+    await page.get_by_role("radio", name=t("patient.consents.kind.user")).check()
+    await page.get_by_role("button", name=t("patient.consents.grant")).click()
+    doctor = page.get_by_role("combobox", name=t("patient.consents.doctor"), exact=True)
+    await check(doctor).to_have_attribute("aria-invalid", "true")
+    error = page.locator(".field", has=doctor).locator(".field-error")
+    await check(error).to_have_text(t("field.missing"))
+    await tab.assert_translated()
+    await page.get_by_role("radio", name=t("patient.consents.kind.facility")).check()
+
     # Give a clinic read access to notes only, then revoke it.
     await page.get_by_role("combobox", name=t("patient.consents.facility")).select_option(index=1)
     await page.get_by_label(t("patient.category.notes"), exact=True).check()
     await page.get_by_role("button", name=t("patient.consents.grant")).click()
     await check(page.get_by_text(t("patient.consents.granted"))).to_be_visible()
+    await check(error).to_be_hidden()
     await check(grants).to_have_count(2)
     given = grants.filter(has_not_text="Test specialist")
     await check(given).to_contain_text(t("patient.access.read"))

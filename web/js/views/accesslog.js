@@ -54,7 +54,14 @@ export function readable(error) {
     const params = error.fieldParams?.[path] || {};
     fields[path] = has(`field.${code}`) ? t(`field.${code}`, params) : t("field.invalid");
   }
-  return { status: error.status, code: error.code, detail: errorText(error), fields };
+  return {
+    status: error.status,
+    code: error.code,
+    detail: errorText(error),
+    fields,
+    fieldCodes: error.fieldCodes || {},
+    fieldParams: error.fieldParams || {},
+  };
 }
 
 const OUTCOMES = { permit: "allowed", ok: "done", deny: "refused", failure: "failed" };

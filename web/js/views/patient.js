@@ -501,7 +501,12 @@ async function renderConsents(main, { me }) {
         .filter(([, v]) => v === "")
         .map(([k]) => [k, t("field.missing")]);
       if (missing.length)
-        throw { detail: t("patient.consents.fill_in"), fields: Object.fromEntries(missing) };
+        throw {
+          status: 422,
+          detail: t("patient.consents.fill_in"),
+          fields: Object.fromEntries(missing),
+          fieldCodes: Object.fromEntries(missing.map(([k]) => [k, "missing"])),
+        };
       await post(`${base}/consents`, body);
       el.notice.show("success", t("patient.consents.granted"));
       list.reload();
@@ -665,7 +670,7 @@ function requestLists(base, me, onApproved) {
   let grants = [];
   let all = [];
   const announce = notice();
-  const waitingList = pagedList({
+  const waitingList = pages({
     load: async () => {
       const [requests, given] = await Promise.all([
         get(`${base}/consent-requests`),
@@ -725,7 +730,7 @@ function requestLists(base, me, onApproved) {
     },
     empty: t("patient.requests.none_waiting"),
   });
-  const earlierList = pagedList({
+  const earlierList = pages({
     load: async () => ({ items: all.filter((r) => !isPending(r)), next: null }),
     render: (r) => {
       const status = r.status === "pending" ? "lapsed" : r.status;
