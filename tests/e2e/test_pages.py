@@ -63,7 +63,7 @@ async def test_gp_registers_finds_a_patient_and_books(
     await check(iin).to_have_attribute("aria-invalid", "true")
     iin_error = page.locator(".field", has=iin).locator(".field-error")
     await check(iin_error).to_be_visible()
-    await check(page.get_by_role("alert")).to_contain_text("iin")
+    await check(page.get_by_role("alert")).to_contain_text(tab.t("error.invalid"))
     await tab.shot("register-error")
 
     await iin.fill(new_iin)
