@@ -56,12 +56,21 @@ async def test_codes_come_from_codes_py_without_signing_in(client: Any) -> None:
     resp = await client.get("/api/v1/codes")
     assert resp.status == 200
     body = await resp.json()
-    assert body == {
+    # Each name in English ("name") and in every language ("names").
+    english = {
+        table: [{"code": item["code"], "name": item["name"]} for item in items]
+        for table, items in body.items()
+    }
+    assert english == {
         "specialties": [{"code": c, "name": n} for c, n in SPECIALTIES.items()],
         "regions": [{"code": c, "name": n} for c, n in REGIONS.items()],
         "care_levels": [{"code": str(c), "name": n} for c, n in CARE_LEVELS.items()],
     }
-    assert {"code": "primary", "name": "Primary"} in body["care_levels"]
+    assert {
+        "code": "primary",
+        "name": "Primary",
+        "names": {"en": "Primary", "kk": "Алғашқы", "ru": "Первичный"},
+    } in body["care_levels"]
     doc = await (await client.get("/api/v1/openapi.json")).json()
     schema = doc["paths"]["/api/v1/codes"]["get"]["responses"]["200"]["content"][
         "application/json"

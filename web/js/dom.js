@@ -127,8 +127,10 @@ export function clearErrors(form) {
 
 /** The text for one field of an ApiError: its field code's catalogue entry with its numbers. */
 export function fieldMessage(error, path) {
-  const code = error.fieldCodes?.[path] || "invalid";
-  return fieldErrorText(code, error.fieldParams?.[path] || {});
+  const code = error.fieldCodes?.[path];
+  // A page's own check (not an ApiError) names its fields with texts already translated.
+  if (!code && !("status" in error) && error.fields?.[path]) return error.fields[path];
+  return fieldErrorText(code || "invalid", error.fieldParams?.[path] || {});
 }
 
 // A control marked invalid clears its message as soon as it is changed.
@@ -227,7 +229,11 @@ export const badge = (kind, text) => h("span", { class: `badge badge-${kind}` },
 /** An ISO time in the chosen language and the browser's time zone, inside a <time> element. */
 export function when(iso, { timeOnly = false } = {}) {
   if (!iso) return h("span", { class: "muted" }, "—");
-  return h("time", { datetime: iso }, timeOnly ? formatTime(iso) : formatDateTime(iso));
+  return h(
+    "time",
+    { datetime: iso },
+    timeOnly ? formatTime(iso) : formatDateTime(iso, { weekday: true, zone: true }),
+  );
 }
 
 /** A calendar day (YYYY-MM-DD) in the chosen language. */

@@ -117,12 +117,31 @@ const numericDate = (d) => `${pad(d.getDate())}.${pad(d.getMonth() + 1)}.${d.get
 const TIME = { hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
 const DAY = { day: "numeric", month: "short", year: "numeric" };
 
-/** "6 Dec 2026, 14:40", "6 дек. 2026 г., 14:40", "06.12.2026, 14:40" for an ISO instant. */
-export function formatDateTime(iso) {
+/** "GMT+5" (or "GMT+5:30") for the browser's offset at a moment. */
+function zoneName(date) {
+  const offset = -date.getTimezoneOffset();
+  const hours = Math.trunc(Math.abs(offset) / 60);
+  const minutes = Math.abs(offset) % 60;
+  if (!offset) return "GMT";
+  return `GMT${offset < 0 ? "-" : "+"}${hours}${minutes ? `:${pad(minutes)}` : ""}`;
+}
+
+/**
+ * "6 Dec 2026, 14:40", "6 дек. 2026 г., 14:40", "06.12.2026, 14:40" for an ISO instant;
+ * with `weekday`, "Sun, 6 Dec 2026, 14:40" (Kazakh weekdays from the catalogue); with `zone`,
+ * the time zone after the time ("14:40 GMT+5").
+ */
+export function formatDateTime(iso, { weekday = false, zone = false } = {}) {
   if (!iso) return "—";
   const date = new Date(iso);
-  if (current === "kk") return `${numericDate(date)}, ${formatTime(iso)}`;
-  return formatter("date", { ...DAY, ...TIME }).format(date);
+  if (current === "kk") {
+    let text = `${numericDate(date)}, ${formatTime(iso)}`;
+    if (weekday) text = `${t(`common.weekday.${date.getDay()}`)}, ${text}`;
+    return zone ? `${text} ${zoneName(date)}` : text;
+  }
+  const options = { ...(weekday ? { weekday: "short" } : {}), ...DAY, ...TIME };
+  if (zone) options.timeZoneName = "short";
+  return formatter("date", options).format(date);
 }
 
 /** "14:40" for an ISO instant, in the browser's time zone. */
@@ -177,6 +196,8 @@ export function formatList(items) {
  * status, never the English detail in another language.
  */
 export function errorText(error) {
+  // A page's own error (not from the API) carries its text, already translated.
+  if (error && !("status" in error) && error.detail) return error.detail;
   if (error?.code && has(`error.${error.code}`)) return t(`error.${error.code}`, error.params || {});
   const status = error?.status ?? 0;
   if (has(`error.status.${status}`)) return t(`error.status.${status}`);
