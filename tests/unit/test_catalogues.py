@@ -15,7 +15,6 @@ import json
 import re
 import subprocess
 import sys
-import warnings
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -35,10 +34,6 @@ PLURAL_FORMS = {
 }
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
-# TODO(integration of issue 17): the packages below are being given their codes on other
-# branches; until those are merged, a code of theirs without a text is reported as a warning
-# here instead of failing. Remove this set once everything is merged.
-OTHERS = {"patients", "consultations", "scheduling", "consent", "facilities"}
 
 # The pydantic error types a person can provoke through a form; each needs a field text.
 PYDANTIC_TYPES = [
@@ -217,14 +212,12 @@ def test_the_scan_finds_codes() -> None:
 
 def test_every_code_raised_has_its_text() -> None:
     english = load("en")
-    missing: list[str] = []
-    pending: list[str] = []
-    for package, codes in _all_codes().items():
-        for kind, code in sorted(codes):
-            if not _has_text(english, kind, code):
-                (pending if package in OTHERS else missing).append(f"{package}: {kind}.{code}")
-    if pending:
-        warnings.warn(f"codes without a text yet (other branches): {pending}", stacklevel=1)
+    missing = [
+        f"{package}: {kind}.{code}"
+        for package, codes in _all_codes().items()
+        for kind, code in sorted(codes)
+        if not _has_text(english, kind, code)
+    ]
     assert missing == []
 
 
