@@ -166,3 +166,31 @@ async def test_specialist_journey(
     await check(past.first).to_contain_text("Benign ectopics; no treatment.")
     await tab.assert_translated()
     tab.assert_clean()
+
+
+async def test_the_camera_stays_off_until_the_call_opens(
+    client: Any, database: Any, clock: Any, open_page: Any
+) -> None:
+    w = await factories.world(client, database.engine)
+    await factories.availability(w.specialist, DAY_START, hours=1)
+    status, call = await w.gp.post(
+        "/consultations",
+        {"patient_id": w.patient_id, "specialty": "cardiology", "reason": "Palpitations"},
+    )
+    assert status == 201, call
+    tab = await open_page("specialist-early")
+    page, check = tab.page, expect()
+    await tab.login(username(w.specialist))
+    # Count every request for the camera the call page makes.
+    await page.add_init_script(
+        """(() => {
+          window.__cameraAsked = 0;
+          const ask = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+          navigator.mediaDevices.getUserMedia = (c) => { window.__cameraAsked++; return ask(c); };
+        })()"""
+    )
+    # 08:00: the 09:00 call opens at 08:45; the page is refused and the camera never asked.
+    await page.goto(f"{tab.base_url}static/call.html?consultation={call['id']}")
+    await check(page.locator("body")).to_have_attribute("data-call-state", "error")
+    assert await page.evaluate("window.__cameraAsked") == 0
+    assert await page.evaluate("document.getElementById('local').srcObject") is None

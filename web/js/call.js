@@ -263,6 +263,17 @@ async function start() {
     show("No consultation in the address.", "error");
     return;
   }
+  // The camera stays off until the server lets this person into the call (it opens 15
+  // minutes before its time): ask for the call first, then for the camera.
+  const response = await fetch(`/api/v1/consultations/${encodeURIComponent(id)}/call`, {
+    credentials: "same-origin",
+    headers: { Accept: "application/json" },
+  });
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    show(body.detail || `Cannot join (${response.status}).`, "error");
+    return;
+  }
   try {
     state.stream = await navigator.mediaDevices.getUserMedia({
       video: { width: 640, height: 480 },
@@ -273,15 +284,6 @@ async function start() {
     return;
   }
   localVideo.srcObject = state.stream;
-  const response = await fetch(`/api/v1/consultations/${encodeURIComponent(id)}/call`, {
-    credentials: "same-origin",
-    headers: { Accept: "application/json" },
-  });
-  const body = await response.json().catch(() => ({}));
-  if (!response.ok) {
-    show(body.detail || `Cannot join (${response.status}).`, "error");
-    return;
-  }
   state.call = body;
   state.mode = body.mode;
   const ws = new WebSocket(body.ws_url);
