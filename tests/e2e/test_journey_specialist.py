@@ -75,6 +75,11 @@ async def test_specialist_journey(
     await weekly.get_by_role("button", name=t("spec.avail.add_weekly")).click()
     await check(weekly.get_by_role("status")).to_be_visible()
     await check(weekly.locator(".hour-item")).to_have_count(1)
+    await check(weekly.locator(".hour-item")).to_contain_text(
+        t("spec.avail.weekly_item", day=t("spec.weekday.1"), **{"from": "14:00"}, to="15:00").split(
+            ","
+        )[0]
+    )
     await check(weekly.locator(".hour-item")).to_contain_text("14:00–15:00")
 
     leave = page.locator(
