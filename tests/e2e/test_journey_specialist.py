@@ -97,6 +97,10 @@ async def test_specialist_journey(
     await check(leave.locator(".hour-item")).to_have_count(1)
     await tab.assert_translated()
     await tab.shot(f"availability-{language}")
+    await page.set_viewport_size({"width": 390, "height": 844})
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 390
+    await tab.shot(f"availability-mobile-{language}")
+    await page.set_viewport_size({"width": 1280, "height": 900})
 
     windows = page.locator(
         "section", has=page.get_by_role("heading", name=t("spec.avail.windows"), exact=True)
@@ -133,6 +137,7 @@ async def test_specialist_journey(
     await combo.press("Enter")
     await check(editor.locator(".chip")).to_contain_text(picked)
     await tab.assert_translated()
+    await tab.shot(f"editor-{language}")
     # Without the patient's consent nothing is saved, and the note stays to send again.
     await editor.get_by_role("button", name=t("spec.editor.save_note")).click()
     await check(editor.get_by_role("alert")).to_contain_text(t("spec.editor.no_consent"))
