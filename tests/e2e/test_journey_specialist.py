@@ -75,6 +75,11 @@ async def test_specialist_journey(
     await weekly.get_by_role("button", name=t("spec.avail.add_weekly")).click()
     await check(weekly.get_by_role("status")).to_be_visible()
     await check(weekly.locator(".hour-item")).to_have_count(1)
+    await check(weekly.locator(".hour-item")).to_contain_text(
+        t("spec.avail.weekly_item", day=t("spec.weekday.1"), **{"from": "14:00"}, to="15:00").split(
+            ","
+        )[0]
+    )
     await check(weekly.locator(".hour-item")).to_contain_text("14:00–15:00")
 
     leave = page.locator(
@@ -92,6 +97,10 @@ async def test_specialist_journey(
     await check(leave.locator(".hour-item")).to_have_count(1)
     await tab.assert_translated()
     await tab.shot(f"availability-{language}")
+    await page.set_viewport_size({"width": 390, "height": 844})
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 390
+    await tab.shot(f"availability-mobile-{language}")
+    await page.set_viewport_size({"width": 1280, "height": 900})
 
     windows = page.locator(
         "section", has=page.get_by_role("heading", name=t("spec.avail.windows"), exact=True)
@@ -128,6 +137,7 @@ async def test_specialist_journey(
     await combo.press("Enter")
     await check(editor.locator(".chip")).to_contain_text(picked)
     await tab.assert_translated()
+    await tab.shot(f"editor-{language}")
     # Without the patient's consent nothing is saved, and the note stays to send again.
     await editor.get_by_role("button", name=t("spec.editor.save_note")).click()
     await check(editor.get_by_role("alert")).to_contain_text(t("spec.editor.no_consent"))
@@ -166,3 +176,31 @@ async def test_specialist_journey(
     await check(past.first).to_contain_text("Benign ectopics; no treatment.")
     await tab.assert_translated()
     tab.assert_clean()
+
+
+async def test_the_camera_stays_off_until_the_call_opens(
+    client: Any, database: Any, clock: Any, open_page: Any
+) -> None:
+    w = await factories.world(client, database.engine)
+    await factories.availability(w.specialist, DAY_START, hours=1)
+    status, call = await w.gp.post(
+        "/consultations",
+        {"patient_id": w.patient_id, "specialty": "cardiology", "reason": "Palpitations"},
+    )
+    assert status == 201, call
+    tab = await open_page("specialist-early")
+    page, check = tab.page, expect()
+    await tab.login(username(w.specialist))
+    # Count every request for the camera the call page makes.
+    await page.add_init_script(
+        """(() => {
+          window.__cameraAsked = 0;
+          const ask = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+          navigator.mediaDevices.getUserMedia = (c) => { window.__cameraAsked++; return ask(c); };
+        })()"""
+    )
+    # 08:00: the 09:00 call opens at 08:45; the page is refused and the camera never asked.
+    await page.goto(f"{tab.base_url}static/call.html?consultation={call['id']}")
+    await check(page.locator("body")).to_have_attribute("data-call-state", "error")
+    assert await page.evaluate("window.__cameraAsked") == 0
+    assert await page.evaluate("document.getElementById('local').srcObject") is None

@@ -9,7 +9,7 @@ from typing import Any
 from teleconsult.clock import FakeClock
 
 from ..conftest import Database
-from ..factories import Api, availability, world
+from ..factories import Api, availability, login, world
 
 # A Monday, 08:00 in Almaty (UTC+5).
 MONDAY = datetime(2030, 3, 4, 3, 0, tzinfo=UTC)
@@ -181,3 +181,32 @@ async def test_validation_codes_name_the_field(
         "availability",
         {"starts_at": start.isoformat(), "ends_at": (start + timedelta(hours=1)).isoformat()},
     ) == {"starts_at": "on_leave"}
+
+
+async def test_weekly_hours_roll_on_and_a_removed_day_stays_removed(
+    client: Any, database: Database, clock: FakeClock
+) -> None:
+    clock.set(MONDAY)
+    w = await world(client, database.engine)
+    spec = w.specialist
+    status, rule = await spec.post(
+        f"/specialists/{spec.id}/weekly-hours",
+        {"weekday": 1, "starts": "09:00", "ends": "10:00", "time_zone": ZONE, "slot_minutes": 60},
+    )
+    assert status == 201 and rule["slots"] == 8, rule
+    _, overview = await spec.get(f"/specialists/{spec.id}/availability")
+    third = overview["windows"][2]  # Tuesday 19 March
+    status, _ = await delete(spec, f"/specialists/{spec.id}/availability/{third['id']}")
+    assert status == 200
+    # Two weeks on, looking at availability publishes two more Tuesdays, not the removed one.
+    clock.set(MONDAY + timedelta(days=14))
+    spec = await login(client, spec.user["username"])
+    status, overview = await spec.get(f"/specialists/{spec.id}/availability")
+    assert status == 200, overview
+    starts = await slot_starts(spec)
+    # 26 March … 7 May: the 19th stays removed, 30 April and 7 May are new.
+    assert starts[0] == datetime(2030, 3, 26, 4, 0, tzinfo=UTC)
+    assert starts[-1] == datetime(2030, 5, 7, 4, 0, tzinfo=UTC)
+    assert len(starts) == 7
+    _, again = await spec.get(f"/specialists/{spec.id}/availability")
+    assert len(again["windows"]) == len(overview["windows"])

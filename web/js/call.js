@@ -309,6 +309,9 @@ async function start() {
     show(t("call.status.no_consultation"), "error");
     return;
   }
+  // The camera stays off until the server lets this person into the call (it opens 15
+  // minutes before its time): ask for the call first, then for the camera.
+  if (!(await join(id))) return;
   try {
     state.stream = await navigator.mediaDevices.getUserMedia({
       video: { width: 640, height: 480 },
@@ -319,7 +322,6 @@ async function start() {
     return;
   }
   localVideo.srcObject = state.stream;
-  if (!(await join(id))) return;
   signal(id, state.call.ws_url);
   state.pinger = setInterval(() => send({ type: "ping" }), 20000);
 }

@@ -50,6 +50,9 @@ class WeeklyHours(UUIDPrimaryKey, Base):
     end_minute: Mapped[int] = mapped_column(Integer)
     time_zone: Mapped[str] = mapped_column(String(64))
     slot_minutes: Mapped[int] = mapped_column(Integer)
+    # The last local day whose slots were cut: later days are cut as time moves on, and a
+    # day the specialist removed by hand is not cut again.
+    cut_until: Mapped[date] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -64,8 +64,7 @@ _EDITORS = [Role.specialist, Role.admin]
 
 @router.get(
     "/specialists/{id}/availability",
-    summary="Weekly hours, coming windows and leave",
-    read_only=True,
+    summary="Weekly hours, coming windows and leave (publishes weekly hours newly in range)",
     response=AvailabilityOverview,
     roles=_EDITORS,
 )

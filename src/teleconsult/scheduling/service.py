@@ -334,6 +334,7 @@ async def add_weekly_hours(
     minutes = data.slot_minutes or default_slot_minutes
     if minutes > end - start:
         raise field_error("slot_minutes", "longer than the hours", "slot_longer_than_window")
+    today = now.astimezone(zone).date()
     rule = WeeklyHours(
         specialist_id=specialist_id,
         weekday=data.weekday,
@@ -341,13 +342,29 @@ async def add_weekly_hours(
         end_minute=end,
         time_zone=data.time_zone,
         slot_minutes=minutes,
+        cut_until=today + WEEKLY_HORIZON,
         created_at=now,
     )
     session.add(rule)
     await session.flush()
-    today = now.astimezone(zone).date()
-    count = await _cut_weekly(session, rule, today, today + WEEKLY_HORIZON, now)
+    count = await _cut_weekly(session, rule, today, rule.cut_until, now)
     return rule, count
+
+
+async def top_up_weekly(session: AsyncSession, specialist_id: uuid.UUID, now: datetime) -> int:
+    """Cut the days that came within the horizon since weekly hours were last cut."""
+    count = 0
+    rules = await session.scalars(
+        select(WeeklyHours).where(WeeklyHours.specialist_id == specialist_id)
+    )
+    for rule in list(rules):
+        target = now.astimezone(ZoneInfo(rule.time_zone)).date() + WEEKLY_HORIZON
+        if rule.cut_until < target:
+            first = max(rule.cut_until + timedelta(days=1), target - WEEKLY_HORIZON)
+            count += await _cut_weekly(session, rule, first, target, now)
+            rule.cut_until = target
+    await session.flush()
+    return count
 
 
 async def remove_weekly_hours(
@@ -478,15 +495,20 @@ async def remove_leave(
         zone = ZoneInfo(rule.time_zone)
         horizon = now.astimezone(zone).date() + WEEKLY_HORIZON
         first = max(leave.first_day, now.astimezone(zone).date())
-        count += await _cut_weekly(session, rule, first, min(leave.last_day, horizon), now)
+        last = min(leave.last_day, horizon, rule.cut_until)
+        count += await _cut_weekly(session, rule, first, last, now)
     return count
 
 
 async def availability_overview(
     session: AsyncSession, actor: User, specialist_id: uuid.UUID, *, now: datetime
 ) -> AvailabilityOverview:
-    """Weekly hours, the coming windows (with how many slots are booked) and leave."""
+    """Weekly hours, the coming windows (with how many slots are booked) and leave.
+
+    Looking at them also publishes the weekly hours of the days that came within the
+    horizon since they were last cut (idempotent: a day is cut once)."""
     await _specialist(session, actor, specialist_id)
+    await top_up_weekly(session, specialist_id, now)
     booked = func.count(Consultation.id)
     rows = (
         await session.execute(

@@ -3,7 +3,7 @@
 
 import { get, post, request } from "../api.js";
 import { busy, clear, clearErrors, field, h, isoDay, localInstant, notice, values } from "../dom.js";
-import { errorText, fieldErrorText, formatDate, formatDateTime, formatTime, language, t } from "../i18n.js";
+import { errorText, fieldErrorText, formatDate, formatDateTime, formatTime, t } from "../i18n.js";
 
 /** The browser's IANA time zone (the specialist's). */
 export const timeZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
@@ -58,12 +58,9 @@ export function apiForm(attrs, children, handler, names) {
   return el;
 }
 
-/** Weekday names Monday..Sunday in the chosen language. */
-export function weekdays() {
-  const format = new Intl.DateTimeFormat(language(), { weekday: "long" });
-  // 2030-03-04 is a Monday.
-  return [...Array(7).keys()].map((i) => format.format(new Date(2030, 2, 4 + i)));
-}
+/** Weekday names Monday..Sunday in the chosen language (from the catalogue: browsers do not
+ * all know Kazakh weekday names). */
+export const weekdays = () => [...Array(7).keys()].map((i) => t(`spec.weekday.${i}`));
 
 const required = (data, names) => {
   const missing = names.filter((k) => !data[k]);

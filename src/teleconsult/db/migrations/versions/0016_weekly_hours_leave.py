@@ -27,6 +27,7 @@ def upgrade() -> None:
         sa.Column("end_minute", sa.Integer(), nullable=False),
         sa.Column("time_zone", sa.String(length=64), nullable=False),
         sa.Column("slot_minutes", sa.Integer(), nullable=False),
+        sa.Column("cut_until", sa.Date(), nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.ForeignKeyConstraint(
