@@ -52,6 +52,7 @@ from .db.uow import unit_of_work
 from .events import events_ws
 from .facilities.routes import router as facilities_router
 from .fhir.routes import router as fhir_router
+from .formulary.routes import router as formulary_router
 from .health import healthz, metrics, metrics_for, observe, readyz
 from .logs import request_id
 from .middleware import errors_middleware, security_headers
@@ -77,6 +78,7 @@ ROUTERS = [
     passport_router,
     audit_router,
     fhir_router,
+    formulary_router,
     calls_router,
 ]
 
