@@ -26,6 +26,8 @@ MAX_DAYS = 365
 # the prescription says so (``long_term``).
 MAX_DAYS_LONG_TERM = 730
 MAX_TIMES_PER_DAY = 24
+# ATC groups in which an allergy to one member is an allergy to all (the penicillins).
+WHOLE_GROUP_ALLERGIES = ("J01C",)
 
 
 @dataclass(frozen=True)
@@ -96,16 +98,26 @@ def resolve(formulary: Formulary, medication: str, atc: str | None) -> Drug | No
     return formulary.match(medication)
 
 
+def _widened(atc_class: str, atc: str) -> tuple[str, ...]:
+    return (atc_class, *(g for g in WHOLE_GROUP_ALLERGIES if atc.startswith(g)))
+
+
 def allergy_classes(formulary: Formulary, allergy: Allergy) -> tuple[str, ...]:
     """The ATC prefixes an allergy covers: its code, the drug its substance names, or the
     class its substance names ("penicillins", "НПВС")."""
     if allergy.atc:
-        return (allergy.atc.upper(),)
+        code = allergy.atc.upper()
+        if len(code) == 7:
+            return _widened(code[:5], code)
+        return (code,)
     substance = normalise(allergy.substance)
     if substance in ALLERGY_CLASSES:
         return ALLERGY_CLASSES[substance]
     drug = formulary.match(allergy.substance)
-    return (drug.atc,) if drug is not None else ()
+    if drug is None:
+        return ()
+    # An allergy to one drug covers its chemical subgroup, and to one penicillin all of them.
+    return _widened(drug.atc_class, drug.atc)
 
 
 def check(
