@@ -3,6 +3,7 @@ the refusal of a high finding, the confirmation with a reason, and consent."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from teleconsult.clock import FakeClock
@@ -221,3 +222,16 @@ async def test_formulary_search(client: Any, database: Database, clock: FakeCloc
     assert status == 422 and "q" in body["fields"], body
     status, body = await c.patient.get("/formulary", q="amlodipine")
     assert status == 403, body
+
+
+async def test_two_prescriptions_written_at_once_see_each_other(
+    client: Any, database: Database, clock: FakeClock
+) -> None:
+    c = await clinic(client, database.engine)
+    await grant(c, clock, user_id=c.w.specialist.id)
+    results = await asyncio.gather(write(c, AMLODIPINE), write(c, rx(medication="Амлодипин")))
+    statuses = sorted(status for status, _ in results)
+    assert statuses == [201, 409], results
+    refused = next(body for status, body in results if status == 409)
+    assert codes(refused["findings"]) == {"duplicate_drug": "high"}
+    assert await passport_size(c) == 1

@@ -23,6 +23,8 @@ from ..consent.policy import Access, Category
 from ..errors import Conflict
 from ..formulary.catalogue import formulary
 from ..formulary.checks import ActivePrescription, Allergy, Finding, Prescription, Result, check
+from ..ledger.store import _lock_head as lock_head
+from ..ledger.tables import PASSPORT
 from .rules import amended_view
 from .schemas import (
     AllergyBody,
@@ -125,10 +127,9 @@ async def _facts(
             client=client,
         )
     await permit.record()
-    entries = await entries_of(session, patient_id)
     allergies_known = shown is None or Category.diagnoses.value in shown
-    if not allergies_known:
-        entries = [e for e in entries if e["kind"] != Kind.allergy]
+    kinds = {Kind.prescription, Kind.allergy} if allergies_known else {Kind.prescription}
+    entries = await entries_of(session, patient_id, frozenset(kinds))
     facts = facts_from(entries, now=now, replacing=replacing)
     return PassportFacts(facts.active, facts.allergies, allergies_known)
 
@@ -200,7 +201,12 @@ async def apply_checks(
     client: str | None,
 ) -> None:
     """Check a prescription about to be written; refuse it on a high finding without an
-    override, else record the findings (and the reason) in its body."""
+    override, else record the findings (and the reason) in its body.
+
+    The patient's chain head is locked first (as the append will lock it), so that two
+    prescriptions written at once are checked one after the other, each seeing the other.
+    """
+    await lock_head(await session.connection(), PASSPORT.name, str(patient_id))
     facts = await _facts(session, user, patient_id, replacing=data.amends, now=now, client=client)
     result = _run(data, facts)
     if result.blocked and data.override is None:

@@ -347,13 +347,17 @@ async def _history(session: AsyncSession, patient_id: uuid.UUID, amends: str | N
 # --- reading -------------------------------------------------------------------------------
 
 
-async def entries_of(session: AsyncSession, patient_id: uuid.UUID) -> list[dict[str, Any]]:
-    """Every entry of the patient's passport in chain order (no consent check: callers do)."""
-    rows = await session.execute(
-        select(PassportEntry.seq, PassportEntry.document, PassportEntry.hash)
-        .where(PassportEntry.patient_id == patient_id)
-        .order_by(PassportEntry.seq)
+async def entries_of(
+    session: AsyncSession, patient_id: uuid.UUID, kinds: frozenset[Kind] | None = None
+) -> list[dict[str, Any]]:
+    """Every entry of the patient's passport (of ``kinds`` only, if given: a correction has
+    the kind of what it corrects) in chain order (no consent check: callers do)."""
+    statement = select(PassportEntry.seq, PassportEntry.document, PassportEntry.hash).where(
+        PassportEntry.patient_id == patient_id
     )
+    if kinds is not None:
+        statement = statement.where(PassportEntry.kind.in_(sorted(k.value for k in kinds)))
+    rows = await session.execute(statement.order_by(PassportEntry.seq))
     return [_parse(None, *row) for row in rows]
 
 
