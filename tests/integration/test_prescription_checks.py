@@ -74,6 +74,10 @@ async def test_each_kind_of_finding(client: Any, database: Database, clock: Fake
         "frequency_weekly_only": "high",
         "dose_above_maximum": "high",
     }
+    assert codes((await checks(c, rx(dose="a little")))["findings"]) == {"dose_invalid": "high"}
+    tablets = await checks(c, rx(dose="1 tablet"))
+    assert codes(tablets["findings"]) == {"dose_unit_unchecked": "low"}
+    assert not tablets["blocked"]
     free = await checks(c, rx(medication="Herbal tea", dose="1 cup"))
     assert codes(free["findings"]) == {"not_in_formulary": "low"} and not free["in_formulary"]
     assert free["drug"] is None
@@ -107,6 +111,10 @@ async def test_each_kind_of_finding(client: Any, database: Database, clock: Fake
     )
     assert codes(penicillin["findings"]) == {"allergy": "high"}
     assert penicillin["findings"][0]["params"]["substance"] == "Пенициллины"
+    cephalosporin = await checks(
+        c, rx(medication="Цефтриаксон", dose="1 g", route="в/в", duration_days=7)
+    )
+    assert codes(cephalosporin["findings"]) == {"allergy_cross_reactivity": "moderate"}
 
     # A prescription that ran out is no longer active.
     clock.advance(days=31)

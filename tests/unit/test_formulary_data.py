@@ -61,7 +61,7 @@ def test_atc_codes_and_names_are_unique() -> None:
 
 def test_the_file_names_its_sources() -> None:
     raw = json.loads(
-        resources.files("teleconsult.formulary").joinpath("data/formulary.json").read_text()
+        resources.files("teleconsult.formulary").joinpath("formulary.json").read_text()
     )
     assert any("ATC/DDD" in s for s in raw["sources"])
     assert formulary().sources == raw["sources"]

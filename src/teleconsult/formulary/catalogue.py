@@ -1,4 +1,4 @@
-"""The formulary the project ships (``data/formulary.json``): loading, lookup and search.
+"""The formulary the project ships (``formulary.json``): loading, lookup and search.
 
 Each drug has its WHO ATC code, its INN in English, Russian and Kazakh (with common
 synonyms), its forms and routes, the usual maximum adult dose a day (or a week, for drugs
@@ -153,5 +153,5 @@ class Formulary:
 @cache
 def formulary() -> Formulary:
     """The shipped formulary, read once."""
-    text = resources.files(__package__).joinpath("data/formulary.json").read_text("utf-8")
+    text = resources.files(__package__).joinpath("formulary.json").read_text("utf-8")
     return Formulary(json.loads(text))
