@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 MOUNT = """async ({consultationId, body}) => {
   const { h, field } = await import("/static/js/dom.js");
   const { t } = await import("/static/js/i18n.js");
-  const { savePrescription } = await import("/static/js/findings.js");
+  const { attachFormulary, savePrescription } = await import("/static/js/findings.js");
   const input = (name) => h("input", { name, autocomplete: "off" });
   const form = h("form", { class: "grid rx-test" },
     field(t("rx.allergy.substance"), input("medication")),
@@ -28,6 +28,7 @@ MOUNT = """async ({consultationId, body}) => {
     field(t("rx.per.week"), input("duration_days")),
     h("div", { class: "actions wide" }));
   (document.querySelector("main") || document.body).prepend(form);
+  attachFormulary(form.elements.namedItem("medication"));
   window.rxResult = savePrescription(form, consultationId, body).then(
     (entry) => ({ entry }), (error) => ({ error: String(error) }));
 }"""
@@ -101,4 +102,10 @@ async def test_findings_next_to_their_fields_and_confirmation(
     assert checks["override_reason"] == "Проверено с пациентом по телефону"
     assert {"dose_above_maximum", "route_unknown"} <= {f["code"] for f in checks["findings"]}
     await check(page.locator(".rx-confirm")).to_have_count(0)
+
+    # The medication field offers the formulary's drugs in the page's language.
+    await page.locator("input[name=medication]").press_sequentially("амло")
+    option = form.locator("datalist.rx-drugs option")
+    await check(option).to_have_count(1)
+    await check(option).to_have_attribute("value", "амлодипин")
     tab.assert_clean()

@@ -5,14 +5,15 @@
 //   const out = await checkPrescription(patientId, body);   // {findings, blocked, drug, ...}
 //   renderFindings(form, out.findings);                      // next to medication, dose, ...
 //   const entry = await savePrescription(form, consultationId, body);  // null if not confirmed
+//   attachFormulary(form.elements.medication);              // the formulary as a datalist
 //
 // The form's controls are found by name (medication, dose, route, frequency, duration_days);
 // each has a ".field" box around it (dom.js field()). Findings for a field the form does not
 // have are listed at the top of the form. All text comes from the rx.* catalogue keys.
 
-import { post } from "./api.js";
-import { badge, h, uid } from "./dom.js";
-import { formatDate, formatList, formatNumber, has, t } from "./i18n.js";
+import { get, post } from "./api.js";
+import { badge, clear, h, uid } from "./dom.js";
+import { formatDate, formatList, formatNumber, has, language, t } from "./i18n.js";
 
 export const SEVERITIES = ["high", "moderate", "low"];
 
@@ -97,6 +98,36 @@ export function renderFindings(form, findings) {
     form.prepend(el);
   }
   return rest;
+}
+
+/**
+ * Offer the formulary's drugs as the medication is typed (GET /formulary?q=), in the page's
+ * language; free text stays possible (it is checked as outside the formulary).
+ */
+export function attachFormulary(input) {
+  const list = h("datalist", { id: uid("rx-drugs"), class: "rx-drugs" });
+  input.setAttribute("list", list.id);
+  input.after(list);
+  let timer = null;
+  let asked = "";
+  input.addEventListener("input", () => {
+    clearTimeout(timer);
+    const q = input.value.trim();
+    if (q.length < 2 || q === asked) return;
+    timer = setTimeout(async () => {
+      asked = q;
+      try {
+        const page = await get("/formulary", { q, limit: 10 });
+        clear(
+          list,
+          page.items.map((drug) => h("option", { value: drug.name[language()] || drug.name.en }, drug.atc)),
+        );
+      } catch {
+        clear(list); // the search is a help: the field still takes any text
+      }
+    }, 200);
+  });
+  return list;
 }
 
 /** POST /patients/{id}/prescription-checks: the findings, nothing written. */
