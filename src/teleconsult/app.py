@@ -56,6 +56,7 @@ from .events import events_ws
 from .facilities.names import reader_language
 from .facilities.routes import router as facilities_router
 from .fhir.routes import router as fhir_router
+from .formulary.routes import router as formulary_router
 from .health import healthz, metrics, metrics_for, observe, readyz
 from .icd.routes import router as icd10_router
 from .logs import request_id
@@ -87,6 +88,7 @@ ROUTERS = [
     passport_router,
     audit_router,
     fhir_router,
+    formulary_router,
     calls_router,
     messages_router,
 ]

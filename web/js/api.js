@@ -17,6 +17,8 @@ export class ApiError extends Error {
     this.code = body?.code || "";
     this.fieldCodes = body?.field_codes || {};
     this.fieldParams = body?.field_params || {};
+    // A prescription refused for its checks carries them (web/js/findings.js).
+    this.findings = body?.findings || [];
   }
 }
 

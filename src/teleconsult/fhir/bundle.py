@@ -19,6 +19,9 @@ CONSENT_SCOPE = "http://terminology.hl7.org/CodeSystem/consentscope"
 CONSENT_CATEGORY = "http://loinc.org"
 PROVENANCE_AGENT = "http://terminology.hl7.org/CodeSystem/provenance-participant-type"
 CHAIN_POLICY = "urn:teleconsult:passport-chain:sha256:"
+ATC = "http://www.whocc.no/atc"
+ALLERGY_CLINICAL = "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical"
+ALLERGY_VERIFICATION = "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification"
 
 _ENCOUNTER_STATUS = {
     "requested": "planned",
@@ -149,12 +152,12 @@ def _medication_request(entry: dict[str, Any], patient_id: str) -> dict[str, Any
     if body.get("instructions"):
         instruction["patientInstruction"] = body["instructions"]
     instruction = {k: v for k, v in instruction.items() if v}
-    return {
+    resource = {
         "resourceType": "MedicationRequest",
         "id": entry["id"],
         "status": "active" if not entry.get("superseded_by") else "entered-in-error",
         "intent": "order",
-        "medicationCodeableConcept": {"text": body["medication"]},
+        "medicationCodeableConcept": _medication_code(body),
         "authoredOn": entry["created_at"],
         "requester": _ref("Practitioner", entry["author_id"]),
         "dosageInstruction": [instruction],
@@ -168,6 +171,64 @@ def _medication_request(entry: dict[str, Any], patient_id: str) -> dict[str, Any
         },
         **_context(entry, patient_id),
     }
+    note = _checks_note(body)
+    if note:
+        resource["note"] = note
+    return resource
+
+
+def _medication_code(body: dict[str, Any]) -> dict[str, Any]:
+    """The medication as typed, with its WHO ATC code when the formulary knows it."""
+    concept: dict[str, Any] = {"text": body["medication"]}
+    if body.get("atc"):
+        concept["coding"] = [{"system": ATC, "code": body["atc"]}]
+    return concept
+
+
+def _checks_note(body: dict[str, Any]) -> list[dict[str, str]]:
+    """A prescription written despite high-severity findings carries the prescriber's reason."""
+    checks = body.get("checks") or {}
+    reason = checks.get("override_reason")
+    if not reason:
+        return []
+    codes = ", ".join(f["code"] for f in checks.get("findings", []) if f["severity"] == "high")
+    return [{"text": f"Confirmed despite findings ({codes}): {reason}"}]
+
+
+def _allergy_intolerance(entry: dict[str, Any], patient_id: str) -> dict[str, Any]:
+    body = entry["body"]
+    status = "entered-in-error" if entry.get("superseded_by") else "confirmed"
+    code: dict[str, Any] = {"text": body["substance"]}
+    if body.get("atc"):
+        code["coding"] = [{"system": ATC, "code": body["atc"]}]
+    resource: dict[str, Any] = {
+        "resourceType": "AllergyIntolerance",
+        "id": entry["id"],
+        "verificationStatus": {"coding": [{"system": ALLERGY_VERIFICATION, "code": status}]},
+        "type": body.get("type", "allergy"),
+        "category": [body.get("category", "medication")],
+        "criticality": "high" if body.get("severity") == "severe" else "low",
+        "code": code,
+        "patient": _ref("Patient", patient_id),
+        "recordedDate": entry["created_at"],
+        "recorder": _ref("Practitioner", entry["author_id"]),
+    }
+    if status != "entered-in-error":
+        # The clinical status is absent from an entry recorded in error (FHIR invariant ait-2).
+        resource["clinicalStatus"] = {
+            "coding": [{"system": ALLERGY_CLINICAL, "code": body.get("status", "active")}]
+        }
+    if entry["consultation_id"]:
+        resource["encounter"] = _ref("Encounter", entry["consultation_id"])
+    reaction: dict[str, Any] = {
+        "manifestation": [{"text": body.get("reaction") or body["substance"]}],
+    }
+    if body.get("severity"):
+        reaction["severity"] = body["severity"]
+    if body.get("reaction"):
+        reaction["description"] = body["reaction"]
+    resource["reaction"] = [reaction]
+    return resource
 
 
 def _observation(entry: dict[str, Any], patient_id: str) -> dict[str, Any]:
@@ -286,6 +347,7 @@ _BUILDERS = {
     "lab_result": ("Observation", _observation),
     "note": ("Observation", _observation),
     "referral": ("Observation", _observation),
+    "allergy": ("AllergyIntolerance", _allergy_intolerance),
 }
 
 

@@ -8,7 +8,19 @@ from ..api import Ctx, Page, Router
 from ..codes import Role
 from ..db.paging import seq_cursor
 from . import service
-from .schemas import EntryIn, EntryOut, NoteIn, PassportQuery, PrescriptionIn, VerifyOut
+from .prescriptions import check_prescription
+from .schemas import (
+    AllergyIn,
+    EntryIn,
+    EntryOut,
+    Kind,
+    NoteIn,
+    PassportQuery,
+    PrescriptionCheckIn,
+    PrescriptionChecksOut,
+    PrescriptionIn,
+    VerifyOut,
+)
 
 router = Router("passport")
 
@@ -43,19 +55,55 @@ async def write_note(ctx: Ctx) -> dict[str, Any]:
     roles=AUTHORS,
 )
 async def write_prescription(ctx: Ctx) -> dict[str, Any]:
-    return await _write(ctx, [service.prescription_draft(ctx.body)])
+    return await service.write_prescription(
+        ctx.session, ctx.me, ctx.path_id(), ctx.body, now=ctx.clock.now(), client=ctx.client
+    )
+
+
+@router.post(
+    "/patients/{id}/prescription-checks",
+    summary="Check a prescription against the formulary and the passport, writing nothing",
+    body=PrescriptionCheckIn,
+    response=PrescriptionChecksOut,
+    roles=AUTHORS,
+)
+async def prescription_checks(ctx: Ctx) -> PrescriptionChecksOut:
+    return await check_prescription(
+        ctx.session, ctx.me, ctx.path_id(), ctx.body, now=ctx.clock.now(), client=ctx.client
+    )
+
+
+@router.post(
+    "/consultations/{id}/allergies",
+    summary="Record an allergy or intolerance in the patient's passport",
+    body=AllergyIn,
+    response=EntryOut,
+    status=201,
+    roles=AUTHORS,
+)
+async def write_allergy(ctx: Ctx) -> dict[str, Any]:
+    data: AllergyIn = ctx.body
+    draft = service.Draft(Kind.allergy, service.allergy_body(data), data.amends)
+    return await _write(ctx, [draft])
 
 
 @router.post(
     "/consultations/{id}/entries",
-    summary="Write another kind of entry (diagnosis, lab result, referral, attachment)",
+    summary="Write another kind of entry (diagnosis, lab result, referral, attachment, allergy)",
     body=EntryIn,
     response=EntryOut,
     status=201,
     roles=AUTHORS,
 )
 async def write_entry(ctx: Ctx) -> dict[str, Any]:
-    return await _write(ctx, [service.entry_draft(ctx.body)])
+    data: EntryIn = ctx.body
+    if data.kind == Kind.prescription:
+        # Checked as the prescriptions endpoint checks it.
+        prescription = service.prescription_input({**data.body, "amends": data.amends})
+        return await service.write_prescription(
+            ctx.session, ctx.me, ctx.path_id(), prescription, now=ctx.clock.now(), client=ctx.client
+        )
+    return await _write(ctx, [service.entry_draft(data)])
 
 
 def _after_seq(cursor: str | None) -> int:

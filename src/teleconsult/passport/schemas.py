@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -20,6 +20,7 @@ class Kind(StrEnum):
     lab_result = "lab_result"
     referral = "referral"
     attachment = "attachment"
+    allergy = "allergy"
 
 
 # Which consent category covers each kind of entry.
@@ -30,6 +31,9 @@ KIND_CATEGORY: dict[Kind, Category] = {
     Kind.lab_result: Category.lab_results,
     Kind.referral: Category.notes,
     Kind.attachment: Category.attachments,
+    # Allergies and intolerances are clinical findings about the patient, read and written
+    # with the diagnoses.
+    Kind.allergy: Category.diagnoses,
 }
 
 
@@ -58,6 +62,18 @@ class NoteIn(_Body):
     amends: uuid.UUID | None = Field(default=None, description="The entry this one corrects")
 
 
+AtcCode = Annotated[str, StringConstraints(pattern=r"^[A-Z][0-9]{2}[A-Z]{2}[0-9]{2}$")]
+AtcPrefix = Annotated[
+    str, StringConstraints(pattern=r"^[A-Z](?:[0-9]{2}(?:[A-Z](?:[A-Z](?:[0-9]{2})?)?)?)?$")
+]
+
+
+class Override(_Body):
+    """The prescriber's confirmation of a prescription despite high-severity findings."""
+
+    reason: Annotated[str, _text(2000, 5)]
+
+
 class PrescriptionIn(_Body):
     medication: Text200
     dose: Text100
@@ -65,6 +81,74 @@ class PrescriptionIn(_Body):
     frequency: Text100
     duration_days: int = Field(ge=1, le=3650)
     instructions: Optional2000 = ""
+    amends: uuid.UUID | None = None
+    atc: AtcCode | None = Field(
+        default=None, description="The formulary drug (its WHO ATC code); else matched by name"
+    )
+    long_term: bool = Field(
+        default=False, description="A long-term drug prescribed for more than a year"
+    )
+    times_per_day: float | None = Field(
+        default=None, gt=0, le=1000, description="Times a day, when not read from frequency"
+    )
+    override: Override | None = Field(
+        default=None, description="Write despite high-severity findings, for this reason"
+    )
+
+
+class PrescriptionCheckIn(_Body):
+    """A prescription to check (``amends`` names the entry it would replace)."""
+
+    medication: Text200
+    dose: Text100
+    route: Text50
+    frequency: Text100
+    duration_days: int = Field(ge=1, le=3650)
+    instructions: Optional2000 = ""
+    amends: uuid.UUID | None = None
+    atc: AtcCode | None = None
+    long_term: bool = False
+    times_per_day: float | None = Field(default=None, gt=0, le=1000)
+
+
+class FindingOut(BaseModel):
+    code: str = Field(description="Stable; the pages show rx.finding.<code>")
+    severity: Literal["high", "moderate", "low"]
+    field: str = Field(description="The prescription field it concerns")
+    params: dict[str, Any]
+
+
+class DrugOut(BaseModel):
+    atc: str
+    name: dict[str, str]
+    synonyms: list[str]
+    forms: list[str]
+    routes: list[str]
+    max_dose: dict[str, Any]
+    max_dose_by_route: dict[str, dict[str, Any]]
+    chronic: bool
+    max_times_per_day: int
+    weekly_only: bool
+
+
+class PrescriptionChecksOut(BaseModel):
+    findings: list[FindingOut]
+    blocked: bool = Field(description="A high-severity finding: writing needs an override")
+    in_formulary: bool
+    drug: DrugOut | None
+
+
+class AllergyBody(_Body):
+    substance: Text200
+    atc: AtcPrefix | None = Field(default=None, description="A drug or class, by ATC code")
+    type: Literal["allergy", "intolerance"] = "allergy"
+    category: Literal["medication", "food", "environment", "biologic"] = "medication"
+    reaction: Optional2000 = ""
+    severity: Literal["mild", "moderate", "severe"]
+    status: Literal["active", "inactive", "resolved"] = "active"
+
+
+class AllergyIn(AllergyBody):
     amends: uuid.UUID | None = None
 
 
@@ -98,6 +182,7 @@ ENTRY_BODIES: dict[Kind, type[_Body]] = {
     Kind.lab_result: LabResultBody,
     Kind.referral: ReferralBody,
     Kind.attachment: AttachmentBody,
+    Kind.allergy: AllergyBody,
 }
 
 

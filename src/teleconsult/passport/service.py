@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import json
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -31,10 +32,12 @@ from ..ledger.verify import checkpoint_problem, verify_chains
 from . import icd10
 from .models import PassportEntry
 from .pages import PassportPage, page
+from .prescriptions import allergy_body, apply_checks, prescription_body
 from .rules import may_author, may_write_now
 from .schemas import (
     ENTRY_BODIES,
     KIND_CATEGORY,
+    AllergyBody,
     BadEntryOut,
     EntryIn,
     Kind,
@@ -74,8 +77,22 @@ def note_drafts(data: NoteIn) -> list[Draft]:
 
 
 def prescription_draft(data: PrescriptionIn) -> Draft:
-    """A prescription entry (medication, dose, route, frequency, duration, instructions)."""
-    return Draft(Kind.prescription, data.model_dump(mode="json", exclude={"amends"}), data.amends)
+    """A prescription entry (medication, dose, route, frequency, duration, instructions);
+    its checks are added when it is written (:func:`write_prescription`)."""
+    return Draft(Kind.prescription, prescription_body(data), data.amends)
+
+
+def prescription_input(raw: dict[str, Any]) -> PrescriptionIn:
+    """A prescription sent as a generic entry's body (422 naming ``body.<field>``)."""
+    try:
+        return PrescriptionIn.model_validate(raw)
+    except ValidationError as exc:
+        failed = validation_failed(exc)
+        fields = {f"body.{k}": v for k, v in (failed.fields or {}).items()}
+        codes = {f"body.{k}": v for k, v in (failed.field_codes or {}).items()}
+        raise ValidationFailed(
+            "Invalid " + ", ".join(sorted(fields)), fields=fields, field_codes=codes
+        ) from None
 
 
 def entry_draft(data: EntryIn) -> Draft:
@@ -92,6 +109,8 @@ def entry_draft(data: EntryIn) -> Draft:
         raise validation_failed(exc, prefix="body.") from None
     if data.kind == Kind.diagnosis:
         body.update(_diagnosis(body["code"], "body.code"))
+    if data.kind == Kind.allergy:
+        body = allergy_body(AllergyBody.model_validate(body))
     if data.kind == Kind.referral:
         try:
             validate_specialty(body["specialty"])
@@ -153,11 +172,14 @@ async def write_entries(
     *,
     now: datetime,
     client: str | None,
+    prepare: Callable[[uuid.UUID], Awaitable[None]] | None = None,
 ) -> list[dict[str, Any]]:
     """Append entries to the passport of a consultation's patient.
 
     Only the assigned specialist or the requesting GP, while the consultation is in progress
     or up to 72 hours after it ends, and only with write consent for every category written.
+    ``prepare`` (given the patient's id) runs once the write is authorised, before anything
+    is appended: the prescription checks.
     """
     consultation = await get_consultation(session, user, consultation_id)
     if not may_author(user.id, consultation.specialist_id, consultation.requester_id):
@@ -184,6 +206,8 @@ async def write_entries(
         client=client,
     )
     await _amended_entries(session, patient_id, drafts)
+    if prepare is not None:
+        await prepare(patient_id)
     written = await _append_drafts(
         session, patient_id, user.id, consultation.id, drafts, now=now, client=client
     )
@@ -191,6 +215,27 @@ async def write_entries(
         entry["superseded_by"] = None
         entry["history"] = await _history(session, patient_id, entry["amends"])
     return written
+
+
+async def write_prescription(
+    session: AsyncSession,
+    user: User,
+    consultation_id: uuid.UUID,
+    data: PrescriptionIn,
+    *,
+    now: datetime,
+    client: str | None,
+) -> dict[str, Any]:
+    """Write a prescription once it passes its checks (or is confirmed with a reason)."""
+    draft = prescription_draft(data)
+
+    async def prepare(patient_id: uuid.UUID) -> None:
+        await apply_checks(session, user, patient_id, data, draft.body, now=now, client=client)
+
+    [entry] = await write_entries(
+        session, user, consultation_id, [draft], now=now, client=client, prepare=prepare
+    )
+    return entry
 
 
 async def _append_drafts(
@@ -307,13 +352,17 @@ async def _history(session: AsyncSession, patient_id: uuid.UUID, amends: str | N
 # --- reading -------------------------------------------------------------------------------
 
 
-async def entries_of(session: AsyncSession, patient_id: uuid.UUID) -> list[dict[str, Any]]:
-    """Every entry of the patient's passport in chain order (no consent check: callers do)."""
-    rows = await session.execute(
-        select(PassportEntry.seq, PassportEntry.document, PassportEntry.hash)
-        .where(PassportEntry.patient_id == patient_id)
-        .order_by(PassportEntry.seq)
+async def entries_of(
+    session: AsyncSession, patient_id: uuid.UUID, kinds: frozenset[Kind] | None = None
+) -> list[dict[str, Any]]:
+    """Every entry of the patient's passport (of ``kinds`` only, if given: a correction has
+    the kind of what it corrects) in chain order (no consent check: callers do)."""
+    statement = select(PassportEntry.seq, PassportEntry.document, PassportEntry.hash).where(
+        PassportEntry.patient_id == patient_id
     )
+    if kinds is not None:
+        statement = statement.where(PassportEntry.kind.in_(sorted(k.value for k in kinds)))
+    rows = await session.execute(statement.order_by(PassportEntry.seq))
     return [_parse(None, *row) for row in rows]
 
 
