@@ -88,7 +88,7 @@ function flagItem(flag, me, onResolved) {
   const item = h("li", { class: "card proof-flag" });
   const draw = (f, message) => {
     const heading = [
-      f.resolved_at ? badge("consent-revoked", t("proof.badge.resolved")) : badge("status-no_show", t("proof.badge.open")),
+      f.resolved_at ? badge("status-completed", t("proof.badge.resolved")) : badge("status-no_show", t("proof.badge.open")),
       " ",
       h("strong", {}, t(`proof.reason.${f.reason}`)),
     ];
