@@ -154,6 +154,11 @@ async def test_completions_without_a_call_before_the_slot_or_without_a_conclusio
     assert line["facility"] == row["facility"] and line["specialist"] == row["specialist"]
     assert (line["consultations"], line["open"], line["before_slot"]) == ("2", "3", "1")
 
+    status, body = await w.admin.get("/proof/report", **{"from": "2031-02-01", "to": "2031-01-31"})
+    assert status == 422 and body["field_codes"] == {"to": "range_reversed"}, body
+    status, body = await w.admin.get("/proof/report", **{"from": "2001-01-01", "to": "2001-12-31"})
+    assert status == 200 and body["items"] == [], body
+
     # Only administrators see it.
     for caller in (w.gp, w.specialist):
         status, body = await caller.get("/proof/report")

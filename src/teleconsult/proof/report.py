@@ -19,7 +19,7 @@ from ..audit.service import record
 from ..calls.models import CallParticipation
 from ..consultations.models import Consultation
 from ..db.paging import keyset_page
-from ..errors import Conflict, NotFound
+from ..errors import Conflict, NotFound, field_error
 from ..facilities.models import Facility
 from ..facilities.names import current_language, localized
 from ..stats.cells import REPORTING_TZ, month_of, reporting_day
@@ -54,6 +54,8 @@ def period(q: ReportQuery, today: date) -> tuple[date, date]:
     """The report's days: as asked, else the twelve months up to today's."""
     to = q.to or today
     if q.from_ is not None:
+        if q.from_ > to:
+            raise field_error("to", "must not be before from", "range_reversed")
         return q.from_, to
     month = month_of(to)
     first = month.replace(year=month.year - 1)
