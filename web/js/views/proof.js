@@ -136,7 +136,7 @@ function renderProof(main, { me }) {
   yearAgo.setFullYear(yearAgo.getFullYear() - 1);
   yearAgo.setDate(1);
   const reportBox = h("div", { "aria-live": "polite" });
-  const flagsTitle = h("h2", { id: "proof-flags" }, t("proof.flags.title"));
+  const flagsTitle = h("h2", { id: "proof-flags", tabindex: "-1" }, t("proof.flags.title"));
   const showAll = h("button", { type: "button", class: "secondary", hidden: true }, t("proof.flags.all"));
   let filter = {};
   let params = {};
@@ -166,7 +166,8 @@ function renderProof(main, { me }) {
     show.setAttribute("aria-label", t("proof.evidence_named", { specialist, month: monthName(r.month) }));
     show.addEventListener("click", () => {
       chooseFlags(r);
-      flagsTitle.scrollIntoView({ block: "start" });
+      // Keyboard and screen-reader users land on the evidence they asked for.
+      flagsTitle.focus();
     });
     return h(
       "tr",
