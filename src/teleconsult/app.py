@@ -68,6 +68,7 @@ from .openapi import build_openapi
 from .passport.routes import router as passport_router
 from .passport.service import attach_recording
 from .patients.routes import router as patients_router
+from .proof.routes import router as proof_router
 from .scheduling.routes import router as scheduling_router
 from .stats.cache import ReportCache
 from .stats.routes import router as stats_router
@@ -91,6 +92,7 @@ ROUTERS = [
     formulary_router,
     calls_router,
     messages_router,
+    proof_router,
 ]
 
 

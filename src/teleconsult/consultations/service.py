@@ -23,6 +23,7 @@ from ..errors import Conflict, Forbidden, NotFound, field_error
 from ..facilities.models import Facility
 from ..notify import service as notify
 from ..patients.models import Patient
+from ..proof.flags import flag_completion
 from ..scheduling.models import Slot
 from ..scheduling.service import free_slots_statement
 from ..stats.rollups import facts_of, record_change
@@ -343,6 +344,8 @@ async def transition(
             consultation.call_seconds = await call_seconds(session, consultation.id, now)
         if conclusion:
             consultation.conclusion = conclusion
+        # Proof of service: a completion without evidence of delivery is flagged now.
+        await flag_completion(session, consultation, now)
     elif action == Action.cancel:
         consultation.cancelled_at = now
     await session.flush()

@@ -17,6 +17,7 @@ from ..ledger.models import ChainHead
 from ..notify.models import Message, MessagePreference
 from ..passport.models import PassportEntry
 from ..patients.models import Patient
+from ..proof.models import ProofFlag
 from ..scheduling.models import AvailabilityWindow, Slot
 from ..stats.models import StatsRollup
 from .base import Base
@@ -43,6 +44,7 @@ __all__ = [
     "PassportEntry",
     "PasswordReset",
     "Patient",
+    "ProofFlag",
     "Slot",
     "SpecialistSpecialty",
     "StatsRollup",

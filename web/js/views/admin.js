@@ -20,6 +20,7 @@ import {
 import { errorText, formatDate, formatDateTime, formatNumber, formatDuration, language, t } from "../i18n.js";
 import { person } from "../people.js";
 import { accessLog } from "./accesslog.js";
+import { proofRoute } from "./proof.js";
 
 export const live = false;
 
@@ -53,6 +54,7 @@ export const routes = [
     },
     render: renderBreakGlass,
   },
+  proofRoute,
 ];
 
 const ROLE_CODES = ["admin", "gp", "specialist", "patient"];
