@@ -127,6 +127,11 @@ async def test_a_patient_account_is_made_from_the_patient(client: Any, database:
     assert status == 201, made
     assert made["user"]["role"] == "patient"
     assert made["user"]["full_name"] == "Test Patient"
+    # Nobody can sign in to it until the patient chooses a password through the link.
+    resp = await client.post(
+        "/api/v1/auth/login", json={"username": "patient-amina", "password": PASSWORD}
+    )
+    assert resp.status == 401
     status, body = await _reset(client, made["token"])
     assert status == 200, body
     me = await login(client, "patient-amina", NEW_PASSWORD)
