@@ -130,7 +130,7 @@ function numbersTable(caption, head, rows) {
 /** The footnotes a table needs: "<5" where a count is hidden, "—" where a time is. */
 function footnotes(rows) {
   const counts = rows.some((r) => COUNTS.some((k) => r[k] === SUPPRESSED));
-  const times = rows.some((r) => [...TIMES, "answered_within_target"].some((k) => r[k] === SUPPRESSED));
+  const times = rows.some((r) => TIMES.some((k) => typeof r[k] !== "number"));
   return [
     counts ? h("p", { class: "hint admin-suppressed" }, t("admin.stats.suppressed_counts")) : null,
     times ? h("p", { class: "hint" }, t("admin.stats.suppressed_times")) : null,
@@ -414,8 +414,8 @@ function renderFacilities(main) {
         "tr",
         {},
         h("th", { scope: "row" }, facilityName(f)),
-        h("td", {}, label(REGIONS, f.region)),
-        h("td", {}, label(CARE_LEVELS, f.level)),
+        h("td", { dataset: { label: t("admin.facilities.region") } }, label(REGIONS, f.region)),
+        h("td", { dataset: { label: t("admin.facilities.level") } }, label(CARE_LEVELS, f.level)),
         h("td", {}, edit),
       );
       let detail = null;
@@ -493,7 +493,7 @@ function renderFacilities(main) {
         { class: "card", "aria-labelledby": "all-facilities" },
         h("h2", { id: "all-facilities" }, t("admin.facilities.all")),
         saved,
-        list.el,
+        h("div", { class: "admin-stack" }, list.el),
       ),
     ),
   );
@@ -568,12 +568,12 @@ function usersList(me, linkNote) {
         "tr",
         {},
         h("th", { scope: "row" }, u.full_name),
-        h("td", {}, u.username),
-        h("td", {}, t(`common.role.${u.role}`)),
-        h("td", {}, u.facility ?? "—"),
+        h("td", { dataset: { label: t("admin.users.username") } }, u.username),
+        h("td", { dataset: { label: t("admin.users.role") } }, t(`common.role.${u.role}`)),
+        h("td", { dataset: { label: t("admin.users.facility") } }, u.facility ?? "—"),
         h(
           "td",
-          {},
+          { dataset: { label: t("admin.users.status") } },
           u.is_active
             ? badge("consent-active", t("admin.users.active"))
             : badge("consent-revoked", t("admin.users.disabled")),
@@ -617,7 +617,8 @@ function usersList(me, linkNote) {
 }
 
 /** An account for a patient: found by name or IIN and picked, never typed as a record id. */
-function patientAccount(linkNote) {
+function patientAccount() {
+  const linkNote = notice();
   const results = h("ul", { class: "admin-picks" });
   const picked = h("p", { class: "admin-picked", "aria-live": "polite" });
   let chosen = null;
@@ -708,6 +709,7 @@ function patientAccount(linkNote) {
     results,
     picked,
     create,
+    linkNote,
   );
 }
 
@@ -818,7 +820,7 @@ async function renderUsers(main, { me }) {
       h("h2", { id: "all-users" }, t("admin.users.all")),
       search,
       linkNote,
-      list.el,
+      h("div", { class: "admin-stack" }, list.el),
     ),
     h(
       "div",
@@ -830,7 +832,7 @@ async function renderUsers(main, { me }) {
         created,
         create,
       ),
-      patientAccount(linkNote),
+      patientAccount(),
     ),
   );
   list.reload();
