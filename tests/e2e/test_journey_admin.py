@@ -44,7 +44,7 @@ async def test_admin_journey(client: Any, database: Any, open_page: Any, languag
     await by_region.get_by_label(t("admin.stats.measure")).select_option("wait_median_s")
     await check(by_region.locator("table.numbers tbody td").first).to_have_text("—")
     await tab.assert_translated()
-    await tab.shot(f"admin-statistics-{language}")
+    await tab.shot(f"statistics-{language}")
 
     # Users: search, disable, enable, a one-time reset link.
     await page.get_by_role("link", name=t("admin.nav.users")).click()
@@ -82,12 +82,12 @@ async def test_admin_journey(client: Any, database: Any, open_page: Any, languag
     ).click()
     await section.get_by_label(t("admin.users.username")).fill(f"patient-{language}")
     await section.get_by_role("button", name=t("admin.patients.create")).click()
-    await check(users.get_by_label(t("admin.users.link"))).to_have_value(
+    await check(section.get_by_label(t("admin.users.link"))).to_have_value(
         re.compile(r"/#/reset/[\w-]{20,}$")
     )
     await tab.assert_translated()
     await page.set_viewport_size({"width": 390, "height": 844})
-    await tab.shot(f"admin-users-{language}")
+    await tab.shot(f"users-{language}")
     await page.set_viewport_size({"width": 1280, "height": 900})
 
     # Facilities: the clinic renamed in three languages; no id column.
@@ -111,7 +111,7 @@ async def test_admin_journey(client: Any, database: Any, open_page: Any, languag
     }[language]
     await check(facilities.get_by_role("row", name=re.compile(shown))).to_be_visible()
     await tab.assert_translated()
-    await tab.shot(f"admin-facilities-{language}")
+    await tab.shot(f"facilities-{language}")
     tab.assert_clean()
 
     # The specialist opens the one-time link and sets a new password.

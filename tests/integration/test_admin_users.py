@@ -3,9 +3,15 @@ patient's account made from the patient's record."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+import pytest
+from aiohttp.test_utils import TestServer
+
+from teleconsult.app import create_app
 from teleconsult.clock import FakeClock
+from teleconsult.logs import AccessLogger, JsonFormatter
 
 from ..conftest import Database
 from ..factories import PASSWORD, Api, login, user, world
@@ -121,6 +127,11 @@ async def test_a_patient_account_is_made_from_the_patient(client: Any, database:
     assert status == 201, made
     assert made["user"]["role"] == "patient"
     assert made["user"]["full_name"] == "Test Patient"
+    # Nobody can sign in to it until the patient chooses a password through the link.
+    resp = await client.post(
+        "/api/v1/auth/login", json={"username": "patient-amina", "password": PASSWORD}
+    )
+    assert resp.status == 401
     status, body = await _reset(client, made["token"])
     assert status == 200, body
     me = await login(client, "patient-amina", NEW_PASSWORD)
@@ -141,3 +152,30 @@ async def test_username_taken_for_a_patient_account(client: Any, database: Datab
         f"/patients/{w.patient_id}/account", {"username": other.user["username"]}
     )
     assert status == 409 and body["code"] == "username_taken", body
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+async def test_a_reset_token_is_never_logged(
+    aiohttp_client: Any,
+    database: Database,
+    settings: Any,
+    clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    server = TestServer(create_app(settings, clock=clock, engine=database.engine))
+    await server.start_server(
+        access_log_class=AccessLogger, access_log=logging.getLogger("aiohttp.access")
+    )
+    logged = await aiohttp_client(server)
+    caplog.set_level(logging.DEBUG)
+    w = await world(logged, database.engine)
+    _, link = await w.admin.post(f"/users/{w.gp.id}/password-reset")
+    status, body = await _reset(logged, link["token"])
+    assert status == 200, body
+    status, body = await _reset(logged, link["token"])
+    assert status == 400, body
+    formatter = JsonFormatter()
+    everything = "\n".join(formatter.format(r) for r in caplog.records)
+    assert "/api/v1/auth/password-reset" in everything
+    assert link["token"] not in everything
+    assert NEW_PASSWORD not in everything

@@ -67,7 +67,12 @@ const levelTable = () => Object.fromEntries(Object.keys(CARE_LEVELS).map((c) => 
 const COUNTS = ["requested", "completed", "cancelled", "no_show"];
 const TIMES = ["wait_median_s", "wait_p90_s", "duration_median_s", "turnaround_median_s"];
 const COLOURS = ["#2563eb", "#15803d", "#b45309", "#b91c1c", "#7c3aed", "#0e7490", "#be185d", "#4d7c0f"];
-const COUNT_COLOURS = { requested: COLOURS[0], completed: COLOURS[1], cancelled: COLOURS[2], no_show: COLOURS[3] };
+const COUNT_COLOURS = {
+  requested: COLOURS[0],
+  completed: COLOURS[1],
+  cancelled: COLOURS[2],
+  no_show: COLOURS[3],
+};
 const SUPPRESSED = "<5";
 const PERIOD_PAGE = 12;
 
@@ -78,7 +83,8 @@ const regionName = (code) => (code ? label(REGIONS, code) : t("admin.stats.no_re
 const showCount = (v) => (v === SUPPRESSED ? SUPPRESSED : typeof v === "number" ? formatNumber(v) : "—");
 /** A time in hours or days; a suppressed or missing one is a dash (explained below the table). */
 const showTime = (v) => (typeof v === "number" ? formatDuration(v) : "—");
-const showShare = (v) => (typeof v === "number" ? formatNumber(v, { style: "percent", maximumFractionDigits: 0 }) : "—");
+const showShare = (v) =>
+  typeof v === "number" ? formatNumber(v, { style: "percent", maximumFractionDigits: 0 }) : "—";
 const asNumber = (v) => (typeof v === "number" ? v : 0);
 
 let chartLoaded = null;
@@ -126,7 +132,7 @@ function numbersTable(caption, head, rows) {
 /** The footnotes a table needs: "<5" where a count is hidden, "—" where a time is. */
 function footnotes(rows) {
   const counts = rows.some((r) => COUNTS.some((k) => r[k] === SUPPRESSED));
-  const times = rows.some((r) => [...TIMES, "answered_within_target"].some((k) => r[k] === SUPPRESSED));
+  const times = rows.some((r) => TIMES.some((k) => typeof r[k] !== "number"));
   return [
     counts ? h("p", { class: "hint admin-suppressed" }, t("admin.stats.suppressed_counts")) : null,
     times ? h("p", { class: "hint" }, t("admin.stats.suppressed_times")) : null,
@@ -267,7 +273,11 @@ async function renderStatsResults(results, params) {
               h("th", { scope: "row" }, regionName(region)),
               specialties.map((s) => {
                 const r = cell.get(`${region}|${s}`);
-                return h("td", { class: "num" }, r ? show(r[key]) : COUNTS.includes(key) ? formatNumber(0) : "—");
+                return h(
+                  "td",
+                  { class: "num" },
+                  r ? show(r[key]) : COUNTS.includes(key) ? formatNumber(0) : "—",
+                );
               }),
             ),
           ),
@@ -318,10 +328,17 @@ function renderStats(main) {
         t("admin.stats.from"),
         h("input", { name: "from", type: "date", value: isoDay(monthAgo), required: true }),
       ),
-      field(t("admin.stats.to"), h("input", { name: "to", type: "date", value: isoDay(new Date()), required: true }), {
-        hint: t("admin.stats.inclusive"),
-      }),
-      field(t("admin.stats.region"), select("region", regionTable(), { empty: t("admin.stats.all_regions") })),
+      field(
+        t("admin.stats.to"),
+        h("input", { name: "to", type: "date", value: isoDay(new Date()), required: true }),
+        {
+          hint: t("admin.stats.inclusive"),
+        },
+      ),
+      field(
+        t("admin.stats.region"),
+        select("region", regionTable(), { empty: t("admin.stats.all_regions") }),
+      ),
       field(t("admin.stats.granularity"), select("granularity", granularities)),
       h(
         "div",
@@ -399,8 +416,8 @@ function renderFacilities(main) {
         "tr",
         {},
         h("th", { scope: "row" }, facilityName(f)),
-        h("td", {}, label(REGIONS, f.region)),
-        h("td", {}, label(CARE_LEVELS, f.level)),
+        h("td", { dataset: { label: t("admin.facilities.region") } }, label(REGIONS, f.region)),
+        h("td", { dataset: { label: t("admin.facilities.level") } }, label(CARE_LEVELS, f.level)),
         h("td", {}, edit),
       );
       let detail = null;
@@ -436,7 +453,12 @@ function renderFacilities(main) {
     },
     tag: "tbody",
     wrap: tableOf(
-      [t("admin.facilities.name"), t("admin.facilities.region"), t("admin.facilities.level"), t("admin.facilities.actions")],
+      [
+        t("admin.facilities.name"),
+        t("admin.facilities.region"),
+        t("admin.facilities.level"),
+        t("admin.facilities.actions"),
+      ],
       t("admin.facilities.all"),
     ),
     empty: t("admin.facilities.empty"),
@@ -445,7 +467,11 @@ function renderFacilities(main) {
     { class: "grid" },
     [
       ...facilityFields(),
-      h("div", { class: "actions wide" }, h("button", { type: "submit", class: "primary" }, t("admin.facilities.add"))),
+      h(
+        "div",
+        { class: "actions wide" },
+        h("button", { type: "submit", class: "primary" }, t("admin.facilities.add")),
+      ),
     ],
     async (data, el) => {
       const facility = await post("/facilities", facilityBody(data));
@@ -469,7 +495,7 @@ function renderFacilities(main) {
         { class: "card", "aria-labelledby": "all-facilities" },
         h("h2", { id: "all-facilities" }, t("admin.facilities.all")),
         saved,
-        list.el,
+        h("div", { class: "admin-stack" }, list.el),
       ),
     ),
   );
@@ -481,7 +507,13 @@ function renderFacilities(main) {
 /** The one-time link, shown once, full and selectable, with when it stops working. */
 function linkNotice(note, messageKey, out) {
   const url = new URL(out.link, location.origin).href;
-  const box = h("input", { type: "text", readonly: true, value: url, class: "admin-link", spellcheck: "false" });
+  const box = h("input", {
+    type: "text",
+    readonly: true,
+    value: url,
+    class: "admin-link",
+    spellcheck: "false",
+  });
   note.show(
     "success",
     h("p", {}, t(messageKey, { name: out.user.full_name, username: out.user.username })),
@@ -538,12 +570,12 @@ function usersList(me, linkNote) {
         "tr",
         {},
         h("th", { scope: "row" }, u.full_name),
-        h("td", {}, u.username),
-        h("td", {}, t(`common.role.${u.role}`)),
-        h("td", {}, u.facility ?? "—"),
+        h("td", { dataset: { label: t("admin.users.username") } }, u.username),
+        h("td", { dataset: { label: t("admin.users.role") } }, t(`common.role.${u.role}`)),
+        h("td", { dataset: { label: t("admin.users.facility") } }, u.facility ?? "—"),
         h(
           "td",
-          {},
+          { dataset: { label: t("admin.users.status") } },
           u.is_active
             ? badge("consent-active", t("admin.users.active"))
             : badge("consent-revoked", t("admin.users.disabled")),
@@ -572,7 +604,11 @@ function usersList(me, linkNote) {
         hint: t("admin.users.search_hint"),
       }),
       field(t("admin.users.role"), select("role", roleTable(), { empty: t("admin.users.any_role") })),
-      h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, t("admin.users.find"))),
+      h(
+        "div",
+        { class: "actions" },
+        h("button", { type: "submit", class: "primary" }, t("admin.users.find")),
+      ),
     ],
     async (data) => {
       filter = { q: data.q || undefined, role: data.role || undefined };
@@ -583,17 +619,26 @@ function usersList(me, linkNote) {
 }
 
 /** An account for a patient: found by name or IIN and picked, never typed as a record id. */
-function patientAccount(linkNote) {
+function patientAccount() {
+  const linkNote = notice();
   const results = h("ul", { class: "admin-picks" });
   const picked = h("p", { class: "admin-picked", "aria-live": "polite" });
   let chosen = null;
   const finder = form(
     { class: "grid filters", role: "search" },
     [
-      field(t("admin.patients.search"), h("input", { name: "q", type: "search", autocomplete: "off", minlength: "2" }), {
-        hint: t("admin.patients.search_hint"),
-      }),
-      h("div", { class: "actions" }, h("button", { type: "submit", class: "secondary" }, t("admin.patients.find"))),
+      field(
+        t("admin.patients.search"),
+        h("input", { name: "q", type: "search", autocomplete: "off", minlength: "2" }),
+        {
+          hint: t("admin.patients.search_hint"),
+        },
+      ),
+      h(
+        "div",
+        { class: "actions" },
+        h("button", { type: "submit", class: "secondary" }, t("admin.patients.find")),
+      ),
     ],
     async (data) => {
       const page = await get("/admin/patients", { q: data.q });
@@ -619,7 +664,15 @@ function patientAccount(linkNote) {
               return h(
                 "li",
                 {},
-                h("span", {}, h("strong", {}, p.full_name), " · ", t("admin.patients.iin", { iin: p.iin }), " · ", formatDate(p.birth_date)),
+                h(
+                  "span",
+                  {},
+                  h("strong", {}, p.full_name),
+                  " · ",
+                  t("admin.patients.iin", { iin: p.iin }),
+                  " · ",
+                  formatDate(p.birth_date),
+                ),
                 pick,
               );
             })
@@ -634,7 +687,11 @@ function patientAccount(linkNote) {
         t("admin.users.username"),
         h("input", { name: "username", autocomplete: "off", autocapitalize: "none", required: true }),
       ),
-      h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, t("admin.patients.create"))),
+      h(
+        "div",
+        { class: "actions" },
+        h("button", { type: "submit", class: "primary" }, t("admin.patients.create")),
+      ),
     ],
     async (data, el) => {
       const out = await post(`/patients/${chosen.id}/account`, { username: data.username });
@@ -654,6 +711,7 @@ function patientAccount(linkNote) {
     results,
     picked,
     create,
+    linkNote,
   );
 }
 
@@ -681,7 +739,10 @@ async function renderUsers(main, { me }) {
   );
   const onCall = field(t("admin.users.on_call"), h("input", { type: "checkbox", name: "on_call" }));
   onCall.classList.add("check");
-  const facilityField = field(t("admin.users.facility"), select("facility_id", facilities, { empty: t("admin.none") }));
+  const facilityField = field(
+    t("admin.users.facility"),
+    select("facility_id", facilities, { empty: t("admin.none") }),
+  );
   const created = notice();
   const linkNote = notice();
   const { search, list } = usersList(me, linkNote);
@@ -694,18 +755,36 @@ async function renderUsers(main, { me }) {
       ),
       field(
         t("admin.users.password"),
-        h("input", { name: "password", type: "password", autocomplete: "new-password", minlength: "12", required: true }),
+        h("input", {
+          name: "password",
+          type: "password",
+          autocomplete: "new-password",
+          minlength: "12",
+          required: true,
+        }),
         { hint: t("admin.users.password_hint") },
       ),
-      field(t("admin.users.full_name"), h("input", { name: "full_name", autocomplete: "off", required: true })),
+      field(
+        t("admin.users.full_name"),
+        h("input", { name: "full_name", autocomplete: "off", required: true }),
+      ),
       field(t("admin.users.role"), role),
       facilityField,
       specialties,
       onCall,
-      h("div", { class: "actions wide" }, h("button", { type: "submit", class: "primary" }, t("admin.users.create"))),
+      h(
+        "div",
+        { class: "actions wide" },
+        h("button", { type: "submit", class: "primary" }, t("admin.users.create")),
+      ),
     ],
     async (data, el) => {
-      const body = { username: data.username, password: data.password, full_name: data.full_name, role: data.role };
+      const body = {
+        username: data.username,
+        password: data.password,
+        full_name: data.full_name,
+        role: data.role,
+      };
       if (data.facility_id) body.facility_id = data.facility_id;
       if (data.role === "specialist") {
         body.specialties = data.specialties || [];
@@ -717,7 +796,11 @@ async function renderUsers(main, { me }) {
       el.notice.hide();
       created.show(
         "success",
-        t("admin.users.created", { name: user.full_name, username: user.username, role: t(`common.role.${user.role}`) }),
+        t("admin.users.created", {
+          name: user.full_name,
+          username: user.username,
+          role: t(`common.role.${user.role}`),
+        }),
       );
       list.reload();
     },
@@ -739,7 +822,7 @@ async function renderUsers(main, { me }) {
       h("h2", { id: "all-users" }, t("admin.users.all")),
       search,
       linkNote,
-      list.el,
+      h("div", { class: "admin-stack" }, list.el),
     ),
     h(
       "div",
@@ -751,7 +834,7 @@ async function renderUsers(main, { me }) {
         created,
         create,
       ),
-      patientAccount(linkNote),
+      patientAccount(),
     ),
   );
   list.reload();
@@ -784,7 +867,11 @@ function renderBreakGlass(main, { me }) {
           {},
           b.ended_at
             ? [badge("consent-revoked", t("admin.glass.ended")), " ", formatDateTime(b.ended_at)]
-            : [badge("consent-active", t("admin.glass.open")), " ", t("admin.glass.until", { time: formatDateTime(b.ends_at) })],
+            : [
+                badge("consent-active", t("admin.glass.open")),
+                " ",
+                t("admin.glass.until", { time: formatDateTime(b.ends_at) }),
+              ],
         ),
         h("td", {}, show),
       );

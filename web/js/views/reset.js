@@ -27,7 +27,11 @@ export async function renderReset(main) {
       h("p", { class: "muted" }, t("admin.reset.intro")),
       field(t("admin.reset.password"), password, { hint: t("admin.reset.rules") }),
       field(t("admin.reset.again"), again),
-      h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, t("admin.reset.submit"))),
+      h(
+        "div",
+        { class: "actions" },
+        h("button", { type: "submit", class: "primary" }, t("admin.reset.submit")),
+      ),
     ],
     async (data, el) => {
       if (!token) return el.notice.show("error", t("error.reset_link_invalid"));
