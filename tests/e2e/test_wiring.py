@@ -137,6 +137,12 @@ async def test_allergies_in_every_passport_and_the_record_on_cards(
     await rx.get_by_label(t("spec.rx.days")).fill("7")
     medicine = rx.locator(".field", has=page.locator("input[name=medication]"))
     await check(medicine.locator("li[data-code=allergy]")).to_contain_text("Penicillin")
+    # A prescription with nothing to say about it says so.
+    await rx.get_by_label(t("spec.rx.medication")).fill("Bisoprolol")
+    await rx.get_by_label(t("spec.rx.dose")).fill("5 mg")
+    await rx.get_by_label(t("spec.rx.frequency")).fill("once daily")
+    await check(rx.locator(".rx-checked")).to_have_text(t("rx.findings.none"))
+    await check(rx.locator(".rx-findings")).to_have_count(0)
 
     # The specialist's passport view: one readable line.
     line = "Penicillin — rash, severe"

@@ -331,6 +331,8 @@ function openEditor(section, c) {
     instructions: data.instructions || "",
   });
   const medication = h("input", { name: "medication", autocomplete: "off", required: true });
+  // "No problems found" once a filled-in prescription was checked without findings.
+  const checked = h("p", { class: "rx-checked muted wide", role: "status" });
   const prescription = apiForm(
     { class: "grid rx-form" },
     [
@@ -344,6 +346,7 @@ function openEditor(section, c) {
         h("input", { name: "duration_days", type: "number", min: "1", max: "3650", inputmode: "numeric", required: true }),
       ),
       field(t("spec.rx.instructions"), h("textarea", { name: "instructions", rows: "2" }), { wide: true }),
+      checked,
       h("div", { class: "actions wide" }, h("button", { type: "submit", class: "primary" }, t("spec.rx.save"))),
     ],
     async (data, el) => {
@@ -376,18 +379,22 @@ function openEditor(section, c) {
   const stopChecking = () => {
     clearTimeout(checkTimer);
     checking += 1;
+    checked.textContent = "";
   };
   const checkNow = async () => {
     const data = Object.fromEntries(RX_FIELDS.map((k) => [k, prescription.elements[k].value.trim()]));
     const body = rxBody(data);
     const mine = ++checking;
+    checked.textContent = "";
     if (!data.medication || !data.dose || !data.frequency || !(body.duration_days >= 1 && body.duration_days <= 3650)) {
       clearFindings(prescription);
       return;
     }
     try {
       const out = await checkPrescription(c.patient_id, body);
-      if (mine === checking) renderFindings(prescription, out.findings);
+      if (mine !== checking) return;
+      renderFindings(prescription, out.findings);
+      checked.textContent = out.findings.length ? "" : t("rx.findings.none");
     } catch (error) {
       if (error?.status === undefined) throw error;
       if (mine === checking) clearFindings(prescription);
