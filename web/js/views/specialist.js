@@ -298,6 +298,11 @@ function consentNotice(error, noticeEl) {
 }
 
 function openEditor(section, c) {
+  // The prescription's checks as it is filled in: the pending timer, the latest check's
+  // number (older answers are dropped), and whether the patient's consent refused one.
+  let checkTimer = null;
+  let checking = 0;
+  let refused = false;
   const picker = icdPicker({ label: t("spec.editor.diagnoses"), hint: t("spec.editor.diagnoses_hint") });
   const note = apiForm(
     { class: "grid note-form" },
@@ -312,6 +317,7 @@ function openEditor(section, c) {
       try {
         const entry = await post(`/consultations/${c.id}/notes`, { text: data.text, diagnoses: picker.codes() });
         // Only a saved note clears the form; a failed one keeps its text to fix and resend.
+        refused = false;
         el.elements.text.value = "";
         picker.reset();
         el.notice.show("success", entry?.seq ? t("spec.editor.saved_as", { seq: entry.seq }) : t("spec.editor.saved"));
@@ -361,6 +367,7 @@ function openEditor(section, c) {
           el.elements.medication.focus();
           return;
         }
+        refused = false;
         el.reset();
         el.elements.route.value = "oral";
         clearFindings(el);
@@ -374,8 +381,6 @@ function openEditor(section, c) {
   attachFormulary(medication);
 
   // The findings follow the prescription as it is filled in (a help: nothing is written).
-  let checkTimer = null;
-  let checking = 0;
   const stopChecking = () => {
     clearTimeout(checkTimer);
     checking += 1;
@@ -397,11 +402,15 @@ function openEditor(section, c) {
       checked.textContent = out.findings.length ? "" : t("rx.findings.none");
     } catch (error) {
       if (error?.status === undefined) throw error;
+      // Without consent each check would be one more refusal in the patient's access log:
+      // the checks wait for the editor to be opened again (saving says what is missing).
+      if (error.status === 403) refused = true;
       if (mine === checking) clearFindings(prescription);
     }
   };
   const checkSoon = () => {
     clearTimeout(checkTimer);
+    if (refused) return;
     checkTimer = setTimeout(checkNow, 400);
   };
   prescription.addEventListener("input", (event) => {
@@ -449,6 +458,7 @@ function openEditor(section, c) {
         });
         el.reset();
         el.notice.show("success", entry?.seq ? t("spec.editor.saved_as", { seq: entry.seq }) : t("spec.editor.saved"));
+        refused = false;
         checkSoon(); // the prescription being written is checked against the new allergy
       } catch (error) {
         if (!consentNotice(error, el.notice)) throw error;
