@@ -15,6 +15,7 @@ import { entrySummary } from "./passport.js";
 const ASK_DAYS = 30;
 
 const GROUPS = [
+  ["allergy", "rx.allergy.title"],
   ["note", "passport.group.notes"],
   ["diagnosis", "passport.group.diagnoses"],
   ["prescription", "passport.group.prescriptions"],

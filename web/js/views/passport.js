@@ -3,7 +3,7 @@
 
 import { get } from "../api.js";
 import { PASSPORT_KINDS, SPECIALTIES, label } from "../codes.js";
-import { errorText, has, t } from "../i18n.js";
+import { errorText, has, language, t } from "../i18n.js";
 import { badge, busy, clear, h, notice, pagedList, shortId, when } from "../dom.js";
 import { namePeople, person } from "../people.js";
 import { breakGlass, consultationAccessUntil, pointOfCare } from "./consent.js";
@@ -28,6 +28,19 @@ export function prescriptionLine(b) {
   return [head, routeText(b.route), b.frequency, days].filter(Boolean).join(", ");
 }
 
+const lower = (text) => text.toLocaleLowerCase(language());
+
+/** An allergy as one line: "Penicillin — rash, severe" (with "intolerance" or "resolved"). */
+export function allergyLine(b) {
+  const severity = has(`rx.allergy.severity.${b.severity}`) ? lower(t(`rx.allergy.severity.${b.severity}`)) : "";
+  const parts = [b.reaction, severity];
+  if (b.type === "intolerance") parts.push(lower(t("rx.allergy.type.intolerance")));
+  if (b.status && b.status !== "active" && has(`rx.allergy.status.${b.status}`))
+    parts.push(lower(t(`rx.allergy.status.${b.status}`)));
+  const rest = parts.filter(Boolean).join(", ");
+  return rest ? `${b.substance ?? ""} — ${rest}` : String(b.substance ?? "");
+}
+
 /** One line or two that say what an entry holds, by kind. */
 export function entrySummary(entry) {
   const b = entry.body && typeof entry.body === "object" ? entry.body : {};
@@ -45,6 +58,9 @@ export function entrySummary(entry) {
     case "prescription":
       lines.push(prescriptionLine(b));
       if (b.instructions) lines.push(clip(b.instructions));
+      break;
+    case "allergy":
+      lines.push(allergyLine(b));
       break;
     case "lab_result":
       lines.push(

@@ -20,6 +20,7 @@ import {
 import { formatDateTime, formatDuration, formatTime, has, t } from "../i18n.js";
 import { namePeople, personOf } from "../people.js";
 import { accessLog, accessText, at, partsText, personText, readable, roleName } from "./accesslog.js";
+import { recordAction } from "./consultations.js";
 import { entrySummary } from "./passport.js";
 
 export const live = false;
@@ -133,6 +134,8 @@ function callLine(c) {
 
 function consultationItem(c, me) {
   const past = !["requested", "scheduled", "in_progress"].includes(c.status);
+  // A past consultation's full record: the referral, the conclusion, what was written in it.
+  const record = past ? recordAction(c, { me }) : null;
   const whenLine = c.starts_at
     ? at(c.starts_at)
     : h("span", {}, t("patient.mine.sent"), " ", at(c.created_at));
@@ -161,6 +164,7 @@ function consultationItem(c, me) {
       h("dd", { class: "reason" }, c.reason),
     ),
     past ? pastLine(c) : callLine(c),
+    record ? [h("div", { class: "actions" }, record.button), record.panel] : null,
   );
 }
 

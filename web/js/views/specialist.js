@@ -4,10 +4,11 @@
 import { get, post } from "../api.js";
 import { REGIONS, ROUTES_OF_ADMINISTRATION, SPECIALTIES, label } from "../codes.js";
 import { badge, busy, clear, field, h, notice } from "../dom.js";
+import { attachFormulary, checkPrescription, clearFindings, renderFindings, savePrescription } from "../findings.js";
 import { errorText, formatDate, formatDateTime, formatTime, t } from "../i18n.js";
 import { icdPicker } from "../icd.js";
 import { apiForm, renderAvailability, showApiError, timeZone } from "./availability.js";
-import { refreshOnEvents } from "./consultations.js";
+import { recordAction, refreshOnEvents } from "./consultations.js";
 import { openPassport } from "./passport.js";
 
 export const live = true;
@@ -177,6 +178,10 @@ function renderQueue(main, { me, live }) {
       if (["in_progress", "completed"].includes(c.status))
         button(t("spec.action.write"), "secondary", () => openEditor(editor, c), { dataset: { open: "editor" } });
     }
+    // The consultation's full record, on the cards in progress and past.
+    const record =
+      isMine && (c.status === "in_progress" || period === "past") ? recordAction(c, { me }) : null;
+    if (record) buttons.push(record.button);
     const when = c.starts_at
       ? h("time", { datetime: c.starts_at }, formatDateTime(c.starts_at))
       : h("span", {}, t("spec.queue.sent", { when: formatDateTime(c.created_at) }));
@@ -213,6 +218,7 @@ function renderQueue(main, { me, live }) {
           : null,
       ),
       buttons.length ? h("div", { class: "actions" }, buttons) : null,
+      record?.panel,
       conclusion,
       note,
     );
@@ -292,6 +298,11 @@ function consentNotice(error, noticeEl) {
 }
 
 function openEditor(section, c) {
+  // The prescription's checks as it is filled in: the pending timer, the latest check's
+  // number (older answers are dropped), and whether the patient's consent refused one.
+  let checkTimer = null;
+  let checking = 0;
+  let refused = false;
   const picker = icdPicker({ label: t("spec.editor.diagnoses"), hint: t("spec.editor.diagnoses_hint") });
   const note = apiForm(
     { class: "grid note-form" },
@@ -306,6 +317,7 @@ function openEditor(section, c) {
       try {
         const entry = await post(`/consultations/${c.id}/notes`, { text: data.text, diagnoses: picker.codes() });
         // Only a saved note clears the form; a failed one keeps its text to fix and resend.
+        refused = false;
         el.elements.text.value = "";
         picker.reset();
         el.notice.show("success", entry?.seq ? t("spec.editor.saved_as", { seq: entry.seq }) : t("spec.editor.saved"));
@@ -315,11 +327,23 @@ function openEditor(section, c) {
     },
   );
   const routeOptions = ROUTES_OF_ADMINISTRATION.map((r) => h("option", { value: r }, t(`spec.route.${r}`)));
+  const RX_FIELDS = ["medication", "dose", "route", "frequency", "duration_days"];
+  const rxBody = (data) => ({
+    medication: data.medication,
+    dose: data.dose,
+    route: data.route,
+    frequency: data.frequency,
+    duration_days: Number.parseInt(data.duration_days, 10),
+    instructions: data.instructions || "",
+  });
+  const medication = h("input", { name: "medication", autocomplete: "off", required: true });
+  // "No problems found" once a filled-in prescription was checked without findings.
+  const checked = h("p", { class: "rx-checked muted wide", role: "status" });
   const prescription = apiForm(
-    { class: "grid" },
+    { class: "grid rx-form" },
     [
       h("h3", { class: "wide" }, t("spec.rx.title")),
-      field(t("spec.rx.medication"), h("input", { name: "medication", autocomplete: "off", required: true })),
+      field(t("spec.rx.medication"), medication, { hint: t("spec.rx.medication_hint") }),
       field(t("spec.rx.dose"), h("input", { name: "dose", autocomplete: "off", required: true })),
       field(t("spec.rx.route"), h("select", { name: "route", value: "oral" }, routeOptions)),
       field(t("spec.rx.frequency"), h("input", { name: "frequency", autocomplete: "off", required: true })),
@@ -328,18 +352,25 @@ function openEditor(section, c) {
         h("input", { name: "duration_days", type: "number", min: "1", max: "3650", inputmode: "numeric", required: true }),
       ),
       field(t("spec.rx.instructions"), h("textarea", { name: "instructions", rows: "2" }), { wide: true }),
+      checked,
       h("div", { class: "actions wide" }, h("button", { type: "submit", class: "primary" }, t("spec.rx.save"))),
     ],
     async (data, el) => {
       const missing = ["medication", "dose", "frequency", "duration_days"].filter((k) => !data[k]);
       if (missing.length)
         throw { status: 422, code: "invalid", fieldCodes: Object.fromEntries(missing.map((k) => [k, "missing"])) };
+      stopChecking();
       try {
-        const entry = await post(`/consultations/${c.id}/prescriptions`, {
-          ...data,
-          duration_days: Number.parseInt(data.duration_days, 10),
-        });
+        // High-severity findings ask for a reason before the entry is written.
+        const entry = await savePrescription(el, c.id, rxBody(data));
+        if (!entry) {
+          el.elements.medication.focus();
+          return;
+        }
+        refused = false;
         el.reset();
+        el.elements.route.value = "oral";
+        clearFindings(el);
         el.notice.show("success", entry?.seq ? t("spec.editor.saved_as", { seq: entry.seq }) : t("spec.editor.saved"));
       } catch (error) {
         if (!consentNotice(error, el.notice)) throw error;
@@ -347,6 +378,94 @@ function openEditor(section, c) {
     },
   );
   prescription.elements.route.value = "oral";
+  attachFormulary(medication);
+
+  // The findings follow the prescription as it is filled in (a help: nothing is written).
+  const stopChecking = () => {
+    clearTimeout(checkTimer);
+    checking += 1;
+    checked.textContent = "";
+  };
+  const checkNow = async () => {
+    const data = Object.fromEntries(RX_FIELDS.map((k) => [k, prescription.elements[k].value.trim()]));
+    const body = rxBody(data);
+    const mine = ++checking;
+    checked.textContent = "";
+    if (!data.medication || !data.dose || !data.frequency || !(body.duration_days >= 1 && body.duration_days <= 3650)) {
+      clearFindings(prescription);
+      return;
+    }
+    try {
+      const out = await checkPrescription(c.patient_id, body);
+      if (mine !== checking) return;
+      renderFindings(prescription, out.findings);
+      checked.textContent = out.findings.length ? "" : t("rx.findings.none");
+    } catch (error) {
+      if (error?.status === undefined) throw error;
+      // Without consent each check would be one more refusal in the patient's access log:
+      // the checks wait for the editor to be opened again (saving says what is missing).
+      if (error.status === 403) refused = true;
+      if (mine === checking) clearFindings(prescription);
+    }
+  };
+  const checkSoon = () => {
+    clearTimeout(checkTimer);
+    if (refused) return;
+    checkTimer = setTimeout(checkNow, 400);
+  };
+  prescription.addEventListener("input", (event) => {
+    if (!RX_FIELDS.includes(event.target.name)) return;
+    // A changed prescription is checked again: a confirmation asked for the old one ends.
+    prescription.querySelector(".rx-confirm button:not(.primary)")?.click();
+    checkSoon();
+  });
+
+  const choices = (prefix, codes) => codes.map((code) => h("option", { value: code }, t(`${prefix}.${code}`)));
+  const substance = h("input", { name: "substance", autocomplete: "off", required: true });
+  const allergy = apiForm(
+    { class: "grid allergy-form" },
+    [
+      h("h3", { class: "wide" }, t("rx.allergy.title")),
+      field(t("rx.allergy.substance"), substance, { hint: t("spec.allergy.substance_hint") }),
+      field(t("rx.allergy.reaction"), h("input", { name: "reaction", autocomplete: "off" })),
+      field(
+        t("rx.allergy.severity"),
+        h(
+          "select",
+          { name: "severity", required: true },
+          h("option", { value: "" }, t("spec.allergy.choose")),
+          choices("rx.allergy.severity", ["mild", "moderate", "severe"]),
+        ),
+      ),
+      field(t("spec.allergy.type"), h("select", { name: "type" }, choices("rx.allergy.type", ["allergy", "intolerance"]))),
+      field(
+        t("spec.allergy.category"),
+        h("select", { name: "category" }, choices("rx.allergy.category", ["medication", "food", "environment", "biologic"])),
+      ),
+      h("div", { class: "actions wide" }, h("button", { type: "submit", class: "primary" }, t("spec.allergy.save"))),
+    ],
+    async (data, el) => {
+      const missing = ["substance", "severity"].filter((k) => !data[k]);
+      if (missing.length)
+        throw { status: 422, code: "invalid", fieldCodes: Object.fromEntries(missing.map((k) => [k, "missing"])) };
+      try {
+        const entry = await post(`/consultations/${c.id}/allergies`, {
+          substance: data.substance,
+          reaction: data.reaction || "",
+          severity: data.severity,
+          type: data.type,
+          category: data.category,
+        });
+        el.reset();
+        el.notice.show("success", entry?.seq ? t("spec.editor.saved_as", { seq: entry.seq }) : t("spec.editor.saved"));
+        refused = false;
+        checkSoon(); // the prescription being written is checked against the new allergy
+      } catch (error) {
+        if (!consentNotice(error, el.notice)) throw error;
+      }
+    },
+  );
+  attachFormulary(substance);
   const close = h("button", { type: "button", class: "secondary" }, t("spec.editor.close"));
   close.addEventListener("click", () => {
     section.hidden = true;
@@ -363,7 +482,7 @@ function openEditor(section, c) {
       label(SPECIALTIES, c.specialty),
       c.starts_at ? ` · ${formatDateTime(c.starts_at)}` : "",
     ),
-    h("div", { class: "columns" }, note, prescription),
+    h("div", { class: "columns" }, note, prescription, allergy),
   );
   section.hidden = false;
   section.querySelector("h2").focus();
