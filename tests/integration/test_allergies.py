@@ -48,6 +48,12 @@ async def test_allergy_entries_and_their_fhir_form(
         {"kind": "allergy", "body": {"substance": "Peanuts", "severity": "catastrophic"}},
     )
     assert status == 422 and "body.severity" in body["fields"], body
+    # So does a prescription sent there: a bad field is a 422 naming it, not a 500.
+    status, body = await c.w.specialist.post(
+        f"/consultations/{c.consultation_id}/entries",
+        {"kind": "prescription", "body": {"medication": "Amlodipine", "duration_days": "x"}},
+    )
+    assert status == 422 and "body.duration_days" in body["fields"], body
     status, food = await c.w.specialist.post(
         f"/consultations/{c.consultation_id}/entries",
         {

@@ -22,7 +22,9 @@ async def test_region_by_specialty_table(client: Any, database: Database, clock:
         assert status == 200, body
     clock.advance(minutes=20)
     for cid in ids[:5]:
-        assert (await w.specialist.post(f"/consultations/{cid}/complete"))[0] == 200
+        assert (
+            await w.specialist.post(f"/consultations/{cid}/complete", {"conclusion": "Reviewed."})
+        )[0] == 200
 
     status, report = await w.admin.get("/stats/regions")
     assert status == 200, report

@@ -24,7 +24,7 @@ from ..consent.policy import Access
 from ..consultations.models import Consultation
 from ..consultations.service import get_consultation
 from ..db.uow import commit_while
-from ..errors import Conflict, Forbidden, field_error, validation_failed
+from ..errors import Conflict, Forbidden, ValidationFailed, field_error, validation_failed
 from ..ledger.checkpoint import CheckpointInvalid, load_latest
 from ..ledger.store import append
 from ..ledger.tables import AUDIT, PASSPORT
