@@ -39,7 +39,7 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _common import BIN, free_port, server_process, table, throwaway_database
+from _common import BIN, cpu_seconds, free_port, server_process, table, throwaway_database
 from teleconsult.accounts.passwords import Passwords
 from teleconsult.accounts.schemas import UserCreate
 from teleconsult.accounts.service import create_user
@@ -167,7 +167,7 @@ async def prepare(api: Api, bookings: int) -> Cast:
         await user("specialist", n, facility_id=hospital["id"], specialties=["cardiology"])
         for n in range(SPECIALISTS)
     ]
-    patient_ids = []
+    patient_ids: list[str] = []
     serial = 1
     while len(patient_ids) < PATIENTS:
         iin = make_iin(date(1970 + len(patient_ids) % 40, 3, 9), "female", serial)
@@ -355,7 +355,7 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
 
-def report(title: str, samples: list[Sample], seconds: float, events: int) -> bool:
+def report(title: str, samples: list[Sample], seconds: float, events: int, cpu: float) -> bool:
     errors = [s for s in samples if s.status >= 400]
     every = [s.seconds for s in samples]
     print(f"\n{title}")
@@ -364,6 +364,9 @@ def report(title: str, samples: list[Sample], seconds: float, events: int) -> bo
         f"p50 {pct(every, 0.5):.1f} ms, p99 {pct(every, 0.99):.1f} ms, errors {len(errors)}"
         f"; live-queue events received: {events}"
     )
+    # CPU the server processes used per request: what the machine's load does not change
+    # much (the wall-clock figures above depend on how busy the machine is).
+    print(f"server CPU per request: {cpu * 1000 / len(samples):.1f} ms (all processes)")
     by_kind: dict[str, list[Sample]] = defaultdict(list)
     for sample in samples:
         by_kind[sample.kind].append(sample)
@@ -426,13 +429,15 @@ async def main() -> None:
         async with AsyncExitStack() as stack:
             http = await stack.enter_async_context(aiohttp.ClientSession(connector=limit))
             apis = []
+            pids = []
             for port in ports[: max(setups)]:
-                await stack.enter_async_context(
+                pid = await stack.enter_async_context(
                     server_process(
                         [str(BIN / "teleconsult"), "serve", "--port", str(port)], env, port
                     )
                 )
                 apis.append(Api(http, f"http://127.0.0.1:{port}"))
+                pids.append(pid)
             cast = await prepare(apis[0], bookings)
             clinicians = cast.gps + cast.specialists
             print(
@@ -447,10 +452,12 @@ async def main() -> None:
                     one = request_maker(serving, cast, args.seed + n)
                     await run(one, 300, 8)  # warm up
                     before = sum(received)
+                    used = sum(cpu_seconds(pid) for pid in pids)
                     samples, seconds = await run(one, args.requests, args.concurrency)
                     await asyncio.sleep(0.5)
                     events = sum(received) - before
-                report(f"{processes} server process(es)", samples, seconds, events)
+                    cpu = sum(cpu_seconds(pid) for pid in pids) - used
+                report(f"{processes} server process(es)", samples, seconds, events, cpu)
 
 
 if __name__ == "__main__":

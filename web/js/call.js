@@ -359,7 +359,9 @@ function signal(id, url) {
       return;
     }
     if (!welcomed && state.retries > 0) {
-      // Refused while we waited (the ticket expired, or the server spent it): a new one.
+      // Refused while we waited (the ticket expired, or the server spent it): a new one,
+      // once (a new ticket refused otherwise than with 1013 ends the call).
+      state.retries = 0;
       if (await join(id)) signal(id, state.call.ws_url);
       return;
     }
@@ -373,7 +375,7 @@ document.getElementById("hangup").addEventListener("click", () => {
   for (const id of [...state.peers.keys()]) dropPeer(id);
   if (state.pinger) clearInterval(state.pinger);
   if (state.ws) state.ws.close();
-  if (state.stream) state.stream.getTracks().forEach((t) => t.stop());
+  if (state.stream) state.stream.getTracks().forEach((track) => track.stop());
   show(t("call.status.left"), "ended");
 });
 document.addEventListener("click", () => {
