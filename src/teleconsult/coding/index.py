@@ -35,6 +35,9 @@ MIN_PREFIX = 5
 MIN_COVERAGE = 0.5
 OTHER_TERMS = 0.1  # what each further matched term of a code adds, relative to its score
 WHO_ONLY_WEIGHT = 0.6  # codes with no project term: the WHO title alone
+REDUNDANT_WEIGHT = 0.5  # a code adding no word of the note to one suggested before it
+CANDIDATES = 30
+SYMPTOM_WEIGHT = 0.7  # chapter R (symptoms, signs): a diagnosis the note names comes first
 ABBREVIATION = "^"  # key prefix of a capitals-only abbreviation
 
 
@@ -80,7 +83,7 @@ class CodingIndex:
     ) -> None:
         self.titles = titles
         self.codes: list[str] = []
-        self.curated: list[bool] = []
+        self.prior: list[float] = []
         code_ids: dict[str, int] = {}
         raw: list[tuple[int, list[str]]] = []
         for code, language, phrase in terms:
@@ -90,7 +93,8 @@ class CodingIndex:
             if code not in code_ids:
                 code_ids[code] = len(self.codes)
                 self.codes.append(code)
-                self.curated.append(code in curated)
+                prior = 1.0 if code in curated else WHO_ONLY_WEIGHT
+                self.prior.append(prior * (SYMPTOM_WEIGHT if code.startswith("R") else 1.0))
             raw.append((code_ids[code], keys))
 
         df: dict[str, set[int]] = defaultdict(set)
@@ -164,12 +168,14 @@ class CodingIndex:
 
         best: dict[int, tuple[float, int]] = {}
         extra: dict[int, float] = defaultdict(float)
+        matched_terms: dict[int, list[int]] = defaultdict(list)
         for term_id, got in covered.items():
             term = self.terms[term_id]
             coverage = got / term.weight
             if coverage < MIN_COVERAGE:
                 continue
             score = got * coverage * coverage
+            matched_terms[term.code].append(term_id)
             current = best.get(term.code)
             if current is None or score > current[0]:
                 if current is not None:
@@ -179,23 +185,37 @@ class CodingIndex:
                 extra[term.code] += score
 
         ranked = sorted(
-            (
-                (
-                    (score + OTHER_TERMS * extra[code_id])
-                    * (1.0 if self.curated[code_id] else WHO_ONLY_WEIGHT),
-                    code_id,
-                    term_id,
-                )
-                for code_id, (score, term_id) in best.items()
-            ),
-            key=lambda r: (-r[0], self.codes[r[1]]),
-        )[:limit]
+            ((score + OTHER_TERMS * extra[code_id]) * self.prior[code_id], code_id)
+            for code_id, (score, _) in best.items()
+        )
+        ranked.sort(key=lambda r: (-r[0], self.codes[r[1]]))
+        pool = []
+        for score, code_id in ranked[:CANDIDATES]:
+            positions = frozenset(
+                i
+                for term_id in matched_terms[code_id]
+                for key in self.terms[term_id].stems
+                for i in where[key]
+            )
+            pool.append((score, code_id, positions))
 
-        out = []
-        for score, code_id, term_id in ranked:
-            positions = sorted({i for key in self.terms[term_id].stems for i in where[key]})
+        # Best first, but a code whose words all went to a code already chosen ("сахарный
+        # диабет" after "сахарный диабет 2 типа") gives way to one naming something else.
+        out: list[Suggestion] = []
+        chosen: list[frozenset[int]] = []
+
+        def adjusted(item: tuple[float, int, frozenset[int]]) -> float:
+            redundant = any(item[2] <= taken for taken in chosen)
+            return item[0] * (REDUNDANT_WEIGHT if redundant else 1.0)
+
+        while pool and len(out) < limit:
+            pick = max(pool, key=lambda item: (adjusted(item), -item[1]))
+            pool.remove(pick)
+            score = adjusted(pick)
+            _, code_id, positions = pick
+            chosen.append(positions)
             why: list[str] = []
-            for i in positions:
+            for i in sorted(positions):
                 if surfaces[i] not in why:
                     why.append(surfaces[i])
             code = self.codes[code_id]
@@ -261,6 +281,17 @@ def get_index() -> CodingIndex:
             if _index is None:
                 _index = build_index()
     return _index
+
+
+def built() -> CodingIndex | None:
+    """The index if it is built already."""
+    return _index
+
+
+def warm() -> None:
+    """Start building the index in a thread of its own, unless it is built."""
+    if _index is None:
+        threading.Thread(target=get_index, name="coding-index", daemon=True).start()
 
 
 def suggest(text: str, language: Language | None = None) -> list[Suggestion]:

@@ -20,6 +20,10 @@ _KAZAKH_LETTERS = frozenset("әғқңөұүһі")
 _CYRILLIC = re.compile(r"[а-яәғқңөұүһі]")
 _LATIN = re.compile(r"[a-z]")
 _ROMAN = {"ii": "2", "iii": "3", "iv": "4"}
+# "Without" and "no" in every language are one word: "E11.9 without complications" is what
+# "осложнений нет" and "асқынулар жоқ" say.
+NEGATION = "¬"
+_NEGATIONS = frozenset(("without", "no", "без", "нет", "жоқ", "жок"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +42,14 @@ def tokens(text: str) -> list[Token]:
     out = []
     for m in _TOKEN.finditer(low):
         word = m.group()
-        out.append(Token(text[m.start() : m.end()], _ROMAN.get(word, word), m.start()))
+        surface = text[m.start() : m.end()]
+        if len(word) >= 7 and word.endswith(("сыз", "сіз")):
+            # Kazakh "-сыз": "асқынуларсыз" is "асқынулар" and "without".
+            out.append(Token(surface, word[:-3], m.start()))
+            out.append(Token(surface, NEGATION, m.start()))
+            continue
+        norm = NEGATION if word in _NEGATIONS else _ROMAN.get(word, word)
+        out.append(Token(surface, norm, m.start()))
     return out
 
 
@@ -60,13 +71,13 @@ STOPWORDS: frozenset[str] = frozenset(
     _words(
         """
     a an and are as at be by due for from has have in into is it its of on or other others
-    specified unspecified not nos elsewhere classified the to with without was were this
-    that than type-unspecified mention mentioned no yes also
-    и в во с со без на по не при из от до для к ко у о об или а но как что это его ее их
+    specified unspecified not nos elsewhere classified the to with was were this
+    that than mention mentioned yes also
+    и в во с со на по не при из от до для к ко у о об или а но как что это его ее их
     неуточненный неуточненная неуточненное неуточненные неуточненного других другие другой
     другая другое уточненные уточненных рубриках классифицированный классифицированная
     классифицированные упоминания упоминанием
-    және мен бен пен жоқ емес да де та те басқа анықталмаған айдарларда жіктелмеген
+    және мен бен пен емес да де та те басқа анықталмаған айдарларда жіктелмеген
     жіктелмеген
     """
     )
@@ -155,7 +166,7 @@ def is_cyrillic(word: str) -> bool:
 @lru_cache(maxsize=65536)
 def stem(word: str, language: Language) -> str:
     """The stem of a word of a phrase written in ``language``."""
-    if word.isdigit():
+    if word.isdigit() or word == NEGATION:
         return word
     if language == "en" or not is_cyrillic(word):
         return stem_en(word)
@@ -165,7 +176,7 @@ def stem(word: str, language: Language) -> str:
 @lru_cache(maxsize=65536)
 def candidate_stems(word: str) -> frozenset[str]:
     """A note's word as every language's stemmer sees it (notes mix languages)."""
-    if word.isdigit():
+    if word.isdigit() or word == NEGATION:
         return frozenset((word,))
     if is_cyrillic(word):
         return frozenset((word, stem_ru(word), stem_kk(word)))
