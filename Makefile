@@ -31,6 +31,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/passport.py --postgres
 	$(BIN)/python bench/calls.py
 	$(BIN)/python bench/stats.py
+	$(BIN)/python bench/coding.py --http
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
