@@ -101,8 +101,9 @@ def test_short_abbreviations_match_only_in_capitals(index: CodingIndex) -> None:
     assert "I35.0" not in codes(index, "as good as before")
 
 
-def test_every_curated_code_is_found_by_its_own_russian_title(index: CodingIndex) -> None:
-    titles = index.titles["ru"]
+@pytest.mark.parametrize("language", ["kk", "ru"])
+def test_every_curated_code_is_found_by_its_own_title(index: CodingIndex, language: str) -> None:
+    titles = index.titles[language]
     assert len(titles) >= 250
     missed = [code for code, title in titles.items() if code not in codes(index, title, 3)]
     assert missed == []
