@@ -59,6 +59,11 @@ async def test_the_specialist_gets_codes_for_notes_in_each_language(
 
     assert (await suggestions(spec, cid, ""))["items"] == []
 
+    # A long note (read beside the event loop) and a pathological one.
+    long = await suggestions(spec, cid, "Самочувствие удовлетворительное. " * 100 + "Астма.")
+    assert long["items"][0]["code"] == "J45.9"
+    assert (await suggestions(spec, cid, "ы" * 20000))["items"] == []
+
 
 async def test_only_the_consultations_specialist_gets_suggestions(
     client: Any, database: Database

@@ -32,6 +32,7 @@ LANGUAGES: tuple[Language, ...] = ("en", "kk", "ru")
 MAX_SUGGESTIONS = 5
 PREFIX_CREDIT = 0.75
 MIN_PREFIX = 5
+MAX_WORD = 40  # longer "words" are matched whole only
 MIN_COVERAGE = 0.5
 OTHER_TERMS = 0.1  # what each further matched term of a code adds, relative to its score
 WHO_ONLY_WEIGHT = 0.6  # codes with no project term: the WHO title alone
@@ -144,7 +145,7 @@ class CodingIndex:
             for cand in candidate_stems(tok.norm):
                 if cand in self.postings:
                     hit(cand, 1.0, i)
-                if cand.isdigit() or len(cand) < MIN_PREFIX:
+                if cand.isdigit() or not MIN_PREFIX <= len(cand) <= MAX_WORD:
                     continue
                 for longer in self.longer.get(cand, ()):
                     hit(longer, PREFIX_CREDIT, i)

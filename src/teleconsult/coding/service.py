@@ -24,6 +24,8 @@ from .models import CodingFeedback
 from .schemas import FeedbackOut, SuggestionOut, SuggestionsOut
 from .text import Language, detect_language
 
+LONG_NOTE = 2000
+
 
 async def _index() -> coding_index.CodingIndex:
     # Built as the app starts (routes.warm_index); a request that comes first waits for it
@@ -49,7 +51,11 @@ async def suggest_for_consultation(
         raise Forbidden("Only the consultation's specialist gets coding suggestions.")
     index = await _index()
     language = language or detect_language(text)
-    found = index.suggest(text, language)
+    if len(text) > LONG_NOTE:
+        # About 5 ms a thousand characters: a long note is read beside the event loop.
+        found = await asyncio.to_thread(index.suggest, text, language)
+    else:
+        found = index.suggest(text, language)
     return SuggestionsOut(
         language=language,
         items=[SuggestionOut(code=s.code, title=s.title, why=s.why, score=s.score) for s in found],
