@@ -186,10 +186,12 @@ class CodingIndex:
                 extra[term.code] += score
 
         ranked = sorted(
-            ((score + OTHER_TERMS * extra[code_id]) * self.prior[code_id], code_id)
-            for code_id, (score, _) in best.items()
+            (
+                ((score + OTHER_TERMS * extra[code_id]) * self.prior[code_id], code_id)
+                for code_id, (score, _) in best.items()
+            ),
+            key=lambda r: (-r[0], self.codes[r[1]]),
         )
-        ranked.sort(key=lambda r: (-r[0], self.codes[r[1]]))
         pool = []
         for score, code_id in ranked[:CANDIDATES]:
             positions = frozenset(
