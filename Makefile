@@ -32,6 +32,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/calls.py
 	$(BIN)/python bench/stats.py
 	$(BIN)/python bench/load.py
+	$(BIN)/python bench/coding.py --http
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

@@ -43,6 +43,8 @@ from .calls.routes import signal_ws
 from .calls.signaling import ClosingGateway, LazyGateway, SignalingHub
 from .clock import Clock
 from .codes_routes import router as codes_router
+from .coding.routes import router as coding_router
+from .coding.routes import warm_index as warm_coding_index
 from .config import Settings
 from .consent.notifier import notifier_for
 from .consent.routes import router as consent_router
@@ -93,6 +95,7 @@ ROUTERS = [
     calls_router,
     messages_router,
     proof_router,
+    coding_router,
 ]
 
 
@@ -128,6 +131,7 @@ def create_app(
     # In order: each one's teardown runs after those added later.
     app.cleanup_ctx.append(database_and_bus(engine, bus))
     app.cleanup_ctx.append(call_hub)
+    app.on_startup.append(warm_coding_index)
 
     app[ENDPOINTS] = install(app, ROUTERS)
     openapi = build_openapi(app[ENDPOINTS])

@@ -10,6 +10,7 @@ from ..accounts.models import (
 from ..audit.models import AuditEntry
 from ..bus.outbox import OutboxEvent
 from ..calls.models import CallOptions, CallParticipation, CallTicket
+from ..coding.models import CodingFeedback
 from ..consent.models import BreakGlassSession, ConsentGrant, ConsentRequest
 from ..consultations.models import Consultation, IdempotencyRecord
 from ..facilities.models import Facility
@@ -32,6 +33,7 @@ __all__ = [
     "CallParticipation",
     "CallTicket",
     "ChainHead",
+    "CodingFeedback",
     "ConsentGrant",
     "ConsentRequest",
     "Consultation",

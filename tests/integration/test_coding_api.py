@@ -1,0 +1,166 @@
+"""Coding help through the API: the consultation's specialist gets suggestions for a note in
+any of the three languages; nobody else does; what was suggested and chosen is kept with the
+note."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from teleconsult.clock import FakeClock
+from teleconsult.coding.models import CodingFeedback
+
+from ..conftest import Database
+from ..factories import user
+from .passport_support import clinic, grant, note
+
+
+async def suggestions(api: Any, consultation_id: str, text: str, **extra: Any) -> Any:
+    status, body = await api.post(
+        f"/consultations/{consultation_id}/coding-suggestions", {"text": text, **extra}
+    )
+    assert status == 200, body
+    return body
+
+
+async def test_the_specialist_gets_codes_for_notes_in_each_language(
+    client: Any, database: Database
+) -> None:
+    c = await clinic(client, database.engine)
+    spec, cid = c.w.specialist, c.consultation_id
+
+    ru = await suggestions(
+        spec, cid, "Пароксизм фибрилляции предсердий, ЧСС 130, на фоне гипертонической болезни."
+    )
+    assert ru["language"] == "ru"
+    top = [s["code"] for s in ru["items"]]
+    assert top[0] == "I48.0"
+    assert "I10" in top[:3]
+    assert ru["items"][0]["title"] == "Пароксизмальная фибрилляция предсердий"
+    assert ru["items"][0]["why"] == ["Пароксизм", "фибрилляции", "предсердий"]
+    assert len(ru["items"]) <= 5
+
+    kk = await suggestions(spec, cid, "Созылмалы жүрек жеткіліксіздігі, аяқтың ісінуі, ентігу.")
+    assert kk["language"] == "kk"
+    assert kk["items"][0]["code"] == "I50.0"
+    assert kk["items"][0]["title"] == "Іркілісті жүрек жеткіліксіздігі"
+
+    en = await suggestions(spec, cid, "Stable angina on exertion, relieved by GTN.")
+    assert en["language"] == "en"
+    assert en["items"][0]["code"] == "I20.8"
+    assert en["items"][0]["title"] == "Other forms of angina pectoris"
+
+    # Titles in the page's language when it asks.
+    asked = await suggestions(spec, cid, "Stable angina on exertion.", language="ru")
+    assert asked["items"][0]["title"] == "Другие формы стенокардии"
+
+    assert (await suggestions(spec, cid, ""))["items"] == []
+
+    # A long note (read beside the event loop) and a pathological one.
+    long = await suggestions(spec, cid, "Самочувствие удовлетворительное. " * 100 + "Астма.")
+    assert long["items"][0]["code"] == "J45.9"
+    assert (await suggestions(spec, cid, "ы" * 20000))["items"] == []
+
+
+async def test_only_the_consultations_specialist_gets_suggestions(
+    client: Any, database: Database
+) -> None:
+    c = await clinic(client, database.engine)
+    path = f"/consultations/{c.consultation_id}/coding-suggestions"
+    body = {"text": "АГ 2 степени"}
+    for someone in (c.w.gp, c.patient, c.w.admin):
+        status, answer = await someone.post(path, body)
+        assert status == 403, answer
+    # A specialist elsewhere cannot see the consultation at all.
+    status, answer = await c.other.post(path, body)
+    assert status == 404, answer
+    status, answer = await c.w.specialist.post(
+        f"/consultations/{uuid.uuid4()}/coding-suggestions", body
+    )
+    assert status == 404, answer
+
+    # A case waiting to be claimed is visible to a specialist of its specialty, who is not yet
+    # its specialist.
+    status, case = await c.w.gp.post(
+        "/consultations",
+        {
+            "patient_id": c.patient_id,
+            "specialty": "cardiology",
+            "mode": "async",
+            "urgency": "routine",
+            "reason": "chest pain on exertion",
+        },
+    )
+    assert status == 201, case
+    colleague = await user(
+        c.w.admin, "specialist", facility_id=c.w.hospital, specialties=["cardiology"]
+    )
+    status, answer = await colleague.post(f"/consultations/{case['id']}/coding-suggestions", body)
+    assert status == 403, answer
+
+    status, answer = await c.w.specialist.post(path, {"text": "x" * 20001})
+    assert status == 422, answer
+    assert "text" in answer["fields"]
+
+
+async def test_what_was_suggested_and_chosen_is_kept_with_the_note(
+    client: Any, database: Database, clock: FakeClock
+) -> None:
+    c = await clinic(client, database.engine)
+    await grant(c, clock, user_id=c.w.specialist.id)
+    spec, cid = c.w.specialist, c.consultation_id
+    text = "ХОБЛ, обострение. Сахарный диабет 2 типа без осложнений."
+    offered = [s["code"] for s in (await suggestions(spec, cid, text))["items"]]
+    assert offered[:2] == ["E11.9", "J44.1"]
+
+    status, entry = await note(spec, cid, text, ["J44.1", "E11.9"])
+    assert status == 201, entry
+    path = f"/consultations/{cid}/coding-feedback"
+    payload = {"entry_id": entry["id"], "suggested": offered, "chosen": ["J44.1", "e119"]}
+
+    # Only the note's author records it.
+    for someone in (c.w.gp, c.other):
+        status, answer = await someone.post(path, payload)
+        assert status == 404, answer
+    status, answer = await c.patient.post(path, payload)
+    assert status == 403, answer
+
+    status, kept = await spec.post(path, payload)
+    assert status == 200, kept
+    assert kept["chosen"] == ["J44.1", "E11.9"]
+    assert kept["suggested"] == offered
+    assert kept["chosen_from_suggestions"] == 2
+
+    # Sent again (the note was re-coded), it replaces what was kept.
+    status, kept = await spec.post(path, {**payload, "chosen": ["J44.1"]})
+    assert status == 200, kept
+    status, bad = await spec.post(path, {**payload, "chosen": ["Q99.99"]})
+    assert status == 422, bad
+    assert "chosen.0" in bad["fields"]
+
+    sessions = async_sessionmaker(database.engine)
+    async with sessions() as session:
+        rows = (await session.scalars(select(CodingFeedback))).all()
+    assert len(rows) == 1
+    assert str(rows[0].entry_id) == entry["id"]
+    assert str(rows[0].author_id) == spec.id
+    assert rows[0].chosen == ["J44.1"]
+    assert rows[0].suggested == offered
+
+    # A prescription is not a note.
+    status, other = await spec.post(
+        f"/consultations/{cid}/prescriptions",
+        {
+            "medication": "Amlodipine",
+            "dose": "5 mg",
+            "route": "oral",
+            "frequency": "once daily",
+            "duration_days": 30,
+        },
+    )
+    assert status == 201, other
+    status, answer = await spec.post(path, {**payload, "entry_id": other["id"]})
+    assert status == 404, answer
