@@ -13,6 +13,8 @@ import pytest
 from tests import factories
 from tests.e2e.browsing import DAY_START, NOW, expect, username
 
+NOTE = "Paroxysmal atrial fibrillation, ectopics."
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
@@ -126,7 +128,13 @@ async def test_specialist_journey(
     await case_item.get_by_role("button", name=t("spec.action.write")).click()
     editor = page.locator("section.editor")
     await check(editor.get_by_role("heading", name=t("spec.editor.title"))).to_be_focused()
-    await editor.get_by_label(t("spec.editor.note"), exact=True).fill("Sinus rhythm, ectopics.")
+    await editor.get_by_label(t("spec.editor.note"), exact=True).fill(NOTE)
+    # Codes are suggested from the note; the specialist adds one with a click.
+    suggested = editor.get_by_role("region", name=t("coding.suggest.title"))
+    first = suggested.get_by_role("listitem").first
+    await check(first).to_contain_text("I48")
+    await first.get_by_role("button", name=t("coding.suggest.add")).click()
+    await check(editor.locator(".chip").first).to_contain_text("I48")
     combo = editor.get_by_role("combobox", name=t("spec.editor.diagnoses"))
     await combo.press_sequentially("I49")
     options = editor.get_by_role("option")
@@ -135,16 +143,14 @@ async def test_specialist_journey(
     await combo.press("ArrowDown")
     picked = (await options.nth(1).text_content() or "").split(" ")[0]
     await combo.press("Enter")
-    await check(editor.locator(".chip")).to_contain_text(picked)
+    await check(editor.locator(".chip").last).to_contain_text(picked)
     await tab.assert_translated()
     await tab.shot(f"editor-{language}")
     # Without the patient's consent nothing is saved, and the note stays to send again.
     await editor.get_by_role("button", name=t("spec.editor.save_note")).click()
     await check(editor.get_by_role("alert")).to_contain_text(t("spec.editor.no_consent"))
-    await check(editor.get_by_label(t("spec.editor.note"), exact=True)).to_have_value(
-        "Sinus rhythm, ectopics."
-    )
-    await check(editor.locator(".chip")).to_contain_text(picked)
+    await check(editor.get_by_label(t("spec.editor.note"), exact=True)).to_have_value(NOTE)
+    await check(editor.locator(".chip").last).to_contain_text(picked)
     patient = await factories.user(w.admin, "patient", patient_id=w.patient_id)
     status, body = await patient.post(
         f"/patients/{w.patient_id}/consents",

@@ -158,6 +158,8 @@ export function icdPicker({ label, hint, name = "diagnoses" }) {
     el,
     input,
     codes: () => [...chosen.keys()],
+    /** Adds a code picked elsewhere (a suggestion from the note). */
+    add: (item) => pick(item),
     reset() {
       chosen.clear();
       renderChips();

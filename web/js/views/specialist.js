@@ -7,6 +7,7 @@ import { badge, busy, clear, field, h, notice } from "../dom.js";
 import { attachFormulary, checkPrescription, clearFindings, renderFindings, savePrescription } from "../findings.js";
 import { errorText, formatDate, formatDateTime, formatTime, t } from "../i18n.js";
 import { icdPicker } from "../icd.js";
+import { recordCodingFeedback, suggestCodes } from "../suggest.js";
 import { apiForm, renderAvailability, showApiError, timeZone } from "./availability.js";
 import { recordAction, refreshOnEvents } from "./consultations.js";
 import { openPassport } from "./passport.js";
@@ -304,18 +305,22 @@ function openEditor(section, c) {
   let checking = 0;
   let refused = false;
   const picker = icdPicker({ label: t("spec.editor.diagnoses"), hint: t("spec.editor.diagnoses_hint") });
+  const noteText = h("textarea", { name: "text", rows: "5", required: true });
   const note = apiForm(
     { class: "grid note-form" },
     [
       h("h3", { class: "wide" }, t("spec.editor.note_title")),
-      field(t("spec.editor.note"), h("textarea", { name: "text", rows: "5", required: true }), { wide: true }),
+      field(t("spec.editor.note"), noteText, { wide: true }),
       picker.el,
       h("div", { class: "actions wide" }, h("button", { type: "submit", class: "primary" }, t("spec.editor.save_note"))),
     ],
     async (data, el) => {
       if (!data.text) throw { status: 422, code: "invalid", fieldCodes: { text: "missing" } };
       try {
-        const entry = await post(`/consultations/${c.id}/notes`, { text: data.text, diagnoses: picker.codes() });
+        const chosen = picker.codes();
+        const entry = await post(`/consultations/${c.id}/notes`, { text: data.text, diagnoses: chosen });
+        // What was suggested and what was chosen, kept to measure the suggestions.
+        await recordCodingFeedback(c.id, entry.id, coding.suggested(), chosen).catch(() => {});
         // Only a saved note clears the form; a failed one keeps its text to fix and resend.
         refused = false;
         el.elements.text.value = "";
@@ -326,6 +331,8 @@ function openEditor(section, c) {
       }
     },
   );
+  // ICD-10 codes suggested from the note as it is written; the specialist picks.
+  const coding = suggestCodes(noteText, c.id, (item) => picker.add(item));
   const routeOptions = ROUTES_OF_ADMINISTRATION.map((r) => h("option", { value: r }, t(`spec.route.${r}`)));
   const RX_FIELDS = ["medication", "dose", "route", "frequency", "duration_days"];
   const rxBody = (data) => ({
