@@ -62,6 +62,7 @@ export const PASSPORT_KINDS = catalogueTable("code.passport_kind", [
   "lab_result",
   "referral",
   "attachment",
+  "observation",
 ]);
 
 // What a consent grant may be limited to (the API's categories).

@@ -20,6 +20,8 @@ class Kind(StrEnum):
     lab_result = "lab_result"
     referral = "referral"
     attachment = "attachment"
+    # A measurement (measurements/ and the FHIR import write it; see measurements/service.py).
+    observation = "observation"
 
 
 # Which consent category covers each kind of entry.
@@ -30,6 +32,7 @@ KIND_CATEGORY: dict[Kind, Category] = {
     Kind.lab_result: Category.lab_results,
     Kind.referral: Category.notes,
     Kind.attachment: Category.attachments,
+    Kind.observation: Category.lab_results,
 }
 
 
