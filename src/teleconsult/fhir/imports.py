@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ..accounts.models import User
 from ..accounts.systems import SystemAccount, authenticate_system
 from ..appkeys import CLOCK, PASSWORDS, SESSIONMAKER
 from ..audit import service as audit
@@ -197,14 +198,16 @@ def _range(resource: dict[str, Any]) -> str | None:
 
 
 async def _may_write(session: AsyncSession, system: SystemAccount, patient: Patient) -> bool:
-    """A patient of the system's facility, or one referred to it (docs/passport.md)."""
+    """A patient of the system's facility, or one referred to it: a consultation (not
+    cancelled) with a specialist of that facility (docs/passport.md)."""
     if patient.facility_id == system.facility_id:
         return True
     referred = await session.scalar(
         select(
             exists().where(
                 Consultation.patient_id == patient.id,
-                Consultation.facility_id == system.facility_id,
+                Consultation.specialist_id == User.id,
+                User.facility_id == system.facility_id,
                 Consultation.status != Status.cancelled,
             )
         )
