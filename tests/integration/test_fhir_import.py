@@ -278,3 +278,37 @@ async def test_system_account_limited_to_its_facility(
     assert status == 404 and outcome["issue"][0]["code"] == "not-found"
     resp = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {system['api_key']}"})
     assert resp.status == 401
+
+
+async def test_units_and_dates_as_laboratories_send_them(
+    client: Any, database: Any, clock: FakeClock
+) -> None:
+    c = await clinic(client, database.engine)
+    w = c.w
+    status, system = await w.admin.post(
+        "/system-accounts", {"name": "Lab", "kind": "laboratory", "facility_id": w.clinic}
+    )
+    status, me = await w.gp.get(f"/patients/{c.patient_id}")
+    bundle = lab_bundle(me["iin"])
+    # Glucose in mg/dL is kept as a result (the trend is in mmol/L); an HbA1c on a date.
+    glucose = _observation("G-1", "2345-7", "Glucose", 126, "mg/dL", 70, 99, me["iin"])
+    a1c = bundle["entry"][4]
+    a1c["resource"]["effectiveDateTime"] = "2026-12-01"
+    bundle["entry"] = [glucose, a1c]
+    status, answer = await _send(client, system["api_key"], bundle)
+    assert status == 200, answer
+    status, passport = await c.patient.get(f"/patients/{c.patient_id}/passport")
+    kinds = {e["body"].get("loinc", e["body"].get("measure")): e["kind"] for e in passport["items"]}
+    assert kinds == {"2345-7": "lab_result", "4548-4": "observation"}
+    status, trend = await c.patient.get(f"/patients/{c.patient_id}/measurements", measure="hba1c")
+    assert [p["measured_at"][:10] for p in trend["points"]] == ["2026-12-01"]
+    assert trend["points"][0]["source"] == "system"
+
+    # A quantity without its value, a time that is not one: refused with where it is.
+    bad = lab_bundle(me["iin"])
+    bad["entry"] = [glucose]
+    del glucose["resource"]["valueQuantity"]["value"]
+    glucose["resource"]["identifier"][0]["value"] = "G-2"
+    status, outcome = await _send(client, system["api_key"], bad)
+    assert status == 400, outcome
+    assert outcome["issue"][0]["expression"] == ["Bundle.entry[0].resource.valueQuantity.value"]

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -197,6 +197,15 @@ def _range(resource: dict[str, Any]) -> str | None:
     return None
 
 
+def _instant(value: str, where: str) -> datetime:
+    """A FHIR dateTime as an aware instant (a date alone, or no offset, is read as UTC)."""
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise Refused(400, "value", "Not a date and time.", where) from None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
 async def _may_write(session: AsyncSession, system: SystemAccount, patient: Patient) -> bool:
     """A patient of the system's facility, or one referred to it: a consultation (not
     cancelled) with a specialist of that facility (docs/passport.md)."""
@@ -226,15 +235,16 @@ def _entry_for(
             raise Refused(400, "required", "Observations are LOINC-coded.", f"{where}.code")
         taken = resource.get("effectiveDateTime") or resource.get("issued") or when
         quantity = resource.get("valueQuantity")
+        if quantity is not None and quantity.get("value") is None:
+            raise Refused(
+                400, "required", "A quantity carries its value.", f"{where}.valueQuantity.value"
+            )
         measure = BY_LOINC.get(loinc)
-        if measure is not None and measure.parts is None and quantity is not None:
-            if quantity.get("code", quantity.get("unit")) != measure.unit:
-                raise Refused(
-                    400,
-                    "value",
-                    f"{name} is sent in {measure.unit} (UCUM).",
-                    f"{where}.valueQuantity.code",
-                )
+        unit_sent = (quantity or {}).get("code") or (quantity or {}).get("unit")
+        if measure is not None and measure.parts is None and unit_sent == measure.unit:
+            # A measurement the programmes follow (HbA1c, glucose, ...): an observation, on
+            # the trend and checked against the targets; in another unit, a plain result.
+            assert quantity is not None
             return (
                 Kind.observation,
                 {"taken": taken, "value": float(quantity["value"])},
@@ -347,7 +357,7 @@ async def import_bundle(
         }
         kind, body, measure = _entry_for(resource, where, provenance, now.isoformat())
         if measure is not None:
-            taken = datetime.fromisoformat(body["taken"].replace("Z", "+00:00"))
+            taken = _instant(body["taken"], f"{where}.effectiveDateTime")
             full = observation_body(
                 measure, body["value"], None, taken, None, "system", {"provenance": provenance}
             )
