@@ -15,6 +15,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 from tests.e2e.browsing import NOW, expect, username  # noqa: E402
 
+CHART_DRAWN = """() => {
+  const canvas = document.querySelector("canvas.followup-chart");
+  return Boolean(canvas && globalThis.Chart && globalThis.Chart.getChart(canvas));
+}"""
+
 CHART_STATE = """() => {
   const canvas = document.querySelector("canvas.followup-chart");
   const chart = canvas && globalThis.Chart.getChart(canvas);
@@ -75,6 +80,7 @@ async def test_patient_readings_chart_and_gp_follow_up(
     )
     await check(page.locator("table.followup-readings tbody tr")).to_have_count(2)
     await check(page.get_by_text(tab.t("followup.target_is", target="ниже 140/90"))).to_be_visible()
+    await page.wait_for_function(CHART_DRAWN)
     state = await page.evaluate(CHART_STATE)
     assert state is not None and state["painted"] and 0 < state["width"] <= 390
     values = [s for s in state["sets"] if not s["target"]]
@@ -116,6 +122,7 @@ async def test_patient_readings_chart_and_gp_follow_up(
     await rows.first.get_by_role("link").click()
     await check(page.locator(".followup-enrolment")).to_contain_text("Hypertension")
     await check(page.locator("table.followup-readings tbody tr")).to_have_count(2)
+    await page.wait_for_function(CHART_DRAWN)
     state = await page.evaluate(CHART_STATE)
     assert state is not None and state["painted"]
     assert len([s for s in state["sets"] if s["target"]]) == 2
@@ -123,3 +130,34 @@ async def test_patient_readings_chart_and_gp_follow_up(
     gtab.assert_clean()
     status, cases = await gp.get("/consultations")
     assert [c["specialty"] for c in cases["items"]] == ["cardiology"]
+
+
+async def test_admin_edits_a_programme_and_creates_a_laboratory_account(
+    client: Any, database: Any, open_page: Any
+) -> None:
+    w = await factories.world(client, database.engine)
+    tab = await open_page("followup-admin", language="kk")
+    page, check = tab.page, expect()
+    await tab.login(username(w.admin))
+    await page.get_by_role("link", name=tab.t("followup.admin.nav")).click()
+    hypertension = page.locator("form[data-programme=hypertension]")
+    await check(hypertension.get_by_label(tab.t("followup.admin.icd10"))).to_have_value(
+        "I10, I11, I12, I13, I15"
+    )
+    await hypertension.get_by_label(tab.t("followup.admin.visit_interval")).fill("60")
+    bp = hypertension.get_by_role("group", name=tab.t("followup.measure.bp"))
+    await bp.get_by_label(tab.t("followup.target.line_high"), exact=True).fill("130")
+    await hypertension.get_by_role("button", name=tab.t("followup.admin.save")).click()
+    await check(hypertension.get_by_text(tab.t("followup.admin.saved"))).to_be_visible()
+    _, body = await w.gp.get("/programmes")
+    [saved] = [p for p in body["items"] if p["code"] == "hypertension"]
+    assert saved["visit_interval_days"] == 60 and saved["targets"][0]["high"] == 130
+
+    await page.get_by_label(tab.t("followup.admin.system_name")).fill("Invivo")
+    await page.get_by_label(tab.t("followup.admin.system_facility")).select_option(w.clinic)
+    await page.get_by_role("button", name=tab.t("followup.admin.create")).click()
+    await check(page.locator("code.followup-api-key")).to_contain_text("tcs_")
+    await check(page.locator("ul.followup-systems li")).to_contain_text("Invivo")
+    await tab.assert_translated()
+    await tab.shot("programmes-admin")
+    tab.assert_clean()

@@ -20,6 +20,7 @@ import {
 import { errorText, formatDate, formatDateTime, formatNumber, formatDuration, language, t } from "../i18n.js";
 import { person } from "../people.js";
 import { accessLog } from "./accesslog.js";
+import { renderProgrammesAdmin } from "./followup.js";
 
 export const live = false;
 
@@ -52,6 +53,13 @@ export const routes = [
       return t("admin.nav.break_glass");
     },
     render: renderBreakGlass,
+  },
+  {
+    path: "#/programmes",
+    get title() {
+      return t("followup.admin.nav");
+    },
+    render: renderProgrammesAdmin,
   },
 ];
 

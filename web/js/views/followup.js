@@ -6,7 +6,7 @@
 
 import { get, post } from "../api.js";
 import { SPECIALTIES, label } from "../codes.js";
-import { badge, busy, clear, field, h, notice, select } from "../dom.js";
+import { badge, busy, clear, field, form, h, notice, select } from "../dom.js";
 import { errorText, formatDate, formatDateTime, t } from "../i18n.js";
 import { measurementsCard, reading } from "./measurements.js";
 
@@ -243,4 +243,174 @@ export function followUpCards(patient) {
   });
   measurementsCard(measurements, patient.id);
   return [programmes, measurements];
+}
+
+// --- administrators: the programmes, and the systems that push results ------------------
+
+const numberOrNull = (v) => (v === "" || v === undefined ? null : Number(v));
+
+function targetRow(target, index) {
+  const n = (name, value, labelKey) =>
+    field(
+      t(labelKey),
+      h("input", { name: `targets.${index}.${name}`, type: "number", step: "any", value: value ?? "" }),
+    );
+  return h(
+    "fieldset",
+    { class: "followup-target-row grid" },
+    h("legend", {}, t(`followup.measure.${target.measure}`)),
+    h("input", { type: "hidden", name: `targets.${index}.measure`, value: target.measure }),
+    n("low", target.low, "followup.target.line_low"),
+    n("high", target.high, "followup.target.line_high"),
+    target.measure === "bp" ? n("high2", target.high2, "followup.target.line_high2") : null,
+  );
+}
+
+function programmeForm(programme) {
+  const specialties = Object.fromEntries(Object.keys(SPECIALTIES).map((k) => [k, label(SPECIALTIES, k)]));
+  const el = form(
+    { class: "grid followup-programme", dataset: { programme: programme.code } },
+    [
+      h("h3", {}, programmeName(programme.code)),
+      field(t("followup.admin.icd10"), h("input", { name: "icd10", value: programme.icd10.join(", ") }), {
+        hint: t("followup.admin.icd10_hint"),
+      }),
+      field(
+        t("followup.admin.visit_interval"),
+        h("input", {
+          name: "visit_interval_days",
+          type: "number",
+          min: "7",
+          value: programme.visit_interval_days,
+        }),
+      ),
+      field(
+        t("followup.admin.review_specialty"),
+        select("review_specialty", specialties, {
+          empty: t("followup.admin.no_review"),
+          value: programme.review_specialty ?? "",
+        }),
+      ),
+      field(
+        t("followup.admin.review_interval"),
+        h("input", {
+          name: "review_interval_days",
+          type: "number",
+          min: "30",
+          value: programme.review_interval_days,
+        }),
+      ),
+      h("div", { class: "wide" }, programme.targets.map(targetRow)),
+      h("p", { class: "hint wide" }, t("followup.admin.source", { source: programme.source })),
+      h(
+        "div",
+        { class: "actions wide" },
+        h("button", { type: "submit", class: "primary" }, t("followup.admin.save")),
+      ),
+    ],
+    async (data, formEl) => {
+      const body = {
+        icd10: data.icd10
+          .split(/[\s,;]+/)
+          .filter(Boolean)
+          .map((c) => c.toUpperCase()),
+        visit_interval_days: numberOrNull(data.visit_interval_days),
+        review_specialty: data.review_specialty || null,
+        review_interval_days: numberOrNull(data.review_interval_days),
+        targets: programme.targets.map((target, i) => ({
+          measure: target.measure,
+          low: numberOrNull(data[`targets.${i}.low`]),
+          high: numberOrNull(data[`targets.${i}.high`]),
+          high2: target.measure === "bp" ? numberOrNull(data[`targets.${i}.high2`]) : null,
+        })),
+      };
+      await post(`/programmes/${programme.code}`, body);
+      formEl.notice.show("success", t("followup.admin.saved"));
+    },
+  );
+  return h("section", { class: "card" }, el);
+}
+
+function systemsCard(facilities) {
+  const list = h("ul", { class: "items followup-systems" });
+  const facilityName = Object.fromEntries(facilities.map((f) => [f.id, f.name]));
+  const show = async () => {
+    const { items } = await get("/system-accounts");
+    clear(
+      list,
+      items.length
+        ? items.map((s) =>
+            h(
+              "li",
+              { class: "item" },
+              h("strong", {}, s.name),
+              h(
+                "span",
+                { class: "muted" },
+                ` · ${t(`followup.admin.kind.${s.kind}`)} · ${facilityName[s.facility_id] ?? ""} · `,
+                formatDate(s.created_at),
+              ),
+            ),
+          )
+        : h("li", { class: "muted empty" }, t("followup.admin.no_systems")),
+    );
+  };
+  const key = h("div", { class: "followup-key", "aria-live": "polite" });
+  const kinds = {
+    laboratory: t("followup.admin.kind.laboratory"),
+    hospital: t("followup.admin.kind.hospital"),
+  };
+  const create = form(
+    { class: "grid" },
+    [
+      field(t("followup.admin.system_name"), h("input", { name: "name", required: true, maxlength: "200" })),
+      field(t("followup.admin.system_kind"), select("kind", kinds, { value: "laboratory" })),
+      field(
+        t("followup.admin.system_facility"),
+        select("facility_id", facilityName, { empty: t("followup.admin.choose_facility") }),
+      ),
+      h(
+        "div",
+        { class: "actions wide" },
+        h("button", { type: "submit", class: "primary" }, t("followup.admin.create")),
+      ),
+    ],
+    async (data, el) => {
+      const made = await post("/system-accounts", data);
+      el.reset();
+      clear(
+        key,
+        h(
+          "div",
+          { class: "notice success", role: "status" },
+          h("p", {}, t("followup.admin.key_once", { name: made.name })),
+          h("p", {}, h("code", { class: "followup-api-key" }, made.api_key)),
+        ),
+      );
+      await show();
+    },
+  );
+  show();
+  return h(
+    "section",
+    { class: "card", "aria-labelledby": "systems-title" },
+    h("h2", { id: "systems-title" }, t("followup.admin.systems_title")),
+    h("p", { class: "muted" }, t("followup.admin.systems_intro")),
+    list,
+    h("h3", {}, t("followup.admin.new_system")),
+    create,
+    key,
+  );
+}
+
+export async function renderProgrammesAdmin(main) {
+  const [{ items }, facilities] = await Promise.all([
+    get("/programmes"),
+    get("/facilities", { limit: 500 }).catch(() => ({ items: [] })),
+  ]);
+  main.append(
+    h("p", { class: "muted" }, t("followup.admin.intro")),
+    ...items.map(programmeForm),
+    systemsCard(facilities.items),
+  );
 }
