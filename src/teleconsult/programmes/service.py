@@ -8,6 +8,7 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..accounts.models import User
@@ -89,7 +90,13 @@ async def enrol(
     enrolment.enrolled_by = gp.id
     enrolment.enrolled_at = now
     enrolment.ended_at = None
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError:
+        # Enrolled by someone else at the same moment.
+        raise Conflict(
+            "The patient is already in this programme.", code="already_enrolled"
+        ) from None
     return EnrolmentOut.model_validate(enrolment)
 
 
