@@ -157,18 +157,17 @@ export function measurementsCard(section, patientId, { onSaved } = {}) {
     required: true,
   });
   const value2 = h("input", { name: "value2", type: "number", inputmode: "decimal", step: "any" });
-  const value2Field = field(t("followup.diastolic"), value2);
+  const value2Field = field(`${t("followup.diastolic")} (${unit("bp")})`, value2);
   const valueLabel = h("span", {}, t("followup.systolic"));
   const whenInput = h("input", { name: "measured_at", type: "datetime-local" });
-  const unitHint = h("p", { class: "hint followup-unit" }, unit("bp"));
   const trendBox = h("div", { class: "followup-trend", "aria-live": "polite" });
 
   const showMeasure = () => {
     const bp = chosen.value === "bp";
     value2Field.hidden = !bp;
     value2.disabled = !bp;
-    valueLabel.textContent = bp ? t("followup.systolic") : t("followup.value");
-    unitHint.textContent = unit(chosen.value);
+    const name = bp ? t("followup.systolic") : t("followup.value");
+    valueLabel.textContent = `${name} (${unit(chosen.value)})`;
   };
 
   const valueField = field("", value);
@@ -180,7 +179,6 @@ export function measurementsCard(section, patientId, { onSaved } = {}) {
       field(t("followup.measure_label"), chosen),
       valueField,
       value2Field,
-      unitHint,
       field(t("followup.when"), whenInput, { hint: t("followup.when_hint") }),
       h(
         "div",
