@@ -28,6 +28,8 @@ from teleconsult.config import Settings
 from teleconsult.db.engine import make_engine
 from teleconsult.db.migrate import upgrade
 from teleconsult.db.models import Base
+from teleconsult.programmes.catalogue import SHIPPED
+from teleconsult.programmes.models import Programme
 
 PG_URL_ENV = "TELECONSULT_TEST_DATABASE_URL"
 REDIS_URL_ENV = "TELECONSULT_TEST_REDIS_URL"
@@ -109,6 +111,8 @@ async def truncate_all(engine: AsyncEngine) -> None:
         # Replica role skips the triggers that protect append-only tables from changes.
         await conn.execute(text("SET LOCAL session_replication_role = replica"))
         await conn.execute(text(f"TRUNCATE {tables} CASCADE"))
+        # Reference data the migrations ship (migration 0027): as a new database has it.
+        await conn.execute(Programme.__table__.insert(), [dict(p) for p in SHIPPED])
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -57,11 +57,13 @@ from .db.uow import unit_of_work
 from .events import events_ws
 from .facilities.names import reader_language
 from .facilities.routes import router as facilities_router
+from .fhir.imports import fhir_import
 from .fhir.routes import router as fhir_router
 from .formulary.routes import router as formulary_router
 from .health import healthz, metrics, metrics_for, observe, readyz
 from .icd.routes import router as icd10_router
 from .logs import request_id
+from .measurements.routes import router as measurements_router
 from .middleware import errors_middleware, security_headers
 from .notify.channels import channels_from_settings
 from .notify.outbox import MessageRelay
@@ -70,6 +72,7 @@ from .openapi import build_openapi
 from .passport.routes import router as passport_router
 from .passport.service import attach_recording
 from .patients.routes import router as patients_router
+from .programmes.routes import router as programmes_router
 from .proof.routes import router as proof_router
 from .scheduling.routes import router as scheduling_router
 from .stats.cache import ReportCache
@@ -96,6 +99,8 @@ ROUTERS = [
     messages_router,
     proof_router,
     coding_router,
+    programmes_router,
+    measurements_router,
 ]
 
 
@@ -141,6 +146,7 @@ def create_app(
 
     app.router.add_get(PREFIX + "/openapi.json", openapi_json)
     app.router.add_get(PREFIX + "/events", events_ws)
+    app.router.add_post(PREFIX + "/fhir", fhir_import)
     app.router.add_get(PREFIX + "/consultations/{id}/signal", signal_ws)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)

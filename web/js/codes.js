@@ -63,6 +63,7 @@ export const PASSPORT_KINDS = catalogueTable("code.passport_kind", [
   "referral",
   "attachment",
   "allergy",
+  "observation",
 ]);
 
 // What a consent grant may be limited to (the API's categories).

@@ -7,6 +7,7 @@ from ..accounts.models import (
     SpecialistSpecialty,
     User,
 )
+from ..accounts.systems import SystemAccount
 from ..audit.models import AuditEntry
 from ..bus.outbox import OutboxEvent
 from ..calls.models import CallOptions, CallParticipation, CallTicket
@@ -14,16 +15,20 @@ from ..coding.models import CodingFeedback
 from ..consent.models import BreakGlassSession, ConsentGrant, ConsentRequest
 from ..consultations.models import Consultation, IdempotencyRecord
 from ..facilities.models import Facility
+from ..fhir.imports import ImportedResource
 from ..ledger.models import ChainHead
+from ..measurements.models import AttentionItem, Observation
 from ..notify.models import Message, MessagePreference
 from ..passport.models import PassportEntry
 from ..patients.models import Patient
+from ..programmes.models import Enrolment, Programme
 from ..proof.models import ProofFlag
 from ..scheduling.models import AvailabilityWindow, Slot
 from ..stats.models import StatsRollup
 from .base import Base
 
 __all__ = [
+    "AttentionItem",
     "AuditEntry",
     "AuthToken",
     "AvailabilityWindow",
@@ -37,18 +42,23 @@ __all__ = [
     "ConsentGrant",
     "ConsentRequest",
     "Consultation",
+    "Enrolment",
     "Facility",
     "IdempotencyRecord",
+    "ImportedResource",
     "LoginFailure",
     "Message",
     "MessagePreference",
+    "Observation",
     "OutboxEvent",
     "PassportEntry",
     "PasswordReset",
     "Patient",
+    "Programme",
     "ProofFlag",
     "Slot",
     "SpecialistSpecialty",
     "StatsRollup",
+    "SystemAccount",
     "User",
 ]

@@ -21,6 +21,8 @@ class Kind(StrEnum):
     referral = "referral"
     attachment = "attachment"
     allergy = "allergy"
+    # A measurement (measurements/ and the FHIR import write it; see measurements/service.py).
+    observation = "observation"
 
 
 # Which consent category covers each kind of entry.
@@ -34,6 +36,7 @@ KIND_CATEGORY: dict[Kind, Category] = {
     # Allergies and intolerances are clinical findings about the patient, read and written
     # with the diagnoses.
     Kind.allergy: Category.diagnoses,
+    Kind.observation: Category.lab_results,
 }
 
 

@@ -103,6 +103,8 @@ def entry_draft(data: EntryIn) -> Draft:
         return prescription_draft(
             PrescriptionIn.model_validate({**data.body, "amends": data.amends})
         )
+    if data.kind not in ENTRY_BODIES:
+        raise field_error("kind", "measurements are written on their own page", "kind_not_writable")
     try:
         body = ENTRY_BODIES[data.kind].model_validate(data.body).model_dump(mode="json")
     except ValidationError as exc:
@@ -242,7 +244,7 @@ async def _append_drafts(
     session: AsyncSession,
     patient_id: uuid.UUID,
     author_id: uuid.UUID,
-    consultation_id: uuid.UUID,
+    consultation_id: uuid.UUID | None,
     drafts: list[Draft],
     *,
     now: datetime,
@@ -255,7 +257,7 @@ async def _append_drafts(
             "patient_id": str(patient_id),
             "kind": draft.kind.value,
             "author_id": str(author_id),
-            "consultation_id": str(consultation_id),
+            "consultation_id": str(consultation_id) if consultation_id is not None else None,
             "amends": str(draft.amends) if draft.amends is not None else None,
             "created_at": now.isoformat(),
             "body": draft.body,
@@ -283,6 +285,25 @@ async def _append_drafts(
         )
         written.append(_parse(appended.id, appended.seq, appended.document, appended.hash))
     return written
+
+
+async def append_outside_consultation(
+    session: AsyncSession,
+    patient_id: uuid.UUID,
+    author_id: uuid.UUID,
+    kind: Kind,
+    bodies: list[dict[str, Any]],
+    *,
+    now: datetime,
+    client: str | None,
+) -> list[dict[str, Any]]:
+    """Entries written outside a consultation (measurements, results pushed by another
+    system): the caller has passed the consent decision for them already; each is chained
+    and audited like any other entry."""
+    drafts = [Draft(kind, body) for body in bodies]
+    return await _append_drafts(
+        session, patient_id, author_id, None, drafts, now=now, client=client
+    )
 
 
 def _describe_file(path: Path, data_dir: Path) -> tuple[str, str] | None:

@@ -21,6 +21,7 @@ import { errorText, formatDate, formatDateTime, formatNumber, formatDuration, la
 import { person } from "../people.js";
 import { accessLog } from "./accesslog.js";
 import { proofRoute } from "./proof.js";
+import { renderProgrammesAdmin } from "./followup.js";
 
 export const live = false;
 
@@ -55,6 +56,13 @@ export const routes = [
     render: renderBreakGlass,
   },
   proofRoute,
+  {
+    path: "#/programmes",
+    get title() {
+      return t("followup.admin.nav");
+    },
+    render: renderProgrammesAdmin,
+  },
 ];
 
 const ROLE_CODES = ["admin", "gp", "specialist", "patient"];

@@ -21,6 +21,7 @@ import { errorText, formatTime, t } from "../i18n.js";
 import { personLater } from "../people.js";
 import { consultationAccessUntil, pointOfCare } from "./consent.js";
 import { consultationItem, patientNames, recordAction, refreshOnEvents } from "./consultations.js";
+import { followUpCards, renderFollowUp } from "./followup.js";
 import { FormProblem, at, gpForm, onDay, showProblem } from "./gp-forms.js";
 import { gpPassport } from "./gp-passport.js";
 
@@ -40,6 +41,13 @@ export const routes = [
       return t("gp.nav.consultations");
     },
     render: renderConsultations,
+  },
+  {
+    path: "#/followup",
+    get title() {
+      return t("followup.nav");
+    },
+    render: renderFollowUp,
   },
 ];
 
@@ -224,6 +232,7 @@ async function renderPatientPage(main, id, { me }) {
       h("div", { class: "actions" }, toBooking),
     ),
     h("div", { class: "columns" }, booking, h("div", { class: "stack" }, passport, account)),
+    h("div", { class: "columns" }, followUpCards(patient)),
   );
   renderBooking(booking, patient);
   await gpPassport(passport, patient, me);

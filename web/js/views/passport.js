@@ -7,6 +7,7 @@ import { errorText, has, language, t } from "../i18n.js";
 import { badge, busy, clear, h, notice, pagedList, shortId, when } from "../dom.js";
 import { namePeople, person } from "../people.js";
 import { breakGlass, consultationAccessUntil, pointOfCare } from "./consent.js";
+import { reading } from "./measurements.js";
 
 const SHORT = 280;
 
@@ -73,6 +74,9 @@ export function entrySummary(entry) {
       break;
     case "attachment":
       lines.push(`${b.title ?? t("passport.attachment")}${b.content_type ? ` (${b.content_type})` : ""}`);
+      break;
+    case "observation":
+      lines.push(`${t(`followup.measure.${b.measure}`)}: ${reading(b)}`);
       break;
     default:
       lines.push(clip(JSON.stringify(b)));

@@ -21,6 +21,7 @@ import { formatDateTime, formatDuration, formatTime, has, t } from "../i18n.js";
 import { namePeople, personOf } from "../people.js";
 import { accessLog, accessText, at, partsText, personText, readable, roleName } from "./accesslog.js";
 import { recordAction } from "./consultations.js";
+import { renderMyMeasurements } from "./measurements.js";
 import { entrySummary } from "./passport.js";
 
 export const live = false;
@@ -39,6 +40,13 @@ export const routes = [
       return t("patient.nav.passport");
     },
     render: renderPassport,
+  },
+  {
+    path: "#/measurements",
+    get title() {
+      return t("followup.nav_mine");
+    },
+    render: renderMyMeasurements,
   },
   {
     path: "#/consents",

@@ -1,0 +1,1 @@
+"""Measurements at home and in the clinic, their targets, and the "needs attention" list."""
