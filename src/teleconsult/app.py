@@ -56,6 +56,7 @@ from .events import events_ws
 from .facilities.names import reader_language
 from .facilities.routes import router as facilities_router
 from .fhir.routes import router as fhir_router
+from .files.routes import install as install_files
 from .health import healthz, metrics, metrics_for, observe, readyz
 from .icd.routes import router as icd10_router
 from .logs import request_id
@@ -125,7 +126,7 @@ def create_app(
     app.cleanup_ctx.append(database_and_bus(engine, bus))
     app.cleanup_ctx.append(call_hub)
 
-    app[ENDPOINTS] = install(app, ROUTERS)
+    app[ENDPOINTS] = install(app, ROUTERS) + install_files(app)
     openapi = build_openapi(app[ENDPOINTS])
 
     async def openapi_json(_: web.Request) -> web.Response:

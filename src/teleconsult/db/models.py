@@ -13,6 +13,7 @@ from ..calls.models import CallOptions, CallParticipation, CallTicket
 from ..consent.models import BreakGlassSession, ConsentGrant, ConsentRequest
 from ..consultations.models import Consultation, IdempotencyRecord
 from ..facilities.models import Facility
+from ..files.models import FileBlob, StoredFile, Upload, UploadChunk
 from ..ledger.models import ChainHead
 from ..notify.models import Message, MessagePreference
 from ..passport.models import PassportEntry
@@ -35,6 +36,7 @@ __all__ = [
     "ConsentRequest",
     "Consultation",
     "Facility",
+    "FileBlob",
     "IdempotencyRecord",
     "LoginFailure",
     "Message",
@@ -46,5 +48,8 @@ __all__ = [
     "Slot",
     "SpecialistSpecialty",
     "StatsRollup",
+    "StoredFile",
+    "Upload",
+    "UploadChunk",
     "User",
 ]
