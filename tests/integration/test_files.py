@@ -3,6 +3,7 @@ uploads resume, the passport's chain covers its files, and reads follow consent.
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 from pathlib import Path
@@ -283,3 +284,33 @@ async def test_files_close_with_the_consultation(
         f"/consultations/{c.consultation_id}/files", {"file_id": uploaded["file"]["id"]}
     )
     assert status == 409 and body["code"] == "files_closed"
+
+
+async def test_fhir_export_has_document_references_and_binaries_on_request(
+    client: Any, database: Database, clock: FakeClock
+) -> None:
+    c = await clinic(client, database.engine)
+    await grant(c, clock, user_id=c.w.specialist.id)
+    data = filekit.png()
+    status, uploaded = await filekit.upload(c.w.specialist, data, "ecg.png")
+    status, entry = await c.w.specialist.post(
+        f"/consultations/{c.consultation_id}/entries",
+        {"kind": "attachment", "body": {"title": "ECG", "file_id": uploaded["file"]["id"]}},
+    )
+    assert status == 201, entry
+    status, bundle = await c.patient.get(f"/patients/{c.patient_id}/fhir")
+    assert status == 200, bundle
+    resources = [e["resource"] for e in bundle["entry"]]
+    [doc] = [r for r in resources if r["resourceType"] == "DocumentReference"]
+    attachment = doc["content"][0]["attachment"]
+    assert attachment["contentType"] == "image/png" and attachment["size"] == len(data)
+    assert attachment["url"] == f"/api/v1/files/{uploaded['file']['id']}"
+    assert doc["identifier"][0]["value"] == entry["body"]["sha256"]
+    assert not [r for r in resources if r["resourceType"] == "Binary"]
+    status, bundle = await c.patient.get(f"/patients/{c.patient_id}/fhir", binary="true")
+    assert status == 200, bundle
+    resources = [e["resource"] for e in bundle["entry"]]
+    [binary] = [r for r in resources if r["resourceType"] == "Binary"]
+    [doc] = [r for r in resources if r["resourceType"] == "DocumentReference"]
+    assert doc["content"][0]["attachment"]["url"] == f"urn:uuid:{binary['id']}"
+    assert base64.b64decode(binary["data"]) == data
