@@ -191,6 +191,10 @@ async def _send(ctx: Ctx, thumbnail: bool) -> web.StreamResponse:
             "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(f.name)}",
             "Cache-Control": "private, no-store",
             "X-Content-Type-Options": "nosniff",
+            # The pages show a PDF in place, in a frame of their own origin.
+            "X-Frame-Options": "SAMEORIGIN",
+            "Content-Security-Policy": "default-src 'none'; img-src 'self'; "
+            "style-src 'unsafe-inline'; frame-ancestors 'self'",
         },
     )
 

@@ -8,6 +8,7 @@ import { errorText, formatDate, formatDateTime, formatTime, t } from "../i18n.js
 import { icdPicker } from "../icd.js";
 import { apiForm, renderAvailability, showApiError, timeZone } from "./availability.js";
 import { refreshOnEvents } from "./consultations.js";
+import { consultationFiles } from "../files.js";
 import { openPassport } from "./passport.js";
 
 export const live = true;
@@ -201,6 +202,7 @@ function renderQueue(main, { me, live }) {
         { class: "item-body" },
         h("p", { class: "patient-summary" }, patientSummary(c.patient)),
         h("p", { class: "reason" }, c.reason),
+        consultationFiles(c, me),
         video && c.status === "scheduled" && !open && c.call_opens_at
           ? h(
               "p",

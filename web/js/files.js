@@ -1,0 +1,86 @@
+// Files in the pages: a thumbnail (or a PDF tile) that opens the file in place, in a dialog.
+
+import { API, get } from "./api.js";
+import { h } from "./dom.js";
+import { errorText, formatNumber, t } from "./i18n.js";
+
+function sizeText(bytes) {
+  if (bytes >= 1024 * 1024) return t("files.size_mb", { n: formatNumber(Math.round(bytes / 104857.6) / 10) });
+  return t("files.size_kb", { n: formatNumber(Math.max(1, Math.round(bytes / 1024))) });
+}
+
+function viewer(file) {
+  const url = `${API}/files/${file.id}`;
+  const close = h("button", { type: "button", class: "secondary" }, t("files.close"));
+  const body = file.content_type.startsWith("image/")
+    ? h("img", { src: url, alt: file.name, class: "file-full" })
+    : h("iframe", { src: url, title: file.name, class: "file-pdf" });
+  const dialog = h(
+    "dialog",
+    { class: "file-viewer", "aria-label": file.name },
+    h("div", { class: "file-viewer-head" }, h("strong", {}, file.name), close),
+    body,
+    h(
+      "p",
+      { class: "actions" },
+      h("a", { href: url, target: "_blank", rel: "noopener", class: "button secondary" }, t("files.new_tab")),
+      h("a", { href: `${url}?download=1`, class: "button secondary", download: file.name }, t("files.download")),
+    ),
+  );
+  close.addEventListener("click", () => dialog.close());
+  dialog.addEventListener("close", () => dialog.remove());
+  document.body.append(dialog);
+  dialog.showModal();
+  close.focus();
+}
+
+/** One file: its thumbnail (images) or a PDF tile, a button that opens it. */
+export function fileTile(file) {
+  const preview = file.thumbnail
+    ? h("img", {
+        src: `${API}/files/${file.id}/thumbnail`,
+        alt: t("files.preview", { name: file.name }),
+        class: "file-thumb",
+        loading: "lazy",
+      })
+    : h("span", { class: "file-icon", "aria-hidden": "true" }, t("files.pdf"));
+  const open = h(
+    "button",
+    { type: "button", class: "file-tile", "aria-label": t("files.open", { name: file.name }) },
+    preview,
+    h("span", { class: "file-name" }, file.name),
+    h("span", { class: "file-size muted" }, sizeText(file.size)),
+  );
+  open.addEventListener("click", () => viewer(file));
+  return open;
+}
+
+/** A passport attachment entry's file (its body carries the file's id, name and type). */
+export function entryFile(body) {
+  if (!body?.file_id) return null;
+  return fileTile({
+    id: body.file_id,
+    name: body.name || body.title,
+    content_type: body.content_type,
+    size: body.size || 0,
+    thumbnail: String(body.content_type || "").startsWith("image/"),
+  });
+}
+
+/** A consultation's files, for its GP and specialist (loaded when shown). */
+export function consultationFiles(c, me) {
+  if (!me || (me.id !== c.requester_id && me.id !== c.specialist_id)) return null;
+  const box = h("div", { class: "file-list", hidden: true });
+  get(`/consultations/${c.id}/files`).then(
+    (files) => {
+      if (!files.length) return;
+      box.append(h("p", { class: "file-list-title" }, t("files.title")), ...files.map(fileTile));
+      box.hidden = false;
+    },
+    (error) => {
+      box.append(h("p", { class: "muted" }, errorText(error)));
+      box.hidden = false;
+    },
+  );
+  return box;
+}
