@@ -24,7 +24,11 @@ function viewer(file) {
       "p",
       { class: "actions" },
       h("a", { href: url, target: "_blank", rel: "noopener", class: "button secondary" }, t("files.new_tab")),
-      h("a", { href: `${url}?download=1`, class: "button secondary", download: file.name }, t("files.download")),
+      h(
+        "a",
+        { href: `${url}?download=1`, class: "button secondary", download: file.name },
+        t("files.download"),
+      ),
     ),
   );
   close.addEventListener("click", () => dialog.close());

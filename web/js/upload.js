@@ -34,7 +34,8 @@ async function send(method, url, { headers = {}, body } = {}) {
   }
   if (!response.ok) {
     const type = response.headers.get("Content-Type") || "";
-    throw new ApiError(response.status, type.includes("json") ? await response.json().catch(() => null) : null);
+    const body = type.includes("json") ? await response.json().catch(() => null) : null;
+    throw new ApiError(response.status, body);
   }
   return response;
 }
@@ -99,7 +100,11 @@ export function uploader({ label = t("files.attach"), id = "upload-files" } = {}
   let pending = [];
 
   function add(file) {
-    const bar = h("progress", { max: "100", value: "0", "aria-label": t("files.progress", { name: file.name }) });
+    const bar = h("progress", {
+      max: "100",
+      value: "0",
+      "aria-label": t("files.progress", { name: file.name }),
+    });
     const state = h("span", { class: "upload-state" }, t("files.uploading"));
     const row = h("li", { class: "upload" }, h("span", { class: "upload-name" }, file.name), bar, state);
     list.append(row);

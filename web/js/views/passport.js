@@ -62,7 +62,9 @@ export function entrySummary(entry) {
     default:
       lines.push(clip(JSON.stringify(b)));
   }
-  const shown = lines.filter(Boolean).map((line, i) => h("p", { class: i ? "entry-more" : "entry-text" }, line));
+  const shown = lines
+    .filter(Boolean)
+    .map((line, i) => h("p", { class: i ? "entry-more" : "entry-text" }, line));
   if (entry.kind === "attachment" && b.file_id) shown.push(entryFile(b));
   return shown;
 }

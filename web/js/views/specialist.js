@@ -9,6 +9,7 @@ import { icdPicker } from "../icd.js";
 import { apiForm, renderAvailability, showApiError, timeZone } from "./availability.js";
 import { refreshOnEvents } from "./consultations.js";
 import { consultationFiles } from "../files.js";
+import { uploader } from "../upload.js";
 import { openPassport } from "./passport.js";
 
 export const live = true;
@@ -295,21 +296,30 @@ function consentNotice(error, noticeEl) {
 
 function openEditor(section, c) {
   const picker = icdPicker({ label: t("spec.editor.diagnoses"), hint: t("spec.editor.diagnoses_hint") });
+  // Files filed with the note: each an attachment entry of the passport (its hash in the chain).
+  const files = uploader({ label: t("files.attach_note"), id: `upload-note-${c.id}` });
   const note = apiForm(
     { class: "grid note-form" },
     [
       h("h3", { class: "wide" }, t("spec.editor.note_title")),
       field(t("spec.editor.note"), h("textarea", { name: "text", rows: "5", required: true }), { wide: true }),
       picker.el,
+      files.element,
       h("div", { class: "actions wide" }, h("button", { type: "submit", class: "primary" }, t("spec.editor.save_note"))),
     ],
     async (data, el) => {
       if (!data.text) throw { status: 422, code: "invalid", fieldCodes: { text: "missing" } };
       try {
         const entry = await post(`/consultations/${c.id}/notes`, { text: data.text, diagnoses: picker.codes() });
+        for (const file of await files.done())
+          await post(`/consultations/${c.id}/entries`, {
+            kind: "attachment",
+            body: { title: file.name, file_id: file.id },
+          });
         // Only a saved note clears the form; a failed one keeps its text to fix and resend.
         el.elements.text.value = "";
         picker.reset();
+        files.reset();
         el.notice.show("success", entry?.seq ? t("spec.editor.saved_as", { seq: entry.seq }) : t("spec.editor.saved"));
       } catch (error) {
         if (!consentNotice(error, el.notice)) throw error;
