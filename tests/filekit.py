@@ -131,3 +131,32 @@ async def upload(api: Api, data: bytes, name: str = "file.bin", chunk: int = 64 
 async def fetch(api: Api, path: str) -> tuple[int, bytes]:
     resp = await api.client.get(f"/api/v1{path}", headers=api.headers())
     return resp.status, await resp.read()
+
+
+def dicom(truncate: int = 0) -> bytes:
+    """A small DICOM file (an 8×8 secondary capture) with a study date and modality."""
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage, generate_uid
+
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = SecondaryCaptureImageStorage
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = Dataset()
+    ds.file_meta = meta
+    ds.SOPClassUID = SecondaryCaptureImageStorage
+    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    ds.StudyDate = "20300301"
+    ds.Modality = "ECG"
+    ds.StudyDescription = "12-lead resting ECG"
+    ds.Rows = ds.Columns = 8
+    ds.SamplesPerPixel = 1
+    ds.PhotometricInterpretation = "MONOCHROME2"
+    ds.BitsAllocated = ds.BitsStored = 8
+    ds.HighBit = 7
+    ds.PixelRepresentation = 0
+    ds.PixelData = bytes(range(64))
+    out = io.BytesIO()
+    ds.save_as(out, enforce_file_format=True)
+    data = out.getvalue()
+    return data[: len(data) - truncate] if truncate else data

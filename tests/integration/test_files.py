@@ -35,6 +35,7 @@ CASES = {
     "png": (filekit.png, "image/png"),
     "webp": (filekit.webp, "image/webp"),
     "pdf": (filekit.pdf, "application/pdf"),
+    "dcm": (filekit.dicom, "application/dicom"),
 }
 
 
@@ -66,6 +67,12 @@ async def test_every_accepted_type_round_trips(
             assert status == 404
     status, listed = await c.w.specialist.get(f"/consultations/{c.consultation_id}/files")
     assert status == 200
+    [dcm] = [f for f in listed if f["content_type"] == "application/dicom"]
+    assert dcm["meta"] == {
+        "study_date": "2030-03-01",
+        "modality": "ECG",
+        "description": "12-lead resting ECG",
+    }
     assert sorted(f["name"] for f in listed) == sorted(f"result.{n}" for n in CASES)
     # Someone else's specialist sees neither the list nor a file.
     status, _ = await c.other.get(f"/consultations/{c.consultation_id}/files")
@@ -106,6 +113,9 @@ async def test_refused_before_anything_is_stored(
     # A truncated JPEG.
     image = filekit.jpeg(size=(300, 200))
     status, body = await filekit.upload(c.w.gp, image[: len(image) - 400], "ecg.jpg")
+    assert status == 415 and body["code"] == "file_damaged"
+    # A truncated DICOM file.
+    status, body = await filekit.upload(c.w.gp, filekit.dicom(truncate=20), "ecg.dcm")
     assert status == 415 and body["code"] == "file_damaged"
     # Over the limit: refused when announced, before one byte is sent.
     resp = await filekit.start(c.w.gp, settings.max_upload_mb * 1024 * 1024 + 1, "big.pdf")

@@ -2,15 +2,29 @@
 
 import { API, get } from "./api.js";
 import { h } from "./dom.js";
-import { errorText, formatNumber, t } from "./i18n.js";
+import { errorText, formatDate, formatNumber, t } from "./i18n.js";
 
 function sizeText(bytes) {
   if (bytes >= 1024 * 1024) return t("files.size_mb", { n: formatNumber(Math.round(bytes / 104857.6) / 10) });
   return t("files.size_kb", { n: formatNumber(Math.max(1, Math.round(bytes / 1024))) });
 }
 
+/** What a DICOM file says of its study: date, modality, description. */
+function dicomFacts(file) {
+  const m = file.meta || {};
+  return [m.study_date ? formatDate(m.study_date) : null, m.modality, m.description]
+    .filter(Boolean)
+    .join(" · ");
+}
+
 function viewer(file) {
   const url = `${API}/files/${file.id}`;
+  if (file.content_type === "application/dicom") {
+    // No preview in the page: its study, and the file to download for a DICOM viewer.
+    const link = h("a", { href: `${url}?download=1`, download: file.name }, t("files.download"));
+    link.click();
+    return;
+  }
   const close = h("button", { type: "button", class: "secondary" }, t("files.close"));
   const body = file.content_type.startsWith("image/")
     ? h("img", { src: url, alt: file.name, class: "file-full" })
@@ -47,12 +61,24 @@ export function fileTile(file) {
         class: "file-thumb",
         loading: "lazy",
       })
-    : h("span", { class: "file-icon", "aria-hidden": "true" }, t("files.pdf"));
+    : h(
+        "span",
+        { class: "file-icon", "aria-hidden": "true" },
+        file.content_type === "application/dicom" ? t("files.dicom") : t("files.pdf"),
+      );
+  const dicom = file.content_type === "application/dicom" ? dicomFacts(file) : "";
   const open = h(
     "button",
-    { type: "button", class: "file-tile", "aria-label": t("files.open", { name: file.name }) },
+    {
+      type: "button",
+      class: "file-tile",
+      "aria-label": dicom
+        ? t("files.download_named", { name: file.name })
+        : t("files.open", { name: file.name }),
+    },
     preview,
     h("span", { class: "file-name" }, file.name),
+    dicom ? h("span", { class: "file-facts" }, dicom) : null,
     h("span", { class: "file-size muted" }, sizeText(file.size)),
   );
   open.addEventListener("click", () => viewer(file));
@@ -67,6 +93,7 @@ export function entryFile(body) {
     name: body.name || body.title,
     content_type: body.content_type,
     size: body.size || 0,
+    meta: body.meta || {},
     thumbnail: String(body.content_type || "").startsWith("image/"),
   });
 }

@@ -7,7 +7,7 @@ import { h } from "./dom.js";
 import { errorText, t } from "./i18n.js";
 
 const CHUNK = 512 * 1024;
-const ACCEPT = "image/jpeg,image/png,image/webp,application/pdf";
+const ACCEPT = "image/jpeg,image/png,image/webp,application/pdf,application/dicom,.dcm";
 const RETRIES = 8;
 
 function csrf() {

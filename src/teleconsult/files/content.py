@@ -1,8 +1,9 @@
 """What an uploaded file is, decided from its content, and how it is kept.
 
-Only JPEG, PNG and WebP images and PDF documents are accepted. The type comes from the
-bytes (``filetype``, then Pillow opens the whole image; a PDF must be whole, header to
-``%%EOF``), never from the name or the declared type. Images lose their EXIF and XMP
+Only JPEG, PNG and WebP images, PDF documents and DICOM files are accepted. The type comes
+from the bytes (``filetype``, then Pillow opens the whole image; a PDF must be whole, header
+to ``%%EOF``; pydicom reads a DICOM file to its end), never from the name or the declared
+type. Images lose their EXIF and XMP
 metadata (location, device) without being re-encoded: the pixels stay byte for byte. A
 thumbnail is made for the pages.
 """
@@ -22,7 +23,8 @@ from ..errors import DomainError, UnsupportedMediaType
 
 IMAGES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
 PDF = "application/pdf"
-ACCEPTED = frozenset({*IMAGES, PDF})
+DICOM = "application/dicom"
+ACCEPTED = frozenset({*IMAGES, PDF, DICOM})
 THUMBNAIL = (320, 320)
 MAX_PIXELS = 60_000_000
 
@@ -35,7 +37,8 @@ class PayloadTooLarge(DomainError):
 
 def refused_type() -> UnsupportedMediaType:
     return UnsupportedMediaType(
-        "Only JPEG, PNG and WebP images and PDF documents are accepted.", code="file_type_refused"
+        "Only JPEG, PNG and WebP images, PDF documents and DICOM files are accepted.",
+        code="file_type_refused",
     )
 
 
@@ -49,6 +52,8 @@ def sniff(head: bytes) -> str | None:
     """The accepted type the first bytes announce, or None."""
     if head.startswith(b"%PDF-"):
         return PDF
+    if head[128:132] == b"DICM":
+        return DICOM
     kind = filetype.guess(head)
     if kind is not None and kind.mime in IMAGES:
         return str(kind.mime)
@@ -72,6 +77,8 @@ def prepare(data: bytes) -> Prepared:
         if b"%%EOF" not in data[-2048:] or b"startxref" not in data[-4096:]:
             raise damaged()
         return Prepared(data, PDF)
+    if content_type == DICOM:
+        return Prepared(data, DICOM, None, _dicom(data))
     cleaned = strip_metadata(content_type, data)
     thumbnail, meta = _image(content_type, data)
     return Prepared(cleaned, content_type, thumbnail, meta)
@@ -98,6 +105,87 @@ def _image(content_type: str, data: bytes) -> tuple[bytes, dict[str, Any]]:
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError, Warning):
         raise damaged() from None
     return out.getvalue(), meta
+
+
+def _dicom(data: bytes) -> dict[str, Any]:
+    """A DICOM file read whole (a truncated one fails); what the pages show of its study."""
+    import pydicom
+    from pydicom.errors import InvalidDicomError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            ds = pydicom.dcmread(io.BytesIO(data))
+    except (InvalidDicomError, OSError, ValueError, EOFError, KeyError, TypeError, Warning):
+        raise damaged() from None
+    syntax = str(getattr(ds.file_meta, "TransferSyntaxUID", ""))
+    # pydicom reads a cut value short without a word: the declared lengths must fit.
+    if "SOPClassUID" not in ds or not _dicom_whole(data, syntax):
+        raise damaged()
+    meta: dict[str, Any] = {}
+    for key, name in (
+        ("study_date", "StudyDate"),
+        ("modality", "Modality"),
+        ("description", "StudyDescription"),
+    ):
+        value = str(ds.get(name, "") or "").strip()
+        if value:
+            meta[key] = value[:200]
+    date = meta.get("study_date", "")
+    if len(date) == 8 and date.isdigit():
+        meta["study_date"] = f"{date[:4]}-{date[4:6]}-{date[6:]}"
+    return meta
+
+
+_LONG_VRS = {
+    b"OB",
+    b"OD",
+    b"OF",
+    b"OL",
+    b"OV",
+    b"OW",
+    b"SQ",
+    b"SV",
+    b"UC",
+    b"UN",
+    b"UR",
+    b"UT",
+    b"UV",
+}
+
+
+def _dicom_whole(data: bytes, syntax: str) -> bool:
+    """Whether every element's declared length fits in the file, to its last byte (little
+    endian syntaxes; an undefined length ends the walk: pydicom has read those whole)."""
+    explicit = syntax != "1.2.840.10008.1.2"
+    if syntax.startswith("1.2.840.10008.1.2.2") or syntax == "1.2.840.10008.1.2.1.99":
+        return True  # big endian or deflated: pydicom's own read is the check
+    (group_length,) = struct.unpack("<I", data[140:144])
+    i = 144 + group_length
+    if i > len(data):
+        return False
+    while i < len(data):
+        if i + 8 > len(data):
+            return False
+        if explicit:
+            vr = data[i + 4 : i + 6]
+            if vr in _LONG_VRS:
+                if i + 12 > len(data):
+                    return False
+                (length,) = struct.unpack("<I", data[i + 8 : i + 12])
+                i += 12
+            else:
+                (length,) = struct.unpack("<H", data[i + 6 : i + 8])
+                i += 8
+        else:
+            (length,) = struct.unpack("<I", data[i + 4 : i + 8])
+            i += 8
+        if length == 0xFFFFFFFF:
+            return True
+        i += length
+        if i > len(data):
+            return False
+    return True
 
 
 # --- metadata removal, lossless ------------------------------------------------------------

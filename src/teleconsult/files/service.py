@@ -202,5 +202,6 @@ async def attachment_body(
         "content_type": f.content_type,
         "size": f.size,
         "name": f.name,
+        "meta": f.meta or {},
         "url": None,
     }, f

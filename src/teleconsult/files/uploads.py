@@ -25,6 +25,7 @@ from .store import digest, store_for
 # Abandoned uploads are dropped after this long.
 STALE = timedelta(days=1)
 MAX_NAME = 200
+SNIFF = 262
 
 
 def limit(settings: Settings) -> int:
@@ -96,7 +97,9 @@ async def append(
         raise Conflict(f"The upload is at offset {upload.received}.", code="upload_offset_mismatch")
     if upload.received + len(data) > upload.length:
         raise too_large(settings)
-    if offset == 0 and data and sniff(data[:8192]) is None:
+    # The first chunk tells the type when it holds the signatures' bytes (DICOM's is at
+    # 128, filetype reads 261); a smaller one is judged with the whole file.
+    if offset == 0 and len(data) >= SNIFF and sniff(data[:8192]) is None:
         raise refused_type()
     if data:
         session.add(UploadChunk(upload_id=upload.id, offset=offset, size=len(data), data=data))
