@@ -56,7 +56,11 @@ class BlobStore(Protocol):
 
 async def get(store: BlobStore, session: AsyncSession, sha256: str) -> bytes:
     """The blob, checked against its hash (:class:`BlobMissing`, :class:`BlobChanged`)."""
-    return _checked(sha256, await store.read(session, sha256))
+    data = await store.read(session, sha256)
+    if data is not None and len(data) > 1 << 20:
+        # Hashing megabytes is CPU work: off the event loop.
+        return await asyncio.to_thread(_checked, sha256, data)
+    return _checked(sha256, data)
 
 
 async def problem(store: BlobStore, session: AsyncSession, sha256: str) -> str | None:

@@ -9,6 +9,7 @@ of metadata, stored by its SHA-256, and becomes a file of its uploader.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import datetime, timedelta
 
@@ -18,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..accounts.models import User
 from ..config import Settings
 from ..errors import BadRequest, Conflict, NotFound
-from .content import PayloadTooLarge, prepare, refused_type, sniff
+from .content import PayloadTooLarge, Prepared, prepare, refused_type, sniff
 from .models import StoredFile, Upload, UploadChunk
 from .store import digest, store_for
 
@@ -110,6 +111,12 @@ async def append(
     return upload, await _finish(session, upload, settings, now)
 
 
+def _prepared(whole: bytes) -> tuple[Prepared, str, str | None]:
+    prepared = prepare(whole)
+    thumbnail = digest(prepared.thumbnail) if prepared.thumbnail is not None else None
+    return prepared, digest(prepared.data), thumbnail
+
+
 async def _finish(
     session: AsyncSession, upload: Upload, settings: Settings, now: datetime
 ) -> StoredFile:
@@ -120,13 +127,12 @@ async def _finish(
         .order_by(UploadChunk.offset)
     )
     whole = b"".join(bytes(c) for c in chunks)
-    prepared = prepare(whole)
+    # Decoding, stripping, thumbnailing and hashing up to the size limit is CPU work:
+    # the event loop stays free for everyone else meanwhile.
+    prepared, sha256, thumbnail = await asyncio.to_thread(_prepared, whole)
     store = store_for(settings, session)
-    sha256 = digest(prepared.data)
     await store.put(session, sha256, prepared.data)
-    thumbnail = None
-    if prepared.thumbnail is not None:
-        thumbnail = digest(prepared.thumbnail)
+    if prepared.thumbnail is not None and thumbnail is not None:
         await store.put(session, thumbnail, prepared.thumbnail)
     f = StoredFile(
         id=uuid.uuid4(),
