@@ -74,6 +74,14 @@ async def test_every_accepted_type_round_trips(
         "description": "12-lead resting ECG",
     }
     assert sorted(f["name"] for f in listed) == sorted(f"result.{n}" for n in CASES)
+    # Every read of a referral's file is in the patient's audit chain.
+    async with database.engine.connect() as conn:
+        rows = await conn.execute(
+            text("SELECT document FROM audit_entries WHERE chain = :c"), {"c": c.patient_id}
+        )
+        actions = [json.loads(doc)["action"] for (doc,) in rows]
+    assert actions.count("file.read") == 2 * len(CASES) + 3  # thumbnails of the 3 images
+    assert actions.count("file.attach") == len(CASES)
     # Someone else's specialist sees neither the list nor a file.
     status, _ = await c.other.get(f"/consultations/{c.consultation_id}/files")
     assert status == 404

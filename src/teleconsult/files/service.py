@@ -102,7 +102,7 @@ async def attach_to_consultation(
         actor_id=user.id,
         action="file.attach",
         outcome="ok",
-        reason=f"{f.content_type} {f.sha256} to consultation {consultation.id}",
+        reason=f"{f.content_type} file {f.sha256} attached to the referral",
         at=now,
         client=client,
     )
@@ -153,7 +153,7 @@ async def may_read(
             actor_id=user.id,
             action="file.read",
             outcome="ok",
-            reason=f"{f.content_type} {f.sha256} of consultation {consultation.id}",
+            reason=f"{f.content_type} file {f.sha256} of the referral",
             at=now,
             client=client,
         )
