@@ -61,4 +61,14 @@ async def test_gp_books_with_an_ecg_the_specialist_opens_it(
     await spec.shot("ecg-open")
     await viewer.get_by_role("button", name=t("files.close")).click()
     await check(viewer).to_have_count(0)
+
+    # Until the consultation ends, the specialist adds a lab report to it as well.
+    await item.locator("summary", has_text=t("files.add")).click()
+    report = tmp_path / "troponin.pdf"
+    report.write_bytes(filekit.pdf())
+    await item.get_by_label(t("files.attach")).set_input_files(str(report))
+    await check(
+        item.get_by_role("button", name=t("files.open", name="troponin.pdf"))
+    ).to_be_visible()
+    await check(item.locator("li.upload")).to_contain_text(t("files.uploaded"))
     spec.assert_clean()

@@ -1,8 +1,9 @@
 // Files in the pages: a thumbnail (or a PDF tile) that opens the file in place, in a dialog.
 
-import { API, get } from "./api.js";
+import { API, get, post } from "./api.js";
 import { h } from "./dom.js";
 import { errorText, formatDate, formatNumber, t } from "./i18n.js";
+import { uploader } from "./upload.js";
 
 function sizeText(bytes) {
   if (bytes >= 1024 * 1024) return t("files.size_mb", { n: formatNumber(Math.round(bytes / 104857.6) / 10) });
@@ -98,20 +99,32 @@ export function entryFile(body) {
   });
 }
 
-/** A consultation's files, for its GP and specialist (loaded when shown). */
+const OPEN = new Set(["requested", "scheduled", "in_progress"]);
+
+/**
+ * A consultation's files, for its GP and specialist (loaded when shown); until it ends, more
+ * can be added (each attached as soon as it has arrived).
+ */
 export function consultationFiles(c, me) {
   if (!me || (me.id !== c.requester_id && me.id !== c.specialist_id)) return null;
-  const box = h("div", { class: "file-list", hidden: true });
+  const title = h("p", { class: "file-list-title", hidden: true }, t("files.title"));
+  const tiles = h("div", { class: "file-list" });
+  const show = (file) => {
+    title.hidden = false;
+    tiles.append(fileTile(file));
+  };
   get(`/consultations/${c.id}/files`).then(
-    (files) => {
-      if (!files.length) return;
-      box.append(h("p", { class: "file-list-title" }, t("files.title")), ...files.map(fileTile));
-      box.hidden = false;
-    },
-    (error) => {
-      box.append(h("p", { class: "muted" }, errorText(error)));
-      box.hidden = false;
-    },
+    (files) => files.forEach(show),
+    (error) => tiles.append(h("p", { class: "muted" }, errorText(error))),
   );
+  const box = h("div", { class: "consultation-files" }, title, tiles);
+  if (OPEN.has(c.status)) {
+    const more = uploader({
+      label: t("files.attach"),
+      id: `upload-${c.id}`,
+      onUploaded: async (file) => show(await post(`/consultations/${c.id}/files`, { file_id: file.id })),
+    });
+    box.append(h("details", { class: "add-files" }, h("summary", {}, t("files.add")), more.element));
+  }
   return box;
 }

@@ -85,7 +85,7 @@ export async function uploadFile(file, onProgress = () => {}) {
  * A labelled file picker that uploads what is chosen at once, each file with its progress
  * bar. `done()` waits for every upload and gives the stored files; `reset()` empties it.
  */
-export function uploader({ label = t("files.attach"), id = "upload-files" } = {}) {
+export function uploader({ label = t("files.attach"), id = "upload-files", onUploaded } = {}) {
   // No name: the form's values leave it out; the stored files come from done().
   const input = h("input", { type: "file", multiple: true, accept: ACCEPT, id });
   const list = h("ul", { class: "uploads", "aria-live": "polite" });
@@ -111,8 +111,15 @@ export function uploader({ label = t("files.attach"), id = "upload-files" } = {}
     const job = uploadFile(file, (sent, total) => {
       bar.value = total ? Math.round((sent / total) * 100) : 100;
     }).then(
-      (stored) => {
+      async (stored) => {
         bar.value = 100;
+        try {
+          if (onUploaded) await onUploaded(stored);
+        } catch (error) {
+          state.textContent = errorText(error);
+          row.classList.add("failed");
+          return null;
+        }
         state.textContent = t("files.uploaded");
         row.classList.add("done");
         return stored;
