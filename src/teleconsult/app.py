@@ -59,6 +59,7 @@ from .facilities.names import reader_language
 from .facilities.routes import router as facilities_router
 from .fhir.imports import fhir_import
 from .fhir.routes import router as fhir_router
+from .files.routes import install as install_files
 from .formulary.routes import router as formulary_router
 from .health import healthz, metrics, metrics_for, observe, readyz
 from .icd.routes import router as icd10_router
@@ -138,7 +139,7 @@ def create_app(
     app.cleanup_ctx.append(call_hub)
     app.on_startup.append(warm_coding_index)
 
-    app[ENDPOINTS] = install(app, ROUTERS)
+    app[ENDPOINTS] = install(app, ROUTERS) + install_files(app)
     openapi = build_openapi(app[ENDPOINTS])
 
     async def openapi_json(_: web.Request) -> web.Response:

@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     db_pool_size: int = 10
     # /readyz says not ready when the SQLite database's disk has less free space than this.
     min_free_disk_mb: int = 100
+    # Uploaded files (files/): larger ones are refused with 413 before they are stored.
+    max_upload_mb: int = Field(default=25, ge=1, le=1024)
     # argon2id cost; the defaults follow RFC 9106's second recommended option.
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536

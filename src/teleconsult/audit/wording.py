@@ -38,6 +38,8 @@ break_glass_start      until, why (the clinician's own words)
 break_glass_end        how: ended | expired
 access_log_read        an administrator's review
 login                  -
+file_read              a referral's file opened (files/service.py)
+file_attach            a file attached to a referral
 other                  action (as recorded)
 =====================  ==================================================================
 """
@@ -220,4 +222,6 @@ def word(action: str, outcome: str, reason: str) -> Wording:
         return Wording("access_log_read")
     if action == "login":
         return Wording("login")
+    if action in ("file.read", "file.attach"):
+        return Wording(action.replace(".", "_"))
     return Wording("other", {"action": action})

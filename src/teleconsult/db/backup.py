@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -71,6 +72,7 @@ async def backup(settings: Settings, output: Path | None = None) -> Backup:
     try:
         if url.get_backend_name() == "sqlite":
             await asyncio.to_thread(_sqlite_copy, _sqlite_path(url), part)
+            await asyncio.to_thread(_carry_files, part, settings.data_dir / FILES)
         else:
             await _run(["pg_dump", "--format=custom", f"--file={part}"], url)
         return await asyncio.to_thread(_durable_rename, part, target)
@@ -332,6 +334,7 @@ async def _sqlite_restore(
         ok, report = await _checked(staged_url, check)
         if not ok:
             raise await asyncio.to_thread(_set_aside, settings, source, incoming, now, report)
+        await asyncio.to_thread(_unpack_files, incoming, settings.data_dir / FILES)
         return await asyncio.to_thread(_sqlite_install, database, incoming, settings, now)
     finally:
         incoming.unlink(missing_ok=True)
@@ -354,6 +357,49 @@ def _sqlite_install(database: Path, incoming: Path, settings: Settings, now: dat
         _fsync(kept.parent)
     _durable_rename(incoming, database)
     return Backup(kept, kept.stat().st_size if kept.exists() else 0)
+
+
+# Uploaded files on SQLite live in the data directory, named by their SHA-256 (files/store.py);
+# a backup carries them in its copy's ``file_blobs`` table, and a restore puts them back.
+# (On PostgreSQL they are rows of that table already, and the dump carries them.)
+FILES = "files"
+
+
+def _carry_files(copy: Path, folder: Path) -> None:
+    if not folder.is_dir():
+        return
+    with closing(sqlite3.connect(copy)) as db:
+        if not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'file_blobs'").fetchone():
+            return
+        for path in sorted(folder.glob("??/*")):
+            if path.is_file() and not path.name.startswith("."):
+                db.execute(
+                    "INSERT OR IGNORE INTO file_blobs (sha256, data) VALUES (?, ?)",
+                    (path.name, path.read_bytes()),
+                )
+        db.commit()
+    _fsync(copy)
+
+
+def _unpack_files(copy: Path, folder: Path) -> None:
+    """Write the blobs a staged copy carries into the data directory (a file already there
+    under its hash is the same file), then drop them from the copy."""
+    with closing(sqlite3.connect(copy)) as db:
+        if not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'file_blobs'").fetchone():
+            return
+        for sha256, data in db.execute("SELECT sha256, data FROM file_blobs"):
+            target = folder / sha256[:2] / sha256
+            if target.is_file() and hashlib.sha256(target.read_bytes()).hexdigest() == sha256:
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            part = target.with_name(f".{sha256}.restoring")
+            part.write_bytes(data)
+            _fsync(part)
+            os.replace(part, target)
+        db.execute("DELETE FROM file_blobs")
+        db.commit()
+    if folder.is_dir():
+        _fsync(folder)
 
 
 # --- PostgreSQL ------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from ..consent.models import BreakGlassSession, ConsentGrant, ConsentRequest
 from ..consultations.models import Consultation, IdempotencyRecord
 from ..facilities.models import Facility
 from ..fhir.imports import ImportedResource
+from ..files.models import FileBlob, StoredFile, Upload, UploadChunk
 from ..ledger.models import ChainHead
 from ..measurements.models import AttentionItem, Observation
 from ..notify.models import Message, MessagePreference
@@ -44,6 +45,7 @@ __all__ = [
     "Consultation",
     "Enrolment",
     "Facility",
+    "FileBlob",
     "IdempotencyRecord",
     "ImportedResource",
     "LoginFailure",
@@ -59,6 +61,9 @@ __all__ = [
     "Slot",
     "SpecialistSpecialty",
     "StatsRollup",
+    "StoredFile",
     "SystemAccount",
+    "Upload",
+    "UploadChunk",
     "User",
 ]

@@ -6,6 +6,7 @@ technical correction of R4 that keeps its resource shapes.
 
 from __future__ import annotations
 
+import base64
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -341,7 +342,53 @@ def _provenance(entry: dict[str, Any], resource_type: str) -> dict[str, Any]:
     return resource
 
 
+# A file's SHA-256 (hex), as the passport's chain carries it.
+FILE_HASH_SYSTEM = "urn:teleconsult:file-sha256"
+
+
+def binary_id(sha256: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"teleconsult:binary:{sha256}"))
+
+
+def _document_reference(entry: dict[str, Any], patient_id: str) -> dict[str, Any]:
+    """An attached file: its type, size, name and hash; its content as a URL of the API, or
+    the bundle's Binary when the export carries the files."""
+    body = entry["body"]
+    attachment: dict[str, Any] = {
+        "contentType": body["content_type"],
+        "url": f"/api/v1/files/{body['file_id']}",
+        "title": body.get("name") or body["title"],
+        "creation": entry["created_at"],
+    }
+    if body.get("size") is not None:
+        attachment["size"] = body["size"]
+    resource: dict[str, Any] = {
+        "resourceType": "DocumentReference",
+        "id": entry["id"],
+        "status": "current" if not entry.get("superseded_by") else "superseded",
+        "identifier": [{"system": FILE_HASH_SYSTEM, "value": body["sha256"]}],
+        "description": body["title"],
+        "subject": _ref("Patient", patient_id),
+        "date": entry["created_at"],
+        "author": [_ref("Practitioner", entry["author_id"])],
+        "content": [{"attachment": attachment}],
+    }
+    if entry["consultation_id"]:
+        resource["context"] = {"encounter": [_ref("Encounter", entry["consultation_id"])]}
+    return resource
+
+
+def _binary(sha256: str, content_type: str, data: bytes) -> dict[str, Any]:
+    return {
+        "resourceType": "Binary",
+        "id": binary_id(sha256),
+        "contentType": content_type,
+        "data": base64.b64encode(data).decode(),
+    }
+
+
 _BUILDERS = {
+    "attachment": ("DocumentReference", _document_reference),
     "diagnosis": ("Condition", _condition),
     "prescription": ("MedicationRequest", _medication_request),
     "lab_result": ("Observation", _observation),
@@ -358,21 +405,31 @@ def build_bundle(
     consents: list[ConsentData],
     *,
     now: datetime,
+    binaries: dict[str, bytes] | None = None,
 ) -> dict[str, Any]:
     """A ``collection`` Bundle: the patient, encounters, clinical resources, consents, and one
     Provenance per passport entry carrying the entry's chain hash."""
     resources: list[dict[str, Any]] = [_patient(patient)]
     resources += [_encounter(e, patient.id) for e in encounters]
     provenance = []
+    binary_resources: list[dict[str, Any]] = []
     for entry in entries:
         built = _BUILDERS.get(entry["kind"])
-        if built is None:
-            continue  # attachments are files, not clinical statements
+        if built is None or (entry["kind"] == "attachment" and not entry["body"].get("file_id")):
+            continue  # an attachment without an uploaded file has nothing to point to
         resource_type, build = built
-        resources.append(build(entry, patient.id))
+        resource = build(entry, patient.id)
+        resources.append(resource)
         provenance.append(_provenance(entry, resource_type))
+        sha256 = entry["body"].get("sha256") if entry["kind"] == "attachment" else None
+        if binaries is not None and sha256 in binaries:
+            content_type = entry["body"]["content_type"]
+            resource["content"][0]["attachment"]["url"] = f"urn:uuid:{binary_id(sha256)}"
+            if not any(r["id"] == binary_id(sha256) for r in binary_resources):
+                binary_resources.append(_binary(sha256, content_type, binaries[sha256]))
     resources += [_consent(c, patient.id) for c in consents]
     resources += provenance
+    resources += binary_resources
     return {
         "resourceType": "Bundle",
         "type": "collection",

@@ -22,4 +22,6 @@ async def export(ctx: Ctx) -> dict[str, Any]:
         now=ctx.clock.now(),
         client=ctx.client,
         category=ctx.query.category,
+        binary=ctx.query.binary,
+        settings=ctx.settings,
     )

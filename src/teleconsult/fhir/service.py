@@ -11,12 +11,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..accounts.models import User
 from ..codes import Role
+from ..config import Settings
 from ..consent.decision import authorize
 from ..consent.grants import is_active
 from ..consent.models import ConsentGrant
 from ..consent.policy import Access, Category
 from ..consultations.models import Consultation
 from ..errors import NotFound
+from ..files.service import FileUnavailable
+from ..files.store import BlobProblem, get, store_for
 from ..passport.rules import amended_view
 from ..passport.schemas import KIND_CATEGORY, Kind
 from ..passport.service import entries_of
@@ -43,6 +46,8 @@ async def export_bundle(
     now: datetime,
     client: str | None,
     category: Category | None = None,
+    binary: bool = False,
+    settings: Settings | None = None,
 ) -> dict[str, Any]:
     """The patient's passport as a validated FHIR R4 Bundle (permitted categories only).
 
@@ -88,6 +93,18 @@ async def export_bundle(
             .order_by(ConsentGrant.created_at, ConsentGrant.id)
         )
     )
+    binaries = None
+    if binary and settings is not None:
+        # The files the export shows, each checked against the hash its entry carries.
+        store = store_for(settings, session)
+        binaries = {}
+        for e in entries:
+            sha256 = e["body"].get("sha256")
+            if e["kind"] == Kind.attachment and e["body"].get("file_id") and sha256:
+                try:
+                    binaries[sha256] = await get(store, session, sha256)
+                except BlobProblem as exc:
+                    raise FileUnavailable(str(exc)) from None
     bundle = build_bundle(
         PatientData(
             str(patient.id),
@@ -127,5 +144,6 @@ async def export_bundle(
             for g in grants
         ],
         now=now,
+        binaries=binaries,
     )
     return validate(bundle)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import uuid
 from collections.abc import Sequence
@@ -12,15 +13,18 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ..config import Settings
 from ..db.engine import make_engine, make_sessionmaker, readers
+from ..files.store import BlobStore, problem, store_for
+from ..passport.models import PassportEntry
 from .chain import BadEntry, ChainReport, Head, join, walk
 from .checkpoint import Checkpoint, CheckpointInvalid, load_latest, write_checkpoint
 from .pieces import Pieces
 from .store import chain_lengths, entry_id, last_seq, stored_chains, stored_entries
-from .tables import LEDGERS, Ledger
+from .tables import LEDGERS, PASSPORT, Ledger
 
 log = logging.getLogger(__name__)
 
@@ -166,6 +170,33 @@ def restore_report(reports: Sequence[ChainReport]) -> dict[str, Any]:
     }
 
 
+async def verify_files(
+    session: AsyncSession, store: BlobStore, patient_id: uuid.UUID | None = None
+) -> list[ChainReport]:
+    """Every file a passport entry carries the hash of: present in the blob store, and
+    unchanged. One report per entry whose file is missing or changed (none when all are)."""
+    stmt = select(
+        PassportEntry.patient_id, PassportEntry.seq, PassportEntry.id, PassportEntry.document
+    ).where(PassportEntry.kind == "attachment")
+    if patient_id is not None:
+        stmt = stmt.where(PassportEntry.patient_id == patient_id)
+    reports = []
+    for key, seq, entry, document in (
+        await session.execute(stmt.order_by(PassportEntry.seq))
+    ).all():
+        body = json.loads(document).get("body") or {}
+        sha256 = body.get("sha256")
+        if not body.get("file_id") or not isinstance(sha256, str):
+            continue
+        wrong = await problem(store, session, sha256)
+        if wrong is None:
+            continue
+        name = body.get("name") or body.get("title") or "file"
+        bad = BadEntry(PASSPORT.name, str(key), seq, str(entry), f"file {name!r} is {wrong}")
+        reports.append(ChainReport(PASSPORT.name, str(key), 0, 0, "", bad))
+    return reports
+
+
 def checkpoint_problem(exc: CheckpointInvalid) -> ChainReport:
     """A report that says the newest checkpoint cannot be trusted."""
     return ChainReport("checkpoint", "-", 0, 0, "", BadEntry("checkpoint", "-", 0, None, str(exc)))
@@ -190,6 +221,7 @@ async def run_verify(
     # SQLite a unit of work's transaction would keep every writer waiting until the end).
     async with sessionmaker(bind=readers(sessionmaker.kw["bind"])) as session:
         reports = await verify_chains(session, checkpoint, patient_id=patient_id, pieces=pieces)
+        reports += await verify_files(session, store_for(settings, session), patient_id)
     return all(r.ok for r in reports), reports
 
 

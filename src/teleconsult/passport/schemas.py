@@ -175,7 +175,9 @@ class ReferralBody(_Body):
 
 class AttachmentBody(_Body):
     title: Text200
-    content_type: Text100
+    # With an uploaded file (files/), its type, hash, size and name are written in from it.
+    file_id: uuid.UUID | None = None
+    content_type: Text100 | None = None
     sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")] | None = None
     url: Text2000 | None = None
 

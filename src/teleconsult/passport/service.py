@@ -25,10 +25,12 @@ from ..consultations.models import Consultation
 from ..consultations.service import get_consultation
 from ..db.uow import commit_while
 from ..errors import Conflict, Forbidden, ValidationFailed, field_error, validation_failed
+from ..files import service as files_service
+from ..files.store import store_for
 from ..ledger.checkpoint import CheckpointInvalid, load_latest
 from ..ledger.store import append
 from ..ledger.tables import AUDIT, PASSPORT
-from ..ledger.verify import checkpoint_problem, verify_chains
+from ..ledger.verify import checkpoint_problem, verify_chains, verify_files
 from . import icd10
 from .models import PassportEntry
 from .pages import PassportPage, page
@@ -113,6 +115,10 @@ def entry_draft(data: EntryIn) -> Draft:
         body.update(_diagnosis(body["code"], "body.code"))
     if data.kind == Kind.allergy:
         body = allergy_body(AllergyBody.model_validate(body))
+    if data.kind == Kind.attachment and body["file_id"] is None:
+        del body["file_id"]
+        if body["content_type"] is None:
+            raise field_error("body.content_type", "a type or a file is needed", "missing")
     if data.kind == Kind.referral:
         try:
             validate_specialty(body["specialty"])
@@ -210,9 +216,25 @@ async def write_entries(
     await _amended_entries(session, patient_id, drafts)
     if prepare is not None:
         await prepare(patient_id)
+    # An uploaded file's hash goes into its entry's document: the chain covers the file.
+    files = []
+    for i, draft in enumerate(drafts):
+        if draft.kind == Kind.attachment and draft.body.get("file_id"):
+            body, stored = await files_service.attachment_body(
+                session, user, consultation.id, draft.body
+            )
+            drafts[i] = Draft(draft.kind, body, draft.amends)
+            files.append((i, stored))
     written = await _append_drafts(
         session, patient_id, user.id, consultation.id, drafts, now=now, client=client
     )
+    for i, stored in files:
+        assert stored is not None
+        stored.entry_id = uuid.UUID(str(written[i]["id"]))
+        stored.patient_id = patient_id
+        stored.consultation_id = consultation.id
+    if files:
+        await session.flush()
     for entry in written:
         entry["superseded_by"] = None
         entry["history"] = await _history(session, patient_id, entry["amends"])
@@ -470,6 +492,7 @@ async def verify_patient(
     else:
         reports = []
     reports += await verify_chains(session, checkpoint, patient_id=patient_id)
+    reports += await verify_files(session, store_for(settings, session), patient_id)
     counts = {r.ledger: r.entries for r in reports}
     first_bad = next((r.first_bad for r in reports if r.first_bad is not None), None)
     if decision.categories is not None:

@@ -5,6 +5,7 @@ import { get, post } from "../api.js";
 import { MODES, SPECIALTIES, STATUSES, URGENCIES, label } from "../codes.js";
 import { badge, busy, clear, field, form, h, notice, uid } from "../dom.js";
 import { errorText, formatDateTime, has, t } from "../i18n.js";
+import { consultationFiles } from "../files.js";
 import { namePeople, personLater } from "../people.js";
 import { groupedEntries } from "./gp-passport.js";
 
@@ -143,6 +144,7 @@ export function consultationItem(c, { me, patientName, onChange, extra }) {
       patientName(c.patient_id),
       whoTakesPart(c, me),
       h("p", { class: "reason" }, c.reason),
+      consultationFiles(c, me),
       c.conclusion
         ? h("p", { class: "conclusion" }, h("strong", {}, `${t("consultation.conclusion")}: `), c.conclusion)
         : null,

@@ -2,6 +2,7 @@
 // under consent, booking, an account for the patient), and the GP's consultations.
 
 import { get, idempotencyKey, post } from "../api.js";
+import { attachAll, uploader } from "../upload.js";
 import { REGIONS, SPECIALTIES, STATUSES, URGENCIES, label } from "../codes.js";
 import {
   busy,
@@ -296,6 +297,8 @@ function renderBooking(section, patient) {
     "earliest",
   );
   const submit = h("button", { type: "submit", class: "primary" }, t("gp.book.submit"));
+  // ECG images, lab results: uploaded as they are chosen, attached once booked.
+  const files = uploader();
   const el = gpForm(
     { class: "grid booking", "aria-labelledby": "book-title" },
     [
@@ -317,6 +320,7 @@ function renderBooking(section, patient) {
         wide: true,
       }),
       h("div", { class: "wide" }, slotPicker),
+      files.element,
       h("div", { class: "actions wide" }, submit),
     ],
     async (data, form_) => {
@@ -344,6 +348,8 @@ function renderBooking(section, patient) {
         throw error;
       }
       lastBody = null;
+      await attachAll(booked.id, await files.done());
+      files.reset();
       // A fresh form for the next booking; the notice says what was booked.
       form_.reset();
       slotPicker.hidden = true;

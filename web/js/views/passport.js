@@ -2,6 +2,7 @@
 // patient has consented, otherwise the refusal with the ways forward and emergency access.
 
 import { get } from "../api.js";
+import { entryFile } from "../files.js";
 import { PASSPORT_KINDS, SPECIALTIES, label } from "../codes.js";
 import { errorText, has, language, t } from "../i18n.js";
 import { badge, busy, clear, h, notice, pagedList, shortId, when } from "../dom.js";
@@ -81,7 +82,11 @@ export function entrySummary(entry) {
     default:
       lines.push(clip(JSON.stringify(b)));
   }
-  return lines.filter(Boolean).map((line, i) => h("p", { class: i ? "entry-more" : "entry-text" }, line));
+  const shown = lines
+    .filter(Boolean)
+    .map((line, i) => h("p", { class: i ? "entry-more" : "entry-text" }, line));
+  if (entry.kind === "attachment" && b.file_id) shown.push(entryFile(b));
+  return shown;
 }
 
 function entryItem(e, { me, c }) {

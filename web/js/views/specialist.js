@@ -10,6 +10,8 @@ import { icdPicker } from "../icd.js";
 import { recordCodingFeedback, suggestCodes } from "../suggest.js";
 import { apiForm, renderAvailability, showApiError, timeZone } from "./availability.js";
 import { recordAction, refreshOnEvents } from "./consultations.js";
+import { consultationFiles } from "../files.js";
+import { uploader } from "../upload.js";
 import { openPassport } from "./passport.js";
 
 export const live = true;
@@ -207,6 +209,7 @@ function renderQueue(main, { me, live }) {
         { class: "item-body" },
         h("p", { class: "patient-summary" }, patientSummary(c.patient)),
         h("p", { class: "reason" }, c.reason),
+        consultationFiles(c, me),
         video && c.status === "scheduled" && !open && c.call_opens_at
           ? h(
               "p",
@@ -306,12 +309,15 @@ function openEditor(section, c) {
   let refused = false;
   const picker = icdPicker({ label: t("spec.editor.diagnoses"), hint: t("spec.editor.diagnoses_hint") });
   const noteText = h("textarea", { name: "text", rows: "5", required: true });
+  // Files filed with the note: each an attachment entry of the passport (its hash in the chain).
+  const files = uploader({ label: t("files.attach_note"), id: `upload-note-${c.id}` });
   const note = apiForm(
     { class: "grid note-form" },
     [
       h("h3", { class: "wide" }, t("spec.editor.note_title")),
       field(t("spec.editor.note"), noteText, { wide: true }),
       picker.el,
+      files.element,
       h("div", { class: "actions wide" }, h("button", { type: "submit", class: "primary" }, t("spec.editor.save_note"))),
     ],
     async (data, el) => {
@@ -321,10 +327,16 @@ function openEditor(section, c) {
         const entry = await post(`/consultations/${c.id}/notes`, { text: data.text, diagnoses: chosen });
         // What was suggested and what was chosen, kept to measure the suggestions.
         await recordCodingFeedback(c.id, entry.id, coding.suggested(), chosen).catch(() => {});
+        for (const file of await files.done())
+          await post(`/consultations/${c.id}/entries`, {
+            kind: "attachment",
+            body: { title: file.name, file_id: file.id },
+          });
         // Only a saved note clears the form; a failed one keeps its text to fix and resend.
         refused = false;
         el.elements.text.value = "";
         picker.reset();
+        files.reset();
         el.notice.show("success", entry?.seq ? t("spec.editor.saved_as", { seq: entry.seq }) : t("spec.editor.saved"));
       } catch (error) {
         if (!consentNotice(error, el.notice)) throw error;

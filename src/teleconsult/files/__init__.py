@@ -1,0 +1,1 @@
+"""Uploaded files: a blob store by SHA-256, resumable uploads, and who may read what."""
