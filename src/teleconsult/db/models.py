@@ -9,7 +9,7 @@ from ..accounts.models import (
 )
 from ..audit.models import AuditEntry
 from ..bus.outbox import OutboxEvent
-from ..calls.models import CallOptions, CallParticipation, CallTicket
+from ..calls.models import CallOptions, CallParticipation, CallTicket, ChatMessage
 from ..consent.models import BreakGlassSession, ConsentGrant, ConsentRequest
 from ..consultations.models import Consultation, IdempotencyRecord
 from ..facilities.models import Facility
@@ -31,6 +31,7 @@ __all__ = [
     "CallParticipation",
     "CallTicket",
     "ChainHead",
+    "ChatMessage",
     "ConsentGrant",
     "ConsentRequest",
     "Consultation",
