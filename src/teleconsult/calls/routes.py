@@ -81,6 +81,7 @@ async def call_ticket(ctx: Ctx) -> CallTicketOut:
         ws_url=url,
         mode=service.call_mode(settings, access.options),
         expires_in=settings.call_ticket_seconds,
+        ice_transport_policy=settings.ice_transport_policy,
     )
 
 

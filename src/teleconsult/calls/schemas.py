@@ -14,6 +14,8 @@ class CallTicketOut(BaseModel):
     ws_url: str
     mode: Literal["p2p", "relay"]
     expires_in: int
+    # The browser's RTCPeerConnection iceTransportPolicy ("relay": through TURN only).
+    ice_transport_policy: Literal["all", "relay"] = "all"
 
 
 class CallOptionsIn(BaseModel):
