@@ -183,7 +183,7 @@ STEPS_CHECK = """async () => {
     'a=fmtp:111 minptime=10;useinbandfec=0\\r\\n';
   return {
     steady: run(2_000_000, 0, 0.05, 30, 0),
-    thin: run(150_000, 0.01, 0.2, 20, 0),
+    thin: run(150_000, 0.01, 0.6, 20, 0),
     middling: run(400_000, 0, 0.1, 20, 0),
     lossy: m.nextStep([{at: 0, loss: 0.4, rtt: 0.1, available: 2e6},
                        {at: 1, loss: 0.4, rtt: 0.1, available: 2e6}], 0),

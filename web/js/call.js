@@ -28,7 +28,16 @@
 import { ApiError, get, post } from "./api.js";
 import { errorText, formatList, formatTime, preferredLanguage, setLanguage, t } from "./i18n.js";
 import { sample } from "./call/stats.js";
-import { AUDIO_ONLY, SAMPLE_SECONDS, STEPS, audioLost, nextStep, opusForThinLinks, quality } from "./call/steps.js";
+import {
+  AUDIO_ONLY,
+  SAMPLE_SECONDS,
+  STEPS,
+  UP_SECONDS,
+  audioLost,
+  nextStep,
+  opusForThinLinks,
+  quality,
+} from "./call/steps.js";
 
 const $ = (id) => document.getElementById(id);
 const statusEl = $("status");
@@ -44,7 +53,13 @@ const RETRY_MAX_SECONDS = 30;
 const RESTART_AFTER_MS = 3000;
 // No sound from the others this long: offer the written case.
 const SILENT_SECONDS = 6;
-const SAMPLES_KEPT = 30;
+const SAMPLES_KEPT = 90;
+// A step up that is undone within this many seconds did not hold: wait longer next time.
+const UP_HELD_SECONDS = 20;
+const UP_MAX_SECONDS = 64;
+// ?steps=off keeps full video whatever the link (to measure what stepping down is worth:
+// bench/weak_link.py).
+const STEPPING = new URLSearchParams(location.search).get("steps") !== "off";
 
 const roleName = (role) => (ROLES.has(role) ? t(`call.role.${role}`) : null);
 
@@ -68,6 +83,8 @@ const state = {
   // Stepping: our step, when it changed, our samples (of the first connected peer).
   step: 0,
   changedAt: -Infinity,
+  upSeconds: UP_SECONDS,
+  upAt: -Infinity,
   stepper: null,
   startedAt: null,
   ticker: null,
@@ -225,8 +242,15 @@ async function applyStep(pc, step) {
 
 async function setStep(step) {
   if (step === state.step) return;
+  const now = performance.now() / 1000;
+  if (step > state.step && now - state.upAt < UP_HELD_SECONDS) {
+    state.upSeconds = Math.min(UP_MAX_SECONDS, state.upSeconds * 2);
+  } else if (step > state.step) {
+    state.upSeconds = UP_SECONDS;
+  }
+  if (step < state.step) state.upAt = now;
   state.step = step;
-  state.changedAt = performance.now() / 1000;
+  state.changedAt = now;
   document.body.dataset.step = String(step);
   for (const peer of state.peers.values()) if (peer.pc) await applyStep(peer.pc, step);
   send({ type: "step", step });
@@ -270,16 +294,15 @@ async function measure() {
       const s = await sample(peer.pc, previous);
       peer.samples.push(s);
       if (peer.samples.length > SAMPLES_KEPT) peer.samples.shift();
-      if (!worst || nextStep(peer.samples, state.step, state.changedAt) > worst.step) {
-        worst = { peer, step: nextStep(peer.samples, state.step, state.changedAt), latest: s };
-      }
+      const step = nextStep(peer.samples, state.step, state.changedAt, state.upSeconds);
+      if (!worst || step > worst.step) worst = { peer, step, latest: s };
     } catch (err) {
       console.warn("stats", err);
     }
   }
   if (!worst) return;
   showQuality(worst.peer, worst.latest);
-  const step = state.audioOnly ? AUDIO_ONLY : worst.step;
+  const step = state.audioOnly ? AUDIO_ONLY : STEPPING ? worst.step : 0;
   if (state.peers.size && [...state.peers.values()].some((p) => p.connected)) await setStep(step);
   // The others' sound: packets received over the last seconds.
   const silent = peers.some(

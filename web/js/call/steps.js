@@ -10,6 +10,7 @@
 // Steps, from the best: 0 full video, 1 half resolution, 2 quarter resolution, 3 audio only.
 
 export const SAMPLE_SECONDS = 1;
+export const UP_SECONDS = 8;
 export const AUDIO_ONLY = 3;
 
 /** What the sender does on each step (RTCRtpSender.setParameters on the video sender). */
@@ -24,7 +25,6 @@ export const STEPS = [
 const NEEDS = [600_000, 300_000, 200_000, 0];
 // Stepping up needs room for the step above, with a margin, for UP_SECONDS.
 const UP_MARGIN = 1.3;
-const UP_SECONDS = 8;
 // Stepping down needs DOWN_SAMPLES weak samples in a row (one bad second is not a weak link).
 const DOWN_SAMPLES = 2;
 // After a change, wait before the next one: the estimate needs time to settle.
@@ -43,20 +43,28 @@ export function weakFor(sample, step) {
   return sample.available != null && sample.available < NEEDS[step];
 }
 
-/** Whether one sample leaves room for the step above `step`. */
+/**
+ * Whether one sample leaves room for the step above `step`. On audio only the estimate is
+ * held down by the little that is sent (it grows only with what is sent), so a quick, clean
+ * link (no loss, a short round trip) is enough to try low video again; the caller waits
+ * longer after each try that did not hold.
+ */
 export function roomAbove(sample, step) {
   if (step === 0) return false;
   if (sample.loss != null && sample.loss > GOOD_LOSS) return false;
-  if (sample.rtt != null && sample.rtt > GOOD_RTT) return false;
+  if (sample.rtt == null || sample.rtt > GOOD_RTT) return false;
+  if (step === AUDIO_ONLY) return true;
   return sample.available != null && sample.available >= NEEDS[step - 1] * UP_MARGIN;
 }
 
 /**
  * The step to be on after the samples (oldest first): one down after weak samples, straight
  * to audio only on heavy loss, one up after UP_SECONDS with room for it.
- * `changedAt` is when the step last changed (seconds, like the samples' `at`).
+ * `changedAt` is when the step last changed (seconds, like the samples' `at`); `upSeconds`
+ * how long the room for the step above must last (the caller doubles it after a step up
+ * that did not hold, so a link that cannot carry video is not tried again and again).
  */
-export function nextStep(samples, step, changedAt = -Infinity) {
+export function nextStep(samples, step, changedAt = -Infinity, upSeconds = UP_SECONDS) {
   if (!samples.length) return step;
   const last = samples[samples.length - 1];
   if (last.at - changedAt < HOLD_SECONDS) return step;
@@ -66,8 +74,8 @@ export function nextStep(samples, step, changedAt = -Infinity) {
     return step + 1;
   }
   if (step > 0) {
-    const window = samples.filter((s) => s.at > last.at - UP_SECONDS && s.at > changedAt);
-    const spans = window.length && last.at - window[0].at >= UP_SECONDS - 1 - 1e-9;
+    const window = samples.filter((s) => s.at > last.at - upSeconds && s.at > changedAt);
+    const spans = window.length && last.at - window[0].at >= upSeconds - 1 - 1e-9;
     if (spans && window.every((s) => roomAbove(s, step))) return step - 1;
   }
   return step;
