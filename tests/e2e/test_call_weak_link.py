@@ -15,6 +15,7 @@ import json
 import os
 import time
 from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +54,11 @@ READ = """async () => {
   if (!pc) return out;
   const report = await pc.getStats();
   report.forEach((s) => {
-    if (s.type === 'inbound-rtp' && s.kind === 'audio') out.audio += s.packetsReceived || 0;
+    if (s.type === 'inbound-rtp' && s.kind === 'audio') {
+      out.audio += s.packetsReceived || 0;
+      out.concealed = (out.concealed || 0) + (s.concealedSamples || 0);
+      out.sampleRate = 48000;
+    }
     if (s.type === 'inbound-rtp' && s.kind === 'video') out.frames += s.framesDecoded || 0;
     if (s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded') {
       if (s.availableOutgoingBitrate != null) out.avail = Math.round(s.availableOutgoingBitrate);
@@ -122,11 +127,30 @@ async def weak_call(
         far_browser = await p.chromium.launch(
             executable_path=str(weak_link.wrapper(tmp_path, executable)), args=args
         )
-        made: list[str] = []
+        made: list[Any] = []
 
         async def open_(steps: bool = True) -> Call:
-            w, cid = await booked_call(client, database.engine, clock.now())
-            made.append(cid)
+            if not made:
+                w, cid = await booked_call(client, database.engine, clock.now())
+                made.append(w)
+            else:
+                # Another call of the same two: the next free slot, its time on the clock.
+                w = made[0]
+                status, slots = await w.gp.get("/slots", specialty="cardiology")
+                assert status == 200 and slots["items"], slots
+                slot = slots["items"][0]
+                status, booked = await w.gp.post(
+                    "/consultations",
+                    {
+                        "patient_id": w.patient_id,
+                        "specialty": "cardiology",
+                        "reason": "palpitations",
+                        "slot_id": slot["id"],
+                    },
+                )
+                assert status == 201, booked
+                cid = str(booked["id"])
+                clock.set(datetime.fromisoformat(slot["starts_at"]))
             pages = []
             for browser, who in ((near_browser, w.gp), (far_browser, w.specialist)):
                 context = await browser.new_context(base_url=base)
@@ -214,8 +238,10 @@ async def test_weak_link_figures(weak_call: Any, weak_link: WeakLink) -> None:
         weak_link.limit(150)
         limited = time.monotonic()
         frozen = silent = 0.0
-        step_down = step_up = None
+        step_down = step_up = video_back = None
+        rtts: list[float] = []
         previous, at = (await call.read())[0], time.monotonic()
+        first = previous
         while time.monotonic() - limited < minute:
             await asyncio.sleep(0.5)
             near, far = await call.read()
@@ -226,11 +252,16 @@ async def test_weak_link_figures(weak_call: Any, weak_link: WeakLink) -> None:
                 silent += now - at
             if step_down is None and far["step"] == 3:
                 step_down = now - limited
+            if near["rtt"] is not None:
+                rtts.append(near["rtt"])
             previous, at = near, now
+        concealed = (previous.get("concealed", 0) - first.get("concealed", 0)) / 48000
         weak_link.lift()
         lifted = time.monotonic()
-        while steps and time.monotonic() - lifted < 60:
+        while steps and time.monotonic() - lifted < 90:
             _, far = await call.read()
+            if video_back is None and far["step"] < 3:
+                video_back = time.monotonic() - lifted
             if far["step"] == 0:
                 step_up = time.monotonic() - lifted
                 break
@@ -239,6 +270,9 @@ async def test_weak_link_figures(weak_call: Any, weak_link: WeakLink) -> None:
         figures["on" if steps else "off"] = {
             "frozen_video_s_per_min": round(frozen * scale, 1),
             "silent_audio_s_per_min": round(silent * scale, 1),
+            "concealed_audio_s_per_min": round(concealed * scale, 1),
+            "median_rtt_ms": round(sorted(rtts)[len(rtts) // 2] * 1000) if rtts else None,
+            "seconds_to_video_after_lifting": None if video_back is None else round(video_back, 1),
             "seconds_to_audio_only": None if step_down is None else round(step_down, 1),
             "seconds_back_to_full_video": None if step_up is None else round(step_up, 1),
         }

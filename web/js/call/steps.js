@@ -23,8 +23,8 @@ export const STEPS = [
 
 // A step needs this much estimated bandwidth to hold (video plus audio and overhead).
 const NEEDS = [600_000, 300_000, 200_000, 0];
-// Stepping up needs room for the step above, with a margin, for UP_SECONDS.
-const UP_MARGIN = 1.3;
+// Stepping up needs an estimate this many times what the step may send, for UP_SECONDS.
+const UP_MARGIN = 1.5;
 // Stepping down needs DOWN_SAMPLES weak samples in a row (one bad second is not a weak link).
 const DOWN_SAMPLES = 2;
 // After a change, wait before the next one: the estimate needs time to settle.
@@ -54,7 +54,9 @@ export function roomAbove(sample, step) {
   if (sample.loss != null && sample.loss > GOOD_LOSS) return false;
   if (sample.rtt == null || sample.rtt > GOOD_RTT) return false;
   if (step === AUDIO_ONLY) return true;
-  return sample.available != null && sample.available >= NEEDS[step - 1] * UP_MARGIN;
+  // The estimate follows what is sent, a little ahead of it: well above what this step may
+  // send, the link has room for more.
+  return sample.available != null && sample.available >= STEPS[step].maxBitrate * UP_MARGIN;
 }
 
 /**
