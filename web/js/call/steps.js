@@ -33,6 +33,9 @@ const WEAK_LOSS = 0.08;
 const GOOD_LOSS = 0.02;
 const WEAK_RTT = 0.8;
 const GOOD_RTT = 0.4;
+// A link with nothing queueing on it.
+const CLEAN_RTT = 0.15;
+const CLEAN_LOSS = 0.01;
 // Lost badly: straight to audio only, whatever step the video is on.
 const BAD_LOSS = 0.25;
 
@@ -44,18 +47,17 @@ export function weakFor(sample, step) {
 }
 
 /**
- * Whether one sample leaves room for the step above `step`. On audio only the estimate is
- * held down by the little that is sent (it grows only with what is sent), so a quick, clean
- * link (no loss, a short round trip) is enough to try low video again; the caller waits
+ * Whether one sample leaves room for the step above `step`: an estimate well above what this
+ * step may send, or a clean, quick link (no loss, a round trip under CLEAN_RTT: nothing is
+ * queueing). The estimate follows what is sent, so on audio only or low video it cannot show
+ * the room by itself; a clean link lets the sender try the next step, and the caller waits
  * longer after each try that did not hold.
  */
 export function roomAbove(sample, step) {
   if (step === 0) return false;
   if (sample.loss != null && sample.loss > GOOD_LOSS) return false;
   if (sample.rtt == null || sample.rtt > GOOD_RTT) return false;
-  if (step === AUDIO_ONLY) return true;
-  // The estimate follows what is sent, a little ahead of it: well above what this step may
-  // send, the link has room for more.
+  if (sample.rtt <= CLEAN_RTT && (sample.loss ?? 0) <= CLEAN_LOSS) return true;
   return sample.available != null && sample.available >= STEPS[step].maxBitrate * UP_MARGIN;
 }
 
