@@ -301,6 +301,10 @@ async function measure() {
     }
   }
   if (!worst) return;
+  // A step up that held: the next one need not wait longer.
+  if (state.upAt === state.changedAt && performance.now() / 1000 - state.upAt > UP_HELD_SECONDS) {
+    state.upSeconds = UP_SECONDS;
+  }
   showQuality(worst.peer, worst.latest);
   const step = state.audioOnly ? AUDIO_ONLY : STEPPING ? worst.step : 0;
   if (state.peers.size && [...state.peers.values()].some((p) => p.connected)) await setStep(step);
