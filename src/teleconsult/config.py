@@ -54,11 +54,14 @@ class Settings(BaseSettings):
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
 
-    # Calls: STUN/TURN and media mode.
-    stun_urls: list[str] = Field(default_factory=lambda: ["stun:127.0.0.1:3478"])
+    # Calls: STUN/TURN and media mode. No STUN server by default: none listens unless one is
+    # set up (a local coturn serves both, see the README).
+    stun_urls: list[str] = Field(default_factory=list)
     turn_urls: list[str] = Field(default_factory=list)
     turn_secret: str | None = None
     turn_ttl_seconds: int = 3600
+    # "relay": browsers send media only through TURN (iceTransportPolicy).
+    ice_transport_policy: Literal["all", "relay"] = "all"
     call_mode: Literal["p2p", "relay"] = "p2p"
     # The one-time ticket in a call's websocket URL.
     call_ticket_seconds: int = 60

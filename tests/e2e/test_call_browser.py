@@ -60,7 +60,14 @@ async def remote_videos_play(page: Any, count: int) -> None:
 
 
 async def open_call(
-    browser: Any, base: str, who: Any, cid: str, *, language: str = "en", width: int = 1280
+    browser: Any,
+    base: str,
+    who: Any,
+    cid: str,
+    *,
+    language: str = "en",
+    width: int = 1280,
+    join: bool = True,
 ) -> Any:
     context = await browser.new_context(
         base_url=base, locale=LOCALES[language], viewport={"width": width, "height": 800}
@@ -71,6 +78,10 @@ async def open_call(
     assert login.ok, await login.text()
     page = await context.new_page()
     await page.goto(f"/call/{cid}")
+    if join:
+        # Past the device check.
+        await call_state(page, "check")
+        await page.locator("#join").click()
     return page
 
 
@@ -133,7 +144,8 @@ async def test_gp_specialist_and_invited_patient_each_see_the_two_others(
                 "() => [...document.querySelectorAll('#remotes figcaption')]"
                 ".map((c) => c.textContent).sort()"
             )
-            assert captions == ["GP", "Specialist"]
+            # "<name>, <role>": each other participant by name and role.
+            assert [c.rsplit(", ", 1)[-1] for c in captions] == ["GP", "Specialist"]
             # The patient hangs up: the others go back to one tile each.
             await pages[2].get_by_role("button", name="Leave").click()
             for page in pages[:2]:
@@ -165,12 +177,16 @@ async def test_the_call_page_speaks_the_browsers_language_on_a_phone(
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         try:
-            page = await open_call(browser, base, w.gp, cid, language=language, width=390)
+            page = await open_call(
+                browser, base, w.gp, cid, language=language, width=390, join=False
+            )
             tab = Browsing(page, base, tmp_path, "gp", language)
+            await call_state(page, "check")
+            await page.get_by_role("button", name=tab.t("call.join")).click()
             await call_state(page, "waiting")
             await expect(page.locator("html")).to_have_attribute("lang", language)
             await expect(page.get_by_role("heading", name=tab.t("call.title"))).to_be_visible()
-            await expect(page.get_by_role("status")).to_have_text(tab.t("call.status.waiting"))
+            await expect(page.get_by_role("status")).to_contain_text(tab.t("call.role.specialist"))
             assert await page.title() == tab.t("call.page_title")
             await tab.assert_translated()
             # Nothing wider than the phone's screen.

@@ -1,4 +1,6 @@
-// The browser side of a consultation call.
+// The browser side of a consultation call: the device check, the waiting room, the call
+// room (videos, captions, timer, controls, connection quality, chat), stepping down and back
+// up on a weak link, and the offer to carry on as a written case when the sound fails.
 //
 // The consultation id comes from the URL (/call/<id> or ?consultation=<id>); the session is
 // the HttpOnly cookie set at login, so no token is ever visible to this script. The server
@@ -7,47 +9,87 @@
 //
 // While the server's bus is away (Redis down) the signaling socket closes with 1013 "try
 // again later" before the ticket is spent: the page says so and tries the same ticket again
-// with a growing pause; a ticket that has expired meanwhile is replaced by a new one.
+// with a growing pause; a ticket that has expired meanwhile is replaced by a new one. A
+// socket that drops otherwise (the network) is opened again with a new ticket; a media path
+// that fails is restarted (ICE restart). A page refreshed during a call joins again at once
+// (sessionStorage remembers the choice made on the device check).
 //
-// Peer-to-peer calls are a mesh: one RTCPeerConnection per other participant (the GP, the
-// specialist and, when invited, the patient: at most two connections each). Every pair uses
-// perfect negotiation on its own: the newcomer offers, and on glare the polite side of that
-// pair yields (the server says, per pair, which side is polite). Every message names its
-// recipient ("to"). In relay mode the server's gateway is the one other side: our offer has
-// room for two others (a slot each: an audio and a video transceiver), and the gateway
-// fills the slots with the others' media.
+// Peer-to-peer calls are a mesh: one RTCPeerConnection per other participant. Every pair
+// uses perfect negotiation on its own: the newcomer offers, and on glare the polite side of
+// that pair yields (the server says, per pair, which side is polite). Every message names
+// its recipient ("to"). In relay mode the server's gateway is the one other side: our offer
+// has room for two others (a slot each: an audio and a video transceiver).
+//
+// Stepping down (call/steps.js, a pure function of getStats() samples): lower resolution and
+// bitrate first, then audio only (the video encoding is switched off; Opus keeps in-band FEC
+// at a low bitrate), and back up when the link recovers. Each side tells the others its step
+// over the signaling socket ({type: "step"}), so both see it.
 
-import { ApiError, get } from "./api.js";
-import { errorText, formatList, preferredLanguage, setLanguage, t } from "./i18n.js";
+import { ApiError, get, post } from "./api.js";
+import { errorText, formatList, formatTime, preferredLanguage, setLanguage, t } from "./i18n.js";
+import { sample } from "./call/stats.js";
+import {
+  AUDIO_ONLY,
+  SAMPLE_SECONDS,
+  STEPS,
+  UP_SECONDS,
+  audioLost,
+  nextStep,
+  opusForThinLinks,
+  quality,
+} from "./call/steps.js";
 
-const statusEl = document.getElementById("status");
-const localVideo = document.getElementById("local");
-const remotes = document.getElementById("remotes");
+const $ = (id) => document.getElementById(id);
+const statusEl = $("status");
+const localVideo = $("local");
+const remotes = $("remotes");
 
 const GATEWAY = "gateway";
-// Other participants a relay connection has room for: the GP, the specialist and the
-// invited patient make three.
 const RELAY_SLOTS = 2;
 const ROLES = new Set(["gp", "specialist", "patient", "admin"]);
-// RFC 6455 1013: a service the server needs is away; the same ticket works again later.
 const TRY_AGAIN_LATER = 1013;
 const RETRY_MAX_SECONDS = 30;
+// A media path disconnected this long is restarted (ICE restart).
+const RESTART_AFTER_MS = 3000;
+// No sound from the others this long: offer the written case.
+const SILENT_SECONDS = 6;
+const SAMPLES_KEPT = 90;
+// A step up that is undone within this many seconds did not hold: wait longer next time.
+const UP_HELD_SECONDS = 20;
+const UP_MAX_SECONDS = 64;
+// ?steps=off keeps full video whatever the link (to measure what stepping down is worth:
+// bench/weak_link.py).
+const STEPPING = new URLSearchParams(location.search).get("steps") !== "off";
 
-/** A participant's role as the page names it ("GP"), or null for an unknown role. */
 const roleName = (role) => (ROLES.has(role) ? t(`call.role.${role}`) : null);
 
 const state = {
+  id: null,
   call: null,
   ws: null,
   stream: null,
   mode: "p2p",
   me: null,
-  // peer id → { id, role, polite, pc, makingOffer, ignoreOffer, connected, tiles }
+  myRole: null,
+  names: {}, // role → full name (from the consultation)
+  consultation: null,
   peers: new Map(),
-  // Signaling attempts refused with 1013 in a row (the pause grows with them).
   retries: 0,
   left: false,
   pinger: null,
+  audioOnly: false,
+  muted: false,
+  cameraOff: false,
+  // Stepping: our step, when it changed, our samples (of the first connected peer).
+  step: 0,
+  changedAt: -Infinity,
+  upSeconds: UP_SECONDS,
+  upAt: -Infinity,
+  stepper: null,
+  startedAt: null,
+  ticker: null,
+  meter: null,
+  waitTimer: null,
 };
 
 function consultationId() {
@@ -66,20 +108,55 @@ function send(message) {
   if (state.ws && state.ws.readyState === WebSocket.OPEN) state.ws.send(JSON.stringify(message));
 }
 
+/** "Dr Aigerim Sadykova, Specialist", or the role alone when the name is not known. */
+function caption(role) {
+  const name = state.names[role];
+  const what = roleName(role) || t("call.other_participant");
+  return name ? t("call.caption", { name, role: what }) : what;
+}
+
+/** Whom this person waits for: the other clinician (and the patient when invited). */
+function awaited() {
+  const others = ["gp", "specialist"].filter((r) => r !== state.myRole);
+  return formatList(others.map((r) => caption(r)));
+}
+
 function showProgress() {
-  const connected = [...state.peers.values()].filter((p) => p.connected).length;
-  if (connected) {
-    const others = [...state.peers.values()].filter((p) => p.connected);
-    const names = formatList(others.map((p) => roleName(p.role) || t("call.other_side")));
+  const others = [...state.peers.values()].filter((p) => p.connected);
+  if (others.length) {
+    const names = formatList(others.map((p) => (p.id === GATEWAY ? t("call.other_side") : caption(p.role))));
     show(t("call.status.connected", { names }), "connected");
+    startTimer();
   } else if (state.peers.size) {
     show(t("call.status.connecting"), "connecting");
   } else {
-    show(t("call.status.waiting"), "waiting");
+    show(t("call.status.waiting_for", { who: awaited() }), "waiting");
   }
 }
 
-// --- one other participant -------------------------------------------------------------------
+// --- the timer -----------------------------------------------------------------------------------
+
+function clock(seconds) {
+  const s = Math.floor(seconds % 60);
+  const m = Math.floor(seconds / 60) % 60;
+  const h = Math.floor(seconds / 3600);
+  const two = (n) => String(n).padStart(2, "0");
+  return h ? `${h}:${two(m)}:${two(s)}` : `${two(m)}:${two(s)}`;
+}
+
+function startTimer() {
+  if (state.ticker) return;
+  state.startedAt = performance.now();
+  const timer = $("timer");
+  timer.hidden = false;
+  const tick = () => {
+    timer.textContent = clock((performance.now() - state.startedAt) / 1000);
+  };
+  tick();
+  state.ticker = setInterval(tick, 1000);
+}
+
+// --- one other participant -----------------------------------------------------------------------
 
 function makeTile(label) {
   const tile = document.createElement("figure");
@@ -89,13 +166,12 @@ function makeTile(label) {
   video.playsInline = true;
   video.muted = true; // the sound plays through the audio element below
   video.setAttribute("aria-label", label);
-  // Shown once pictures arrive (a relay slot may stay empty).
   video.addEventListener("loadeddata", () => tile.classList.add("live"));
   const audio = document.createElement("audio");
   audio.autoplay = true;
-  const caption = document.createElement("figcaption");
-  caption.textContent = label;
-  tile.append(video, audio, caption);
+  const figcaption = document.createElement("figcaption");
+  figcaption.textContent = label;
+  tile.append(video, audio, figcaption);
   remotes.append(tile);
   return { tile, video, audio };
 }
@@ -112,6 +188,9 @@ function addPeer(id, role, polite) {
     ignoreOffer: false,
     connected: false,
     tiles: [],
+    samples: [],
+    theirStep: 0,
+    restart: null,
   };
   state.peers.set(id, peer);
   return peer;
@@ -119,7 +198,7 @@ function addPeer(id, role, polite) {
 
 function tileOf(peer, slot) {
   while (peer.tiles.length <= slot) {
-    const label = (peer.id !== GATEWAY && roleName(peer.role)) || t("call.other_participant");
+    const label = peer.id !== GATEWAY && peer.role ? caption(peer.role) : t("call.other_participant");
     const made = makeTile(label);
     made.tile.dataset.peer = peer.id;
     peer.tiles.push(made);
@@ -130,14 +209,149 @@ function tileOf(peer, slot) {
 function dropPeer(id) {
   const peer = state.peers.get(id);
   if (!peer) return;
+  clearTimeout(peer.restart);
   if (peer.pc) peer.pc.close();
   for (const { tile } of peer.tiles) tile.remove();
   state.peers.delete(id);
   showProgress();
 }
 
+/** Put a connection's video (and audio) senders on `step` (steps.js STEPS). */
+async function applyStep(pc, step) {
+  const spec = STEPS[step];
+  for (const sender of pc.getSenders()) {
+    if (!sender.track) continue;
+    const params = sender.getParameters();
+    if (!params.encodings || !params.encodings.length) continue;
+    for (const encoding of params.encodings) {
+      if (sender.track.kind === "video") {
+        encoding.active = spec.video && !state.cameraOff;
+        encoding.scaleResolutionDownBy = spec.scale;
+        if (spec.maxBitrate) encoding.maxBitrate = spec.maxBitrate;
+      } else {
+        encoding.maxBitrate = step >= AUDIO_ONLY ? 24000 : 40000;
+      }
+    }
+    try {
+      await sender.setParameters(params);
+    } catch (err) {
+      console.warn("setParameters", err);
+    }
+  }
+}
+
+async function setStep(step) {
+  if (step === state.step) return;
+  const now = performance.now() / 1000;
+  if (step > state.step && now - state.upAt < UP_HELD_SECONDS) {
+    state.upSeconds = Math.min(UP_MAX_SECONDS, state.upSeconds * 2);
+  } else if (step > state.step) {
+    state.upSeconds = UP_SECONDS;
+  }
+  if (step < state.step) state.upAt = now;
+  state.step = step;
+  state.changedAt = now;
+  document.body.dataset.step = String(step);
+  for (const peer of state.peers.values()) if (peer.pc) await applyStep(peer.pc, step);
+  send({ type: "step", step });
+  showStep();
+}
+
+function showStep() {
+  const note = $("step-note");
+  const mine = state.step;
+  const theirs = Math.max(0, ...[...state.peers.values()].map((p) => p.theirStep || 0));
+  const key = mine >= AUDIO_ONLY ? "call.step.mine_audio" : mine > 0 ? "call.step.mine_lower" : null;
+  const theirKey = theirs >= AUDIO_ONLY ? "call.step.theirs_audio" : theirs > 0 ? "call.step.theirs_lower" : null;
+  const texts = [key, theirKey].filter(Boolean).map((k) => t(k));
+  note.hidden = !texts.length;
+  note.textContent = texts.join(" ");
+}
+
+function showQuality(peer, latest) {
+  const mine = $("quality-mine");
+  const theirs = $("quality-theirs");
+  const myWord = peer.connected ? quality(state.step, latest) : "lost";
+  const theirWord = peer.connected ? quality(peer.theirStep || 0, latest) : "lost";
+  mine.dataset.quality = myWord;
+  mine.textContent = t(`call.quality.${myWord}`);
+  theirs.dataset.quality = theirWord;
+  theirs.textContent = t(`call.quality.${theirWord}`);
+  const details = [];
+  if (latest?.rtt != null) details.push(t("call.quality.rtt", { ms: Math.round(latest.rtt * 1000) }));
+  if (latest?.loss != null) details.push(t("call.quality.loss", { percent: Math.round(latest.loss * 100) }));
+  if (latest?.sending != null) details.push(t("call.quality.bitrate", { kbps: Math.round(latest.sending / 1000) }));
+  mine.title = details.join(", ");
+}
+
+/** Every SAMPLE_SECONDS: read the stats, decide the step, watch the others' sound. */
+async function measure() {
+  const peers = [...state.peers.values()].filter((p) => p.pc);
+  let worst = null;
+  for (const peer of peers) {
+    try {
+      const previous = peer.samples[peer.samples.length - 1];
+      const s = await sample(peer.pc, previous);
+      peer.samples.push(s);
+      if (peer.samples.length > SAMPLES_KEPT) peer.samples.shift();
+      const step = nextStep(peer.samples, state.step, state.changedAt, state.upSeconds);
+      if (!worst || step > worst.step) worst = { peer, step, latest: s };
+    } catch (err) {
+      console.warn("stats", err);
+    }
+  }
+  if (!worst) return;
+  // A step up that held: the next one need not wait longer.
+  if (state.upAt === state.changedAt && performance.now() / 1000 - state.upAt > UP_HELD_SECONDS) {
+    state.upSeconds = UP_SECONDS;
+  }
+  showQuality(worst.peer, worst.latest);
+  const step = state.audioOnly ? AUDIO_ONLY : STEPPING ? worst.step : 0;
+  if (state.peers.size && [...state.peers.values()].some((p) => p.connected)) await setStep(step);
+  // The others' sound: packets received over the last seconds.
+  const silent = peers.some(
+    (p) =>
+      p.everHeard &&
+      audioLost(
+        p.samples.map((s) => ({ at: s.at, packets: s.audioPackets })),
+        SILENT_SECONDS,
+      ),
+  );
+  for (const p of peers) if (p.samples.length && p.samples[p.samples.length - 1].audioPackets > 0) p.everHeard = true;
+  offerAsync(silent);
+}
+
+function offerAsync(silent) {
+  const box = $("offer-async");
+  if (!["gp", "specialist"].includes(state.myRole) || box.dataset.done) return;
+  box.hidden = !silent;
+}
+
+function watchConnection(peer, pc) {
+  const s = pc.connectionState;
+  peer.connected = s === "connected";
+  clearTimeout(peer.restart);
+  if (s === "failed") {
+    show(t("call.status.failed"), "reconnecting");
+    if (state.mode === "p2p") pc.restartIce();
+    return;
+  }
+  if (s === "disconnected") {
+    show(t("call.status.reconnecting"), "reconnecting");
+    peer.restart = setTimeout(() => {
+      if (pc.connectionState !== "connected" && state.mode === "p2p") pc.restartIce();
+    }, RESTART_AFTER_MS);
+    return;
+  }
+  if (s === "connected") applyStep(pc, state.step);
+  showProgress();
+}
+
 function connect(peer) {
-  const pc = new RTCPeerConnection({ iceServers: state.call.ice_servers });
+  const pc = new RTCPeerConnection({
+    iceServers: state.call.ice_servers,
+    ...(state.call.ice_transport_policy ? { iceTransportPolicy: state.call.ice_transport_policy } : {}),
+  });
   peer.pc = pc;
   const relay = peer.id === GATEWAY;
   const to = relay ? undefined : peer.id;
@@ -150,18 +364,14 @@ function connect(peer) {
   }
 
   pc.ontrack = ({ track, transceiver }) => {
-    // The n-th transceiver of a kind is slot n: one other participant's audio and video.
-    const sameKind = pc.getTransceivers().filter((t) => t.receiver.track.kind === track.kind);
+    const sameKind = pc.getTransceivers().filter((x) => x.receiver.track.kind === track.kind);
     const { tile, video, audio } = tileOf(peer, Math.max(0, sameKind.indexOf(transceiver)));
     const stream = new MediaStream([track]);
     if (track.kind === "video") {
-      // A slot whose participant left stops receiving: hide it until pictures come back.
       track.onmute = () => tile.classList.remove("live");
       track.onunmute = () => {
         if (video.readyState >= 2) tile.classList.add("live");
       };
-    }
-    if (track.kind === "video") {
       video.srcObject = stream;
       video.play().catch(() => {});
     } else {
@@ -178,21 +388,12 @@ function connect(peer) {
       await pc.setLocalDescription();
       send({ type: "offer", sdp: pc.localDescription.sdp, to });
     } catch (err) {
-      console.error("offer failed", err);
+      console.warn("offer failed", err);
     } finally {
       peer.makingOffer = false;
     }
   };
-  pc.onconnectionstatechange = () => {
-    const s = pc.connectionState;
-    peer.connected = s === "connected";
-    if (s === "failed") {
-      show(t("call.status.failed"), "failed");
-      if (state.mode === "p2p") pc.restartIce();
-      return;
-    }
-    showProgress();
-  };
+  pc.onconnectionstatechange = () => watchConnection(peer, pc);
   return pc;
 }
 
@@ -201,15 +402,16 @@ async function onDescription(message) {
   let peer = state.peers.get(from);
   if (!peer) {
     if (message.type !== "offer" || !from) return;
-    // An offer from someone not announced yet: the ids settle who is polite.
     peer = addPeer(from, null, state.me > from);
   }
   const pc = peer.pc || connect(peer);
-  const description = { type: message.type, sdp: message.sdp };
+  // Our sender follows what the other side's description asks for: Opus with in-band FEC
+  // at a low average bitrate, whatever the link.
+  const description = { type: message.type, sdp: opusForThinLinks(message.sdp) };
   const collision = description.type === "offer" && (peer.makingOffer || pc.signalingState !== "stable");
   peer.ignoreOffer = !peer.polite && collision;
   if (peer.ignoreOffer) return;
-  await pc.setRemoteDescription(description); // a polite peer rolls back implicitly
+  await pc.setRemoteDescription(description);
   if (description.type === "offer") {
     await pc.setLocalDescription();
     send({ type: "answer", sdp: pc.localDescription.sdp, to: message.from });
@@ -226,34 +428,35 @@ async function onCandidate(message) {
   }
 }
 
-// --- signaling -------------------------------------------------------------------------------
+// --- signaling -----------------------------------------------------------------------------------
 
 async function onMessage(message) {
   switch (message.type) {
     case "welcome":
       state.me = message.peer_id;
       state.mode = message.mode;
+      // A new socket (after a drop): the connections start again with the new ids.
+      for (const id of [...state.peers.keys()]) dropPeer(id);
       if (state.mode === "relay") {
         connect(addPeer(GATEWAY, null, true));
         show(t("call.status.relay"), "connecting");
         break;
       }
-      // The newcomer offers to everyone already there.
       for (const other of message.peers) {
         const polite = other.polite ?? state.me > other.peer_id;
         connect(addPeer(other.peer_id, other.role, polite));
       }
       showProgress();
+      if (state.step) send({ type: "step", step: state.step });
       break;
     case "peer-joined":
       if (state.mode !== "p2p") break;
-      // The same person on a new connection replaces their old one.
       for (const peer of state.peers.values()) {
         if (peer.role === message.role && peer.id !== message.peer_id) dropPeer(peer.id);
       }
-      // They offer to us; we wait for it.
       addPeer(message.peer_id, message.role, message.polite ?? state.me > message.peer_id);
-      show(t("call.status.joined", { who: roleName(message.role) || t("call.someone") }), "connecting");
+      show(t("call.status.joined", { who: caption(message.role) }), "connecting");
+      if (state.step) send({ type: "step", step: state.step, to: message.peer_id });
       break;
     case "peer-left":
       if (state.mode === "p2p") dropPeer(message.peer_id);
@@ -265,17 +468,28 @@ async function onMessage(message) {
     case "candidate":
       await onCandidate(message);
       break;
+    case "step": {
+      const peer = state.peers.get(message.from) || [...state.peers.values()][0];
+      if (peer) peer.theirStep = message.step;
+      showStep();
+      break;
+    }
+    case "chat":
+      addChat(message.message);
+      break;
     case "bye":
       if (state.mode === "p2p") dropPeer(message.from);
       break;
     case "error":
       console.warn("signaling error", message.error, message.detail);
-      if (message.error === "replaced") show(t("call.status.replaced"), "ended");
+      if (message.error === "replaced") {
+        state.left = true;
+        show(t("call.status.replaced"), "ended");
+      }
       break;
   }
 }
 
-/** The texts of call.html, in the chosen language (data-i18n, data-i18n-label). */
 function translatePage() {
   for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
   for (const el of document.querySelectorAll("[data-i18n-label]")) {
@@ -289,50 +503,183 @@ function mediaProblem(err) {
   return t("call.media.unavailable");
 }
 
-/** A new one-time ticket (and the ICE servers) for the call. */
-async function join(id) {
+/** A new one-time ticket (and the ICE servers); "closed" while the call is not open yet. */
+async function ticket() {
   try {
-    state.call = await get(`/consultations/${encodeURIComponent(id)}/call`);
+    state.call = await get(`/consultations/${encodeURIComponent(state.id)}/call`);
   } catch (err) {
+    if (err instanceof ApiError && err.code === "call_not_open") return "closed";
     show(err instanceof ApiError ? errorText(err) : t("error.status.500"), "error");
-    return false;
+    return "error";
   }
   state.mode = state.call.mode;
-  return true;
+  return "ok";
+}
+
+// --- before joining ------------------------------------------------------------------------------
+
+async function loadConsultation() {
+  try {
+    const c = await get(`/consultations/${encodeURIComponent(state.id)}`);
+    state.consultation = c;
+    const ids = [c.requester_id, c.specialist_id].filter(Boolean);
+    try {
+      const found = await get("/people", { ids: ids.join(",") });
+      for (const p of found.items || []) {
+        if (p.id === c.requester_id) state.names.gp = p.full_name || p.name;
+        if (p.id === c.specialist_id) state.names.specialist = p.full_name || p.name;
+      }
+    } catch {
+      // Names are a courtesy: the roles still caption the videos.
+    }
+  } catch {
+    state.consultation = null;
+  }
+}
+
+async function getMedia() {
+  try {
+    state.stream = await navigator.mediaDevices.getUserMedia({
+      video: { width: 640, height: 480 },
+      audio: { echoCancellation: true, noiseSuppression: true },
+    });
+    return true;
+  } catch (err) {
+    const problem = $("check-problem");
+    problem.textContent = mediaProblem(err);
+    problem.hidden = false;
+    show(mediaProblem(err), "error");
+    return false;
+  }
+}
+
+/** The microphone's level on the meter (an analyser, sampled on animation frames). */
+function meterOn(stream) {
+  const meter = $("mic-level");
+  const tracks = stream.getAudioTracks();
+  if (!tracks.length || !window.AudioContext) return;
+  const context = new AudioContext();
+  const analyser = context.createAnalyser();
+  analyser.fftSize = 512;
+  context.createMediaStreamSource(new MediaStream(tracks)).connect(analyser);
+  const data = new Uint8Array(analyser.fftSize);
+  const loop = () => {
+    if (!state.meter) return;
+    analyser.getByteTimeDomainData(data);
+    let peak = 0;
+    for (const v of data) peak = Math.max(peak, Math.abs(v - 128) / 128);
+    meter.value = peak;
+    requestAnimationFrame(loop);
+  };
+  state.meter = context;
+  loop();
+}
+
+function meterOff() {
+  if (state.meter) state.meter.close().catch(() => {});
+  state.meter = null;
+}
+
+function showWaitingRoom() {
+  const c = state.consultation;
+  const waiting = $("waiting-for");
+  waiting.textContent = t("call.check.waiting_for", { who: awaited() });
+  waiting.hidden = false;
+  const opens = $("opens-at");
+  if (c?.call_opens_at && new Date(c.call_opens_at) > new Date()) {
+    opens.textContent = t("call.check.opens_at", { time: formatTime(c.call_opens_at) });
+    opens.hidden = false;
+  } else {
+    opens.hidden = true;
+  }
+}
+
+async function joinClicked() {
+  const button = $("join");
+  button.disabled = true;
+  state.audioOnly = $("audio-only").checked;
+  const result = await ticket();
+  if (result === "closed") {
+    // The waiting room: try again until the call opens.
+    showWaitingRoom();
+    $("opens-at").hidden = false;
+    if (!$("opens-at").textContent) $("opens-at").textContent = t("call.check.not_open");
+    show(t("call.status.not_open"), "not-open");
+    clearTimeout(state.waitTimer);
+    state.waitTimer = setTimeout(joinClicked, 15000);
+    return;
+  }
+  if (result !== "ok") {
+    button.disabled = false;
+    return;
+  }
+  sessionStorage.setItem(`call:${state.id}`, JSON.stringify({ audioOnly: state.audioOnly }));
+  enterRoom();
+}
+
+function enterRoom() {
+  meterOff();
+  $("check").hidden = true;
+  $("room").hidden = false;
+  $("self-caption").textContent = t("call.you_caption", { role: roleName(state.myRole) || t("call.you") });
+  localVideo.srcObject = state.stream;
+  if (state.audioOnly) {
+    state.step = AUDIO_ONLY;
+    document.body.dataset.step = String(AUDIO_ONLY);
+    showStep();
+  }
+  signal(state.call.ws_url);
+  state.pinger = setInterval(() => send({ type: "ping" }), 20000);
+  state.stepper = setInterval(() => measure().catch((err) => console.warn("measure", err)), SAMPLE_SECONDS * 1000);
+  loadChat();
 }
 
 async function start() {
   await setLanguage(preferredLanguage());
   translatePage();
-  const id = consultationId();
-  if (!id) {
+  state.id = consultationId();
+  if (!state.id) {
     show(t("call.status.no_consultation"), "error");
     return;
   }
-  // The camera stays off until the server lets this person into the call (it opens 15
-  // minutes before its time): ask for the call first, then for the camera.
-  if (!(await join(id))) return;
+  $("back").href = "/";
   try {
-    state.stream = await navigator.mediaDevices.getUserMedia({
-      video: { width: 640, height: 480 },
-      audio: true,
-    });
-  } catch (err) {
-    show(mediaProblem(err), "error");
+    const me = await get("/me");
+    state.myRole = me.role;
+  } catch {
+    state.myRole = null;
+  }
+  await loadConsultation();
+  if (!(await getMedia())) {
+    $("check").hidden = false;
+    $("join").disabled = true;
     return;
   }
-  localVideo.srcObject = state.stream;
-  signal(id, state.call.ws_url);
-  state.pinger = setInterval(() => send({ type: "ping" }), 20000);
+  const remembered = sessionStorage.getItem(`call:${state.id}`);
+  if (remembered) {
+    // A refresh during the call: join again straight away, as chosen before.
+    try {
+      state.audioOnly = Boolean(JSON.parse(remembered).audioOnly);
+    } catch {
+      state.audioOnly = false;
+    }
+    if ((await ticket()) === "ok") {
+      enterRoom();
+      return;
+    }
+  }
+  $("check").hidden = false;
+  $("preview").srcObject = state.stream;
+  meterOn(state.stream);
+  showWaitingRoom();
+  show(t("call.status.check"), "check");
 }
 
 /** Open the signaling socket; on 1013 try the same ticket again after a growing pause. */
-function signal(id, url) {
+function signal(url) {
   const ws = new WebSocket(url);
   state.ws = ws;
   let welcomed = false;
-  // Messages are handled one at a time, in order: a description must be applied before the
-  // candidates that follow it.
   let queue = Promise.resolve();
   ws.onmessage = (event) => {
     let message;
@@ -345,7 +692,7 @@ function signal(id, url) {
       welcomed = true;
       state.retries = 0;
     }
-    queue = queue.then(() => onMessage(message)).catch((err) => console.error(message.type, err));
+    queue = queue.then(() => onMessage(message)).catch((err) => console.warn(message.type, err));
   };
   ws.onclose = async (event) => {
     if (state.left || ws !== state.ws) return;
@@ -354,30 +701,114 @@ function signal(id, url) {
       state.retries += 1;
       show(t("call.status.retrying", { seconds }), "retrying");
       setTimeout(() => {
-        if (!state.left) signal(id, url);
+        if (!state.left) signal(url);
       }, seconds * 1000);
       return;
     }
-    if (!welcomed && state.retries > 0) {
-      // Refused while we waited (the ticket expired, or the server spent it): a new one,
-      // once (a new ticket refused otherwise than with 1013 ends the call).
-      state.retries = 0;
-      if (await join(id)) signal(id, state.call.ws_url);
-      return;
-    }
-    if (document.body.dataset.callState !== "ended") show(t("call.status.disconnected"), "ended");
+    if (event.code === 4001) return; // replaced by another window
+    // Dropped (or refused while we waited): a new ticket, a new socket.
+    show(t("call.status.reconnecting"), "reconnecting");
+    const seconds = welcomed ? 1 : Math.min(RETRY_MAX_SECONDS, 2 ** Math.max(1, state.retries));
+    state.retries += 1;
+    setTimeout(async () => {
+      if (state.left) return;
+      if ((await ticket()) === "ok") signal(state.call.ws_url);
+      else if (!state.left) show(t("call.status.disconnected"), "ended");
+    }, seconds * 1000);
   };
 }
 
-document.getElementById("hangup").addEventListener("click", () => {
+// --- chat ----------------------------------------------------------------------------------------
+
+const chatSeen = new Set();
+
+function addChat(m) {
+  if (!m || chatSeen.has(m.id)) return;
+  chatSeen.add(m.id);
+  const item = document.createElement("li");
+  const who = document.createElement("span");
+  who.className = "who";
+  who.textContent = m.mine || m.author_role === state.myRole ? t("call.chat.you") : caption(m.author_role);
+  const when = document.createElement("time");
+  when.dateTime = m.created_at;
+  when.textContent = formatTime(m.created_at);
+  const body = document.createElement("p");
+  body.textContent = m.text;
+  item.append(who, " ", when, body);
+  $("chat-log").append(item);
+  item.scrollIntoView({ block: "nearest" });
+}
+
+async function loadChat() {
+  try {
+    const page = await get(`/consultations/${encodeURIComponent(state.id)}/chat`);
+    for (const m of page.items) addChat(m);
+  } catch (err) {
+    console.warn("chat", err);
+  }
+}
+
+$("chat-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const input = $("chat-text");
+  const problem = $("chat-problem");
+  const text = input.value.trim();
+  if (!text) return;
+  try {
+    const m = await post(`/consultations/${encodeURIComponent(state.id)}/chat`, { text });
+    input.value = "";
+    problem.hidden = true;
+    addChat(m);
+  } catch (err) {
+    problem.textContent = err instanceof ApiError ? errorText(err) : t("error.status.500");
+    problem.hidden = false;
+  }
+});
+
+// --- controls ------------------------------------------------------------------------------------
+
+$("mute").addEventListener("click", () => {
+  state.muted = !state.muted;
+  for (const track of state.stream?.getAudioTracks() || []) track.enabled = !state.muted;
+  const button = $("mute");
+  button.setAttribute("aria-pressed", String(state.muted));
+  button.textContent = t(state.muted ? "call.unmute" : "call.mute");
+});
+
+$("camera").addEventListener("click", () => {
+  state.cameraOff = !state.cameraOff;
+  for (const track of state.stream?.getVideoTracks() || []) track.enabled = !state.cameraOff;
+  const button = $("camera");
+  button.setAttribute("aria-pressed", String(state.cameraOff));
+  button.textContent = t(state.cameraOff ? "call.camera_on" : "call.camera_off");
+});
+
+$("join").addEventListener("click", joinClicked);
+
+$("to-async").addEventListener("click", async () => {
+  const result = $("async-result");
+  try {
+    await post(`/consultations/${encodeURIComponent(state.id)}/to-async`, {});
+    $("offer-async").dataset.done = "1";
+    result.textContent = t("call.async.done");
+    $("to-async").disabled = true;
+  } catch (err) {
+    result.textContent = err instanceof ApiError ? errorText(err) : t("error.status.500");
+  }
+  result.hidden = false;
+});
+
+$("hangup").addEventListener("click", () => {
   state.left = true;
+  sessionStorage.removeItem(`call:${state.id}`);
   send({ type: "bye" });
   for (const id of [...state.peers.keys()]) dropPeer(id);
-  if (state.pinger) clearInterval(state.pinger);
+  for (const timer of [state.pinger, state.stepper, state.ticker]) if (timer) clearInterval(timer);
   if (state.ws) state.ws.close();
   if (state.stream) state.stream.getTracks().forEach((track) => track.stop());
   show(t("call.status.left"), "ended");
 });
+
 document.addEventListener("click", () => {
   for (const peer of state.peers.values()) {
     for (const { audio } of peer.tiles) audio.play().catch(() => {});

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, Uuid
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db.base import Base, UTCDateTime, UUIDPrimaryKey, utcnow
@@ -56,3 +56,17 @@ class CallOptions(Base):
     patient_invited: Mapped[bool] = mapped_column(Boolean, default=False)
     record: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ChatMessage(UUIDPrimaryKey, Base):
+    """A text message between a consultation's participants: kept with the consultation
+    (never in the passport), sent during the call or after it."""
+
+    __tablename__ = "chat_messages"
+    __table_args__ = (Index("ix_chat_messages_consultation", "consultation_id", "created_at"),)
+
+    consultation_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("consultations.id"))
+    author_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id"))
+    author_role: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -17,11 +17,21 @@ from ..appkeys import BUS, CALL_HUB, CLOCK, METRICS, REQUEST_TOKEN, SESSIONMAKER
 from ..bus.websocket import refused_while_away
 from ..codes import Role
 from ..db.uow import unit_of_work
-from ..errors import NotFound
-from . import service
+from ..errors import NotFound, field_error
+from . import chat, service
+from .models import ChatMessage
 from .presence import PeerInfo
 from .rules import MAX_SDP_BYTES, ice_servers, new_peer_id
-from .schemas import CallOptionsIn, CallOptionsOut, CallTicketOut, RecordingConsentIn
+from .schemas import (
+    CallOptionsIn,
+    CallOptionsOut,
+    CallTicketOut,
+    ChatIn,
+    ChatMessageOut,
+    ChatPageOut,
+    RecordingConsentIn,
+    ToAsyncOut,
+)
 
 router = Router("calls")
 
@@ -71,6 +81,7 @@ async def call_ticket(ctx: Ctx) -> CallTicketOut:
         ws_url=url,
         mode=service.call_mode(settings, access.options),
         expires_in=settings.call_ticket_seconds,
+        ice_transport_policy=settings.ice_transport_policy,
     )
 
 
@@ -108,6 +119,57 @@ async def recording_consent(ctx: Ctx) -> CallOptionsOut:
         patient_invited=options.patient_invited,
         record=options.record,
     )
+
+
+def _chat_out(message: ChatMessage, me: uuid.UUID) -> ChatMessageOut:
+    return ChatMessageOut(
+        id=message.id,
+        author_role=message.author_role,
+        mine=message.author_id == me,
+        text=message.text,
+        created_at=message.created_at,
+    )
+
+
+@router.get(
+    "/consultations/{id}/chat",
+    summary="The consultation's chat messages, oldest first (participants only)",
+    response=ChatPageOut,
+    roles=[Role.gp, Role.specialist, Role.patient],
+    read_only=True,
+)
+async def chat_messages(ctx: Ctx) -> ChatPageOut:
+    found = await chat.messages(ctx.session, ctx.me, ctx.path_id())
+    return ChatPageOut(items=[_chat_out(m, ctx.me.id) for m in found])
+
+
+@router.post(
+    "/consultations/{id}/chat",
+    summary="Write a chat message in the consultation (participants only)",
+    body=ChatIn,
+    response=ChatMessageOut,
+    roles=[Role.gp, Role.specialist, Role.patient],
+    status=201,
+)
+async def chat_post(ctx: Ctx) -> ChatMessageOut:
+    text = ctx.body.text.strip()
+    if not text:
+        raise field_error("text", "a message cannot be empty", "missing")
+    message = await chat.post_message(ctx.session, ctx.me, ctx.path_id(), text, ctx.clock.now())
+    return _chat_out(message, ctx.me.id)
+
+
+@router.post(
+    "/consultations/{id}/to-async",
+    summary="Turn a video consultation whose call fails into an async case (its GP or specialist)",
+    response=ToAsyncOut,
+    roles=[Role.gp, Role.specialist],
+)
+async def to_async(ctx: Ctx) -> ToAsyncOut:
+    consultation = await chat.to_async(
+        ctx.session, ctx.request.app[BUS], ctx.me, ctx.path_id(), ctx.clock.now()
+    )
+    return ToAsyncOut(id=consultation.id, mode=consultation.mode, status=consultation.status)
 
 
 async def signal_ws(request: web.Request) -> web.StreamResponse:

@@ -17,7 +17,10 @@ JOIN_LATE = timedelta(minutes=60)
 MAX_SDP_BYTES = 64 * 1024
 MAX_CANDIDATE_BYTES = 4 * 1024
 MAX_PEER_ID = 40
-RELAYED_TYPES = frozenset({"offer", "answer", "candidate", "bye"})
+RELAYED_TYPES = frozenset({"offer", "answer", "candidate", "bye", "step"})
+# The steps a sender can be on: 0 full video ... 3 audio only (web/js/call/steps.js).
+MAX_STEP = 3
+MAX_CHAT_CHARS = 2000
 
 
 def call_is_open(
@@ -136,6 +139,11 @@ def parse_signal(raw: str) -> Signal:
         if candidate is not None and len(json.dumps(candidate)) > MAX_CANDIDATE_BYTES:
             raise BadSignal("too_large", "The candidate is too large.")
         return Signal(kind, {"type": kind, "candidate": candidate}, to)
+    if kind == "step":
+        step = data.get("step")
+        if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step <= MAX_STEP:
+            raise BadSignal("malformed", f"'step' must be a whole number from 0 to {MAX_STEP}.")
+        return Signal(kind, {"type": kind, "step": step}, to)
     return Signal(kind, {"type": kind}, to)
 
 

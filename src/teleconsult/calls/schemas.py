@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+
+from .rules import MAX_CHAT_CHARS
 
 
 class CallTicketOut(BaseModel):
@@ -10,6 +14,8 @@ class CallTicketOut(BaseModel):
     ws_url: str
     mode: Literal["p2p", "relay"]
     expires_in: int
+    # The browser's RTCPeerConnection iceTransportPolicy ("relay": through TURN only).
+    ice_transport_policy: Literal["all", "relay"] = "all"
 
 
 class CallOptionsIn(BaseModel):
@@ -29,3 +35,28 @@ class RecordingConsentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     granted: bool
+
+
+class ChatIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=MAX_CHAT_CHARS)
+
+
+class ChatMessageOut(BaseModel):
+    id: uuid.UUID
+    author_role: str
+    # Whether the caller wrote it.
+    mine: bool
+    text: str
+    created_at: datetime
+
+
+class ChatPageOut(BaseModel):
+    items: list[ChatMessageOut]
+
+
+class ToAsyncOut(BaseModel):
+    id: uuid.UUID
+    mode: str
+    status: str

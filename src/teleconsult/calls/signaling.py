@@ -289,6 +289,9 @@ class SignalingHub:
                 continue
             if signal.type == "ping":
                 await peer.send({"type": "pong"})
+            elif signal.type == "step":
+                # Which step a sender is on goes to the other participants in either mode.
+                await self._relay(room, peer, signal)
             elif mode == "relay" and self.gateway is not None:
                 await self._to_gateway(room, peer, signal, record)
             else:
@@ -378,6 +381,10 @@ class SignalingHub:
                     await peer.send({"type": "peer-joined", **info.public(), "polite": polite})
         elif kind == "left":
             await self._gone(room, message["peer_id"])
+        elif kind == "chat":
+            # A chat message stored by any process: every participant here sees it.
+            for peer in list(room.peers.values()):
+                await peer.send({"type": "chat", "message": message["message"]})
         elif kind == "replace":
             old = room.peers.get(message["peer_id"])
             if old is not None:

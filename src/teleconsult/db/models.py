@@ -10,7 +10,7 @@ from ..accounts.models import (
 from ..accounts.systems import SystemAccount
 from ..audit.models import AuditEntry
 from ..bus.outbox import OutboxEvent
-from ..calls.models import CallOptions, CallParticipation, CallTicket
+from ..calls.models import CallOptions, CallParticipation, CallTicket, ChatMessage
 from ..coding.models import CodingFeedback
 from ..consent.models import BreakGlassSession, ConsentGrant, ConsentRequest
 from ..consultations.models import Consultation, IdempotencyRecord
@@ -39,6 +39,7 @@ __all__ = [
     "CallParticipation",
     "CallTicket",
     "ChainHead",
+    "ChatMessage",
     "CodingFeedback",
     "ConsentGrant",
     "ConsentRequest",

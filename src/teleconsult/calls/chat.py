@@ -1,0 +1,128 @@
+"""Chat in a consultation, and turning a failing video call into an async case.
+
+Chat messages are kept with the consultation (table ``chat_messages``, never the passport).
+Only the consultation's participants write and read them: the requesting GP, the specialist
+and, once invited to the call, the patient; anyone else gets 404 (nothing says the
+consultation exists). A stored message goes to the call room over the bus (``call:<id>``,
+kind ``chat``), so it reaches every participant in the call whichever process serves them,
+even when their media does not flow.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..accounts.models import User
+from ..bus import EventBus
+from ..bus.outbox import enqueue
+from ..codes import Role
+from ..consultations import service as consultations
+from ..consultations.lifecycle import IllegalTransition, Mode, Status
+from ..consultations.models import Consultation
+from ..errors import Forbidden, NotFound
+from ..stats.rollups import facts_of, record_change
+from .models import CallOptions, ChatMessage
+
+MAX_CHAT_PAGE = 500
+
+
+async def participant_consultation(
+    session: AsyncSession, actor: User, consultation_id: uuid.UUID, *, for_update: bool = False
+) -> Consultation:
+    """The consultation, if ``actor`` takes part in it (404 otherwise, for every role)."""
+    stmt = select(Consultation).where(Consultation.id == consultation_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    consultation = await session.scalar(stmt)
+    if consultation is None:
+        raise NotFound(code="consultation_not_found")
+    if actor.id in (consultation.requester_id, consultation.specialist_id):
+        return consultation
+    if actor.role == Role.patient and actor.patient_id == consultation.patient_id:
+        options = await session.get(CallOptions, consultation_id)
+        if options is not None and options.patient_invited:
+            return consultation
+    raise NotFound(code="consultation_not_found")
+
+
+def message_out(message: ChatMessage) -> dict[str, Any]:
+    return {
+        "id": str(message.id),
+        "author_role": message.author_role,
+        "text": message.text,
+        "created_at": message.created_at.isoformat(),
+    }
+
+
+async def post_message(
+    session: AsyncSession,
+    actor: User,
+    consultation_id: uuid.UUID,
+    text: str,
+    now: datetime,
+) -> ChatMessage:
+    await participant_consultation(session, actor, consultation_id)
+    message = ChatMessage(
+        id=uuid.uuid4(),
+        consultation_id=consultation_id,
+        author_id=actor.id,
+        author_role=actor.role,
+        text=text,
+        created_at=now,
+    )
+    session.add(message)
+    await session.flush()
+    # Published once the message is stored (the outbox), to the call room on every process.
+    enqueue(session, f"call:{consultation_id}", {"kind": "chat", "message": message_out(message)})
+    return message
+
+
+async def messages(
+    session: AsyncSession, actor: User, consultation_id: uuid.UUID
+) -> list[ChatMessage]:
+    """The consultation's messages, oldest first (at most the last 500)."""
+    await participant_consultation(session, actor, consultation_id)
+    rows = await session.scalars(
+        select(ChatMessage)
+        .where(ChatMessage.consultation_id == consultation_id)
+        .order_by(ChatMessage.created_at.desc(), ChatMessage.id.desc())
+        .limit(MAX_CHAT_PAGE)
+    )
+    return list(reversed(list(rows)))
+
+
+class NotForAsync(IllegalTransition):
+    default_detail = "Only a scheduled or running video consultation can become an async case."
+    default_code = "to_async_not_possible"
+
+
+async def to_async(
+    session: AsyncSession, bus: EventBus, actor: User, consultation_id: uuid.UUID, now: datetime
+) -> Consultation:
+    """A video consultation whose call does not carry sound becomes an async case, kept by
+    its specialist (in progress, in their queue), with its referral and everything written.
+    Only its requesting GP or its specialist may do it."""
+    consultation = await participant_consultation(session, actor, consultation_id, for_update=True)
+    if actor.id not in (consultation.requester_id, consultation.specialist_id):
+        raise Forbidden(
+            "Only the consultation's GP or specialist can do this.", code="action_not_yours"
+        )
+    if consultation.mode != Mode.video or consultation.status not in (
+        Status.scheduled,
+        Status.in_progress,
+    ):
+        raise NotForAsync()
+    before = facts_of(consultation)
+    consultation.mode = Mode.async_.value
+    consultation.status = Status.in_progress.value
+    consultation.started_at = consultation.started_at or now
+    consultation.sort_at = now
+    await session.flush()
+    await record_change(session, before, consultation)
+    consultations.publish_change(session, bus, consultation, "to-async")
+    return consultation
