@@ -205,8 +205,10 @@ async def test_the_camera_stays_off_until_the_call_opens(
           navigator.mediaDevices.getUserMedia = (c) => { window.__cameraAsked++; return ask(c); };
         })()"""
     )
-    # 08:00: the 09:00 call opens at 08:45; the page is refused and the camera never asked.
+    # 08:00: the 09:00 call opens at 08:45; the waiting room says so and the camera is never asked.
     await page.goto(f"{tab.base_url}static/call.html?consultation={call['id']}")
-    await check(page.locator("body")).to_have_attribute("data-call-state", "error")
+    await check(page.locator("body")).to_have_attribute("data-call-state", "not-open")
+    await check(page.locator("#opens-at")).to_be_visible()
+    await check(page.locator("#opens-at")).to_contain_text("08:45")
     assert await page.evaluate("window.__cameraAsked") == 0
     assert await page.evaluate("document.getElementById('local').srcObject") is None

@@ -594,6 +594,21 @@ function showWaitingRoom() {
   }
 }
 
+/** Before the call opens: say whom we wait for and when it opens; resolve once it is open. */
+async function waitUntilOpen() {
+  const opens = state.consultation?.call_opens_at ? new Date(state.consultation.call_opens_at) : null;
+  if (!opens || opens <= new Date()) return;
+  $("check").hidden = false;
+  $("join").disabled = true;
+  showWaitingRoom();
+  show(t("call.status.not_open"), "not-open");
+  await new Promise((resolve) => {
+    const look = () => (new Date() >= opens ? resolve() : setTimeout(look, 5000));
+    look();
+  });
+  $("join").disabled = false;
+}
+
 async function joinClicked() {
   const button = $("join");
   button.disabled = true;
@@ -650,6 +665,8 @@ async function start() {
     state.myRole = null;
   }
   await loadConsultation();
+  // The camera stays off until the call opens: until then, the waiting room without it.
+  await waitUntilOpen();
   if (!(await getMedia())) {
     $("check").hidden = false;
     $("join").disabled = true;
