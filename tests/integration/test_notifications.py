@@ -273,6 +273,16 @@ async def _recorded(client: Any, count: int) -> None:
             await asyncio.sleep(0.05)
 
 
+async def _bookable(client: Any, database: Database, clock: FakeClock) -> tuple[Any, Any, str]:
+    """A world whose specialist has free slots in two days, and a patient with a phone."""
+    from ..factories import availability
+
+    w = await world(client, database.engine)
+    starts = (clock.now() + timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
+    await availability(w.specialist, starts, hours=2)
+    return w, starts, await _patient_with_phone(w.gp)
+
+
 async def _book(w: Any, patient_id: str, starts_at: Any) -> dict[str, Any]:
     status, body = await w.gp.post(
         "/consultations",
@@ -297,14 +307,10 @@ async def test_a_booking_is_confirmed_reminded_and_its_cancellation_drops_the_re
     gateway: Gateway,
     sms_settings: Settings,
 ) -> None:
-    from ..factories import availability
     from .passport_support import patient_account, relogin
 
     client = await aiohttp_client(create_app(sms_settings, clock=clock, engine=database.engine))
-    w = await world(client, database.engine)
-    starts = (clock.now() + timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
-    await availability(w.specialist, starts, hours=2)
-    patient_id = await _patient_with_phone(w.gp)
+    w, starts, patient_id = await _bookable(client, database, clock)
     first = await _book(w, patient_id, starts)
     await _recorded(client, 1)
     assert "жазылды" in gateway.received[0]["text"]  # booked, in Kazakh
@@ -348,14 +354,10 @@ async def test_a_patient_turns_reminders_off_but_still_gets_codes(
     gateway: Gateway,
     sms_settings: Settings,
 ) -> None:
-    from ..factories import availability
     from .passport_support import patient_account
 
     client = await aiohttp_client(create_app(sms_settings, clock=clock, engine=database.engine))
-    w = await world(client, database.engine)
-    starts = (clock.now() + timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
-    await availability(w.specialist, starts, hours=2)
-    patient_id = await _patient_with_phone(w.gp)
+    w, starts, patient_id = await _bookable(client, database, clock)
     await _book(w, patient_id, starts)
     patient = await patient_account(w.admin, patient_id)
     await _recorded(client, 1)
@@ -401,14 +403,10 @@ async def test_a_patient_who_can_sign_in_is_told_a_consent_request_waits(
     gateway: Gateway,
     sms_settings: Settings,
 ) -> None:
-    from ..factories import availability
     from .passport_support import patient_account
 
     client = await aiohttp_client(create_app(sms_settings, clock=clock, engine=database.engine))
-    w = await world(client, database.engine)
-    starts = (clock.now() + timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
-    await availability(w.specialist, starts, hours=2)
-    patient_id = await _patient_with_phone(w.gp)
+    w, starts, patient_id = await _bookable(client, database, clock)
     patient = await patient_account(w.admin, patient_id)
     await _book(w, patient_id, starts)
     await _recorded(client, 2)

@@ -373,15 +373,7 @@ async def users(ctx: Ctx) -> Page[AdminUserOut]:
     optional_body=True,
 )
 async def disable(ctx: Ctx) -> AdminUserOut:
-    return await set_active(
-        ctx.session,
-        ctx.me,
-        ctx.path_id(),
-        False,
-        now=ctx.clock.now(),
-        client=ctx.client,
-        language=language_of(ctx.request, ctx.me),
-    )
+    return await _set_active(ctx, False)
 
 
 @router.post(
@@ -392,11 +384,15 @@ async def disable(ctx: Ctx) -> AdminUserOut:
     optional_body=True,
 )
 async def enable(ctx: Ctx) -> AdminUserOut:
+    return await _set_active(ctx, True)
+
+
+async def _set_active(ctx: Ctx, active: bool) -> AdminUserOut:
     return await set_active(
         ctx.session,
         ctx.me,
         ctx.path_id(),
-        True,
+        active,
         now=ctx.clock.now(),
         client=ctx.client,
         language=language_of(ctx.request, ctx.me),
