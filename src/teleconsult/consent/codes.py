@@ -14,9 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..errors import Conflict
 from ..notify.service import patient_contact
-from ..patients.models import Patient
 from .models import ConsentRequest
-from .notifier import Notifier
+from .notifier import CodeToSend, Notifier
 
 CODE_TTL = timedelta(minutes=10)
 # Wrong codes a request allows over all the codes sent for it (a new code does not give more
@@ -47,16 +46,10 @@ async def issue_code(
     code = f"{secrets.randbelow(1_000_000):06d}"
     request.code_hash = code_hash(secret_key, request.id, code)
     request.code_expires_at = now + CODE_TTL
-    phone = await session.scalar(select(Patient.phone).where(Patient.id == request.patient_id))
     # Only a committed request gets a code: the notifier sends it after the commit.
+    phone, language = await patient_contact(session, request.patient_id)
     await notifier.send_consent_code(
-        session,
-        request_id=request.id,
-        patient_id=request.patient_id,
-        phone=phone,
-        code=code,
-        language=(await patient_contact(session, request.patient_id))[1],
-        now=now,
+        session, CodeToSend(request.id, request.patient_id, phone, code, language, now)
     )
 
 

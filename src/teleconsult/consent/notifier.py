@@ -35,21 +35,23 @@ class SentCode:
     code: str
 
 
+@dataclass(frozen=True)
+class CodeToSend:
+    """A one-time code for a consent request, to the patient's phone, in their language."""
+
+    request_id: uuid.UUID
+    patient_id: uuid.UUID
+    phone: str | None
+    code: str
+    language: str
+    now: datetime
+
+
 class Notifier(Protocol):
     # False when nothing can deliver a code: a code is then never made.
     delivers: bool
 
-    async def send_consent_code(
-        self,
-        session: AsyncSession,
-        *,
-        request_id: uuid.UUID,
-        patient_id: uuid.UUID,
-        phone: str | None,
-        code: str,
-        language: str,
-        now: datetime,
-    ) -> None:
+    async def send_consent_code(self, session: AsyncSession, sent: CodeToSend) -> None:
         """Send ``code`` once, and only if, the session's transaction commits."""
         ...
 
@@ -63,22 +65,16 @@ class DevelopmentNotifier:
         self.show_codes = show_codes
         self.sent: deque[SentCode] = deque(maxlen=keep)
 
-    async def send_consent_code(
-        self,
-        session: AsyncSession,
-        *,
-        request_id: uuid.UUID,
-        patient_id: uuid.UUID,
-        phone: str | None,
-        code: str,
-        language: str,
-        now: datetime,
-    ) -> None:
+    async def send_consent_code(self, session: AsyncSession, sent: CodeToSend) -> None:
         async def show() -> None:
-            self.sent.append(SentCode(request_id, patient_id, code))
+            self.sent.append(SentCode(sent.request_id, sent.patient_id, sent.code))
             if self.show_codes:
                 # The phone number is patient data and stays out of the log.
-                log.warning("consent code for request %s: %s (development only)", request_id, code)
+                log.warning(
+                    "consent code for request %s: %s (development only)",
+                    sent.request_id,
+                    sent.code,
+                )
 
         after_commit(session, show)
 
@@ -95,17 +91,7 @@ class NoDelivery:
 
     delivers = False
 
-    async def send_consent_code(
-        self,
-        session: AsyncSession,
-        *,
-        request_id: uuid.UUID,
-        patient_id: uuid.UUID,
-        phone: str | None,
-        code: str,
-        language: str,
-        now: datetime,
-    ) -> None:
+    async def send_consent_code(self, session: AsyncSession, sent: CodeToSend) -> None:
         raise RuntimeError("no channel delivers one-time consent codes")
 
 
@@ -114,18 +100,8 @@ class SmsNotifier:
 
     delivers = True
 
-    async def send_consent_code(
-        self,
-        session: AsyncSession,
-        *,
-        request_id: uuid.UUID,
-        patient_id: uuid.UUID,
-        phone: str | None,
-        code: str,
-        language: str,
-        now: datetime,
-    ) -> None:
-        if not phone:
+    async def send_consent_code(self, session: AsyncSession, sent: CodeToSend) -> None:
+        if not sent.phone:
             raise Conflict(
                 "The patient has no phone number to receive a code; they can confirm from "
                 "their account.",
@@ -135,12 +111,12 @@ class SmsNotifier:
             session,
             kind="consent_code",
             channel="sms",
-            address=phone,
-            language=language,
-            params={"code": code},
+            address=sent.phone,
+            language=sent.language,
+            params={"code": sent.code},
             secret=("code",),
-            patient_id=patient_id,
-            now=now,
+            patient_id=sent.patient_id,
+            now=sent.now,
         )
 
 
