@@ -50,10 +50,11 @@ async def test_a_specialist_sees_and_picks_suggested_codes(
     tab = await open_page("specialist", width=390, language=language)
     page, check = tab.page, expect()
     await tab.login(username(w.specialist))
-    await page.evaluate(ATTACH, [consultation_id, "Note"])
+    label = tab.t("spec.editor.note")
+    await page.evaluate(ATTACH, [consultation_id, label])
 
     text, code, word = NOTES[language]
-    await page.get_by_label("Note", exact=True).fill(text)
+    await page.get_by_label(label, exact=True).fill(text)
     region = page.get_by_role("region", name=tab.t("coding.suggest.title"))
     items = region.get_by_role("listitem")
     await check(items.first).to_contain_text(code)
