@@ -252,6 +252,9 @@ def machine_for(env: Env) -> type[RuleBasedStateMachine]:
                         "route": "oral",
                         "frequency": "daily",
                         "duration_days": 30,
+                        # The same drug again is a high finding of the prescription checks
+                        # (tested in test_prescription_checks.py); here only consent matters.
+                        "override": {"reason": "continuing the same treatment"},
                     },
                 )
             status, body = env.call(call)
