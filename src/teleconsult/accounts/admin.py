@@ -194,23 +194,8 @@ async def issue_reset(
 ) -> ResetLinkOut:
     """A one-time password-reset link for an account (audited, without the token)."""
     user = await _user(session, user_id)
-    token, expires_at = await _issue_link(session, admin, user, now=now)
-    await record(
-        session,
-        patient_id=None,
-        actor_id=admin.id,
-        action="user.password_reset_issued",
-        outcome="ok",
-        reason=f"user {user.id}",
-        at=now,
-        client=client,
-    )
-    await session.flush()
-    return ResetLinkOut(
-        user=(await _outs(session, [user], language))[0],
-        link=RESET_PATH + token,
-        token=token,
-        expires_at=expires_at,
+    return await _link_for(
+        session, admin, user, None, "user.password_reset_issued", now, client, language
     )
 
 
@@ -329,23 +314,8 @@ async def patient_account(
         await session.flush()
     except IntegrityError:
         raise Conflict("That username is taken.", code="username_taken") from None
-    token, expires_at = await _issue_link(session, admin, user, now=now)
-    await record(
-        session,
-        patient_id=patient.id,
-        actor_id=admin.id,
-        action="user.patient_account",
-        outcome="ok",
-        reason=f"user {user.id}",
-        at=now,
-        client=client,
-    )
-    await session.flush()
-    return ResetLinkOut(
-        user=(await _outs(session, [user], language))[0],
-        link=RESET_PATH + token,
-        token=token,
-        expires_at=expires_at,
+    return await _link_for(
+        session, admin, user, patient.id, "user.patient_account", now, client, language
     )
 
 
@@ -460,4 +430,35 @@ async def create_patient_account(ctx: Ctx) -> ResetLinkOut:
         now=ctx.clock.now(),
         client=ctx.client,
         language=language_of(ctx.request, ctx.me),
+    )
+
+
+async def _link_for(
+    session: AsyncSession,
+    admin: User,
+    user: User,
+    patient_id: uuid.UUID | None,
+    action: str,
+    now: datetime,
+    client: str | None,
+    language: str,
+) -> ResetLinkOut:
+    """Issue a one-time link for ``user`` and audit it (the record never holds the token)."""
+    token, expires_at = await _issue_link(session, admin, user, now=now)
+    await record(
+        session,
+        patient_id=patient_id,
+        actor_id=admin.id,
+        action=action,
+        outcome="ok",
+        reason=f"user {user.id}",
+        at=now,
+        client=client,
+    )
+    await session.flush()
+    return ResetLinkOut(
+        user=(await _outs(session, [user], language))[0],
+        link=RESET_PATH + token,
+        token=token,
+        expires_at=expires_at,
     )
