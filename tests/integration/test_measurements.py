@@ -113,3 +113,33 @@ async def test_no_attention_without_a_programme(
     assert status == 201 and body["out_of_target"] is False and body["unit"] == "mmol/L"
     status, attention = await c.w.gp.get("/attention")
     assert attention["items"] == []
+
+
+async def test_attention_list_names_a_run_of_readings(
+    client: Any, database: Any, clock: FakeClock
+) -> None:
+    """Each open item says why: one reading outside the target, or the last three all outside
+    it; a reading back within the target ends the run."""
+    c = await clinic(client, database.engine)
+    gp, pid = c.w.gp, c.patient_id
+    status, _ = await gp.post(f"/patients/{pid}/programmes", {"programme": "copd"})
+    assert status == 201
+    path = f"/patients/{pid}/measurements"
+    for hours, value in zip((30, 24, 18, 12, 6), (90, 95, 91, 89, 88), strict=True):
+        at = (clock.now() - timedelta(hours=hours)).isoformat()
+        status, body = await c.patient.post(
+            path, {"measure": "spo2", "value": value, "measured_at": at}
+        )
+        assert status == 201, body
+    status, attention = await gp.get("/attention")
+    assert status == 200, attention
+    why = [(i["value"], i["reason"], i["run"]) for i in attention["items"]]
+    assert why == [(88, "run", 3), (89, "single", 2), (91, "single", 1), (90, "single", 1)]
+
+    # A home reading entered late (measured before the others) counts where it was taken.
+    early = (clock.now() - timedelta(days=2)).isoformat()
+    status, _ = await c.patient.post(path, {"measure": "spo2", "value": 85, "measured_at": early})
+    assert status == 201
+    status, attention = await gp.get("/attention")
+    why = [(i["value"], i["reason"], i["run"]) for i in attention["items"]]
+    assert why[-2:] == [(90, "single", 2), (85, "single", 1)]

@@ -68,6 +68,10 @@ class AttentionOut(BaseModel):
     unit: str
     measured_at: datetime
     created_at: datetime
+    reason: str = Field(
+        description="single: this reading is outside the target; run: it ends a run of them"
+    )
+    run: int = Field(description="Readings in a row outside the target, ending with this one")
 
 
 class AttentionList(BaseModel):

@@ -26,7 +26,8 @@ from ..passport.service import append_outside_consultation
 from ..patients.models import Patient
 from ..patients.service import get_patient
 from ..programmes.catalogue import MEASURES, out_of_target
-from ..programmes.models import Enrolment
+from ..programmes.models import Enrolment, Programme
+from ..programmes.rules import missed
 from ..programmes.service import active_programmes
 from .models import AttentionItem, Observation
 from .schemas import AttentionOut, MeasurementIn, MeasurementOut, TrendOut
@@ -253,28 +254,63 @@ async def trend(
 
 
 async def attention_list(session: AsyncSession, gp: User) -> list[AttentionOut]:
-    rows = await session.execute(
-        select(AttentionItem, Observation, Patient.full_name)
-        .join(Observation, Observation.entry_id == AttentionItem.entry_id)
-        .join(Patient, Patient.id == AttentionItem.patient_id)
-        .where(AttentionItem.facility_id == gp.facility_id, AttentionItem.resolved_at.is_(None))
-        .order_by(AttentionItem.created_at.desc())
-    )
-    return [
-        AttentionOut(
-            id=item.id,
-            patient_id=item.patient_id,
-            patient_name=name,
-            measure=item.measure,
-            programme=item.programme,
-            value=o.value,
-            value2=o.value2,
-            unit=o.unit,
-            measured_at=o.measured_at,
-            created_at=item.created_at,
+    """The facility's open out-of-target readings, newest first, each with why it is there
+    (``programmes/rules.py: missed``: one reading, or a run of them)."""
+    rows = (
+        await session.execute(
+            select(AttentionItem, Observation, Patient.full_name)
+            .join(Observation, Observation.entry_id == AttentionItem.entry_id)
+            .join(Patient, Patient.id == AttentionItem.patient_id)
+            .where(AttentionItem.facility_id == gp.facility_id, AttentionItem.resolved_at.is_(None))
+            .order_by(AttentionItem.created_at.desc(), Observation.measured_at.desc())
         )
-        for item, o, name in rows
-    ]
+    ).all()
+    if not rows:
+        return []
+    patients = {item.patient_id for item, _, _ in rows}
+    measures = {item.measure for item, _, _ in rows}
+    history: dict[tuple[uuid.UUID, str], list[Observation]] = {}
+    for o in await session.scalars(
+        select(Observation)
+        .where(Observation.patient_id.in_(patients), Observation.measure.in_(measures))
+        .order_by(Observation.measured_at, Observation.entry_id)
+    ):
+        history.setdefault((o.patient_id, o.measure), []).append(o)
+    targets = {
+        p.code: p.targets
+        for p in await session.scalars(
+            select(Programme).where(Programme.code.in_({item.programme for item, _, _ in rows}))
+        )
+    }
+    out = []
+    for item, o, name in rows:
+        readings = history.get((item.patient_id, item.measure), [])
+        upto = [(r.value, r.value2) for r in readings if r.measured_at <= o.measured_at]
+        miss = next(
+            (
+                m
+                for t in targets.get(item.programme, [])
+                if t["measure"] == item.measure and (m := missed(upto, t)) is not None
+            ),
+            None,
+        )
+        out.append(
+            AttentionOut(
+                id=item.id,
+                patient_id=item.patient_id,
+                patient_name=name,
+                measure=item.measure,
+                programme=item.programme,
+                value=o.value,
+                value2=o.value2,
+                unit=o.unit,
+                measured_at=o.measured_at,
+                created_at=item.created_at,
+                reason=miss.reason if miss is not None else "single",
+                run=miss.count if miss is not None else 1,
+            )
+        )
+    return out
 
 
 async def resolve(session: AsyncSession, gp: User, item_id: uuid.UUID, *, now: datetime) -> None:

@@ -1,10 +1,17 @@
-"""Who is overdue (pure): a visit, a measurement or the yearly specialist review past due."""
+"""Who is overdue and who needs attention (pure): a visit, a measurement or the yearly
+specialist review past due; a reading outside its target, alone or in a run."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+
+from .catalogue import out_of_target
+
+# The readings in a row outside their target that make a run (the last three).
+RUN = 3
 
 
 @dataclass(frozen=True)
@@ -49,3 +56,27 @@ def standing(
     overdue = [k for k, v in past.items() if v is not None]
     since = min((v for v in past.values() if v is not None), default=None)
     return Standing(visit_due, measurement_due, missing, review_due, overdue, since)
+
+
+@dataclass(frozen=True)
+class Miss:
+    """Why a reading puts the patient on the attention list: ``run`` when it ends ``count``
+    readings in a row outside the target (at least ``RUN``), else ``single``."""
+
+    reason: str
+    count: int
+
+
+def missed(
+    readings: Sequence[tuple[float, float | None]], target: dict[str, Any], *, run: int = RUN
+) -> Miss | None:
+    """Whether the newest of ``readings`` (oldest first) misses ``target``, and how many
+    readings in a row, ending with it, do."""
+    count = 0
+    for value, value2 in reversed(readings):
+        if not out_of_target(target, value, value2):
+            break
+        count += 1
+    if count == 0:
+        return None
+    return Miss("run" if count >= run else "single", count)

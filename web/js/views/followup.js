@@ -103,7 +103,16 @@ function attentionItem(item, reload) {
         h("strong", {}, item.patient_name),
       ),
       h("span", {}, t(`followup.measure.${item.measure}`), ": ", h("strong", {}, reading(item))),
-      h("span", { class: "badges" }, badge("outcome-bad", t("followup.out_of_target"))),
+      h(
+        "span",
+        { class: "badges" },
+        badge(
+          "outcome-bad",
+          item.reason === "run"
+            ? t("followup.attention_run", { count: item.run })
+            : t("followup.out_of_target"),
+        ),
+      ),
     ),
     h(
       "p",
