@@ -188,6 +188,9 @@ async def test_laboratory_bundle_written_once(client: Any, database: Any, clock:
     # The HbA1c misses the diabetes programme's target: the GP is told.
     status, attention = await w.gp.get("/attention")
     assert [i["measure"] for i in attention["items"]] == ["hba1c"]
+    status, messages = await w.gp.get("/me/messages")
+    [told] = [m for m in messages["items"] if m["kind"] == "reading_off_target"]
+    assert "8.2 %" in told["text"]
 
     # Sent again: nothing new is written.
     status, again = await _send(client, key, lab_bundle(iin))
@@ -223,6 +226,7 @@ async def test_laboratory_bundle_written_once(client: Any, database: Any, clock:
     # in its last entry): its new first entry is not written either.
     mixed = copy.deepcopy(lab_bundle(iin))
     mixed["entry"][0]["resource"]["identifier"][0]["value"] = "NEW-1"
+    mixed["entry"][4]["resource"]["identifier"][0]["value"] = "NEW-A1C"
     mixed["entry"][6]["resource"]["identifier"][0]["value"] = "NEW-2"
     mixed["entry"][6]["resource"]["content"][0]["attachment"].pop("url")
     status, outcome = await _send(client, key, mixed)
@@ -231,6 +235,9 @@ async def test_laboratory_bundle_written_once(client: Any, database: Any, clock:
     ]
     status, passport = await c.patient.get(f"/patients/{c.patient_id}/passport")
     assert len(passport["items"]) == len(items)
+    # Its new HbA1c, outside the target, told the GP nothing: the message went with it.
+    status, again = await w.gp.get("/me/messages")
+    assert [m["id"] for m in again["items"]] == [m["id"] for m in messages["items"]]
 
     # Not a transaction; a resource of another type.
     status, outcome = await _send(client, key, {**lab_bundle(iin), "type": "collection"})

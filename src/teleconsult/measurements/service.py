@@ -21,13 +21,14 @@ from ..codes import Role
 from ..consent.decision import authorize
 from ..consent.policy import Access, Category
 from ..errors import NotFound, field_error
+from ..notify import service as notify
 from ..passport.schemas import Kind
 from ..passport.service import append_outside_consultation
 from ..patients.models import Patient
 from ..patients.service import get_patient
+from ..programmes import rules
 from ..programmes.catalogue import MEASURES, out_of_target
 from ..programmes.models import Enrolment, Programme
-from ..programmes.rules import missed
 from ..programmes.service import active_programmes
 from .models import AttentionItem, Observation
 from .schemas import AttentionOut, MeasurementIn, MeasurementOut, TrendOut
@@ -126,6 +127,15 @@ def _body(
     }
 
 
+def _said(body: dict[str, Any]) -> str:
+    """A reading as a message says it: "150/95 mmHg", "6.8 %"."""
+    unit = body["unit"].replace("[", "").replace("]", "")
+    value = f"{body['value']:g}"
+    if body["value2"] is not None:
+        value += f"/{body['value2']:g}"
+    return f"{value} {unit}"
+
+
 async def store_observation(
     session: AsyncSession,
     patient: Patient,
@@ -135,12 +145,26 @@ async def store_observation(
     now: datetime,
     client: str | None,
 ) -> tuple[dict[str, Any], bool]:
-    """Chain the observation, index it, and put the patient on the attention list when it
-    misses a target of a programme they are in. Returns the entry and whether it missed."""
+    """Chain the observation, index it, and when it misses a target of a programme the
+    patient is in: put them on the attention list and tell the GPs who enrolled them (in
+    this transaction). Returns the entry and whether it missed."""
     [entry] = await append_outside_consultation(
         session, patient.id, author_id, Kind.observation, [body], now=now, client=client
     )
     at = datetime.fromisoformat(body["measured_at"])
+    # The readings of the measure up to this one, oldest first: whether it ends a run.
+    earlier = (
+        await session.execute(
+            select(Observation.value, Observation.value2)
+            .where(
+                Observation.patient_id == patient.id,
+                Observation.measure == body["measure"],
+                Observation.measured_at <= at,
+            )
+            .order_by(Observation.measured_at, Observation.entry_id)
+        )
+    ).all()
+    readings = [(v, v2) for v, v2 in earlier] + [(body["value"], body["value2"])]
     session.add(
         Observation(
             entry_id=uuid.UUID(entry["id"]),
@@ -155,30 +179,51 @@ async def store_observation(
             source=body["source"],
         )
     )
+    gps: dict[uuid.UUID | None, set[uuid.UUID]] = {}
+    told: rules.Miss | None = None
     missed = False
     for programme in await active_programmes(session, patient.id):
         for target in programme.targets:
-            if target["measure"] == body["measure"] and out_of_target(
-                target, body["value"], body["value2"]
-            ):
-                missed = True
-                facility = await session.scalar(
-                    select(Enrolment.facility_id).where(
-                        Enrolment.patient_id == patient.id,
-                        Enrolment.programme == programme.code,
-                    )
+            if target["measure"] != body["measure"]:
+                continue
+            miss = rules.missed(readings, target)
+            if miss is None:
+                continue
+            missed = True
+            enrolment = await session.scalar(
+                select(Enrolment).where(
+                    Enrolment.patient_id == patient.id,
+                    Enrolment.programme == programme.code,
                 )
-                session.add(
-                    AttentionItem(
-                        patient_id=patient.id,
-                        facility_id=facility,
-                        entry_id=uuid.UUID(entry["id"]),
-                        measure=body["measure"],
-                        programme=programme.code,
-                        created_at=now,
-                    )
+            )
+            assert enrolment is not None
+            session.add(
+                AttentionItem(
+                    patient_id=patient.id,
+                    facility_id=enrolment.facility_id,
+                    entry_id=uuid.UUID(entry["id"]),
+                    measure=body["measure"],
+                    programme=programme.code,
+                    created_at=now,
                 )
-                break
+            )
+            gps.setdefault(enrolment.facility_id, set()).add(enrolment.enrolled_by)
+            if told is None or miss.count > told.count:
+                told = miss
+            break
+    for facility_id, gp_ids in gps.items():
+        assert told is not None
+        await notify.reading_off_target(
+            session,
+            gp_ids=gp_ids,
+            facility_id=facility_id,
+            patient_name=patient.full_name,
+            measure=body["measure"],
+            value=_said(body),
+            reason=told.reason,
+            count=told.count,
+            now=now,
+        )
     await session.flush()
     return entry, missed
 
@@ -290,7 +335,7 @@ async def attention_list(session: AsyncSession, gp: User) -> list[AttentionOut]:
             (
                 m
                 for t in targets.get(item.programme, [])
-                if t["measure"] == item.measure and (m := missed(upto, t)) is not None
+                if t["measure"] == item.measure and (m := rules.missed(upto, t)) is not None
             ),
             None,
         )

@@ -19,7 +19,7 @@ class Message(Base):
     # What it says (a key of the catalogues' "notify." texts) and in which language.
     kind: Mapped[str] = mapped_column(String(40))
     language: Mapped[str] = mapped_column(String(2))
-    channel: Mapped[str] = mapped_column(String(10))  # "sms" or "email"
+    channel: Mapped[str] = mapped_column(String(10))  # "sms", "email" or "app"
     # The phone number or e-mail address; patient data, never logged.
     address: Mapped[str] = mapped_column(String(200))
     # The text's placeholders. Secret ones (a code, a link) are wiped once it is delivered.

@@ -38,6 +38,7 @@ MAX_BACKOFF = timedelta(minutes=30)
 GIVE_UP_AFTER = timedelta(days=1)
 BATCH = 20
 IDLE_SECONDS = 1.0
+IN_APP = "app"
 
 
 def queue(
@@ -56,7 +57,10 @@ def queue(
     not_before: datetime | None = None,
 ) -> Message:
     """Send a message once, and only if, this transaction commits (at ``not_before`` if
-    given: a reminder). ``secret`` names the params wiped once it is delivered."""
+    given: a reminder). ``secret`` names the params wiped once it is delivered.
+
+    A message on the ``app`` channel is delivered by its commit: its recipient reads it in
+    the service (``GET /me/messages``), so the relay never takes it."""
     message = Message(
         id=uuid.uuid4(),
         kind=kind,
@@ -71,6 +75,7 @@ def queue(
         created_at=now,
         next_attempt_at=not_before or now,
         attempts=0,
+        sent_at=now if channel == IN_APP else None,
     )
     session.add(message)
     nudge = session.info.get(NUDGE)

@@ -17,7 +17,10 @@ router = Router("messages")
     read_only=True,
 )
 async def my_messages(ctx: Ctx) -> Page[MessageOut]:
-    return Page[MessageOut](items=await service.messages_of(ctx.session, ctx.me, ctx.query.limit))
+    items = await service.messages_of(
+        ctx.session, ctx.me, ctx.query.limit, web_dir=ctx.settings.web_dir
+    )
+    return Page[MessageOut](items=items)
 
 
 @router.get(

@@ -17,6 +17,8 @@ class MessageOut(BaseModel):
     # When a waiting message (a reminder, a retry) is next due; null once sent.
     due_at: datetime | None
     sent_at: datetime | None
+    # The words of a message read in the service (channel "app": it carries no code or link).
+    text: str | None = None
 
 
 class MessageQuery(BaseModel):

@@ -19,9 +19,9 @@ from ..accounts.models import User
 from ..codes import Role
 from ..patients.models import Patient
 from .models import Message, MessagePreference
-from .outbox import queue
+from .outbox import IN_APP, queue
 from .schemas import MessageOut, MessageSettings, OutboxMessageOut
-from .texts import render
+from .texts import render, term
 
 LOCAL_TIME = timezone(timedelta(hours=5))
 REMINDERS = {"reminder_24h": timedelta(hours=24), "reminder_1h": timedelta(hours=1)}
@@ -138,6 +138,52 @@ async def consent_requested(
     )
 
 
+async def reading_off_target(
+    session: AsyncSession,
+    *,
+    gp_ids: set[uuid.UUID],
+    facility_id: uuid.UUID | None,
+    patient_name: str,
+    measure: str,
+    value: str,
+    reason: str,
+    count: int,
+    now: datetime,
+) -> None:
+    """A measurement outside its programme's target, told to the GPs who enrolled the patient
+    (active GPs of the enrolment's facility), in each GP's language, in the service: the
+    message names the patient and the value to the GP; nothing of it is logged. A run of
+    readings outside the target (``programmes/rules.py: missed``) says how many."""
+    if not gp_ids:
+        return
+    gps = await session.execute(
+        select(User.id, User.language).where(
+            User.id.in_(gp_ids),
+            User.role == Role.gp,
+            User.is_active.is_(True),
+            User.facility_id == facility_id,
+        )
+    )
+    kind = "reading_off_target_run" if reason == "run" else "reading_off_target"
+    params = {
+        "patient": patient_name,
+        "measure": term(f"followup.measure.{measure}"),
+        "value": value,
+        "count": str(count),
+    }
+    for gp_id, language in gps:
+        queue(
+            session,
+            kind=kind,
+            channel=IN_APP,
+            address=str(gp_id),
+            language=language or DEFAULT_LANGUAGE,
+            params=params,
+            user_id=gp_id,
+            now=now,
+        )
+
+
 def _hint(address: str) -> str:
     """Enough of an address to recognise it: the last digits of a phone, the domain."""
     if "@" in address:
@@ -146,8 +192,11 @@ def _hint(address: str) -> str:
     return f"•••{address[-4:]}"
 
 
-async def messages_of(session: AsyncSession, me: User, limit: int) -> list[MessageOut]:
-    """What was sent to the caller (as a patient: to their phone), newest first."""
+async def messages_of(
+    session: AsyncSession, me: User, limit: int, *, web_dir: Path
+) -> list[MessageOut]:
+    """What was sent to the caller (as a patient: to their phone), newest first; a message
+    read in the service with its words."""
     if me.role == Role.patient:
         if me.patient_id is None:
             return []
@@ -171,6 +220,9 @@ async def messages_of(session: AsyncSession, me: User, limit: int) -> list[Messa
             created_at=row.created_at,
             due_at=row.next_attempt_at if row.sent_at is None else None,
             sent_at=row.sent_at,
+            text=render(web_dir, row.kind, row.language, row.params)
+            if row.channel == IN_APP
+            else None,
         )
         for row in rows
     ]

@@ -11,6 +11,13 @@ from typing import Any
 
 LANGUAGES = ("kk", "ru", "en")
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
+# A placeholder's value that is itself a catalogue key, said in the message's language.
+TERM = "i18n:"
+
+
+def term(key: str) -> str:
+    """A placeholder value naming a catalogue key (a measurement's name, say)."""
+    return TERM + key
 
 
 @cache
@@ -22,6 +29,14 @@ def render(web_dir: Path, kind: str, language: str, params: dict[str, str]) -> s
     """The text of a message; an unknown language falls back to English."""
     if language not in LANGUAGES:
         language = "en"
+    words = _catalogue(web_dir, language)
     key = f"notify.{kind}"
-    text = _catalogue(web_dir, language).get(key) or _catalogue(web_dir, "en")[key]
-    return _PLACEHOLDER.sub(lambda m: str(params.get(m.group(1), m.group(0))), str(text))
+    text = words.get(key) or _catalogue(web_dir, "en")[key]
+
+    def value(m: re.Match[str]) -> str:
+        said = str(params.get(m.group(1), m.group(0)))
+        if said.startswith(TERM):
+            said = str(words.get(said[len(TERM) :], said[len(TERM) :]))
+        return said
+
+    return _PLACEHOLDER.sub(value, str(text))
