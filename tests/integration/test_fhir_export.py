@@ -10,6 +10,8 @@ from teleconsult.clock import FakeClock
 from ..conftest import Database
 from ..factories import user
 from .passport_support import clinic, grant, note, prescription
+from .test_fhir_import import _send as send_bundle
+from .test_fhir_import import lab_bundle
 
 
 async def test_exported_bundle_validates_and_carries_the_passport(
@@ -108,3 +110,63 @@ async def test_a_narrow_grantee_verifying_learns_nothing_of_what_it_may_not_read
     assert narrow == {"ok": True, "entries": 1, "audit_entries": None, "first_bad": None}
     status, whole = await c.patient.get(f"/patients/{c.patient_id}/passport/verify")
     assert status == 200 and whole["entries"] >= 3 and whole["audit_entries"] > 0
+
+
+async def test_measurements_are_exported_as_observations_under_the_grant(
+    client: Any, database: Database, clock: FakeClock
+) -> None:
+    """The GP's, the patient's and a laboratory's measurements travel as LOINC-coded
+    Observations in UCUM, with when and by whom; a grantee without lab results sees none."""
+    c = await clinic(client, database.engine)
+    gp, pid = c.w.gp, c.patient_id
+    await grant(c, clock, user_id=gp.id, categories=["lab_results"])
+    path = f"/patients/{pid}/measurements"
+    status, bp = await gp.post(path, {"measure": "bp", "value": 150, "value2": 95})
+    assert status == 201, bp
+    status, pulse = await c.patient.post(path, {"measure": "pulse", "value": 72})
+    assert status == 201, pulse
+    status, system = await c.w.admin.post(
+        "/system-accounts",
+        {"name": "Invivo laboratory", "kind": "laboratory", "facility_id": c.w.clinic},
+    )
+    assert status == 201, system
+    status, patient = await gp.get(f"/patients/{pid}")
+    status, answer = await send_bundle(client, system["api_key"], lab_bundle(patient["iin"]))
+    assert status == 200, answer
+
+    status, body = await gp.get(f"/patients/{pid}/fhir")
+    assert status == 200, body
+    resources = [e.resource for e in Bundle.model_validate(body).entry]
+    found = {r.id: r for r in resources}
+    pressure = found[bp["entry_id"]]
+    assert pressure.code.coding[0].code == "85354-9"
+    assert pressure.code.coding[0].system == "http://loinc.org"
+    assert [(p.code.coding[0].code, p.valueQuantity.value) for p in pressure.component] == [
+        ("8480-6", 150),
+        ("8462-4", 95),
+    ]
+    assert {p.valueQuantity.code for p in pressure.component} == {"mm[Hg]"}
+    assert pressure.effectiveDateTime.isoformat() == bp["measured_at"].replace("Z", "+00:00")
+    assert pressure.performer[0].reference == f"Practitioner/{gp.id}"
+    home = found[pulse["entry_id"]]
+    assert (home.valueQuantity.value, home.valueQuantity.system) == (
+        72,
+        "http://unitsofmeasure.org",
+    )
+    assert home.performer[0].reference == f"Patient/{pid}"
+    [a1c] = [
+        r
+        for r in resources
+        if r.get_resource_type() == "Observation"
+        and r.code.coding
+        and r.code.coding[0].code == "4548-4"
+    ]
+    assert float(a1c.valueQuantity.value) == 8.2 and a1c.valueQuantity.code == "%"
+    assert a1c.performer[0].display == "Invivo laboratory"
+
+    # Someone the patient lets read prescriptions only: no measurement at all.
+    pharmacist = await _prescriptions_reader(c, clock)
+    status, narrow = await pharmacist.get(f"/patients/{pid}/fhir")
+    assert status == 200, narrow
+    kinds = Counter(e.resource.get_resource_type() for e in Bundle.model_validate(narrow).entry)
+    assert kinds["Observation"] == 0

@@ -275,6 +275,78 @@ def _observation(entry: dict[str, Any], patient_id: str) -> dict[str, Any]:
     return resource
 
 
+# Measurements of the follow-up programmes (programmes/catalogue.py: MEASURES) taken in a
+# laboratory; the others are vital signs.
+_LABORATORY_MEASURES = frozenset({"hba1c", "glucose"})
+SYSTEM_ACCOUNT = "urn:teleconsult:system-account"
+
+
+def _category(code: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "coding": [
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                    "code": code,
+                }
+            ]
+        }
+    ]
+
+
+def _quantity(value: float, unit: str) -> dict[str, Any]:
+    return {"value": value, "unit": unit, "system": UCUM, "code": unit}
+
+
+def _loinc_code(code: str) -> dict[str, Any]:
+    return {"coding": [{"system": "http://loinc.org", "code": code}]}
+
+
+def _measured_by(entry: dict[str, Any], patient_id: str) -> dict[str, Any]:
+    """Who took a measurement: the patient at home, the clinician who entered it, or the
+    system (a laboratory) that sent it, named by its account."""
+    body = entry["body"]
+    if body.get("source") == "patient":
+        return {"reference": f"Patient/{patient_id}"}
+    provenance = body.get("provenance")
+    if body.get("measured_by") is None and provenance:
+        return {
+            "identifier": {"system": SYSTEM_ACCOUNT, "value": provenance["system_id"]},
+            "display": provenance["system"],
+        }
+    return {"reference": f"Practitioner/{body.get('measured_by') or entry['author_id']}"}
+
+
+def _measurement(entry: dict[str, Any], patient_id: str) -> dict[str, Any]:
+    """A measurement (blood pressure, HbA1c, ...): LOINC-coded, its value in UCUM, when it was
+    taken and by whom; blood pressure as the panel with its systolic and diastolic parts."""
+    body = entry["body"]
+    resource: dict[str, Any] = {
+        "resourceType": "Observation",
+        "id": entry["id"],
+        "status": "final" if not entry.get("superseded_by") else "amended",
+        "category": _category(
+            "laboratory" if body["measure"] in _LABORATORY_MEASURES else "vital-signs"
+        ),
+        "code": _loinc_code(body["loinc"]),
+        "effectiveDateTime": body["measured_at"],
+        "issued": entry["created_at"],
+        "performer": [_measured_by(entry, patient_id)],
+        **_context(entry, patient_id),
+    }
+    if body.get("components"):
+        resource["component"] = [
+            {
+                "code": _loinc_code(part["loinc"]),
+                "valueQuantity": _quantity(part["value"], part["unit"]),
+            }
+            for part in body["components"]
+        ]
+    else:
+        resource["valueQuantity"] = _quantity(body["value"], body["unit"])
+    return resource
+
+
 def _consent(c: ConsentData, patient_id: str) -> dict[str, Any]:
     actor = _ref("Practitioner", c.grantee_user_id) or _ref("Organization", c.grantee_facility_id)
     provision: dict[str, Any] = {
@@ -323,6 +395,17 @@ def _consent(c: ConsentData, patient_id: str) -> dict[str, Any]:
     }
 
 
+def _author(entry: dict[str, Any]) -> dict[str, Any] | None:
+    """Who wrote an entry: a clinician, or the system (a laboratory) that sent it."""
+    provenance = entry["body"].get("provenance")
+    if provenance and provenance.get("system_id") == entry["author_id"]:
+        return {
+            "identifier": {"system": SYSTEM_ACCOUNT, "value": provenance["system_id"]},
+            "display": provenance["system"],
+        }
+    return _ref("Practitioner", entry["author_id"])
+
+
 def _provenance(entry: dict[str, Any], resource_type: str) -> dict[str, Any]:
     resource: dict[str, Any] = {
         "resourceType": "Provenance",
@@ -333,7 +416,7 @@ def _provenance(entry: dict[str, Any], resource_type: str) -> dict[str, Any]:
         "agent": [
             {
                 "type": {"coding": [{"system": PROVENANCE_AGENT, "code": "author"}]},
-                "who": _ref("Practitioner", entry["author_id"]),
+                "who": _author(entry),
             }
         ],
     }
@@ -395,6 +478,7 @@ _BUILDERS = {
     "note": ("Observation", _observation),
     "referral": ("Observation", _observation),
     "allergy": ("AllergyIntolerance", _allergy_intolerance),
+    "observation": ("Observation", _measurement),
 }
 
 
