@@ -14,6 +14,7 @@ from tests import factories
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 from tests.e2e.browsing import NOW, expect, username  # noqa: E402
+from tests.integration.test_fhir_import import lab_bundle  # noqa: E402
 
 CHART_DRAWN = """() => {
   const canvas = document.querySelector("canvas.followup-chart");
@@ -96,6 +97,27 @@ async def test_patient_readings_chart_and_gp_follow_up(
     assert no_scroll
     await tab.assert_translated()
     await tab.shot("measurements-phone")
+
+    # A laboratory's result in the passport is shown with the laboratory's name.
+    status, lab = await admin.post(
+        "/system-accounts",
+        {"name": "Invivo laboratory", "kind": "laboratory", "facility_id": w.clinic},
+    )
+    assert status == 201, lab
+    _, record = await gp.get(f"/patients/{w.patient_id}")
+    bundle = lab_bundle(record["iin"])
+    bundle["entry"] = bundle["entry"][:1]
+    resp = await client.post(
+        "/api/v1/fhir",
+        json=bundle,
+        headers={"Authorization": f"Bearer {lab['api_key']}"},
+    )
+    assert resp.status == 200, await resp.text()
+    await page.get_by_role("link", name=tab.t("patient.nav.passport")).click()
+    result = page.locator("li.entry").filter(has_text="Cholesterol")
+    await check(result).to_contain_text(
+        f"Invivo laboratory ({tab.t('followup.admin.kind.laboratory')}"
+    )
     tab.assert_clean()
 
     # The GP's follow-up page: the overdue patient first, the off-target reading listed.

@@ -319,3 +319,44 @@ async def test_units_and_dates_as_laboratories_send_them(
     status, outcome = await _send(client, system["api_key"], bad)
     assert status == 400, outcome
     assert outcome["issue"][0]["expression"] == ["Bundle.entry[0].resource.valueQuantity.value"]
+
+
+async def test_imported_entries_name_their_source(
+    client: Any, database: Any, clock: FakeClock
+) -> None:
+    """The entries a laboratory wrote are shown with its name: the passport names their
+    author by id, and GET /people names a system account as it names a clinician."""
+    c = await clinic(client, database.engine)
+    w = c.w
+    status, system = await w.admin.post(
+        "/system-accounts",
+        {"name": "Invivo laboratory", "kind": "laboratory", "facility_id": w.clinic},
+    )
+    assert status == 201, system
+    status, me = await w.gp.get(f"/patients/{c.patient_id}")
+    status, answer = await _send(client, system["api_key"], lab_bundle(me["iin"]))
+    assert status == 200, answer
+    # The clinic's name as the directory says it (the GP works there too).
+    status, gp_named = await w.admin.get("/people", ids=w.gp.id)
+    clinic_name = gp_named["items"][0]["facility"]
+    assert clinic_name
+
+    status, passport = await c.patient.get(f"/patients/{c.patient_id}/passport")
+    assert status == 200, passport
+    authors = {e["author_id"] for e in passport["items"]}
+    assert authors == {system["id"]}
+    for reader in (c.patient, w.gp):
+        status, named = await reader.get("/people", ids=system["id"])
+        assert status == 200, named
+        assert named["items"] == [
+            {
+                "id": system["id"],
+                "name": "Invivo laboratory",
+                "role": "laboratory",
+                "facility": clinic_name,
+                "specialties": [],
+            }
+        ]
+    # Named together with a clinician, as a page asks for a passport's authors at once.
+    status, named = await c.patient.get("/people", ids=f"{system['id']},{w.gp.id}")
+    assert {p["role"] for p in named["items"]} == {"laboratory", "gp"}

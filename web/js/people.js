@@ -23,14 +23,20 @@ export async function namePeople(ids) {
 /** The person remembered for an id (after namePeople), or null. */
 export const personOf = (id) => known.get(id) ?? null;
 
-/** "Cardiology specialist, Regional hospital": what someone does, and where (translated). */
+/** "Cardiology specialist, Regional hospital", "Laboratory, City clinic": what someone does,
+ * and where (translated). */
 export function roleText(p) {
-  const what =
-    p.role === "specialist" && p.specialties?.length
-      ? t("people.specialist_of", {
-          specialties: formatList(p.specialties.map((s) => label(SPECIALTIES, s))),
-        })
-      : label(ROLES, p.role);
+  let what;
+  if (p.role === "laboratory" || p.role === "hospital") {
+    // A system account (a laboratory's, a hospital's) says which kind it is.
+    what = t(`followup.admin.kind.${p.role}`);
+  } else if (p.role === "specialist" && p.specialties?.length) {
+    what = t("people.specialist_of", {
+      specialties: formatList(p.specialties.map((s) => label(SPECIALTIES, s))),
+    });
+  } else {
+    what = label(ROLES, p.role);
+  }
   return p.facility ? t("people.role_at", { what, facility: p.facility }) : what;
 }
 

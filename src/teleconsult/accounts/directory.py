@@ -8,7 +8,8 @@ costs two statements, not a hundred.
 Clinicians and administrators are named to anyone signed in: their names are what a patient
 needs to consent knowingly. A patient account is named only where ``patient_id`` says whose
 records are shown and it is that patient's own account; any other patient account keeps its
-name withheld, so no page reveals who else is a patient.
+name withheld, so no page reveals who else is a patient. A system account (the author of
+the entries a laboratory or a hospital sent) is named like staff.
 """
 
 from __future__ import annotations
@@ -24,9 +25,12 @@ from ..facilities.models import Facility
 from ..facilities.names import current_language, localized
 from .models import SpecialistSpecialty, User
 from .schemas import FacilityRef, PersonOut
+from .systems import SystemAccount
 
 STAFF = frozenset({Role.gp, Role.specialist, Role.admin})
 CLINICIANS = (Role.gp.value, Role.specialist.value)
+# The roles a system account is named with: its kind.
+SYSTEMS = frozenset({"laboratory", "hospital"})
 
 
 async def people(
@@ -39,7 +43,36 @@ async def people(
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
-    return await _named(session, _PEOPLE.where(User.id.in_(wanted)), patient_id)
+    found = await _named(session, _PEOPLE.where(User.id.in_(wanted)), patient_id)
+    if wanted - found.keys():
+        found |= await _systems(session, wanted - found.keys())
+    return found
+
+
+async def _systems(session: AsyncSession, ids: set[uuid.UUID]) -> dict[uuid.UUID, PersonOut]:
+    """System accounts among ``ids`` (the authors of imported entries), by their names."""
+    rows = await session.execute(
+        select(
+            SystemAccount.id,
+            SystemAccount.name,
+            SystemAccount.kind,
+            Facility.name.label("facility"),
+            Facility.name_kk,
+            Facility.name_ru,
+        )
+        .join(Facility, Facility.id == SystemAccount.facility_id)
+        .where(SystemAccount.id.in_(ids))
+    )
+    language = current_language()
+    return {
+        row.id: PersonOut(
+            id=row.id,
+            name=row.name,
+            role=row.kind,
+            facility=localized(row.facility, row.name_kk, row.name_ru, language),
+        )
+        for row in rows
+    }
 
 
 async def find_clinicians(session: AsyncSession, text: str, limit: int = 20) -> list[PersonOut]:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
@@ -104,11 +104,12 @@ class UserStatusIn(BaseModel):
 class PersonOut(BaseModel):
     """Someone as the pages name them to others: a clinician or administrator by name, role,
     facility and specialties. A patient account is named only to that patient's own records
-    (their access log); anywhere else its ``name`` is withheld (None)."""
+    (their access log); anywhere else its ``name`` is withheld (None). A system account is
+    named with its kind as its role (``laboratory``, ``hospital``) and its facility."""
 
     id: uuid.UUID
     name: str | None
-    role: Role
+    role: Role | Literal["laboratory", "hospital"]
     facility: str | None = None
     specialties: list[str] = []
 

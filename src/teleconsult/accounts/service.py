@@ -255,10 +255,14 @@ async def set_active(session: AsyncSession, user_id: uuid.UUID, active: bool) ->
 
 
 async def find_people(session: AsyncSession, me: User, q: PeopleQuery) -> list[PersonOut]:
-    """Clinicians found by name (``q.q``), or the users named by id (``q.ids``): staff, and
-    the caller themself; patient accounts are not in the directory."""
+    """Clinicians found by name (``q.q``), or the users named by id (``q.ids``): staff,
+    system accounts, and the caller themself; patient accounts are not in the directory."""
     if q.q is not None:
         return await directory.find_clinicians(session, q.q)
     found = await directory.people(session, q.parsed(), patient_id=me.patient_id)
-    shown = [p for p in found.values() if p.role in directory.STAFF or p.id == me.id]
+    shown = [
+        p
+        for p in found.values()
+        if p.role in directory.STAFF or p.role in directory.SYSTEMS or p.id == me.id
+    ]
     return sorted(shown, key=lambda p: str(p.id))

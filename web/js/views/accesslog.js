@@ -16,6 +16,8 @@ export const at = (iso) =>
 
 /** "Cardiology specialist", "General practitioner": what someone does. */
 export function roleName(p) {
+  // A system account (a laboratory's, a hospital's) says which kind it is.
+  if (p.role === "laboratory" || p.role === "hospital") return t(`followup.admin.kind.${p.role}`);
   if (p.role === "specialist" && p.specialties?.length)
     return t("patient.role.specialist_of", {
       specialties: formatList(p.specialties.map((s) => label(SPECIALTIES, s))),
