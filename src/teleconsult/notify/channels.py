@@ -130,3 +130,8 @@ def channels_from_settings(settings: Settings) -> dict[str, Channel]:
         for name in ("sms", "email"):
             channels.setdefault(name, Console())
     return channels
+
+
+def real_channels(channels: dict[str, Channel]) -> frozenset[str]:
+    """The channels that reach a person outside the service (not the development console)."""
+    return frozenset(name for name, channel in channels.items() if not isinstance(channel, Console))

@@ -9,6 +9,7 @@ or the patient turns reminders off; codes cannot be turned off.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -138,7 +139,61 @@ async def consent_requested(
     )
 
 
-def _hint(address: str) -> str:
+@dataclass(frozen=True)
+class Reach:
+    """The channels a message can take here (``available``, the development console
+    included) and those that really leave the service (``real``)."""
+
+    available: frozenset[str]
+    real: frozenset[str]
+
+
+@dataclass(frozen=True)
+class LinkSent:
+    channel: str
+    to: str
+    # Whether it left the service (else only the development console has it).
+    delivered: bool
+
+
+async def link_sent(
+    session: AsyncSession,
+    user: User,
+    *,
+    kind: str,
+    link: str,
+    reach: Reach,
+    now: datetime,
+) -> LinkSent | None:
+    """Send a one-time link (an invitation, a password reset) to the person it is for, in
+    their language: a patient by SMS to the phone on their record, else by e-mail; staff by
+    e-mail, else by SMS. The link is wiped from the message once delivered; ``None`` when no
+    channel reaches the person."""
+    phone = user.phone
+    if user.patient_id is not None:
+        phone = await session.scalar(select(Patient.phone).where(Patient.id == user.patient_id))
+    choices = [("sms", phone), ("email", user.email)]
+    if user.patient_id is None:
+        choices.reverse()
+    for channel, address in choices:
+        if address and channel in reach.available:
+            queue(
+                session,
+                kind=kind,
+                channel=channel,
+                address=address,
+                language=user.language or DEFAULT_LANGUAGE,
+                params={"link": link, "username": user.username},
+                secret=("link",),
+                patient_id=user.patient_id,
+                user_id=user.id,
+                now=now,
+            )
+            return LinkSent(channel, hint(address), channel in reach.real)
+    return None
+
+
+def hint(address: str) -> str:
     """Enough of an address to recognise it: the last digits of a phone, the domain."""
     if "@" in address:
         name, domain = address.split("@", 1)
@@ -167,7 +222,7 @@ async def messages_of(session: AsyncSession, me: User, limit: int) -> list[Messa
             id=row.id,
             kind=row.kind,
             channel=row.channel,
-            to=_hint(row.address),
+            to=hint(row.address),
             created_at=row.created_at,
             due_at=row.next_attempt_at if row.sent_at is None else None,
             sent_at=row.sent_at,
@@ -216,7 +271,7 @@ async def development_outbox(
             id=row.id,
             kind=row.kind,
             channel=row.channel,
-            to=_hint(row.address),
+            to=hint(row.address),
             language=row.language,
             text=render(web_dir, row.kind, row.language, row.params),
             created_at=row.created_at,

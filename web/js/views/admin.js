@@ -512,8 +512,21 @@ function renderFacilities(main) {
 
 // ---- Users ------------------------------------------------------------------------------
 
-/** The one-time link, shown once, full and selectable, with when it stops working. */
+/** The one-time link: sent to the person by SMS or e-mail; shown here (once, full and
+ * selectable, with when it stops working) only when no channel took it. */
 function linkNotice(note, messageKey, out) {
+  const names = { name: out.user.full_name, username: out.user.username };
+  const said = out.sent_by
+    ? t("admin.users.link_sent", {
+        ...names,
+        channel: t(`notify.channel.${out.sent_by}`),
+        to: out.sent_to,
+      })
+    : t("admin.users.link_unsent", names);
+  if (!out.link) {
+    note.show("success", h("p", {}, said));
+    return;
+  }
   const url = new URL(out.link, location.origin).href;
   const box = h("input", {
     type: "text",
@@ -524,7 +537,8 @@ function linkNotice(note, messageKey, out) {
   });
   note.show(
     "success",
-    h("p", {}, t(messageKey, { name: out.user.full_name, username: out.user.username })),
+    h("p", {}, t(messageKey, names)),
+    h("p", {}, said),
     field(t("admin.users.link"), box, {
       hint: t("admin.users.link_hint", { until: formatDateTime(out.expires_at) }),
       wide: true,
@@ -695,6 +709,11 @@ function patientAccount() {
         t("admin.users.username"),
         h("input", { name: "username", autocomplete: "off", autocapitalize: "none", required: true }),
       ),
+      field(
+        t("admin.users.email"),
+        h("input", { name: "email", type: "email", autocomplete: "off", autocapitalize: "none" }),
+        { hint: t("admin.patients.email_hint") },
+      ),
       h(
         "div",
         { class: "actions" },
@@ -702,7 +721,9 @@ function patientAccount() {
       ),
     ],
     async (data, el) => {
-      const out = await post(`/patients/${chosen.id}/account`, { username: data.username });
+      const body = { username: data.username };
+      if (data.email) body.email = data.email;
+      const out = await post(`/patients/${chosen.id}/account`, body);
       el.reset();
       el.hidden = true;
       picked.textContent = "";
@@ -776,6 +797,15 @@ async function renderUsers(main, { me }) {
         t("admin.users.full_name"),
         h("input", { name: "full_name", autocomplete: "off", required: true }),
       ),
+      field(
+        t("admin.users.email"),
+        h("input", { name: "email", type: "email", autocomplete: "off", autocapitalize: "none" }),
+      ),
+      field(
+        t("admin.users.phone"),
+        h("input", { name: "phone", type: "tel", autocomplete: "off" }),
+        { hint: t("admin.users.contact_hint") },
+      ),
       field(t("admin.users.role"), role),
       facilityField,
       specialties,
@@ -794,6 +824,8 @@ async function renderUsers(main, { me }) {
         role: data.role,
       };
       if (data.facility_id) body.facility_id = data.facility_id;
+      if (data.email) body.email = data.email;
+      if (data.phone) body.phone = data.phone;
       if (data.role === "specialist") {
         body.specialties = data.specialties || [];
         body.on_call = data.on_call;
