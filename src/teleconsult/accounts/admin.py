@@ -57,9 +57,8 @@ class Sending:
 
 
 def sending_of(ctx: Ctx) -> Sending:
-    base = ctx.settings.public_url or str(ctx.request.url.origin())
     channels = ctx.request.app[MESSAGES].channels
-    return Sending(Reach(frozenset(channels), real_channels(channels)), base.rstrip("/"))
+    return Sending(Reach(frozenset(channels), real_channels(channels)), ctx.base_url)
 
 
 RESET_PATH = "/#/reset/"

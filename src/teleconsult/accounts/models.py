@@ -56,6 +56,8 @@ class AuthToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A call-only session, opened by a call link: this consultation's call and nothing else.
+    call_only: Mapped[uuid.UUID | None] = mapped_column(Uuid)
 
 
 class LoginFailure(UUIDPrimaryKey, Base):

@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,10 @@ MAX_BACKOFF = timedelta(minutes=30)
 GIVE_UP_AFTER = timedelta(days=1)
 BATCH = 20
 IDLE_SECONDS = 1.0
+
+# Makes a message's secret at the moment it is sent (a one-time link stored only as its
+# hash): the params it adds to the text, or ``None`` when the message is no longer due.
+Minter = Callable[[AsyncSession, Message, datetime], Awaitable[dict[str, str] | None]]
 
 
 def queue(
@@ -93,9 +97,11 @@ class MessageRelay:
         channels: Mapping[str, Channel],
         clock: Clock,
         web_dir: Path,
+        minters: Mapping[str, Minter] | None = None,
     ) -> None:
         self.sessions = sessions
         self.channels = dict(channels)
+        self.minters = dict(minters or {})
         self.clock = clock
         self.web_dir = web_dir
         self._wake = asyncio.Event()
@@ -150,11 +156,20 @@ class MessageRelay:
         delivered = 0
         while rows := await self._claim():
             for row in rows:
+                params = dict(row.params)
+                minter = self.minters.get(row.kind)
+                if minter is not None:
+                    async with unit_of_work(self.sessions) as session:
+                        minted = await minter(session, row, self.clock.now())
+                    if minted is None:
+                        await self._withdraw(row)
+                        continue
+                    params |= minted  # never stored: only the text carries it
                 outgoing = Outgoing(
                     id=str(row.id),
                     address=row.address,
                     subject=render(self.web_dir, "subject", row.language, {}),
-                    text=render(self.web_dir, row.kind, row.language, row.params),
+                    text=render(self.web_dir, row.kind, row.language, params),
                 )
                 error: str | None = None
                 channel = self.channels[row.channel]
@@ -167,6 +182,15 @@ class MessageRelay:
             if len(rows) < BATCH:
                 break
         return delivered
+
+    async def _withdraw(self, claimed: Message) -> None:
+        """A message whose occasion passed (the call closed, the invitation withdrawn)."""
+        assert self.sessions is not None
+        async with unit_of_work(self.sessions) as session:
+            row = await session.get(Message, claimed.id)
+            if row is not None:
+                row.next_attempt_at = self.clock.now() + timedelta(days=3650)
+                row.last_error = "no longer due"
 
     async def _record(self, claimed: Message, error: str | None, *, wipe: bool) -> None:
         assert self.sessions is not None

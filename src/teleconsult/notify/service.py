@@ -26,6 +26,8 @@ from .texts import render
 
 LOCAL_TIME = timezone(timedelta(hours=5))
 REMINDERS = {"reminder_24h": timedelta(hours=24), "reminder_1h": timedelta(hours=1)}
+# "The call is open now", with a one-time link minted when it is sent (calls/links.py).
+CALL_OPEN = "call_open"
 DEFAULT_LANGUAGE = "kk"
 
 
@@ -92,11 +94,11 @@ async def consultation_cancelled(
     starts_at: datetime | None,
     now: datetime,
 ) -> None:
-    """Its reminders are dropped and the patient told."""
+    """Its reminders (and a waiting "the call is open") are dropped and the patient told."""
     await session.execute(
         delete(Message).where(
             Message.consultation_id == consultation_id,
-            Message.kind.in_(list(REMINDERS)),
+            Message.kind.in_([*REMINDERS, CALL_OPEN]),
             Message.sent_at.is_(None),
         )
     )
@@ -113,6 +115,53 @@ async def consultation_cancelled(
             consultation_id=consultation_id,
             now=now,
         )
+
+
+async def call_opening(
+    session: AsyncSession,
+    *,
+    consultation_id: uuid.UUID,
+    patient_id: uuid.UUID,
+    opens_at: datetime,
+    base_url: str,
+    now: datetime,
+) -> bool:
+    """The invited patient is sent "the call is open now" by SMS when the call's window
+    opens, with a one-time link to join from the phone (minted only as it is sent). It needs
+    the patient's account (the call knows people by their accounts) and a phone; ``False``
+    when there is none."""
+    await call_opening_withdrawn(session, consultation_id)
+    account = await session.scalar(
+        select(User.id).where(User.patient_id == patient_id, User.is_active).limit(1)
+    )
+    phone, language = await patient_contact(session, patient_id)
+    if account is None or not phone:
+        return False
+    queue(
+        session,
+        kind=CALL_OPEN,
+        channel="sms",
+        address=phone,
+        language=language,
+        params={"base": base_url},
+        patient_id=patient_id,
+        user_id=account,
+        consultation_id=consultation_id,
+        now=now,
+        not_before=max(opens_at, now),
+    )
+    return True
+
+
+async def call_opening_withdrawn(session: AsyncSession, consultation_id: uuid.UUID) -> None:
+    """The patient is no longer invited: a "call is open" not yet sent is dropped."""
+    await session.execute(
+        delete(Message).where(
+            Message.consultation_id == consultation_id,
+            Message.kind == CALL_OPEN,
+            Message.sent_at.is_(None),
+        )
+    )
 
 
 async def consent_requested(
