@@ -12,8 +12,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, false, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..accounts.models import User
@@ -21,13 +22,15 @@ from ..codes import Role
 from ..patients.models import Patient
 from .models import Message, MessagePreference
 from .outbox import queue
-from .schemas import MessageOut, MessageSettings, OutboxMessageOut
+from .schemas import MessageOut, MessageSettings, MessagesRead, OutboxMessageOut, UnreadOut
 from .texts import render
 
 LOCAL_TIME = timezone(timedelta(hours=5))
 REMINDERS = {"reminder_24h": timedelta(hours=24), "reminder_1h": timedelta(hours=1)}
 # "The call is open now", with a one-time link minted when it is sent (calls/links.py).
 CALL_OPEN = "call_open"
+# The channel of a message shown only in the pages (the bell).
+IN_PAGE = "page"
 DEFAULT_LANGUAGE = "kk"
 
 
@@ -50,6 +53,31 @@ def local_when(moment: datetime) -> str:
     return moment.astimezone(LOCAL_TIME).strftime("%d.%m.%Y %H:%M")
 
 
+def in_page(
+    session: AsyncSession,
+    *,
+    kind: str,
+    user_id: uuid.UUID,
+    params: dict[str, str],
+    consultation_id: uuid.UUID | None,
+    now: datetime,
+) -> Message:
+    """A message shown only in the pages (the bell): delivered as it is written."""
+    message = queue(
+        session,
+        kind=kind,
+        channel=IN_PAGE,
+        address="",
+        language=DEFAULT_LANGUAGE,
+        params=params,
+        user_id=user_id,
+        consultation_id=consultation_id,
+        now=now,
+    )
+    message.sent_at = now
+    return message
+
+
 async def consultation_booked(
     session: AsyncSession,
     *,
@@ -57,8 +85,20 @@ async def consultation_booked(
     patient_id: uuid.UUID,
     starts_at: datetime | None,
     now: datetime,
+    staff: tuple[uuid.UUID | None, ...] = (),
 ) -> None:
-    """The booking's confirmation, and its reminders, to the patient's phone."""
+    """The booking's confirmation, and its reminders, to the patient's phone; a video call's
+    booking also in the pages of its GP and specialist (``staff``)."""
+    if starts_at is not None:
+        for user_id in dict.fromkeys(u for u in staff if u is not None):
+            in_page(
+                session,
+                kind="booked",
+                user_id=user_id,
+                params={"when": local_when(starts_at)},
+                consultation_id=consultation_id,
+                now=now,
+            )
     phone, language = await patient_contact(session, patient_id)
     if not phone:
         return
@@ -164,6 +204,39 @@ async def call_opening_withdrawn(session: AsyncSession, consultation_id: uuid.UU
     )
 
 
+async def case_answered(
+    session: AsyncSession, *, consultation_id: uuid.UUID, requester_id: uuid.UUID, now: datetime
+) -> None:
+    """The GP who sent an async case is told its answer arrived: in the pages, and by
+    e-mail (else SMS) when their account has an address. No patient data in the text."""
+    params = {"when": local_when(now)}
+    in_page(
+        session,
+        kind="case_answered",
+        user_id=requester_id,
+        params=params,
+        consultation_id=consultation_id,
+        now=now,
+    )
+    gp = await session.get(User, requester_id)
+    if gp is None:
+        return
+    for channel, address in (("email", gp.email), ("sms", gp.phone)):
+        if address:
+            queue(
+                session,
+                kind="case_answered",
+                channel=channel,
+                address=address,
+                language=gp.language or DEFAULT_LANGUAGE,
+                params=params,
+                user_id=gp.id,
+                consultation_id=consultation_id,
+                now=now,
+            )
+            return
+
+
 async def consent_requested(
     session: AsyncSession, *, patient_id: uuid.UUID, consultation_id: uuid.UUID, now: datetime
 ) -> None:
@@ -244,20 +317,45 @@ async def link_sent(
 
 def hint(address: str) -> str:
     """Enough of an address to recognise it: the last digits of a phone, the domain."""
+    if not address:
+        return ""
     if "@" in address:
         name, domain = address.split("@", 1)
         return f"{name[:1]}•••@{domain}"
     return f"•••{address[-4:]}"
 
 
+def _mine(me: User) -> Any:
+    """The caller's messages: a patient's are those to their phone (the record's)."""
+    if me.role == Role.patient:
+        return Message.patient_id == me.patient_id if me.patient_id else false()
+    return Message.user_id == me.id
+
+
+async def unread(session: AsyncSession, me: User) -> UnreadOut:
+    count = await session.scalar(
+        select(func.count())
+        .select_from(Message)
+        .where(_mine(me), Message.sent_at.is_not(None), Message.read_at.is_(None))
+    )
+    return UnreadOut(count=count or 0)
+
+
+async def mark_read(
+    session: AsyncSession, me: User, data: MessagesRead, now: datetime
+) -> UnreadOut:
+    """The caller opened these messages; someone else's ids change nothing."""
+    await session.execute(
+        update(Message)
+        .where(_mine(me), Message.id.in_(data.ids), Message.read_at.is_(None))
+        .values(read_at=now)
+    )
+    return await unread(session, me)
+
+
 async def messages_of(session: AsyncSession, me: User, limit: int) -> list[MessageOut]:
     """What was sent to the caller (as a patient: to their phone), newest first."""
-    if me.role == Role.patient:
-        if me.patient_id is None:
-            return []
-        mine = Message.patient_id == me.patient_id
-    else:
-        mine = Message.user_id == me.id
+    mine = _mine(me)
     rows = (
         await session.scalars(
             select(Message)
@@ -275,6 +373,8 @@ async def messages_of(session: AsyncSession, me: User, limit: int) -> list[Messa
             created_at=row.created_at,
             due_at=row.next_attempt_at if row.sent_at is None else None,
             sent_at=row.sent_at,
+            consultation_id=row.consultation_id,
+            read_at=row.read_at,
         )
         for row in rows
     ]

@@ -1,4 +1,5 @@
-"""one-time links by message: users.email and users.phone; call links and call-only sessions
+"""one-time links by message: users.email and users.phone; call links and call-only
+sessions; messages.read_at for the pages' bell
 
 Revision ID: 0018
 Revises: 0021
@@ -33,9 +34,11 @@ def upgrade() -> None:
         sa.Column("used_at", UTCDateTime(), nullable=True),
     )
     op.create_index("ix_call_links_consultation_id", "call_links", ["consultation_id"])
+    op.add_column("messages", sa.Column("read_at", UTCDateTime(), nullable=True))
 
 
 def downgrade() -> None:
+    op.drop_column("messages", "read_at")
     op.drop_table("call_links")
     op.drop_column("auth_tokens", "call_only")
     op.drop_column("users", "phone")
