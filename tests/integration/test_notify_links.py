@@ -205,3 +205,35 @@ async def test_contact_details_are_checked(client: Any, database: Database) -> N
     assert status == 422 and "email" in body["fields"], body
     status, body = await w.admin.post("/users", payload | {"phone": "call me"})
     assert status == 422 and "phone" in body["fields"], body
+
+
+async def test_a_gp_invites_their_own_patient_and_only_theirs(
+    aiohttp_client: Any,
+    database: Database,
+    clock: FakeClock,
+    gateway: Gateway,
+    sms_settings: Settings,
+) -> None:
+    from ..factories import facility, user
+
+    client = await aiohttp_client(create_app(sms_settings, clock=clock, engine=database.engine))
+    w = await world(client, database.engine)
+    patient_id = await _patient_with_phone(w.gp)
+    elsewhere = await user(w.admin, "gp", facility_id=await facility(w.admin))
+    body = {"username": "dana", "email": "dana@mail.kz"}
+    status, out = await elsewhere.post(f"/patients/{patient_id}/account", body)
+    assert status == 404 and out["code"] == "patient_not_found", out
+    status, out = await w.specialist.post(f"/patients/{patient_id}/account", body)
+    assert status == 403, out
+
+    # By SMS to the record's phone first; the GP is not handed the link.
+    status, out = await w.gp.post(f"/patients/{patient_id}/account", body)
+    assert status == 201, out
+    assert out["sent_by"] == "sms" and out["link"] is None and out["token"] is None
+    await gateway.wait_for(1)
+    found = LINK.search(gateway.received[0]["text"])
+    assert found is not None and gateway.received[0]["phone"] == PHONE
+    await _use(client, found.group(1))
+    await login(client, "dana", NEW_PASSWORD)
+    status, out = await w.gp.post(f"/patients/{patient_id}/account", {"username": "dana2"})
+    assert status == 409 and out["code"] == "patient_has_account", out

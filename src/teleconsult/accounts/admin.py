@@ -30,6 +30,7 @@ from ..facilities.names import language_of, localized
 from ..notify.channels import real_channels
 from ..notify.service import Reach, link_sent
 from ..patients.models import Patient
+from ..patients.service import get_patient
 from . import sessions
 from .admin_schemas import (
     AdminUserOut,
@@ -306,12 +307,12 @@ async def patient_account(
     language: str,
     sending: Sending,
 ) -> ResetLinkOut:
-    """An account for a patient, named from the record and linked to it; the patient sets
-    their own password through the one-time link sent to them (by SMS to the record's
+    """An account for a patient (by an administrator, or by a GP for a patient of theirs),
+    named from the record and linked to it; the patient sets their own password through the
+    one-time link sent to them (by SMS to the record's
     phone, or to the e-mail given here)."""
-    patient = await session.get(Patient, patient_id)
-    if patient is None:
-        raise NotFound("No such patient.", code="patient_not_found")
+    # An administrator: any patient; a GP: the patients they may see (else 404).
+    patient = await get_patient(session, admin, patient_id)
     if await session.scalar(select(User.id).where(User.patient_id == patient.id)):
         raise Conflict("That patient already has an account.", code="patient_has_account")
     if await session.scalar(select(User.id).where(User.username == data.username)):
@@ -441,11 +442,12 @@ async def patients(ctx: Ctx) -> Page[PatientPick]:
 
 @router.post(
     "/patients/{id}/account",
-    summary="Create the patient's account from their record; sends them a one-time link",
+    summary="Create the patient's account from their record; sends them a one-time link "
+    "(an administrator, or the patient's GP)",
     body=PatientAccountIn,
     response=ResetLinkOut,
     status=201,
-    roles=[Role.admin],
+    roles=[Role.admin, Role.gp],
 )
 async def create_patient_account(ctx: Ctx) -> ResetLinkOut:
     return await patient_account(

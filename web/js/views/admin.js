@@ -18,6 +18,7 @@ import {
   tableOf,
 } from "../dom.js";
 import { errorText, formatDate, formatDateTime, formatNumber, formatDuration, language, t } from "../i18n.js";
+import { linkNotice } from "../links.js";
 import { person } from "../people.js";
 import { accessLog } from "./accesslog.js";
 import { proofRoute } from "./proof.js";
@@ -511,42 +512,6 @@ function renderFacilities(main) {
 }
 
 // ---- Users ------------------------------------------------------------------------------
-
-/** The one-time link: sent to the person by SMS or e-mail; shown here (once, full and
- * selectable, with when it stops working) only when no channel took it. */
-function linkNotice(note, messageKey, out) {
-  const names = { name: out.user.full_name, username: out.user.username };
-  const said = out.sent_by
-    ? t("admin.users.link_sent", {
-        ...names,
-        channel: t(`notify.channel.${out.sent_by}`),
-        to: out.sent_to,
-      })
-    : t("admin.users.link_unsent", names);
-  if (!out.link) {
-    note.show("success", h("p", {}, said));
-    return;
-  }
-  const url = new URL(out.link, location.origin).href;
-  const box = h("input", {
-    type: "text",
-    readonly: true,
-    value: url,
-    class: "admin-link",
-    spellcheck: "false",
-  });
-  note.show(
-    "success",
-    h("p", {}, t(messageKey, names)),
-    h("p", {}, said),
-    field(t("admin.users.link"), box, {
-      hint: t("admin.users.link_hint", { until: formatDateTime(out.expires_at) }),
-      wide: true,
-    }),
-  );
-  box.focus();
-  box.select();
-}
 
 function usersList(me, linkNote) {
   let filter = {};
