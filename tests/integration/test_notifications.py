@@ -423,7 +423,12 @@ async def test_a_patient_who_can_sign_in_is_told_a_consent_request_waits(
 
 @pytest.mark.parametrize("env", ["development", "test"])
 async def test_the_development_outbox_shows_texts_in_development_only(
-    aiohttp_client: Any, database: Database, clock: FakeClock, tmp_path: Path, env: str
+    aiohttp_client: Any,
+    database: Database,
+    clock: FakeClock,
+    tmp_path: Path,
+    env: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     settings = make_settings(database.url, tmp_path / "data", env=env)
     client = await aiohttp_client(create_app(settings, clock=clock, engine=database.engine))
@@ -448,5 +453,8 @@ async def test_the_development_outbox_shows_texts_in_development_only(
     assert status == 200, body
     [message] = body["items"]
     assert "424242" in message["text"] and message["to"] == "•••4567"
+    # The console is a log: it shows the message with its code and number masked.
+    assert "development only" in caplog.text
+    assert "424242" not in caplog.text and PHONE not in caplog.text
     status, _ = await w.gp.get("/dev/outbox")
     assert status == 403

@@ -237,3 +237,22 @@ async def test_a_gp_invites_their_own_patient_and_only_theirs(
     await login(client, "dana", NEW_PASSWORD)
     status, out = await w.gp.post(f"/patients/{patient_id}/account", {"username": "dana2"})
     assert status == 409 and out["code"] == "patient_has_account", out
+
+
+async def test_in_development_the_console_takes_the_link_and_it_is_also_shown(
+    aiohttp_client: Any,
+    database: Database,
+    clock: FakeClock,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    settings = make_settings(database.url, tmp_path / "data", env="development")
+    client = await aiohttp_client(create_app(settings, clock=clock, engine=database.engine))
+    w = await world(client, database.engine)
+    staff = await _staff(w.admin, w.clinic, phone="+77015552222")
+    status, out = await w.admin.post(f"/users/{staff['id']}/password-reset")
+    assert status == 201, out
+    assert out["sent_by"] == "sms" and out["sent_to"] == "•••2222" and out["token"]
+    await _recorded(client, 1)
+    assert "development only" in caplog.text
+    assert out["token"] not in caplog.text and "+77015552222" not in caplog.text

@@ -157,6 +157,7 @@ class MessageRelay:
         while rows := await self._claim():
             for row in rows:
                 params = dict(row.params)
+                minted: dict[str, str] | None = None
                 minter = self.minters.get(row.kind)
                 if minter is not None:
                     async with unit_of_work(self.sessions) as session:
@@ -165,11 +166,13 @@ class MessageRelay:
                         await self._withdraw(row)
                         continue
                     params |= minted  # never stored: only the text carries it
+                secrets = [params[k] for k in row.secret_params if k in params]
                 outgoing = Outgoing(
                     id=str(row.id),
                     address=row.address,
                     subject=render(self.web_dir, "subject", row.language, {}),
                     text=render(self.web_dir, row.kind, row.language, params),
+                    secrets=(*secrets, *(minted or {}).values()),
                 )
                 error: str | None = None
                 channel = self.channels[row.channel]

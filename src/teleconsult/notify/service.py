@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..accounts.models import User
 from ..codes import Role
 from ..patients.models import Patient
+from .channels import hint
 from .models import Message, MessagePreference
 from .outbox import queue
 from .schemas import MessageOut, MessageSettings, MessagesRead, OutboxMessageOut, UnreadOut
@@ -313,16 +314,6 @@ async def link_sent(
             )
             return LinkSent(channel, hint(address), channel in reach.real)
     return None
-
-
-def hint(address: str) -> str:
-    """Enough of an address to recognise it: the last digits of a phone, the domain."""
-    if not address:
-        return ""
-    if "@" in address:
-        name, domain = address.split("@", 1)
-        return f"{name[:1]}•••@{domain}"
-    return f"•••{address[-4:]}"
 
 
 def _mine(me: User) -> Any:
