@@ -87,6 +87,16 @@ class Ctx:
     def settings(self) -> Any:
         return self.request.app[SETTINGS]
 
+    @property
+    def base_url(self) -> str:
+        """Where people open the service: ``TELECONSULT_PUBLIC_URL``, else this request's
+        origin (links sent by SMS or e-mail start with it)."""
+        public = self.settings.public_url
+        if public:
+            return str(public).rstrip("/")
+        scheme = self.request.headers.get("X-Forwarded-Proto", self.request.scheme)
+        return f"{scheme}://{self.request.host}"
+
 
 def client_address(request: web.Request, trusted_proxies: Sequence[str]) -> str | None:
     """The peer's address, or, when the peer is a trusted proxy (e.g. deploy/nginx.conf),

@@ -35,6 +35,7 @@ from .appkeys import (
 from .audit.routes import router as audit_router
 from .bus import EventBus, bus_from_settings
 from .bus.outbox import OutboxRelay
+from .calls import links as call_links
 from .calls import service as calls_service
 from .calls.loopback import use_loopback_host_candidates
 from .calls.presence import presence_for
@@ -69,6 +70,7 @@ from .middleware import errors_middleware, security_headers
 from .notify.channels import channels_from_settings
 from .notify.outbox import MessageRelay
 from .notify.routes import router as messages_router
+from .notify.service import CALL_OPEN
 from .openapi import build_openapi
 from .passport.routes import router as passport_router
 from .passport.service import attach_recording
@@ -170,7 +172,12 @@ def database_and_bus(engine: AsyncEngine | None, bus: EventBus | None) -> Cleanu
         app[OUTBOX] = relay = OutboxRelay(None, app[BUS])
         # SMS and e-mail written with their changes, delivered by their channels afterwards.
         app[MESSAGES] = messages = MessageRelay(
-            None, channels_from_settings(settings), app[CLOCK], settings.web_dir
+            None,
+            channels_from_settings(settings),
+            app[CLOCK],
+            settings.web_dir,
+            # "The call is open now": its one-time link is made as it is sent.
+            minters={CALL_OPEN: call_links.mint},
         )
         app[SESSIONMAKER] = relay.sessions = messages.sessions = make_sessionmaker(
             app[ENGINE], info=reports.session_info | relay.session_info | messages.session_info

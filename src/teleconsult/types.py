@@ -6,7 +6,7 @@ import re
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, StringConstraints
 
 from .errors import custom_error
 
@@ -53,3 +53,14 @@ IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_only), AfterValidato
 
 ClinicalDate = Annotated[date, AfterValidator(_in_range_date)]
 """A calendar date within the years a clinic can mean."""
+
+Phone = Annotated[str, StringConstraints(pattern=r"^\+?\d{6,15}$")]
+"""A phone number a message can reach: digits, an optional leading +."""
+
+Email = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, max_length=200, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s.]+$"
+    ),
+]
+"""An e-mail address a message can reach."""

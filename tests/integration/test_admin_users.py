@@ -57,8 +57,9 @@ async def test_only_administrators_manage_users(client: Any, database: Database)
         assert (await caller.post(f"/users/{w.gp.id}/disable"))[0] == 403
         assert (await caller.post(f"/users/{w.gp.id}/password-reset"))[0] == 403
         assert (await caller.get("/admin/patients", q="Test"))[0] == 403
-        status, body = await caller.post(f"/patients/{w.patient_id}/account", {"username": "x-y"})
-        assert status == 403, body
+    # A patient's account: an administrator, or the patient's GP (test_notify_links.py).
+    status, body = await w.specialist.post(f"/patients/{w.patient_id}/account", {"username": "x-y"})
+    assert status == 403, body
 
 
 async def test_disabling_ends_sessions_and_is_audited(client: Any, database: Database) -> None:

@@ -52,7 +52,7 @@ async def test_the_enrolling_gp_is_told_in_their_language(
     status, body = await c.patient.post(path, {"measure": "bp", "value": 152, "value2": 96})
     assert status == 201 and body["out_of_target"] is True
     [told] = await _told(gp)
-    assert told["kind"] == "reading_off_target" and told["channel"] == "app"
+    assert told["kind"] == "reading_off_target" and told["channel"] == "page"
     assert told["sent_at"] is not None
     assert told["text"] == (
         f"Teleconsult: {name}: Артериальное давление 152/96 mmHg — вне цели программы. "

@@ -4,6 +4,7 @@
 // account (PATCH /me), so it follows them to another browser.
 
 import { ApiError, get, onUnauthorized, patch, post } from "./api.js";
+import { bell } from "./bell.js";
 import { ROLES, setCodes } from "./codes.js";
 import { badge, clear, h, uid } from "./dom.js";
 import { LiveEvents } from "./events.js";
@@ -201,6 +202,7 @@ function renderHeader() {
   clear(
     userBox,
     live,
+    bell(),
     h(
       "span",
       { class: "who" },

@@ -658,6 +658,17 @@ async function start() {
     return;
   }
   $("back").href = "/";
+  const link = new URLSearchParams(location.hash.slice(1)).get("link");
+  if (link) {
+    // The one-time link from the SMS: it opens a session for this call only, once.
+    history.replaceState(null, "", location.pathname + location.search);
+    try {
+      await post(`/consultations/${encodeURIComponent(state.id)}/call-link`, { token: link });
+    } catch (err) {
+      show(err instanceof ApiError ? errorText(err) : t("error.status.500"), "error");
+      return;
+    }
+  }
   try {
     const me = await get("/me");
     state.myRole = me.role;

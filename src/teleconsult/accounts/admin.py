@@ -2,14 +2,17 @@
 password-reset links, and a patient's account made from the patient's record.
 
 A reset link's token is random (256 bits), stored only as its SHA-256, works once and for
-:data:`RESET_TTL`; it is answered to the administrator once and never logged (it travels in
-the link's fragment, which browsers do not send, and then in a request body).
+:data:`RESET_TTL`; it is sent to the person by SMS or e-mail through the messages outbox
+(notify/), answered to the administrator only when no channel is configured, and never
+logged (it travels in the link's fragment, which browsers do not send, and then in a
+request body).
 """
 
 from __future__ import annotations
 
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select, update
@@ -17,14 +20,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..api import Ctx, Page, Router
-from ..appkeys import PASSWORDS
+from ..appkeys import MESSAGES, PASSWORDS
 from ..audit.service import record
 from ..codes import Role
 from ..db.paging import keyset_page
 from ..errors import Conflict, DomainError, NotFound
 from ..facilities.models import Facility
 from ..facilities.names import language_of, localized
+from ..notify.channels import real_channels
+from ..notify.service import Reach, link_sent
 from ..patients.models import Patient
+from ..patients.service import get_patient
 from . import sessions
 from .admin_schemas import (
     AdminUserOut,
@@ -41,6 +47,21 @@ from .models import AuthToken, PasswordReset, User
 from .passwords import Passwords
 
 RESET_TTL = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class Sending:
+    """How a link leaves the service: the channels there are, and the address it starts with."""
+
+    reach: Reach
+    base_url: str
+
+
+def sending_of(ctx: Ctx) -> Sending:
+    channels = ctx.request.app[MESSAGES].channels
+    return Sending(Reach(frozenset(channels), real_channels(channels)), ctx.base_url)
+
+
 RESET_PATH = "/#/reset/"
 
 router = Router("admin")
@@ -191,11 +212,13 @@ async def issue_reset(
     now: datetime,
     client: str | None,
     language: str,
+    sending: Sending,
 ) -> ResetLinkOut:
-    """A one-time password-reset link for an account (audited, without the token)."""
+    """A one-time password-reset link for an account, sent to its holder (audited, without
+    the token)."""
     user = await _user(session, user_id)
     return await _link_for(
-        session, admin, user, None, "user.password_reset_issued", now, client, language
+        session, admin, user, None, "user.password_reset_issued", now, client, language, sending
     )
 
 
@@ -282,12 +305,14 @@ async def patient_account(
     now: datetime,
     client: str | None,
     language: str,
+    sending: Sending,
 ) -> ResetLinkOut:
-    """An account for a patient, named from the record and linked to it; the patient sets
-    their own password through the one-time link answered here."""
-    patient = await session.get(Patient, patient_id)
-    if patient is None:
-        raise NotFound("No such patient.", code="patient_not_found")
+    """An account for a patient (by an administrator, or by a GP for a patient of theirs),
+    named from the record and linked to it; the patient sets their own password through the
+    one-time link sent to them (by SMS to the record's
+    phone, or to the e-mail given here)."""
+    # An administrator: any patient; a GP: the patients they may see (else 404).
+    patient = await get_patient(session, admin, patient_id)
     if await session.scalar(select(User.id).where(User.patient_id == patient.id)):
         raise Conflict("That patient already has an account.", code="patient_has_account")
     if await session.scalar(select(User.id).where(User.username == data.username)):
@@ -308,6 +333,7 @@ async def patient_account(
         on_call=False,
         is_active=True,
         created_at=now,
+        email=data.email,
     )
     session.add(user)
     try:
@@ -315,7 +341,7 @@ async def patient_account(
     except IntegrityError:
         raise Conflict("That username is taken.", code="username_taken") from None
     return await _link_for(
-        session, admin, user, patient.id, "user.patient_account", now, client, language
+        session, admin, user, patient.id, "user.patient_account", now, client, language, sending
     )
 
 
@@ -371,7 +397,7 @@ async def _set_active(ctx: Ctx, active: bool) -> AdminUserOut:
 
 @router.post(
     "/users/{id}/password-reset",
-    summary="Issue a one-time password-reset link (shown once; stored hashed)",
+    summary="Send a one-time password-reset link to the account's holder (stored hashed)",
     response=ResetLinkOut,
     status=201,
     roles=[Role.admin],
@@ -385,6 +411,7 @@ async def password_reset_link(ctx: Ctx) -> ResetLinkOut:
         now=ctx.clock.now(),
         client=ctx.client,
         language=language_of(ctx.request, ctx.me),
+        sending=sending_of(ctx),
     )
 
 
@@ -415,11 +442,12 @@ async def patients(ctx: Ctx) -> Page[PatientPick]:
 
 @router.post(
     "/patients/{id}/account",
-    summary="Create the patient's account from their record; answers a one-time link",
+    summary="Create the patient's account from their record; sends them a one-time link "
+    "(an administrator, or the patient's GP)",
     body=PatientAccountIn,
     response=ResetLinkOut,
     status=201,
-    roles=[Role.admin],
+    roles=[Role.admin, Role.gp],
 )
 async def create_patient_account(ctx: Ctx) -> ResetLinkOut:
     return await patient_account(
@@ -430,6 +458,7 @@ async def create_patient_account(ctx: Ctx) -> ResetLinkOut:
         now=ctx.clock.now(),
         client=ctx.client,
         language=language_of(ctx.request, ctx.me),
+        sending=sending_of(ctx),
     )
 
 
@@ -442,9 +471,18 @@ async def _link_for(
     now: datetime,
     client: str | None,
     language: str,
+    sending: Sending,
 ) -> ResetLinkOut:
-    """Issue a one-time link for ``user`` and audit it (the record never holds the token)."""
+    """Issue a one-time link for ``user``, send it by the person's channel and audit it (the
+    record never holds the token). The link is answered only when no channel that leaves the
+    service took it (development, or nobody reachable)."""
     token, expires_at = await _issue_link(session, admin, user, now=now)
+    path = RESET_PATH + token
+    kind = "invitation" if action == "user.patient_account" else "password_reset"
+    sent = await link_sent(
+        session, user, kind=kind, link=sending.base_url + path, reach=sending.reach, now=now
+    )
+    shown = sent is None or not sent.delivered
     await record(
         session,
         patient_id=patient_id,
@@ -458,7 +496,9 @@ async def _link_for(
     await session.flush()
     return ResetLinkOut(
         user=(await _outs(session, [user], language))[0],
-        link=RESET_PATH + token,
-        token=token,
+        sent_by=sent.channel if sent else None,
+        sent_to=sent.to if sent else None,
+        link=path if shown else None,
+        token=token if shown else None,
         expires_at=expires_at,
     )

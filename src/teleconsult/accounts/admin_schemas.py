@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from ..codes import Role
+from ..types import Email
 from .schemas import NewPassword, Username
 
 SearchText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
@@ -38,11 +39,19 @@ class AdminUserOut(BaseModel):
 
 
 class ResetLinkOut(BaseModel):
-    """A one-time link: shown to the administrator once, stored only as a hash."""
+    """A one-time link, stored only as a hash: sent to the person by their channel, and
+    answered here (once) only when no channel is configured (development)."""
 
     user: AdminUserOut
-    link: str = Field(description="The path to open in the browser, with the one-time token")
-    token: str
+    sent_by: Literal["sms", "email"] | None = Field(
+        description="The channel the link was sent by; null: nobody could be reached"
+    )
+    sent_to: str | None = Field(description="Enough of the address to recognise it")
+    link: str | None = Field(
+        description="The path to open in the browser, with the one-time token; "
+        "null once it was sent by a configured channel"
+    )
+    token: str | None
     expires_at: datetime
 
 
@@ -81,3 +90,6 @@ class PatientAccountIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     username: Username
+    email: Email | None = Field(
+        default=None, description="Send the link by e-mail (else by SMS to the record's phone)"
+    )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import uuid
 from datetime import datetime
 from typing import cast
 
@@ -21,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
 from ..appkeys import CLOCK, REQUEST_TOKEN, REQUEST_USER, SETTINGS
+from ..config import Settings
 from ..errors import Forbidden, Unauthorized
 from .models import AuthToken, User
 
@@ -28,6 +30,8 @@ SESSION_COOKIE = "tc_session"
 CSRF_COOKIE = "tc_csrf"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CALL_ONLY = "teleconsult.call_only"
+PREFIX = "/api/v1"
 
 
 def new_token() -> str:
@@ -40,6 +44,25 @@ def token_hash(token: str) -> str:
 
 def csrf_for(token: str, secret_key: str) -> str:
     return hmac.new(secret_key.encode(), b"csrf:" + token.encode(), hashlib.sha256).hexdigest()
+
+
+def set_session_cookies(
+    response: web.StreamResponse, token: str, settings: Settings, max_age: int
+) -> None:
+    """The browser's session: the token in an HttpOnly cookie, and its CSRF twin."""
+    for name, value, httponly in (
+        (SESSION_COOKIE, token, True),
+        (CSRF_COOKIE, csrf_for(token, settings.secret_key), False),
+    ):
+        response.set_cookie(
+            name,
+            value,
+            httponly=httponly,
+            samesite="Strict",
+            secure=settings.secure_cookies,
+            max_age=max_age,
+            path="/",
+        )
 
 
 def bearer_token(request: web.Request) -> tuple[str | None, bool]:
@@ -56,18 +79,35 @@ _TOKENS = cast(Table, AuthToken.__table__)
 # Built once: a per-request ORM select of (User, AuthToken) cost more than the database
 # round trip itself (statement construction, then entity loading; see bench/stats.py).
 _TOKEN_LOOKUP = (
-    select(_USERS, _TOKENS.c.expires_at, _TOKENS.c.revoked_at)
+    select(_USERS, _TOKENS.c.expires_at, _TOKENS.c.revoked_at, _TOKENS.c.call_only)
     .join_from(_TOKENS, _USERS, _TOKENS.c.user_id == _USERS.c.id)
     .where(_TOKENS.c.token_hash == bindparam("token_hash"))
 )
 _USER_COLUMNS = tuple(column.key for column in _USERS.c)
 
 
+class CallOnlySession(Forbidden):
+    default_detail = "This session opened by a call link serves only that consultation's call."
+    default_code = "call_only_session"
+
+
+def call_only_allows(method: str, path: str, consultation_id: uuid.UUID) -> bool:
+    """What a call-only session (a patient who followed a call link) may reach: their
+    account's name, signing out, and its one consultation's call page (the consultation,
+    the call's ticket, the chat). Never the passport, never another route."""
+    own = f"{PREFIX}/consultations/{consultation_id}"
+    if path == f"{PREFIX}/auth/logout":
+        return method == "POST"
+    if path == f"{own}/chat":
+        return method in ("GET", "POST")
+    return method == "GET" and path in (f"{PREFIX}/me", own, f"{own}/call")
+
+
 async def user_for_token(session: AsyncSession, token: str, now: datetime) -> User | None:
     """The active user holding this unexpired, unrevoked token, or ``None``.
 
     The user becomes part of the session as if loaded by it, so ``session.get(User, id)``
-    returns the same object.
+    returns the same object. A call-only session's consultation is ``session.info[CALL_ONLY]``.
     """
     connection = await session.connection()
     row = (await connection.execute(_TOKEN_LOOKUP, {"token_hash": token_hash(token)})).first()
@@ -79,6 +119,7 @@ async def user_for_token(session: AsyncSession, token: str, now: datetime) -> Us
     user = User(**{key: values[key] for key in _USER_COLUMNS})
     make_transient_to_detached(user)
     session.add(user)
+    session.info[CALL_ONLY] = values["call_only"]
     return user
 
 
@@ -90,6 +131,9 @@ async def authenticate(request: web.Request, session: AsyncSession) -> User:
     user = await user_for_token(session, token, request.app[CLOCK].now())
     if user is None:
         raise Unauthorized("The session is invalid or has expired.", code="session_expired")
+    call_only = session.info.pop(CALL_ONLY, None)
+    if call_only is not None and not call_only_allows(request.method, request.path, call_only):
+        raise CallOnlySession()
     if from_cookie and request.method not in SAFE_METHODS:
         expected = csrf_for(token, request.app[SETTINGS].secret_key)
         if not hmac.compare_digest(request.headers.get(CSRF_HEADER, ""), expected):

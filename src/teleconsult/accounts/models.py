@@ -27,6 +27,10 @@ class User(UUIDPrimaryKey, Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # The language the pages speak to this user in (codes.Language); None: not chosen yet.
     language: Mapped[str | None] = mapped_column(String(8))
+    # Where one-time links reach the person (notify/): e-mail first for staff; a patient's
+    # phone is on their patient record.
+    email: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(20))
 
     specialty_rows: Mapped[list[SpecialistSpecialty]] = relationship(
         lazy="raise", cascade="all, delete-orphan"
@@ -52,6 +56,8 @@ class AuthToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A call-only session, opened by a call link: this consultation's call and nothing else.
+    call_only: Mapped[uuid.UUID | None] = mapped_column(Uuid)
 
 
 class LoginFailure(UUIDPrimaryKey, Base):

@@ -7,7 +7,7 @@ from ..appkeys import PASSWORDS, REQUEST_TOKEN
 from ..codes import Role
 from ..errors import ValidationFailed
 from . import service
-from .auth import CSRF_COOKIE, SESSION_COOKIE, csrf_for
+from .auth import CSRF_COOKIE, SESSION_COOKIE, set_session_cookies
 from .schemas import (
     LoginIn,
     LoginOut,
@@ -35,26 +35,7 @@ async def login(ctx: Ctx) -> web.Response:
         client=ctx.client,
     )
     response = web.json_response(out.model_dump(mode="json"))
-    max_age = ctx.settings.token_ttl_hours * 3600
-    secure = ctx.settings.secure_cookies
-    response.set_cookie(
-        SESSION_COOKIE,
-        out.token,
-        httponly=True,
-        samesite="Strict",
-        secure=secure,
-        max_age=max_age,
-        path="/",
-    )
-    response.set_cookie(
-        CSRF_COOKIE,
-        csrf_for(out.token, ctx.settings.secret_key),
-        httponly=False,
-        samesite="Strict",
-        secure=secure,
-        max_age=max_age,
-        path="/",
-    )
+    set_session_cookies(response, out.token, ctx.settings, ctx.settings.token_ttl_hours * 3600)
     return response
 
 

@@ -15,6 +15,7 @@ from pydantic import (
 
 from ..codes import Language, Role, SpecialtySlug
 from ..errors import custom_error
+from ..types import Email, Phone
 from .passwords import MIN_LENGTH, password_problem
 
 Username = Annotated[
@@ -80,6 +81,10 @@ class UserCreate(BaseModel):
     specialties: list[SpecialtySlug] | None = Field(default=None, max_length=10)
     patient_id: uuid.UUID | None = None
     on_call: bool = False
+    email: Email | None = Field(default=None, description="Where one-time links are sent")
+    phone: Phone | None = Field(
+        default=None, description="For staff without e-mail: one-time links by SMS"
+    )
 
     @field_validator("specialties")
     @classmethod

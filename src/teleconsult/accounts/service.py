@@ -225,6 +225,8 @@ async def create_user(session: AsyncSession, passwords: Passwords, data: UserCre
         patient_id=data.patient_id,
         on_call=data.on_call,
         is_active=True,
+        email=data.email,
+        phone=data.phone,
     )
     session.add(user)
     try:

@@ -26,6 +26,24 @@ class CallTicket(Base):
     session_hash: Mapped[str | None] = mapped_column(String(64))
 
 
+class CallLink(Base):
+    """A one-time link, sent by SMS when the call opens, that lets the invited patient join
+    the call from a phone without a password: valid only inside the call's window, once.
+    Only its SHA-256 is stored (the token itself exists only in the SMS)."""
+
+    __tablename__ = "call_links"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    consultation_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("consultations.id"), index=True
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    valid_from: Mapped[datetime] = mapped_column(UTCDateTime)
+    valid_until: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class CallParticipation(UUIDPrimaryKey, Base):
     """One participant's stay in a call, from joining to leaving; durations come from here."""
 

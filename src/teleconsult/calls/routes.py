@@ -10,7 +10,7 @@ import uuid
 
 from aiohttp import web
 
-from ..accounts.auth import token_hash
+from ..accounts.auth import set_session_cookies, token_hash
 from ..accounts.sessions import closed_when_session_ends
 from ..api import PREFIX, Ctx, Router
 from ..appkeys import BUS, CALL_HUB, CLOCK, METRICS, REQUEST_TOKEN, SESSIONMAKER, SETTINGS
@@ -18,13 +18,15 @@ from ..bus.websocket import refused_while_away
 from ..codes import Role
 from ..db.uow import unit_of_work
 from ..errors import NotFound, field_error
-from . import chat, service
+from . import chat, links, service
 from .models import ChatMessage
 from .presence import PeerInfo
 from .rules import MAX_SDP_BYTES, ice_servers, new_peer_id
 from .schemas import (
+    CallLinkIn,
     CallOptionsIn,
     CallOptionsOut,
+    CallSessionOut,
     CallTicketOut,
     ChatIn,
     ChatMessageOut,
@@ -38,14 +40,8 @@ router = Router("calls")
 _PARTICIPANTS = [Role.gp, Role.specialist, Role.patient, Role.admin]
 
 
-def _ws_base(request: web.Request) -> str:
-    public = request.app[SETTINGS].public_url
-    if public:
-        base = public.rstrip("/")
-    else:
-        scheme = request.headers.get("X-Forwarded-Proto", request.scheme)
-        base = f"{scheme}://{request.host}"
-    return "ws" + base.removeprefix("http")
+def _ws_base(ctx: Ctx) -> str:
+    return "ws" + ctx.base_url.removeprefix("http")
 
 
 @router.get(
@@ -75,7 +71,7 @@ async def call_ticket(ctx: Ctx) -> CallTicketOut:
         now,
         settings.turn_ttl_seconds,
     )
-    url = f"{_ws_base(ctx.request)}{PREFIX}/consultations/{consultation_id}/signal?ticket={ticket}"
+    url = f"{_ws_base(ctx)}{PREFIX}/consultations/{consultation_id}/signal?ticket={ticket}"
     return CallTicketOut(
         ice_servers=servers,
         ws_url=url,
@@ -94,13 +90,34 @@ async def call_ticket(ctx: Ctx) -> CallTicketOut:
 )
 async def call_options(ctx: Ctx) -> CallOptionsOut:
     options = await service.set_options(
-        ctx.session, ctx.me, ctx.path_id(), ctx.body, ctx.clock.now()
+        ctx.session, ctx.me, ctx.path_id(), ctx.body, ctx.clock.now(), ctx.base_url
     )
     return CallOptionsOut(
         mode=service.call_mode(ctx.settings, options),
         patient_invited=options.patient_invited,
         record=options.record,
     )
+
+
+@router.post(
+    "/consultations/{id}/call-link",
+    summary="Join from a phone with the one-time link sent when the call opened: "
+    "a session for this call only",
+    body=CallLinkIn,
+    response=CallSessionOut,
+    public=True,
+)
+async def call_link(ctx: Ctx) -> web.Response:
+    opened = await links.redeem(
+        ctx.session, ctx.path_id(), ctx.body.token, now=ctx.clock.now(), client=ctx.client
+    )
+    out = CallSessionOut(
+        token=opened.token, expires_at=opened.expires_at, consultation_id=opened.consultation_id
+    )
+    response = web.json_response(out.model_dump(mode="json"))
+    max_age = max(int((opened.expires_at - ctx.clock.now()).total_seconds()), 0)
+    set_session_cookies(response, opened.token, ctx.settings, max_age)
+    return response
 
 
 @router.post(

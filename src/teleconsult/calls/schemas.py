@@ -31,6 +31,20 @@ class CallOptionsOut(BaseModel):
     record: bool = False
 
 
+class CallLinkIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    token: str = Field(min_length=1, max_length=200)
+
+
+class CallSessionOut(BaseModel):
+    """A session for one consultation's call only (also set as the browser's cookies)."""
+
+    token: str
+    expires_at: datetime
+    consultation_id: uuid.UUID
+
+
 class RecordingConsentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

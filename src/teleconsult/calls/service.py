@@ -15,10 +15,11 @@ from ..bus import EventBus
 from ..codes import Role
 from ..config import Settings
 from ..consultations import service as consultations
-from ..consultations.lifecycle import Action, Status
+from ..consultations.lifecycle import JOIN_EARLY, Action, Status
 from ..consultations.models import Consultation
 from ..db.uow import in_own_transaction
 from ..errors import Forbidden, NotFound, Unauthorized
+from ..notify import service as notify
 from .models import CallOptions, CallParticipation, CallTicket
 from .rules import call_is_open, new_ticket, ticket_hash
 from .schemas import CallOptionsIn
@@ -213,8 +214,10 @@ async def set_options(
     consultation_id: uuid.UUID,
     data: CallOptionsIn,
     now: datetime,
+    base_url: str,
 ) -> CallOptions:
-    """The requesting GP or the specialist chooses the media mode and invites the patient."""
+    """The requesting GP or the specialist chooses the media mode and invites the patient;
+    an invited patient is sent a one-time link by SMS when the call opens (``links.py``)."""
     consultation = await consultations.get_consultation(session, actor, consultation_id)
     if actor.id not in (consultation.requester_id, consultation.specialist_id):
         raise NotAParticipant()
@@ -224,6 +227,17 @@ async def set_options(
         session.add(options)
     if data.mode is not None:
         options.mode = data.mode
+    if data.invite_patient and not options.patient_invited and consultation.starts_at:
+        await notify.call_opening(
+            session,
+            consultation_id=consultation.id,
+            patient_id=consultation.patient_id,
+            opens_at=consultation.starts_at - JOIN_EARLY,
+            base_url=base_url,
+            now=now,
+        )
+    elif data.invite_patient is False:
+        await notify.call_opening_withdrawn(session, consultation.id)
     if data.invite_patient is not None:
         options.patient_invited = data.invite_patient
     options.updated_at = now

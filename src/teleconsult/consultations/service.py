@@ -124,6 +124,7 @@ async def _booked(session: AsyncSession, consultation: Consultation) -> None:
         patient_id=consultation.patient_id,
         starts_at=consultation.starts_at,
         now=consultation.created_at,
+        staff=(consultation.requester_id, consultation.specialist_id),
     )
 
 
@@ -346,6 +347,13 @@ async def transition(
             consultation.conclusion = conclusion
         # Proof of service: a completion without evidence of delivery is flagged now.
         await flag_completion(session, consultation, now)
+        if consultation.mode == Mode.async_:
+            await notify.case_answered(
+                session,
+                consultation_id=consultation.id,
+                requester_id=consultation.requester_id,
+                now=now,
+            )
     elif action == Action.cancel:
         consultation.cancelled_at = now
     await session.flush()

@@ -32,6 +32,18 @@ class Outgoing:
     address: str
     subject: str
     text: str
+    # The secret values in the text (a code, a link): never in a log.
+    secrets: tuple[str, ...] = ()
+
+
+def hint(address: str) -> str:
+    """Enough of an address to recognise it: the last digits of a phone, the domain."""
+    if not address:
+        return ""
+    if "@" in address:
+        name, domain = address.split("@", 1)
+        return f"{name[:1]}•••@{domain}"
+    return f"•••{address[-4:]}"
 
 
 class Channel(Protocol):
@@ -106,13 +118,17 @@ class Smtp:
 
 
 class Console:
-    """Development only: the message on the console of ``teleconsult serve``. What it
-    "delivers" keeps its code or link, for the development outbox page to show."""
+    """Development only: the message on the console of ``teleconsult serve``, its code or
+    link and its address masked (the console is a log). What it "delivers" keeps its code or
+    link, for the development outbox page to show."""
 
     keeps_secrets = True
 
     async def send(self, message: Outgoing) -> None:
-        log.warning("message to %s (development only): %s", message.address, message.text)
+        text = message.text
+        for secret in message.secrets:
+            text = text.replace(secret, "•••")
+        log.warning("message to %s (development only): %s", hint(message.address), text)
 
     async def close(self) -> None:
         return None
@@ -130,3 +146,8 @@ def channels_from_settings(settings: Settings) -> dict[str, Channel]:
         for name in ("sms", "email"):
             channels.setdefault(name, Console())
     return channels
+
+
+def real_channels(channels: dict[str, Channel]) -> frozenset[str]:
+    """The channels that reach a person outside the service (not the development console)."""
+    return frozenset(name for name, channel in channels.items() if not isinstance(channel, Console))

@@ -36,6 +36,8 @@ class Message(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(String(200))
+    # When its recipient opened it in the pages (the bell counts the others).
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class MessagePreference(Base):

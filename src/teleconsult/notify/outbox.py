@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -38,7 +38,12 @@ MAX_BACKOFF = timedelta(minutes=30)
 GIVE_UP_AFTER = timedelta(days=1)
 BATCH = 20
 IDLE_SECONDS = 1.0
-IN_APP = "app"
+# The channel of a message shown only in the pages (the bell): delivered by its commit.
+IN_PAGE = "page"
+
+# Makes a message's secret at the moment it is sent (a one-time link stored only as its
+# hash): the params it adds to the text, or ``None`` when the message is no longer due.
+Minter = Callable[[AsyncSession, Message, datetime], Awaitable[dict[str, str] | None]]
 
 
 def queue(
@@ -59,7 +64,7 @@ def queue(
     """Send a message once, and only if, this transaction commits (at ``not_before`` if
     given: a reminder). ``secret`` names the params wiped once it is delivered.
 
-    A message on the ``app`` channel is delivered by its commit: its recipient reads it in
+    A message on the ``page`` channel is delivered by its commit: its recipient reads it in
     the service (``GET /me/messages``), so the relay never takes it."""
     message = Message(
         id=uuid.uuid4(),
@@ -75,7 +80,7 @@ def queue(
         created_at=now,
         next_attempt_at=not_before or now,
         attempts=0,
-        sent_at=now if channel == IN_APP else None,
+        sent_at=now if channel == IN_PAGE else None,
     )
     session.add(message)
     nudge = session.info.get(NUDGE)
@@ -98,9 +103,11 @@ class MessageRelay:
         channels: Mapping[str, Channel],
         clock: Clock,
         web_dir: Path,
+        minters: Mapping[str, Minter] | None = None,
     ) -> None:
         self.sessions = sessions
         self.channels = dict(channels)
+        self.minters = dict(minters or {})
         self.clock = clock
         self.web_dir = web_dir
         self._wake = asyncio.Event()
@@ -155,11 +162,23 @@ class MessageRelay:
         delivered = 0
         while rows := await self._claim():
             for row in rows:
+                params = dict(row.params)
+                minted: dict[str, str] | None = None
+                minter = self.minters.get(row.kind)
+                if minter is not None:
+                    async with unit_of_work(self.sessions) as session:
+                        minted = await minter(session, row, self.clock.now())
+                    if minted is None:
+                        await self._withdraw(row)
+                        continue
+                    params |= minted  # never stored: only the text carries it
+                secrets = [params[k] for k in row.secret_params if k in params]
                 outgoing = Outgoing(
                     id=str(row.id),
                     address=row.address,
                     subject=render(self.web_dir, "subject", row.language, {}),
-                    text=render(self.web_dir, row.kind, row.language, row.params),
+                    text=render(self.web_dir, row.kind, row.language, params),
+                    secrets=(*secrets, *(minted or {}).values()),
                 )
                 error: str | None = None
                 channel = self.channels[row.channel]
@@ -172,6 +191,15 @@ class MessageRelay:
             if len(rows) < BATCH:
                 break
         return delivered
+
+    async def _withdraw(self, claimed: Message) -> None:
+        """A message whose occasion passed (the call closed, the invitation withdrawn)."""
+        assert self.sessions is not None
+        async with unit_of_work(self.sessions) as session:
+            row = await session.get(Message, claimed.id)
+            if row is not None:
+                row.next_attempt_at = self.clock.now() + timedelta(days=3650)
+                row.last_error = "no longer due"
 
     async def _record(self, claimed: Message, error: str | None, *, wipe: bool) -> None:
         assert self.sessions is not None

@@ -4,7 +4,14 @@ from ..api import Ctx, Page, Router
 from ..codes import Role
 from ..errors import NotFound
 from . import service
-from .schemas import MessageOut, MessageQuery, MessageSettings, OutboxMessageOut
+from .schemas import (
+    MessageOut,
+    MessageQuery,
+    MessageSettings,
+    MessagesRead,
+    OutboxMessageOut,
+    UnreadOut,
+)
 
 router = Router("messages")
 
@@ -21,6 +28,26 @@ async def my_messages(ctx: Ctx) -> Page[MessageOut]:
         ctx.session, ctx.me, ctx.query.limit, web_dir=ctx.settings.web_dir
     )
     return Page[MessageOut](items=items)
+
+
+@router.get(
+    "/me/messages/unread",
+    summary="How many of my delivered messages I have not opened (the bell)",
+    response=UnreadOut,
+    read_only=True,
+)
+async def my_unread(ctx: Ctx) -> UnreadOut:
+    return await service.unread(ctx.session, ctx.me)
+
+
+@router.post(
+    "/me/messages/read",
+    summary="Mark my messages as opened (ids of someone else's change nothing)",
+    body=MessagesRead,
+    response=UnreadOut,
+)
+async def read_messages(ctx: Ctx) -> UnreadOut:
+    return await service.mark_read(ctx.session, ctx.me, ctx.body, ctx.clock.now())
 
 
 @router.get(

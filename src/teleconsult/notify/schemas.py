@@ -17,7 +17,10 @@ class MessageOut(BaseModel):
     # When a waiting message (a reminder, a retry) is next due; null once sent.
     due_at: datetime | None
     sent_at: datetime | None
-    # The words of a message read in the service (channel "app": it carries no code or link).
+    # The consultation it is about, if any; when its recipient opened it in the pages.
+    consultation_id: uuid.UUID | None = None
+    read_at: datetime | None = None
+    # The words of a message shown in the pages (channel "page": it carries no code or link).
     text: str | None = None
 
 
@@ -25,6 +28,20 @@ class MessageQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     limit: int = Field(default=50, ge=1, le=200)
+
+
+class MessagesRead(BaseModel):
+    """Messages opened in the pages (one's own; any other id is ignored)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ids: list[uuid.UUID] = Field(min_length=1, max_length=200)
+
+
+class UnreadOut(BaseModel):
+    """How many delivered messages the caller has not opened (the bell's count)."""
+
+    count: int
 
 
 class MessageSettings(BaseModel):

@@ -9,22 +9,27 @@ or the patient turns reminders off; codes cannot be turned off.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, false, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..accounts.models import User
 from ..codes import Role
 from ..patients.models import Patient
+from .channels import hint
 from .models import Message, MessagePreference
-from .outbox import IN_APP, queue
-from .schemas import MessageOut, MessageSettings, OutboxMessageOut
+from .outbox import IN_PAGE, queue
+from .schemas import MessageOut, MessageSettings, MessagesRead, OutboxMessageOut, UnreadOut
 from .texts import render, term
 
 LOCAL_TIME = timezone(timedelta(hours=5))
 REMINDERS = {"reminder_24h": timedelta(hours=24), "reminder_1h": timedelta(hours=1)}
+# "The call is open now", with a one-time link minted when it is sent (calls/links.py).
+CALL_OPEN = "call_open"
 DEFAULT_LANGUAGE = "kk"
 
 
@@ -47,6 +52,31 @@ def local_when(moment: datetime) -> str:
     return moment.astimezone(LOCAL_TIME).strftime("%d.%m.%Y %H:%M")
 
 
+def in_page(
+    session: AsyncSession,
+    *,
+    kind: str,
+    user_id: uuid.UUID,
+    params: dict[str, str],
+    consultation_id: uuid.UUID | None,
+    now: datetime,
+    language: str = DEFAULT_LANGUAGE,
+) -> Message:
+    """A message shown only in the pages (the bell): delivered by its commit, its words
+    written out in the reader's language when read (``messages_of``)."""
+    return queue(
+        session,
+        kind=kind,
+        channel=IN_PAGE,
+        address="",
+        language=language,
+        params=params,
+        user_id=user_id,
+        consultation_id=consultation_id,
+        now=now,
+    )
+
+
 async def consultation_booked(
     session: AsyncSession,
     *,
@@ -54,8 +84,20 @@ async def consultation_booked(
     patient_id: uuid.UUID,
     starts_at: datetime | None,
     now: datetime,
+    staff: tuple[uuid.UUID | None, ...] = (),
 ) -> None:
-    """The booking's confirmation, and its reminders, to the patient's phone."""
+    """The booking's confirmation, and its reminders, to the patient's phone; a video call's
+    booking also in the pages of its GP and specialist (``staff``)."""
+    if starts_at is not None:
+        for user_id in dict.fromkeys(u for u in staff if u is not None):
+            in_page(
+                session,
+                kind="booked",
+                user_id=user_id,
+                params={"when": local_when(starts_at)},
+                consultation_id=consultation_id,
+                now=now,
+            )
     phone, language = await patient_contact(session, patient_id)
     if not phone:
         return
@@ -91,11 +133,11 @@ async def consultation_cancelled(
     starts_at: datetime | None,
     now: datetime,
 ) -> None:
-    """Its reminders are dropped and the patient told."""
+    """Its reminders (and a waiting "the call is open") are dropped and the patient told."""
     await session.execute(
         delete(Message).where(
             Message.consultation_id == consultation_id,
-            Message.kind.in_(list(REMINDERS)),
+            Message.kind.in_([*REMINDERS, CALL_OPEN]),
             Message.sent_at.is_(None),
         )
     )
@@ -112,6 +154,86 @@ async def consultation_cancelled(
             consultation_id=consultation_id,
             now=now,
         )
+
+
+async def call_opening(
+    session: AsyncSession,
+    *,
+    consultation_id: uuid.UUID,
+    patient_id: uuid.UUID,
+    opens_at: datetime,
+    base_url: str,
+    now: datetime,
+) -> bool:
+    """The invited patient is sent "the call is open now" by SMS when the call's window
+    opens, with a one-time link to join from the phone (minted only as it is sent). It needs
+    the patient's account (the call knows people by their accounts) and a phone; ``False``
+    when there is none."""
+    await call_opening_withdrawn(session, consultation_id)
+    account = await session.scalar(
+        select(User.id).where(User.patient_id == patient_id, User.is_active).limit(1)
+    )
+    phone, language = await patient_contact(session, patient_id)
+    if account is None or not phone:
+        return False
+    queue(
+        session,
+        kind=CALL_OPEN,
+        channel="sms",
+        address=phone,
+        language=language,
+        params={"base": base_url},
+        patient_id=patient_id,
+        user_id=account,
+        consultation_id=consultation_id,
+        now=now,
+        not_before=max(opens_at, now),
+    )
+    return True
+
+
+async def call_opening_withdrawn(session: AsyncSession, consultation_id: uuid.UUID) -> None:
+    """The patient is no longer invited: a "call is open" not yet sent is dropped."""
+    await session.execute(
+        delete(Message).where(
+            Message.consultation_id == consultation_id,
+            Message.kind == CALL_OPEN,
+            Message.sent_at.is_(None),
+        )
+    )
+
+
+async def case_answered(
+    session: AsyncSession, *, consultation_id: uuid.UUID, requester_id: uuid.UUID, now: datetime
+) -> None:
+    """The GP who sent an async case is told its answer arrived: in the pages, and by
+    e-mail (else SMS) when their account has an address. No patient data in the text."""
+    params = {"when": local_when(now)}
+    in_page(
+        session,
+        kind="case_answered",
+        user_id=requester_id,
+        params=params,
+        consultation_id=consultation_id,
+        now=now,
+    )
+    gp = await session.get(User, requester_id)
+    if gp is None:
+        return
+    for channel, address in (("email", gp.email), ("sms", gp.phone)):
+        if address:
+            queue(
+                session,
+                kind="case_answered",
+                channel=channel,
+                address=address,
+                language=gp.language or DEFAULT_LANGUAGE,
+                params=params,
+                user_id=gp.id,
+                consultation_id=consultation_id,
+                now=now,
+            )
+            return
 
 
 async def consent_requested(
@@ -172,37 +294,105 @@ async def reading_off_target(
         "count": str(count),
     }
     for gp_id, language in gps:
-        queue(
+        in_page(
             session,
             kind=kind,
-            channel=IN_APP,
-            address=str(gp_id),
-            language=language or DEFAULT_LANGUAGE,
-            params=params,
             user_id=gp_id,
+            params=params,
+            consultation_id=None,
             now=now,
+            language=language or DEFAULT_LANGUAGE,
         )
 
 
-def _hint(address: str) -> str:
-    """Enough of an address to recognise it: the last digits of a phone, the domain."""
-    if "@" in address:
-        name, domain = address.split("@", 1)
-        return f"{name[:1]}•••@{domain}"
-    return f"•••{address[-4:]}"
+@dataclass(frozen=True)
+class Reach:
+    """The channels a message can take here (``available``, the development console
+    included) and those that really leave the service (``real``)."""
+
+    available: frozenset[str]
+    real: frozenset[str]
+
+
+@dataclass(frozen=True)
+class LinkSent:
+    channel: str
+    to: str
+    # Whether it left the service (else only the development console has it).
+    delivered: bool
+
+
+async def link_sent(
+    session: AsyncSession,
+    user: User,
+    *,
+    kind: str,
+    link: str,
+    reach: Reach,
+    now: datetime,
+) -> LinkSent | None:
+    """Send a one-time link (an invitation, a password reset) to the person it is for, in
+    their language: a patient by SMS to the phone on their record, else by e-mail; staff by
+    e-mail, else by SMS. The link is wiped from the message once delivered; ``None`` when no
+    channel reaches the person."""
+    phone = user.phone
+    if user.patient_id is not None:
+        phone = await session.scalar(select(Patient.phone).where(Patient.id == user.patient_id))
+    choices = [("sms", phone), ("email", user.email)]
+    if user.patient_id is None:
+        choices.reverse()
+    for channel, address in choices:
+        if address and channel in reach.available:
+            queue(
+                session,
+                kind=kind,
+                channel=channel,
+                address=address,
+                language=user.language or DEFAULT_LANGUAGE,
+                params={"link": link, "username": user.username},
+                secret=("link",),
+                patient_id=user.patient_id,
+                user_id=user.id,
+                now=now,
+            )
+            return LinkSent(channel, hint(address), channel in reach.real)
+    return None
+
+
+def _mine(me: User) -> Any:
+    """The caller's messages: a patient's are those to their phone (the record's)."""
+    if me.role == Role.patient:
+        return Message.patient_id == me.patient_id if me.patient_id else false()
+    return Message.user_id == me.id
+
+
+async def unread(session: AsyncSession, me: User) -> UnreadOut:
+    count = await session.scalar(
+        select(func.count())
+        .select_from(Message)
+        .where(_mine(me), Message.sent_at.is_not(None), Message.read_at.is_(None))
+    )
+    return UnreadOut(count=count or 0)
+
+
+async def mark_read(
+    session: AsyncSession, me: User, data: MessagesRead, now: datetime
+) -> UnreadOut:
+    """The caller opened these messages; someone else's ids change nothing."""
+    await session.execute(
+        update(Message)
+        .where(_mine(me), Message.id.in_(data.ids), Message.read_at.is_(None))
+        .values(read_at=now)
+    )
+    return await unread(session, me)
 
 
 async def messages_of(
     session: AsyncSession, me: User, limit: int, *, web_dir: Path
 ) -> list[MessageOut]:
     """What was sent to the caller (as a patient: to their phone), newest first; a message
-    read in the service with its words."""
-    if me.role == Role.patient:
-        if me.patient_id is None:
-            return []
-        mine = Message.patient_id == me.patient_id
-    else:
-        mine = Message.user_id == me.id
+    shown in the pages with its words, in the reader's language."""
+    mine = _mine(me)
     rows = (
         await session.scalars(
             select(Message)
@@ -216,12 +406,14 @@ async def messages_of(
             id=row.id,
             kind=row.kind,
             channel=row.channel,
-            to=_hint(row.address),
+            to=hint(row.address),
             created_at=row.created_at,
             due_at=row.next_attempt_at if row.sent_at is None else None,
             sent_at=row.sent_at,
-            text=render(web_dir, row.kind, row.language, row.params)
-            if row.channel == IN_APP
+            consultation_id=row.consultation_id,
+            read_at=row.read_at,
+            text=render(web_dir, row.kind, me.language or row.language, row.params)
+            if row.channel == IN_PAGE
             else None,
         )
         for row in rows
@@ -268,7 +460,7 @@ async def development_outbox(
             id=row.id,
             kind=row.kind,
             channel=row.channel,
-            to=_hint(row.address),
+            to=hint(row.address),
             language=row.language,
             text=render(web_dir, row.kind, row.language, row.params),
             created_at=row.created_at,

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from ..types import ClinicalDate
+from ..types import ClinicalDate, Phone
 
 Sex = Literal["male", "female"]
 
@@ -22,7 +22,7 @@ class PatientCreate(BaseModel):
     ]
     birth_date: ClinicalDate
     sex: Sex
-    phone: Annotated[str, StringConstraints(pattern=r"^\+?\d{6,15}$")] | None = None
+    phone: Phone | None = None
     facility_id: uuid.UUID | None = Field(
         default=None, description="Attach to this facility (admins); GPs attach to their own"
     )

@@ -18,6 +18,7 @@ import {
   tableOf,
 } from "../dom.js";
 import { errorText, formatDate, formatDateTime, formatNumber, formatDuration, language, t } from "../i18n.js";
+import { linkNotice } from "../links.js";
 import { person } from "../people.js";
 import { accessLog } from "./accesslog.js";
 import { proofRoute } from "./proof.js";
@@ -512,28 +513,6 @@ function renderFacilities(main) {
 
 // ---- Users ------------------------------------------------------------------------------
 
-/** The one-time link, shown once, full and selectable, with when it stops working. */
-function linkNotice(note, messageKey, out) {
-  const url = new URL(out.link, location.origin).href;
-  const box = h("input", {
-    type: "text",
-    readonly: true,
-    value: url,
-    class: "admin-link",
-    spellcheck: "false",
-  });
-  note.show(
-    "success",
-    h("p", {}, t(messageKey, { name: out.user.full_name, username: out.user.username })),
-    field(t("admin.users.link"), box, {
-      hint: t("admin.users.link_hint", { until: formatDateTime(out.expires_at) }),
-      wide: true,
-    }),
-  );
-  box.focus();
-  box.select();
-}
-
 function usersList(me, linkNote) {
   let filter = {};
   const list = pagedList({
@@ -695,6 +674,11 @@ function patientAccount() {
         t("admin.users.username"),
         h("input", { name: "username", autocomplete: "off", autocapitalize: "none", required: true }),
       ),
+      field(
+        t("admin.users.email"),
+        h("input", { name: "email", type: "email", autocomplete: "off", autocapitalize: "none" }),
+        { hint: t("admin.patients.email_hint") },
+      ),
       h(
         "div",
         { class: "actions" },
@@ -702,7 +686,9 @@ function patientAccount() {
       ),
     ],
     async (data, el) => {
-      const out = await post(`/patients/${chosen.id}/account`, { username: data.username });
+      const body = { username: data.username };
+      if (data.email) body.email = data.email;
+      const out = await post(`/patients/${chosen.id}/account`, body);
       el.reset();
       el.hidden = true;
       picked.textContent = "";
@@ -776,6 +762,15 @@ async function renderUsers(main, { me }) {
         t("admin.users.full_name"),
         h("input", { name: "full_name", autocomplete: "off", required: true }),
       ),
+      field(
+        t("admin.users.email"),
+        h("input", { name: "email", type: "email", autocomplete: "off", autocapitalize: "none" }),
+      ),
+      field(
+        t("admin.users.phone"),
+        h("input", { name: "phone", type: "tel", autocomplete: "off" }),
+        { hint: t("admin.users.contact_hint") },
+      ),
       field(t("admin.users.role"), role),
       facilityField,
       specialties,
@@ -794,6 +789,8 @@ async function renderUsers(main, { me }) {
         role: data.role,
       };
       if (data.facility_id) body.facility_id = data.facility_id;
+      if (data.email) body.email = data.email;
+      if (data.phone) body.phone = data.phone;
       if (data.role === "specialist") {
         body.specialties = data.specialties || [];
         body.on_call = data.on_call;

@@ -8,6 +8,7 @@ import {
   busy,
   clear,
   field,
+  form,
   h,
   isoDay,
   localInstant,
@@ -19,6 +20,7 @@ import {
   values,
 } from "../dom.js";
 import { errorText, formatTime, t } from "../i18n.js";
+import { linkNotice } from "../links.js";
 import { personLater } from "../people.js";
 import { consultationAccessUntil, pointOfCare } from "./consent.js";
 import { consultationItem, patientNames, recordAction, refreshOnEvents } from "./consultations.js";
@@ -239,20 +241,46 @@ async function renderPatientPage(main, id, { me }) {
   await gpPassport(passport, patient, me);
 }
 
-/** An account for the patient: the invitation comes from the administrator for now. */
+/** An account for the patient: the GP invites them, and the one-time link goes to the
+ * patient by SMS (the record's phone) or e-mail, never through the GP. */
 function accountCard(patient) {
   const said = notice();
-  const invite = h("button", { type: "button", class: "secondary" }, t("gp.invite.button"));
-  invite.addEventListener("click", () => {
-    said.show("info", t("gp.invite.ask_admin", { name: patient.full_name }));
-    invite.setAttribute("aria-expanded", "true");
+  const open = h("button", { type: "button", class: "secondary" }, t("gp.invite.button"));
+  const invite = form(
+    { class: "grid", hidden: true },
+    [
+      field(
+        t("admin.users.username"),
+        h("input", { name: "username", autocomplete: "off", autocapitalize: "none", required: true }),
+      ),
+      field(
+        t("admin.users.email"),
+        h("input", { name: "email", type: "email", autocomplete: "off", autocapitalize: "none" }),
+        { hint: t("admin.patients.email_hint") },
+      ),
+      h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, t("gp.invite.send"))),
+    ],
+    async (data, el) => {
+      const body = { username: data.username };
+      if (data.email) body.email = data.email;
+      const out = await post(`/patients/${patient.id}/account`, body);
+      el.hidden = true;
+      open.hidden = true;
+      linkNotice(said, "admin.patients.created", out);
+    },
+  );
+  open.addEventListener("click", () => {
+    invite.hidden = false;
+    open.setAttribute("aria-expanded", "true");
+    invite.querySelector("input")?.focus();
   });
   return h(
     "section",
     { class: "card", "aria-labelledby": "account-title" },
     h("h2", { id: "account-title" }, t("gp.invite.title")),
     h("p", { class: "muted" }, t("gp.invite.explain")),
-    h("div", { class: "actions" }, invite),
+    h("div", { class: "actions" }, open),
+    invite,
     said,
   );
 }
