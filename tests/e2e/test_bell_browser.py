@@ -41,6 +41,8 @@ async def test_the_gp_sees_the_bell_count_after_a_booking_and_it_clears_when_ope
     panel = page.get_by_role("region", name=t("bell.title"))
     await check(panel).to_be_visible()
     await check(panel.locator(".bell-what")).to_have_text([t("bell.kind.booked")])
+    # A message of the pages comes with its words: when the call is.
+    await check(panel.locator(".bell-text")).to_have_count(1)
     await check(page.get_by_role("button", name=t("bell.label", count=0))).to_be_visible()
     await check(page.locator(".bell-count")).to_be_hidden()
     await tab.assert_translated()

@@ -17,8 +17,9 @@ function item(m) {
   return h(
     "li",
     { class: m.read_at ? "bell-item" : "bell-item unread" },
-    // A message of the pages comes with its words; one sent by SMS or e-mail is named.
-    h("span", { class: "bell-what" }, m.text || kindText(m.kind)),
+    h("span", { class: "bell-what" }, kindText(m.kind)),
+    // A message of the pages comes with its words (in the reader's language).
+    m.text ? h("span", { class: "bell-text" }, m.text) : null,
     h(
       "span",
       { class: "bell-meta muted" },
