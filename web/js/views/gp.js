@@ -20,6 +20,7 @@ import {
 } from "../dom.js";
 import { errorText, formatTime, t } from "../i18n.js";
 import { personLater } from "../people.js";
+import { chatAction } from "../chat.js";
 import { consultationAccessUntil, pointOfCare } from "./consent.js";
 import { consultationItem, patientNames, recordAction, refreshOnEvents } from "./consultations.js";
 import { followUpCards, renderFollowUp } from "./followup.js";
@@ -432,13 +433,14 @@ function renderConsultations(main, { me, live }) {
     render: (c) => {
       const consent = consentAction(c);
       const record = recordAction(c, { me });
+      const chat = chatAction(c, { me });
       const item = consultationItem(c, {
         me,
         patientName,
         onChange: () => list.reload(),
-        extra: () => [record.button, consent?.button].filter(Boolean),
+        extra: () => [record.button, chat.button, consent?.button].filter(Boolean),
       });
-      item.append(record.panel);
+      item.append(record.panel, chat.panel);
       if (consent) item.append(consent.panel);
       return item;
     },

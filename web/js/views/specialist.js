@@ -10,6 +10,7 @@ import { icdPicker } from "../icd.js";
 import { recordCodingFeedback, suggestCodes } from "../suggest.js";
 import { apiForm, renderAvailability, showApiError, timeZone } from "./availability.js";
 import { recordAction, refreshOnEvents } from "./consultations.js";
+import { chatAction } from "../chat.js";
 import { consultationFiles } from "../files.js";
 import { uploader } from "../upload.js";
 import { openPassport } from "./passport.js";
@@ -185,6 +186,9 @@ function renderQueue(main, { me, live }) {
     const record =
       isMine && (c.status === "in_progress" || period === "past") ? recordAction(c, { me }) : null;
     if (record) buttons.push(record.button);
+    // The consultation's messages, for the specialists who take part in it.
+    const chat = isMine ? chatAction(c, { me }) : null;
+    if (chat) buttons.push(chat.button);
     const when = c.starts_at
       ? h("time", { datetime: c.starts_at }, formatDateTime(c.starts_at))
       : h("span", {}, t("spec.queue.sent", { when: formatDateTime(c.created_at) }));
@@ -223,6 +227,7 @@ function renderQueue(main, { me, live }) {
       ),
       buttons.length ? h("div", { class: "actions" }, buttons) : null,
       record?.panel,
+      chat?.panel,
       conclusion,
       note,
     );
