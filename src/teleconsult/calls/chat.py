@@ -24,6 +24,7 @@ from ..codes import Role
 from ..consultations import service as consultations
 from ..consultations.lifecycle import IllegalTransition, Mode, Status
 from ..consultations.models import ACTIVE_STATUSES, Consultation
+from ..consultations.participants import is_invited
 from ..errors import Conflict, Forbidden, NotFound
 from ..stats.rollups import facts_of, record_change
 from .models import CallOptions, ChatMessage
@@ -47,6 +48,8 @@ async def participant_consultation(
     if consultation is None:
         raise NotFound(code="consultation_not_found")
     if actor.id in (consultation.requester_id, consultation.specialist_id):
+        return consultation
+    if actor.role == Role.specialist and await is_invited(session, consultation_id, actor.id):
         return consultation
     if actor.role == Role.patient and actor.patient_id == consultation.patient_id:
         options = await session.get(CallOptions, consultation_id)

@@ -29,6 +29,7 @@ from ..scheduling.service import free_slots_statement
 from ..stats.rollups import facts_of, record_change
 from .lifecycle import URGENCY_RANK, Action, Mode, Status, Urgency, check_timing, next_status
 from .models import Consultation, IdempotencyRecord
+from .participants import invited_clause
 from .schemas import ConsultationCreate, ConsultationOut, ConsultationQuery
 
 # How many times "earliest free" looks again when a slot it took was booked meanwhile.
@@ -260,7 +261,9 @@ def visible_consultations(actor: User) -> Select[Any]:
                 SpecialistSpecialty.specialty == Consultation.specialty,
             ),
         )
-        return stmt.where(or_(Consultation.specialist_id == actor.id, claimable))
+        return stmt.where(
+            or_(Consultation.specialist_id == actor.id, claimable, invited_clause(actor.id))
+        )
     return stmt.where(Consultation.patient_id == actor.patient_id)
 
 

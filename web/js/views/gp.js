@@ -21,6 +21,7 @@ import {
 import { errorText, formatTime, t } from "../i18n.js";
 import { personLater } from "../people.js";
 import { chatAction } from "../chat.js";
+import { participantsAction } from "../participants.js";
 import { consultationAccessUntil, pointOfCare } from "./consent.js";
 import { consultationItem, patientNames, recordAction, refreshOnEvents } from "./consultations.js";
 import { followUpCards, renderFollowUp } from "./followup.js";
@@ -434,13 +435,14 @@ function renderConsultations(main, { me, live }) {
       const consent = consentAction(c);
       const record = recordAction(c, { me });
       const chat = chatAction(c, { me });
+      const people = participantsAction(c, { me });
       const item = consultationItem(c, {
         me,
         patientName,
         onChange: () => list.reload(),
-        extra: () => [record.button, chat.button, consent?.button].filter(Boolean),
+        extra: () => [record.button, chat.button, people.button, consent?.button].filter(Boolean),
       });
-      item.append(record.panel, chat.panel);
+      item.append(record.panel, chat.panel, people.panel);
       if (consent) item.append(consent.panel);
       return item;
     },
