@@ -141,3 +141,46 @@ async def test_at_most_four_take_part(client: Any, database: Database, clock: Fa
     assert status == 409 and body["code"] == "participants_full", body
     status, body = await w.gp.post(options, {"invite_patient": True})
     assert status == 409 and body["code"] == "participants_full", body
+
+
+async def test_a_fifth_person_is_refused_by_the_call(
+    client: Any, database: Database, clock: FakeClock
+) -> None:
+    """Four connected (GP, specialist, patient, one invited specialist); the patient's
+    invitation withdrawn and a second specialist invited, the fifth socket is refused."""
+    w, cid = await booked_call(client, database.engine, clock.now())
+    patient = await user(w.admin, "patient", patient_id=w.patient_id)
+    options = f"/consultations/{cid}/call/options"
+    status, _ = await w.gp.post(options, {"invite_patient": True})
+    assert status == 200
+    neuro = await _specialist(w, "neurology")
+    status, _ = await w.specialist.post(f"/consultations/{cid}/participants", {"user_id": neuro.id})
+    assert status == 201
+    sockets = []
+    try:
+        for who in (w.gp, w.specialist, patient, neuro):
+            status, call = await who.get(f"/consultations/{cid}/call")
+            assert status == 200, call
+            ws = await client.session.ws_connect(call["ws_url"])
+            sockets.append(ws)
+            welcome = await ws.receive_json(timeout=5)
+            assert welcome["type"] == "welcome", welcome
+        # Every other participant by user id, so the pages can name each.
+        assert {p["user_id"] for p in welcome["peers"]} == {w.gp.id, w.specialist.id, patient.id}
+        status, _ = await w.gp.post(options, {"invite_patient": False})
+        assert status == 200
+        endo = await _specialist(w, "endocrinology")
+        status, _ = await w.specialist.post(
+            f"/consultations/{cid}/participants", {"user_id": endo.id}
+        )
+        assert status == 201
+        status, call = await endo.get(f"/consultations/{cid}/call")
+        assert status == 200, call
+        async with client.session.ws_connect(call["ws_url"]) as ws:
+            refused = await ws.receive_json(timeout=5)
+            assert refused["type"] == "error" and refused["error"] == "call_full", refused
+            await ws.receive(timeout=5)
+            assert ws.close_code == 4009
+    finally:
+        for ws in sockets:
+            await ws.close()
