@@ -30,6 +30,8 @@ import { gpPassport } from "./gp-passport.js";
 
 export const live = true;
 
+const OPEN = new Set(["requested", "scheduled", "in_progress"]);
+
 export const routes = [
   {
     path: "#/patients",
@@ -435,14 +437,15 @@ function renderConsultations(main, { me, live }) {
       const consent = consentAction(c);
       const record = recordAction(c, { me });
       const chat = chatAction(c, { me });
-      const people = participantsAction(c, { me });
+      // Who takes part, while the consultation is open.
+      const people = OPEN.has(c.status) ? participantsAction(c, { me }) : null;
       const item = consultationItem(c, {
         me,
         patientName,
         onChange: () => list.reload(),
-        extra: () => [record.button, chat.button, people.button, consent?.button].filter(Boolean),
+        extra: () => [record.button, chat.button, people?.button, consent?.button].filter(Boolean),
       });
-      item.append(record.panel, chat.panel, people.panel);
+      item.append(...[record.panel, chat.panel, people?.panel].filter(Boolean));
       if (consent) item.append(consent.panel);
       return item;
     },

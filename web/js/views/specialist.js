@@ -192,7 +192,10 @@ function renderQueue(main, { me, live }) {
     // The consultation's messages, for the specialists who take part in it.
     const chat = isMine || invited ? chatAction(c, { me }) : null;
     if (chat) buttons.push(chat.button);
-    const people = isMine || invited ? participantsAction(c, { me }) : null;
+    const people =
+      (isMine || invited) && ["requested", "scheduled", "in_progress"].includes(c.status)
+        ? participantsAction(c, { me })
+        : null;
     if (people) buttons.push(people.button);
     const when = c.starts_at
       ? h("time", { datetime: c.starts_at }, formatDateTime(c.starts_at))
