@@ -18,7 +18,7 @@
 // uses perfect negotiation on its own: the newcomer offers, and on glare the polite side of
 // that pair yields (the server says, per pair, which side is polite). Every message names
 // its recipient ("to"). In relay mode the server's gateway is the one other side: our offer
-// has room for two others (a slot each: an audio and a video transceiver).
+// has room for three others (a slot each: an audio and a video transceiver).
 //
 // Up to four take part (the GP, the specialist, specialists it invited, the patient): each
 // other participant is a tile captioned with their name and role (by user id, so two
@@ -51,7 +51,8 @@ const localVideo = $("local");
 const remotes = $("remotes");
 
 const GATEWAY = "gateway";
-const RELAY_SLOTS = 2;
+// Room for the three others of a call of four (participants.MAX_PEOPLE).
+const RELAY_SLOTS = 3;
 const ROLES = new Set(["gp", "specialist", "patient", "admin"]);
 const TRY_AGAIN_LATER = 1013;
 const RETRY_MAX_SECONDS = 30;
