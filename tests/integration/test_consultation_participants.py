@@ -184,3 +184,33 @@ async def test_a_fifth_person_is_refused_by_the_call(
     finally:
         for ws in sockets:
             await ws.close()
+
+
+async def test_the_invited_specialists_queue_hears_of_the_invitation_and_the_start(
+    client: Any, database: Database, clock: FakeClock
+) -> None:
+    w, cid = await booked_call(client, database.engine, clock.now())
+    neuro = await _specialist(w, "neurology")
+    ws = await client.ws_connect("/api/v1/events", headers=neuro.headers())
+    try:
+        hello = await ws.receive_json(timeout=5)
+        assert f"user:{neuro.id}" in hello["channels"], hello
+        status, _ = await w.specialist.post(
+            f"/consultations/{cid}/participants", {"user_id": neuro.id}
+        )
+        assert status == 201
+        events = []
+        while len(events) < 1:
+            message = await ws.receive_json(timeout=5)
+            if message.get("consultation_id") == cid:
+                events.append(message["event"])
+        status, _ = await w.specialist.post(f"/consultations/{cid}/start")
+        assert status == 200
+        while len(events) < 2:
+            message = await ws.receive_json(timeout=5)
+            if message.get("consultation_id") == cid:
+                events.append(message["event"])
+        assert events == ["invited", "start"]
+        assert w.patient_id not in str(message)
+    finally:
+        await ws.close()

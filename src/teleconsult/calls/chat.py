@@ -136,5 +136,5 @@ async def to_async(
     consultation.sort_at = now
     await session.flush()
     await record_change(session, before, consultation)
-    consultations.publish_change(session, bus, consultation, "to-async")
+    await consultations.publish_change(session, bus, consultation, "to-async")
     return consultation

@@ -198,7 +198,7 @@ async def join_call(
         consultation = await consultations.transition(
             session, actor, consultation_id, Action.start, now=now
         )
-        consultations.publish_change(session, bus, consultation, Action.start.value)
+        await consultations.publish_change(session, bus, consultation, Action.start.value)
     session.add(
         CallParticipation(
             consultation_id=consultation_id,

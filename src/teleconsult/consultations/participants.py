@@ -43,6 +43,15 @@ async def is_invited(session: AsyncSession, consultation_id: uuid.UUID, user_id:
     return found is not None
 
 
+async def invited_ids(session: AsyncSession, consultation_id: uuid.UUID) -> list[uuid.UUID]:
+    rows = await session.scalars(
+        select(ConsultationParticipant.user_id).where(
+            ConsultationParticipant.consultation_id == consultation_id
+        )
+    )
+    return list(rows)
+
+
 async def people_count(session: AsyncSession, consultation: Consultation, patient: bool) -> int:
     """How many take part: the GP, the specialist (once known), the invited, the patient."""
     invited = await session.scalar(
