@@ -674,6 +674,46 @@ function meterOn(stream) {
   loop();
 }
 
+// The speaker check: a short tone through the speaker, its level on the meter as it plays.
+const TONE_SECONDS = 2;
+
+function speakerTest() {
+  const button = $("speaker-test");
+  const meter = $("speaker-level");
+  if (!window.AudioContext || button.getAttribute("aria-pressed") === "true") return;
+  const context = new AudioContext();
+  const tone = context.createOscillator();
+  tone.frequency.value = 440;
+  const gain = context.createGain();
+  gain.gain.value = 0.25;
+  const analyser = context.createAnalyser();
+  analyser.fftSize = 512;
+  tone.connect(gain).connect(analyser).connect(context.destination);
+  const data = new Uint8Array(analyser.fftSize);
+  let playing = true;
+  const loop = () => {
+    if (!playing) return;
+    analyser.getByteTimeDomainData(data);
+    let peak = 0;
+    for (const v of data) peak = Math.max(peak, Math.abs(v - 128) / 128);
+    meter.value = peak;
+    requestAnimationFrame(loop);
+  };
+  button.setAttribute("aria-pressed", "true");
+  tone.onended = () => {
+    playing = false;
+    meter.value = 0;
+    button.setAttribute("aria-pressed", "false");
+    context.close().catch(() => {});
+  };
+  context.resume().catch(() => {});
+  tone.start();
+  tone.stop(context.currentTime + TONE_SECONDS);
+  loop();
+}
+
+$("speaker-test").addEventListener("click", speakerTest);
+
 function meterOff() {
   if (state.meter) state.meter.close().catch(() => {});
   state.meter = null;
