@@ -63,6 +63,12 @@ async def test_an_invited_specialist_takes_part_and_reads_the_passport_once_cons
     assert status == 200, grant
     status, passport = await neuro.get(f"/patients/{w.patient_id}/passport")
     assert status == 200, passport
+    # The patient's access log tells of the invitation, by whom and whom.
+    status, log = await patient.get(f"/patients/{w.patient_id}/access-log")
+    assert status == 200, log
+    [invitation] = [e for e in log["items"] if e["event"] == "consultation_invite"]
+    assert invitation["actor"]["id"] == w.specialist.id
+    assert invitation["details"]["grantee"]["specialties"] == ["neurology"], invitation
     # Who takes part, and where the consent stands, for every participant.
     for who in (w.gp, w.specialist, neuro, patient):
         status, listed = await who.get(f"/consultations/{cid}/participants")

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..accounts.models import SpecialistSpecialty, User
 from ..bus.outbox import enqueue
+from ..calls.models import CallOptions
 from ..codes import Role
 from ..consent.models import ConsentRequest
 from ..consent.requests import request_specialist_consent
@@ -49,9 +50,6 @@ class Invited:
 
 
 async def _patient_invited(session: AsyncSession, consultation_id: uuid.UUID) -> bool:
-    # Imported here: the call options live with the calls, which import this module.
-    from ..calls.models import CallOptions
-
     options = await session.get(CallOptions, consultation_id)
     return options is not None and options.patient_invited
 
