@@ -44,6 +44,9 @@ async def test_an_invited_specialist_takes_part_and_reads_the_passport_once_cons
     assert [m["author_role"] for m in page["items"]] == ["specialist"]
     status, call = await neuro.get(f"/consultations/{cid}/call")
     assert status == 200, call
+    # The referral's files are theirs to read (not to add to).
+    status, files = await neuro.get(f"/consultations/{cid}/files")
+    assert status == 200 and files == [], files
     # Joining does not start the consultation on its specialist's behalf.
     async with client.session.ws_connect(call["ws_url"]) as ws:
         welcome = await ws.receive_json(timeout=5)
