@@ -242,7 +242,10 @@ async def set_options(
 ) -> CallOptions:
     """The requesting GP or the specialist chooses the media mode; the GP invites the patient
     (one with an account, while there is room: participants.MAX_PEOPLE)."""
-    consultation = await consultations.get_consultation(session, actor, consultation_id)
+    # Inviting counts who takes part: locked, as an invitation of a specialist locks it.
+    consultation = await consultations.get_consultation(
+        session, actor, consultation_id, for_update=bool(data.invite_patient)
+    )
     if actor.id not in (consultation.requester_id, consultation.specialist_id):
         raise NotAParticipant()
     options = await session.get(CallOptions, consultation_id)
