@@ -124,11 +124,11 @@ async def test_gp_specialist_and_invited_patient_each_see_the_two_others(
 
     loopback_only(monkeypatch)
     w, cid = await booked_call(client, database.engine, clock.now())
-    status, options = await w.specialist.post(
+    patient = await user(w.admin, "patient", patient_id=w.patient_id)
+    status, options = await w.gp.post(
         f"/consultations/{cid}/call/options", {"invite_patient": True, "mode": mode}
     )
     assert status == 200 and options["mode"] == mode, options
-    patient = await user(w.admin, "patient", patient_id=w.patient_id)
     base = str(client.make_url("")).rstrip("/")
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)

@@ -1,6 +1,7 @@
-"""The call room in the browser: device check, joining, captions, timer, controls, quality,
-chat, rejoining after a refresh, in the three languages at 1280 and 390 px; and the
-stepping-down decision (web/js/call/steps.js) fed with made-up samples."""
+"""The call room in the browser: device check (camera, microphone and speaker levels),
+joining, captions, timer, controls, quality, chat, rejoining after a refresh, in the three
+languages at 1280 and 390 px; and the stepping-down decision (web/js/call/steps.js) fed
+with made-up samples."""
 
 from __future__ import annotations
 
@@ -91,6 +92,13 @@ async def test_the_call_room_in_every_language_and_width(
             await expect(page.get_by_label(gp.t("call.check.audio_only"))).to_be_visible()
             await expect(page.locator("#waiting-for")).to_contain_text(gp.t("call.role.specialist"))
             await poll(page, "() => document.getElementById('mic-level').value > 0", True)
+            # The speaker: a test tone, its level on the meter while it plays, then silence.
+            speaker = page.get_by_role("button", name=gp.t("call.check.speaker_test"))
+            await speaker.click()
+            await expect(speaker).to_have_attribute("aria-pressed", "true")
+            await poll(page, "() => document.getElementById('speaker-level').value > 0.1", True)
+            await expect(speaker).to_have_attribute("aria-pressed", "false", timeout=10_000)
+            assert await page.evaluate("() => document.getElementById('speaker-level').value") == 0
             await gp.assert_translated()
             await fits(page, width)
             await gp.shot(f"check-{language}-{width}")

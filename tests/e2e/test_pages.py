@@ -136,9 +136,12 @@ async def test_gp_registers_finds_a_patient_and_books(
     await tab.shot("consultations")
     await chosen.get_by_role("button", name="Cancel").click()
     await check(items.filter(has_text="09:20")).to_contain_text("Cancelled")
-    # A cancelled consultation keeps only its record.
-    await check(items.filter(has_text="09:20").get_by_role("button")).to_have_count(1)
+    # A cancelled consultation keeps only its record and its messages.
+    await check(items.filter(has_text="09:20").get_by_role("button")).to_have_count(2)
     await check(items.filter(has_text="09:20").get_by_role("button", name="Record")).to_be_visible()
+    await check(
+        items.filter(has_text="09:20").get_by_role("button", name="Messages")
+    ).to_be_visible()
 
     await page.get_by_label("Status").select_option(label="Scheduled")
     await check(items).to_have_count(1)

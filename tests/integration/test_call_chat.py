@@ -131,3 +131,20 @@ async def test_a_failing_call_becomes_an_async_case_with_its_referral(
     # Once only.
     status, body = await w.gp.post(f"/consultations/{cid}/to-async", {})
     assert status == 409 and body["code"] == "to_async_not_possible", body
+
+
+async def test_the_chat_names_its_authors_and_is_read_only_once_completed(
+    client: Any, database: Database, clock: FakeClock
+) -> None:
+    w, cid = await booked_call(client, database.engine, clock.now())
+    status, body = await w.specialist.post(f"/consultations/{cid}/start")
+    assert status == 200, body
+    status, sent = await w.gp.post(f"/consultations/{cid}/chat", {"text": "Holter?"})
+    assert status == 201 and sent["author_id"] == w.gp.id, sent
+    status, _ = await w.specialist.post(f"/consultations/{cid}/complete", {"conclusion": "Stable."})
+    assert status == 200
+    status, body = await w.specialist.post(f"/consultations/{cid}/chat", {"text": "One more"})
+    assert status == 409 and body["code"] == "chat_closed", body
+    status, page = await w.specialist.get(f"/consultations/{cid}/chat")
+    assert status == 200
+    assert [(m["text"], m["author_id"]) for m in page["items"]] == [("Holter?", w.gp.id)]

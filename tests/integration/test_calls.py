@@ -259,7 +259,12 @@ async def test_patient_joins_only_when_invited(
     patient = await user(w.admin, "patient", patient_id=w.patient_id)
     status, _ = await patient.get(f"/consultations/{cid}/call")
     assert status == 403
-    status, options = await w.specialist.post(
+    # Only the GP invites the patient (one with an account).
+    status, body = await w.specialist.post(
+        f"/consultations/{cid}/call/options", {"invite_patient": True}
+    )
+    assert status == 403 and body["code"] == "invite_patient_gp_only", body
+    status, options = await w.gp.post(
         f"/consultations/{cid}/call/options", {"invite_patient": True}
     )
     assert status == 200 and options["patient_invited"] is True
@@ -274,9 +279,9 @@ async def test_three_participants_pair_up_each_with_one_polite_side(
 ) -> None:
     """With the patient invited, a p2p call is a mesh: each pair negotiates on its own."""
     w, cid = await booked_call(client, database.engine, clock.now())
+    patient = await user(w.admin, "patient", patient_id=w.patient_id)
     status, _ = await w.gp.post(f"/consultations/{cid}/call/options", {"invite_patient": True})
     assert status == 200
-    patient = await user(w.admin, "patient", patient_id=w.patient_id)
     sockets: dict[str, Any] = {}
     ids: dict[str, str] = {}
     polite: dict[tuple[str, str], bool] = {}
@@ -322,9 +327,9 @@ async def test_the_python_client_keeps_its_counterpart_when_a_third_joins(
 ) -> None:
     loopback_only(monkeypatch)
     w, cid = await booked_call(client, database.engine, clock.now())
+    patient = await user(w.admin, "patient", patient_id=w.patient_id)
     status, _ = await w.gp.post(f"/consultations/{cid}/call/options", {"invite_patient": True})
     assert status == 200
-    patient = await user(w.admin, "patient", patient_id=w.patient_id)
     gp = CallClient(base_url(client), cid, token=w.gp.token)
     specialist = CallClient(base_url(client), cid, token=w.specialist.token)
     try:

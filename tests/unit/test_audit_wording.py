@@ -11,6 +11,11 @@ B = uuid.UUID("baf4392f-0000-4000-8000-000000000002")
 U = uuid.UUID("0c2e0000-0000-4000-8000-000000000003")
 
 
+def test_an_invitation_names_the_invited_specialist() -> None:
+    w = word("consultation.invite", "ok", f"consultation {A}: specialist {U} invited")
+    assert (w.event, w.users) == ("consultation_invite", [U])
+
+
 def test_reads_name_their_basis() -> None:
     assert word("passport.read", "permit", "the patient themself").details == {"basis": "self"}
     w = word("passport.read", "permit", f"consent {A}, {B}")

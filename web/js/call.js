@@ -18,12 +18,18 @@
 // uses perfect negotiation on its own: the newcomer offers, and on glare the polite side of
 // that pair yields (the server says, per pair, which side is polite). Every message names
 // its recipient ("to"). In relay mode the server's gateway is the one other side: our offer
-// has room for two others (a slot each: an audio and a video transceiver).
+// has room for three others (a slot each: an audio and a video transceiver).
 //
-// Stepping down (call/steps.js, a pure function of getStats() samples): lower resolution and
-// bitrate first, then audio only (the video encoding is switched off; Opus keeps in-band FEC
-// at a low bitrate), and back up when the link recovers. Each side tells the others its step
-// over the signaling socket ({type: "step"}), so both see it.
+// Up to four take part (the GP, the specialist, specialists it invited, the patient): each
+// other participant is a tile captioned with their name and role (by user id, so two
+// specialists are told apart), with the quality of the connection to them.
+//
+// Stepping down (call/steps.js, a pure function of getStats() samples) is decided per
+// connection, from that connection's samples: lower resolution and bitrate first, then audio
+// only (the video encoding is switched off; Opus keeps in-band FEC at a low bitrate), and back
+// up when the link recovers. A thin link to one participant does not lower what the others
+// receive. Each side tells that other its step over the signaling socket ({type: "step",
+// to}), so both see it.
 
 import { ApiError, get, post } from "./api.js";
 import { errorText, formatList, formatTime, preferredLanguage, setLanguage, t } from "./i18n.js";
@@ -45,7 +51,8 @@ const localVideo = $("local");
 const remotes = $("remotes");
 
 const GATEWAY = "gateway";
-const RELAY_SLOTS = 2;
+// Room for the three others of a call of four (participants.MAX_PEOPLE).
+const RELAY_SLOTS = 3;
 const ROLES = new Set(["gp", "specialist", "patient", "admin"]);
 const TRY_AGAIN_LATER = 1013;
 const RETRY_MAX_SECONDS = 30;
@@ -72,6 +79,9 @@ const state = {
   me: null,
   myRole: null,
   names: {}, // role → full name (from the consultation)
+  people: new Map(), // user id → full name
+  myId: null,
+  invited: [], // user ids of the specialists invited into the consultation
   consultation: null,
   peers: new Map(),
   retries: 0,
@@ -80,11 +90,8 @@ const state = {
   audioOnly: false,
   muted: false,
   cameraOff: false,
-  // Stepping: our step, when it changed, our samples (of the first connected peer).
+  // Stepping: the highest step over our connections (each has its own: peer.step).
   step: 0,
-  changedAt: -Infinity,
-  upSeconds: UP_SECONDS,
-  upAt: -Infinity,
   stepper: null,
   startedAt: null,
   ticker: null,
@@ -108,23 +115,49 @@ function send(message) {
   if (state.ws && state.ws.readyState === WebSocket.OPEN) state.ws.send(JSON.stringify(message));
 }
 
-/** "Dr Aigerim Sadykova, Specialist", or the role alone when the name is not known. */
-function caption(role) {
-  const name = state.names[role];
+/**
+ * "Dr Aigerim Sadykova, Specialist", or the role alone when the name is not known. With a
+ * user id the name is that person's (two specialists share a role); without one, the
+ * consultation's GP or specialist.
+ */
+function caption(role, userId) {
+  const name = userId ? state.people.get(userId) : state.names[role];
   const what = roleName(role) || t("call.other_participant");
   return name ? t("call.caption", { name, role: what }) : what;
 }
 
-/** Whom this person waits for: the other clinician (and the patient when invited). */
+/** Whom this person waits for: the other clinicians (and the invited specialists). */
 function awaited() {
-  const others = ["gp", "specialist"].filter((r) => r !== state.myRole);
-  return formatList(others.map((r) => caption(r)));
+  const c = state.consultation;
+  const everyone = c
+    ? [
+        ["gp", c.requester_id],
+        ["specialist", c.specialist_id],
+        ...state.invited.map((id) => ["specialist", id]),
+      ].filter(([, id]) => id && id !== state.myId)
+    : ["gp", "specialist"].filter((r) => r !== state.myRole).map((r) => [r, null]);
+  return formatList(everyone.map(([role, id]) => caption(role, id)));
+}
+
+/** Names of people not known yet (a participant who joined unannounced), then `done()`. */
+async function learnNames(ids, done) {
+  const missing = ids.filter((id) => id && !state.people.has(id));
+  if (!missing.length) return;
+  try {
+    const found = await get("/people", { ids: missing.join(",") });
+    for (const p of found.items || []) if (p.name) state.people.set(p.id, p.name);
+    done();
+  } catch {
+    // Names are a courtesy: the roles still caption the videos.
+  }
 }
 
 function showProgress() {
   const others = [...state.peers.values()].filter((p) => p.connected);
   if (others.length) {
-    const names = formatList(others.map((p) => (p.id === GATEWAY ? t("call.other_side") : caption(p.role))));
+    const names = formatList(
+      others.map((p) => (p.id === GATEWAY ? t("call.other_side") : caption(p.role, p.userId))),
+    );
     show(t("call.status.connected", { names }), "connected");
     startTimer();
   } else if (state.peers.size) {
@@ -169,20 +202,30 @@ function makeTile(label) {
   video.addEventListener("loadeddata", () => tile.classList.add("live"));
   const audio = document.createElement("audio");
   audio.autoplay = true;
-  const figcaption = document.createElement("figcaption");
-  figcaption.textContent = label;
-  tile.append(video, audio, figcaption);
+  const name = document.createElement("figcaption");
+  name.textContent = label;
+  // The connection to this participant, in words (good, weak, audio only, no connection).
+  const linkWord = document.createElement("p");
+  linkWord.className = "link-quality";
+  linkWord.hidden = true;
+  tile.append(video, audio, name, linkWord);
   remotes.append(tile);
-  return { tile, video, audio };
+  return { tile, video, audio, name, linkWord };
 }
 
-function addPeer(id, role, polite) {
+function addPeer(id, role, polite, userId = null) {
   let peer = state.peers.get(id);
   if (peer) return peer;
   peer = {
     id,
     role,
+    userId,
     polite,
+    // This connection's step (steps.js), when it changed, and how long a step up waits.
+    step: state.audioOnly ? AUDIO_ONLY : 0,
+    changedAt: -Infinity,
+    upSeconds: UP_SECONDS,
+    upAt: -Infinity,
     pc: null,
     makingOffer: false,
     ignoreOffer: false,
@@ -196,9 +239,13 @@ function addPeer(id, role, polite) {
   return peer;
 }
 
+function peerLabel(peer) {
+  return peer.id !== GATEWAY && peer.role ? caption(peer.role, peer.userId) : t("call.other_participant");
+}
+
 function tileOf(peer, slot) {
   while (peer.tiles.length <= slot) {
-    const label = peer.id !== GATEWAY && peer.role ? caption(peer.role) : t("call.other_participant");
+    const label = peerLabel(peer);
     const made = makeTile(label);
     made.tile.dataset.peer = peer.id;
     peer.tiles.push(made);
@@ -240,26 +287,30 @@ async function applyStep(pc, step) {
   }
 }
 
-async function setStep(step) {
-  if (step === state.step) return;
+/** Put one connection on `step`, and tell that participant. */
+async function setStep(peer, step) {
+  if (step === peer.step) return;
   const now = performance.now() / 1000;
-  if (step > state.step && now - state.upAt < UP_HELD_SECONDS) {
-    state.upSeconds = Math.min(UP_MAX_SECONDS, state.upSeconds * 2);
-  } else if (step > state.step) {
-    state.upSeconds = UP_SECONDS;
+  if (step > peer.step && now - peer.upAt < UP_HELD_SECONDS) {
+    peer.upSeconds = Math.min(UP_MAX_SECONDS, peer.upSeconds * 2);
+  } else if (step > peer.step) {
+    peer.upSeconds = UP_SECONDS;
   }
-  if (step < state.step) state.upAt = now;
-  state.step = step;
-  state.changedAt = now;
-  document.body.dataset.step = String(step);
-  for (const peer of state.peers.values()) if (peer.pc) await applyStep(peer.pc, step);
-  send({ type: "step", step });
+  if (step < peer.step) peer.upAt = now;
+  peer.step = step;
+  peer.changedAt = now;
+  if (peer.pc) await applyStep(peer.pc, step);
+  send({ type: "step", step, to: peer.id === GATEWAY ? undefined : peer.id });
   showStep();
 }
 
 function showStep() {
   const note = $("step-note");
-  const mine = state.step;
+  const steps = [...state.peers.values()].map((p) => p.step);
+  // The highest step over the connections (or the choice made before joining).
+  const mine = steps.length ? Math.max(...steps) : state.audioOnly ? AUDIO_ONLY : 0;
+  state.step = mine;
+  document.body.dataset.step = String(mine);
   const theirs = Math.max(0, ...[...state.peers.values()].map((p) => p.theirStep || 0));
   const key = mine >= AUDIO_ONLY ? "call.step.mine_audio" : mine > 0 ? "call.step.mine_lower" : null;
   const theirKey = theirs >= AUDIO_ONLY ? "call.step.theirs_audio" : theirs > 0 ? "call.step.theirs_lower" : null;
@@ -268,10 +319,21 @@ function showStep() {
   note.textContent = texts.join(" ");
 }
 
+/** The connection to one participant in words, under their picture. */
+function showLinkQuality(peer, latest) {
+  const word = peer.connected ? quality(Math.max(peer.step, peer.theirStep || 0), latest) : "lost";
+  for (const { linkWord } of peer.tiles) {
+    linkWord.dataset.quality = word;
+    linkWord.textContent = t("call.quality.link", { quality: t(`call.quality.${word}`) });
+    linkWord.title = peer.connected && latest?.rtt != null ? t("call.quality.rtt", { ms: Math.round(latest.rtt * 1000) }) : "";
+    linkWord.hidden = false;
+  }
+}
+
 function showQuality(peer, latest) {
   const mine = $("quality-mine");
   const theirs = $("quality-theirs");
-  const myWord = peer.connected ? quality(state.step, latest) : "lost";
+  const myWord = peer.connected ? quality(peer.step, latest) : "lost";
   const theirWord = peer.connected ? quality(peer.theirStep || 0, latest) : "lost";
   mine.dataset.quality = myWord;
   mine.textContent = t(`call.quality.${myWord}`);
@@ -284,30 +346,36 @@ function showQuality(peer, latest) {
   mine.title = details.join(", ");
 }
 
-/** Every SAMPLE_SECONDS: read the stats, decide the step, watch the others' sound. */
+/** Every SAMPLE_SECONDS, for each connection: read its stats, decide its step; then watch
+ * the others' sound. */
 async function measure() {
   const peers = [...state.peers.values()].filter((p) => p.pc);
   let worst = null;
   for (const peer of peers) {
+    let latest;
     try {
       const previous = peer.samples[peer.samples.length - 1];
-      const s = await sample(peer.pc, previous);
-      peer.samples.push(s);
+      latest = await sample(peer.pc, previous);
+      peer.samples.push(latest);
       if (peer.samples.length > SAMPLES_KEPT) peer.samples.shift();
-      const step = nextStep(peer.samples, state.step, state.changedAt, state.upSeconds);
-      if (!worst || step > worst.step) worst = { peer, step, latest: s };
     } catch (err) {
       console.warn("stats", err);
+      continue;
+    }
+    // A step up that held: the next one need not wait longer.
+    if (peer.upAt === peer.changedAt && performance.now() / 1000 - peer.upAt > UP_HELD_SECONDS) {
+      peer.upSeconds = UP_SECONDS;
+    }
+    const decided = nextStep(peer.samples, peer.step, peer.changedAt, peer.upSeconds);
+    const step = state.audioOnly ? AUDIO_ONLY : STEPPING ? decided : 0;
+    if (peer.connected) await setStep(peer, step);
+    showLinkQuality(peer, latest);
+    if (!worst || peer.step > worst.peer.step || (!worst.peer.connected && peer.connected)) {
+      worst = { peer, latest };
     }
   }
   if (!worst) return;
-  // A step up that held: the next one need not wait longer.
-  if (state.upAt === state.changedAt && performance.now() / 1000 - state.upAt > UP_HELD_SECONDS) {
-    state.upSeconds = UP_SECONDS;
-  }
   showQuality(worst.peer, worst.latest);
-  const step = state.audioOnly ? AUDIO_ONLY : STEPPING ? worst.step : 0;
-  if (state.peers.size && [...state.peers.values()].some((p) => p.connected)) await setStep(step);
   // The others' sound: packets received over the last seconds.
   const silent = peers.some(
     (p) =>
@@ -343,7 +411,7 @@ function watchConnection(peer, pc) {
     }, RESTART_AFTER_MS);
     return;
   }
-  if (s === "connected") applyStep(pc, state.step);
+  if (s === "connected") applyStep(pc, peer.step);
   showProgress();
 }
 
@@ -444,20 +512,27 @@ async function onMessage(message) {
       }
       for (const other of message.peers) {
         const polite = other.polite ?? state.me > other.peer_id;
-        connect(addPeer(other.peer_id, other.role, polite));
+        connect(addPeer(other.peer_id, other.role, polite, other.user_id));
       }
       showProgress();
-      if (state.step) send({ type: "step", step: state.step });
+      for (const peer of state.peers.values()) if (peer.step) send({ type: "step", step: peer.step, to: peer.id });
+      learnNames(
+        message.peers.map((p) => p.user_id),
+        renameTiles,
+      );
       break;
-    case "peer-joined":
+    case "peer-joined": {
       if (state.mode !== "p2p") break;
+      // The same person again (a refresh whose goodbye has not arrived): the old one goes.
       for (const peer of state.peers.values()) {
-        if (peer.role === message.role && peer.id !== message.peer_id) dropPeer(peer.id);
+        if (message.user_id && peer.userId === message.user_id && peer.id !== message.peer_id) dropPeer(peer.id);
       }
-      addPeer(message.peer_id, message.role, message.polite ?? state.me > message.peer_id);
-      show(t("call.status.joined", { who: caption(message.role) }), "connecting");
-      if (state.step) send({ type: "step", step: state.step, to: message.peer_id });
+      const peer = addPeer(message.peer_id, message.role, message.polite ?? state.me > message.peer_id, message.user_id);
+      show(t("call.status.joined", { who: caption(message.role, message.user_id) }), "connecting");
+      if (peer.step) send({ type: "step", step: peer.step, to: message.peer_id });
+      learnNames([message.user_id], renameTiles);
       break;
+    }
     case "peer-left":
       if (state.mode === "p2p") dropPeer(message.peer_id);
       break;
@@ -469,7 +544,7 @@ async function onMessage(message) {
       await onCandidate(message);
       break;
     case "step": {
-      const peer = state.peers.get(message.from) || [...state.peers.values()][0];
+      const peer = state.peers.get(state.mode === "relay" ? GATEWAY : message.from) || [...state.peers.values()][0];
       if (peer) peer.theirStep = message.step;
       showStep();
       break;
@@ -485,6 +560,10 @@ async function onMessage(message) {
       if (message.error === "replaced") {
         state.left = true;
         show(t("call.status.replaced"), "ended");
+      } else if (message.error === "call_full") {
+        state.left = true;
+        sessionStorage.removeItem(`call:${state.id}`);
+        show(t("call.status.full"), "ended");
       }
       break;
   }
@@ -522,12 +601,20 @@ async function loadConsultation() {
   try {
     const c = await get(`/consultations/${encodeURIComponent(state.id)}`);
     state.consultation = c;
-    const ids = [c.requester_id, c.specialist_id].filter(Boolean);
+    try {
+      const invited = await get(`/consultations/${encodeURIComponent(state.id)}/participants`);
+      state.invited = (invited.items || []).map((p) => p.user_id);
+    } catch {
+      state.invited = [];
+    }
+    const ids = [c.requester_id, c.specialist_id, ...state.invited].filter(Boolean);
     try {
       const found = await get("/people", { ids: ids.join(",") });
       for (const p of found.items || []) {
-        if (p.id === c.requester_id) state.names.gp = p.full_name || p.name;
-        if (p.id === c.specialist_id) state.names.specialist = p.full_name || p.name;
+        const name = p.full_name || p.name;
+        if (name) state.people.set(p.id, name);
+        if (p.id === c.requester_id) state.names.gp = name;
+        if (p.id === c.specialist_id) state.names.specialist = name;
       }
     } catch {
       // Names are a courtesy: the roles still caption the videos.
@@ -535,6 +622,18 @@ async function loadConsultation() {
   } catch {
     state.consultation = null;
   }
+}
+
+/** Captions again once names have arrived. */
+function renameTiles() {
+  for (const peer of state.peers.values()) {
+    for (const { video, name } of peer.tiles) {
+      const label = peerLabel(peer);
+      name.textContent = label;
+      video.setAttribute("aria-label", label);
+    }
+  }
+  showProgress();
 }
 
 async function getMedia() {
@@ -574,6 +673,46 @@ function meterOn(stream) {
   state.meter = context;
   loop();
 }
+
+// The speaker check: a short tone through the speaker, its level on the meter as it plays.
+const TONE_SECONDS = 2;
+
+function speakerTest() {
+  const button = $("speaker-test");
+  const meter = $("speaker-level");
+  if (!window.AudioContext || button.getAttribute("aria-pressed") === "true") return;
+  const context = new AudioContext();
+  const tone = context.createOscillator();
+  tone.frequency.value = 440;
+  const gain = context.createGain();
+  gain.gain.value = 0.25;
+  const analyser = context.createAnalyser();
+  analyser.fftSize = 512;
+  tone.connect(gain).connect(analyser).connect(context.destination);
+  const data = new Uint8Array(analyser.fftSize);
+  let playing = true;
+  const loop = () => {
+    if (!playing) return;
+    analyser.getByteTimeDomainData(data);
+    let peak = 0;
+    for (const v of data) peak = Math.max(peak, Math.abs(v - 128) / 128);
+    meter.value = peak;
+    requestAnimationFrame(loop);
+  };
+  button.setAttribute("aria-pressed", "true");
+  tone.onended = () => {
+    playing = false;
+    meter.value = 0;
+    button.setAttribute("aria-pressed", "false");
+    context.close().catch(() => {});
+  };
+  context.resume().catch(() => {});
+  tone.start();
+  tone.stop(context.currentTime + TONE_SECONDS);
+  loop();
+}
+
+$("speaker-test").addEventListener("click", speakerTest);
 
 function meterOff() {
   if (state.meter) state.meter.close().catch(() => {});
@@ -638,11 +777,7 @@ function enterRoom() {
   $("room").hidden = false;
   $("self-caption").textContent = t("call.you_caption", { role: roleName(state.myRole) || t("call.you") });
   localVideo.srcObject = state.stream;
-  if (state.audioOnly) {
-    state.step = AUDIO_ONLY;
-    document.body.dataset.step = String(AUDIO_ONLY);
-    showStep();
-  }
+  if (state.audioOnly) showStep();
   signal(state.call.ws_url);
   state.pinger = setInterval(() => send({ type: "ping" }), 20000);
   state.stepper = setInterval(() => measure().catch((err) => console.warn("measure", err)), SAMPLE_SECONDS * 1000);
@@ -672,6 +807,7 @@ async function start() {
   try {
     const me = await get("/me");
     state.myRole = me.role;
+    state.myId = me.id;
   } catch {
     state.myRole = null;
   }
@@ -756,7 +892,8 @@ function addChat(m) {
   const item = document.createElement("li");
   const who = document.createElement("span");
   who.className = "who";
-  who.textContent = m.mine || m.author_role === state.myRole ? t("call.chat.you") : caption(m.author_role);
+  const mine = m.mine || (m.author_id ? m.author_id === state.myId : m.author_role === state.myRole);
+  who.textContent = mine ? t("call.chat.you") : caption(m.author_role, m.author_id);
   const when = document.createElement("time");
   when.dateTime = m.created_at;
   when.textContent = formatTime(m.created_at);

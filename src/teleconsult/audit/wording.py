@@ -40,6 +40,7 @@ access_log_read        an administrator's review
 login                  -
 file_read              a referral's file opened (files/service.py)
 file_attach            a file attached to a referral
+consultation_invite    a specialist invited into the patient's consultation (named)
 other                  action (as recorded)
 =====================  ==================================================================
 """
@@ -54,6 +55,7 @@ from typing import Any
 _UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 _TIME = r"\d{4}-\d{2}-\d{2}T[0-9:.]+(?:[+-]\d{2}:\d{2}|Z)?"
 
+_INVITE = re.compile(rf"^consultation {_UUID}: specialist (?P<user>{_UUID}) invited")
 _GRANT = re.compile(
     rf"^grant (?P<grant>{_UUID}): (?P<access>read_write|read) to "
     rf"(?P<kind>user|facility) (?P<grantee>{_UUID}) \((?P<categories>[^)]*)\)"
@@ -224,4 +226,7 @@ def word(action: str, outcome: str, reason: str) -> Wording:
         return Wording("login")
     if action in ("file.read", "file.attach"):
         return Wording(action.replace(".", "_"))
+    if action == "consultation.invite":
+        m = _INVITE.match(reason)
+        return Wording("consultation_invite", users=[uuid.UUID(m["user"])] if m else [])
     return Wording("other", {"action": action})

@@ -23,12 +23,18 @@ from ..bus.outbox import enqueue
 from ..codes import Role
 from ..consultations import service as consultations
 from ..consultations.lifecycle import IllegalTransition, Mode, Status
-from ..consultations.models import Consultation
-from ..errors import Forbidden, NotFound
+from ..consultations.models import ACTIVE_STATUSES, Consultation
+from ..consultations.participants import is_invited
+from ..errors import Conflict, Forbidden, NotFound
 from ..stats.rollups import facts_of, record_change
 from .models import CallOptions, ChatMessage
 
 MAX_CHAT_PAGE = 500
+
+
+class ChatClosed(Conflict):
+    default_detail = "The consultation is over: its messages can be read, not added to."
+    default_code = "chat_closed"
 
 
 async def participant_consultation(
@@ -43,6 +49,8 @@ async def participant_consultation(
         raise NotFound(code="consultation_not_found")
     if actor.id in (consultation.requester_id, consultation.specialist_id):
         return consultation
+    if actor.role == Role.specialist and await is_invited(session, consultation_id, actor.id):
+        return consultation
     if actor.role == Role.patient and actor.patient_id == consultation.patient_id:
         options = await session.get(CallOptions, consultation_id)
         if options is not None and options.patient_invited:
@@ -53,6 +61,7 @@ async def participant_consultation(
 def message_out(message: ChatMessage) -> dict[str, Any]:
     return {
         "id": str(message.id),
+        "author_id": str(message.author_id),
         "author_role": message.author_role,
         "text": message.text,
         "created_at": message.created_at.isoformat(),
@@ -66,7 +75,10 @@ async def post_message(
     text: str,
     now: datetime,
 ) -> ChatMessage:
-    await participant_consultation(session, actor, consultation_id)
+    consultation = await participant_consultation(session, actor, consultation_id)
+    if consultation.status not in ACTIVE_STATUSES:
+        # While a consultation is open its chat takes messages; afterwards it is read only.
+        raise ChatClosed()
     message = ChatMessage(
         id=uuid.uuid4(),
         consultation_id=consultation_id,
@@ -124,5 +136,5 @@ async def to_async(
     consultation.sort_at = now
     await session.flush()
     await record_change(session, before, consultation)
-    consultations.publish_change(session, bus, consultation, "to-async")
+    await consultations.publish_change(session, bus, consultation, "to-async")
     return consultation

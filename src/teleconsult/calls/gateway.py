@@ -2,8 +2,9 @@
 
 Each participant connects to the gateway, which sends them the other participants' audio
 and video: one slot (an audio and a video transceiver) per other participant the
-participant's offer has room for. The Python client offers one slot; the browser offers two,
-for a call of three (GP, specialist and the invited patient). A slot keeps its participant
+participant's offer has room for. The Python client offers one slot; the browser offers
+three, for a call of four (GP, specialist, an invited specialist or the invited patient). A
+slot keeps its participant
 while they stay; the most recent arrivals fill the slots.
 
 By default frames are forwarded encoded (see :mod:`.media`): no decoding and no re-encoding,

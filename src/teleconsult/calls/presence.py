@@ -23,7 +23,8 @@ class PeerInfo:
     node: str = ""
 
     def public(self) -> dict[str, str]:
-        return {"peer_id": self.peer_id, "role": self.role}
+        # The user id lets the pages name each participant (two specialists share a role).
+        return {"peer_id": self.peer_id, "role": self.role, "user_id": self.user_id}
 
 
 class Presence(Protocol):

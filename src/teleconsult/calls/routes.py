@@ -141,6 +141,7 @@ async def recording_consent(ctx: Ctx) -> CallOptionsOut:
 def _chat_out(message: ChatMessage, me: uuid.UUID) -> ChatMessageOut:
     return ChatMessageOut(
         id=message.id,
+        author_id=message.author_id,
         author_role=message.author_role,
         mine=message.author_id == me,
         text=message.text,

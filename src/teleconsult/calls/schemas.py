@@ -59,6 +59,8 @@ class ChatIn(BaseModel):
 
 class ChatMessageOut(BaseModel):
     id: uuid.UUID
+    # Who wrote it (named by GET /people): two specialists may take part.
+    author_id: uuid.UUID
     author_role: str
     # Whether the caller wrote it.
     mine: bool

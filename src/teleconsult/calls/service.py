@@ -17,8 +17,9 @@ from ..config import Settings
 from ..consultations import service as consultations
 from ..consultations.lifecycle import JOIN_EARLY, Action, Status
 from ..consultations.models import Consultation
+from ..consultations.participants import is_invited, room_for_one_more
 from ..db.uow import in_own_transaction
-from ..errors import Forbidden, NotFound, Unauthorized
+from ..errors import Conflict, Forbidden, NotFound, Unauthorized
 from ..notify import service as notify
 from .models import CallOptions, CallParticipation, CallTicket
 from .rules import call_is_open, new_ticket, ticket_hash
@@ -35,6 +36,26 @@ class CallNotOpen(Forbidden):
         "The call opens 15 minutes before the slot and closes 60 minutes after its end."
     )
     default_code = "call_not_open"
+
+
+class InvitePatientGpOnly(Forbidden):
+    default_detail = "Only the consultation's GP invites the patient to the call."
+    default_code = "invite_patient_gp_only"
+
+
+class PatientHasNoAccount(Conflict):
+    default_detail = "The patient has no account to join the call with."
+    default_code = "patient_no_account"
+
+
+async def _patient_can_join(session: AsyncSession, consultation: Consultation) -> None:
+    account = await session.scalar(
+        select(User.id)
+        .where(User.patient_id == consultation.patient_id, User.is_active.is_(True))
+        .limit(1)
+    )
+    if account is None:
+        raise PatientHasNoAccount()
 
 
 class BadTicket(Unauthorized):
@@ -83,6 +104,8 @@ async def check_access(
         and options is not None
         and options.patient_invited
     )
+    if not participant and actor.role == Role.specialist:
+        participant = await is_invited(session, consultation_id, actor.id)
     if not participant:
         raise NotAParticipant()
     if not call_is_open(consultation.status, consultation.starts_at, consultation.ends_at, now):
@@ -169,11 +192,14 @@ async def join_call(
     """Record the joining; a clinician's joining starts a scheduled consultation."""
     access = await check_access(session, actor, consultation_id, now)
     consultation = access.consultation
-    if consultation.status == Status.scheduled and actor.role in (Role.gp, Role.specialist):
+    if consultation.status == Status.scheduled and actor.id in (
+        consultation.requester_id,
+        consultation.specialist_id,
+    ):
         consultation = await consultations.transition(
             session, actor, consultation_id, Action.start, now=now
         )
-        consultations.publish_change(session, bus, consultation, Action.start.value)
+        await consultations.publish_change(session, bus, consultation, Action.start.value)
     session.add(
         CallParticipation(
             consultation_id=consultation_id,
@@ -216,9 +242,13 @@ async def set_options(
     now: datetime,
     base_url: str,
 ) -> CallOptions:
-    """The requesting GP or the specialist chooses the media mode and invites the patient;
-    an invited patient is sent a one-time link by SMS when the call opens (``links.py``)."""
-    consultation = await consultations.get_consultation(session, actor, consultation_id)
+    """The requesting GP or the specialist chooses the media mode; the GP invites the patient
+    (one with an account, while there is room: participants.MAX_PEOPLE), who is sent a
+    one-time link by SMS when the call opens (``links.py``)."""
+    # Inviting counts who takes part: locked, as an invitation of a specialist locks it.
+    consultation = await consultations.get_consultation(
+        session, actor, consultation_id, for_update=bool(data.invite_patient)
+    )
     if actor.id not in (consultation.requester_id, consultation.specialist_id):
         raise NotAParticipant()
     options = await session.get(CallOptions, consultation_id)
@@ -227,18 +257,23 @@ async def set_options(
         session.add(options)
     if data.mode is not None:
         options.mode = data.mode
-    if data.invite_patient and not options.patient_invited and consultation.starts_at:
-        await notify.call_opening(
-            session,
-            consultation_id=consultation.id,
-            patient_id=consultation.patient_id,
-            opens_at=consultation.starts_at - JOIN_EARLY,
-            base_url=base_url,
-            now=now,
-        )
-    elif data.invite_patient is False:
-        await notify.call_opening_withdrawn(session, consultation.id)
-    if data.invite_patient is not None:
+    if data.invite_patient is not None and data.invite_patient != options.patient_invited:
+        if actor.id != consultation.requester_id:
+            raise InvitePatientGpOnly()
+        if data.invite_patient:
+            await _patient_can_join(session, consultation)
+            await room_for_one_more(session, consultation, patient_invited=False)
+            if consultation.starts_at:
+                await notify.call_opening(
+                    session,
+                    consultation_id=consultation.id,
+                    patient_id=consultation.patient_id,
+                    opens_at=consultation.starts_at - JOIN_EARLY,
+                    base_url=base_url,
+                    now=now,
+                )
+        else:
+            await notify.call_opening_withdrawn(session, consultation.id)
         options.patient_invited = data.invite_patient
     options.updated_at = now
     await session.flush()

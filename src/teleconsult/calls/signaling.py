@@ -29,12 +29,15 @@ from aiohttp import WSCloseCode, WSMsgType, web
 
 from ..bus import CLOSE_TRY_AGAIN_LATER, EventBus, Subscription
 from ..config import Settings
+from ..consultations.participants import MAX_PEOPLE
 from .presence import PeerInfo, Presence
 from .rules import BadSignal, FloodGate, Signal, is_polite, parse_signal
 
 log = logging.getLogger("teleconsult.calls")
 
 CLOSE_REPLACED = 4001
+# A fifth person in a call (the browser mesh carries four: consultations/participants.py).
+CLOSE_CALL_FULL = 4009
 CLOSE_FLOOD = 4008
 
 StaleHook = Callable[[str], Awaitable[None]]
@@ -219,7 +222,8 @@ class SignalingHub:
             await ws.close(code=CLOSE_TRY_AGAIN_LATER, message=b"call signaling unavailable")
             return
         try:
-            await self._enter(room, peer, mode)
+            if not await self._enter(room, peer, mode):
+                return
             await self._receive(room, peer, mode, record)
         finally:
             # Runs to the end even when aiohttp cancels the handler of a vanished client.
@@ -229,7 +233,9 @@ class SignalingHub:
         await self._leave(room, peer)
         await self._close_if_empty(room)
 
-    async def _enter(self, room: Room, peer: LocalPeer, mode: str) -> None:
+    async def _enter(self, room: Room, peer: LocalPeer, mode: str) -> bool:
+        """Welcome the participant and tell the others; False (and closed) when the call
+        already holds four other people."""
         ttl = self.settings.call_presence_ttl_seconds
         others: list[PeerInfo] = []
         for other in await self.presence.enter(room.id, peer.info, ttl):
@@ -241,6 +247,12 @@ class SignalingHub:
                 await self.bus.publish(room.channel, {"kind": "replace", "peer_id": other.peer_id})
                 continue
             others.append(other)
+        if len({o.user_id for o in others}) >= MAX_PEOPLE:
+            await self.presence.remove(room.id, peer.info.peer_id)
+            peer.backlog = None  # nothing said in the room is for this socket
+            await peer._write(_error("call_full", _FULL))
+            await peer.ws.close(code=CLOSE_CALL_FULL, message=b"call full")
+            return False
         for other in others:
             room.known[other.peer_id] = other
         room.known[peer.info.peer_id] = peer.info
@@ -260,6 +272,7 @@ class SignalingHub:
             }
         )
         await self.bus.publish(room.channel, {"kind": "joined", "peer": peer.info.__dict__})
+        return True
 
     async def _leave(self, room: Room, peer: LocalPeer) -> None:
         room.peers.pop(peer.info.peer_id, None)
@@ -424,6 +437,9 @@ class SignalingHub:
                     # Shielded: the room may close (and cancel this loop) meanwhile.
                     with contextlib.suppress(Exception):
                         await asyncio.shield(self.on_stale(peer_id))
+
+
+_FULL = f"At most {MAX_PEOPLE} people take part in a call."
 
 
 def _error(error: str, detail: str) -> dict[str, Any]:

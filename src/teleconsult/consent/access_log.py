@@ -152,7 +152,7 @@ def _named(
 ) -> dict[str, Any]:
     """The names and ends behind the ids an entry mentions."""
     extra: dict[str, Any] = {}
-    if w.event == "consent_grant":
+    if w.event in ("consent_grant", "consultation_invite"):
         extra.update(
             grantee(w.users[0] if w.users else None, w.facilities[0] if w.facilities else None)
         )

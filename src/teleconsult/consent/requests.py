@@ -117,24 +117,36 @@ async def _audit_request(
     )
 
 
-async def request_specialist_consent(session: AsyncSession, consultation: Consultation) -> None:
+async def request_specialist_consent(
+    session: AsyncSession,
+    consultation: Consultation,
+    *,
+    invited: User | None = None,
+    now: datetime | None = None,
+) -> ConsentRequest | None:
     """Booking asks the patient's consent for the specialist: read_write until 72 h after.
 
-    The patient confirms from their account, or at the point of care with a one-time code
-    the booking GP sends (``POST /consent-requests/{id}/send-code``).
+    The same request is made for a specialist ``invited`` into the consultation by its
+    specialist (asked by the inviting specialist, at ``now``). The patient confirms from
+    their account, or at the point of care with a one-time code the booking GP sends
+    (``POST /consent-requests/{id}/send-code``).
     """
-    if consultation.specialist_id is None:
-        return
-    now = consultation.created_at
+    grantee = invited.id if invited is not None else consultation.specialist_id
+    if grantee is None:
+        return None
+    asked_by = consultation.requester_id
+    if invited is not None and consultation.specialist_id is not None:
+        asked_by = consultation.specialist_id
+    now = now or consultation.created_at
     until = (consultation.ends_at or now) + AFTER_CONSULTATION
     request = ConsentRequest(
         id=uuid.uuid4(),
         patient_id=consultation.patient_id,
-        grantee_user_id=consultation.specialist_id,
+        grantee_user_id=grantee,
         access=GrantAccess.read_write.value,
         categories=None,
-        expires_at=until,
-        requested_by=consultation.requester_id,
+        expires_at=max(until, now + AFTER_CONSULTATION),
+        requested_by=asked_by,
         consultation_id=consultation.id,
         created_at=now,
         status=RequestStatus.pending,
@@ -142,10 +154,11 @@ async def request_specialist_consent(session: AsyncSession, consultation: Consul
     )
     session.add(request)
     await session.flush()
-    await _audit_request(session, request, consultation.requester_id, now, None)
+    await _audit_request(session, request, asked_by, now, None)
     await notify.consent_requested(
         session, patient_id=consultation.patient_id, consultation_id=consultation.id, now=now
     )
+    return request
 
 
 async def _request_for(

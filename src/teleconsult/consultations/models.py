@@ -4,7 +4,18 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, Uuid, text
+from sqlalchemy import (
+    JSON,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db.base import Base, UTCDateTime, UUIDPrimaryKey, utcnow
@@ -71,3 +82,22 @@ class IdempotencyRecord(Base):
     status: Mapped[int] = mapped_column(Integer)
     response: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ConsultationParticipant(UUIDPrimaryKey, Base):
+    """A specialist invited into a consultation by its specialist (a multidisciplinary
+    consultation): sees it in their queue, joins its call and chat; reads the passport only
+    once the patient has confirmed the consent request made with the invitation."""
+
+    __tablename__ = "consultation_participants"
+    __table_args__ = (
+        UniqueConstraint("consultation_id", "user_id", name="uq_consultation_participants_user"),
+        Index("ix_consultation_participants_user", "user_id", "consultation_id"),
+    )
+
+    consultation_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("consultations.id"))
+    user_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id"))
+    invited_by: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id"))
+    invited_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The request for the patient's consent made with the invitation.
+    consent_request_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)

@@ -21,6 +21,7 @@ from ..facilities.models import Facility
 from ..patients.models import Patient
 from .lifecycle import Status
 from .models import Consultation
+from .participants import invited_clause
 from .schemas import ConsultationOut
 
 
@@ -72,7 +73,8 @@ async def queue_page(
     today = now.astimezone(zone).date()
     day_start = datetime.combine(today, time(0), tzinfo=zone).astimezone(UTC)
     day_end = day_start + timedelta(days=1)
-    mine = Consultation.specialist_id == me.id
+    # Theirs, or one they were invited into (a multidisciplinary consultation).
+    mine = or_(Consultation.specialist_id == me.id, invited_clause(me.id))
     columns: list[Any] = [Consultation, Patient.birth_date, Patient.sex, Facility.region]
     stmt: Select[Any] = (
         select(*columns)

@@ -5,9 +5,17 @@ from aiohttp import web
 from ..api import Ctx, Page, Router, render
 from ..codes import Role
 from ..errors import field_error
-from . import record, service
+from . import invitations, record, service
 from .lifecycle import Action, require_conclusion
-from .schemas import ActionIn, ConsultationCreate, ConsultationOut, ConsultationQuery
+from .schemas import (
+    ActionIn,
+    ConsultationCreate,
+    ConsultationOut,
+    ConsultationQuery,
+    ParticipantIn,
+    ParticipantOut,
+    ParticipantPage,
+)
 
 router = Router("consultations")
 
@@ -63,6 +71,44 @@ async def consultation_record(ctx: Ctx) -> record.RecordOut:
     return await record.read_record(
         ctx.session, ctx.me, ctx.path_id(), now=ctx.clock.now(), client=ctx.client
     )
+
+
+def _participant_out(invited: invitations.Invited) -> ParticipantOut:
+    p, request = invited.participant, invited.consent
+    return ParticipantOut(
+        user_id=p.user_id,
+        invited_by=p.invited_by,
+        invited_at=p.invited_at,
+        consent_request_id=p.consent_request_id,
+        consent_status=request.status if request is not None else None,
+    )
+
+
+@router.post(
+    "/consultations/{id}/participants",
+    summary="Invite a specialist of another specialty (the consultation's specialist only)",
+    body=ParticipantIn,
+    response=ParticipantOut,
+    status=201,
+    roles=[Role.specialist, Role.gp],
+)
+async def invite_participant(ctx: Ctx) -> ParticipantOut:
+    invited = await invitations.invite_specialist(
+        ctx.session, ctx.me, ctx.path_id(), ctx.body.user_id, ctx.clock.now()
+    )
+    return _participant_out(invited)
+
+
+@router.get(
+    "/consultations/{id}/participants",
+    summary="The specialists invited into a consultation, with the patient's consent for each",
+    response=ParticipantPage,
+    read_only=True,
+    roles=[Role.specialist, Role.gp, Role.patient],
+)
+async def list_participants(ctx: Ctx) -> ParticipantPage:
+    found = await invitations.participants(ctx.session, ctx.me, ctx.path_id())
+    return ParticipantPage(items=[_participant_out(i) for i in found])
 
 
 def _action_endpoint(action: Action, summary: str, roles: list[Role]) -> None:

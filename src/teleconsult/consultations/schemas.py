@@ -69,3 +69,26 @@ class ActionIn(BaseModel):
 
     reason: Annotated[str, StringConstraints(max_length=2000)] | None = None
     conclusion: Annotated[str, StringConstraints(max_length=20000)] | None = None
+
+
+class ParticipantIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # The specialist (of another specialty) invited into the consultation.
+    user_id: uuid.UUID
+
+
+class ParticipantOut(BaseModel):
+    """An invited specialist, and where the patient's consent for them stands (the request's
+    status: pending until the patient confirms it, then confirmed)."""
+
+    user_id: uuid.UUID
+    role: str = "specialist"
+    invited_by: uuid.UUID
+    invited_at: datetime
+    consent_request_id: uuid.UUID | None
+    consent_status: str | None
+
+
+class ParticipantPage(BaseModel):
+    items: list[ParticipantOut]

@@ -29,6 +29,7 @@ from ..scheduling.service import free_slots_statement
 from ..stats.rollups import facts_of, record_change
 from .lifecycle import URGENCY_RANK, Action, Mode, Status, Urgency, check_timing, next_status
 from .models import Consultation, IdempotencyRecord
+from .participants import invited_clause, invited_ids
 from .schemas import ConsultationCreate, ConsultationOut, ConsultationQuery
 
 # How many times "earliest free" looks again when a slot it took was booked meanwhile.
@@ -240,7 +241,7 @@ async def book_once(
     out = ConsultationOut.model_validate(consultation).model_dump(mode="json")
     if idempotency_key is not None:
         await remember(session, actor.id, idempotency_key, fingerprint, 201, out, now)
-    publish_change(session, bus, consultation, "booked")
+    await publish_change(session, bus, consultation, "booked")
     return out, 201
 
 
@@ -261,7 +262,9 @@ def visible_consultations(actor: User) -> Select[Any]:
                 SpecialistSpecialty.specialty == Consultation.specialty,
             ),
         )
-        return stmt.where(or_(Consultation.specialist_id == actor.id, claimable))
+        return stmt.where(
+            or_(Consultation.specialist_id == actor.id, claimable, invited_clause(actor.id))
+        )
     return stmt.where(Consultation.patient_id == actor.patient_id)
 
 
@@ -387,15 +390,16 @@ async def take_action(
     consultation = await transition(
         session, actor, consultation_id, action, now=now, conclusion=conclusion
     )
-    publish_change(session, bus, consultation, action.value)
+    await publish_change(session, bus, consultation, action.value)
     return consultation
 
 
-def publish_change(
+async def publish_change(
     session: AsyncSession, bus: EventBus, consultation: Consultation, event: str
 ) -> None:
     """Once committed, tell the live queues through the outbox (no patient data: ids, status,
-    specialty, urgency)."""
+    specialty, urgency): its GP's, its specialist's, the invited specialists' and the
+    specialty's."""
     message = {
         "type": "consultation",
         "event": event,
@@ -408,6 +412,8 @@ def publish_change(
     channels = {f"user:{consultation.requester_id}", f"queue:{consultation.specialty}"}
     if consultation.specialist_id is not None:
         channels.add(f"user:{consultation.specialist_id}")
+    if event != "booked":  # nobody is invited into a consultation being booked
+        channels.update(f"user:{u}" for u in await invited_ids(session, consultation.id))
 
     for channel in sorted(channels):
         enqueue(session, channel, message)

@@ -23,6 +23,7 @@ from ..consent.decision import authorize
 from ..consent.policy import Access, Category
 from ..consultations.lifecycle import Status
 from ..consultations.models import Consultation
+from ..consultations.participants import is_invited
 from ..consultations.service import get_consultation
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from .models import StoredFile
@@ -56,6 +57,11 @@ def file_out(f: StoredFile) -> FileOut:
 
 def _participant(user: User, c: Consultation) -> bool:
     return user.id in (c.requester_id, c.specialist_id)
+
+
+async def _reader(session: AsyncSession, user: User, c: Consultation) -> bool:
+    """Its GP and specialist, and the specialists invited into it, read a referral's files."""
+    return _participant(user, c) or await is_invited(session, c.id, user.id)
 
 
 def not_found() -> NotFound:
@@ -114,7 +120,7 @@ async def consultation_files(
     session: AsyncSession, user: User, consultation_id: uuid.UUID
 ) -> list[FileOut]:
     consultation = await get_consultation(session, user, consultation_id)
-    if not _participant(user, consultation):
+    if not await _reader(session, user, consultation):
         raise Forbidden(
             "Only the consultation's GP or specialist sees its files.", code="files_reader_only"
         )
@@ -145,7 +151,7 @@ async def may_read(
         return
     if f.consultation_id is not None:
         consultation = await session.get(Consultation, f.consultation_id)
-        if consultation is None or not _participant(user, consultation):
+        if consultation is None or not await _reader(session, user, consultation):
             raise not_found()
         await audit.record(
             session,

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..accounts.models import User
 from ..codes import Role
 from ..consultations.models import Consultation
+from ..consultations.participants import invited_clause
 from ..db.paging import keyset_page
 from ..errors import Conflict, Forbidden, NotFound, field_error
 from ..facilities.models import Facility
@@ -83,7 +84,8 @@ def visible_patients(actor: User) -> Select[Any]:
     if role == Role.specialist:
         return stmt.where(
             exists().where(
-                Consultation.patient_id == Patient.id, Consultation.specialist_id == actor.id
+                Consultation.patient_id == Patient.id,
+                or_(Consultation.specialist_id == actor.id, invited_clause(actor.id)),
             )
         )
     return stmt.where(Patient.id == actor.patient_id)

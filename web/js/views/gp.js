@@ -22,6 +22,8 @@ import {
 import { errorText, formatTime, t } from "../i18n.js";
 import { linkNotice } from "../links.js";
 import { personLater } from "../people.js";
+import { chatAction } from "../chat.js";
+import { participantsAction } from "../participants.js";
 import { consultationAccessUntil, pointOfCare } from "./consent.js";
 import { consultationItem, patientNames, recordAction, refreshOnEvents } from "./consultations.js";
 import { followUpCards, renderFollowUp } from "./followup.js";
@@ -29,6 +31,8 @@ import { FormProblem, at, gpForm, onDay, showProblem } from "./gp-forms.js";
 import { gpPassport } from "./gp-passport.js";
 
 export const live = true;
+
+const OPEN = new Set(["requested", "scheduled", "in_progress"]);
 
 export const routes = [
   {
@@ -460,13 +464,16 @@ function renderConsultations(main, { me, live }) {
     render: (c) => {
       const consent = consentAction(c);
       const record = recordAction(c, { me });
+      const chat = chatAction(c, { me });
+      // Who takes part, while the consultation is open.
+      const people = OPEN.has(c.status) ? participantsAction(c, { me }) : null;
       const item = consultationItem(c, {
         me,
         patientName,
         onChange: () => list.reload(),
-        extra: () => [record.button, consent?.button].filter(Boolean),
+        extra: () => [record.button, chat.button, people?.button, consent?.button].filter(Boolean),
       });
-      item.append(record.panel);
+      item.append(...[record.panel, chat.panel, people?.panel].filter(Boolean));
       if (consent) item.append(consent.panel);
       return item;
     },

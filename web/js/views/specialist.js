@@ -10,6 +10,8 @@ import { icdPicker } from "../icd.js";
 import { recordCodingFeedback, suggestCodes } from "../suggest.js";
 import { apiForm, renderAvailability, showApiError, timeZone } from "./availability.js";
 import { recordAction, refreshOnEvents } from "./consultations.js";
+import { chatAction } from "../chat.js";
+import { participantsAction } from "../participants.js";
 import { consultationFiles } from "../files.js";
 import { uploader } from "../upload.js";
 import { openPassport } from "./passport.js";
@@ -133,10 +135,12 @@ function renderQueue(main, { me, live }) {
     };
     const video = c.mode === "video";
     const isMine = c.specialist_id === me.id;
+    // Invited into another specialist's consultation (a multidisciplinary consultation).
+    const invited = Boolean(c.specialist_id) && !isMine;
     const open = isOpen(c);
     if (!video && c.status === "requested" && !c.specialist_id)
       button(t("spec.action.claim"), "primary", (el) => busy(el, () => act("claim")));
-    if (video && c.status === "scheduled" && open)
+    if (video && c.status === "scheduled" && open && !invited)
       button(t("spec.action.start"), "primary", (el) => busy(el, () => act("start")));
     if (isMine && c.status === "in_progress")
       button(
@@ -149,7 +153,7 @@ function renderQueue(main, { me, live }) {
         },
         { "aria-expanded": "false", dataset: { action: "complete" } },
       );
-    if (video && c.status === "scheduled" && hasBegun(c))
+    if (video && c.status === "scheduled" && hasBegun(c) && !invited)
       button(t("spec.action.no_show"), "secondary", (el) =>
         busy(el, async () => {
           if (window.confirm(t("spec.action.no_show_confirm"))) await act("no-show");
@@ -174,17 +178,25 @@ function renderQueue(main, { me, live }) {
           t("spec.action.join"),
         ),
       );
-    if (isMine) {
+    if (isMine || invited) {
       button(t("spec.action.passport"), "secondary", (el) =>
         busy(el, () => openPassport(passport, c, { me, patientName: summaryOf })),
       );
-      if (["in_progress", "completed"].includes(c.status))
+      if (isMine && ["in_progress", "completed"].includes(c.status))
         button(t("spec.action.write"), "secondary", () => openEditor(editor, c), { dataset: { open: "editor" } });
     }
     // The consultation's full record, on the cards in progress and past.
     const record =
       isMine && (c.status === "in_progress" || period === "past") ? recordAction(c, { me }) : null;
     if (record) buttons.push(record.button);
+    // The consultation's messages, for the specialists who take part in it.
+    const chat = isMine || invited ? chatAction(c, { me }) : null;
+    if (chat) buttons.push(chat.button);
+    const people =
+      (isMine || invited) && ["requested", "scheduled", "in_progress"].includes(c.status)
+        ? participantsAction(c, { me })
+        : null;
+    if (people) buttons.push(people.button);
     const when = c.starts_at
       ? h("time", { datetime: c.starts_at }, formatDateTime(c.starts_at))
       : h("span", {}, t("spec.queue.sent", { when: formatDateTime(c.created_at) }));
@@ -223,6 +235,8 @@ function renderQueue(main, { me, live }) {
       ),
       buttons.length ? h("div", { class: "actions" }, buttons) : null,
       record?.panel,
+      chat?.panel,
+      people?.panel,
       conclusion,
       note,
     );
