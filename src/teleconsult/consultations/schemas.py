@@ -69,3 +69,12 @@ class ActionIn(BaseModel):
 
     reason: Annotated[str, StringConstraints(max_length=2000)] | None = None
     conclusion: Annotated[str, StringConstraints(max_length=20000)] | None = None
+
+
+class MoveIn(BaseModel):
+    """Where a booked video call moves: a free slot of its specialist, or without one the
+    specialist's earliest free slot."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    slot_id: uuid.UUID | None = None
