@@ -98,6 +98,11 @@ async def test_the_gp_moves_a_booked_call_and_the_old_slot_is_free_again(
     moves = [e for e in log["items"] if e["action"] == "consultation.move"]
     assert len(moves) == 2
     assert {e["actor_id"] for e in moves} == {w.gp.id, w.specialist.id}
+    assert {e["event"] for e in moves} == {"consultation_move"}
+    assert {datetime.fromisoformat(e["details"]["moved_to"]) for e in moves} == {
+        datetime.fromisoformat(moved["starts_at"]),
+        datetime.fromisoformat(earliest["starts_at"]),
+    }
 
 
 async def test_a_move_is_not_a_new_booking_in_the_statistics(

@@ -27,6 +27,7 @@ import { consultationItem, patientNames, recordAction, refreshOnEvents } from ".
 import { followUpCards, renderFollowUp } from "./followup.js";
 import { FormProblem, at, gpForm, onDay, showProblem } from "./gp-forms.js";
 import { gpPassport } from "./gp-passport.js";
+import { moveAction } from "./moving.js";
 
 export const live = true;
 
@@ -460,12 +461,14 @@ function renderConsultations(main, { me, live }) {
     render: (c) => {
       const consent = consentAction(c);
       const record = recordAction(c, { me });
+      const move = moveAction(c, { me, onChange: () => list.reload() });
       const item = consultationItem(c, {
         me,
         patientName,
         onChange: () => list.reload(),
-        extra: () => [record.button, consent?.button].filter(Boolean),
+        extra: () => [move?.button, record.button, consent?.button].filter(Boolean),
       });
+      if (move) item.append(move.panel);
       item.append(record.panel);
       if (consent) item.append(consent.panel);
       return item;
