@@ -2,8 +2,9 @@
 
 Booking messages and reminders go to the patient's phone, in the patient's language, with
 the time in Kazakhstan's time (UTC+5, the whole country since 2024). Reminders are queued at
-booking for 24 hours and 1 hour before the call, dropped when the consultation is cancelled
-or the patient turns reminders off; codes cannot be turned off.
+booking for 24 hours and 1 hour before the call, queued again for the new time when the call
+is moved, dropped when the consultation is cancelled or the patient turns reminders off;
+codes cannot be turned off.
 """
 
 from __future__ import annotations
