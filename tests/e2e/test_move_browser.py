@@ -1,6 +1,6 @@
 """The GP moves a booked call from its card, in Kazakh: "Move" shows the specialist's free
 times, one click moves the call (every time disabled while the request runs), and the card
-shows the new time."""
+shows the new time; the specialist moves it from their queue the same way."""
 
 from __future__ import annotations
 
@@ -69,3 +69,18 @@ async def test_the_gp_moves_a_booked_call_to_a_free_time_in_one_click(
     assert now["slot_id"] == target["id"] and now["status"] == "scheduled"
     await tab.assert_translated()
     tab.assert_clean()
+
+    # The specialist moves it from their queue too: back to the first time.
+    spec = await open_page("specialist", language="kk")
+    await spec.login(username(w.specialist))
+    card = spec.page.locator("li.consultation", has_text="chest pain on exertion")
+    await check(card).to_be_visible()
+    await card.get_by_role("button", name=t("consultation.action.move")).click()
+    await card.locator(f'.move-time[data-slot="{slots[0]["id"]}"]').click()
+    await check(
+        spec.page.locator(f'li.consultation .when time[datetime="{slots[0]["starts_at"]}"]')
+    ).to_be_visible()
+    _, now = await w.gp.get(f"/consultations/{booked['id']}")
+    assert now["slot_id"] == slots[0]["id"]
+    await spec.assert_translated()
+    spec.assert_clean()

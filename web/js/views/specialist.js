@@ -10,6 +10,7 @@ import { icdPicker } from "../icd.js";
 import { recordCodingFeedback, suggestCodes } from "../suggest.js";
 import { apiForm, renderAvailability, showApiError, timeZone } from "./availability.js";
 import { recordAction, refreshOnEvents } from "./consultations.js";
+import { moveAction } from "./moving.js";
 import { consultationFiles } from "../files.js";
 import { uploader } from "../upload.js";
 import { openPassport } from "./passport.js";
@@ -155,6 +156,9 @@ function renderQueue(main, { me, live }) {
           if (window.confirm(t("spec.action.no_show_confirm"))) await act("no-show");
         }),
       );
+    // Its own booked call to another of its free times.
+    const move = moveAction(c, { me, onChange: () => reload() });
+    if (move) buttons.push(move.button);
     if (isMine && c.status === "scheduled")
       button(t("spec.action.cancel"), "danger", (el) =>
         busy(el, async () => {
@@ -222,6 +226,7 @@ function renderQueue(main, { me, live }) {
           : null,
       ),
       buttons.length ? h("div", { class: "actions" }, buttons) : null,
+      move?.panel,
       record?.panel,
       conclusion,
       note,
