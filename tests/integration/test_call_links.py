@@ -136,3 +136,32 @@ async def test_a_withdrawn_invitation_sends_no_link(
     assert not any(CALL_LINK.search(sms["text"]) for sms in gateway.received)
     async with unit_of_work(client.app[SESSIONMAKER]) as session:
         assert (await session.scalars(select(CallLink))).all() == []
+
+
+async def test_an_invitation_follows_a_moved_call_to_its_new_window(
+    aiohttp_client: Any,
+    database: Database,
+    clock: FakeClock,
+    gateway: Gateway,
+    sms_settings: Settings,
+) -> None:
+    client = await aiohttp_client(create_app(sms_settings, clock=clock, engine=database.engine))
+    w, starts, patient_id = await _bookable(client, database, clock)
+    cid = (await _book(w, patient_id, starts))["id"]
+    await patient_account(w.admin, patient_id)
+    url = f"/consultations/{cid}/call/options"
+    assert (await w.gp.post(url, {"invite_patient": True}))[0] == 200
+    later = starts + timedelta(hours=1)
+    _, page = await w.gp.get("/slots", specialist_id=w.specialist.id, limit=50)
+    [slot] = [s for s in page["items"] if s["starts_at"][:16] == later.isoformat()[:16]]
+    status, moved = await w.gp.post(f"/consultations/{cid}/move", {"slot_id": slot["id"]})
+    assert status == 200, moved
+
+    # The old window opens: no link; the new one opens: the link, which joins the call.
+    clock.set(starts - timedelta(minutes=10))
+    await client.app[MESSAGES].deliver()
+    assert not any(CALL_LINK.search(sms["text"]) for sms in gateway.received)
+    clock.set(later - timedelta(minutes=15))
+    token = await _link_for(client, gateway, cid)
+    status, opened = await _open(client, cid, token)
+    assert status == 200, opened

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -458,3 +458,60 @@ async def test_the_development_outbox_shows_texts_in_development_only(
     assert "424242" not in caplog.text and PHONE not in caplog.text
     status, _ = await w.gp.get("/dev/outbox")
     assert status == 403
+
+
+async def test_a_moved_booking_is_told_and_its_reminders_follow_the_new_time(
+    aiohttp_client: Any,
+    database: Database,
+    clock: FakeClock,
+    gateway: Gateway,
+    sms_settings: Settings,
+) -> None:
+    from .passport_support import patient_account
+
+    client = await aiohttp_client(create_app(sms_settings, clock=clock, engine=database.engine))
+    w, starts, patient_id = await _bookable(client, database, clock)
+    first = await _book(w, patient_id, starts)
+    patient = await patient_account(w.admin, patient_id)
+    resp = await client.patch("/api/v1/me", json={"language": "ru"}, headers=patient.headers())
+    assert resp.status == 200, await resp.text()
+    await _recorded(client, 1)
+
+    later = starts + timedelta(hours=1)
+    _, page = await w.gp.get("/slots", specialist_id=w.specialist.id, limit=50)
+    [slot] = [s for s in page["items"] if datetime.fromisoformat(s["starts_at"]) == later]
+    status, moved = await w.gp.post(f"/consultations/{first['id']}/move", {"slot_id": slot["id"]})
+    assert status == 200, moved
+    await _recorded(client, 2)
+    sms = gateway.received[1]["text"]
+    old_local, new_local = (
+        (at + timedelta(hours=5)).strftime("%d.%m.%Y %H:%M") for at in (starts, later)
+    )
+    # In the patient's language (Russian), with the old and the new time.
+    assert "перенесена" in sms and old_local in sms and new_local in sms
+
+    # The reminders wait for the new time only.
+    status, mine = await patient.get("/me/messages")
+    assert status == 200, mine
+    waiting = {m["kind"]: m["due_at"] for m in mine["items"] if m["sent_at"] is None}
+    assert set(waiting) == {"reminder_24h", "reminder_1h"}
+    assert datetime.fromisoformat(waiting["reminder_1h"]) == later - timedelta(hours=1)
+    # The GP and the specialist see it in their pages, in their language.
+    for staff in (w.gp, w.specialist):
+        status, theirs = await staff.get("/me/messages")
+        assert status == 200, theirs
+        [note] = [m for m in theirs["items"] if m["kind"] == "moved"]
+        assert note["channel"] == "page" and new_local in note["text"]
+
+    # The day-before reminder goes a day before the new time, the hour-before one an hour
+    # before it; at the old time's hour-before nothing goes.
+    clock.set(later - timedelta(hours=24))
+    await client.app[MESSAGES].nudge()
+    await _recorded(client, 3)
+    clock.set(starts - timedelta(minutes=59))
+    assert await client.app[MESSAGES].deliver() == 0
+    clock.set(later - timedelta(minutes=59))
+    await client.app[MESSAGES].nudge()
+    await _recorded(client, 4)
+    assert len(gateway.received) == 4
+    assert all(new_local in sms["text"] for sms in gateway.received[2:])

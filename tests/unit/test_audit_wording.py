@@ -106,3 +106,15 @@ def test_no_details_carry_an_id() -> None:
     for action, reason in reasons:
         text = repr(word(action, "ok", reason).details)
         assert str(A)[:8] not in text and str(U)[:8] not in text, (action, text)
+
+
+def test_a_moved_consultation_says_its_old_and_new_time() -> None:
+    w = word(
+        "consultation.move",
+        "ok",
+        f"consultation {A} moved from 2030-03-04T04:00:00+00:00 to 2030-03-04T05:00:00+00:00",
+    )
+    assert (w.event, w.details) == (
+        "consultation_move",
+        {"moved_from": "2030-03-04T04:00:00+00:00", "moved_to": "2030-03-04T05:00:00+00:00"},
+    )

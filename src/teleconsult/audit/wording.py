@@ -41,6 +41,7 @@ login                  -
 file_read              a referral's file opened (files/service.py)
 file_attach            a file attached to a referral
 consultation_invite    a specialist invited into the patient's consultation (named)
+consultation_move      moved_from, moved_to (a booked call moved, consultations/moving.py)
 other                  action (as recorded)
 =====================  ==================================================================
 """
@@ -73,6 +74,7 @@ _SESSION_START = re.compile(
 )
 _SESSION_END = re.compile(rf"^session (?P<session>{_UUID}) (?P<how>.*)$", re.S)
 _APPEND = re.compile(rf"^(?P<kind>\w+) entry (?P<seq>\d+)(?: \((?P<entry>{_UUID})\))?")
+_MOVE = re.compile(rf"moved from (?P<was>{_TIME}) to (?P<to>{_TIME})")
 _IDS = re.compile(_UUID)
 
 _READS = {
@@ -229,4 +231,9 @@ def word(action: str, outcome: str, reason: str) -> Wording:
     if action == "consultation.invite":
         m = _INVITE.match(reason)
         return Wording("consultation_invite", users=[uuid.UUID(m["user"])] if m else [])
+    if action == "consultation.move":
+        m = _MOVE.search(reason)
+        return Wording(
+            "consultation_move", {"moved_from": m["was"], "moved_to": m["to"]} if m else {}
+        )
     return Wording("other", {"action": action})

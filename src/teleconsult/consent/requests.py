@@ -345,6 +345,20 @@ async def withdraw_for_consultation(
         )
 
 
+async def follow_move(session: AsyncSession, consultation: Consultation) -> None:
+    """A moved consultation's pending requests last until 72 h after its new end, as asked
+    at booking (a confirmed grant keeps the dates the patient agreed to)."""
+    until = (consultation.ends_at or consultation.created_at) + AFTER_CONSULTATION
+    pending = await session.scalars(
+        select(ConsentRequest).where(
+            ConsentRequest.consultation_id == consultation.id,
+            ConsentRequest.status == RequestStatus.pending.value,
+        )
+    )
+    for request in pending:
+        request.expires_at = until
+
+
 @dataclass
 class Confirmation:
     """The grant a confirmation made, or why it was refused: a wrong code's spent attempt

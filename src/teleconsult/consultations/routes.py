@@ -5,13 +5,14 @@ from aiohttp import web
 from ..api import Ctx, Page, Router, render
 from ..codes import Role
 from ..errors import field_error
-from . import invitations, record, service
+from . import invitations, moving, record, service
 from .lifecycle import Action, require_conclusion
 from .schemas import (
     ActionIn,
     ConsultationCreate,
     ConsultationOut,
     ConsultationQuery,
+    MoveIn,
     ParticipantIn,
     ParticipantOut,
     ParticipantPage,
@@ -31,15 +32,43 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
     roles=[Role.gp, Role.admin],
 )
 async def book(ctx: Ctx) -> web.StreamResponse:
+    key = _idempotency_key(ctx)
+    out, status = await service.book_once(
+        ctx.session, ctx.bus, ctx.me, ctx.body, idempotency_key=key, now=ctx.clock.now()
+    )
+    return render(out, status)
+
+
+def _idempotency_key(ctx: Ctx) -> str | None:
     key = ctx.request.headers.get(IDEMPOTENCY_HEADER)
     if key is not None and not (1 <= len(key) <= 200):
         raise field_error(
             IDEMPOTENCY_HEADER, "must be 1-200 characters", code="idempotency_key_length"
         )
-    out, status = await service.book_once(
-        ctx.session, ctx.bus, ctx.me, ctx.body, idempotency_key=key, now=ctx.clock.now()
+    return key
+
+
+@router.post(
+    "/consultations/{id}/move",
+    summary="Move a booked video call to another free slot of its specialist "
+    "(without slot_id: the earliest)",
+    body=MoveIn,
+    optional_body=True,
+    response=ConsultationOut,
+    roles=[Role.gp, Role.specialist],
+)
+async def move(ctx: Ctx) -> web.StreamResponse:
+    out = await moving.move_once(
+        ctx.session,
+        ctx.bus,
+        ctx.me,
+        ctx.path_id(),
+        ctx.body or MoveIn(),
+        idempotency_key=_idempotency_key(ctx),
+        now=ctx.clock.now(),
+        client=ctx.client,
     )
-    return render(out, status)
+    return render(out, 200)
 
 
 @router.get(

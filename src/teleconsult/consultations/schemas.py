@@ -92,3 +92,12 @@ class ParticipantOut(BaseModel):
 
 class ParticipantPage(BaseModel):
     items: list[ParticipantOut]
+
+
+class MoveIn(BaseModel):
+    """Where a booked video call moves: a free slot of its specialist, or without one the
+    specialist's earliest free slot."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    slot_id: uuid.UUID | None = None

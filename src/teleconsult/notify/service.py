@@ -2,8 +2,9 @@
 
 Booking messages and reminders go to the patient's phone, in the patient's language, with
 the time in Kazakhstan's time (UTC+5, the whole country since 2024). Reminders are queued at
-booking for 24 hours and 1 hour before the call, dropped when the consultation is cancelled
-or the patient turns reminders off; codes cannot be turned off.
+booking for 24 hours and 1 hour before the call, queued again for the new time when the call
+is moved, dropped when the consultation is cancelled or the patient turns reminders off;
+codes cannot be turned off.
 """
 
 from __future__ import annotations
@@ -112,17 +113,79 @@ async def consultation_booked(
     }
     kind = "booking_confirmed" if starts_at else "case_submitted"
     queue(session, kind=kind, params=when, **common)  # type: ignore[arg-type]
-    if starts_at is None or not await reminders_on(session, patient_id):
+    if starts_at is not None:
+        await _queue_reminders(session, common, starts_at, when)
+
+
+async def _queue_reminders(
+    session: AsyncSession, common: dict[str, Any], starts_at: datetime, when: dict[str, str]
+) -> None:
+    """The reminders of a call at ``starts_at`` still ahead, unless the patient turned them
+    off (``common``: the patient's phone, language, ids and ``now``)."""
+    if not await reminders_on(session, common["patient_id"]):
         return
     for reminder, before in REMINDERS.items():
-        if starts_at - before > now:
-            queue(
-                session,
-                kind=reminder,
-                params=when,
-                not_before=starts_at - before,
-                **common,  # type: ignore[arg-type]
-            )
+        if starts_at - before > common["now"]:
+            queue(session, kind=reminder, params=when, not_before=starts_at - before, **common)
+
+
+async def _drop_reminders(session: AsyncSession, consultation_id: uuid.UUID) -> None:
+    await session.execute(
+        delete(Message).where(
+            Message.consultation_id == consultation_id,
+            Message.kind.in_(list(REMINDERS)),
+            Message.sent_at.is_(None),
+        )
+    )
+
+
+async def consultation_moved(
+    session: AsyncSession,
+    *,
+    consultation_id: uuid.UUID,
+    patient_id: uuid.UUID,
+    was: datetime,
+    starts_at: datetime,
+    opens_at: datetime,
+    now: datetime,
+    staff: tuple[uuid.UUID | None, ...] = (),
+) -> None:
+    """A booked call moved to another time: the reminders of the old time are dropped and
+    those of the new one queued, a waiting "the call is open" follows the call, the patient
+    is told by SMS and its GP and specialist in the pages (``staff``)."""
+    params = {"was": local_when(was), "when": local_when(starts_at)}
+    for user_id in dict.fromkeys(u for u in staff if u is not None):
+        in_page(
+            session,
+            kind="moved",
+            user_id=user_id,
+            params=params,
+            consultation_id=consultation_id,
+            now=now,
+        )
+    await _drop_reminders(session, consultation_id)
+    await session.execute(
+        update(Message)
+        .where(
+            Message.consultation_id == consultation_id,
+            Message.kind == CALL_OPEN,
+            Message.sent_at.is_(None),
+        )
+        .values(next_attempt_at=max(opens_at, now))
+    )
+    phone, language = await patient_contact(session, patient_id)
+    if not phone:
+        return
+    common: dict[str, Any] = {
+        "channel": "sms",
+        "address": phone,
+        "language": language,
+        "patient_id": patient_id,
+        "consultation_id": consultation_id,
+        "now": now,
+    }
+    queue(session, kind="booking_moved", params=params, **common)
+    await _queue_reminders(session, common, starts_at, {"when": params["when"]})
 
 
 async def consultation_cancelled(

@@ -107,6 +107,8 @@ function facts(a, me) {
   if ("categories" in d && (d.grantee || d.grantee_facility || d.access))
     add("parts", partsText(d.categories));
   if (d.until) add("until", at(d.until));
+  if (d.moved_from) add("moved_from", at(d.moved_from));
+  if (d.moved_to) add("moved_to", at(d.moved_to));
   if (d.left !== undefined) add("left", String(d.left));
   if (d.attempts) add("attempts", String(d.attempts));
   add("why", whyText(a));

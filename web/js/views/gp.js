@@ -29,6 +29,7 @@ import { consultationItem, patientNames, recordAction, refreshOnEvents } from ".
 import { followUpCards, renderFollowUp } from "./followup.js";
 import { FormProblem, at, gpForm, onDay, showProblem } from "./gp-forms.js";
 import { gpPassport } from "./gp-passport.js";
+import { moveAction } from "./moving.js";
 
 export const live = true;
 
@@ -467,13 +468,17 @@ function renderConsultations(main, { me, live }) {
       const chat = chatAction(c, { me });
       // Who takes part, while the consultation is open.
       const people = OPEN.has(c.status) ? participantsAction(c, { me }) : null;
+      const move = moveAction(c, { me, onChange: () => list.reload() });
       const item = consultationItem(c, {
         me,
         patientName,
         onChange: () => list.reload(),
-        extra: () => [record.button, chat.button, people?.button, consent?.button].filter(Boolean),
+        extra: () =>
+          [move?.button, record.button, chat.button, people?.button, consent?.button].filter(
+            Boolean,
+          ),
       });
-      item.append(...[record.panel, chat.panel, people?.panel].filter(Boolean));
+      item.append(...[move?.panel, record.panel, chat.panel, people?.panel].filter(Boolean));
       if (consent) item.append(consent.panel);
       return item;
     },

@@ -12,6 +12,7 @@ import { apiForm, renderAvailability, showApiError, timeZone } from "./availabil
 import { recordAction, refreshOnEvents } from "./consultations.js";
 import { chatAction } from "../chat.js";
 import { participantsAction } from "../participants.js";
+import { moveAction } from "./moving.js";
 import { consultationFiles } from "../files.js";
 import { uploader } from "../upload.js";
 import { openPassport } from "./passport.js";
@@ -159,6 +160,9 @@ function renderQueue(main, { me, live }) {
           if (window.confirm(t("spec.action.no_show_confirm"))) await act("no-show");
         }),
       );
+    // Its own booked call to another of its free times.
+    const move = moveAction(c, { me, onChange: () => reload() });
+    if (move) buttons.push(move.button);
     if (isMine && c.status === "scheduled")
       button(t("spec.action.cancel"), "danger", (el) =>
         busy(el, async () => {
@@ -234,6 +238,7 @@ function renderQueue(main, { me, live }) {
           : null,
       ),
       buttons.length ? h("div", { class: "actions" }, buttons) : null,
+      move?.panel,
       record?.panel,
       chat?.panel,
       people?.panel,
