@@ -117,11 +117,14 @@ async def _audit_request(
     )
 
 
-async def request_specialist_consent(session: AsyncSession, consultation: Consultation) -> None:
+async def request_specialist_consent(
+    session: AsyncSession, consultation: Consultation, contact: notify.Contact | None = None
+) -> None:
     """Booking asks the patient's consent for the specialist: read_write until 72 h after.
 
     The patient confirms from their account, or at the point of care with a one-time code
-    the booking GP sends (``POST /consent-requests/{id}/send-code``).
+    the booking GP sends (``POST /consent-requests/{id}/send-code``). ``contact``: the
+    patient's (``notify.patient_contact``), when the caller has it already.
     """
     if consultation.specialist_id is None:
         return
@@ -144,7 +147,11 @@ async def request_specialist_consent(session: AsyncSession, consultation: Consul
     await session.flush()
     await _audit_request(session, request, consultation.requester_id, now, None)
     await notify.consent_requested(
-        session, patient_id=consultation.patient_id, consultation_id=consultation.id, now=now
+        session,
+        patient_id=consultation.patient_id,
+        consultation_id=consultation.id,
+        now=now,
+        contact=contact,
     )
 
 

@@ -114,16 +114,19 @@ def _place_in_slot(consultation: Consultation, slot: Slot) -> None:
 
 
 async def _booked(session: AsyncSession, consultation: Consultation) -> None:
-    """What a new booking sets off in its own transaction: the statistics rollup and, once a
-    specialist is known, the request for the patient's consent to that specialist."""
+    """What a new booking sets off in its own transaction: the statistics rollup, the
+    patient's messages and, once a specialist is known, the request for the patient's consent
+    to that specialist."""
     await record_change(session, None, consultation)
-    await request_specialist_consent(session, consultation)
+    contact = await notify.patient_contact(session, consultation.patient_id)
+    await request_specialist_consent(session, consultation, contact)
     await notify.consultation_booked(
         session,
         consultation_id=consultation.id,
         patient_id=consultation.patient_id,
         starts_at=consultation.starts_at,
         now=consultation.created_at,
+        contact=contact,
     )
 
 

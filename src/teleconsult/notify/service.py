@@ -9,10 +9,11 @@ or the patient turns reminders off; codes cannot be turned off.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..accounts.models import User
@@ -28,14 +29,35 @@ REMINDERS = {"reminder_24h": timedelta(hours=24), "reminder_1h": timedelta(hours
 DEFAULT_LANGUAGE = "kk"
 
 
-async def patient_contact(session: AsyncSession, patient_id: uuid.UUID) -> tuple[str | None, str]:
-    """The patient's phone and the language their messages are written in: their account's
-    choice when they have one, else Kazakh."""
-    phone = await session.scalar(select(Patient.phone).where(Patient.id == patient_id))
-    language = await session.scalar(
-        select(User.language).where(User.patient_id == patient_id).limit(1)
-    )
-    return phone, language or DEFAULT_LANGUAGE
+@dataclass(frozen=True)
+class Contact:
+    """How a patient is reached: their phone, the language their messages are written in
+    (their account's choice when they have one, else Kazakh), whether they can sign in
+    (an active account) and whether they want reminders."""
+
+    phone: str | None
+    language: str
+    has_account: bool
+    reminders: bool
+
+
+# One statement for everything a change's messages need to know of the patient, built once.
+_CONTACT = select(
+    Patient.phone,
+    select(User.language).where(User.patient_id == Patient.id).limit(1).scalar_subquery(),
+    exists().where(User.patient_id == Patient.id, User.is_active),
+    select(MessagePreference.reminders)
+    .where(MessagePreference.patient_id == Patient.id)
+    .scalar_subquery(),
+).where(Patient.id == bindparam("patient_id"))
+
+
+async def patient_contact(session: AsyncSession, patient_id: uuid.UUID) -> Contact:
+    row = (await session.execute(_CONTACT, {"patient_id": patient_id})).first()
+    if row is None:
+        return Contact(None, DEFAULT_LANGUAGE, False, True)
+    phone, language, has_account, reminders = row
+    return Contact(phone, language or DEFAULT_LANGUAGE, bool(has_account), reminders is not False)
 
 
 async def reminders_on(session: AsyncSession, patient_id: uuid.UUID) -> bool:
@@ -54,23 +76,25 @@ async def consultation_booked(
     patient_id: uuid.UUID,
     starts_at: datetime | None,
     now: datetime,
+    contact: Contact | None = None,
 ) -> None:
-    """The booking's confirmation, and its reminders, to the patient's phone."""
-    phone, language = await patient_contact(session, patient_id)
-    if not phone:
+    """The booking's confirmation, and its reminders, to the patient's phone (``contact``:
+    :func:`patient_contact`, when the caller has it already)."""
+    contact = contact or await patient_contact(session, patient_id)
+    if not contact.phone:
         return
     when = {"when": local_when(starts_at)} if starts_at else {"when": "—"}
     common = {
         "channel": "sms",
-        "address": phone,
-        "language": language,
+        "address": contact.phone,
+        "language": contact.language,
         "patient_id": patient_id,
         "consultation_id": consultation_id,
         "now": now,
     }
     kind = "booking_confirmed" if starts_at else "case_submitted"
     queue(session, kind=kind, params=when, **common)  # type: ignore[arg-type]
-    if starts_at is None or not await reminders_on(session, patient_id):
+    if starts_at is None or not contact.reminders:
         return
     for reminder, before in REMINDERS.items():
         if starts_at - before > now:
@@ -99,14 +123,14 @@ async def consultation_cancelled(
             Message.sent_at.is_(None),
         )
     )
-    phone, language = await patient_contact(session, patient_id)
-    if phone and starts_at is not None:
+    contact = await patient_contact(session, patient_id)
+    if contact.phone and starts_at is not None:
         queue(
             session,
             kind="booking_cancelled",
             channel="sms",
-            address=phone,
-            language=language,
+            address=contact.phone,
+            language=contact.language,
             params={"when": local_when(starts_at)},
             patient_id=patient_id,
             consultation_id=consultation_id,
@@ -115,22 +139,24 @@ async def consultation_cancelled(
 
 
 async def consent_requested(
-    session: AsyncSession, *, patient_id: uuid.UUID, consultation_id: uuid.UUID, now: datetime
+    session: AsyncSession,
+    *,
+    patient_id: uuid.UUID,
+    consultation_id: uuid.UUID,
+    now: datetime,
+    contact: Contact | None = None,
 ) -> None:
     """A patient who can sign in is told a request for their consent waits in their account
     (one who cannot is asked at the clinic, with a code)."""
-    has_account = await session.scalar(
-        select(User.id).where(User.patient_id == patient_id, User.is_active).limit(1)
-    )
-    phone, language = await patient_contact(session, patient_id)
-    if has_account is None or not phone:
+    contact = contact or await patient_contact(session, patient_id)
+    if not contact.has_account or not contact.phone:
         return
     queue(
         session,
         kind="consent_request_waiting",
         channel="sms",
-        address=phone,
-        language=language,
+        address=contact.phone,
+        language=contact.language,
         params={},
         patient_id=patient_id,
         consultation_id=consultation_id,
