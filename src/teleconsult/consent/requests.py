@@ -143,8 +143,9 @@ async def request_specialist_consent(
         status=RequestStatus.pending,
         attempts=0,
     )
+    # Written with the transaction's other new rows, in one flush (the audit entry below
+    # names it, but holds no key to it).
     session.add(request)
-    await session.flush()
     await _audit_request(session, request, consultation.requester_id, now, None)
     await notify.consent_requested(
         session,
