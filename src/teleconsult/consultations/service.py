@@ -242,8 +242,10 @@ async def book_once(
 ) -> tuple[dict[str, Any], int]:
     """Book (:func:`book_consultation`) and announce it; with an ``idempotency_key`` a retried
     request gets the first one's answer (status and body) instead of a second booking."""
-    fingerprint = request_fingerprint(data.model_dump(mode="json"))
+    # Only a request that may be retried is fingerprinted.
+    fingerprint = ""
     if idempotency_key is not None:
+        fingerprint = request_fingerprint(data.model_dump(mode="json"))
         previous = await replay(session, actor.id, idempotency_key, fingerprint)
         if previous is not None:
             return previous.response, previous.status
