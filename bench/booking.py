@@ -1,7 +1,9 @@
 """Booking throughput and latency through the full endpoint vs a bare aiohttp+asyncpg INSERT.
 
-Both servers run as single processes on this machine against the same PostgreSQL, side by
-side in the same run, alternating rounds; the ratio is what counts. Run:
+Both servers run as single processes on the same event loop (uvloop where installed) on
+this machine against the same PostgreSQL, side by side in the same run, at the same
+concurrency, warmed up, alternating rounds; the ratio is what counts. The client runs on the
+same cores: its own CPU per booking is printed too. Run:
 ``.venv/bin/python bench/booking.py [--requests N] [--concurrency C]``.
 """
 
