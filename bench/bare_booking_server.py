@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 import asyncpg
 from aiohttp import web
 
+from teleconsult.eventloop import new_event_loop
+
 DSN = sys.argv[1]
 PORT = int(sys.argv[2])
 POOL: web.AppKey[asyncpg.Pool] = web.AppKey("pool")
@@ -49,4 +51,7 @@ async def pool_ctx(app: web.Application):  # type: ignore[no-untyped-def]
 app = web.Application()
 app.cleanup_ctx.append(pool_ctx)
 app.router.add_post("/book", book)
-web.run_app(app, host="127.0.0.1", port=PORT, print=None, access_log=None)
+# The same event loop as `teleconsult serve` (uvloop where installed): a fair baseline.
+web.run_app(
+    app, host="127.0.0.1", port=PORT, print=None, access_log=None, loop=new_event_loop("auto")
+)

@@ -355,7 +355,9 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
 
-def report(title: str, samples: list[Sample], seconds: float, events: int, cpu: float) -> bool:
+def report(
+    title: str, samples: list[Sample], seconds: float, events: int, cpu: float, client_cpu: float
+) -> bool:
     errors = [s for s in samples if s.status >= 400]
     every = [s.seconds for s in samples]
     print(f"\n{title}")
@@ -366,7 +368,12 @@ def report(title: str, samples: list[Sample], seconds: float, events: int, cpu: 
     )
     # CPU the server processes used per request: what the machine's load does not change
     # much (the wall-clock figures above depend on how busy the machine is).
-    print(f"server CPU per request: {cpu * 1000 / len(samples):.1f} ms (all processes)")
+    # The clients run on the same cores: what they used says whether they held the servers back.
+    print(
+        f"server CPU per request: {cpu * 1000 / len(samples):.1f} ms (all processes); "
+        f"the clients' own: {client_cpu * 1000 / len(samples):.1f} ms "
+        f"({100 * client_cpu / seconds:.0f}% of a core)"
+    )
     by_kind: dict[str, list[Sample]] = defaultdict(list)
     for sample in samples:
         by_kind[sample.kind].append(sample)
@@ -453,11 +460,13 @@ async def main() -> None:
                     await run(one, 300, 8)  # warm up
                     before = sum(received)
                     used = sum(cpu_seconds(pid) for pid in pids)
+                    client_used = time.process_time()
                     samples, seconds = await run(one, args.requests, args.concurrency)
+                    client_cpu = time.process_time() - client_used
                     await asyncio.sleep(0.5)
                     events = sum(received) - before
                     cpu = sum(cpu_seconds(pid) for pid in pids) - used
-                report(f"{processes} server process(es)", samples, seconds, events, cpu)
+                report(f"{processes} server process(es)", samples, seconds, events, cpu, client_cpu)
 
 
 if __name__ == "__main__":

@@ -47,6 +47,16 @@ class OutboxEvent(Base):
     created_at: Mapped[Any] = mapped_column(UTCDateTime, default=utcnow)
 
 
+# The relay's claim of the oldest events no other process holds, built once: it runs after
+# every commit that wrote an event.
+_CLAIM = (
+    select(OutboxEvent.id, OutboxEvent.channel, OutboxEvent.message)
+    .order_by(OutboxEvent.id)
+    .limit(BATCH)
+    .with_for_update(skip_locked=True)
+)
+
+
 def enqueue(session: AsyncSession, channel: str, message: dict[str, Any]) -> None:
     """Publish ``message`` on ``channel`` once, and only if, this transaction commits."""
     session.add(OutboxEvent(channel=channel, message=json.dumps(message), created_at=utcnow()))
@@ -85,14 +95,7 @@ class OutboxRelay:
         while not look_first or await self._waiting():
             look_first = True
             async with unit_of_work(self.sessions) as session:
-                rows = (
-                    await session.scalars(
-                        select(OutboxEvent)
-                        .order_by(OutboxEvent.id)
-                        .limit(BATCH)
-                        .with_for_update(skip_locked=True)
-                    )
-                ).all()
+                rows = (await session.execute(_CLAIM)).all()
                 done: list[int] = []
                 failure: Exception | None = None
                 try:

@@ -47,9 +47,10 @@ async def issue_code(
     request.code_hash = code_hash(secret_key, request.id, code)
     request.code_expires_at = now + CODE_TTL
     # Only a committed request gets a code: the notifier sends it after the commit.
-    phone, language = await patient_contact(session, request.patient_id)
+    contact = await patient_contact(session, request.patient_id)
     await notifier.send_consent_code(
-        session, CodeToSend(request.id, request.patient_id, phone, code, language, now)
+        session,
+        CodeToSend(request.id, request.patient_id, contact.phone, code, contact.language, now),
     )
 
 

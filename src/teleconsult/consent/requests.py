@@ -123,13 +123,15 @@ async def request_specialist_consent(
     *,
     invited: User | None = None,
     now: datetime | None = None,
+    contact: notify.Contact | None = None,
 ) -> ConsentRequest | None:
     """Booking asks the patient's consent for the specialist: read_write until 72 h after.
 
     The same request is made for a specialist ``invited`` into the consultation by its
     specialist (asked by the inviting specialist, at ``now``). The patient confirms from
     their account, or at the point of care with a one-time code the booking GP sends
-    (``POST /consent-requests/{id}/send-code``).
+    (``POST /consent-requests/{id}/send-code``). ``contact``: the patient's
+    (``notify.patient_contact``), when the caller has it already.
     """
     grantee = invited.id if invited is not None else consultation.specialist_id
     if grantee is None:
@@ -152,11 +154,16 @@ async def request_specialist_consent(
         status=RequestStatus.pending,
         attempts=0,
     )
+    # Written with the transaction's other new rows, in one flush (the audit entry below
+    # names it, but holds no key to it).
     session.add(request)
-    await session.flush()
     await _audit_request(session, request, asked_by, now, None)
     await notify.consent_requested(
-        session, patient_id=consultation.patient_id, consultation_id=consultation.id, now=now
+        session,
+        patient_id=consultation.patient_id,
+        consultation_id=consultation.id,
+        now=now,
+        contact=contact,
     )
     return request
 

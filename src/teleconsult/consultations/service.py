@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, or_, select
+from sqlalchemy import Row, Select, and_, bindparam, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -53,60 +53,69 @@ def _is_conflict_on_booking(exc: IntegrityError) -> bool:
     )
 
 
+# The booking's lookups, built once: columns, not whole objects, are all a booking needs.
+_BOOKABLE_PATIENT = (
+    select(Patient.id, Patient.facility_id, Facility.region)
+    .outerjoin(Facility, Facility.id == Patient.facility_id)
+    .where(Patient.id == bindparam("patient_id"))
+)
+_SLOT_COLUMNS = (Slot.id, Slot.specialist_id, Slot.starts_at, Slot.ends_at)
+_PRACTISES = (
+    exists()
+    .where(
+        SpecialistSpecialty.user_id == Slot.specialist_id,
+        SpecialistSpecialty.specialty == bindparam("specialty"),
+    )
+    .label("practises")
+)
+_SLOT_BY_ID = select(*_SLOT_COLUMNS, _PRACTISES).where(Slot.id == bindparam("slot_id"))
+_SLOT_AT = select(*_SLOT_COLUMNS, _PRACTISES).where(
+    Slot.specialist_id == bindparam("specialist_id"), Slot.starts_at == bindparam("starts_at")
+)
+
+
 async def _bookable_patient(
     session: AsyncSession, actor: User, patient_id: uuid.UUID
-) -> tuple[Patient, str | None]:
-    """The patient and its facility's region (one query); a GP books only for its facility."""
-    row = (
-        await session.execute(
-            select(Patient, Facility.region)
-            .outerjoin(Facility, Facility.id == Patient.facility_id)
-            .where(Patient.id == patient_id)
-        )
-    ).first()
-    if row is None or (actor.role == Role.gp and row[0].facility_id != actor.facility_id):
+) -> Row[uuid.UUID, uuid.UUID | None, str]:
+    """The patient's id, facility and its region (one query); a GP books only for its
+    facility."""
+    row = (await session.execute(_BOOKABLE_PATIENT, {"patient_id": patient_id})).first()
+    if row is None or (actor.role == Role.gp and row.facility_id != actor.facility_id):
         raise field_error("patient_id", "no such patient", code="no_such_patient")
-    return row[0], row[1]
+    return row
 
 
-async def _chosen_slot(session: AsyncSession, data: ConsultationCreate, now: datetime) -> Slot:
+async def _chosen_slot(
+    session: AsyncSession, data: ConsultationCreate, now: datetime
+) -> Row[uuid.UUID, uuid.UUID, datetime, datetime, bool]:
     """The named slot, checked to be in the future and to serve the specialty (one query)."""
-    practises = (
-        exists()
-        .where(
-            SpecialistSpecialty.user_id == Slot.specialist_id,
-            SpecialistSpecialty.specialty == data.specialty,
-        )
-        .label("practises")
-    )
-    stmt = select(Slot, practises)
+    params: dict[str, Any]
     if data.slot_id is not None:
-        stmt = stmt.where(Slot.id == data.slot_id)
+        stmt, params = _SLOT_BY_ID, {"slot_id": data.slot_id}
         missing = field_error("slot_id", "no such slot", code="no_such_slot")
     else:
         assert data.specialist_id is not None and data.starts_at is not None
-        stmt = stmt.where(
-            Slot.specialist_id == data.specialist_id, Slot.starts_at == data.starts_at
-        )
+        stmt = _SLOT_AT
+        params = {"specialist_id": data.specialist_id, "starts_at": data.starts_at}
         missing = field_error(
             "starts_at", "the specialist has no slot starting then", code="no_slot_then"
         )
-    row = (await session.execute(stmt)).first()
+    row = (await session.execute(stmt, {**params, "specialty": data.specialty})).first()
     if row is None:
         raise missing
-    slot, serves_specialty = row
-    if slot.starts_at <= now:
+    if row.starts_at <= now:
         raise field_error("slot_id", "the slot has already begun", code="slot_begun")
-    if not serves_specialty:
+    if not row.practises:
         raise field_error(
             "slot_id",
             "the slot's specialist does not practise this specialty",
             code="slot_other_specialty",
         )
-    return slot
+    return row
 
 
-def _place_in_slot(consultation: Consultation, slot: Slot) -> None:
+def _place_in_slot(consultation: Consultation, slot: Any) -> None:
+    """``slot``: a :class:`Slot`, or a row of its id, specialist_id, starts_at and ends_at."""
     consultation.slot_id = slot.id
     consultation.specialist_id = slot.specialist_id
     consultation.starts_at = slot.starts_at
@@ -115,10 +124,12 @@ def _place_in_slot(consultation: Consultation, slot: Slot) -> None:
 
 
 async def _booked(session: AsyncSession, consultation: Consultation) -> None:
-    """What a new booking sets off in its own transaction: the statistics rollup and, once a
-    specialist is known, the request for the patient's consent to that specialist."""
+    """What a new booking sets off in its own transaction: the statistics rollup, the
+    patient's messages and, once a specialist is known, the request for the patient's consent
+    to that specialist."""
     await record_change(session, None, consultation)
-    await request_specialist_consent(session, consultation)
+    contact = await notify.patient_contact(session, consultation.patient_id)
+    await request_specialist_consent(session, consultation, contact=contact)
     await notify.consultation_booked(
         session,
         consultation_id=consultation.id,
@@ -126,6 +137,7 @@ async def _booked(session: AsyncSession, consultation: Consultation) -> None:
         starts_at=consultation.starts_at,
         now=consultation.created_at,
         staff=(consultation.requester_id, consultation.specialist_id),
+        contact=contact,
     )
 
 
@@ -139,13 +151,13 @@ async def book_consultation(
     database refuses a second active booking of a slot and overlapping bookings of one
     specialist, so of two racing requests exactly one wins and the other gets 409.
     """
-    patient, region = await _bookable_patient(session, actor, data.patient_id)
+    patient = await _bookable_patient(session, actor, data.patient_id)
     consultation = Consultation(
         id=uuid.uuid4(),
         patient_id=patient.id,
         requester_id=actor.id,
         facility_id=patient.facility_id,
-        region=region,
+        region=patient.region,
         specialty=data.specialty,
         mode=data.mode.value,
         urgency=data.urgency.value,
@@ -232,8 +244,10 @@ async def book_once(
 ) -> tuple[dict[str, Any], int]:
     """Book (:func:`book_consultation`) and announce it; with an ``idempotency_key`` a retried
     request gets the first one's answer (status and body) instead of a second booking."""
-    fingerprint = request_fingerprint(data.model_dump(mode="json"))
+    # Only a request that may be retried is fingerprinted.
+    fingerprint = ""
     if idempotency_key is not None:
+        fingerprint = request_fingerprint(data.model_dump(mode="json"))
         previous = await replay(session, actor.id, idempotency_key, fingerprint)
         if previous is not None:
             return previous.response, previous.status

@@ -5,6 +5,8 @@ Services receive the session and never commit. Some records must outlive a faile
 :func:`on_rollback`, and they are written in a fresh transaction after the rollback. A read
 that must be preceded by a durable record (a passport read by its consent decision's audit
 entry) commits it with :func:`commit_while`, while it fetches on a reader connection.
+A write to a row every transaction shares (a statistics rollup) is left to the end with
+:func:`before_commit`, so that its lock is held for one round trip and the commit.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ log = logging.getLogger("teleconsult.db")
 
 _HOOKS = "teleconsult.on_rollback"
 _AFTER_COMMIT = "teleconsult.after_commit"
+_BEFORE_COMMIT = "teleconsult.before_commit"
 
 
 def on_rollback(session: AsyncSession, hook: RollbackHook) -> None:
@@ -43,6 +46,15 @@ def after_commit(session: AsyncSession, hook: CommitHook, *, once: bool = False)
     """
     hooks = session.info.setdefault(_AFTER_COMMIT, [])
     if not (once and hook in hooks):
+        hooks.append(hook)
+
+
+def before_commit(session: AsyncSession, hook: RollbackHook) -> None:
+    """Run ``hook`` as the transaction's last work, just before it commits; once, however
+    often it is registered. For writes to rows that many transactions share: their row
+    locks are then held from the last statement to the commit, not for the whole request."""
+    hooks = session.info.setdefault(_BEFORE_COMMIT, [])
+    if hook not in hooks:
         hooks.append(hook)
 
 
@@ -65,6 +77,7 @@ async def unit_of_work(
         except BaseException:
             hooks: list[RollbackHook] = session.info.pop(_HOOKS, [])
             session.info.pop(_AFTER_COMMIT, None)
+            session.info.pop(_BEFORE_COMMIT, None)
             await session.rollback()
             if hooks:
                 async with sessionmaker() as durable:
@@ -139,6 +152,10 @@ async def _commit(session: AsyncSession) -> None:
 
 
 async def _commit_or_discard(session: AsyncSession) -> None:
+    # Hooks may register more (none does today): each runs once.
+    while hooks := session.info.pop(_BEFORE_COMMIT, None):
+        for hook in hooks:
+            await hook(session)
     try:
         await session.commit()
     except BaseException:

@@ -41,6 +41,7 @@ _LOCATE_HEAD = (
     .where(_HEAD.c.ledger == bindparam("ledger"), _HEAD.c.key == bindparam("key"))
     .with_for_update()
 )
+_INSERT = {ledger.name: insert(ledger.table) for ledger in LEDGERS}
 
 
 async def _lock_head(conn: AsyncConnection, ledger: str, key: str) -> tuple[int, str]:
@@ -80,7 +81,7 @@ async def append(
     document = canonical(doc)
     digest = link(prev, document)
     await conn.execute(
-        insert(ledger.table),
+        _INSERT[ledger.name],
         {
             "id": entry_id,
             ledger.key_column.name: ledger.key_value(key),

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, false, func, select, update
+from sqlalchemy import bindparam, delete, exists, false, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..accounts.models import User
@@ -34,14 +34,35 @@ CALL_OPEN = "call_open"
 DEFAULT_LANGUAGE = "kk"
 
 
-async def patient_contact(session: AsyncSession, patient_id: uuid.UUID) -> tuple[str | None, str]:
-    """The patient's phone and the language their messages are written in: their account's
-    choice when they have one, else Kazakh."""
-    phone = await session.scalar(select(Patient.phone).where(Patient.id == patient_id))
-    language = await session.scalar(
-        select(User.language).where(User.patient_id == patient_id).limit(1)
-    )
-    return phone, language or DEFAULT_LANGUAGE
+@dataclass(frozen=True)
+class Contact:
+    """How a patient is reached: their phone, the language their messages are written in
+    (their account's choice when they have one, else Kazakh), whether they can sign in
+    (an active account) and whether they want reminders."""
+
+    phone: str | None
+    language: str
+    has_account: bool
+    reminders: bool
+
+
+# One statement for everything a change's messages need to know of the patient, built once.
+_CONTACT = select(
+    Patient.phone,
+    select(User.language).where(User.patient_id == Patient.id).limit(1).scalar_subquery(),
+    exists().where(User.patient_id == Patient.id, User.is_active),
+    select(MessagePreference.reminders)
+    .where(MessagePreference.patient_id == Patient.id)
+    .scalar_subquery(),
+).where(Patient.id == bindparam("patient_id"))
+
+
+async def patient_contact(session: AsyncSession, patient_id: uuid.UUID) -> Contact:
+    row = (await session.execute(_CONTACT, {"patient_id": patient_id})).first()
+    if row is None:
+        return Contact(None, DEFAULT_LANGUAGE, False, True)
+    phone, language, has_account, reminders = row
+    return Contact(phone, language or DEFAULT_LANGUAGE, bool(has_account), reminders is not False)
 
 
 async def reminders_on(session: AsyncSession, patient_id: uuid.UUID) -> bool:
@@ -86,9 +107,11 @@ async def consultation_booked(
     starts_at: datetime | None,
     now: datetime,
     staff: tuple[uuid.UUID | None, ...] = (),
+    contact: Contact | None = None,
 ) -> None:
-    """The booking's confirmation, and its reminders, to the patient's phone; a video call's
-    booking also in the pages of its GP and specialist (``staff``)."""
+    """The booking's confirmation, and its reminders, to the patient's phone (``contact``:
+    :func:`patient_contact`, when the caller has it already); a video call's booking also in
+    the pages of its GP and specialist (``staff``)."""
     if starts_at is not None:
         for user_id in dict.fromkeys(u for u in staff if u is not None):
             in_page(
@@ -99,31 +122,29 @@ async def consultation_booked(
                 consultation_id=consultation_id,
                 now=now,
             )
-    phone, language = await patient_contact(session, patient_id)
-    if not phone:
+    contact = contact or await patient_contact(session, patient_id)
+    if not contact.phone:
         return
     when = {"when": local_when(starts_at)} if starts_at else {"when": "—"}
     common = {
         "channel": "sms",
-        "address": phone,
-        "language": language,
+        "address": contact.phone,
+        "language": contact.language,
         "patient_id": patient_id,
         "consultation_id": consultation_id,
         "now": now,
     }
     kind = "booking_confirmed" if starts_at else "case_submitted"
     queue(session, kind=kind, params=when, **common)  # type: ignore[arg-type]
-    if starts_at is not None:
-        await _queue_reminders(session, common, starts_at, when)
+    if starts_at is not None and contact.reminders:
+        _queue_reminders(session, common, starts_at, when)
 
 
-async def _queue_reminders(
+def _queue_reminders(
     session: AsyncSession, common: dict[str, Any], starts_at: datetime, when: dict[str, str]
 ) -> None:
-    """The reminders of a call at ``starts_at`` still ahead, unless the patient turned them
-    off (``common``: the patient's phone, language, ids and ``now``)."""
-    if not await reminders_on(session, common["patient_id"]):
-        return
+    """The reminders of a call at ``starts_at`` still ahead (``common``: the patient's phone,
+    language, ids and ``now``); the caller has asked whether the patient wants them."""
     for reminder, before in REMINDERS.items():
         if starts_at - before > common["now"]:
             queue(session, kind=reminder, params=when, not_before=starts_at - before, **common)
@@ -173,19 +194,20 @@ async def consultation_moved(
         )
         .values(next_attempt_at=max(opens_at, now))
     )
-    phone, language = await patient_contact(session, patient_id)
-    if not phone:
+    contact = await patient_contact(session, patient_id)
+    if not contact.phone:
         return
     common: dict[str, Any] = {
         "channel": "sms",
-        "address": phone,
-        "language": language,
+        "address": contact.phone,
+        "language": contact.language,
         "patient_id": patient_id,
         "consultation_id": consultation_id,
         "now": now,
     }
     queue(session, kind="booking_moved", params=params, **common)
-    await _queue_reminders(session, common, starts_at, {"when": params["when"]})
+    if contact.reminders:
+        _queue_reminders(session, common, starts_at, {"when": params["when"]})
 
 
 async def consultation_cancelled(
@@ -204,14 +226,14 @@ async def consultation_cancelled(
             Message.sent_at.is_(None),
         )
     )
-    phone, language = await patient_contact(session, patient_id)
-    if phone and starts_at is not None:
+    contact = await patient_contact(session, patient_id)
+    if contact.phone and starts_at is not None:
         queue(
             session,
             kind="booking_cancelled",
             channel="sms",
-            address=phone,
-            language=language,
+            address=contact.phone,
+            language=contact.language,
             params={"when": local_when(starts_at)},
             patient_id=patient_id,
             consultation_id=consultation_id,
@@ -236,15 +258,15 @@ async def call_opening(
     account = await session.scalar(
         select(User.id).where(User.patient_id == patient_id, User.is_active).limit(1)
     )
-    phone, language = await patient_contact(session, patient_id)
-    if account is None or not phone:
+    contact = await patient_contact(session, patient_id)
+    if account is None or not contact.phone:
         return False
     queue(
         session,
         kind=CALL_OPEN,
         channel="sms",
-        address=phone,
-        language=language,
+        address=contact.phone,
+        language=contact.language,
         params={"base": base_url},
         patient_id=patient_id,
         user_id=account,
@@ -300,22 +322,24 @@ async def case_answered(
 
 
 async def consent_requested(
-    session: AsyncSession, *, patient_id: uuid.UUID, consultation_id: uuid.UUID, now: datetime
+    session: AsyncSession,
+    *,
+    patient_id: uuid.UUID,
+    consultation_id: uuid.UUID,
+    now: datetime,
+    contact: Contact | None = None,
 ) -> None:
     """A patient who can sign in is told a request for their consent waits in their account
     (one who cannot is asked at the clinic, with a code)."""
-    has_account = await session.scalar(
-        select(User.id).where(User.patient_id == patient_id, User.is_active).limit(1)
-    )
-    phone, language = await patient_contact(session, patient_id)
-    if has_account is None or not phone:
+    contact = contact or await patient_contact(session, patient_id)
+    if not contact.has_account or not contact.phone:
         return
     queue(
         session,
         kind="consent_request_waiting",
         channel="sms",
-        address=phone,
-        language=language,
+        address=contact.phone,
+        language=contact.language,
         params={},
         patient_id=patient_id,
         consultation_id=consultation_id,

@@ -1,6 +1,9 @@
 """Keeping the rollup rows current, in the same transaction as each consultation change.
 
 The consultation service calls :func:`record_change` after every booking and transition.
+The changes of a transaction are summed and written as its last statements, just before it
+commits (``db.uow.before_commit``): every booking of a day and specialty adds to the same
+rows, so their row locks are held from there to the commit, not for the whole request.
 Counters are added with one ``INSERT … ON CONFLICT DO UPDATE`` (atomic under concurrency);
 histograms are read under a row lock, added to and written back. Rows are always touched in
 key order, so two transactions changing the same cohorts cannot deadlock on them.
@@ -19,7 +22,7 @@ from sqlalchemy import Table, and_, bindparam, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..db.uow import after_commit
+from ..db.uow import after_commit, before_commit
 from . import sketch
 from .cells import COUNTERS, HISTOGRAMS, Cell, Facts, Key, delta, facts_of
 from .models import StatsRollup
@@ -28,19 +31,32 @@ TABLE = cast(Table, StatsRollup.__table__)
 KEY_COLUMNS = ("grain", "day", "specialty", "region", "facility")
 # Session.info key of an async hook to run once after a commit that changed rollups.
 ON_COMMIT = "teleconsult.stats.on_rollups_committed"
+# Session.info key of the changes recorded in the transaction and not yet written.
+_PENDING = "teleconsult.stats.pending"
 
 __all__ = ["facts_of", "merge_rows", "record_change"]
 
 
 async def record_change(session: AsyncSession, before: Facts | None, after: Any | None) -> None:
-    """Apply a consultation's change to the rollups (``before`` is ``None`` for a booking).
+    """Apply a consultation's change to the rollups (``before`` is ``None`` for a booking),
+    in this transaction, just before it commits.
 
     ``after`` is the consultation as it now is (``None`` if it was deleted).
     """
     changes = delta(before, facts_of(after) if after is not None else None)
+    if not changes:
+        return
+    pending: dict[Key, Cell] = session.info.setdefault(_PENDING, {})
+    for key, cell in changes.items():
+        pending.setdefault(key, Cell()).add(cell)
+    before_commit(session, _write_pending)
+    _announce(session)
+
+
+async def _write_pending(session: AsyncSession) -> None:
+    changes = {k: c for k, c in session.info.pop(_PENDING, {}).items() if not c.is_zero()}
     if changes:
         await _apply(session, changes)
-        _announce(session)
 
 
 def _announce(session: AsyncSession) -> None:
@@ -59,20 +75,21 @@ def _match(keys: Iterable[Key]) -> Any:
     )
 
 
-def _insert(session: AsyncSession) -> Any:
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(TABLE)
-    return sqlite.insert(TABLE)
-
-
-def _add_counters(session: AsyncSession) -> Any:
-    """The upsert that adds counters; one statement, run with a list of rows, so it is
-    compiled once and cached (a multi-VALUES literal would be compiled on every booking)."""
-    ins = _insert(session)
+def _upsert(dialect: Any) -> Any:
+    ins = dialect.insert(TABLE)
     return ins.on_conflict_do_update(
         index_elements=list(KEY_COLUMNS),
         set_={c: TABLE.c[c] + ins.excluded[c] for c in COUNTERS},
     )
+
+
+# The upsert that adds counters, built once per dialect: one statement, run with a list of
+# rows, so it is also compiled once (a multi-VALUES literal would be compiled every time).
+_ADD_COUNTERS = {"postgresql": _upsert(postgresql), "sqlite": _upsert(sqlite)}
+
+
+def _add_counters(session: AsyncSession) -> Any:
+    return _ADD_COUNTERS[session.get_bind().dialect.name]
 
 
 async def _apply(session: AsyncSession, changes: dict[Key, Cell]) -> None:
