@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from ..api import Ctx, Page, Router
 from ..codes import Role
-from . import service
+from . import hours, service
 from .schemas import (
     AvailabilityCreate,
     AvailabilityOut,
@@ -69,7 +69,7 @@ _EDITORS = [Role.specialist, Role.admin]
     roles=_EDITORS,
 )
 async def availability_overview(ctx: Ctx) -> AvailabilityOverview:
-    return await service.availability_overview(
+    return await hours.availability_overview(
         ctx.session, ctx.me, ctx.path_id(), now=ctx.clock.now()
     )
 
@@ -83,7 +83,7 @@ async def availability_overview(ctx: Ctx) -> AvailabilityOverview:
 )
 async def remove_window(ctx: Ctx) -> Removed:
     window_id = ctx.path_id("window_id")
-    count = await service.remove_window(ctx.session, ctx.me, ctx.path_id(), window_id)
+    count = await hours.remove_window(ctx.session, ctx.me, ctx.path_id(), window_id)
     return Removed(id=window_id, slots_removed=count)
 
 
@@ -96,7 +96,7 @@ async def remove_window(ctx: Ctx) -> Removed:
     roles=_EDITORS,
 )
 async def add_weekly_hours(ctx: Ctx) -> WeeklyHoursOut:
-    rule, count = await service.add_weekly_hours(
+    rule, count = await hours.add_weekly_hours(
         ctx.session,
         ctx.me,
         ctx.path_id(),
@@ -125,7 +125,7 @@ async def add_weekly_hours(ctx: Ctx) -> WeeklyHoursOut:
 )
 async def remove_weekly_hours(ctx: Ctx) -> Removed:
     rule_id = ctx.path_id("rule_id")
-    count = await service.remove_weekly_hours(
+    count = await hours.remove_weekly_hours(
         ctx.session, ctx.me, ctx.path_id(), rule_id, now=ctx.clock.now()
     )
     return Removed(id=rule_id, slots_removed=count)
@@ -140,7 +140,7 @@ async def remove_weekly_hours(ctx: Ctx) -> Removed:
     roles=_EDITORS,
 )
 async def add_leave(ctx: Ctx) -> LeaveOut:
-    leave, removed = await service.add_leave(
+    leave, removed = await hours.add_leave(
         ctx.session, ctx.me, ctx.path_id(), ctx.body, now=ctx.clock.now()
     )
     return LeaveOut(
@@ -161,5 +161,5 @@ async def add_leave(ctx: Ctx) -> LeaveOut:
 )
 async def remove_leave(ctx: Ctx) -> Removed:
     leave_id = ctx.path_id("leave_id")
-    await service.remove_leave(ctx.session, ctx.me, ctx.path_id(), leave_id, now=ctx.clock.now())
+    await hours.remove_leave(ctx.session, ctx.me, ctx.path_id(), leave_id, now=ctx.clock.now())
     return Removed(id=leave_id, slots_removed=0)
