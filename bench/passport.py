@@ -51,8 +51,9 @@ from teleconsult.ledger.pieces import Pieces
 from teleconsult.ledger.store import chain_lengths
 from teleconsult.ledger.tables import PASSPORT
 from teleconsult.ledger.verify import verify_chain
+from teleconsult.passport.drafts import note_drafts
 from teleconsult.passport.schemas import NoteIn
-from teleconsult.passport.service import note_drafts, read_passport, write_entries
+from teleconsult.passport.service import read_passport, write_entries
 from teleconsult.patients.iin import make_iin
 from teleconsult.patients.models import Patient
 

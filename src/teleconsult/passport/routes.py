@@ -7,8 +7,8 @@ from aiohttp import web
 from ..api import Ctx, Page, Router
 from ..codes import Role
 from ..db.paging import seq_cursor
-from . import service
-from .prescriptions import check_prescription
+from . import drafts, service
+from .prescriptions import allergy_body, check_prescription
 from .schemas import (
     AllergyIn,
     EntryIn,
@@ -27,9 +27,9 @@ router = Router("passport")
 AUTHORS = [Role.gp, Role.specialist]
 
 
-async def _write(ctx: Ctx, drafts: list[service.Draft]) -> dict[str, Any]:
+async def _write(ctx: Ctx, entries: list[drafts.Draft]) -> dict[str, Any]:
     written = await service.write_entries(
-        ctx.session, ctx.me, ctx.path_id(), drafts, now=ctx.clock.now(), client=ctx.client
+        ctx.session, ctx.me, ctx.path_id(), entries, now=ctx.clock.now(), client=ctx.client
     )
     return written[0]
 
@@ -43,7 +43,7 @@ async def _write(ctx: Ctx, drafts: list[service.Draft]) -> dict[str, Any]:
     roles=AUTHORS,
 )
 async def write_note(ctx: Ctx) -> dict[str, Any]:
-    return await _write(ctx, service.note_drafts(ctx.body))
+    return await _write(ctx, drafts.note_drafts(ctx.body))
 
 
 @router.post(
@@ -83,7 +83,7 @@ async def prescription_checks(ctx: Ctx) -> PrescriptionChecksOut:
 )
 async def write_allergy(ctx: Ctx) -> dict[str, Any]:
     data: AllergyIn = ctx.body
-    draft = service.Draft(Kind.allergy, service.allergy_body(data), data.amends)
+    draft = drafts.Draft(Kind.allergy, allergy_body(data), data.amends)
     return await _write(ctx, [draft])
 
 
@@ -99,11 +99,11 @@ async def write_entry(ctx: Ctx) -> dict[str, Any]:
     data: EntryIn = ctx.body
     if data.kind == Kind.prescription:
         # Checked as the prescriptions endpoint checks it.
-        prescription = service.prescription_input({**data.body, "amends": data.amends})
+        prescription = drafts.prescription_input({**data.body, "amends": data.amends})
         return await service.write_prescription(
             ctx.session, ctx.me, ctx.path_id(), prescription, now=ctx.clock.now(), client=ctx.client
         )
-    return await _write(ctx, [service.entry_draft(data)])
+    return await _write(ctx, [drafts.entry_draft(data)])
 
 
 def _after_seq(cursor: str | None) -> int:
