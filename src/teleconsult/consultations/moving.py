@@ -25,19 +25,17 @@ from ..notify import service as notify
 from ..scheduling.models import Slot
 from ..scheduling.service import free_slots_statement
 from ..stats.rollups import facts_of, record_change
+from .idempotency import remember, replay, request_fingerprint
 from .lifecycle import Mode, Status, call_opens_at
 from .models import Consultation
 from .schemas import ConsultationOut, MoveIn
 from .service import (
-    _EARLIEST_ATTEMPTS,
+    EARLIEST_ATTEMPTS,
     SlotTaken,
-    _is_conflict_on_booking,
-    _place_in_slot,
     get_consultation,
+    is_conflict_on_booking,
+    place_in_slot,
     publish_change,
-    remember,
-    replay,
-    request_fingerprint,
 )
 
 
@@ -88,10 +86,10 @@ async def _take(session: AsyncSession, consultation: Consultation, slot: Slot) -
     """Put the consultation in ``slot`` in a savepoint; ``False`` when the slot is taken."""
     try:
         async with session.begin_nested():
-            _place_in_slot(consultation, slot)
+            place_in_slot(consultation, slot)
             await session.flush()
     except IntegrityError as exc:
-        if not _is_conflict_on_booking(exc):
+        if not is_conflict_on_booking(exc):
             raise
         await session.refresh(consultation)
         return False
@@ -124,7 +122,7 @@ async def move_consultation(
             .limit(1)
             .with_for_update(of=Slot, skip_locked=True)
         )
-        for _ in range(_EARLIEST_ATTEMPTS):
+        for _ in range(EARLIEST_ATTEMPTS):
             free = (await session.scalars(next_free)).first()
             if free is None:
                 raise Conflict(

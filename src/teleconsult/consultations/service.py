@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
 from datetime import datetime
 from typing import Any
@@ -27,13 +25,14 @@ from ..proof.flags import flag_completion
 from ..scheduling.models import Slot
 from ..scheduling.service import free_slots_statement
 from ..stats.rollups import facts_of, record_change
+from .idempotency import remember, replay, request_fingerprint
 from .lifecycle import URGENCY_RANK, Action, Mode, Status, Urgency, check_timing, next_status
-from .models import Consultation, IdempotencyRecord
+from .models import Consultation
 from .participants import invited_clause, invited_ids
 from .schemas import ConsultationCreate, ConsultationOut, ConsultationQuery
 
 # How many times "earliest free" looks again when a slot it took was booked meanwhile.
-_EARLIEST_ATTEMPTS = 5
+EARLIEST_ATTEMPTS = 5
 
 
 class SlotTaken(Conflict):
@@ -41,7 +40,7 @@ class SlotTaken(Conflict):
     default_code = "slot_taken"
 
 
-def _is_conflict_on_booking(exc: IntegrityError) -> bool:
+def is_conflict_on_booking(exc: IntegrityError) -> bool:
     text = str(exc.orig)
     return any(
         name in text
@@ -114,7 +113,7 @@ async def _chosen_slot(
     return row
 
 
-def _place_in_slot(consultation: Consultation, slot: Any) -> None:
+def place_in_slot(consultation: Consultation, slot: Any) -> None:
     """``slot``: a :class:`Slot`, or a row of its id, specialist_id, starts_at and ends_at."""
     consultation.slot_id = slot.id
     consultation.specialist_id = slot.specialist_id
@@ -187,12 +186,12 @@ async def book_consultation(
                 missing, "give slot_id, or specialist_id with starts_at", code="slot_incomplete"
             )
         slot = await _chosen_slot(session, data, now)
-        _place_in_slot(consultation, slot)
+        place_in_slot(consultation, slot)
         session.add(consultation)
         try:
             await session.flush()
         except IntegrityError as exc:
-            if _is_conflict_on_booking(exc):
+            if is_conflict_on_booking(exc):
                 raise SlotTaken() from None
             raise
         await _booked(session, consultation)
@@ -209,7 +208,7 @@ async def book_consultation(
         .limit(1)
         .with_for_update(of=Slot, skip_locked=True)
     )
-    for _ in range(_EARLIEST_ATTEMPTS):
+    for _ in range(EARLIEST_ATTEMPTS):
         row = (await session.execute(next_free)).first()
         if row is None:
             raise Conflict(
@@ -218,14 +217,14 @@ async def book_consultation(
                 code="no_free_slot",
                 field_codes={"specialty": "no_free_slot"},
             )
-        _place_in_slot(consultation, row[0])
+        place_in_slot(consultation, row[0])
         try:
             # A savepoint per attempt: losing a race for one slot must not end the transaction.
             async with session.begin_nested():
                 session.add(consultation)
                 await session.flush()
         except IntegrityError as exc:
-            if not _is_conflict_on_booking(exc):
+            if not is_conflict_on_booking(exc):
                 raise
             continue
         await _booked(session, consultation)
@@ -431,53 +430,3 @@ async def publish_change(
 
     for channel in sorted(channels):
         enqueue(session, channel, message)
-
-
-# --- idempotency ---------------------------------------------------------------------------
-
-
-def request_fingerprint(body: Any) -> str:
-    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
-
-
-async def replay(
-    session: AsyncSession, user_id: uuid.UUID, key: str, fingerprint: str
-) -> IdempotencyRecord | None:
-    """The stored answer for a retried request, if this key was used before."""
-    record = await session.get(IdempotencyRecord, (user_id, key))
-    if record is not None and record.request_hash != fingerprint:
-        raise Conflict(
-            "This Idempotency-Key was used for a different request.",
-            fields={"Idempotency-Key": "reused with a different body"},
-            code="idempotency_key_reused",
-        )
-    return record
-
-
-async def remember(
-    session: AsyncSession,
-    user_id: uuid.UUID,
-    key: str,
-    fingerprint: str,
-    status: int,
-    response: dict[str, Any],
-    now: datetime,
-) -> None:
-    session.add(
-        IdempotencyRecord(
-            user_id=user_id,
-            key=key,
-            request_hash=fingerprint,
-            status=status,
-            response=response,
-            created_at=now,
-        )
-    )
-    try:
-        async with session.begin_nested():
-            await session.flush()
-    except IntegrityError:
-        raise Conflict(
-            "A request with this Idempotency-Key is being processed; retry shortly.",
-            code="idempotency_in_progress",
-        ) from None
