@@ -41,6 +41,7 @@ login                  -
 file_read              a referral's file opened (files/service.py)
 file_attach            a file attached to a referral
 consultation_invite    a specialist invited into the patient's consultation (named)
+call_patient_invite    the patient invited to their consultation's call (by its GP)
 other                  action (as recorded)
 =====================  ==================================================================
 """
@@ -175,6 +176,8 @@ def _request(action: str, reason: str) -> Wording:
         elif "by the clinician" in rest:
             details["by"] = "clinician"
         return Wording(f"consent_request_{status}", details, requests=asked)
+    if action == "call.patient_invite":
+        return Wording("call_patient_invite")
     return Wording("other", {"action": action})
 
 
@@ -229,4 +232,6 @@ def word(action: str, outcome: str, reason: str) -> Wording:
     if action == "consultation.invite":
         m = _INVITE.match(reason)
         return Wording("consultation_invite", users=[uuid.UUID(m["user"])] if m else [])
+    if action == "call.patient_invite":
+        return Wording("call_patient_invite")
     return Wording("other", {"action": action})

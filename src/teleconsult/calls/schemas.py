@@ -29,6 +29,8 @@ class CallOptionsOut(BaseModel):
     mode: Literal["p2p", "relay"]
     patient_invited: bool
     record: bool = False
+    # Inviting the patient: the phone (hinted) the call link will be sent to by SMS.
+    patient_sms_to: str | None = None
 
 
 class CallLinkIn(BaseModel):
