@@ -88,6 +88,8 @@ async def test_a_patient_without_an_account_joins_the_call_from_the_sms_link(
     # The window opens: the SMS arrives, its link joins the call's signaling as the patient.
     clock.set(starts - timedelta(minutes=15))
     token = await _link_for(client, gateway, cid)
+    page = await client.get(f"/call/{cid}")  # where the link leads: the call page
+    assert page.status == 200 and page.content_type == "text/html"
     status, opened = await _open(client, cid, token)
     assert status == 200, opened
     patient = Api(client, opened["token"], {})
