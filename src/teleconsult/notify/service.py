@@ -167,8 +167,9 @@ async def call_opening(
 ) -> bool:
     """The invited patient is sent "the call is open now" by SMS when the call's window
     opens, with a one-time link to join from the phone (minted only as it is sent). It needs
-    the patient's account (the call knows people by their accounts) and a phone; ``False``
-    when there is none."""
+    the patient's account (the call knows people by their accounts: one without a password
+    is made for a patient who has none, ``accounts/guests.py``) and a phone; ``False`` when
+    there is none."""
     await call_opening_withdrawn(session, consultation_id)
     account = await session.scalar(
         select(User.id).where(User.patient_id == patient_id, User.is_active).limit(1)
