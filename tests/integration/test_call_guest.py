@@ -4,6 +4,7 @@ joins the call as the patient."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from datetime import timedelta
@@ -57,6 +58,10 @@ async def test_a_patient_without_an_account_joins_the_call_from_the_sms_link(
     status, body = await w.gp.post(options, {"invite_patient": True})
     assert status == 200 and body["patient_invited"] is True, body
     assert body["patient_sms_to"] == "•••" + PHONE[-4:], body
+    status, body = await w.gp.post(options, {})  # asked again: still said
+    assert status == 200 and body["patient_sms_to"] == "•••" + PHONE[-4:], body
+    status, body = await w.specialist.post(options, {})  # the GP's to know, not theirs
+    assert status == 200 and body["patient_sms_to"] is None, body
     [account] = await _accounts_of(client, patient_id)
     assert account.role == "patient" and account.is_active
 
@@ -132,3 +137,19 @@ async def test_a_patient_with_neither_account_nor_phone_cannot_be_invited(
     assert await _accounts_of(client, w.patient_id) == []
     status, body = await w.gp.get(f"/consultations/{cid}")
     assert status == 200, body
+
+
+async def test_two_invitations_at_once_make_one_account(
+    aiohttp_client: Any,
+    database: Database,
+    clock: FakeClock,
+    sms_settings: Settings,
+) -> None:
+    client = await aiohttp_client(create_app(sms_settings, clock=clock, engine=database.engine))
+    w, starts, patient_id = await _bookable(client, database, clock)
+    ids = [(await _book(w, patient_id, starts + timedelta(minutes=20 * i)))["id"] for i in (0, 1)]
+    answers = await asyncio.gather(
+        *(w.gp.post(f"/consultations/{cid}/call/options", {"invite_patient": True}) for cid in ids)
+    )
+    assert [status for status, _ in answers] == [200, 200], answers
+    assert len(await _accounts_of(client, patient_id)) == 1

@@ -29,7 +29,7 @@ class CallOptionsOut(BaseModel):
     mode: Literal["p2p", "relay"]
     patient_invited: bool
     record: bool = False
-    # Inviting the patient: the phone (hinted) the call link will be sent to by SMS.
+    # The patient invited: the phone (hinted) the call link is sent to by SMS, if any.
     patient_sms_to: str | None = None
 
 

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..accounts import guests
@@ -64,18 +65,26 @@ async def _patient_account(
 ) -> tuple[User, bool]:
     """The account the patient joins the call with, and whether it was made now: their own,
     else one made for the call (``accounts/guests.py``) when their record has a phone."""
-    account = await session.scalar(select(User).where(User.patient_id == consultation.patient_id))
-    if account is not None:
-        if not account.is_active:
-            raise PatientHasNoAccount()
-        return account, False
-    patient = await session.get(Patient, consultation.patient_id)
-    if patient is None or not patient.phone:
-        raise PatientHasNoPhone()
-    account = guests.call_account(patient, now)
-    session.add(account)
-    await session.flush()
-    return account, True
+    mine = select(User).where(User.patient_id == consultation.patient_id)
+    account = await session.scalar(mine)
+    if account is None:
+        patient = await session.get(Patient, consultation.patient_id)
+        if patient is None or not patient.phone:
+            raise PatientHasNoPhone()
+        made = guests.call_account(patient, now)
+        try:
+            async with session.begin_nested():
+                session.add(made)
+                await session.flush()
+            return made, True
+        except IntegrityError:
+            # Made at the same moment for another of the patient's consultations.
+            account = await session.scalar(mine)
+            if account is None:
+                raise
+    if not account.is_active:
+        raise PatientHasNoAccount()
+    return account, False
 
 
 class BadTicket(Unauthorized):
@@ -267,7 +276,7 @@ async def set_options(
     (while there is room: participants.MAX_PEOPLE), who is sent a one-time link by SMS when
     the call opens (``links.py``). A patient without an account but with a phone gets one
     made for the call, with no password (``accounts/guests.py``). With the options, the
-    phone the link will go to, hinted, when the patient is invited now and will get one."""
+    phone the link goes to, hinted, for the GP, while the patient is invited and sent one."""
     # Inviting counts who takes part: locked, as an invitation of a specialist locks it.
     consultation = await consultations.get_consultation(
         session, actor, consultation_id, for_update=bool(data.invite_patient)
@@ -280,23 +289,21 @@ async def set_options(
         session.add(options)
     if data.mode is not None:
         options.mode = data.mode
-    sms_to = None
     if data.invite_patient is not None and data.invite_patient != options.patient_invited:
         if actor.id != consultation.requester_id:
             raise InvitePatientGpOnly()
         if data.invite_patient:
             await room_for_one_more(session, consultation, patient_invited=False)
             _, made = await _patient_account(session, consultation, now)
-            if consultation.starts_at and await notify.call_opening(
-                session,
-                consultation_id=consultation.id,
-                patient_id=consultation.patient_id,
-                opens_at=consultation.starts_at - JOIN_EARLY,
-                base_url=base_url,
-                now=now,
-            ):
-                phone, _ = await notify.patient_contact(session, consultation.patient_id)
-                sms_to = hint(phone or "")
+            if consultation.starts_at:
+                await notify.call_opening(
+                    session,
+                    consultation_id=consultation.id,
+                    patient_id=consultation.patient_id,
+                    opens_at=consultation.starts_at - JOIN_EARLY,
+                    base_url=base_url,
+                    now=now,
+                )
             await record(
                 session,
                 patient_id=consultation.patient_id,
@@ -313,6 +320,10 @@ async def set_options(
         options.patient_invited = data.invite_patient
     options.updated_at = now
     await session.flush()
+    sms_to = None
+    if options.patient_invited and actor.id == consultation.requester_id:
+        address = await notify.call_opening_to(session, consultation.id)
+        sms_to = hint(address) if address else None
     return options, sms_to
 
 

@@ -193,6 +193,16 @@ async def call_opening(
     return True
 
 
+async def call_opening_to(session: AsyncSession, consultation_id: uuid.UUID) -> str | None:
+    """The phone "the call is open now" goes (or went) to for this consultation, if any."""
+    return await session.scalar(
+        select(Message.address)
+        .where(Message.consultation_id == consultation_id, Message.kind == CALL_OPEN)
+        .order_by(Message.created_at.desc(), Message.id)
+        .limit(1)
+    )
+
+
 async def call_opening_withdrawn(session: AsyncSession, consultation_id: uuid.UUID) -> None:
     """The patient is no longer invited: a "call is open" not yet sent is dropped."""
     await session.execute(
