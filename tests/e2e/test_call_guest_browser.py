@@ -99,6 +99,8 @@ async def test_the_patient_without_an_account_joins_from_the_sms_link_on_a_phone
             await page.goto(link)
             await call_state(page, "check")
             assert "#link=" not in page.url
+            # This session serves the call only: no way back into the app.
+            await check(page.get_by_role("link", name=phone.t("call.back"))).to_be_hidden()
             await check(page.locator("html")).to_have_attribute("lang", "kk")
             await check(page.locator("#waiting-for")).to_contain_text(phone.t("call.role.gp"))
             await page.get_by_role("button", name=phone.t("call.join")).click()
