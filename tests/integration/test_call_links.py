@@ -26,7 +26,7 @@ from .test_notifications import Gateway, _book, _bookable
 from .test_notifications import gateway as gateway
 from .test_notifications import sms_settings as sms_settings
 
-CALL_LINK = re.compile(r"/call\.html\?consultation=([\w-]+)#link=([\w-]+)")
+CALL_LINK = re.compile(r"/call/([\w-]+)#link=([\w-]+)")
 
 
 async def _link_for(client: Any, gateway: Gateway, consultation_id: str) -> str:

@@ -136,9 +136,9 @@ async def test_at_most_four_take_part(client: Any, database: Database, clock: Fa
     w, cid = await booked_call(client, database.engine, clock.now())
     path = f"/consultations/{cid}/participants"
     options = f"/consultations/{cid}/call/options"
-    # A patient without an account cannot be invited to the call.
+    # A patient with neither an account nor a phone cannot be invited to the call.
     status, body = await w.gp.post(options, {"invite_patient": True})
-    assert status == 409 and body["code"] == "patient_no_account", body
+    assert status == 409 and body["code"] == "patient_no_phone", body
     await user(w.admin, "patient", patient_id=w.patient_id)
     for specialty in ("neurology", "endocrinology"):
         other = await _specialist(w, specialty)

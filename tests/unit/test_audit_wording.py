@@ -16,6 +16,12 @@ def test_an_invitation_names_the_invited_specialist() -> None:
     assert (w.event, w.users) == ("consultation_invite", [U])
 
 
+def test_the_patient_invited_to_the_call() -> None:
+    for made in ("", "; an account without a password made for it"):
+        reason = f"consultation {A}: the patient invited to the call{made}"
+        assert word("call.patient_invite", "ok", reason).event == "call_patient_invite"
+
+
 def test_reads_name_their_basis() -> None:
     assert word("passport.read", "permit", "the patient themself").details == {"basis": "self"}
     w = word("passport.read", "permit", f"consent {A}, {B}")

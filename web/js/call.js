@@ -797,6 +797,7 @@ async function start() {
   if (link) {
     // The one-time link from the SMS: it opens a session for this call only, once.
     history.replaceState(null, "", location.pathname + location.search);
+    sessionStorage.setItem(`call-link:${state.id}`, "1");
     try {
       await post(`/consultations/${encodeURIComponent(state.id)}/call-link`, { token: link });
     } catch (err) {
@@ -804,6 +805,8 @@ async function start() {
       return;
     }
   }
+  // A session opened by a call link reaches this call only: no way back into the app.
+  $("back").hidden = Boolean(sessionStorage.getItem(`call-link:${state.id}`));
   try {
     const me = await get("/me");
     state.myRole = me.role;

@@ -87,7 +87,8 @@ function inviteForm(c, me, onInvited) {
   );
 }
 
-/** The GP's button: invite the patient (who has an account) to the call. */
+/** The GP's button: invite the patient to the call; one without an account is sent the
+ * link by SMS (the card says to which number, hinted). */
 function invitePatient(c, onInvited) {
   const note = notice();
   const button = h("button", { type: "button", class: "secondary" }, t("participants.invite_patient"));
@@ -95,15 +96,25 @@ function invitePatient(c, onInvited) {
     busy(button, async () => {
       note.hide();
       try {
-        await post(`/consultations/${c.id}/call/options`, { invite_patient: true });
-        await onInvited(t("participants.patient_invited"));
+        const options = await post(`/consultations/${c.id}/call/options`, { invite_patient: true });
+        await onInvited(
+          options.patient_sms_to
+            ? t("participants.patient_sms", { phone: options.patient_sms_to })
+            : t("participants.patient_invited"),
+        );
       } catch (error) {
         if (error.status === undefined) throw error;
         note.show("error", errorText(error));
       }
     }),
   );
-  return h("div", { class: "invite-patient" }, h("div", { class: "actions" }, button), note);
+  return h(
+    "div",
+    { class: "invite-patient" },
+    h("p", { class: "muted" }, t("participants.invite_patient_hint")),
+    h("div", { class: "actions" }, button),
+    note,
+  );
 }
 
 async function fill(panel, c, me, news) {

@@ -43,6 +43,7 @@ from .admin_schemas import (
     UserQuery,
 )
 from .auth import token_hash
+from .guests import is_call_account, no_password
 from .models import AuthToken, PasswordReset, User
 from .passwords import Passwords
 
@@ -313,7 +314,10 @@ async def patient_account(
     phone, or to the e-mail given here)."""
     # An administrator: any patient; a GP: the patients they may see (else 404).
     patient = await get_patient(session, admin, patient_id)
-    if await session.scalar(select(User.id).where(User.patient_id == patient.id)):
+    # An account made for a call (no password, accounts/guests.py) is taken over: named,
+    # and sent the link to choose a password.
+    existing = await session.scalar(select(User).where(User.patient_id == patient.id))
+    if existing is not None and not is_call_account(existing):
         raise Conflict("That patient already has an account.", code="patient_has_account")
     if await session.scalar(select(User.id).where(User.username == data.username)):
         raise Conflict(
@@ -322,20 +326,25 @@ async def patient_account(
             fields={"username": "taken"},
             field_codes={"username": "username_taken"},
         )
-    user = User(
-        username=data.username,
-        # Nobody knows this password: the patient chooses theirs through the link.
-        password_hash="!" + secrets.token_hex(16),
-        full_name=patient.full_name,
-        role=Role.patient.value,
-        facility_id=patient.facility_id,
-        patient_id=patient.id,
-        on_call=False,
-        is_active=True,
-        created_at=now,
-        email=data.email,
-    )
-    session.add(user)
+    if existing is not None:
+        user = existing
+        user.username = data.username
+        user.email = data.email
+    else:
+        user = User(
+            username=data.username,
+            # Nobody knows this password: the patient chooses theirs through the link.
+            password_hash=no_password(),
+            full_name=patient.full_name,
+            role=Role.patient.value,
+            facility_id=patient.facility_id,
+            patient_id=patient.id,
+            on_call=False,
+            is_active=True,
+            created_at=now,
+            email=data.email,
+        )
+        session.add(user)
     try:
         await session.flush()
     except IntegrityError:

@@ -42,6 +42,7 @@ file_read              a referral's file opened (files/service.py)
 file_attach            a file attached to a referral
 consultation_invite    a specialist invited into the patient's consultation (named)
 consultation_move      moved_from, moved_to (a booked call moved, consultations/moving.py)
+call_patient_invite    the patient invited to their consultation's call (by its GP)
 other                  action (as recorded)
 =====================  ==================================================================
 """
@@ -177,6 +178,8 @@ def _request(action: str, reason: str) -> Wording:
         elif "by the clinician" in rest:
             details["by"] = "clinician"
         return Wording(f"consent_request_{status}", details, requests=asked)
+    if action == "call.patient_invite":
+        return Wording("call_patient_invite")
     return Wording("other", {"action": action})
 
 
@@ -236,4 +239,6 @@ def word(action: str, outcome: str, reason: str) -> Wording:
         return Wording(
             "consultation_move", {"moved_from": m["was"], "moved_to": m["to"]} if m else {}
         )
+    if action == "call.patient_invite":
+        return Wording("call_patient_invite")
     return Wording("other", {"action": action})

@@ -29,7 +29,7 @@ from .rules import JOIN_LATE, call_is_open, new_ticket
 from .service import CallNotOpen
 
 JOINABLE = (Status.scheduled, Status.in_progress)
-LINK_PATH = "/call.html?consultation={consultation}#link={token}"
+LINK_PATH = "/call/{consultation}#link={token}"
 
 
 class CallLinkInvalid(DomainError):

@@ -89,13 +89,14 @@ async def call_ticket(ctx: Ctx) -> CallTicketOut:
     roles=[Role.gp, Role.specialist],
 )
 async def call_options(ctx: Ctx) -> CallOptionsOut:
-    options = await service.set_options(
-        ctx.session, ctx.me, ctx.path_id(), ctx.body, ctx.clock.now(), ctx.base_url
+    options, sms_to = await service.set_options(
+        ctx.session, ctx.me, ctx.path_id(), ctx.body, ctx.clock.now(), ctx.base_url, ctx.client
     )
     return CallOptionsOut(
         mode=service.call_mode(ctx.settings, options),
         patient_invited=options.patient_invited,
         record=options.record,
+        patient_sms_to=sms_to,
     )
 
 

@@ -29,6 +29,8 @@ class CallOptionsOut(BaseModel):
     mode: Literal["p2p", "relay"]
     patient_invited: bool
     record: bool = False
+    # The patient invited: the phone (hinted) the call link is sent to by SMS, if any.
+    patient_sms_to: str | None = None
 
 
 class CallLinkIn(BaseModel):

@@ -8,9 +8,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..accounts import guests
 from ..accounts.models import User
+from ..audit.service import record
 from ..bus import EventBus
 from ..codes import Role
 from ..config import Settings
@@ -21,6 +24,8 @@ from ..consultations.participants import is_invited, room_for_one_more
 from ..db.uow import in_own_transaction
 from ..errors import Conflict, Forbidden, NotFound, Unauthorized
 from ..notify import service as notify
+from ..notify.channels import hint
+from ..patients.models import Patient
 from .models import CallOptions, CallParticipation, CallTicket
 from .rules import call_is_open, new_ticket, ticket_hash
 from .schemas import CallOptionsIn
@@ -44,18 +49,42 @@ class InvitePatientGpOnly(Forbidden):
 
 
 class PatientHasNoAccount(Conflict):
-    default_detail = "The patient has no account to join the call with."
+    default_detail = "The patient's account is disabled: it cannot join the call."
     default_code = "patient_no_account"
 
 
-async def _patient_can_join(session: AsyncSession, consultation: Consultation) -> None:
-    account = await session.scalar(
-        select(User.id)
-        .where(User.patient_id == consultation.patient_id, User.is_active.is_(True))
-        .limit(1)
+class PatientHasNoPhone(Conflict):
+    default_detail = (
+        "The patient has no account and no phone on their record to send the call link to."
     )
+    default_code = "patient_no_phone"
+
+
+async def _patient_account(
+    session: AsyncSession, consultation: Consultation, now: datetime
+) -> tuple[User, bool]:
+    """The account the patient joins the call with, and whether it was made now: their own,
+    else one made for the call (``accounts/guests.py``) when their record has a phone."""
+    mine = select(User).where(User.patient_id == consultation.patient_id)
+    account = await session.scalar(mine)
     if account is None:
+        patient = await session.get(Patient, consultation.patient_id)
+        if patient is None or not patient.phone:
+            raise PatientHasNoPhone()
+        made = guests.call_account(patient, now)
+        try:
+            async with session.begin_nested():
+                session.add(made)
+                await session.flush()
+            return made, True
+        except IntegrityError:
+            # Made at the same moment for another of the patient's consultations.
+            account = await session.scalar(mine)
+            if account is None:
+                raise
+    if not account.is_active:
         raise PatientHasNoAccount()
+    return account, False
 
 
 class BadTicket(Unauthorized):
@@ -241,10 +270,13 @@ async def set_options(
     data: CallOptionsIn,
     now: datetime,
     base_url: str,
-) -> CallOptions:
+    client: str | None = None,
+) -> tuple[CallOptions, str | None]:
     """The requesting GP or the specialist chooses the media mode; the GP invites the patient
-    (one with an account, while there is room: participants.MAX_PEOPLE), who is sent a
-    one-time link by SMS when the call opens (``links.py``)."""
+    (while there is room: participants.MAX_PEOPLE), who is sent a one-time link by SMS when
+    the call opens (``links.py``). A patient without an account but with a phone gets one
+    made for the call, with no password (``accounts/guests.py``). With the options, the
+    phone the link goes to, hinted, for the GP, while the patient is invited and sent one."""
     # Inviting counts who takes part: locked, as an invitation of a specialist locks it.
     consultation = await consultations.get_consultation(
         session, actor, consultation_id, for_update=bool(data.invite_patient)
@@ -261,8 +293,8 @@ async def set_options(
         if actor.id != consultation.requester_id:
             raise InvitePatientGpOnly()
         if data.invite_patient:
-            await _patient_can_join(session, consultation)
             await room_for_one_more(session, consultation, patient_invited=False)
+            _, made = await _patient_account(session, consultation, now)
             if consultation.starts_at:
                 await notify.call_opening(
                     session,
@@ -272,12 +304,27 @@ async def set_options(
                     base_url=base_url,
                     now=now,
                 )
+            await record(
+                session,
+                patient_id=consultation.patient_id,
+                actor_id=actor.id,
+                action="call.patient_invite",
+                outcome="ok",
+                reason=f"consultation {consultation.id}: the patient invited to the call"
+                + ("; an account without a password made for it" if made else ""),
+                at=now,
+                client=client,
+            )
         else:
             await notify.call_opening_withdrawn(session, consultation.id)
         options.patient_invited = data.invite_patient
     options.updated_at = now
     await session.flush()
-    return options
+    sms_to = None
+    if options.patient_invited and actor.id == consultation.requester_id:
+        address = await notify.call_opening_to(session, consultation.id)
+        sms_to = hint(address) if address else None
+    return options, sms_to
 
 
 async def set_recording_consent(

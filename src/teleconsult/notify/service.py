@@ -252,8 +252,9 @@ async def call_opening(
 ) -> bool:
     """The invited patient is sent "the call is open now" by SMS when the call's window
     opens, with a one-time link to join from the phone (minted only as it is sent). It needs
-    the patient's account (the call knows people by their accounts) and a phone; ``False``
-    when there is none."""
+    the patient's account (the call knows people by their accounts: one without a password
+    is made for a patient who has none, ``accounts/guests.py``) and a phone; ``False`` when
+    there is none."""
     await call_opening_withdrawn(session, consultation_id)
     account = await session.scalar(
         select(User.id).where(User.patient_id == patient_id, User.is_active).limit(1)
@@ -275,6 +276,16 @@ async def call_opening(
         not_before=max(opens_at, now),
     )
     return True
+
+
+async def call_opening_to(session: AsyncSession, consultation_id: uuid.UUID) -> str | None:
+    """The phone "the call is open now" goes (or went) to for this consultation, if any."""
+    return await session.scalar(
+        select(Message.address)
+        .where(Message.consultation_id == consultation_id, Message.kind == CALL_OPEN)
+        .order_by(Message.created_at.desc(), Message.id)
+        .limit(1)
+    )
 
 
 async def call_opening_withdrawn(session: AsyncSession, consultation_id: uuid.UUID) -> None:
