@@ -3,7 +3,7 @@ from __future__ import annotations
 from ..api import Ctx, Page, Router
 from ..codes import Role
 from ..errors import NotFound
-from . import service
+from . import inbox
 from .schemas import (
     MessageOut,
     MessageQuery,
@@ -24,7 +24,7 @@ router = Router("messages")
     read_only=True,
 )
 async def my_messages(ctx: Ctx) -> Page[MessageOut]:
-    items = await service.messages_of(
+    items = await inbox.messages_of(
         ctx.session, ctx.me, ctx.query.limit, web_dir=ctx.settings.web_dir
     )
     return Page[MessageOut](items=items)
@@ -37,7 +37,7 @@ async def my_messages(ctx: Ctx) -> Page[MessageOut]:
     read_only=True,
 )
 async def my_unread(ctx: Ctx) -> UnreadOut:
-    return await service.unread(ctx.session, ctx.me)
+    return await inbox.unread(ctx.session, ctx.me)
 
 
 @router.post(
@@ -47,7 +47,7 @@ async def my_unread(ctx: Ctx) -> UnreadOut:
     response=UnreadOut,
 )
 async def read_messages(ctx: Ctx) -> UnreadOut:
-    return await service.mark_read(ctx.session, ctx.me, ctx.body, ctx.clock.now())
+    return await inbox.mark_read(ctx.session, ctx.me, ctx.body, ctx.clock.now())
 
 
 @router.get(
@@ -57,7 +57,7 @@ async def read_messages(ctx: Ctx) -> UnreadOut:
     read_only=True,
 )
 async def my_settings(ctx: Ctx) -> MessageSettings:
-    return await service.settings_of(ctx.session, ctx.me)
+    return await inbox.settings_of(ctx.session, ctx.me)
 
 
 @router.post(
@@ -68,7 +68,7 @@ async def my_settings(ctx: Ctx) -> MessageSettings:
     roles=[Role.patient],
 )
 async def choose_settings(ctx: Ctx) -> MessageSettings:
-    return await service.choose(ctx.session, ctx.me, ctx.body)
+    return await inbox.choose(ctx.session, ctx.me, ctx.body)
 
 
 @router.get(
@@ -82,5 +82,5 @@ async def choose_settings(ctx: Ctx) -> MessageSettings:
 async def development_outbox(ctx: Ctx) -> Page[OutboxMessageOut]:
     if ctx.settings.env != "development":
         raise NotFound()
-    items = await service.development_outbox(ctx.session, ctx.settings.web_dir, ctx.query.limit)
+    items = await inbox.development_outbox(ctx.session, ctx.settings.web_dir, ctx.query.limit)
     return Page[OutboxMessageOut](items=items)
