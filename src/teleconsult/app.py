@@ -11,7 +11,7 @@ from pathlib import Path
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from .accounts.admin import router as admin_router
+from .accounts.admin_routes import router as admin_router
 from .accounts.passwords import Passwords
 from .accounts.routes import router as accounts_router
 from .api import PREFIX, install
