@@ -174,10 +174,23 @@ async def consultation_files(
 
 
 async def may_read(
-    session: AsyncSession, user: User, f: StoredFile, *, now: datetime, client: str | None
+    session: AsyncSession,
+    user: User,
+    f: StoredFile,
+    *,
+    now: datetime,
+    client: str | None,
+    call_only: uuid.UUID | None = None,
 ) -> None:
     """Raise unless the caller may read the file; every read of an attached file is audited
-    (a denial too: the consent decision's audit entry outlives the failed request)."""
+    (a denial too: the consent decision's audit entry outlives the failed request). A
+    call-only session (``call_only``: its consultation) reads only that chat's files."""
+    if call_only is not None and (
+        f.entry_id is not None
+        or f.consultation_id is not None
+        or await chat_of(session, f.id) != call_only
+    ):
+        raise not_found()
     if f.entry_id is not None and f.patient_id is not None:
         await authorize(
             session,
@@ -226,12 +239,13 @@ async def read_file(
     thumbnail: bool,
     now: datetime,
     client: str | None,
+    call_only: uuid.UUID | None = None,
 ) -> tuple[StoredFile, bytes]:
     """The file's bytes (or its thumbnail's), checked against their hash."""
     f = await session.get(StoredFile, file_id)
     if f is None:
         raise not_found()
-    await may_read(session, user, f, now=now, client=client)
+    await may_read(session, user, f, now=now, client=client, call_only=call_only)
     sha256 = f.thumbnail_sha256 if thumbnail else f.sha256
     if sha256 is None:
         raise NotFound("This file has no thumbnail.", code="file_no_thumbnail")
