@@ -41,3 +41,5 @@ CALL_GATEWAY: web.AppKey[LazyGateway] = web.AppKey("call_gateway")
 # Per-request values set by authentication.
 REQUEST_USER: web.RequestKey[Any] = web.RequestKey("user", object)
 REQUEST_TOKEN: web.RequestKey[str] = web.RequestKey("token", str)
+# A call-only session's consultation (a patient who followed a call link), else None.
+REQUEST_CALL_ONLY: web.RequestKey[Any] = web.RequestKey("call_only", object)

@@ -14,6 +14,7 @@ import pytest
 
 from teleconsult.clock import FakeClock
 
+from .. import filekit
 from ..callkit import booked_call
 from ..conftest import Database
 from ..factories import PASSWORD
@@ -69,7 +70,13 @@ async def fits(page: Any, width: int) -> None:
     [("en", 1280), ("kk", 390), ("ru", 1280), ("en", 390), ("kk", 1280), ("ru", 390)],
 )
 async def test_the_call_room_in_every_language_and_width(
-    client: Any, database: Database, clock: FakeClock, shots: Path, language: str, width: int
+    client: Any,
+    database: Database,
+    clock: FakeClock,
+    shots: Path,
+    language: str,
+    width: int,
+    tmp_path: Path,
 ) -> None:
     executable = chromium_path()
     from playwright.async_api import async_playwright, expect
@@ -159,6 +166,13 @@ async def test_the_call_room_in_every_language_and_width(
                 "ЭКГ: синусовый ритм"
             )
             await expect(page.locator("#chat-log")).to_contain_text(gp.t("call.chat.you"))
+            # A file in the chat: uploaded with its bar, its thumbnail on the other side.
+            ecg = tmp_path / "ecg.png"
+            ecg.write_bytes(filekit.png())
+            await page.get_by_label(gp.t("call.chat.attach")).set_input_files(str(ecg))
+            await expect(page.locator("#chat-attach progress")).to_have_attribute("value", "100")
+            preview = gp.t("files.preview", name="ecg.png")
+            await expect(specialist.page.get_by_role("img", name=preview)).to_be_visible()
             await expect(page.get_by_role("link", name=gp.t("call.back"))).to_be_visible()
             for tab in (gp, specialist):
                 await tab.assert_translated()

@@ -19,6 +19,7 @@ from teleconsult.config import Settings
 from teleconsult.db.uow import unit_of_work
 from teleconsult.notify.models import Message
 
+from .. import filekit
 from ..conftest import Database
 from ..factories import Api
 from .passport_support import patient_account
@@ -165,3 +166,43 @@ async def test_an_invitation_follows_a_moved_call_to_its_new_window(
     token = await _link_for(client, gateway, cid)
     status, opened = await _open(client, cid, token)
     assert status == 200, opened
+
+
+async def test_a_call_link_reads_the_files_of_its_chat_and_no_other(
+    aiohttp_client: Any,
+    database: Database,
+    clock: FakeClock,
+    gateway: Gateway,
+    sms_settings: Settings,
+) -> None:
+    client = await aiohttp_client(create_app(sms_settings, clock=clock, engine=database.engine))
+    w, starts, patient_id = await _bookable(client, database, clock)
+    cid = (await _book(w, patient_id, starts))["id"]
+    await patient_account(w.admin, patient_id)
+    status, _ = await w.gp.post(f"/consultations/{cid}/call/options", {"invite_patient": True})
+    assert status == 200
+    sent_ids = []
+    for name in ("ecg.png", "referral.pdf"):
+        data = filekit.png() if name.endswith("png") else filekit.pdf()
+        status, body = await filekit.upload(w.gp, data, name)
+        assert status == 200, body
+        sent_ids.append(body["file"]["id"])
+    chat_file, referral_file = sent_ids
+    status, _ = await w.gp.post(f"/consultations/{cid}/chat", {"file_id": chat_file})
+    assert status == 201
+    status, _ = await w.gp.post(f"/consultations/{cid}/files", {"file_id": referral_file})
+    assert status == 201
+
+    clock.set(starts - timedelta(minutes=10))
+    token = await _link_for(client, gateway, cid)
+    status, opened = await _open(client, cid, token)
+    assert status == 200, opened
+    patient = Api(client, opened["token"], {})
+    status, page = await patient.get(f"/consultations/{cid}/chat")
+    assert status == 200 and page["items"][0]["file"]["id"] == chat_file
+    for path in (f"/files/{chat_file}", f"/files/{chat_file}/thumbnail"):
+        status, _ = await filekit.fetch(patient, path)
+        assert status == 200, path
+    # The referral's file is not the chat's: refused like a file that does not exist.
+    status, _ = await filekit.fetch(patient, f"/files/{referral_file}")
+    assert status == 404

@@ -22,6 +22,9 @@ OTHER = uuid.UUID("66666666-7777-8888-9999-000000000000")
         ("GET", f"/api/v1/consultations/{CID}/call"),
         ("GET", f"/api/v1/consultations/{CID}/chat"),
         ("POST", f"/api/v1/consultations/{CID}/chat"),
+        # Files: only those of its consultation's chat (files/service.py: may_read).
+        ("GET", f"/api/v1/files/{OTHER}"),
+        ("GET", f"/api/v1/files/{OTHER}/thumbnail"),
     ],
 )
 def test_the_call_page_is_allowed(method: str, path: str) -> None:
@@ -41,6 +44,10 @@ def test_the_call_page_is_allowed(method: str, path: str) -> None:
         ("GET", "/api/v1/patients/x/passport"),
         ("GET", "/api/v1/events"),
         ("GET", "/api/v1/auth/logout"),
+        ("POST", f"/api/v1/files/{OTHER}"),
+        ("GET", f"/api/v1/files/{OTHER}/thumbnail/x"),
+        ("GET", "/api/v1/files/x"),
+        ("POST", "/api/v1/uploads"),
     ],
 )
 def test_everything_else_is_refused(method: str, path: str) -> None:

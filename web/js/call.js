@@ -34,6 +34,8 @@
 import { ApiError, get, post } from "./api.js";
 import { errorText, formatList, formatTime, preferredLanguage, setLanguage, t } from "./i18n.js";
 import { sample } from "./call/stats.js";
+import { fileTile } from "./files.js";
+import { uploader } from "./upload.js";
 import {
   AUDIO_ONLY,
   SAMPLE_SECONDS,
@@ -900,14 +902,33 @@ function addChat(m) {
   const when = document.createElement("time");
   when.dateTime = m.created_at;
   when.textContent = formatTime(m.created_at);
-  const body = document.createElement("p");
-  body.textContent = m.text;
-  item.append(who, " ", when, body);
+  item.append(who, " ", when);
+  if (m.text) {
+    const body = document.createElement("p");
+    body.textContent = m.text;
+    item.append(body);
+  }
+  // A file sent in the chat: its thumbnail (or name), opened in place.
+  if (m.file) item.append(fileTile(m.file));
   $("chat-log").append(item);
   item.scrollIntoView({ block: "nearest" });
 }
 
+// GPs and specialists send files (uploaded with a progress bar, then posted as a message).
+function chatAttach() {
+  if (!["gp", "specialist"].includes(state.myRole) || $("chat-attach").childElementCount) return;
+  const files = uploader({
+    label: t("call.chat.attach"),
+    id: "chat-file",
+    onUploaded: async (file) =>
+      addChat(await post(`/consultations/${encodeURIComponent(state.id)}/chat`, { file_id: file.id })),
+  });
+  $("chat-attach").append(files.element);
+  $("chat-attach").hidden = false;
+}
+
 async function loadChat() {
+  chatAttach();
   try {
     const page = await get(`/consultations/${encodeURIComponent(state.id)}/chat`);
     for (const m of page.items) addChat(m);

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import uuid
 from datetime import datetime
@@ -21,7 +22,7 @@ from sqlalchemy import Table, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
-from ..appkeys import CLOCK, REQUEST_TOKEN, REQUEST_USER, SETTINGS
+from ..appkeys import CLOCK, REQUEST_CALL_ONLY, REQUEST_TOKEN, REQUEST_USER, SETTINGS
 from ..config import Settings
 from ..errors import Forbidden, Unauthorized
 from .models import AuthToken, User
@@ -91,13 +92,19 @@ class CallOnlySession(Forbidden):
     default_code = "call_only_session"
 
 
+_FILE_PATH = re.compile(r"/files/[0-9a-fA-F-]{36}(/thumbnail)?")
+
+
 def call_only_allows(method: str, path: str, consultation_id: uuid.UUID) -> bool:
     """What a call-only session (a patient who followed a call link) may reach: their
     account's name, signing out, and its one consultation's call page (the consultation,
-    the call's ticket, the chat). Never the passport, never another route."""
+    the call's ticket, the chat, the files sent in the chat: ``files/service.py: may_read``
+    refuses any other file to such a session). Never the passport, never another route."""
     own = f"{PREFIX}/consultations/{consultation_id}"
     if path == f"{PREFIX}/auth/logout":
         return method == "POST"
+    if _FILE_PATH.fullmatch(path.removeprefix(PREFIX)):
+        return method == "GET"
     if path == f"{own}/chat":
         return method in ("GET", "POST")
     return method == "GET" and path in (f"{PREFIX}/me", own, f"{own}/call")
@@ -140,4 +147,5 @@ async def authenticate(request: web.Request, session: AsyncSession) -> User:
             raise Forbidden("Missing or wrong CSRF token.", code="csrf_failed")
     request[REQUEST_USER] = user
     request[REQUEST_TOKEN] = token
+    request[REQUEST_CALL_ONLY] = call_only
     return user

@@ -81,10 +81,15 @@ class ChatMessage(UUIDPrimaryKey, Base):
     (never in the passport), sent during the call or after it."""
 
     __tablename__ = "chat_messages"
-    __table_args__ = (Index("ix_chat_messages_consultation", "consultation_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_chat_messages_consultation", "consultation_id", "created_at"),
+        Index("ux_chat_messages_file", "file_id", unique=True),
+    )
 
     consultation_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("consultations.id"))
     author_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id"))
     author_role: Mapped[str] = mapped_column(String(20))
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # A file sent with the message (``files.id``): read by the consultation's participants.
+    file_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)

@@ -18,6 +18,7 @@ from ..bus.websocket import refused_while_away
 from ..codes import Role
 from ..db.uow import unit_of_work
 from ..errors import NotFound, field_error
+from ..files.models import StoredFile
 from . import chat, links, service
 from .models import ChatMessage
 from .presence import PeerInfo
@@ -28,6 +29,7 @@ from .schemas import (
     CallOptionsOut,
     CallSessionOut,
     CallTicketOut,
+    ChatFileOut,
     ChatIn,
     ChatMessageOut,
     ChatPageOut,
@@ -139,8 +141,10 @@ async def recording_consent(ctx: Ctx) -> CallOptionsOut:
     )
 
 
-def _chat_out(message: ChatMessage, me: uuid.UUID) -> ChatMessageOut:
+def _chat_out(message: ChatMessage, f: StoredFile | None, me: uuid.UUID) -> ChatMessageOut:
+    file = chat.file_out(f)
     return ChatMessageOut(
+        file=None if file is None else ChatFileOut.model_validate(file),
         id=message.id,
         author_id=message.author_id,
         author_role=message.author_role,
@@ -159,7 +163,7 @@ def _chat_out(message: ChatMessage, me: uuid.UUID) -> ChatMessageOut:
 )
 async def chat_messages(ctx: Ctx) -> ChatPageOut:
     found = await chat.messages(ctx.session, ctx.me, ctx.path_id())
-    return ChatPageOut(items=[_chat_out(m, ctx.me.id) for m in found])
+    return ChatPageOut(items=[_chat_out(m, f, ctx.me.id) for m, f in found])
 
 
 @router.post(
@@ -172,10 +176,18 @@ async def chat_messages(ctx: Ctx) -> ChatPageOut:
 )
 async def chat_post(ctx: Ctx) -> ChatMessageOut:
     text = ctx.body.text.strip()
-    if not text:
+    if not text and ctx.body.file_id is None:
         raise field_error("text", "a message cannot be empty", "missing")
-    message = await chat.post_message(ctx.session, ctx.me, ctx.path_id(), text, ctx.clock.now())
-    return _chat_out(message, ctx.me.id)
+    message, f = await chat.post_message(
+        ctx.session,
+        ctx.me,
+        ctx.path_id(),
+        text,
+        ctx.clock.now(),
+        file_id=ctx.body.file_id,
+        client=ctx.client,
+    )
+    return _chat_out(message, f, ctx.me.id)
 
 
 @router.post(

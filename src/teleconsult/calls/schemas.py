@@ -56,7 +56,19 @@ class RecordingConsentIn(BaseModel):
 class ChatIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(min_length=1, max_length=MAX_CHAT_CHARS)
+    text: str = Field("", max_length=MAX_CHAT_CHARS)
+    # The sender's own upload (POST /uploads), sent with the message; the text may then be empty.
+    file_id: uuid.UUID | None = None
+
+
+class ChatFileOut(BaseModel):
+    """A file sent in the chat: read at /files/{id} (and /files/{id}/thumbnail)."""
+
+    id: uuid.UUID
+    name: str
+    content_type: str
+    size: int
+    thumbnail: bool
 
 
 class ChatMessageOut(BaseModel):
@@ -68,6 +80,7 @@ class ChatMessageOut(BaseModel):
     mine: bool
     text: str
     created_at: datetime
+    file: ChatFileOut | None = None
 
 
 class ChatPageOut(BaseModel):

@@ -13,6 +13,9 @@ import uuid
 from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..accounts.models import User
+from ..calls.models import CallOptions
+from ..codes import Role
 from ..errors import Conflict
 from .models import Consultation, ConsultationParticipant
 
@@ -41,6 +44,34 @@ async def is_invited(session: AsyncSession, consultation_id: uuid.UUID, user_id:
         )
     )
     return found is not None
+
+
+async def takes_part(session: AsyncSession, user: User, consultation: Consultation) -> bool:
+    """Who reads and writes a consultation's chat, and reads the files sent in it: its GP,
+    its specialist, the specialists invited into it and, once invited to the call, its
+    patient."""
+    if user.id in (consultation.requester_id, consultation.specialist_id):
+        return True
+    if user.role == Role.specialist:
+        return await is_invited(session, consultation.id, user.id)
+    if user.role == Role.patient and user.patient_id == consultation.patient_id:
+        options = await session.get(CallOptions, consultation.id)
+        return options is not None and options.patient_invited
+    return False
+
+
+async def people_ids(session: AsyncSession, consultation: Consultation) -> set[uuid.UUID]:
+    """The accounts of everyone who takes part (``takes_part``), for their live events."""
+    found = {consultation.requester_id, *await invited_ids(session, consultation.id)}
+    if consultation.specialist_id is not None:
+        found.add(consultation.specialist_id)
+    options = await session.get(CallOptions, consultation.id)
+    if options is not None and options.patient_invited:
+        patients = await session.scalars(
+            select(User.id).where(User.patient_id == consultation.patient_id)
+        )
+        found.update(patients)
+    return found
 
 
 async def invited_ids(session: AsyncSession, consultation_id: uuid.UUID) -> list[uuid.UUID]:

@@ -11,6 +11,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from ..api import PREFIX, Ctx, Endpoint, Router, make_handler
+from ..appkeys import REQUEST_CALL_ONLY
 from ..codes import Role
 from ..errors import BadRequest, UnsupportedMediaType
 from ..middleware import error_response
@@ -181,6 +182,7 @@ async def _send(ctx: Ctx, thumbnail: bool) -> web.StreamResponse:
         thumbnail=thumbnail,
         now=ctx.clock.now(),
         client=ctx.client,
+        call_only=ctx.request.get(REQUEST_CALL_ONLY),
     )
     content_type = "image/jpeg" if thumbnail else f.content_type
     disposition = "attachment" if ctx.request.query.get("download") else "inline"

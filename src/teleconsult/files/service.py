@@ -5,6 +5,9 @@
   from booking until the consultation ends; read by those two, audited.
 - A passport attachment's file: its hash is in the entry's document (the chain covers it);
   reading it is a read of the passport's attachments: the same consent decision, audited.
+- A file sent in a consultation's chat (its message names it): sent by its uploader while
+  the consultation is open, attached to nothing before; read by whoever takes part in the
+  consultation (``consultations/participants.py: takes_part``), audited.
 """
 
 from __future__ import annotations
@@ -18,12 +21,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..accounts.models import User
 from ..audit import service as audit
+from ..calls.models import ChatMessage
 from ..config import Settings
 from ..consent.decision import authorize
 from ..consent.policy import Access, Category
 from ..consultations.lifecycle import Status
 from ..consultations.models import Consultation
-from ..consultations.participants import is_invited
+from ..consultations.participants import is_invited, takes_part
 from ..consultations.service import get_consultation
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from .models import StoredFile
@@ -68,16 +72,53 @@ def not_found() -> NotFound:
     return NotFound(code="file_not_found")
 
 
+async def chat_of(session: AsyncSession, file_id: uuid.UUID) -> uuid.UUID | None:
+    """The consultation in whose chat the file was sent, if it was."""
+    return await session.scalar(
+        select(ChatMessage.consultation_id).where(ChatMessage.file_id == file_id)
+    )
+
+
 async def own_unattached(
     session: AsyncSession, user: User, file_id: uuid.UUID, consultation_id: uuid.UUID
 ) -> StoredFile:
-    """A file the caller uploaded, not yet in the passport, and attached to nothing or to
-    this consultation."""
+    """A file the caller uploaded, not yet in the passport nor in a chat, and attached to
+    nothing or to this consultation."""
     f = await session.get(StoredFile, file_id, with_for_update=True)
     if f is None or f.uploader_id != user.id or f.entry_id is not None:
         raise not_found()
     if f.consultation_id not in (None, consultation_id):
         raise not_found()
+    if await chat_of(session, f.id) is not None:
+        raise not_found()
+    return f
+
+
+async def send_in_chat(
+    session: AsyncSession,
+    user: User,
+    file_id: uuid.UUID,
+    consultation: Consultation,
+    *,
+    now: datetime,
+    client: str | None,
+) -> StoredFile:
+    """The caller's own upload, attached to nothing yet, to be sent in the consultation's
+    chat (the caller takes part in it: ``calls/chat.py`` checked)."""
+    f = await own_unattached(session, user, file_id, consultation.id)
+    if f.consultation_id is not None:
+        raise not_found()
+    f.patient_id = consultation.patient_id
+    await audit.record(
+        session,
+        patient_id=consultation.patient_id,
+        actor_id=user.id,
+        action="file.attach",
+        outcome="ok",
+        reason=f"{f.content_type} file {f.sha256} sent in the consultation's chat",
+        at=now,
+        client=client,
+    )
     return f
 
 
@@ -133,10 +174,23 @@ async def consultation_files(
 
 
 async def may_read(
-    session: AsyncSession, user: User, f: StoredFile, *, now: datetime, client: str | None
+    session: AsyncSession,
+    user: User,
+    f: StoredFile,
+    *,
+    now: datetime,
+    client: str | None,
+    call_only: uuid.UUID | None = None,
 ) -> None:
     """Raise unless the caller may read the file; every read of an attached file is audited
-    (a denial too: the consent decision's audit entry outlives the failed request)."""
+    (a denial too: the consent decision's audit entry outlives the failed request). A
+    call-only session (``call_only``: its consultation) reads only that chat's files."""
+    if call_only is not None and (
+        f.entry_id is not None
+        or f.consultation_id is not None
+        or await chat_of(session, f.id) != call_only
+    ):
+        raise not_found()
     if f.entry_id is not None and f.patient_id is not None:
         await authorize(
             session,
@@ -149,17 +203,25 @@ async def may_read(
             client=client,
         )
         return
-    if f.consultation_id is not None:
-        consultation = await session.get(Consultation, f.consultation_id)
-        if consultation is None or not await _reader(session, user, consultation):
+    chat = await chat_of(session, f.id) if f.consultation_id is None else None
+    if f.consultation_id is not None or chat is not None:
+        consultation = await session.get(Consultation, chat or f.consultation_id)
+        # A referral's file: its readers; a file sent in the chat: whoever takes part.
+        allowed = consultation is not None and (
+            await takes_part(session, user, consultation)
+            if chat is not None
+            else await _reader(session, user, consultation)
+        )
+        if consultation is None or not allowed:
             raise not_found()
+        where = "the consultation's chat" if chat is not None else "the referral"
         await audit.record(
             session,
             patient_id=consultation.patient_id,
             actor_id=user.id,
             action="file.read",
             outcome="ok",
-            reason=f"{f.content_type} file {f.sha256} of the referral",
+            reason=f"{f.content_type} file {f.sha256} of {where}",
             at=now,
             client=client,
         )
@@ -177,12 +239,13 @@ async def read_file(
     thumbnail: bool,
     now: datetime,
     client: str | None,
+    call_only: uuid.UUID | None = None,
 ) -> tuple[StoredFile, bytes]:
     """The file's bytes (or its thumbnail's), checked against their hash."""
     f = await session.get(StoredFile, file_id)
     if f is None:
         raise not_found()
-    await may_read(session, user, f, now=now, client=client)
+    await may_read(session, user, f, now=now, client=client, call_only=call_only)
     sha256 = f.thumbnail_sha256 if thumbnail else f.sha256
     if sha256 is None:
         raise NotFound("This file has no thumbnail.", code="file_no_thumbnail")

@@ -465,7 +465,7 @@ function renderConsultations(main, { me, live }) {
     render: (c) => {
       const consent = consentAction(c);
       const record = recordAction(c, { me });
-      const chat = chatAction(c, { me });
+      const chat = chatAction(c, { me, live });
       // Who takes part, while the consultation is open.
       const people = OPEN.has(c.status) ? participantsAction(c, { me }) : null;
       const move = moveAction(c, { me, onChange: () => list.reload() });

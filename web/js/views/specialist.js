@@ -194,7 +194,7 @@ function renderQueue(main, { me, live }) {
       isMine && (c.status === "in_progress" || period === "past") ? recordAction(c, { me }) : null;
     if (record) buttons.push(record.button);
     // The consultation's messages, for the specialists who take part in it.
-    const chat = isMine || invited ? chatAction(c, { me }) : null;
+    const chat = isMine || invited ? chatAction(c, { me, live }) : null;
     if (chat) buttons.push(chat.button);
     const people =
       (isMine || invited) && ["requested", "scheduled", "in_progress"].includes(c.status)
