@@ -5,10 +5,8 @@ grant. pending → confirmed, declined or withdrawn; never reopened."""
 
 from __future__ import annotations
 
-import hmac
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -18,23 +16,16 @@ from ..accounts import directory
 from ..accounts.models import User
 from ..codes import Role
 from ..consultations.models import Consultation
-from ..errors import Conflict, DomainError, Forbidden, NotFound, TooManyRequests, field_error
+from ..errors import Conflict, Forbidden, NotFound, field_error
 from ..notify import service as notify
 from ..patients.service import get_patient
 from .codes import (
-    CODE_ATTEMPTS,
-    PATIENT_CODE_ATTEMPTS,
-    PATIENT_CODE_WINDOW,
-    code_hash,
     issue_code,
-    patient_code_failures,
 )
 from .grants import (
-    audit_grant,
     check_expiry,
     clinician,
     is_active,
-    named_grants,
     own_patient,
     stored_categories,
 )
@@ -45,7 +36,6 @@ from .schemas import (
     ConsentRequestCreate,
     ConsentRequestOut,
     ConsultationBrief,
-    GrantOut,
     RequestStatus,
 )
 from .trail import audit_event
@@ -95,7 +85,7 @@ async def request_consent(
         await issue_code(session, request, notifier, secret_key=secret_key, now=now)
     await session.flush()
     await _audit_request(session, request, user.id, now, client)
-    return (await _named_requests(session, [request]))[0]
+    return (await named_requests(session, [request]))[0]
 
 
 async def _audit_request(
@@ -168,7 +158,7 @@ async def request_specialist_consent(
     return request
 
 
-async def _request_for(
+async def request_for(
     session: AsyncSession, user: User, request_id: uuid.UUID, *, lock: bool = False
 ) -> ConsentRequest:
     stmt = select(ConsentRequest).where(ConsentRequest.id == request_id)
@@ -185,37 +175,6 @@ async def _request_for(
     return request
 
 
-async def send_code(
-    session: AsyncSession,
-    user: User,
-    request_id: uuid.UUID,
-    notifier: Notifier,
-    *,
-    secret_key: str,
-    now: datetime,
-) -> ConsentRequestOut:
-    """Send (again) a one-time code for a pending request; the previous code stops working."""
-    request = await _request_for(session, user, request_id, lock=True)
-    if user.role == Role.patient:
-        raise Forbidden("The clinician sends the code.", code="consent_code_by_clinician")
-    if request.status != RequestStatus.pending:
-        raise Conflict(
-            "This consent request is no longer pending.", code="consent_request_not_pending"
-        )
-    await issue_code(session, request, notifier, secret_key=secret_key, now=now)
-    await session.flush()
-    await audit_event(
-        session,
-        request.patient_id,
-        "consent.code_sent",
-        f"request {request.id}: a new one-time code was sent",
-        actor_id=user.id,
-        at=now,
-        client=None,
-    )
-    return (await _named_requests(session, [request]))[0]
-
-
 async def list_requests(
     session: AsyncSession, user: User, patient_id: uuid.UUID
 ) -> list[ConsentRequestOut]:
@@ -226,7 +185,7 @@ async def list_requests(
         .where(ConsentRequest.patient_id == patient_id)
         .order_by(ConsentRequest.created_at.desc(), ConsentRequest.id)
     )
-    return await _named_requests(session, list(rows))
+    return await named_requests(session, list(rows))
 
 
 async def _participated(
@@ -264,10 +223,10 @@ async def list_for_consultation(
     active = [
         is_active(grants[r.grant_id], now) if r.grant_id in grants else None for r in requests
     ]
-    return await _named_requests(session, requests, active)
+    return await named_requests(session, requests, active)
 
 
-async def _close(
+async def close(
     session: AsyncSession,
     request: ConsentRequest,
     status: RequestStatus,
@@ -302,7 +261,7 @@ async def answer_request(
 ) -> ConsentRequestOut:
     """Close a pending request without a grant: the patient declines it, or a clinician
     involved in it withdraws it (its code stops working at once)."""
-    request = await _request_for(session, user, request_id, lock=True)
+    request = await request_for(session, user, request_id, lock=True)
     by_patient = user.role == Role.patient
     if status == RequestStatus.declined and not by_patient:
         raise Forbidden(
@@ -315,7 +274,7 @@ async def answer_request(
             "This consent request is no longer pending.", code="consent_request_not_pending"
         )
     who = "the patient" if by_patient else "the clinician"
-    await _close(
+    await close(
         session,
         request,
         status,
@@ -324,7 +283,7 @@ async def answer_request(
         now=now,
         client=client,
     )
-    return (await _named_requests(session, [request]))[0]
+    return (await named_requests(session, [request]))[0]
 
 
 async def withdraw_for_consultation(
@@ -341,7 +300,7 @@ async def withdraw_for_consultation(
         .with_for_update()
     )
     for request in list(pending):
-        await _close(
+        await close(
             session,
             request,
             RequestStatus.withdrawn,
@@ -366,117 +325,7 @@ async def follow_move(session: AsyncSession, consultation: Consultation) -> None
         request.expires_at = until
 
 
-@dataclass
-class Confirmation:
-    """The grant a confirmation made, or why it was refused: a wrong code's spent attempt
-    must be committed, so the refusal is returned (and answered), not raised."""
-
-    grant: GrantOut | None
-    refused: DomainError | None = None
-
-
-async def confirm(
-    session: AsyncSession,
-    user: User,
-    request_id: uuid.UUID,
-    code: str | None,
-    *,
-    secret_key: str,
-    now: datetime,
-    client: str | None,
-) -> Confirmation:
-    """Turn a pending request into a grant: the patient confirms, or a clinician with the code.
-
-    A code lives 10 minutes and allows 5 attempts; the request row is locked while a code is
-    checked, so parallel guesses cannot exceed the limit.
-    """
-    request = await _request_for(session, user, request_id, lock=True)
-    if request.status != RequestStatus.pending:
-        raise Conflict(
-            "This consent request is no longer pending.", code="consent_request_not_pending"
-        )
-    if request.expires_at <= now:
-        raise Conflict(
-            "This consent request asked for access that would already have ended.",
-            code="consent_request_expired",
-        )
-    by_patient = user.role == Role.patient and user.patient_id == request.patient_id
-    if not by_patient:
-        if code is None:
-            raise field_error("code", "required", "missing")
-        if request.code_hash is None or request.code_expires_at is None:
-            raise Conflict(
-                "No code has been sent for this request; send one first.",
-                code="consent_code_not_sent",
-            )
-        if request.code_expires_at <= now:
-            raise Conflict("The code has expired; send a new one.", code="consent_code_expired")
-        if await patient_code_failures(session, request.patient_id, now) >= (PATIENT_CODE_ATTEMPTS):
-            too_many = TooManyRequests(
-                "Too many wrong codes for this patient today; the patient can confirm from "
-                "their account instead.",
-                retry_after=int(PATIENT_CODE_WINDOW.total_seconds()),
-            )
-            too_many.code = "consent_code_attempts_daily"
-            raise too_many
-        expected = request.code_hash
-        if not hmac.compare_digest(expected, code_hash(secret_key, request.id, code)):
-            request.attempts += 1
-            request.last_attempt_at = now
-            await session.flush()
-            left = CODE_ATTEMPTS - request.attempts
-            await audit_event(
-                session,
-                request.patient_id,
-                "consent.confirm",
-                f"request {request.id}: wrong code, {left} attempt(s) left",
-                actor_id=user.id,
-                at=now,
-                client=client,
-                outcome="failure",
-            )
-            if left <= 0:
-                await _close(
-                    session,
-                    request,
-                    RequestStatus.locked,
-                    actor_id=user.id,
-                    reason=f"locked after {CODE_ATTEMPTS} wrong codes",
-                    now=now,
-                    client=client,
-                )
-                return Confirmation(
-                    None,
-                    Conflict(
-                        "Too many wrong codes: this request is locked; make a new one.",
-                        code="consent_request_locked",
-                    ),
-                )
-            wrong = field_error("code", f"wrong code; {left} attempt(s) left", "wrong_code")
-            wrong.field_params = {"code": {"left": left, "count": left}}
-            return Confirmation(None, wrong)
-    grant = ConsentGrant(
-        id=uuid.uuid4(),
-        patient_id=request.patient_id,
-        grantee_user_id=request.grantee_user_id,
-        access=request.access,
-        categories=request.categories,
-        expires_at=request.expires_at,
-        created_at=now,
-        granted_by=user.id,
-        source="portal" if by_patient else "one_time_code",
-        request_id=request.id,
-    )
-    session.add(grant)
-    request.status = RequestStatus.confirmed
-    request.grant_id = grant.id
-    request.code_hash = None
-    await session.flush()
-    await audit_grant(session, grant, user.id, now, client)
-    return Confirmation((await named_grants(session, [grant], now))[0])
-
-
-async def _named_requests(
+async def named_requests(
     session: AsyncSession,
     requests: Sequence[ConsentRequest],
     active: Sequence[bool | None] | None = None,

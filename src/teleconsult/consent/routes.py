@@ -5,7 +5,7 @@ from aiohttp import web
 from ..api import Ctx, Page, Router, render
 from ..appkeys import NOTIFIER
 from ..codes import Role
-from . import breakglass, grants, requests
+from . import breakglass, confirming, grants, requests
 from .schemas import (
     BreakGlassIn,
     BreakGlassOut,
@@ -143,7 +143,7 @@ async def _answer(ctx: Ctx, status: RequestStatus) -> ConsentRequestOut:
     roles=CLINICIANS,
 )
 async def send_code(ctx: Ctx) -> ConsentRequestOut:
-    return await requests.send_code(
+    return await confirming.send_code(
         ctx.session,
         ctx.me,
         ctx.path_id(),
@@ -162,7 +162,7 @@ async def send_code(ctx: Ctx) -> ConsentRequestOut:
 )
 async def confirm(ctx: Ctx) -> web.StreamResponse:
     body: ConfirmIn = ctx.body or ConfirmIn()
-    result = await requests.confirm(
+    result = await confirming.confirm(
         ctx.session,
         ctx.me,
         ctx.path_id(),
