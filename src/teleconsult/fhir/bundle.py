@@ -2,6 +2,11 @@
 
 ``fhir.resources`` 8 models R5 at its top level; R4 lives in ``fhir.resources.R4B``, the
 technical correction of R4 that keeps its resource shapes.
+
+Longer than our modules usually are, on purpose: one builder per resource the export carries,
+each a few lines of FHIR shape, beside the table (``_BUILDERS``) that picks them, so that every
+shape the export can take is read in one place; split, the builders would share their small
+helpers (``_ref``, ``_context``, ``_period``) across modules.
 """
 
 from __future__ import annotations
