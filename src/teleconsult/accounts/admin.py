@@ -40,7 +40,7 @@ from .admin_schemas import (
     UserQuery,
 )
 from .auth import token_hash
-from .guests import is_call_account, no_password
+from .guests import is_call_account, patient_user
 from .models import AuthToken, PasswordReset, User
 from .passwords import Passwords
 
@@ -321,19 +321,8 @@ async def patient_account(
         user.username = data.username
         user.email = data.email
     else:
-        user = User(
-            username=data.username,
-            # Nobody knows this password: the patient chooses theirs through the link.
-            password_hash=no_password(),
-            full_name=patient.full_name,
-            role=Role.patient.value,
-            facility_id=patient.facility_id,
-            patient_id=patient.id,
-            on_call=False,
-            is_active=True,
-            created_at=now,
-            email=data.email,
-        )
+        # Nobody knows its password: the patient chooses theirs through the link.
+        user = patient_user(patient, data.username, now, email=data.email)
         session.add(user)
     try:
         await session.flush()

@@ -32,10 +32,11 @@ def is_call_account(user: User) -> bool:
     return user.username.startswith(PREFIX) and user.password_hash.startswith("!")
 
 
-def call_account(patient: Patient, now: datetime) -> User:
-    """A new account for the patient's calls (added by the caller, in its transaction)."""
+def patient_user(patient: Patient, username: str, now: datetime, email: str | None = None) -> User:
+    """A new account for the patient, with no password anybody knows: the patient chooses
+    theirs through a one-time link, or (a call's account) never has one."""
     return User(
-        username=PREFIX + patient.id.hex,
+        username=username,
         password_hash=no_password(),
         full_name=patient.full_name,
         role=Role.patient.value,
@@ -44,4 +45,10 @@ def call_account(patient: Patient, now: datetime) -> User:
         on_call=False,
         is_active=True,
         created_at=now,
+        email=email,
     )
+
+
+def call_account(patient: Patient, now: datetime) -> User:
+    """A new account for the patient's calls (added by the caller, in its transaction)."""
+    return patient_user(patient, PREFIX + patient.id.hex, now)

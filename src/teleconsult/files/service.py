@@ -109,17 +109,29 @@ async def send_in_chat(
     if f.consultation_id is not None:
         raise not_found()
     f.patient_id = consultation.patient_id
+    await _audit_attach(session, user, f, "sent in the consultation's chat", now, client)
+    return f
+
+
+async def _audit_attach(
+    session: AsyncSession,
+    user: User,
+    f: StoredFile,
+    where: str,
+    now: datetime,
+    client: str | None,
+) -> None:
+    """A file attached, in the patient's chain: its type and hash, never its name."""
     await audit.record(
         session,
-        patient_id=consultation.patient_id,
+        patient_id=f.patient_id,
         actor_id=user.id,
         action="file.attach",
         outcome="ok",
-        reason=f"{f.content_type} file {f.sha256} sent in the consultation's chat",
+        reason=f"{f.content_type} file {f.sha256} {where}",
         at=now,
         client=client,
     )
-    return f
 
 
 async def attach_to_consultation(
@@ -143,16 +155,7 @@ async def attach_to_consultation(
     f = await own_unattached(session, user, file_id, consultation.id)
     f.consultation_id = consultation.id
     f.patient_id = consultation.patient_id
-    await audit.record(
-        session,
-        patient_id=consultation.patient_id,
-        actor_id=user.id,
-        action="file.attach",
-        outcome="ok",
-        reason=f"{f.content_type} file {f.sha256} attached to the referral",
-        at=now,
-        client=client,
-    )
+    await _audit_attach(session, user, f, "attached to the referral", now, client)
     await session.flush()
     return file_out(f)
 
