@@ -18,14 +18,14 @@ from tests import factories
 from tests.e2e.browsing import DAY_START, TIMEZONE, Browsing, expect, username
 from tests.e2e.conftest import LOCALES
 from tests.e2e.test_call_browser import CHROMIUM_ARGS, call_state, chromium_path
-from tests.integration.test_notifications import (
+from tests.integration.messaging_support import (
     PHONE,
     Gateway,
-    _book,
-    _patient_with_phone,
+    book,
+    patient_with_phone,
 )
-from tests.integration.test_notifications import gateway as gateway
-from tests.integration.test_notifications import sms_settings as sms_settings
+from tests.integration.messaging_support import gateway as gateway
+from tests.integration.messaging_support import sms_settings as sms_settings
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(120)]
 
@@ -57,8 +57,8 @@ async def test_the_patient_without_an_account_joins_from_the_sms_link_on_a_phone
 ) -> None:
     w = await factories.world(client, database.engine)
     await factories.availability(w.specialist, DAY_START, hours=1)
-    patient_id = await _patient_with_phone(w.gp)
-    c = await _book(w, patient_id, DAY_START)
+    patient_id = await patient_with_phone(w.gp)
+    c = await book(w, patient_id, DAY_START)
 
     gp = await open_page("gp", language="kk")
     check = expect()

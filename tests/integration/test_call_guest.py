@@ -22,11 +22,10 @@ from teleconsult.db.uow import unit_of_work
 
 from ..conftest import Database
 from ..factories import PASSWORD, Api, facility, user
+from .messaging_support import PHONE, Gateway, book, bookable, link_for, open_link
+from .messaging_support import gateway as gateway
+from .messaging_support import sms_settings as sms_settings
 from .passport_support import relogin
-from .test_call_links import _link_for, _open
-from .test_notifications import PHONE, Gateway, _book, _bookable
-from .test_notifications import gateway as gateway
-from .test_notifications import sms_settings as sms_settings
 
 
 async def _accounts_of(client: Any, patient_id: str) -> list[User]:
@@ -43,8 +42,8 @@ async def test_a_patient_without_an_account_joins_the_call_from_the_sms_link(
     sms_settings: Settings,
 ) -> None:
     client = await aiohttp_client(create_app(sms_settings, clock=clock, engine=database.engine))
-    w, starts, patient_id = await _bookable(client, database, clock)
-    cid = (await _book(w, patient_id, starts))["id"]
+    w, starts, patient_id = await bookable(client, database, clock)
+    cid = (await book(w, patient_id, starts))["id"]
     options = f"/consultations/{cid}/call/options"
     assert await _accounts_of(client, patient_id) == []
 
@@ -92,10 +91,10 @@ async def test_a_patient_without_an_account_joins_the_call_from_the_sms_link(
 
     # The window opens: the SMS arrives, its link joins the call's signaling as the patient.
     clock.set(starts - timedelta(minutes=15))
-    token = await _link_for(client, gateway, cid)
+    token = await link_for(client, gateway, cid)
     page = await client.get(f"/call/{cid}")  # where the link leads: the call page
     assert page.status == 200 and page.content_type == "text/html"
-    status, opened = await _open(client, cid, token)
+    status, opened = await open_link(client, cid, token)
     assert status == 200, opened
     patient = Api(client, opened["token"], {})
     status, me = await patient.get("/me")
@@ -107,7 +106,7 @@ async def test_a_patient_without_an_account_joins_the_call_from_the_sms_link(
     async with client.session.ws_connect(call["ws_url"]) as ws:
         welcome = await ws.receive_json(timeout=5)
         assert welcome["type"] == "welcome" and welcome["role"] == "patient", welcome
-    status, body = await _open(client, cid, token)
+    status, body = await open_link(client, cid, token)
     assert status == 400 and body["code"] == "call_link_invalid", body
 
     # Invited again later, the same account is used; an invitation to an account takes it
@@ -130,8 +129,8 @@ async def test_a_patient_with_neither_account_nor_phone_cannot_be_invited(
     sms_settings: Settings,
 ) -> None:
     client = await aiohttp_client(create_app(sms_settings, clock=clock, engine=database.engine))
-    w, starts, _ = await _bookable(client, database, clock)
-    cid = (await _book(w, w.patient_id, starts))["id"]
+    w, starts, _ = await bookable(client, database, clock)
+    cid = (await book(w, w.patient_id, starts))["id"]
     status, body = await w.gp.post(f"/consultations/{cid}/call/options", {"invite_patient": True})
     assert status == 409 and body["code"] == "patient_no_phone", body
     assert await _accounts_of(client, w.patient_id) == []
@@ -146,8 +145,8 @@ async def test_two_invitations_at_once_make_one_account(
     sms_settings: Settings,
 ) -> None:
     client = await aiohttp_client(create_app(sms_settings, clock=clock, engine=database.engine))
-    w, starts, patient_id = await _bookable(client, database, clock)
-    ids = [(await _book(w, patient_id, starts + timedelta(minutes=20 * i)))["id"] for i in (0, 1)]
+    w, starts, patient_id = await bookable(client, database, clock)
+    ids = [(await book(w, patient_id, starts + timedelta(minutes=20 * i)))["id"] for i in (0, 1)]
     answers = await asyncio.gather(
         *(w.gp.post(f"/consultations/{cid}/call/options", {"invite_patient": True}) for cid in ids)
     )

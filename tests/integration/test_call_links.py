@@ -3,8 +3,6 @@ window opens; the link opens a session for that call only, once, inside the wind
 
 from __future__ import annotations
 
-import asyncio
-import re
 from datetime import timedelta
 from typing import Any
 
@@ -22,33 +20,10 @@ from teleconsult.notify.models import Message
 from .. import filekit
 from ..conftest import Database
 from ..factories import Api
+from .messaging_support import CALL_LINK, Gateway, book, bookable, link_for, open_link
+from .messaging_support import gateway as gateway
+from .messaging_support import sms_settings as sms_settings
 from .passport_support import patient_account
-from .test_notifications import Gateway, _book, _bookable
-from .test_notifications import gateway as gateway
-from .test_notifications import sms_settings as sms_settings
-
-CALL_LINK = re.compile(r"/call/([\w-]+)#link=([\w-]+)")
-
-
-async def _link_for(client: Any, gateway: Gateway, consultation_id: str) -> str:
-    """Wait for the SMS carrying the consultation's call link; its token."""
-    await client.app[MESSAGES].nudge()
-    async with asyncio.timeout(10):
-        while True:
-            for sms in gateway.received:
-                found = CALL_LINK.search(sms["text"])
-                if found and found.group(1) == consultation_id:
-                    assert "қосылыңыз" in sms["text"]  # in Kazakh
-                    return found.group(2)
-            gateway.arrived.clear()
-            await gateway.arrived.wait()
-
-
-async def _open(client: Any, consultation_id: str, token: str) -> tuple[int, Any]:
-    resp = await client.post(
-        f"/api/v1/consultations/{consultation_id}/call-link", json={"token": token}
-    )
-    return resp.status, await resp.json()
 
 
 async def test_a_call_link_joins_the_call_once_inside_its_window_and_nothing_else(
@@ -60,9 +35,9 @@ async def test_a_call_link_joins_the_call_once_inside_its_window_and_nothing_els
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     client = await aiohttp_client(create_app(sms_settings, clock=clock, engine=database.engine))
-    w, starts, patient_id = await _bookable(client, database, clock)
-    first = (await _book(w, patient_id, starts))["id"]
-    second = (await _book(w, patient_id, starts + timedelta(minutes=20)))["id"]
+    w, starts, patient_id = await bookable(client, database, clock)
+    first = (await book(w, patient_id, starts))["id"]
+    second = (await book(w, patient_id, starts + timedelta(minutes=20)))["id"]
     await patient_account(w.admin, patient_id)
     for cid in (first, second):
         status, body = await w.gp.post(
@@ -75,14 +50,14 @@ async def test_a_call_link_joins_the_call_once_inside_its_window_and_nothing_els
     assert not any(CALL_LINK.search(sms["text"]) for sms in gateway.received)
 
     clock.set(starts - timedelta(minutes=15))
-    token = await _link_for(client, gateway, first)
+    token = await link_for(client, gateway, first)
     clock.set(starts + timedelta(minutes=5))
-    other = await _link_for(client, gateway, second)
+    other = await link_for(client, gateway, second)
 
     # Another consultation's link is refused; its own opens a session for this call only.
-    status, body = await _open(client, first, other)
+    status, body = await open_link(client, first, other)
     assert status == 400 and body["code"] == "call_link_invalid", body
-    status, opened = await _open(client, first, token)
+    status, opened = await open_link(client, first, token)
     assert status == 200, opened
     patient = Api(client, opened["token"], {})
     status, me = await patient.get("/me")
@@ -101,12 +76,12 @@ async def test_a_call_link_joins_the_call_once_inside_its_window_and_nothing_els
         assert welcome["type"] == "welcome" and welcome["role"] == "patient"
 
     # Once only.
-    status, body = await _open(client, first, token)
+    status, body = await open_link(client, first, token)
     assert status == 400 and body["code"] == "call_link_invalid", body
 
     # Past the window (its slot's end and the hour after), the other link is refused.
     clock.set(starts + timedelta(minutes=40 + 61))
-    status, body = await _open(client, second, other)
+    status, body = await open_link(client, second, other)
     assert status == 403 and body["code"] == "call_not_open", body
 
     # Tokens are kept only as hashes, never in a message row or a log.
@@ -126,8 +101,8 @@ async def test_a_withdrawn_invitation_sends_no_link(
     sms_settings: Settings,
 ) -> None:
     client = await aiohttp_client(create_app(sms_settings, clock=clock, engine=database.engine))
-    w, starts, patient_id = await _bookable(client, database, clock)
-    cid = (await _book(w, patient_id, starts))["id"]
+    w, starts, patient_id = await bookable(client, database, clock)
+    cid = (await book(w, patient_id, starts))["id"]
     await patient_account(w.admin, patient_id)
     url = f"/consultations/{cid}/call/options"
     assert (await w.gp.post(url, {"invite_patient": True}))[0] == 200
@@ -147,8 +122,8 @@ async def test_an_invitation_follows_a_moved_call_to_its_new_window(
     sms_settings: Settings,
 ) -> None:
     client = await aiohttp_client(create_app(sms_settings, clock=clock, engine=database.engine))
-    w, starts, patient_id = await _bookable(client, database, clock)
-    cid = (await _book(w, patient_id, starts))["id"]
+    w, starts, patient_id = await bookable(client, database, clock)
+    cid = (await book(w, patient_id, starts))["id"]
     await patient_account(w.admin, patient_id)
     url = f"/consultations/{cid}/call/options"
     assert (await w.gp.post(url, {"invite_patient": True}))[0] == 200
@@ -163,8 +138,8 @@ async def test_an_invitation_follows_a_moved_call_to_its_new_window(
     await client.app[MESSAGES].deliver()
     assert not any(CALL_LINK.search(sms["text"]) for sms in gateway.received)
     clock.set(later - timedelta(minutes=15))
-    token = await _link_for(client, gateway, cid)
-    status, opened = await _open(client, cid, token)
+    token = await link_for(client, gateway, cid)
+    status, opened = await open_link(client, cid, token)
     assert status == 200, opened
 
 
@@ -176,8 +151,8 @@ async def test_a_call_link_reads_the_files_of_its_chat_and_no_other(
     sms_settings: Settings,
 ) -> None:
     client = await aiohttp_client(create_app(sms_settings, clock=clock, engine=database.engine))
-    w, starts, patient_id = await _bookable(client, database, clock)
-    cid = (await _book(w, patient_id, starts))["id"]
+    w, starts, patient_id = await bookable(client, database, clock)
+    cid = (await book(w, patient_id, starts))["id"]
     await patient_account(w.admin, patient_id)
     status, _ = await w.gp.post(f"/consultations/{cid}/call/options", {"invite_patient": True})
     assert status == 200
@@ -194,8 +169,8 @@ async def test_a_call_link_reads_the_files_of_its_chat_and_no_other(
     assert status == 201
 
     clock.set(starts - timedelta(minutes=10))
-    token = await _link_for(client, gateway, cid)
-    status, opened = await _open(client, cid, token)
+    token = await link_for(client, gateway, cid)
+    status, opened = await open_link(client, cid, token)
     assert status == 200, opened
     patient = Api(client, opened["token"], {})
     status, page = await patient.get(f"/consultations/{cid}/chat")

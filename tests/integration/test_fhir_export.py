@@ -10,8 +10,7 @@ from teleconsult.clock import FakeClock
 from ..conftest import Database
 from ..factories import user
 from .passport_support import clinic, grant, note, prescription
-from .test_fhir_import import _send as send_bundle
-from .test_fhir_import import lab_bundle
+from .test_fhir_import import lab_bundle, send_bundle
 
 
 async def test_exported_bundle_validates_and_carries_the_passport(

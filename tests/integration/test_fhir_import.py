@@ -132,7 +132,7 @@ def lab_bundle(iin: str) -> dict[str, Any]:
     return {"resourceType": "Bundle", "type": "transaction", "entry": [*entries, report, document]}
 
 
-async def _send(client: Any, key: str | None, bundle: Any) -> tuple[int, Any]:
+async def send_bundle(client: Any, key: str | None, bundle: Any) -> tuple[int, Any]:
     headers = {"Content-Type": FHIR}
     if key is not None:
         headers["Authorization"] = f"Bearer {key}"
@@ -164,7 +164,7 @@ async def test_laboratory_bundle_written_once(client: Any, database: Any, clock:
     status, me = await w.gp.get(f"/patients/{c.patient_id}")
     iin = me["iin"]
 
-    status, answer = await _send(client, key, lab_bundle(iin))
+    status, answer = await send_bundle(client, key, lab_bundle(iin))
     assert status == 200, answer
     assert answer["resourceType"] == "Bundle" and answer["type"] == "transaction-response"
     assert [e["response"]["status"] for e in answer["entry"]] == ["201 Created"] * 7
@@ -193,7 +193,7 @@ async def test_laboratory_bundle_written_once(client: Any, database: Any, clock:
     assert "8.2 %" in told["text"]
 
     # Sent again: nothing new is written.
-    status, again = await _send(client, key, lab_bundle(iin))
+    status, again = await send_bundle(client, key, lab_bundle(iin))
     assert status == 200, again
     assert [e["response"]["status"] for e in again["entry"]] == ["200 OK"] * 7
     assert [e["response"]["location"] for e in again["entry"]] == [
@@ -216,7 +216,7 @@ async def test_laboratory_bundle_written_once(client: Any, database: Any, clock:
         for ident in entry["resource"]["identifier"]:
             ident["value"] += "-2"
     bad["entry"][3]["resource"]["valueQuantity"]["value"] = "six"
-    status, outcome = await _send(client, key, bad)
+    status, outcome = await send_bundle(client, key, bad)
     assert status == 400, outcome
     assert outcome["resourceType"] == "OperationOutcome"
     [issue] = outcome["issue"]
@@ -229,7 +229,7 @@ async def test_laboratory_bundle_written_once(client: Any, database: Any, clock:
     mixed["entry"][4]["resource"]["identifier"][0]["value"] = "NEW-A1C"
     mixed["entry"][6]["resource"]["identifier"][0]["value"] = "NEW-2"
     mixed["entry"][6]["resource"]["content"][0]["attachment"].pop("url")
-    status, outcome = await _send(client, key, mixed)
+    status, outcome = await send_bundle(client, key, mixed)
     assert status == 400 and outcome["issue"][0]["expression"] == [
         "Bundle.entry[6].resource.content[0].attachment.url"
     ]
@@ -240,11 +240,11 @@ async def test_laboratory_bundle_written_once(client: Any, database: Any, clock:
     assert [m["id"] for m in again["items"]] == [m["id"] for m in messages["items"]]
 
     # Not a transaction; a resource of another type.
-    status, outcome = await _send(client, key, {**lab_bundle(iin), "type": "collection"})
+    status, outcome = await send_bundle(client, key, {**lab_bundle(iin), "type": "collection"})
     assert status == 400 and outcome["issue"][0]["expression"] == ["Bundle.type"]
     wrong = lab_bundle(iin)
     wrong["entry"][0]["resource"] = {"resourceType": "Patient", "id": "p1"}
-    status, outcome = await _send(client, key, wrong)
+    status, outcome = await send_bundle(client, key, wrong)
     assert status == 400 and outcome["issue"][0]["code"] == "not-supported"
 
 
@@ -259,7 +259,7 @@ async def test_system_account_limited_to_its_facility(
     )
     assert status == 201
     status, me = await w.gp.get(f"/patients/{c.patient_id}")
-    status, outcome = await _send(client, system["api_key"], lab_bundle(me["iin"]))
+    status, outcome = await send_bundle(client, system["api_key"], lab_bundle(me["iin"]))
     assert status == 403 and outcome["issue"][0]["code"] == "forbidden"
     status, passport = await c.patient.get(f"/patients/{c.patient_id}/passport")
     assert all(e["kind"] not in ("lab_result", "observation") for e in passport["items"])
@@ -271,17 +271,19 @@ async def test_system_account_limited_to_its_facility(
     status, hospital_lab = await w.admin.post(
         "/system-accounts", {"name": "Hospital LIS", "kind": "hospital", "facility_id": w.hospital}
     )
-    status, answer = await _send(client, hospital_lab["api_key"], lab_bundle(me["iin"]))
+    status, answer = await send_bundle(client, hospital_lab["api_key"], lab_bundle(me["iin"]))
     assert status == 200, answer
 
     # No key, a wrong key, an unknown patient, a system account used as a person.
-    status, outcome = await _send(client, None, lab_bundle(me["iin"]))
+    status, outcome = await send_bundle(client, None, lab_bundle(me["iin"]))
     assert status == 401 and outcome["resourceType"] == "OperationOutcome"
-    status, outcome = await _send(client, system["api_key"][:-2] + "xx", lab_bundle(me["iin"]))
+    status, outcome = await send_bundle(
+        client, system["api_key"][:-2] + "xx", lab_bundle(me["iin"])
+    )
     assert status == 401
     other = await patient(w.gp)
     assert other
-    status, outcome = await _send(client, hospital_lab["api_key"], lab_bundle("000000000000"))
+    status, outcome = await send_bundle(client, hospital_lab["api_key"], lab_bundle("000000000000"))
     assert status == 404 and outcome["issue"][0]["code"] == "not-found"
     resp = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {system['api_key']}"})
     assert resp.status == 401
@@ -302,7 +304,7 @@ async def test_units_and_dates_as_laboratories_send_them(
     a1c = bundle["entry"][4]
     a1c["resource"]["effectiveDateTime"] = "2026-12-01"
     bundle["entry"] = [glucose, a1c]
-    status, answer = await _send(client, system["api_key"], bundle)
+    status, answer = await send_bundle(client, system["api_key"], bundle)
     assert status == 200, answer
     status, passport = await c.patient.get(f"/patients/{c.patient_id}/passport")
     kinds = {e["body"].get("loinc", e["body"].get("measure")): e["kind"] for e in passport["items"]}
@@ -316,7 +318,7 @@ async def test_units_and_dates_as_laboratories_send_them(
     bad["entry"] = [glucose]
     del glucose["resource"]["valueQuantity"]["value"]
     glucose["resource"]["identifier"][0]["value"] = "G-2"
-    status, outcome = await _send(client, system["api_key"], bad)
+    status, outcome = await send_bundle(client, system["api_key"], bad)
     assert status == 400, outcome
     assert outcome["issue"][0]["expression"] == ["Bundle.entry[0].resource.valueQuantity.value"]
 
@@ -334,7 +336,7 @@ async def test_imported_entries_name_their_source(
     )
     assert status == 201, system
     status, me = await w.gp.get(f"/patients/{c.patient_id}")
-    status, answer = await _send(client, system["api_key"], lab_bundle(me["iin"]))
+    status, answer = await send_bundle(client, system["api_key"], lab_bundle(me["iin"]))
     assert status == 200, answer
     # The clinic's name as the directory says it (the GP works there too).
     status, gp_named = await w.admin.get("/people", ids=w.gp.id)

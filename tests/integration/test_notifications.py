@@ -11,8 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestServer
 from sqlalchemy import select
 
 from teleconsult.app import create_app
@@ -24,80 +22,10 @@ from teleconsult.notify.models import Message
 from teleconsult.notify.outbox import queue
 
 from ..conftest import Database, free_port, make_settings
-from ..factories import valid_iin, world
-
-PHONE = "+77011234567"
-
-
-class Gateway:
-    """An SMS provider's HTTP endpoint: it records what it is given, or is away."""
-
-    def __init__(self) -> None:
-        self.received: list[dict[str, Any]] = []
-        self.arrived = asyncio.Event()
-        self.away = False
-        self.port = free_port()
-        app = web.Application()
-        app.router.add_post("/send", self.send)
-        self.server = TestServer(app, port=self.port)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/send"
-
-    async def send(self, request: web.Request) -> web.Response:
-        if self.away:
-            return web.json_response({"error": "maintenance"}, status=503)
-        body = await request.json()
-        self.received.append(
-            body
-            | {
-                "key": request.headers.get("Idempotency-Key"),
-                "auth": request.headers.get("Authorization"),
-            }
-        )
-        self.arrived.set()
-        return web.json_response({"queued": True})
-
-    async def wait_for(self, count: int, seconds: float = 10) -> None:
-        async with asyncio.timeout(seconds):
-            while len(self.received) < count:
-                self.arrived.clear()
-                await self.arrived.wait()
-
-
-@pytest.fixture
-async def gateway() -> Any:
-    g = Gateway()
-    await g.server.start_server()
-    yield g
-    await g.server.close()
-
-
-@pytest.fixture
-def sms_settings(database: Database, tmp_path: Path, gateway: Gateway) -> Settings:
-    return make_settings(
-        database.url,
-        tmp_path / "data",
-        consent_codes="sms",
-        sms_url=gateway.url,
-        sms_token="gateway-token",
-    )
-
-
-async def _patient_with_phone(gp: Any, phone: str = PHONE) -> str:
-    status, body = await gp.post(
-        "/patients",
-        {
-            "iin": valid_iin(),
-            "full_name": "Test Patient",
-            "birth_date": "1985-04-12",
-            "sex": "female",
-            "phone": phone,
-        },
-    )
-    assert status == 201, body
-    return str(body["id"])
+from ..factories import world
+from .messaging_support import PHONE, Gateway, book, bookable, patient_with_phone, recorded
+from .messaging_support import gateway as gateway
+from .messaging_support import sms_settings as sms_settings
 
 
 async def _ask_consent(gp: Any, patient_id: str, clock: FakeClock) -> dict[str, Any]:
@@ -123,7 +51,7 @@ async def test_a_consent_code_arrives_by_sms_in_kazakh_and_confirms_the_grant(
 ) -> None:
     client = await aiohttp_client(create_app(sms_settings, clock=clock, engine=database.engine))
     w = await world(client, database.engine)
-    patient_id = await _patient_with_phone(w.gp)
+    patient_id = await patient_with_phone(w.gp)
     request = await _ask_consent(w.gp, patient_id, clock)
 
     await gateway.wait_for(1)
@@ -172,7 +100,7 @@ async def test_every_message_arrives_once_after_the_gateway_was_away(
     client = await aiohttp_client(create_app(sms_settings, clock=clock, engine=database.engine))
     w = await world(client, database.engine)
     gateway.away = True
-    requests = [await _ask_consent(w.gp, await _patient_with_phone(w.gp), clock) for _ in range(3)]
+    requests = [await _ask_consent(w.gp, await patient_with_phone(w.gp), clock) for _ in range(3)]
     relay = client.app[MESSAGES]
 
     async def rows() -> list[Message]:
@@ -262,46 +190,6 @@ def test_production_takes_sms_codes_only_with_a_gateway(tmp_path: Path) -> None:
     assert ok.consent_codes == "sms"
 
 
-async def _recorded(client: Any, count: int) -> None:
-    """Wait until ``count`` SMS or e-mails are recorded as sent (the relay runs in the
-    background)."""
-    async with asyncio.timeout(10):
-        while True:
-            async with unit_of_work(client.app[SESSIONMAKER]) as session:
-                rows = (await session.scalars(select(Message))).all()
-            # Messages in the pages are delivered as they are written: not counted here.
-            if sum(row.sent_at is not None and row.channel != "page" for row in rows) >= count:
-                return
-            await asyncio.sleep(0.05)
-
-
-async def _bookable(client: Any, database: Database, clock: FakeClock) -> tuple[Any, Any, str]:
-    """A world whose specialist has free slots in two days, and a patient with a phone."""
-    from ..factories import availability
-
-    w = await world(client, database.engine)
-    starts = (clock.now() + timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
-    await availability(w.specialist, starts, hours=2)
-    return w, starts, await _patient_with_phone(w.gp)
-
-
-async def _book(w: Any, patient_id: str, starts_at: Any) -> dict[str, Any]:
-    status, body = await w.gp.post(
-        "/consultations",
-        {
-            "patient_id": patient_id,
-            "specialty": "cardiology",
-            "mode": "video",
-            "urgency": "routine",
-            "reason": "chest pain on exertion",
-            "specialist_id": w.specialist.id,
-            "starts_at": starts_at.isoformat(),
-        },
-    )
-    assert status == 201, body
-    return dict(body)
-
-
 async def test_a_booking_is_confirmed_reminded_and_its_cancellation_drops_the_reminders(
     aiohttp_client: Any,
     database: Database,
@@ -312,9 +200,9 @@ async def test_a_booking_is_confirmed_reminded_and_its_cancellation_drops_the_re
     from .passport_support import patient_account, relogin
 
     client = await aiohttp_client(create_app(sms_settings, clock=clock, engine=database.engine))
-    w, starts, patient_id = await _bookable(client, database, clock)
-    first = await _book(w, patient_id, starts)
-    await _recorded(client, 1)
+    w, starts, patient_id = await bookable(client, database, clock)
+    first = await book(w, patient_id, starts)
+    await recorded(client, 1)
     assert "жазылды" in gateway.received[0]["text"]  # booked, in Kazakh
     local = starts + timedelta(hours=5)
     assert local.strftime("%d.%m.%Y %H:%M") in gateway.received[0]["text"]
@@ -337,14 +225,14 @@ async def test_a_booking_is_confirmed_reminded_and_its_cancellation_drops_the_re
     # A day before, the reminder goes out; the hour-before one waits.
     clock.set(starts - timedelta(hours=24))
     await client.app[MESSAGES].nudge()
-    await _recorded(client, 2)
+    await recorded(client, 2)
     assert "ертең" in gateway.received[1]["text"]
 
     # Cancelled: the hour-before reminder never goes, and the patient is told.
     gp = await relogin(client, w.gp)  # a day later: a new session
     status, body = await gp.post(f"/consultations/{first['id']}/cancel")
     assert status == 200, body
-    await _recorded(client, 3)
+    await recorded(client, 3)
     assert "тоқтатылды" in gateway.received[2]["text"]
     clock.set(starts - timedelta(minutes=30))
     assert await client.app[MESSAGES].deliver() == 0
@@ -361,10 +249,10 @@ async def test_a_patient_turns_reminders_off_but_still_gets_codes(
     from .passport_support import patient_account
 
     client = await aiohttp_client(create_app(sms_settings, clock=clock, engine=database.engine))
-    w, starts, patient_id = await _bookable(client, database, clock)
-    await _book(w, patient_id, starts)
+    w, starts, patient_id = await bookable(client, database, clock)
+    await book(w, patient_id, starts)
     patient = await patient_account(w.admin, patient_id)
-    await _recorded(client, 1)
+    await recorded(client, 1)
 
     status, chosen = await patient.post("/me/message-settings", {"reminders": False})
     assert status == 200 and chosen == {"reminders": False}
@@ -391,7 +279,7 @@ async def test_a_patient_who_chose_russian_gets_messages_in_russian(
 
     client = await aiohttp_client(create_app(sms_settings, clock=clock, engine=database.engine))
     w = await world(client, database.engine)
-    patient_id = await _patient_with_phone(w.gp)
+    patient_id = await patient_with_phone(w.gp)
     patient = await patient_account(w.admin, patient_id)
     resp = await client.patch("/api/v1/me", json={"language": "ru"}, headers=patient.headers())
     assert resp.status == 200, await resp.text()
@@ -410,10 +298,10 @@ async def test_a_patient_who_can_sign_in_is_told_a_consent_request_waits(
     from .passport_support import patient_account
 
     client = await aiohttp_client(create_app(sms_settings, clock=clock, engine=database.engine))
-    w, starts, patient_id = await _bookable(client, database, clock)
+    w, starts, patient_id = await bookable(client, database, clock)
     patient = await patient_account(w.admin, patient_id)
-    await _book(w, patient_id, starts)
-    await _recorded(client, 2)
+    await book(w, patient_id, starts)
+    await recorded(client, 2)
     status, mine = await patient.get("/me/messages")
     assert status == 200
     sent = {m["kind"] for m in mine["items"] if m["sent_at"]}
@@ -445,7 +333,7 @@ async def test_the_development_outbox_shows_texts_in_development_only(
             now=clock.now(),
         )
     if env == "development":  # the console "delivers" it, and the text stays whole
-        await _recorded(client, 1)
+        await recorded(client, 1)
     status, body = await w.admin.get("/dev/outbox")
     if env == "test":
         assert status == 404, body
@@ -470,19 +358,19 @@ async def test_a_moved_booking_is_told_and_its_reminders_follow_the_new_time(
     from .passport_support import patient_account
 
     client = await aiohttp_client(create_app(sms_settings, clock=clock, engine=database.engine))
-    w, starts, patient_id = await _bookable(client, database, clock)
-    first = await _book(w, patient_id, starts)
+    w, starts, patient_id = await bookable(client, database, clock)
+    first = await book(w, patient_id, starts)
     patient = await patient_account(w.admin, patient_id)
     resp = await client.patch("/api/v1/me", json={"language": "ru"}, headers=patient.headers())
     assert resp.status == 200, await resp.text()
-    await _recorded(client, 1)
+    await recorded(client, 1)
 
     later = starts + timedelta(hours=1)
     _, page = await w.gp.get("/slots", specialist_id=w.specialist.id, limit=50)
     [slot] = [s for s in page["items"] if datetime.fromisoformat(s["starts_at"]) == later]
     status, moved = await w.gp.post(f"/consultations/{first['id']}/move", {"slot_id": slot["id"]})
     assert status == 200, moved
-    await _recorded(client, 2)
+    await recorded(client, 2)
     sms = gateway.received[1]["text"]
     old_local, new_local = (
         (at + timedelta(hours=5)).strftime("%d.%m.%Y %H:%M") for at in (starts, later)
@@ -507,11 +395,11 @@ async def test_a_moved_booking_is_told_and_its_reminders_follow_the_new_time(
     # before it; at the old time's hour-before nothing goes.
     clock.set(later - timedelta(hours=24))
     await client.app[MESSAGES].nudge()
-    await _recorded(client, 3)
+    await recorded(client, 3)
     clock.set(starts - timedelta(minutes=59))
     assert await client.app[MESSAGES].deliver() == 0
     clock.set(later - timedelta(minutes=59))
     await client.app[MESSAGES].nudge()
-    await _recorded(client, 4)
+    await recorded(client, 4)
     assert len(gateway.received) == 4
     assert all(new_local in sms["text"] for sms in gateway.received[2:])

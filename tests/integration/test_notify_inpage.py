@@ -15,9 +15,9 @@ from teleconsult.clock import FakeClock
 
 from ..conftest import Database, make_settings
 from ..factories import login, world
+from .messaging_support import Inbox, new_gp
+from .messaging_support import inbox as inbox
 from .passport_support import consultation_in_progress, patient_account
-from .test_notify_links import Inbox, _staff
-from .test_notify_links import inbox as inbox
 
 
 async def test_the_gp_is_told_an_async_case_was_answered_in_the_page_and_by_email(
@@ -28,7 +28,7 @@ async def test_the_gp_is_told_an_async_case_was_answered_in_the_page_and_by_emai
     )
     client = await aiohttp_client(create_app(settings, clock=clock, engine=database.engine))
     w = await world(client, database.engine)
-    staff = await _staff(w.admin, w.clinic, email="gp@clinic.kz")
+    staff = await new_gp(w.admin, w.clinic, email="gp@clinic.kz")
     w.gp = await login(client, staff["username"])
     cid = await consultation_in_progress(w)
     status, _ = await w.specialist.post(f"/consultations/{cid}/complete", {"conclusion": "Fine."})
@@ -52,11 +52,11 @@ async def test_the_gp_is_told_an_async_case_was_answered_in_the_page_and_by_emai
 async def test_the_bell_counts_unread_messages_and_opening_marks_only_ones_own(
     client: Any, database: Database, clock: FakeClock
 ) -> None:
-    from .test_notifications import _book, _bookable
+    from .messaging_support import book, bookable
 
-    w, starts, patient_id = await _bookable(client, database, clock)
+    w, starts, patient_id = await bookable(client, database, clock)
     patient = await patient_account(w.admin, patient_id)
-    await _book(w, patient_id, starts)
+    await book(w, patient_id, starts)
 
     status, count = await w.gp.get("/me/messages/unread")
     assert status == 200 and count == {"count": 1}

@@ -5,11 +5,8 @@ when no channel takes it."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
-import uuid
-from collections.abc import Iterator
 from email import message_from_bytes
 from email.policy import default
 from pathlib import Path
@@ -25,43 +22,15 @@ from teleconsult.config import Settings
 from teleconsult.db.uow import unit_of_work
 from teleconsult.notify.models import Message
 
-from ..conftest import Database, free_port, make_settings
+from ..conftest import Database, make_settings
 from ..factories import PASSWORD, login, world
-from .test_notifications import PHONE, Gateway, _patient_with_phone, _recorded
-from .test_notifications import gateway as gateway
-from .test_notifications import sms_settings as sms_settings
+from .messaging_support import PHONE, Gateway, Inbox, new_gp, patient_with_phone, recorded
+from .messaging_support import gateway as gateway
+from .messaging_support import inbox as inbox
+from .messaging_support import sms_settings as sms_settings
 
 LINK = re.compile(r"https?://\S+/#/reset/([\w-]+)")
 NEW_PASSWORD = "a brand new passphrase"
-
-
-class Inbox:
-    """A real SMTP server (aiosmtpd) that keeps what it is given."""
-
-    def __init__(self) -> None:
-        from aiosmtpd.controller import Controller
-
-        self.mails: list[Any] = []
-        self.port = free_port()
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.mails.append(envelope)
-        return "250 OK"
-
-    async def wait_for(self, count: int) -> None:
-        async with asyncio.timeout(10):
-            # The SMTP server runs its own loop in a thread: look, don't wait on an event.
-            while len(self.mails) < count:  # noqa: ASYNC110
-                await asyncio.sleep(0.05)
-
-
-@pytest.fixture
-def inbox() -> Iterator[Inbox]:
-    box = Inbox()
-    box.controller.start()
-    yield box
-    box.controller.stop()
 
 
 async def _messages(client: Any) -> list[Message]:
@@ -86,7 +55,7 @@ async def test_a_patient_is_invited_by_sms_and_nobody_else_sees_the_link(
 ) -> None:
     client = await aiohttp_client(create_app(sms_settings, clock=clock, engine=database.engine))
     w = await world(client, database.engine)
-    patient_id = await _patient_with_phone(w.gp)
+    patient_id = await patient_with_phone(w.gp)
 
     status, out = await w.admin.post(f"/patients/{patient_id}/account", {"username": "aigerim"})
     assert status == 201, out
@@ -101,7 +70,7 @@ async def test_a_patient_is_invited_by_sms_and_nobody_else_sees_the_link(
     found = LINK.search(sms["text"])
     assert found is not None
     token = found.group(1)
-    await _recorded(client, 1)
+    await recorded(client, 1)
 
     # The administrator sees nothing of it; the patient later sees that it was sent, never
     # the token; the message keeps no token once delivered.
@@ -117,21 +86,6 @@ async def test_a_patient_is_invited_by_sms_and_nobody_else_sees_the_link(
     assert [m["kind"] for m in mine["items"]] == ["invitation"]
     assert token not in json.dumps(mine)
     assert token not in caplog.text and PHONE not in caplog.text
-
-
-async def _staff(admin: Any, facility_id: str, **contact: str) -> dict[str, Any]:
-    username = f"gp-{uuid.uuid4().hex[:8]}"
-    payload = {
-        "username": username,
-        "password": PASSWORD,
-        "full_name": "Test GP",
-        "role": "gp",
-        "facility_id": facility_id,
-        **contact,
-    }
-    status, body = await admin.post("/users", payload)
-    assert status == 201, body
-    return dict(body)
 
 
 async def test_staff_get_a_reset_link_by_email_else_by_sms(
@@ -152,8 +106,8 @@ async def test_staff_get_a_reset_link_by_email_else_by_sms(
     )
     client = await aiohttp_client(create_app(settings, clock=clock, engine=database.engine))
     w = await world(client, database.engine)
-    with_mail = await _staff(w.admin, w.clinic, email="doctor@clinic.kz", phone="+77015550000")
-    phone_only = await _staff(w.admin, w.clinic, phone="+77015551111")
+    with_mail = await new_gp(w.admin, w.clinic, email="doctor@clinic.kz", phone="+77015550000")
+    phone_only = await new_gp(w.admin, w.clinic, phone="+77015551111")
 
     status, out = await w.admin.post(f"/users/{with_mail['id']}/password-reset")
     assert status == 201, out
@@ -191,7 +145,7 @@ async def test_without_a_channel_the_administrator_is_handed_the_link(
     settings = make_settings(database.url, tmp_path / "data")
     client = await aiohttp_client(create_app(settings, clock=clock, engine=database.engine))
     w = await world(client, database.engine)
-    staff = await _staff(w.admin, w.clinic, email="nobody@clinic.kz")
+    staff = await new_gp(w.admin, w.clinic, email="nobody@clinic.kz")
     status, out = await w.admin.post(f"/users/{staff['id']}/password-reset")
     assert status == 201, out
     assert out["sent_by"] is None and out["link"].startswith("/#/reset/") and out["token"]
@@ -218,7 +172,7 @@ async def test_a_gp_invites_their_own_patient_and_only_theirs(
 
     client = await aiohttp_client(create_app(sms_settings, clock=clock, engine=database.engine))
     w = await world(client, database.engine)
-    patient_id = await _patient_with_phone(w.gp)
+    patient_id = await patient_with_phone(w.gp)
     elsewhere = await user(w.admin, "gp", facility_id=await facility(w.admin))
     body = {"username": "dana", "email": "dana@mail.kz"}
     status, out = await elsewhere.post(f"/patients/{patient_id}/account", body)
@@ -249,10 +203,10 @@ async def test_in_development_the_console_takes_the_link_and_it_is_also_shown(
     settings = make_settings(database.url, tmp_path / "data", env="development")
     client = await aiohttp_client(create_app(settings, clock=clock, engine=database.engine))
     w = await world(client, database.engine)
-    staff = await _staff(w.admin, w.clinic, phone="+77015552222")
+    staff = await new_gp(w.admin, w.clinic, phone="+77015552222")
     status, out = await w.admin.post(f"/users/{staff['id']}/password-reset")
     assert status == 201, out
     assert out["sent_by"] == "sms" and out["sent_to"] == "•••2222" and out["token"]
-    await _recorded(client, 1)
+    await recorded(client, 1)
     assert "development only" in caplog.text
     assert out["token"] not in caplog.text and "+77015552222" not in caplog.text
