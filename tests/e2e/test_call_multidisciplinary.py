@@ -3,7 +3,8 @@ endocrinologist the cardiologist invited, both covered by the patient's consent 
 patient confirmed each request; peer to peer (a mesh) every page receives video frames from
 both others, each tile captioned with that person's name and role (the two invited
 specialists told apart by name), with the connection to them in words; through the gateway
-every page decodes the two others' video too, captioned the same way."""
+every page decodes the two others' video too, captioned the same way. One leaves (no frozen
+picture of them stays) and comes back."""
 
 from __future__ import annotations
 
@@ -70,6 +71,22 @@ async def _frames_flow(page: Any, within: float = 30) -> list[dict[str, Any]]:
                 return list(after)
         await asyncio.sleep(0.5)
     pytest.fail(f"frames from both others never flowed: {await page.evaluate(TILES)}")
+
+
+async def _each_sees_both_others(pages: dict[str, Any], captions: dict[str, str]) -> None:
+    """Every page decodes frames from both others, each tile captioned with that person's
+    name and role, not the page's own (through the gateway too: it says whose media each
+    slot carries)."""
+    for who, page in pages.items():
+        await remote_videos_play(page, 2)
+        await _frames_flow(page)
+        wanted = sorted(c for other, c in captions.items() if other != who)
+        for _ in range(20):
+            tiles = await page.evaluate(TILES)
+            if sorted(t["caption"] for t in tiles) == wanted:
+                break
+            await asyncio.sleep(0.25)
+        assert sorted(t["caption"] for t in tiles) == wanted, tiles
 
 
 @pytest.mark.parametrize("database", ["sqlite"], indirect=True)
@@ -139,18 +156,7 @@ async def test_three_specialists_each_receive_video_from_both_others(
                     await call_state(page, "waiting")
                     waiting = await page.evaluate(STATUS)
                     assert names["neuro"] in waiting and names["endo"] in waiting, waiting
-            for who, page in pages.items():
-                await remote_videos_play(page, 2)
-                await _frames_flow(page)
-                # Each other specialist by name and role, not the page's own: through the
-                # gateway too, which says whose media each slot carries.
-                wanted = sorted(c for other, c in captions.items() if other != who)
-                for _ in range(20):
-                    tiles = await page.evaluate(TILES)
-                    if sorted(t["caption"] for t in tiles) == wanted:
-                        break
-                    await asyncio.sleep(0.25)
-                assert sorted(t["caption"] for t in tiles) == wanted, tiles
+            await _each_sees_both_others(pages, captions)
             for page in pages.values() if mode == "p2p" else ():
                 for _ in range(20):
                     links = [t["link"] for t in await page.evaluate(TILES)]
@@ -159,13 +165,18 @@ async def test_three_specialists_each_receive_video_from_both_others(
                     await asyncio.sleep(0.5)
                 assert all(link in ("good", "weak", "audio_only") for link in links), links
             assert errors == []
-            if mode == "relay":
-                return
             # The endocrinologist leaves: the others keep only each other, by name.
             await pages["endo"].get_by_role("button", name="Leave").click()
             for who, other in (("cardio", "neuro"), ("neuro", "cardio")):
                 await remote_videos_play(pages[who], 1)
                 tiles = await pages[who].evaluate(TILES)
                 assert [t["caption"] for t in tiles] == [captions[other]], tiles
+            # And comes back: everyone sees both others again (through the gateway, the
+            # emptied slot is filled and shown again).
+            await pages["endo"].goto(f"/call/{cid}{query}")
+            await call_state(pages["endo"], "check")
+            await pages["endo"].locator("#join").click()
+            await _each_sees_both_others(pages, captions)
+            assert errors == []
         finally:
             await browser.close()

@@ -549,6 +549,17 @@ async function onMessage(message) {
       const gateway = state.peers.get(GATEWAY);
       if (state.mode !== "relay" || !gateway || !Array.isArray(message.slots)) break;
       gateway.slots = message.slots;
+      gateway.tiles.forEach(({ tile, video }, slot) => {
+        if (!message.slots[slot]) {
+          // Its participant left: no frozen picture of them stays on the screen.
+          tile.classList.remove("live");
+        } else if (!tile.classList.contains("live") && video.requestVideoFrameCallback) {
+          // Someone (else) fills it: shown from their first frame.
+          video.requestVideoFrameCallback(() => {
+            if ((gateway.slots || [])[slot]) tile.classList.add("live");
+          });
+        }
+      });
       renameTiles();
       learnNames(
         message.slots.map((h) => h && h.user_id),
