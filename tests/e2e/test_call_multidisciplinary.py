@@ -73,6 +73,12 @@ async def _frames_flow(page: Any, within: float = 30) -> list[dict[str, Any]]:
     pytest.fail(f"frames from both others never flowed: {await page.evaluate(TILES)}")
 
 
+def _console_error(message: Any, errors: list[str]) -> None:
+    # Chromium logs every 4xx/5xx answer to fetch; the pages show those themselves.
+    if message.type == "error" and "Failed to load resource" not in message.text:
+        errors.append(message.text)
+
+
 async def _each_sees_both_others(pages: dict[str, Any], captions: dict[str, str]) -> None:
     """Every page decodes frames from both others, each tile captioned with that person's
     name and role, not the page's own (through the gateway too: it says whose media each
@@ -143,11 +149,12 @@ async def test_three_specialists_each_receive_video_from_both_others(
             for who, api in people.items():
                 page = await open_call(browser, base, api, cid, join=False)
                 page.on("pageerror", lambda exc: errors.append(str(exc)))
-                # The gateway forwards in Python on this small machine: under three browsers
-                # its connections look thin and stepping down would stop the video this test
-                # is about; the topology is checked with full video (?steps=off).
-                if query:
-                    await page.goto(f"/call/{cid}{query}")
+                page.on("console", lambda m: _console_error(m, errors))
+                # Loaded again with the console watched. The gateway forwards in Python on
+                # this small machine: under three browsers its connections look thin and
+                # stepping down would stop the video this test is about; the topology is
+                # checked with full video (?steps=off).
+                await page.goto(f"/call/{cid}{query}")
                 await call_state(page, "check")
                 await page.locator("#join").click()
                 pages[who] = page
