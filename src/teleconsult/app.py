@@ -222,7 +222,7 @@ async def call_hub(app: web.Application) -> AsyncIterator[None]:
     def open_gateway() -> ClosingGateway:
         from .calls.gateway import MediaGateway  # aiortc and PyAV load with the first relay
 
-        return MediaGateway(settings, announce_recording)
+        return MediaGateway(settings, announce_recording, app[CALL_HUB].tell_slots)
 
     async def close_stale(peer_id: str) -> None:
         # A participant whose process died: its leave time is written by whoever notices.

@@ -40,6 +40,12 @@ def base_url(client: Any) -> str:
     return str(client.make_url("")).rstrip("/")
 
 
+def _last_slots(me: CallClient) -> list[tuple[str, str] | None]:
+    """Whose media (user, role) the gateway last said each of ``me``'s slots carries."""
+    told = [e["slots"] for e in me.events if e.get("type") == "slots"]
+    return [(h["user_id"], h["role"]) if h else None for h in (told[-1] if told else [])]
+
+
 @pytest.mark.parametrize("mode", ["p2p", "relay"])
 async def test_two_aiortc_clients_exchange_video(
     client: Any, database: Database, clock: FakeClock, monkeypatch: pytest.MonkeyPatch, mode: str
@@ -55,6 +61,10 @@ async def test_two_aiortc_clients_exchange_video(
         await exchange_frames(gp, specialist)
         assert gp.mode == specialist.mode == mode
         assert "connected" in gp.states and "connected" in specialist.states
+        if mode == "relay":
+            # The gateway tells each whose media its one slot carries, so pages caption it.
+            await until(lambda: _last_slots(gp) == [(w.specialist.id, "specialist")])
+            await until(lambda: _last_slots(specialist) == [(w.gp.id, "gp")])
     finally:
         await leave_all(gp, specialist)
 

@@ -1,4 +1,5 @@
-"""The relay gateway with three participants: a slot for each of the others."""
+"""The relay gateway with three participants: a slot for each of the others, and each
+participant told whose media its slots carry whenever that changes."""
 
 from __future__ import annotations
 
@@ -56,7 +57,13 @@ async def test_three_participants_each_get_both_others_and_slots_follow_departur
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     loopback_only(monkeypatch)
-    gateway = MediaGateway(Settings(env="test", stun_urls=[], data_dir=tmp_path))
+    told: dict[str, list[str | None]] = {}
+
+    def on_slots(room: str, peer_id: str, slots: list[str | None]) -> None:
+        assert room == "room"
+        told[peer_id] = slots
+
+    gateway = MediaGateway(Settings(env="test", stun_urls=[], data_dir=tmp_path), on_slots=on_slots)
     gp, specialist, patient = Participant(2), Participant(2), Participant(1)
     everyone = (gp, specialist, patient)
     try:
@@ -75,12 +82,18 @@ async def test_three_participants_each_get_both_others_and_slots_follow_departur
         assert legs["specialist"].slots == ["gp", "patient"]
         # One slot: the most recent of the others.
         assert legs["patient"].slots == ["specialist"]
+        assert told == {p: leg.slots for p, leg in legs.items()}
 
         # The specialist leaves: the patient's slot goes to the GP; the GP keeps the patient
         # where it was.
         await gateway.drop("room", "specialist")
         assert legs["gp"].slots == [None, "patient"]
         assert legs["patient"].slots == ["gp"]
+        # Those whose slots changed heard of it; the one who left is told nothing more.
+        assert told == {
+            **{p: leg.slots for p, leg in legs.items()},
+            "specialist": told["specialist"],
+        }
         before = patient.frames()[0]
         await until(lambda: patient.frames()[0] >= before + 10)
         before = gp.frames()[1]

@@ -18,7 +18,8 @@
 // uses perfect negotiation on its own: the newcomer offers, and on glare the polite side of
 // that pair yields (the server says, per pair, which side is polite). Every message names
 // its recipient ("to"). In relay mode the server's gateway is the one other side: our offer
-// has room for three others (a slot each: an audio and a video transceiver).
+// has room for three others (a slot each: an audio and a video transceiver), and a `slots`
+// message says whose media each slot carries, so those tiles are captioned by name too.
 //
 // Up to four take part (the GP, the specialist, specialists it invited, the patient): each
 // other participant is a tile captioned with their name and role (by user id, so two
@@ -236,18 +237,23 @@ function addPeer(id, role, polite, userId = null) {
     samples: [],
     theirStep: 0,
     restart: null,
+    // Through the gateway: whose media each slot carries ({peer_id, role, user_id} or null).
+    slots: [],
   };
   state.peers.set(id, peer);
   return peer;
 }
 
-function peerLabel(peer) {
+/** A tile's caption: the peer's, or through the gateway whoever its slot carries (`slots`). */
+function peerLabel(peer, slot = 0) {
+  const holder = peer.id === GATEWAY ? (peer.slots || [])[slot] : null;
+  if (holder) return caption(holder.role, holder.user_id);
   return peer.id !== GATEWAY && peer.role ? caption(peer.role, peer.userId) : t("call.other_participant");
 }
 
 function tileOf(peer, slot) {
   while (peer.tiles.length <= slot) {
-    const label = peerLabel(peer);
+    const label = peerLabel(peer, peer.tiles.length);
     const made = makeTile(label);
     made.tile.dataset.peer = peer.id;
     peer.tiles.push(made);
@@ -538,6 +544,29 @@ async function onMessage(message) {
     case "peer-left":
       if (state.mode === "p2p") dropPeer(message.peer_id);
       break;
+    case "slots": {
+      // Through the gateway: whose media each of our slots carries now.
+      const gateway = state.peers.get(GATEWAY);
+      if (state.mode !== "relay" || !gateway || !Array.isArray(message.slots)) break;
+      gateway.slots = message.slots;
+      gateway.tiles.forEach(({ tile, video }, slot) => {
+        if (!message.slots[slot]) {
+          // Its participant left: no frozen picture of them stays on the screen.
+          tile.classList.remove("live");
+        } else if (!tile.classList.contains("live") && video.requestVideoFrameCallback) {
+          // Someone (else) fills it: shown from their first frame.
+          video.requestVideoFrameCallback(() => {
+            if ((gateway.slots || [])[slot]) tile.classList.add("live");
+          });
+        }
+      });
+      renameTiles();
+      learnNames(
+        message.slots.map((h) => h && h.user_id),
+        renameTiles,
+      );
+      break;
+    }
     case "offer":
     case "answer":
       await onDescription(message);
@@ -629,8 +658,8 @@ async function loadConsultation() {
 /** Captions again once names have arrived. */
 function renameTiles() {
   for (const peer of state.peers.values()) {
-    for (const { video, name } of peer.tiles) {
-      const label = peerLabel(peer);
+    for (const [slot, { video, name }] of peer.tiles.entries()) {
+      const label = peerLabel(peer, slot);
       name.textContent = label;
       video.setAttribute("aria-label", label);
     }

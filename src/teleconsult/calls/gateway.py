@@ -5,7 +5,8 @@ and video: one slot (an audio and a video transceiver) per other participant the
 participant's offer has room for. The Python client offers one slot; the browser offers
 three, for a call of four (GP, specialist, an invited specialist or the invited patient). A
 slot keeps its participant
-while they stay; the most recent arrivals fill the slots.
+while they stay; the most recent arrivals fill the slots. Whenever a participant's slots
+change, ``on_slots`` hears whose media each now carries, so their page can caption it.
 
 By default frames are forwarded encoded (see :mod:`.media`): no decoding and no re-encoding,
 so a call costs little more than its packets. ``call_forwarding = "decode"`` decodes and
@@ -45,6 +46,8 @@ log = logging.getLogger("teleconsult.calls.gateway")
 KINDS = ("audio", "video")
 
 RecordingHook = Callable[[str, Path], Awaitable[None]]
+# (room, participant, whose media each of their slots carries: peer ids, None for nobody)
+SlotsHook = Callable[[str, str, list[str | None]], None]
 
 
 @dataclass
@@ -71,11 +74,17 @@ class GatewayRoom:
 class MediaGateway:
     """All relay-mode calls of this process; opened and closed with the app."""
 
-    def __init__(self, settings: Settings, on_recording: RecordingHook | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        on_recording: RecordingHook | None = None,
+        on_slots: SlotsHook | None = None,
+    ) -> None:
         self.settings = settings
         self.encoded = settings.call_forwarding == "encoded"
         self.rooms: dict[str, GatewayRoom] = {}
         self.on_recording = on_recording
+        self.on_slots = on_slots
 
     def _configuration(self) -> RTCConfiguration:
         servers = [RTCIceServer(urls=url) for url in self.settings.stun_urls]
@@ -106,7 +115,7 @@ class MediaGateway:
                 leg.sources[track.kind] = tap
             else:
                 leg.sources[track.kind] = room.relay.subscribe(track, buffered=False)
-            self._link(room)
+            self._link(room_id, room)
 
         @pc.on("connectionstatechange")
         async def on_state() -> None:
@@ -138,7 +147,7 @@ class MediaGateway:
             codecs = getattr(transceiver, "_codecs", None)
             if isinstance(track, ForwardedTrack) and codecs:
                 track.codec_name = codecs[0].name
-        self._link(room)
+        self._link(room_id, room)
         return pc.localDescription.sdp
 
     async def add_candidate(
@@ -157,9 +166,10 @@ class MediaGateway:
         parsed.sdpMLineIndex = candidate.get("sdpMLineIndex")
         await leg.pc.addIceCandidate(parsed)
 
-    def _link(self, room: GatewayRoom) -> None:
+    def _link(self, room_id: str, room: GatewayRoom) -> None:
         """Give every participant's slots to the others: who keeps a slot stays in it, and
-        the most recent arrivals take the free ones."""
+        the most recent arrivals take the free ones; a participant whose slots changed is
+        told (``on_slots``)."""
         for leg in room.legs.values():
             count = max((len(v) for v in leg.outlets.values()), default=0)
             others = [o.peer_id for o in room.legs.values() if o is not leg and o.sources]
@@ -169,6 +179,8 @@ class MediaGateway:
             for arrival in wanted:
                 if arrival not in slots:
                     slots[slots.index(None)] = arrival
+            if slots != leg.slots and self.on_slots is not None:
+                self.on_slots(room_id, leg.peer_id, slots)
             leg.slots = slots
             for kind, outlets in leg.outlets.items():
                 for outlet, holder in zip(outlets, slots, strict=False):
@@ -197,7 +209,7 @@ class MediaGateway:
                     for source in leg.sources.values():
                         outlet.detach(source)
         # Their slots go to whoever else is there.
-        self._link(room)
+        self._link(room_id, room)
         recorded = None
         if leg.recorder is not None:
             for source in leg.sources.values():

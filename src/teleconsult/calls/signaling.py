@@ -165,6 +165,9 @@ class SignalingHub:
         self.on_stale = on_stale
         self.rooms: dict[str, Room] = {}
         self._lock = asyncio.Lock()
+        # Messages on their way from synchronous callers (the gateway's slots), held so
+        # they are not collected before they are sent.
+        self._sending: set[asyncio.Task[None]] = set()
         # Marks this process's own messages, already delivered locally, when the bus echoes them.
         self.origin = secrets.token_hex(8)
 
@@ -368,6 +371,19 @@ class SignalingHub:
         except ValueError as exc:
             # aiortc refuses SDP it cannot parse or negotiate with a ValueError.
             await peer.send(_error("bad_sdp", str(exc)[:200] or "The SDP was refused."))
+
+    def tell_slots(self, room_id: str, peer_id: str, slots: list[str | None]) -> None:
+        """The gateway gave this participant's slots to others: tell their page whose media
+        each slot carries (in the order of its transceivers of a kind), so it captions them."""
+        room = self.rooms.get(room_id)
+        peer = room.peers.get(peer_id) if room is not None else None
+        if room is None or peer is None:
+            return
+        holders = [room.known.get(holder) if holder else None for holder in slots]
+        message = {"type": "slots", "slots": [h.public() if h else None for h in holders]}
+        task = asyncio.get_running_loop().create_task(peer.send(message))
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
 
     # --- the bus side --------------------------------------------------------------------------
 
