@@ -75,6 +75,15 @@ async def test_the_patient_without_an_account_joins_from_the_sms_link_on_a_phone
     )
     await gp.assert_translated()
     await gp.shot("guest-invited-kk")
+    # Opened again later, the card still says the patient is invited and where the link goes.
+    await gpage.reload()
+    await card.get_by_role("button", name=gp.t("participants.button")).click()
+    await check(panel.locator(".invite-patient")).to_have_text(
+        gp.t("participants.patient_sms", phone="•••" + PHONE[-4:])
+    )
+    await check(
+        panel.get_by_role("button", name=gp.t("participants.invite_patient"))
+    ).to_have_count(0)
     gp.assert_clean()
 
     # The call opens: the SMS brings the link.

@@ -47,10 +47,14 @@ async def test_a_patient_without_an_account_joins_the_call_from_the_sms_link(
     options = f"/consultations/{cid}/call/options"
     assert await _accounts_of(client, patient_id) == []
 
-    # A GP of another clinic does not see the consultation.
+    # A GP of another clinic does not see the consultation, nor read its options.
     outsider = await user(w.admin, "gp", facility_id=await facility(w.admin))
     status, body = await outsider.post(options, {"invite_patient": True})
     assert status == 404, body
+    status, body = await outsider.get(options)
+    assert status == 404, body
+    status, body = await w.gp.get(options)
+    assert status == 200 and body["patient_invited"] is False, body
     assert await _accounts_of(client, patient_id) == []
 
     # The GP invites the patient: told where the link goes, hinted.
@@ -59,8 +63,13 @@ async def test_a_patient_without_an_account_joins_the_call_from_the_sms_link(
     assert body["patient_sms_to"] == "•••" + PHONE[-4:], body
     status, body = await w.gp.post(options, {})  # asked again: still said
     assert status == 200 and body["patient_sms_to"] == "•••" + PHONE[-4:], body
+    status, body = await w.gp.get(options)  # read later: still said
+    assert body["patient_invited"] is True and body["patient_sms_to"] == "•••" + PHONE[-4:], body
     status, body = await w.specialist.post(options, {})  # the GP's to know, not theirs
     assert status == 200 and body["patient_sms_to"] is None, body
+    status, body = await w.specialist.get(options)
+    assert status == 200 and body["patient_invited"] is True, body
+    assert body["patient_sms_to"] is None, body
     [account] = await _accounts_of(client, patient_id)
     assert account.role == "patient" and account.is_active
 

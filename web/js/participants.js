@@ -89,7 +89,16 @@ function inviteForm(c, me, onInvited) {
 
 /** The GP's button: invite the patient to the call; one without an account is sent the
  * link by SMS (the card says to which number, hinted). */
-function invitePatient(c, onInvited) {
+function invitePatient(c, onInvited, options) {
+  // Invited already: say so, and where the link goes.
+  if (options.patient_invited)
+    return h(
+      "p",
+      { class: "invite-patient muted" },
+      options.patient_sms_to
+        ? t("participants.patient_sms", { phone: options.patient_sms_to })
+        : t("participants.patient_invited"),
+    );
   const note = notice();
   const button = h("button", { type: "button", class: "secondary" }, t("participants.invite_patient"));
   button.addEventListener("click", () =>
@@ -132,12 +141,14 @@ async function fill(panel, c, me, news) {
     await fill(panel, c, me, text);
   };
   const open = OPEN.has(c.status);
+  const gpOfCall = open && c.mode === "video" && c.requester_id === me.id;
+  const options = gpOfCall ? await get(`/consultations/${c.id}/call/options`) : null;
   clear(
     panel,
     title,
     invitedList(page.items, me),
     open && c.specialist_id === me.id ? inviteForm(c, me, again) : null,
-    open && c.mode === "video" && c.requester_id === me.id ? invitePatient(c, again) : null,
+    gpOfCall ? invitePatient(c, again, options) : null,
     status,
   );
   if (news) status.show("success", news);

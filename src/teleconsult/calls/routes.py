@@ -83,6 +83,23 @@ async def call_ticket(ctx: Ctx) -> CallTicketOut:
     )
 
 
+@router.get(
+    "/consultations/{id}/call/options",
+    summary="The call's media mode and whether the patient is invited (its GP or specialist)",
+    response=CallOptionsOut,
+    roles=[Role.gp, Role.specialist],
+    read_only=True,
+)
+async def read_call_options(ctx: Ctx) -> CallOptionsOut:
+    options, sms_to = await service.get_options(ctx.session, ctx.me, ctx.path_id())
+    return CallOptionsOut(
+        mode=service.call_mode(ctx.settings, options),
+        patient_invited=bool(options and options.patient_invited),
+        record=bool(options and options.record),
+        patient_sms_to=sms_to,
+    )
+
+
 @router.post(
     "/consultations/{id}/call/options",
     summary="Choose the call's media mode; invite the patient",

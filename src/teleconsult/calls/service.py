@@ -320,11 +320,29 @@ async def set_options(
         options.patient_invited = data.invite_patient
     options.updated_at = now
     await session.flush()
-    sms_to = None
-    if options.patient_invited and actor.id == consultation.requester_id:
-        address = await notify.call_opening_to(session, consultation.id)
-        sms_to = hint(address) if address else None
-    return options, sms_to
+    return options, await _sms_to(session, actor, consultation, options)
+
+
+async def get_options(
+    session: AsyncSession, actor: User, consultation_id: uuid.UUID
+) -> tuple[CallOptions | None, str | None]:
+    """The call's options as its GP or specialist sees them (None: never set), and for its GP
+    the hinted phone the invited patient's link goes to."""
+    consultation = await consultations.get_consultation(session, actor, consultation_id)
+    if actor.id not in (consultation.requester_id, consultation.specialist_id):
+        raise NotAParticipant()
+    options = await session.get(CallOptions, consultation_id)
+    return options, await _sms_to(session, actor, consultation, options)
+
+
+async def _sms_to(
+    session: AsyncSession, actor: User, consultation: Consultation, options: CallOptions | None
+) -> str | None:
+    """Where the invited patient's call link goes, hinted, for the GP alone."""
+    if options is None or not options.patient_invited or actor.id != consultation.requester_id:
+        return None
+    address = await notify.call_opening_to(session, consultation.id)
+    return hint(address) if address else None
 
 
 async def set_recording_consent(
