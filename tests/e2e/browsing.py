@@ -147,4 +147,7 @@ def username(api: factories.Api) -> str:
 def expect() -> Any:
     from playwright.async_api import expect as expect_
 
+    # Ten seconds for a page to reach what it should show: the suite shares two cores with
+    # its own servers and browsers, and a page that never gets there still fails.
+    expect_.set_options(timeout=10_000)
     return expect_

@@ -27,8 +27,9 @@ async def test_no_write_permitted_under_a_grant_commits_after_its_revocation(
     writes: list[tuple[int, Any]] = []
 
     async def keep_writing(worker: int) -> None:
-        # Writes one after another until the grant no longer permits them (bounded).
-        for i in range(60):
+        # Writes one after another until the grant no longer permits them (bounded: on SQLite
+        # the revocation queues for the one writer behind the notes, so allow it many turns).
+        for i in range(600):
             status, body = await note(c.w.specialist, c.consultation_id, f"Note {worker}.{i}")
             writes.append((status, body))
             if status == 201:
