@@ -3,6 +3,7 @@ consent, with their trend and targets; out-of-target values on the GP's attentio
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -98,7 +99,7 @@ async def test_measurements_trend_and_attention_list(
 
     # A patient writes only their own readings.
     status, body = await c.patient.post(
-        f"/patients/{c.w.patient_id[:-1]}0/measurements", {"measure": "pulse", "value": 70}
+        f"/patients/{uuid.uuid4()}/measurements", {"measure": "pulse", "value": 70}
     )
     assert status == 404
 
