@@ -14,8 +14,8 @@ from teleconsult.clock import FakeClock
 from teleconsult.db.engine import make_sessionmaker, readers
 from teleconsult.db.uow import unit_of_work
 from teleconsult.passport import pages
+from teleconsult.passport.entries import entries_of
 from teleconsult.passport.rules import amended_view
-from teleconsult.passport.service import entries_of
 
 from ..conftest import Database
 from .passport_support import clinic, grant, note, prescription

@@ -1,5 +1,5 @@
 """The layers read top to bottom: only route modules (and the app) import the HTTP layer, and no
-module imports, at its top, a module that imports it back."""
+module imports a module that imports it back, at its top or inside a function."""
 
 from __future__ import annotations
 
@@ -19,13 +19,22 @@ def _name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def _top_level_imports(path: Path, name: str) -> set[str]:
-    """What a module imports when it is loaded: its top-level imports, not those inside a
-    function or under ``if TYPE_CHECKING``."""
+def _is_type_checking(node: ast.AST) -> bool:
+    return isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+
+
+def _imports(path: Path, name: str) -> set[str]:
+    """What a module imports, at its top or inside a function (a deferred import is still a
+    dependency), but not under ``if TYPE_CHECKING``."""
     tree = ast.parse(path.read_text("utf-8"))
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found: set[str] = set()
-    for node in tree.body:
+    pending: list[ast.AST] = [tree]
+    while pending:
+        node = pending.pop()
+        if _is_type_checking(node):
+            continue
+        pending.extend(ast.iter_child_nodes(node))
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -41,7 +50,7 @@ def _top_level_imports(path: Path, name: str) -> set[str]:
 
 def _modules() -> dict[str, set[str]]:
     modules = {_name(p): p for p in PACKAGE.rglob("*.py") if "migrations" not in p.parts}
-    return {name: _top_level_imports(path, name) & modules.keys() for name, path in modules.items()}
+    return {name: _imports(path, name) & modules.keys() for name, path in modules.items()}
 
 
 def _defines_routes(name: str) -> bool:

@@ -20,9 +20,9 @@ from ..codes import Role
 from ..consent.decision import authorize
 from ..consent.policy import Access
 from ..errors import Forbidden
+from ..passport.entries import entries_of
 from ..passport.rules import amended_view
 from ..passport.schemas import KIND_CATEGORY, EntryOut
-from ..passport.service import entries_of
 from .models import Consultation
 from .schemas import ConsultationOut
 from .service import get_consultation

@@ -20,9 +20,9 @@ from ..consultations.models import Consultation
 from ..errors import NotFound
 from ..files.service import FileUnavailable
 from ..files.store import BlobProblem, get, store_for
+from ..passport.entries import entries_of
 from ..passport.rules import amended_view
 from ..passport.schemas import KIND_CATEGORY, Kind
-from ..passport.service import entries_of
 from ..patients.models import Patient
 from .bundle import ConsentData, EncounterData, PatientData, build_bundle, validate
 

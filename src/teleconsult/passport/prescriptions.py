@@ -25,6 +25,7 @@ from ..formulary.catalogue import formulary
 from ..formulary.checks import ActivePrescription, Allergy, Finding, Prescription, Result, check
 from ..ledger.store import _lock_head as lock_head
 from ..ledger.tables import PASSPORT
+from .entries import entries_of
 from .rules import amended_view
 from .schemas import (
     AllergyBody,
@@ -101,8 +102,6 @@ async def _facts(
     now: datetime,
     client: str | None,
 ) -> PassportFacts:
-    from .service import entries_of
-
     permit = await authorize_then_record(
         session,
         user,

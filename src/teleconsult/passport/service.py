@@ -30,6 +30,7 @@ from ..ledger.store import append
 from ..ledger.tables import AUDIT, PASSPORT
 from ..ledger.verify import checkpoint_problem, verify_chains, verify_files
 from .drafts import Draft, prescription_draft
+from .entries import parse_entry
 from .models import PassportEntry
 from .pages import PassportPage, page
 from .prescriptions import apply_checks
@@ -43,24 +44,6 @@ from .schemas import (
 )
 
 # --- writing -------------------------------------------------------------------------------
-
-
-def _parse(
-    entry_id: str | uuid.UUID | None, seq: int, document: str, digest: str
-) -> dict[str, Any]:
-    doc = json.loads(document)
-    return {
-        "id": doc["id"],
-        "patient_id": doc["patient_id"],
-        "seq": doc["seq"],
-        "kind": doc["kind"],
-        "author_id": doc["author_id"],
-        "consultation_id": doc["consultation_id"],
-        "body": doc["body"],
-        "created_at": doc["created_at"],
-        "hash": digest,
-        "amends": doc["amends"],
-    }
 
 
 async def _amended_entries(
@@ -220,7 +203,7 @@ async def _append_drafts(
             at=now,
             client=client,
         )
-        written.append(_parse(appended.id, appended.seq, appended.document, appended.hash))
+        written.append(parse_entry(appended.document, appended.hash))
     return written
 
 
@@ -308,20 +291,6 @@ async def _history(session: AsyncSession, patient_id: uuid.UUID, amends: str | N
 
 
 # --- reading -------------------------------------------------------------------------------
-
-
-async def entries_of(
-    session: AsyncSession, patient_id: uuid.UUID, kinds: frozenset[Kind] | None = None
-) -> list[dict[str, Any]]:
-    """Every entry of the patient's passport (of ``kinds`` only, if given: a correction has
-    the kind of what it corrects) in chain order (no consent check: callers do)."""
-    statement = select(PassportEntry.seq, PassportEntry.document, PassportEntry.hash).where(
-        PassportEntry.patient_id == patient_id
-    )
-    if kinds is not None:
-        statement = statement.where(PassportEntry.kind.in_(sorted(k.value for k in kinds)))
-    rows = await session.execute(statement.order_by(PassportEntry.seq))
-    return [_parse(None, *row) for row in rows]
 
 
 async def read_passport(
