@@ -13,7 +13,6 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..accounts.models import User
@@ -30,12 +29,11 @@ from .lifecycle import Mode, Status, call_opens_at
 from .models import Consultation
 from .schemas import ConsultationOut, MoveIn
 from .service import (
-    EARLIEST_ATTEMPTS,
     SlotTaken,
     get_consultation,
-    is_conflict_on_booking,
-    place_in_slot,
     publish_change,
+    take_earliest_slot,
+    take_slot,
 )
 
 
@@ -82,20 +80,6 @@ async def _named_slot(
     return slot
 
 
-async def _take(session: AsyncSession, consultation: Consultation, slot: Slot) -> bool:
-    """Put the consultation in ``slot`` in a savepoint; ``False`` when the slot is taken."""
-    try:
-        async with session.begin_nested():
-            place_in_slot(consultation, slot)
-            await session.flush()
-    except IntegrityError as exc:
-        if not is_conflict_on_booking(exc):
-            raise
-        await session.refresh(consultation)
-        return False
-    return True
-
-
 async def move_consultation(
     session: AsyncSession,
     actor: User,
@@ -112,7 +96,7 @@ async def move_consultation(
     before = facts_of(consultation)
     if data.slot_id is not None:
         slot = await _named_slot(session, consultation, data.slot_id, now)
-        if not await _take(session, consultation, slot):
+        if not await take_slot(session, consultation, slot):
             raise SlotTaken()
     else:
         # As booking's "earliest free": a slot a concurrent booking is taking is skipped.
@@ -122,19 +106,17 @@ async def move_consultation(
             .limit(1)
             .with_for_update(of=Slot, skip_locked=True)
         )
-        for _ in range(EARLIEST_ATTEMPTS):
-            free = (await session.scalars(next_free)).first()
-            if free is None:
-                raise Conflict(
-                    "The specialist has no free slot; choose another time later.",
-                    fields={"slot_id": "no free slot"},
-                    code="no_free_slot",
-                    field_codes={"slot_id": "no_free_slot"},
-                )
-            if await _take(session, consultation, free):
-                break
-        else:
-            raise SlotTaken("Every candidate slot was taken at the same time; try again.")
+        await take_earliest_slot(
+            session,
+            consultation,
+            next_free,
+            none_free=Conflict(
+                "The specialist has no free slot; choose another time later.",
+                fields={"slot_id": "no free slot"},
+                code="no_free_slot",
+                field_codes={"slot_id": "no_free_slot"},
+            ),
+        )
     await record_change(session, before, consultation)
     assert consultation.starts_at is not None
     await follow_move(session, consultation)

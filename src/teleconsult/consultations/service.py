@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, bindparam, exists, or_, select
+from sqlalchemy import Row, Select, and_, bindparam, exists, inspect, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -208,27 +208,53 @@ async def book_consultation(
         .limit(1)
         .with_for_update(of=Slot, skip_locked=True)
     )
+    await take_earliest_slot(
+        session,
+        consultation,
+        next_free,
+        none_free=Conflict(
+            "No free slot in this specialty; try later or send an async case.",
+            fields={"specialty": "no free slot"},
+            code="no_free_slot",
+            field_codes={"specialty": "no_free_slot"},
+        ),
+    )
+    await _booked(session, consultation)
+    return consultation
+
+
+async def take_slot(session: AsyncSession, consultation: Consultation, slot: Slot) -> bool:
+    """Put the consultation (new or booked already) in ``slot``, in a savepoint: losing the
+    race for one slot must not end the transaction. ``False`` when the slot was taken."""
+    try:
+        async with session.begin_nested():
+            place_in_slot(consultation, slot)
+            session.add(consultation)
+            await session.flush()
+    except IntegrityError as exc:
+        if not is_conflict_on_booking(exc):
+            raise
+        if inspect(consultation).persistent:
+            await session.refresh(consultation)  # back to the slot it still holds
+        return False
+    return True
+
+
+async def take_earliest_slot(
+    session: AsyncSession,
+    consultation: Consultation,
+    next_free: Select[Any],
+    *,
+    none_free: Conflict,
+) -> None:
+    """Put the consultation in the first slot ``next_free`` finds, looking again when another
+    request took it meanwhile; ``none_free`` is raised when there is no free slot at all."""
     for _ in range(EARLIEST_ATTEMPTS):
-        row = (await session.execute(next_free)).first()
-        if row is None:
-            raise Conflict(
-                "No free slot in this specialty; try later or send an async case.",
-                fields={"specialty": "no free slot"},
-                code="no_free_slot",
-                field_codes={"specialty": "no_free_slot"},
-            )
-        place_in_slot(consultation, row[0])
-        try:
-            # A savepoint per attempt: losing a race for one slot must not end the transaction.
-            async with session.begin_nested():
-                session.add(consultation)
-                await session.flush()
-        except IntegrityError as exc:
-            if not is_conflict_on_booking(exc):
-                raise
-            continue
-        await _booked(session, consultation)
-        return consultation
+        slot = (await session.scalars(next_free)).first()
+        if slot is None:
+            raise none_free
+        if await take_slot(session, consultation, slot):
+            return
     raise SlotTaken("Every candidate slot was taken at the same time; try again.")
 
 
