@@ -22,8 +22,11 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
+# Two workers: the suite waits on browsers, fsync and the network more than on the CPU.
+TEST_WORKERS ?= 2
+
 test: lint
-	PYTHONASYNCIODEBUG=1 $(BIN)/pytest $(PYTEST_ARGS)
+	PYTHONASYNCIODEBUG=1 $(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python bench/booking.py
