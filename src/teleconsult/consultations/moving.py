@@ -99,23 +99,12 @@ async def move_consultation(
         if not await take_slot(session, consultation, slot):
             raise SlotTaken()
     else:
-        # As booking's "earliest free": a slot a concurrent booking is taking is skipped.
-        next_free = (
-            free_slots_statement(now=now, specialist_id=consultation.specialist_id)
-            .order_by(Slot.starts_at, Slot.id)
-            .limit(1)
-            .with_for_update(of=Slot, skip_locked=True)
-        )
         await take_earliest_slot(
             session,
             consultation,
-            next_free,
-            none_free=Conflict(
-                "The specialist has no free slot; choose another time later.",
-                fields={"slot_id": "no free slot"},
-                code="no_free_slot",
-                field_codes={"slot_id": "no_free_slot"},
-            ),
+            free_slots_statement(now=now, specialist_id=consultation.specialist_id),
+            field="slot_id",
+            detail="The specialist has no free slot; choose another time later.",
         )
     await record_change(session, before, consultation)
     assert consultation.starts_at is not None

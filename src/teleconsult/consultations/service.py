@@ -201,23 +201,12 @@ async def book_consultation(
     candidates_stmt = free_slots_statement(now=now, specialty=data.specialty)
     if data.urgency == Urgency.emergency:
         candidates_stmt = candidates_stmt.order_by(User.on_call.desc())
-    # Concurrent bookings each take a different free slot: a slot another booking is taking
-    # is locked, and skipped (PostgreSQL; SQLite's writers run one at a time anyway).
-    next_free = (
-        candidates_stmt.order_by(Slot.starts_at, Slot.id)
-        .limit(1)
-        .with_for_update(of=Slot, skip_locked=True)
-    )
     await take_earliest_slot(
         session,
         consultation,
-        next_free,
-        none_free=Conflict(
-            "No free slot in this specialty; try later or send an async case.",
-            fields={"specialty": "no free slot"},
-            code="no_free_slot",
-            field_codes={"specialty": "no_free_slot"},
-        ),
+        candidates_stmt,
+        field="specialty",
+        detail="No free slot in this specialty; try later or send an async case.",
     )
     await _booked(session, consultation)
     return consultation
@@ -243,16 +232,31 @@ async def take_slot(session: AsyncSession, consultation: Consultation, slot: Slo
 async def take_earliest_slot(
     session: AsyncSession,
     consultation: Consultation,
-    next_free: Select[Any],
+    candidates: Select[Any],
     *,
-    none_free: Conflict,
+    field: str,
+    detail: str,
 ) -> None:
-    """Put the consultation in the first slot ``next_free`` finds, looking again when another
-    request took it meanwhile; ``none_free`` is raised when there is no free slot at all."""
+    """Put the consultation in the earliest of the free slots ``candidates`` selects (after
+    any order it gives first), looking again when another request took it meanwhile; with no
+    free slot at all, 409 ``no_free_slot`` on ``field``.
+
+    Concurrent requests each take a different free slot: a slot another request is taking is
+    locked, and skipped (PostgreSQL; SQLite's writers run one at a time anyway)."""
+    next_free = (
+        candidates.order_by(Slot.starts_at, Slot.id)
+        .limit(1)
+        .with_for_update(of=Slot, skip_locked=True)
+    )
     for _ in range(EARLIEST_ATTEMPTS):
         slot = (await session.scalars(next_free)).first()
         if slot is None:
-            raise none_free
+            raise Conflict(
+                detail,
+                fields={field: "no free slot"},
+                code="no_free_slot",
+                field_codes={field: "no_free_slot"},
+            )
         if await take_slot(session, consultation, slot):
             return
     raise SlotTaken("Every candidate slot was taken at the same time; try again.")
