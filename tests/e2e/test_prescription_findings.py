@@ -76,7 +76,12 @@ async def test_findings_next_to_their_fields_and_confirmation(
     duration = form.locator(".field", has=page.locator("input[name=duration_days]"))
     await check(duration.locator("li")).to_contain_text("от 1 до 365 дней")
     frequency = form.locator(".field", has=page.locator("input[name=frequency]"))
-    await check(frequency.locator("li")).to_contain_text(tab.t("rx.severity.moderate"))
+    await check(frequency.locator("li[data-code=frequency_impossible]")).to_contain_text(
+        tab.t("rx.severity.high")
+    )
+    await check(frequency.locator("li")).to_contain_text(
+        "намного выше, чем этот препарат назначают"
+    )
     # Each control is described by its findings.
     described = await page.locator("input[name=dose]").get_attribute("aria-describedby")
     findings_id = await dose.locator(".rx-findings").get_attribute("id")
