@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
@@ -63,6 +64,47 @@ async def test_the_specialist_gets_codes_for_notes_in_each_language(
     long = await suggestions(spec, cid, "Самочувствие удовлетворительное. " * 100 + "Астма.")
     assert long["items"][0]["code"] == "J45.9"
     assert (await suggestions(spec, cid, "ы" * 20000))["items"] == []
+
+
+# Typical teleconsultation notes, none of them from bench/data: (note, the code expected first,
+# a word of the note that must be named as matching it).
+NOTES = {
+    "kk": [
+        ("Бронх демікпесі, түнгі ұстамалар, сальбутамол жиі қажет.", "J45", "демікпесі"),
+        ("Қант диабеті 2 тип, гликирленген гемоглобин 9%, метформин қабылдайды.", "E11", "диабеті"),
+        ("Артериялық гипертензия, қан қысымы 170/100, бас ауруы.", "I10", "гипертензия"),
+        ("Баладағы жедел бронхит, жөтел, қызба 38.", "J20", "бронхит"),
+    ],
+    "ru": [
+        ("Ишемический инсульт в бассейне левой СМА, правосторонний гемипарез.", "I63", "инсульт"),
+        ("Гипотиреоз, ТТГ 12, получает левотироксин.", "E03", "Гипотиреоз"),
+        ("Внебольничная пневмония справа, лихорадка, кашель с мокротой.", "J18", "пневмония"),
+        ("Мигрень без ауры, приступы 3 раза в месяц.", "G43", "Мигрень"),
+    ],
+    "en": [
+        ("Type 2 diabetes mellitus, poorly controlled, HbA1c 9.1%.", "E11", "diabetes"),
+        ("Community-acquired pneumonia of the right lower lobe.", "J18", "pneumonia"),
+        ("Focal epilepsy with breakthrough seizures on levetiracetam.", "G40", "epilepsy"),
+        ("Hypertension, BP 165/100 on amlodipine.", "I10", "Hypertension"),
+    ],
+}
+
+
+@pytest.mark.parametrize("language", ["kk", "ru", "en"])
+async def test_a_few_notes_in_each_language(client: Any, database: Database, language: str) -> None:
+    c = await clinic(client, database.engine)
+    for text, category, word in NOTES[language]:
+        found = await suggestions(c.w.specialist, c.consultation_id, text)
+        assert found["language"] == language, (text, found)
+        items = found["items"]
+        assert 1 <= len(items) <= 5, (text, found)
+        first = items[0]
+        assert first["code"].startswith(category), (text, items)
+        assert word in first["why"], (text, first)
+        # Every suggestion has its title and the note's words it matched.
+        for item in items:
+            assert item["title"] and item["why"], (text, item)
+            assert all(w in text for w in item["why"]), (text, item)
 
 
 async def test_only_the_consultations_specialist_gets_suggestions(
