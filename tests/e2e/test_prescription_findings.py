@@ -175,6 +175,8 @@ async def test_a_written_prescription_shows_what_its_checks_left(
     await check(finding).to_contain_text("5,000 mg a day")
     assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     await tab.assert_translated()
+    await amlodipine.scroll_into_view_if_needed()
+    await tab.shot("prescription-marks", full_page=False)
     tab.assert_clean()
 
     # The patient's own passport, in Russian.
