@@ -206,3 +206,58 @@ async def test_what_was_suggested_and_chosen_is_kept_with_the_note(
     assert status == 201, other
     status, answer = await spec.post(path, {**payload, "entry_id": other["id"]})
     assert status == 404, answer
+
+
+async def test_the_administrator_measures_how_often_suggestions_are_chosen(
+    client: Any, database: Database, clock: FakeClock
+) -> None:
+    c = await clinic(client, database.engine)
+    await grant(c, clock, user_id=c.w.specialist.id)
+    spec, cid = c.w.specialist, c.consultation_id
+    # (suggested, chosen): the first taken; the fourth taken with a code not offered; nothing
+    # offered at all.
+    kept = [
+        (["I48.0", "I10", "I50.0"], ["I48.0"]),
+        (["J44.1", "J45.9", "E11.9", "I10"], ["I10", "J18.9"]),
+        ([], ["G43.9"]),
+    ]
+    for suggested, chosen in kept:
+        status, entry = await note(spec, cid, "Seen.", chosen)
+        assert status == 201, entry
+        status, body = await spec.post(
+            f"/consultations/{cid}/coding-feedback",
+            {"entry_id": entry["id"], "suggested": suggested, "chosen": chosen},
+        )
+        assert status == 200, body
+
+    status, out = await c.w.admin.get("/coding/quality")
+    assert status == 200, out
+    total = out["total"]
+    assert total["month"] is None
+    assert (total["notes"], total["notes_without_suggestions"]) == (3, 1)
+    assert (total["top1"], total["top3"], total["top5"]) == (1, 1, 2)
+    assert (total["top1_share"], total["top3_share"], total["top5_share"]) == (0.5, 0.5, 1.0)
+    assert (total["chosen_codes"], total["chosen_from_suggestions"]) == (4, 2)
+    assert total["chosen_from_suggestions_share"] == 0.5
+    [month] = out["months"]
+    assert month["month"] == clock.now().date().replace(day=1).isoformat()
+    assert {k: v for k, v in month.items() if k != "month"} == {
+        k: v for k, v in total.items() if k != "month"
+    }
+
+    # A period before any note: nothing, not a division by zero.
+    status, out = await c.w.admin.get(
+        "/coding/quality", **{"from": "2001-01-01", "to": "2001-12-31"}
+    )
+    assert status == 200, out
+    assert out["total"]["notes"] == 0 and out["total"]["top3_share"] is None
+    assert out["months"] == []
+    status, out = await c.w.admin.get(
+        "/coding/quality", **{"from": "2031-02-01", "to": "2031-01-31"}
+    )
+    assert status == 422 and out["field_codes"] == {"to": "range_reversed"}, out
+
+    # Administrators only.
+    for someone in (spec, c.w.gp, c.patient):
+        status, out = await someone.get("/coding/quality")
+        assert status == 403, out
