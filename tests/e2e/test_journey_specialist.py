@@ -173,6 +173,8 @@ async def test_specialist_journey(
     [(offered, chosen)] = kept
     assert offered and offered[0].startswith("I48"), offered
     assert chosen == [offered[0], picked], (offered, chosen)
+    # The next note starts with nothing suggested.
+    await check(suggested.get_by_role("listitem")).to_have_count(0)
 
     # Completing: a conclusion is required (the field says so), the person confirms.
     await case_item.get_by_role("button", name=t("spec.action.complete")).click()

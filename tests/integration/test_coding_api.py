@@ -261,3 +261,43 @@ async def test_the_administrator_measures_how_often_suggestions_are_chosen(
     for someone in (spec, c.w.gp, c.patient):
         status, out = await someone.get("/coding/quality")
         assert status == 403, out
+
+
+async def test_a_note_written_with_its_suggestions_keeps_them_in_its_own_transaction(
+    client: Any, database: Database, clock: FakeClock
+) -> None:
+    c = await clinic(client, database.engine)
+    await grant(c, clock, user_id=c.w.specialist.id)
+    spec, cid = c.w.specialist, c.consultation_id
+    text = "Пароксизм фибрилляции предсердий на фоне гипертонической болезни."
+    offered = [s["code"] for s in (await suggestions(spec, cid, text))["items"]]
+    assert offered[0] == "I48.0"
+
+    # An unknown code among the suggestions refuses the note: nothing is written.
+    status, body = await spec.post(
+        f"/consultations/{cid}/notes",
+        {"text": text, "diagnoses": ["I48.0"], "suggested": ["Q99.99"]},
+    )
+    assert status == 422 and "suggested.0" in body["fields"], body
+    status, page = await c.patient.get(f"/patients/{c.patient_id}/passport")
+    assert status == 200 and page["items"] == [], page
+
+    status, entry = await spec.post(
+        f"/consultations/{cid}/notes",
+        {"text": text, "diagnoses": ["i480", "I10"], "suggested": offered},
+    )
+    assert status == 201, entry
+    # The passport keeps the note and its diagnoses, not what was suggested.
+    assert "suggested" not in entry["body"]
+    # A note written without coding help keeps nothing.
+    status, plain = await spec.post(f"/consultations/{cid}/notes", {"text": "Seen again."})
+    assert status == 201, plain
+
+    sessions = async_sessionmaker(database.engine)
+    async with sessions() as session:
+        rows = (await session.scalars(select(CodingFeedback))).all()
+    [row] = rows
+    assert str(row.entry_id) == entry["id"] and str(row.author_id) == spec.id
+    assert str(row.consultation_id) == cid
+    assert row.suggested == offered
+    assert row.chosen == ["I48.0", "I10"]
