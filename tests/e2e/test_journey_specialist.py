@@ -9,7 +9,9 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from teleconsult.coding.models import CodingFeedback
 from tests import factories
 from tests.e2e.browsing import DAY_START, NOW, expect, username
 
@@ -165,6 +167,14 @@ async def test_specialist_journey(
     saved = editor.locator("form.note-form .notice.success")
     await check(saved).to_have_text(t("spec.editor.saved_as", seq=1))
     await check(editor.get_by_label(t("spec.editor.note"), exact=True)).to_have_value("")
+    # What was suggested and what was chosen is kept with the note (codes, never its text).
+    async with database.engine.connect() as conn:
+        kept = (await conn.execute(select(CodingFeedback.suggested, CodingFeedback.chosen))).all()
+    [(offered, chosen)] = kept
+    assert offered and offered[0].startswith("I48"), offered
+    assert chosen == [offered[0], picked], (offered, chosen)
+    # The next note starts with nothing suggested.
+    await check(suggested.get_by_role("listitem")).to_have_count(0)
 
     # Completing: a conclusion is required (the field says so), the person confirms.
     await case_item.get_by_role("button", name=t("spec.action.complete")).click()

@@ -76,7 +76,12 @@ async def test_findings_next_to_their_fields_and_confirmation(
     duration = form.locator(".field", has=page.locator("input[name=duration_days]"))
     await check(duration.locator("li")).to_contain_text("от 1 до 365 дней")
     frequency = form.locator(".field", has=page.locator("input[name=frequency]"))
-    await check(frequency.locator("li")).to_contain_text(tab.t("rx.severity.moderate"))
+    await check(frequency.locator("li[data-code=frequency_impossible]")).to_contain_text(
+        tab.t("rx.severity.high")
+    )
+    await check(frequency.locator("li")).to_contain_text(
+        "намного выше, чем этот препарат назначают"
+    )
     # Each control is described by its findings.
     described = await page.locator("input[name=dose]").get_attribute("aria-describedby")
     findings_id = await dose.locator(".rx-findings").get_attribute("id")
@@ -109,3 +114,85 @@ async def test_findings_next_to_their_fields_and_confirmation(
     await check(option).to_have_count(1)
     await check(option).to_have_attribute("value", "амлодипин")
     tab.assert_clean()
+
+
+async def test_a_written_prescription_shows_what_its_checks_left(
+    client: Any, database: Any, open_page: Any
+) -> None:
+    """In the passport views: free text marked as outside the formulary, and a prescription
+    confirmed despite high findings with its reason and those findings."""
+    w = await factories.world(client, database.engine)
+    patient = await patient_account(w.admin, w.patient_id)
+    consultation_id = await consultation_in_progress(w)
+    status, body = await patient.post(
+        f"/patients/{w.patient_id}/consents",
+        {
+            "grantee_user_id": w.specialist.id,
+            "access": "read_write",
+            "expires_at": (NOW + timedelta(days=1)).isoformat(),
+        },
+    )
+    assert status == 201, body
+    path = f"/consultations/{consultation_id}/prescriptions"
+    herbal = {
+        "medication": "Herbal tea",
+        "dose": "1 cup",
+        "route": "oral",
+        "frequency": "twice daily",
+        "duration_days": 10,
+    }
+    status, entry = await w.specialist.post(path, herbal)
+    assert status == 201 and entry["body"]["in_formulary"] is False, entry
+    reason = "Checked with the cardiologist on the phone"
+    absurd = {
+        "medication": "Amlodipine",
+        "dose": "5,000 mg",
+        "route": "oral",
+        "frequency": "once daily",
+        "duration_days": 30,
+        "override": {"reason": reason},
+    }
+    status, entry = await w.specialist.post(path, absurd)
+    assert status == 201 and entry["body"]["checks"]["override_reason"] == reason, entry
+
+    # The specialist's passport view, at phone width.
+    tab = await open_page("specialist", width=390)
+    page, check, t = tab.page, expect(), tab.t
+    await tab.login(username(w.specialist))
+    card = page.locator("li.consultation")
+    await card.get_by_role("button", name=t("spec.action.passport")).click()
+    entries = page.locator("section.passport li.kind-prescription")
+    await check(entries).to_have_count(2)
+    tea = entries.filter(has_text="Herbal tea")
+    await check(tea.locator(".rx-outside")).to_have_text(t("rx.outside_formulary"))
+    await check(tea.locator(".rx-confirmed")).to_have_count(0)
+    amlodipine = entries.filter(has_text="Amlodipine")
+    await check(amlodipine.locator(".rx-outside")).to_have_count(0)
+    confirmed = amlodipine.locator(".rx-confirmed")
+    await check(confirmed).to_contain_text(t("passport.rx_confirmed", reason=reason))
+    finding = confirmed.locator("li[data-code=dose_above_maximum]")
+    await check(finding).to_contain_text(t("rx.severity.high"))
+    await check(finding).to_contain_text("5,000 mg a day")
+    assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    await tab.assert_translated()
+    await amlodipine.scroll_into_view_if_needed()
+    await tab.shot("prescription-marks", full_page=False)
+    tab.assert_clean()
+
+    # The patient's own passport, in Russian.
+    ptab = await open_page("patient", language="ru")
+    page, t = ptab.page, ptab.t
+    await ptab.login(str(patient.user["username"]))
+    await page.get_by_role("link", name=t("patient.nav.passport")).click()
+    entries = page.locator("li.kind-prescription")
+    await check(entries).to_have_count(2)
+    await check(entries.filter(has_text="Herbal tea").locator(".rx-outside")).to_have_text(
+        t("rx.outside_formulary")
+    )
+    confirmed = entries.filter(has_text="Amlodipine").locator(".rx-confirmed")
+    await check(confirmed).to_contain_text(t("passport.rx_confirmed", reason=reason))
+    await check(confirmed.locator("li[data-code=dose_above_maximum]")).to_contain_text(
+        "больше обычной максимальной дозы для взрослых"
+    )
+    await ptab.assert_translated()
+    ptab.assert_clean()

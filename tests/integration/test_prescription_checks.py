@@ -60,7 +60,7 @@ async def test_each_kind_of_finding(client: Any, database: Database, clock: Fake
         "dose_above_maximum": "high",
         "route_unknown": "high",
         "duration_out_of_range": "high",
-        "frequency_above_usual": "moderate",
+        "frequency_impossible": "high",
     }
     fields = {f["code"]: f["field"] for f in absurd["findings"]}
     assert fields["dose_above_maximum"] == "dose" and fields["route_unknown"] == "route"
@@ -78,6 +78,16 @@ async def test_each_kind_of_finding(client: Any, database: Database, clock: Fake
     tablets = await checks(c, rx(dose="1 tablet"))
     assert codes(tablets["findings"]) == {"dose_unit_unchecked": "low"}
     assert not tablets["blocked"]
+    # A tablet twice a day is more often than usual; every hour is no way to take it.
+    twice = await checks(c, rx(dose="1 tablet", frequency="twice daily"))
+    assert codes(twice["findings"])["frequency_above_usual"] == "moderate"
+    assert not twice["blocked"]
+    hourly = await checks(c, rx(dose="1 tablet", frequency="every hour"))
+    assert codes(hourly["findings"]) == {
+        "frequency_impossible": "high",
+        "dose_unit_unchecked": "low",
+    }
+    assert hourly["blocked"]
     free = await checks(c, rx(medication="Herbal tea", dose="1 cup"))
     assert codes(free["findings"]) == {"not_in_formulary": "low"} and not free["in_formulary"]
     assert free["drug"] is None

@@ -19,7 +19,7 @@ from teleconsult.clock import FakeClock
 
 from ..callkit import booked_call, exchange_frames, leave_all, loopback_only, until_async
 from ..conftest import Database
-from ..factories import World, patient
+from ..factories import World, patient, user
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -98,6 +98,53 @@ async def test_a_call_is_flagged_unless_both_were_connected_a_minute(
         assert stay["person"]["name"]
     assert flag["specialist"]["name"]
     assert flag["facility"]
+
+
+@pytest.mark.parametrize("who", ["patient", "invited_specialist"])
+async def test_the_patient_proves_the_call_and_an_invited_specialist_does_not(
+    client: Any,
+    database: Database,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+    who: str,
+) -> None:
+    """70 s of the specialist with the patient (invited by the GP) is a delivered call; 70 s
+    of the specialist with a specialist they invited, the GP and the patient away, is not."""
+    loopback_only(monkeypatch)
+    w, cid = await booked_call(client, database.engine, clock.now())
+    status, booked = await w.gp.get(f"/consultations/{cid}")
+    assert status == 200, booked
+    if who == "patient":
+        other = await user(w.admin, "patient", patient_id=w.patient_id)
+        status, body = await w.gp.post(
+            f"/consultations/{cid}/call/options", {"invite_patient": True}
+        )
+    else:
+        other = await user(w.admin, "specialist", facility_id=w.hospital, specialties=["neurology"])
+        status, body = await w.specialist.post(
+            f"/consultations/{cid}/participants", {"user_id": other.id}
+        )
+    assert status in (200, 201), body
+    them = CallClient(base_url(client), cid, token=other.token)
+    specialist = CallClient(base_url(client), cid, token=w.specialist.token)
+    try:
+        await exchange_frames(them, specialist)
+        clock.advance(seconds=70)
+    finally:
+        await leave_all(them, specialist)
+    await _all_left(database, cid)
+    starts_at = datetime.fromisoformat(booked["starts_at"])
+    clock.advance(seconds=(starts_at - clock.now()).total_seconds() + 60)
+    await _complete(w, cid)
+
+    flags = await _flags(w)
+    if who == "patient":
+        assert flags == []
+        return
+    [flag] = flags
+    assert flag["reason"] == "no_joint_minute" and flag["connected_seconds"] == 0
+    # The evidence still shows both stays.
+    assert sorted(s["role"] for s in flag["stays"]) == ["specialist", "specialist"]
 
 
 async def test_completions_without_a_call_before_the_slot_or_without_a_conclusion(

@@ -95,12 +95,36 @@ def test_the_absurd_amlodipine_is_refused() -> None:
     assert found["route_unknown"] == "high"
     assert found["dose_above_maximum"] == "high"
     assert found["duration_out_of_range"] == "high"
-    assert found["frequency_above_usual"] == "moderate"
+    assert found["frequency_impossible"] == "high"
     dose = next(f for f in result.findings if f.code == "dose_above_maximum")
     assert dose.field == "dose"
     assert dose.params == {"total": 120000, "maximum": 10, "unit": "mg", "per": "day"}
+    often = next(f for f in result.findings if f.code == "frequency_impossible")
+    assert often.field == "frequency" and often.params == {"times_per_day": 24, "usual": 1}
+
+
+def test_a_frequency_far_beyond_the_usual_blocks() -> None:
+    # A tablet of amlodipine every hour: the dose cannot be compared, the frequency can.
+    hourly = run("Amlodipine", "1 tablet", frequency="every hour")
+    assert codes(hourly) == {"frequency_impossible": "high", "dose_unit_unchecked": "low"}
+    assert hourly.blocked
     # High findings come first.
-    assert [f.severity for f in result.findings][-1] == "moderate"
+    assert [f.severity for f in hourly.findings] == ["high", "low"]
+    # Twice the usual is unusual, not impossible; more than twice is.
+    assert codes(run("Amlodipine", "1 tablet", frequency="twice daily")) == {
+        "frequency_above_usual": "moderate",
+        "dose_unit_unchecked": "low",
+    }
+    assert (
+        codes(run("Amlodipine", "1 tablet", frequency="3 раза в день"))["frequency_impossible"]
+        == "high"
+    )
+    assert codes(run("Paracetamol", "500 mg", frequency="every 4 hours")) == {
+        "frequency_above_usual": "moderate"
+    }
+    assert codes(run("Paracetamol", "250 mg", frequency="every 2 hours")) == {
+        "frequency_impossible": "high"
+    }
 
 
 def test_dose_is_dose_times_frequency() -> None:

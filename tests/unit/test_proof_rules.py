@@ -39,6 +39,13 @@ def test_nobody_or_the_specialist_alone_is_no_time() -> None:
     assert joint_seconds([(SPECIALIST, at(0), at(90))], SPECIALIST, until=at(100)) == 0
 
 
+def test_an_invited_specialist_is_no_counterpart() -> None:
+    invited = uuid.uuid4()
+    stays = [(SPECIALIST, at(0), at(300)), (invited, at(0), at(300)), (PATIENT, at(200), at(230))]
+    assert joint_seconds(stays, SPECIALIST, until=at(1000), counterparts={GP, PATIENT}) == 30
+    assert joint_seconds(stays, SPECIALIST, until=at(1000)) == 300
+
+
 def test_a_written_conclusion_has_words_in_it() -> None:
     assert not written(None)
     assert not written("ok.")

@@ -37,7 +37,8 @@ function readable(finding) {
 /** The sentence for one finding. */
 export const findingText = (finding) => t(`rx.finding.${finding.code}`, readable(finding));
 
-function findingItem(finding) {
+/** One finding as a list item: its severity badge and its sentence. */
+export function findingItem(finding) {
   return h(
     "li",
     { class: `rx-finding rx-${finding.severity}`, dataset: { code: finding.code } },

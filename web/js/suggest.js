@@ -1,10 +1,12 @@
 // ICD-10 codes suggested from a note while it is written, for the consultation's specialist
-// (POST /consultations/{id}/coding-suggestions), and the record of what was suggested and
-// chosen once the note is saved (POST /consultations/{id}/coding-feedback).
+// (POST /consultations/{id}/coding-suggestions); what was suggested goes with the note when it
+// is saved, kept with its diagnoses (POST /consultations/{id}/notes with `suggested`).
 //
 //   const help = suggestCodes(textarea, consultationId, ({ code, title }) => addDiagnosis(code));
-//   ... after the note is written:
-//   await recordCodingFeedback(consultationId, entry.id, help.suggested(), chosenCodes);
+//   await post(`/consultations/${id}/notes`, { text, diagnoses, suggested: help.suggested() });
+//   help.reset();   // the next note starts with nothing offered
+//
+// A note already written is re-coded with recordCodingFeedback (…/coding-feedback).
 //
 // The list is a labelled region under the textarea: each suggestion shows its code, its title
 // (in the page's language where the project has one) and the note's words that matched, with
@@ -16,6 +18,8 @@ import { t, language, errorText, formatList } from "./i18n.js";
 
 const STYLESHEET = "/static/css/suggest.css";
 const MIN_LENGTH = 3;
+// What the note write takes (NoteIn.suggested).
+const MAX_KEPT = 50;
 
 function ensureStylesheet() {
   if (document.querySelector(`link[href="${STYLESHEET}"]`)) return;
@@ -27,8 +31,9 @@ function ensureStylesheet() {
  * `onPick({code, title})` is called when a suggestion is chosen.
  * Options: `delay` (ms, default 400), `container` (where the list goes; default: right after
  * the textarea).
- * Returns {element, refresh(), suggested(), destroy()}; `suggested()` is every code offered,
- * first offered first, for the feedback.
+ * Returns {element, refresh(), suggested(), reset(), destroy()}. `suggested()` is what was
+ * offered for the note: the latest suggestions best first (so that the first is the top one
+ * for the text as saved), then codes offered earlier while it was typed, at most 50.
  */
 export function suggestCodes(textarea, consultationId, onPick, { delay = 400, container } = {}) {
   ensureStylesheet();
@@ -46,13 +51,15 @@ export function suggestCodes(textarea, consultationId, onPick, { delay = 400, co
   if (container) container.append(element);
   else textarea.after(element);
 
-  const offered = [];
+  let offered = [];
+  let latest = [];
   let timer = null;
   let asked = 0;
   let lastText = null;
 
   function render(items) {
     clear(list);
+    latest = items.map((item) => item.code);
     for (const item of items) {
       if (!offered.includes(item.code)) offered.push(item.code);
       const button = h(
@@ -131,7 +138,14 @@ export function suggestCodes(textarea, consultationId, onPick, { delay = 400, co
   return {
     element,
     refresh,
-    suggested: () => [...offered],
+    suggested: () => [...latest, ...offered.filter((code) => !latest.includes(code))].slice(0, MAX_KEPT),
+    reset() {
+      clearTimeout(timer);
+      ++asked; // an answer still on its way is for the note just saved
+      offered = [];
+      lastText = null;
+      render([]);
+    },
     destroy() {
       clearTimeout(timer);
       textarea.removeEventListener("input", schedule);

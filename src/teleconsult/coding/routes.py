@@ -6,8 +6,9 @@ from aiohttp import web
 
 from ..api import Ctx, Router
 from ..codes import Role
-from . import index, service
-from .schemas import FeedbackIn, FeedbackOut, SuggestIn, SuggestionsOut
+from ..stats.cells import reporting_day
+from . import index, quality, service
+from .schemas import FeedbackIn, FeedbackOut, QualityOut, QualityQuery, SuggestIn, SuggestionsOut
 
 router = Router("coding")
 
@@ -48,6 +49,18 @@ async def feedback(ctx: Ctx) -> FeedbackOut:
         body.chosen,
         now=ctx.clock.now(),
     )
+
+
+@router.get(
+    "/coding/quality",
+    read_only=True,
+    summary="How often the suggested codes were chosen: top 1, 3 and 5, overall and by month",
+    query=QualityQuery,
+    response=QualityOut,
+    roles=[Role.admin],
+)
+async def coding_quality(ctx: Ctx) -> QualityOut:
+    return await quality.quality(ctx.session, ctx.query, reporting_day(ctx.clock.now()))
 
 
 async def warm_index(_: web.Application) -> None:

@@ -26,6 +26,9 @@ MAX_DAYS = 365
 # the prescription says so (``long_term``).
 MAX_DAYS_LONG_TERM = 730
 MAX_TIMES_PER_DAY = 24
+# More than this many times the drug's usual frequency is no schedule it is given on (the
+# once-daily amlodipine every hour, or three times a day): a high finding, not a moderate one.
+IMPOSSIBLE_TIMES_USUAL = 2
 # ATC groups in which an allergy to one member is an allergy to all (the penicillins).
 WHOLE_GROUP_ALLERGIES = ("J01C",)
 
@@ -168,6 +171,15 @@ def check(
                     HIGH,
                     "frequency",
                     {"times_per_day": _number(per_day)},
+                )
+            )
+        elif per_day > drug.max_times_per_day * IMPOSSIBLE_TIMES_USUAL + 1e-9:
+            findings.append(
+                Finding(
+                    "frequency_impossible",
+                    HIGH,
+                    "frequency",
+                    {"times_per_day": _number(per_day), "usual": drug.max_times_per_day},
                 )
             )
         elif per_day > drug.max_times_per_day + 1e-9:

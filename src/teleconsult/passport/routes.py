@@ -43,7 +43,9 @@ async def _write(ctx: Ctx, entries: list[drafts.Draft]) -> dict[str, Any]:
     roles=AUTHORS,
 )
 async def write_note(ctx: Ctx) -> dict[str, Any]:
-    return await _write(ctx, drafts.note_drafts(ctx.body))
+    return await service.write_note(
+        ctx.session, ctx.me, ctx.path_id(), ctx.body, now=ctx.clock.now(), client=ctx.client
+    )
 
 
 @router.post(

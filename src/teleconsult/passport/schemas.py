@@ -63,6 +63,14 @@ class NoteIn(_Body):
     text: Text20000
     diagnoses: list[Text10] = Field(default_factory=list, max_length=20)
     amends: uuid.UUID | None = Field(default=None, description="The entry this one corrects")
+    suggested: list[Text10] | None = Field(
+        default=None,
+        max_length=50,
+        description=(
+            "The ICD-10 codes coding help offered for this note, best first: kept with the "
+            "note and its diagnoses (coding_feedback), not written into the passport"
+        ),
+    )
 
 
 AtcCode = Annotated[str, StringConstraints(pattern=r"^[A-Z][0-9]{2}[A-Z]{2}[0-9]{2}$")]

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..accounts.models import User
 from ..audit import service as audit
+from ..coding.service import record_feedback
 from ..config import Settings
 from ..consent.decision import authorize, authorize_then_record
 from ..consent.policy import Access
@@ -29,7 +30,7 @@ from ..ledger.checkpoint import CheckpointInvalid, load_latest
 from ..ledger.store import append
 from ..ledger.tables import AUDIT, PASSPORT
 from ..ledger.verify import checkpoint_problem, verify_chains, verify_files
-from .drafts import Draft, prescription_draft
+from .drafts import Draft, note_drafts, prescription_draft
 from .entries import parse_entry
 from .models import PassportEntry
 from .pages import PassportPage, page
@@ -39,6 +40,7 @@ from .schemas import (
     KIND_CATEGORY,
     BadEntryOut,
     Kind,
+    NoteIn,
     PrescriptionIn,
     VerifyOut,
 )
@@ -137,6 +139,34 @@ async def write_entries(
         entry["superseded_by"] = None
         entry["history"] = await _history(session, patient_id, entry["amends"])
     return written
+
+
+async def write_note(
+    session: AsyncSession,
+    user: User,
+    consultation_id: uuid.UUID,
+    data: NoteIn,
+    *,
+    now: datetime,
+    client: str | None,
+) -> dict[str, Any]:
+    """Write a note and its diagnoses; with ``suggested``, the codes coding help offered and
+    the ones the note carries are kept with it in the same transaction (codes only)."""
+    written = await write_entries(
+        session, user, consultation_id, note_drafts(data), now=now, client=client
+    )
+    note = written[0]
+    if data.suggested is not None:
+        await record_feedback(
+            session,
+            entry_id=uuid.UUID(str(note["id"])),
+            consultation_id=consultation_id,
+            author_id=user.id,
+            suggested=data.suggested,
+            chosen=[d["code"] for d in note["body"]["diagnoses"]],
+            now=now,
+        )
+    return note
 
 
 async def write_prescription(

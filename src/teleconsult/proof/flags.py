@@ -3,7 +3,8 @@
 A consultation completed without proof that it was delivered is flagged, with the reason:
 
 - ``no_joint_minute``: a video consultation whose call never had the specialist and the GP
-  (or the patient) connected together for at least a minute;
+  (or the patient) connected together for at least a minute (a specialist the specialist
+  invited is no proof);
 - ``no_conclusion``: an async case completed without a written conclusion (an empty one, or
   one with fewer than :data:`MIN_CONCLUSION_CHARS` letters and digits, such as "ok" or "-");
 - ``before_slot``: a consultation completed before its slot began.
@@ -12,13 +13,14 @@ A consultation completed without proof that it was delivered is flagged, with th
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..accounts.models import User
 from ..calls.models import CallParticipation
 from ..consultations.models import Consultation
 from .models import ProofFlag
@@ -47,16 +49,25 @@ def _union(spans: Iterable[Span]) -> list[Span]:
     return merged
 
 
-def joint_seconds(stays: Iterable[Stay], specialist_id: uuid.UUID | None, until: datetime) -> float:
-    """Seconds during which the specialist and someone else (the GP or the patient) were both
-    in the call, up to ``until``; a stay not yet left counts up to ``until``."""
+def joint_seconds(
+    stays: Iterable[Stay],
+    specialist_id: uuid.UUID | None,
+    until: datetime,
+    counterparts: Container[uuid.UUID] | None = None,
+) -> float:
+    """Seconds during which the specialist and one of ``counterparts`` (the GP or the patient;
+    anyone else when not given) were both in the call, up to ``until``; a stay not yet left
+    counts up to ``until``. Anyone else in the call (an invited specialist) does not count."""
     mine: list[Span] = []
     theirs: list[Span] = []
     for user, joined, left in stays:
         end = min(left or until, until)
         if end <= joined:
             continue
-        (mine if user == specialist_id else theirs).append((joined, end))
+        if user == specialist_id:
+            mine.append((joined, end))
+        elif counterparts is None or user in counterparts:
+            theirs.append((joined, end))
     a, b = _union(mine), _union(theirs)
     total = 0.0
     i = j = 0
@@ -104,6 +115,15 @@ async def stays_of(session: AsyncSession, consultation_id: uuid.UUID) -> list[St
     return [(u, j, left) for u, j, left in rows]
 
 
+async def counterparts_of(session: AsyncSession, consultation: Consultation) -> set[uuid.UUID]:
+    """Whose presence with the specialist proves a video consultation: its GP and the
+    patient's accounts (not the specialists the specialist invited)."""
+    patients = await session.scalars(
+        select(User.id).where(User.patient_id == consultation.patient_id)
+    )
+    return {consultation.requester_id, *patients}
+
+
 async def flag_completion(
     session: AsyncSession, consultation: Consultation, now: datetime
 ) -> list[ProofFlag]:
@@ -111,7 +131,8 @@ async def flag_completion(
     connected: float | None = None
     if consultation.mode == "video":
         stays = await stays_of(session, consultation.id)
-        connected = joint_seconds(stays, consultation.specialist_id, now)
+        others = await counterparts_of(session, consultation)
+        connected = joint_seconds(stays, consultation.specialist_id, now, others)
     found = reasons(
         mode=consultation.mode,
         conclusion=consultation.conclusion,

@@ -3,6 +3,7 @@
 
 import { get } from "../api.js";
 import { entryFile } from "../files.js";
+import { findingItem } from "../findings.js";
 import { PASSPORT_KINDS, SPECIALTIES, label } from "../codes.js";
 import { errorText, has, language, t } from "../i18n.js";
 import { badge, busy, clear, h, notice, pagedList, shortId, when } from "../dom.js";
@@ -28,6 +29,28 @@ export function prescriptionLine(b) {
   const head = [b.medication, b.dose].filter(Boolean).join(" ");
   const days = b.duration_days ? t("passport.days", { count: b.duration_days, n: b.duration_days }) : "";
   return [head, routeText(b.route), b.frequency, days].filter(Boolean).join(", ");
+}
+
+/**
+ * What the checks left on a written prescription: "outside the formulary" for free text, and
+ * for one confirmed despite high findings, the reason and those findings.
+ */
+function prescriptionMarks(b) {
+  const marks = [];
+  if (b.in_formulary === false) marks.push(h("p", { class: "entry-more rx-outside" }, badge("rx-low", t("rx.outside_formulary"))));
+  const reason = b.checks?.override_reason;
+  if (reason) {
+    const high = (b.checks.findings || []).filter((f) => f.severity === "high");
+    marks.push(
+      h(
+        "div",
+        { class: "entry-more rx-confirmed" },
+        h("p", {}, t("passport.rx_confirmed", { reason: clip(reason) })),
+        high.length ? h("ul", { class: "rx-findings", role: "list" }, high.map(findingItem)) : null,
+      ),
+    );
+  }
+  return marks;
 }
 
 const lower = (text) => text.toLocaleLowerCase(language());
@@ -86,6 +109,7 @@ export function entrySummary(entry) {
     .filter(Boolean)
     .map((line, i) => h("p", { class: i ? "entry-more" : "entry-text" }, line));
   if (entry.kind === "attachment" && b.file_id) shown.push(entryFile(b));
+  if (entry.kind === "prescription") shown.push(...prescriptionMarks(b));
   return shown;
 }
 

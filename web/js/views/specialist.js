@@ -7,7 +7,7 @@ import { badge, busy, clear, field, h, notice } from "../dom.js";
 import { attachFormulary, checkPrescription, clearFindings, renderFindings, savePrescription } from "../findings.js";
 import { errorText, formatDate, formatDateTime, formatTime, t } from "../i18n.js";
 import { icdPicker } from "../icd.js";
-import { recordCodingFeedback, suggestCodes } from "../suggest.js";
+import { suggestCodes } from "../suggest.js";
 import { apiForm, renderAvailability, showApiError, timeZone } from "./availability.js";
 import { recordAction, refreshOnEvents } from "./consultations.js";
 import { chatAction } from "../chat.js";
@@ -343,9 +343,13 @@ function openEditor(section, c) {
       if (!data.text) throw { status: 422, code: "invalid", fieldCodes: { text: "missing" } };
       try {
         const chosen = picker.codes();
-        const entry = await post(`/consultations/${c.id}/notes`, { text: data.text, diagnoses: chosen });
-        // What was suggested and what was chosen, kept to measure the suggestions.
-        await recordCodingFeedback(c.id, entry.id, coding.suggested(), chosen).catch(() => {});
+        // What was suggested goes with the note, kept with the codes chosen to measure the
+        // suggestions (in the note's own transaction).
+        const entry = await post(`/consultations/${c.id}/notes`, {
+          text: data.text,
+          diagnoses: chosen,
+          suggested: coding.suggested(),
+        });
         for (const file of await files.done())
           await post(`/consultations/${c.id}/entries`, {
             kind: "attachment",
@@ -355,6 +359,7 @@ function openEditor(section, c) {
         refused = false;
         el.elements.text.value = "";
         picker.reset();
+        coding.reset();
         files.reset();
         el.notice.show("success", entry?.seq ? t("spec.editor.saved_as", { seq: entry.seq }) : t("spec.editor.saved"));
       } catch (error) {
