@@ -17,7 +17,7 @@ from ..factories import PASSWORD, user
 from .browsing import Browsing, text
 from .conftest import LOCALES
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(90)]
+pytestmark = [pytest.mark.media, pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(90)]
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

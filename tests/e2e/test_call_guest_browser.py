@@ -27,7 +27,7 @@ from tests.integration.messaging_support import (
 from tests.integration.messaging_support import gateway as gateway
 from tests.integration.messaging_support import sms_settings as sms_settings
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.media, pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(120)]
 
 CALL_LINK = re.compile(r"https?://\S+/call/[\w-]+#link=[\w-]+")
 

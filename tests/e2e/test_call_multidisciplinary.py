@@ -28,7 +28,7 @@ from .test_call_browser import (
     remote_videos_play,
 )
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.media, pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(120)]
 
 # Per remote tile that plays: its caption and how many video frames it has decoded so far.
 TILES = """() => [...document.querySelectorAll('#remotes figure.remote.live')].map((f) => ({

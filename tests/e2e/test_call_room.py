@@ -22,7 +22,7 @@ from .browsing import Browsing
 from .conftest import LOCALES
 from .test_call_browser import CHROMIUM_ARGS, call_state, chromium_path, remote_videos_play
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.media, pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(120)]
 
 
 async def call_tab(

@@ -22,7 +22,7 @@ from ..callkit import booked_call
 from ..conftest import IN_CI, Database
 from .test_call_browser import CHROMIUM_ARGS, chromium_path, open_call, remote_videos_play
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.media, pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(120)]
 
 SECRET = "turn-test-secret-for-the-browser-test"
 

@@ -31,6 +31,7 @@ from .test_call_browser import CHROMIUM_ARGS, call_state, chromium_path, remote_
 from .weaklink import WeakLink, refused
 
 pytestmark = [
+    pytest.mark.media,
     pytest.mark.browser,
     pytest.mark.slow,
     pytest.mark.timeout(300),

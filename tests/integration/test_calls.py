@@ -33,7 +33,7 @@ from ..callkit import (
 from ..conftest import Database
 from ..factories import user
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = [pytest.mark.media, pytest.mark.timeout(60)]
 
 
 def base_url(client: Any) -> str:

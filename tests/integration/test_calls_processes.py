@@ -24,7 +24,13 @@ from teleconsult.clock import Clock
 from ..callkit import booked_call, exchange_frames, leave_all, loopback_only, until, until_async
 from ..conftest import REDIS_URL_ENV, Database, service_url
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow, pytest.mark.timeout(90)]
+pytestmark = [
+    pytest.mark.media,
+    pytest.mark.postgres,
+    pytest.mark.redis,
+    pytest.mark.slow,
+    pytest.mark.timeout(90),
+]
 
 
 def free_port() -> int:

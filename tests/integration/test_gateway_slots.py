@@ -22,7 +22,7 @@ from teleconsult.config import Settings
 
 from ..callkit import loopback_only, until
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(60)]
+pytestmark = [pytest.mark.media, pytest.mark.slow, pytest.mark.timeout(60)]
 
 
 class Participant:

@@ -21,7 +21,7 @@ from ..callkit import booked_call, exchange_frames, leave_all, loopback_only, un
 from ..conftest import Database
 from ..factories import World, patient, user
 
-pytestmark = pytest.mark.timeout(90)
+pytestmark = [pytest.mark.media, pytest.mark.timeout(90)]
 
 
 def base_url(client: Any) -> str:
