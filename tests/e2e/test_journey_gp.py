@@ -21,6 +21,12 @@ RX_LINE = {
     "kk": "Amlodipine 5 mg, ауыз арқылы, once daily, 30 күн",
     "ru": "Amlodipine 5 mg, внутрь, once daily, 30 дней",
 }
+# The diagnosis is written with its WHO English title; each reader sees their language's.
+DIAGNOSIS = {
+    "en": "I10 Essential (primary) hypertension",
+    "kk": "I10 Эссенциалды (біріншілік) гипертензия",
+    "ru": "I10 Эссенциальная (первичная) гипертензия",
+}
 
 
 async def a_treated_patient(w: Any) -> tuple[str, str]:
@@ -106,7 +112,8 @@ async def test_the_gp_journey(client: Any, database: Any, open_page: Any, langua
     title = page.get_by_role("heading", name=tab.t("passport.title"))
     passport = page.locator("section", has=title)
     await check(passport).to_contain_text("Blood pressure 160/95 at rest")
-    await check(passport).to_contain_text("I10")
+    await check(passport.locator(".group-diagnosis")).to_contain_text(DIAGNOSIS[language])
+    await check(passport.locator(".group-note")).to_contain_text(DIAGNOSIS[language])
     await check(passport).to_contain_text(RX_LINE[language])
     await tab.assert_translated()
 
@@ -143,5 +150,6 @@ async def test_the_gp_journey(client: Any, database: Any, open_page: Any, langua
     await check(record).to_contain_text("Start amlodipine, review in 4 weeks")
     await check(record).to_contain_text("Blood pressure 160/95 at rest")
     await check(record).to_contain_text(RX_LINE[language])
+    await check(record).to_contain_text(DIAGNOSIS[language])
     await tab.assert_translated()
     tab.assert_clean()

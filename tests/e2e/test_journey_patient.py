@@ -171,7 +171,13 @@ async def test_the_patients_journey(
     entries = page.locator("li.entry")
     await check(entries.nth(1)).to_be_visible()
     await check(page.locator("main")).to_contain_text("Hypertension, stage 1.")
-    await check(page.locator("main")).to_contain_text("I10")
+    await check(page.locator("main")).to_contain_text(
+        {
+            "en": "I10 Essential (primary) hypertension",
+            "kk": "I10 Эссенциалды (біріншілік) гипертензия",
+            "ru": "I10 Эссенциальная (первичная) гипертензия",
+        }[language]
+    )
     await check(page.locator("main")).to_contain_text("Amlodipine 5 mg")
     await check(entries.first).to_contain_text(
         t("patient.passport.written_by", person="Test specialist")

@@ -3,6 +3,7 @@
 
 import { get } from "../api.js";
 import { entryFile } from "../files.js";
+import { diagnosisTitle, learnTitles } from "../icd.js";
 import { PASSPORT_KINDS, SPECIALTIES, label } from "../codes.js";
 import { errorText, has, language, t } from "../i18n.js";
 import { badge, busy, clear, h, notice, pagedList, shortId, when } from "../dom.js";
@@ -17,8 +18,7 @@ const clip = (text) => {
   return value.length > SHORT ? `${value.slice(0, SHORT - 1)}…` : value;
 };
 
-const diagnosisText = (d) =>
-  typeof d === "object" && d ? [d.code, d.title].filter(Boolean).join(" ") : String(d);
+const diagnosisText = diagnosisTitle;
 
 /** A route of administration in the chosen language ("oral" → "by mouth"). */
 const routeText = (route) => (route && has(`passport.route.${route}`) ? t(`passport.route.${route}`) : route);
@@ -184,6 +184,7 @@ export function openPassport(section, c, { me, patientName }) {
         pending = null;
         if (cursor || !page) page = await get(`${base}/passport`, { cursor });
         await namePeople(page.items.map((e) => e.author_id)).catch(() => {});
+        await learnTitles(page.items).catch(() => {});
         return page;
       },
       render: (e) => entryItem(e, { me, c }),
