@@ -160,6 +160,17 @@ class Browsing:
             left = sorted({value for value in texts if value in english})
             assert left == [], f"English left on a {self.language} page: {left}"
 
+    async def tab_to(self, locator: Any, limit: int = 120) -> None:
+        """Press Tab until ``locator`` has the focus, as a person with only a keyboard would
+        reach it; a control the Tab key never reaches fails."""
+        await locator.wait_for()
+        handle = await locator.element_handle()
+        for _ in range(limit):
+            if await handle.evaluate("(el) => el === document.activeElement"):
+                return
+            await self.page.keyboard.press("Tab")
+        raise AssertionError(f"the keyboard never reaches {locator}")
+
     async def shot(self, name: str, full_page: bool = True) -> None:
         await self.page.screenshot(
             path=str(self.shots / f"{self.who}-{name}.png"), full_page=full_page
