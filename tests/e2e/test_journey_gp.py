@@ -153,3 +153,47 @@ async def test_the_gp_journey(client: Any, database: Any, open_page: Any, langua
     await check(record).to_contain_text(DIAGNOSIS[language])
     await tab.assert_translated()
     tab.assert_clean()
+
+
+@pytest.mark.parametrize("language", ["kk", "ru", "en"])
+async def test_my_patients_shows_nothing_for_an_empty_search_and_pages_the_found(
+    client: Any, database: Any, open_page: Any, language: str
+) -> None:
+    w = await factories.world(client, database.engine)
+    for n in range(21):
+        born = date(1960, 1, 1) + timedelta(days=300 * n)
+        status, body = await w.gp.post(
+            "/patients",
+            {
+                "iin": factories.valid_iin(born, "male"),
+                "full_name": f"Ержан Бекұлы {n:02d}",
+                "birth_date": born.isoformat(),
+                "sex": "male",
+            },
+        )
+        assert status == 201, body
+    tab = await open_page("gp-search", language=language, width=390)
+    page, check, t = tab.page, expect(), tab.t
+    await tab.login(username(w.gp))
+    found = page.locator("li.patient-row")
+
+    # An empty search lists nobody: the field says what to type, in the page's language.
+    search = page.get_by_label(t("gp.search.label"))
+    await page.get_by_role("button", name=t("gp.search.submit")).click()
+    await check(search).to_have_attribute("aria-invalid", "true")
+    error = page.locator(".field", has=search).locator(".field-error")
+    await check(error).to_have_text(t("field.gp_search_empty"))
+    await check(page.get_by_text(t("gp.search.start"))).to_be_visible()
+    await check(found).to_have_count(0)
+    await tab.assert_translated()
+
+    # Typing clears the message; twenty found at a time, the rest on request.
+    await search.fill("ержан")
+    await check(error).to_be_hidden()
+    await page.get_by_role("button", name=t("gp.search.submit")).click()
+    await check(found).to_have_count(20)
+    await page.get_by_role("button", name=t("common.show_more")).click()
+    await check(found).to_have_count(21)
+    await check(page.get_by_role("button", name=t("common.show_more"))).to_be_hidden()
+    await tab.assert_translated()
+    tab.assert_clean()

@@ -214,3 +214,34 @@ async def test_the_camera_stays_off_until_the_call_opens(
     await check(page.locator("#opens-at")).to_contain_text("08:45")
     assert await page.evaluate("window.__cameraAsked") == 0
     assert await page.evaluate("document.getElementById('local').srcObject") is None
+
+
+@pytest.mark.parametrize("language", ["ru"])
+async def test_the_queue_is_paged(
+    client: Any, database: Any, open_page: Any, language: str
+) -> None:
+    w = await factories.world(client, database.engine)
+    for n in range(21):
+        status, body = await w.gp.post(
+            "/consultations",
+            {
+                "patient_id": w.patient_id,
+                "specialty": "cardiology",
+                "mode": "async",
+                "reason": f"Written case {n:02d}",
+            },
+        )
+        assert status == 201, body
+    tab = await open_page("specialist-paged", language=language, width=390)
+    page, check, t = tab.page, expect(), tab.t
+    await tab.login(username(w.specialist))
+    items = page.locator("li.consultation")
+    await check(items).to_have_count(20)
+    more = page.get_by_role("button", name=t("spec.queue.more"))
+    await more.click()
+    await check(items).to_have_count(21)
+    await check(more).to_be_hidden()
+    reasons = {(await i.locator(".reason").text_content() or "").strip() for i in await items.all()}
+    assert reasons == {f"Written case {n:02d}" for n in range(21)}, reasons
+    await tab.assert_translated()
+    tab.assert_clean()
