@@ -190,3 +190,37 @@ async def test_statistics_say_waits_in_hours_or_days(
     assert said[label["neurology"]] == t("duration.days", n=3), said
     await tab.assert_translated()
     tab.assert_clean()
+
+
+@pytest.mark.parametrize("language", ["ru"])
+async def test_the_users_list_is_paged(
+    client: Any, database: Any, open_page: Any, language: str
+) -> None:
+    w = await factories.world(client, database.engine)
+    for n in range(21):
+        status, body = await w.admin.post(
+            "/users",
+            {
+                "username": f"nurse-{n:02d}",
+                "password": factories.PASSWORD,
+                "full_name": f"Медбике {n:02d}",
+                "role": "gp",
+                "facility_id": w.clinic,
+            },
+        )
+        assert status == 201, body
+    tab = await open_page("admin-users-paged", language=language, width=390)
+    page, check, t = tab.page, expect(), tab.t
+    await tab.login(username(w.admin))
+    await page.get_by_role("link", name=t("admin.nav.users")).click()
+    users = page.locator("section[aria-labelledby=all-users]")
+    await users.get_by_label(t("admin.users.search")).fill("Медбике")
+    await users.get_by_role("button", name=t("admin.users.find")).click()
+    rows = users.locator("tbody tr")
+    await check(rows).to_have_count(20)
+    more = users.get_by_role("button", name=t("common.show_more"))
+    await more.click()
+    await check(rows).to_have_count(21)
+    await check(more).to_be_hidden()
+    await tab.assert_translated()
+    tab.assert_clean()
