@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests import factories
+from tests import factories, filekit
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -21,6 +21,7 @@ RX_LINE = {
     "kk": "Amlodipine 5 mg, ауыз арқылы, once daily, 30 күн",
     "ru": "Amlodipine 5 mg, внутрь, once daily, 30 дней",
 }
+HOLTER = "Holter monitoring, 24 hours"
 # The diagnosis is written with its WHO English title; each reader sees their language's.
 DIAGNOSIS = {
     "en": "I10 Essential (primary) hypertension",
@@ -80,6 +81,13 @@ async def a_treated_patient(w: Any) -> tuple[str, str]:
         },
     )
     assert status == 201, body
+    status, uploaded = await filekit.upload(w.specialist, filekit.pdf(), "holter-24h.pdf")
+    assert status == 200, uploaded
+    status, body = await w.specialist.post(
+        f"/consultations/{case['id']}/entries",
+        {"kind": "attachment", "body": {"title": HOLTER, "file_id": uploaded["file"]["id"]}},
+    )
+    assert status == 201, body
     status, body = await w.specialist.post(
         f"/consultations/{case['id']}/complete",
         {"conclusion": "Start amlodipine, review in 4 weeks"},
@@ -114,6 +122,13 @@ async def test_the_gp_journey(client: Any, database: Any, open_page: Any, langua
     await check(passport).to_contain_text("Blood pressure 160/95 at rest")
     await check(passport.locator(".group-diagnosis")).to_contain_text(DIAGNOSIS[language])
     await check(passport.locator(".group-note")).to_contain_text(DIAGNOSIS[language])
+    # The specialist's attachment: its title and the file to open in place, no MIME type.
+    attachment = passport.locator(".group-attachment")
+    await check(attachment).to_contain_text(HOLTER)
+    await check(attachment).not_to_contain_text("application/pdf")
+    await check(
+        attachment.get_by_role("button", name=tab.t("files.open", name="holter-24h.pdf"))
+    ).to_be_visible()
     await check(passport).to_contain_text(RX_LINE[language])
     await tab.assert_translated()
 

@@ -43,6 +43,21 @@ export function allergyLine(b) {
   return rest ? `${b.substance ?? ""} — ${rest}` : String(b.substance ?? "");
 }
 
+/** An attachment without a file here: its title and its kind in words, never a MIME type. */
+function attachmentLine(b) {
+  const type = String(b.content_type || "");
+  const kind =
+    type === "application/pdf"
+      ? t("files.pdf")
+      : type === "application/dicom"
+        ? t("files.dicom")
+        : type.startsWith("image/")
+          ? t("passport.picture")
+          : "";
+  const title = b.title ?? t("passport.attachment");
+  return kind ? `${title} (${kind})` : title;
+}
+
 /** One line or two that say what an entry holds, by kind. */
 export function entrySummary(entry) {
   const b = entry.body && typeof entry.body === "object" ? entry.body : {};
@@ -74,7 +89,8 @@ export function entrySummary(entry) {
       lines.push(`${b.specialty ? label(SPECIALTIES, b.specialty) : ""}: ${clip(b.reason)}`);
       break;
     case "attachment":
-      lines.push(`${b.title ?? t("passport.attachment")}${b.content_type ? ` (${b.content_type})` : ""}`);
+      // The file's tile below says what it is (PDF, picture, DICOM) and its size.
+      lines.push(b.file_id ? (b.title ?? t("passport.attachment")) : attachmentLine(b));
       break;
     case "observation":
       lines.push(`${t(`followup.measure.${b.measure}`)}: ${reading(b)}`);
