@@ -5,6 +5,7 @@ book a consultation (a double click books once), see its card, open a consultati
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
 from typing import Any
 
@@ -210,5 +211,49 @@ async def test_my_patients_shows_nothing_for_an_empty_search_and_pages_the_found
     await page.get_by_role("button", name=t("common.show_more")).click()
     await check(found).to_have_count(21)
     await check(page.get_by_role("button", name=t("common.show_more"))).to_be_hidden()
+    await tab.assert_translated()
+    tab.assert_clean()
+
+
+async def test_people_are_never_shown_by_id_while_their_names_load(
+    client: Any, database: Any, open_page: Any
+) -> None:
+    w = await factories.world(client, database.engine)
+    await factories.availability(w.specialist, DAY_START, hours=1)
+    status, call = await w.gp.post(
+        "/consultations",
+        {"patient_id": w.patient_id, "specialty": "cardiology", "reason": "Palpitations"},
+    )
+    assert status == 201, call
+    tab = await open_page("gp-names", language="kk")
+    page, check, t = tab.page, expect(), tab.t
+    await tab.login(username(w.gp))
+
+    # The names are slow to come: the card says "…" meanwhile, then the name.
+    release = asyncio.Event()
+
+    async def slow(route: Any) -> None:
+        await release.wait()
+        await route.continue_()
+
+    await page.route("**/api/v1/people?*", slow)
+    await page.goto(f"{tab.base_url}#/consultations")
+    card = page.locator("li.consultation", has_text="Palpitations")
+    await check(card.locator(".person[aria-busy=true]").first).to_have_text("…")
+    await check(card).not_to_contain_text(w.specialist.id[:8])
+    await tab.assert_translated()
+    release.set()
+    await check(card).to_contain_text("Test specialist")
+    await check(card.locator(".person[aria-busy=true]")).to_have_count(0)
+
+    # Nobody known by the id: said in words, not as the id.
+    await page.unroute("**/api/v1/people?*")
+    await page.route(
+        "**/api/v1/people?*",
+        lambda route: route.fulfill(json={"items": []}),
+    )
+    await page.reload()
+    await check(card).to_contain_text(t("people.unknown"))
+    await check(card).not_to_contain_text(w.specialist.id[:8])
     await tab.assert_translated()
     tab.assert_clean()
