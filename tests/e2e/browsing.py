@@ -86,6 +86,30 @@ _VISIBLE_TEXTS = """() => {
 }"""
 
 
+# Every visible control without a name a screen reader can say (its <label>, aria-label,
+# aria-labelledby, a button's text or title), and how far the page runs past the window's
+# right edge (a phone's 390 px included).
+_UNLABELLED = """() => {
+  const named = (el) => {
+    if ((el.getAttribute("aria-label") || "").trim()) return true;
+    const by = (el.getAttribute("aria-labelledby") || "").split(/\\s+/).filter(Boolean);
+    if (by.some((id) => (document.getElementById(id)?.textContent || "").trim())) return true;
+    if (el.labels && [...el.labels].some((l) => l.textContent.trim())) return true;
+    if (el.matches("button, summary, a")) return Boolean(el.textContent.trim() || el.title);
+    if (el.matches("input[type=submit], input[type=button]")) return Boolean(el.value);
+    return Boolean(el.title);
+  };
+  const controls = document.querySelectorAll(
+    "input:not([type=hidden]), select, textarea, button, summary, [role=combobox], [role=tab]"
+  );
+  return [...controls]
+    .filter((el) => !el.closest("[hidden]") && (!el.checkVisibility || el.checkVisibility()))
+    .filter((el) => !named(el))
+    .map((el) => el.outerHTML.slice(0, 160));
+}"""
+_OVERFLOW = "document.documentElement.scrollWidth - window.innerWidth"
+
+
 class Browsing:
     """One person's browser tab, with the console watched for errors."""
 
@@ -121,15 +145,31 @@ class Browsing:
         await page.get_by_role("button", name=self.t("app.logout")).wait_for()
 
     async def assert_translated(self) -> None:
-        """No visible text is an English catalogue entry (in a Kazakh or Russian tab), and no
-        text anywhere on the page is a raw UUID."""
+        """No visible text is an English catalogue entry (in a Kazakh or Russian tab), no
+        text anywhere on the page is a raw UUID, every visible control has a label, and
+        nothing runs past the window's right edge."""
         texts: list[str] = await self.page.evaluate(_VISIBLE_TEXTS)
         uuids = [value for value in texts if UUID.search(value)]
         assert uuids == [], f"raw ids shown: {uuids}"
+        unlabelled: list[str] = await self.page.evaluate(_UNLABELLED)
+        assert unlabelled == [], f"controls without a label: {unlabelled}"
+        overflow = await self.page.evaluate(_OVERFLOW)
+        assert overflow <= 0, f"the page runs {overflow} px past the window's right edge"
         if self.language != "en":
             english = untranslated(self.language)
             left = sorted({value for value in texts if value in english})
             assert left == [], f"English left on a {self.language} page: {left}"
+
+    async def tab_to(self, locator: Any, limit: int = 120) -> None:
+        """Press Tab until ``locator`` has the focus, as a person with only a keyboard would
+        reach it; a control the Tab key never reaches fails."""
+        await locator.wait_for()
+        handle = await locator.element_handle()
+        for _ in range(limit):
+            if await handle.evaluate("(el) => el === document.activeElement"):
+                return
+            await self.page.keyboard.press("Tab")
+        raise AssertionError(f"the keyboard never reaches {locator}")
 
     async def shot(self, name: str, full_page: bool = True) -> None:
         await self.page.screenshot(

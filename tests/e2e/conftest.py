@@ -32,9 +32,14 @@ async def browser() -> AsyncIterator[Any]:
         await chromium.close()
 
 
+# Screenshots of each page in each language, kept after the run: a git-ignored folder of the
+# checkout (docs/screenshots/ holds the few the README shows), or TELECONSULT_SCREENSHOT_DIR.
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
+
+
 @pytest.fixture
-def shots(tmp_path: Path) -> Path:
-    folder = Path(os.environ.get("TELECONSULT_SCREENSHOT_DIR") or tmp_path / "screenshots")
+def shots() -> Path:
+    folder = Path(os.environ.get("TELECONSULT_SCREENSHOT_DIR") or SCREENSHOTS)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 

@@ -183,3 +183,35 @@ async def test_admin_edits_a_programme_and_creates_a_laboratory_account(
     await tab.assert_translated()
     await tab.shot("programmes-admin")
     tab.assert_clean()
+
+
+@pytest.mark.parametrize("language", ["kk", "ru"])
+async def test_the_gps_follow_up_pages_speak_kazakh_and_russian(
+    client: Any, database: Any, clock: Any, open_page: Any, language: str
+) -> None:
+    clock.set(NOW - timedelta(days=100))
+    w = await factories.world(client, database.engine)
+    status, _ = await w.gp.post(
+        f"/patients/{w.patient_id}/programmes", {"programme": "hypertension"}
+    )
+    assert status == 201
+    clock.set(NOW)
+    gp = await factories.login(client, username(w.gp))
+    second = await factories.patient(gp)
+    status, _ = await gp.post(f"/patients/{second}/programmes", {"programme": "diabetes_t2"})
+    assert status == 201
+
+    tab = await open_page(f"followup-gp-{language}", language=language, width=390)
+    page, check, t = tab.page, expect(), tab.t
+    await tab.login(username(w.gp))
+    await page.get_by_role("link", name=t("followup.nav")).click()
+    rows = page.locator("li.followup-row")
+    await check(rows).to_have_count(2)
+    await check(rows.first).to_contain_text(t("followup.overdue.visit"))
+    await tab.assert_translated()
+    await tab.shot("followup")
+    await rows.first.get_by_role("link").click()
+    await check(page.locator(".followup-enrolment")).to_be_visible()
+    await tab.assert_translated()
+    await tab.shot("patient-followup")
+    tab.assert_clean()

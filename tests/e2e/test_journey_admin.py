@@ -5,6 +5,7 @@ patient's account made from the patient, and a facility renamed in three languag
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ from tests import factories
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-from tests.e2e.browsing import DAY_START, expect, username  # noqa: E402
+from tests.e2e.browsing import DAY_START, NOW, expect, username  # noqa: E402
 
 NEW_PASSWORD = "a brand new passphrase"
 
@@ -28,7 +29,9 @@ async def test_admin_journey(client: Any, database: Any, open_page: Any, languag
             {"patient_id": w.patient_id, "specialty": "cardiology", "reason": reason},
         )
         assert status == 201, body
-    tab = await open_page("admin", language=language)
+    # In Kazakh the whole journey is on a phone's 390 px.
+    width = 390 if language == "kk" else 1280
+    tab = await open_page("admin", language=language, width=width)
     page, check, t = tab.page, expect(), tab.t
     await tab.login(username(w.admin))
 
@@ -88,7 +91,7 @@ async def test_admin_journey(client: Any, database: Any, open_page: Any, languag
     await tab.assert_translated()
     await page.set_viewport_size({"width": 390, "height": 844})
     await tab.shot(f"users-{language}")
-    await page.set_viewport_size({"width": 1280, "height": 900})
+    await page.set_viewport_size({"width": width, "height": 900})
 
     # Facilities: the clinic renamed in three languages; no id column.
     await page.get_by_role("link", name=t("admin.nav.facilities")).click()
@@ -129,3 +132,95 @@ async def test_admin_journey(client: Any, database: Any, open_page: Any, languag
     assert "#/reset/" not in other.page.url
     await factories.login(client, username(w.specialist), NEW_PASSWORD)
     other.assert_clean()
+
+
+async def _answered(w: Any, clock: Any, specialty: str, specialist: Any, after: Any) -> None:
+    """Five written cases of one specialty asked for ``after`` ago and answered now."""
+    for n in range(5):
+        clock.set(NOW - after)
+        status, case = await w.gp.post(
+            "/consultations",
+            {
+                "patient_id": w.patient_id,
+                "specialty": specialty,
+                "mode": "async",
+                "reason": f"Case {n}",
+            },
+        )
+        assert status == 201, case
+        clock.set(NOW)
+        assert (await specialist.post(f"/consultations/{case['id']}/claim"))[0] == 200
+        status, body = await specialist.post(
+            f"/consultations/{case['id']}/complete", {"conclusion": "Answered"}
+        )
+        assert status == 200, body
+    clock.set(NOW)
+
+
+@pytest.mark.parametrize("language", ["kk", "ru", "en"])
+async def test_statistics_say_waits_in_hours_or_days(
+    client: Any, database: Any, clock: Any, open_page: Any, language: str
+) -> None:
+    w = await factories.world(client, database.engine)
+    neurologist = await factories.user(
+        w.admin, "specialist", facility_id=w.hospital, specialties=["neurology"]
+    )
+    await _answered(w, clock, "cardiology", w.specialist, timedelta(hours=2, minutes=5))
+    await _answered(w, clock, "neurology", neurologist, timedelta(days=3))
+    tab = await open_page("admin-durations", language=language)
+    page, check, t = tab.page, expect(), tab.t
+    await tab.login(username(w.admin))
+    status, codes = await w.admin.get("/codes")
+    assert status == 200, codes
+    label = {c["code"]: c["names"][language] for c in codes["specialties"]}
+    table = page.locator("section[aria-labelledby=by-specialty] table.numbers")
+    rows = table.locator("tbody tr")
+    await check(rows).to_have_count(2)
+    heads = await table.locator("thead th").all_text_contents()
+    column = heads.index(t("admin.stats.measure.turnaround_median_s"))
+    said = {
+        (await row.locator("th, td").nth(0).text_content() or "").strip(): (
+            await row.locator("th, td").nth(column).text_content() or ""
+        ).strip()
+        for row in await rows.all()
+    }
+    # The median comes from a sketch (within a few per cent): two hours and some minutes.
+    hours = re.escape(t("duration.hours_minutes", h=2, m="MM")).replace("MM", r"0\d")
+    assert re.fullmatch(hours, said[label["cardiology"]]), said
+    assert said[label["neurology"]] == t("duration.days", n=3), said
+    await tab.assert_translated()
+    tab.assert_clean()
+
+
+@pytest.mark.parametrize("language", ["ru"])
+async def test_the_users_list_is_paged(
+    client: Any, database: Any, open_page: Any, language: str
+) -> None:
+    w = await factories.world(client, database.engine)
+    for n in range(21):
+        status, body = await w.admin.post(
+            "/users",
+            {
+                "username": f"nurse-{n:02d}",
+                "password": factories.PASSWORD,
+                "full_name": f"Медбике {n:02d}",
+                "role": "gp",
+                "facility_id": w.clinic,
+            },
+        )
+        assert status == 201, body
+    tab = await open_page("admin-users-paged", language=language, width=390)
+    page, check, t = tab.page, expect(), tab.t
+    await tab.login(username(w.admin))
+    await page.get_by_role("link", name=t("admin.nav.users")).click()
+    users = page.locator("section[aria-labelledby=all-users]")
+    await users.get_by_label(t("admin.users.search")).fill("Медбике")
+    await users.get_by_role("button", name=t("admin.users.find")).click()
+    rows = users.locator("tbody tr")
+    await check(rows).to_have_count(20)
+    more = users.get_by_role("button", name=t("common.show_more"))
+    await more.click()
+    await check(rows).to_have_count(21)
+    await check(more).to_be_hidden()
+    await tab.assert_translated()
+    tab.assert_clean()

@@ -16,7 +16,7 @@ from tests import factories
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-from tests.e2e.browsing import expect, username  # noqa: E402
+from tests.e2e.browsing import DAY_START, expect, username  # noqa: E402
 
 
 @pytest.mark.parametrize("language", ["kk", "ru", "en"])
@@ -141,3 +141,54 @@ async def test_switching_while_signed_in_is_stored_on_the_account(
     await check(other.page.get_by_role("button", name=other.t("app.logout"))).to_be_visible()
     tab.assert_clean()
     other.assert_clean()
+
+
+async def test_the_call_page_follows_the_account_and_has_its_own_switch(
+    client: Any, database: Any, open_page: Any
+) -> None:
+    w = await factories.world(client, database.engine)
+    await factories.availability(w.specialist, DAY_START, hours=1)
+    status, call = await w.gp.post(
+        "/consultations",
+        {"patient_id": w.patient_id, "specialty": "cardiology", "reason": "Palpitations"},
+    )
+    assert status == 201, call
+    tab = await open_page("call-language", language="en", width=390)
+    page, check = tab.page, expect()
+    await tab.login(username(w.specialist))
+    # Signing in stored this browser's English on the account; then the account's language
+    # changed on another device.
+    for _ in range(50):
+        status, me = await w.specialist.get("/me")
+        if me["language"] == "en":
+            break
+        await asyncio.sleep(0.1)
+    assert me["language"] == "en"
+    resp = await client.patch("/api/v1/me", json={"language": "kk"}, headers=w.specialist.headers())
+    assert resp.status == 200
+
+    await page.goto(f"{tab.base_url}static/call.html?consultation={call['id']}")
+    tab.language = "kk"
+    await check(page.locator("html")).to_have_attribute("lang", "kk")
+    await check(page.get_by_role("heading", name=tab.t("call.title"))).to_be_visible()
+    await check(page.locator("body")).to_have_attribute("data-call-state", "not-open")
+    await check(page.locator("#status")).to_have_text(tab.t("call.status.not_open"))
+    await check(page.locator("#opens-at")).to_have_text(tab.t("call.check.opens_at", time="08:45"))
+    await tab.assert_translated()
+
+    # The header's switch: the waiting room speaks Russian at once, and the account keeps it.
+    await _choose_language(tab, "ru")
+    await check(page.get_by_role("heading", name=tab.t("call.title"))).to_be_visible()
+    await check(page.locator("#status")).to_have_text(tab.t("call.status.not_open"))
+    await check(page.locator("#opens-at")).to_have_text(tab.t("call.check.opens_at", time="08:45"))
+    assert await page.title() == tab.t("call.page_title")
+    await tab.assert_translated()
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 390
+    await tab.shot("call-waiting-ru")
+    for _ in range(50):
+        status, me = await w.specialist.get("/me")
+        if me["language"] == "ru":
+            break
+        await asyncio.sleep(0.1)
+    assert me["language"] == "ru"
+    tab.assert_clean()

@@ -839,7 +839,10 @@ async def test_specialist_opens_and_ends_emergency_access(
     await check(sessions.first).to_contain_text(
         "Patient unconscious after collapse; allergies unknown"
     )
-    await check(sessions.first).to_contain_text(w.patient_id[:8])
+    # Whose passport, by name: no record id.
+    await check(sessions.first).to_contain_text("Test Patient")
+    await check(sessions.first).not_to_contain_text(w.patient_id[:8])
+    await review.assert_translated()
     await check(sessions.first).to_contain_text("Ended")
     await review.shot("admin-list")
     # What was done under it: the patient's access log, a click away.

@@ -134,6 +134,10 @@ async def test_break_glass_names_who_opened_it(
     status, review = await c.w.admin.get("/break-glass")
     assert status == 200
     assert [s["actor"] for s in review["items"] if s["id"] == opened["id"]] == [other]
+    # Whose passport, by name, for the reviewer.
+    assert [s["patient_name"] for s in review["items"] if s["id"] == opened["id"]] == [
+        "Test Patient"
+    ]
 
 
 async def test_people_names_staff_only(client: Any, database: Database, clock: FakeClock) -> None:

@@ -139,3 +139,31 @@ async def test_icd10_search_in_three_languages(client: Any, database: Database) 
     # A code with no translation keeps its English title, marked as such.
     _, body = await w.specialist.get("/icd10", q="A00.0", lang="kk")
     assert body["items"][0]["translated"] is False
+
+
+async def test_icd10_titles_name_a_passports_codes_in_the_readers_language(
+    client: Any, database: Database
+) -> None:
+    w = await world(client, database.engine)
+    status, body = await w.gp.get("/icd10/titles", codes="I10,E119,I10,Z99.99,A00.0", lang="kk")
+    assert status == 200, body
+    assert body["items"] == [
+        {"code": "I10", "title": "Эссенциалды (біріншілік) гипертензия", "translated": True},
+        {"code": "E11.9", "title": body["items"][1]["title"], "translated": True},
+        {"code": "A00.0", "title": body["items"][2]["title"], "translated": False},
+    ]
+    assert body["items"][2]["title"].startswith("Cholera")
+    _, body = await w.gp.get("/icd10/titles", codes="I10", lang="ru")
+    assert body["items"][0]["title"] == "Эссенциальная (первичная) гипертензия"
+    _, body = await w.gp.get("/icd10/titles", codes="I10", lang="en")
+    assert body["items"][0] == {
+        "code": "I10",
+        "title": "Essential (primary) hypertension",
+        "translated": True,
+    }
+    # Anything but codes separated by commas is refused, naming the field.
+    status, body = await w.gp.get("/icd10/titles", codes="I10;DROP", lang="kk")
+    assert status == 422, body
+    assert body["field_codes"]["codes"] == "string_pattern_mismatch"
+    status, body = await w.gp.get("/icd10/titles", codes="I10", lang="de")
+    assert status == 422 and "lang" in body["fields"], body

@@ -32,8 +32,17 @@
 // receive. Each side tells that other its step over the signaling socket ({type: "step",
 // to}), so both see it.
 
-import { ApiError, get, post } from "./api.js";
-import { errorText, formatList, formatTime, preferredLanguage, setLanguage, t } from "./i18n.js";
+import { ApiError, get, patch, post } from "./api.js";
+import {
+  LANGUAGES,
+  errorText,
+  formatList,
+  formatTime,
+  language,
+  preferredLanguage,
+  setLanguage,
+  t,
+} from "./i18n.js";
 import { sample } from "./call/stats.js";
 import { fileTile } from "./files.js";
 import { uploader } from "./upload.js";
@@ -100,6 +109,8 @@ const state = {
   ticker: null,
   meter: null,
   waitTimer: null,
+  retell: null, // the status line's text, said again in a newly chosen language
+  callOnly: false, // a session opened by a call link: this call only
 };
 
 function consultationId() {
@@ -109,8 +120,13 @@ function consultationId() {
   return parts[0] === "call" ? parts[1] : null;
 }
 
+/**
+ * The status line. `text` is a function giving the text in the current language, so a
+ * language switch says the same status again in the new one (a plain string is kept as is).
+ */
 function show(text, phase) {
-  statusEl.textContent = text;
+  state.retell = typeof text === "function" ? text : () => text;
+  statusEl.textContent = state.retell();
   if (phase) document.body.dataset.callState = phase;
 }
 
@@ -161,12 +177,12 @@ function showProgress() {
     const names = formatList(
       others.map((p) => (p.id === GATEWAY ? t("call.other_side") : caption(p.role, p.userId))),
     );
-    show(t("call.status.connected", { names }), "connected");
+    show(() => t("call.status.connected", { names }), "connected");
     startTimer();
   } else if (state.peers.size) {
-    show(t("call.status.connecting"), "connecting");
+    show(() => t("call.status.connecting"), "connecting");
   } else {
-    show(t("call.status.waiting_for", { who: awaited() }), "waiting");
+    show(() => t("call.status.waiting_for", { who: awaited() }), "waiting");
   }
 }
 
@@ -408,12 +424,12 @@ function watchConnection(peer, pc) {
   peer.connected = s === "connected";
   clearTimeout(peer.restart);
   if (s === "failed") {
-    show(t("call.status.failed"), "reconnecting");
+    show(() => t("call.status.failed"), "reconnecting");
     if (state.mode === "p2p") pc.restartIce();
     return;
   }
   if (s === "disconnected") {
-    show(t("call.status.reconnecting"), "reconnecting");
+    show(() => t("call.status.reconnecting"), "reconnecting");
     peer.restart = setTimeout(() => {
       if (pc.connectionState !== "connected" && state.mode === "p2p") pc.restartIce();
     }, RESTART_AFTER_MS);
@@ -452,7 +468,7 @@ function connect(peer) {
       video.play().catch(() => {});
     } else {
       audio.srcObject = stream;
-      audio.play().catch(() => show(t("call.status.click_to_hear")));
+      audio.play().catch(() => show(() => t("call.status.click_to_hear")));
     }
   };
   pc.onicecandidate = ({ candidate }) => {
@@ -515,7 +531,7 @@ async function onMessage(message) {
       for (const id of [...state.peers.keys()]) dropPeer(id);
       if (state.mode === "relay") {
         connect(addPeer(GATEWAY, null, true));
-        show(t("call.status.relay"), "connecting");
+        show(() => t("call.status.relay"), "connecting");
         break;
       }
       for (const other of message.peers) {
@@ -536,7 +552,7 @@ async function onMessage(message) {
         if (message.user_id && peer.userId === message.user_id && peer.id !== message.peer_id) dropPeer(peer.id);
       }
       const peer = addPeer(message.peer_id, message.role, message.polite ?? state.me > message.peer_id, message.user_id);
-      show(t("call.status.joined", { who: caption(message.role, message.user_id) }), "connecting");
+      show(() => t("call.status.joined", { who: caption(message.role, message.user_id) }), "connecting");
       if (peer.step) send({ type: "step", step: peer.step, to: message.peer_id });
       learnNames([message.user_id], renameTiles);
       break;
@@ -590,11 +606,11 @@ async function onMessage(message) {
       console.warn("signaling error", message.error, message.detail);
       if (message.error === "replaced") {
         state.left = true;
-        show(t("call.status.replaced"), "ended");
+        show(() => t("call.status.replaced"), "ended");
       } else if (message.error === "call_full") {
         state.left = true;
         sessionStorage.removeItem(`call:${state.id}`);
-        show(t("call.status.full"), "ended");
+        show(() => t("call.status.full"), "ended");
       }
       break;
   }
@@ -605,6 +621,71 @@ function translatePage() {
   for (const el of document.querySelectorAll("[data-i18n-label]")) {
     el.setAttribute("aria-label", t(el.dataset.i18nLabel));
   }
+}
+
+// --- the language switch -------------------------------------------------------------------------
+
+/** The header's switch: every language by its own name. */
+function languageSwitch() {
+  const control = $("language");
+  control.replaceChildren(
+    ...Object.entries(LANGUAGES).map(([code, name]) => {
+      const option = document.createElement("option");
+      option.value = code;
+      option.lang = code;
+      option.textContent = name;
+      return option;
+    }),
+  );
+  control.value = language();
+  control.addEventListener("change", () => chooseLanguage(control.value));
+}
+
+/**
+ * A language chosen in the header: the page speaks it at once, the browser remembers it, and a
+ * signed-in account stores it as the app's switch does (a session opened by a call link may
+ * not change the account: the browser alone remembers).
+ */
+async function chooseLanguage(code) {
+  if (code === language()) return;
+  await speak(code);
+  if (state.myId && !state.callOnly) {
+    try {
+      await patch("/me", { language: code });
+    } catch (err) {
+      console.warn("language not stored on the account", err?.status);
+    }
+  }
+}
+
+/** Everything on the page again in `code`: the static texts, the status and what was drawn. */
+async function speak(code) {
+  await setLanguage(code);
+  translatePage();
+  $("language").value = language();
+  if (state.retell) statusEl.textContent = state.retell();
+  if (!$("waiting-for").hidden) showWaitingRoom();
+  $("mute").textContent = t(state.muted ? "call.unmute" : "call.mute");
+  $("camera").textContent = t(state.cameraOff ? "call.camera_on" : "call.camera_off");
+  if ($("room").hidden) return;
+  $("self-caption").textContent = t("call.you_caption", { role: roleName(state.myRole) || t("call.you") });
+  for (const peer of state.peers.values()) {
+    for (const [slot, { video, name, linkWord }] of peer.tiles.entries()) {
+      const label = peerLabel(peer, slot);
+      name.textContent = label;
+      video.setAttribute("aria-label", label);
+      if (!linkWord.hidden) {
+        const word = t(`call.quality.${linkWord.dataset.quality}`);
+        linkWord.textContent = t("call.quality.link", { quality: word });
+      }
+    }
+  }
+  for (const id of ["quality-mine", "quality-theirs"]) {
+    const word = $(id);
+    if (word.textContent) word.textContent = t(`call.quality.${word.dataset.quality}`);
+  }
+  showStep();
+  if ($("offer-async").dataset.done) $("async-result").textContent = t("call.async.done");
 }
 
 function mediaProblem(err) {
@@ -619,7 +700,7 @@ async function ticket() {
     state.call = await get(`/consultations/${encodeURIComponent(state.id)}/call`);
   } catch (err) {
     if (err instanceof ApiError && err.code === "call_not_open") return "closed";
-    show(err instanceof ApiError ? errorText(err) : t("error.status.500"), "error");
+    show(() => err instanceof ApiError ? errorText(err) : t("error.status.500"), "error");
     return "error";
   }
   state.mode = state.call.mode;
@@ -678,7 +759,7 @@ async function getMedia() {
     const problem = $("check-problem");
     problem.textContent = mediaProblem(err);
     problem.hidden = false;
-    show(mediaProblem(err), "error");
+    show(() => mediaProblem(err), "error");
     return false;
   }
 }
@@ -771,7 +852,7 @@ async function waitUntilOpen() {
   $("check").hidden = false;
   $("join").disabled = true;
   showWaitingRoom();
-  show(t("call.status.not_open"), "not-open");
+  show(() => t("call.status.not_open"), "not-open");
   await new Promise((resolve) => {
     const look = () => (new Date() >= opens ? resolve() : setTimeout(look, 5000));
     look();
@@ -789,7 +870,7 @@ async function joinClicked() {
     showWaitingRoom();
     $("opens-at").hidden = false;
     if (!$("opens-at").textContent) $("opens-at").textContent = t("call.check.not_open");
-    show(t("call.status.not_open"), "not-open");
+    show(() => t("call.status.not_open"), "not-open");
     clearTimeout(state.waitTimer);
     state.waitTimer = setTimeout(joinClicked, 15000);
     return;
@@ -818,9 +899,10 @@ function enterRoom() {
 async function start() {
   await setLanguage(preferredLanguage());
   translatePage();
+  languageSwitch();
   state.id = consultationId();
   if (!state.id) {
-    show(t("call.status.no_consultation"), "error");
+    show(() => t("call.status.no_consultation"), "error");
     return;
   }
   $("back").href = "/";
@@ -832,16 +914,19 @@ async function start() {
     try {
       await post(`/consultations/${encodeURIComponent(state.id)}/call-link`, { token: link });
     } catch (err) {
-      show(err instanceof ApiError ? errorText(err) : t("error.status.500"), "error");
+      show(() => err instanceof ApiError ? errorText(err) : t("error.status.500"), "error");
       return;
     }
   }
   // A session opened by a call link reaches this call only: no way back into the app.
-  $("back").hidden = Boolean(sessionStorage.getItem(`call-link:${state.id}`));
+  state.callOnly = Boolean(sessionStorage.getItem(`call-link:${state.id}`));
+  $("back").hidden = state.callOnly;
   try {
     const me = await get("/me");
     state.myRole = me.role;
     state.myId = me.id;
+    // The account's language wins over the browser's, as in the app.
+    if (me.language in LANGUAGES && me.language !== language()) await speak(me.language);
   } catch {
     state.myRole = null;
   }
@@ -870,7 +955,7 @@ async function start() {
   $("preview").srcObject = state.stream;
   meterOn(state.stream);
   showWaitingRoom();
-  show(t("call.status.check"), "check");
+  show(() => t("call.status.check"), "check");
 }
 
 /** Open the signaling socket; on 1013 try the same ticket again after a growing pause. */
@@ -897,7 +982,7 @@ function signal(url) {
     if (event.code === TRY_AGAIN_LATER) {
       const seconds = Math.min(RETRY_MAX_SECONDS, 2 ** state.retries);
       state.retries += 1;
-      show(t("call.status.retrying", { seconds }), "retrying");
+      show(() => t("call.status.retrying", { seconds }), "retrying");
       setTimeout(() => {
         if (!state.left) signal(url);
       }, seconds * 1000);
@@ -905,13 +990,13 @@ function signal(url) {
     }
     if (event.code === 4001) return; // replaced by another window
     // Dropped (or refused while we waited): a new ticket, a new socket.
-    show(t("call.status.reconnecting"), "reconnecting");
+    show(() => t("call.status.reconnecting"), "reconnecting");
     const seconds = welcomed ? 1 : Math.min(RETRY_MAX_SECONDS, 2 ** Math.max(1, state.retries));
     state.retries += 1;
     setTimeout(async () => {
       if (state.left) return;
       if ((await ticket()) === "ok") signal(state.call.ws_url);
-      else if (!state.left) show(t("call.status.disconnected"), "ended");
+      else if (!state.left) show(() => t("call.status.disconnected"), "ended");
     }, seconds * 1000);
   };
 }
@@ -1024,7 +1109,7 @@ $("hangup").addEventListener("click", () => {
   for (const timer of [state.pinger, state.stepper, state.ticker]) if (timer) clearInterval(timer);
   if (state.ws) state.ws.close();
   if (state.stream) state.stream.getTracks().forEach((track) => track.stop());
-  show(t("call.status.left"), "ended");
+  show(() => t("call.status.left"), "ended");
 });
 
 document.addEventListener("click", () => {

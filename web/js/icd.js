@@ -168,3 +168,37 @@ export function icdPicker({ label, hint, name = "diagnoses" }) {
     },
   };
 }
+
+// ---- Titles of codes already written (a passport's diagnoses) ----
+
+// "kk|I10" → the title in that language, as /icd10/titles gave it.
+const titles = new Map();
+
+const codesOf = (entries) =>
+  entries.flatMap((e) => {
+    const b = e.body && typeof e.body === "object" ? e.body : {};
+    if (e.kind === "diagnosis") return [b.code];
+    if (e.kind === "note") return (b.diagnoses || []).map((d) => (typeof d === "object" ? d?.code : d));
+    return [];
+  });
+
+/**
+ * Learn the titles, in the chosen language, of the codes these passport entries name (a
+ * diagnosis, a note's diagnoses), once per code and language. Entries keep the WHO English
+ * title they were written with; `diagnosisTitle` shows the reader's where one exists.
+ */
+export async function learnTitles(entries) {
+  const lang = language();
+  const wanted = [...new Set(codesOf(entries).filter((code) => code && /^[A-Za-z0-9.]+$/.test(code)))];
+  const missing = wanted.filter((code) => !titles.has(`${lang}|${code}`)).slice(0, 80);
+  if (!missing.length) return;
+  const found = await get("/icd10/titles", { codes: missing.join(","), lang });
+  for (const item of found.items || []) titles.set(`${lang}|${item.code}`, item.title);
+}
+
+/** "I10 Эссенциалды (біріншілік) гипертензия": a diagnosis's code and its title in the reader's language. */
+export function diagnosisTitle(d) {
+  if (!d || typeof d !== "object") return String(d ?? "");
+  const title = titles.get(`${language()}|${d.code}`) ?? d.title;
+  return [d.code, title].filter(Boolean).join(" ");
+}

@@ -4,7 +4,7 @@
 
 import { get } from "./api.js";
 import { ROLES, SPECIALTIES, label } from "./codes.js";
-import { h, shortId } from "./dom.js";
+import { h } from "./dom.js";
 import { formatList, t } from "./i18n.js";
 
 const known = new Map();
@@ -42,12 +42,13 @@ export function roleText(p) {
 
 /**
  * A person as a page names them: "You", their name with what they do and where, "Another
- * patient" where the name is withheld, or the short id when nobody is known by it.
+ * patient" where the name is withheld, or "Unknown person" when nobody is known by the id
+ * (never the id itself).
  */
 export function person(p, { me, id } = {}) {
   const who = p ?? (id ? personOf(id) : null);
   if (who && me && who.id === me.id) return h("span", { class: "person" }, t("people.you"));
-  if (!who) return id ? shortId(id) : h("span", { class: "person muted" }, t("people.system"));
+  if (!who) return h("span", { class: "person muted" }, t(id ? "people.unknown" : "people.system"));
   if (!who.name) return h("span", { class: "person" }, t("people.another_patient"));
   return h(
     "span",
@@ -79,10 +80,10 @@ function lookup(id) {
   return queued.done;
 }
 
-/** person() for an id not looked up yet: the short id at once, the name when it arrives. */
+/** person() for an id not looked up yet: "…" at once, the name when it arrives. */
 export function personLater(id, opts = {}) {
   if (known.has(id) || (opts.me && id === opts.me.id)) return person(null, { ...opts, id });
-  const el = h("span", { class: "person" }, shortId(id));
+  const el = h("span", { class: "person muted", "aria-busy": "true" }, "…");
   lookup(id).then(() => el.replaceWith(person(null, { ...opts, id })));
   return el;
 }

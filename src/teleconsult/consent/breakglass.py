@@ -129,7 +129,18 @@ async def break_glass_page(
     await close_expired_break_glass(session, None, now=now, client=client)
     order = [BreakGlassSession.started_at, BreakGlassSession.id]
     rows, nxt = await keyset_page(session, select(BreakGlassSession), order, cursor, limit)
-    return await _named_sessions(session, rows), nxt
+    items = await _named_sessions(session, rows)
+    # The reviewer reads whose passport it was by name, never by a record id.
+    wanted = {s.patient_id for s in rows}
+    names: dict[uuid.UUID, str] = {}
+    if wanted:
+        found = await session.execute(
+            select(Patient.id, Patient.full_name).where(Patient.id.in_(wanted))
+        )
+        names = {patient_id: name for patient_id, name in found}
+    for item in items:
+        item.patient_name = names.get(item.patient_id)
+    return items, nxt
 
 
 async def _named_sessions(

@@ -132,6 +132,9 @@ class BreakGlassOut(BaseModel):
     ends_at: datetime
     ended_at: datetime | None
     actor: PersonOut | None = Field(default=None, description="Who opened it, by name")
+    patient_name: str | None = Field(
+        default=None, description="Whose passport, by name (in the administrators' review)"
+    )
 
 
 class BreakGlassQuery(BaseModel):

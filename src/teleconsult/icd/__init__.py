@@ -54,3 +54,27 @@ def search(query: str, language: str = "en", limit: int = 20) -> list[dict[str, 
         text, translated = title(code, english, language)
         results.append({"code": code, "title": text, "translated": translated})
     return results
+
+
+@cache
+def _english() -> dict[str, str]:
+    """Every category's and subcategory's English title by its dotted code."""
+    return {code: english for code, _bare, english in _index()}
+
+
+def titles(codes: list[str], language: str = "en") -> list[dict[str, str | bool]]:
+    """The title of each known code (dotted or not) in ``language`` where the project has a
+    translation, else the WHO English one; unknown codes are left out, each code once."""
+    english = _english()
+    results: list[dict[str, str | bool]] = []
+    seen: set[str] = set()
+    for raw in codes:
+        code = raw.strip().upper()
+        if code not in english and len(code) > 3:
+            code = f"{code[:3]}.{code[3:]}"
+        if code in seen or code not in english:
+            continue
+        seen.add(code)
+        text, translated = title(code, english[code], language)
+        results.append({"code": code, "title": text, "translated": translated})
+    return results

@@ -14,7 +14,6 @@ import {
   notice,
   pagedList,
   select,
-  shortId,
   tableOf,
 } from "../dom.js";
 import { errorText, formatDate, formatDateTime, formatNumber, formatDuration, language, t } from "../i18n.js";
@@ -865,7 +864,7 @@ function renderBreakGlass(main, { me }) {
         {},
         h("td", {}, formatDateTime(b.started_at)),
         h("td", {}, person(b.actor, { me, id: b.actor_id })),
-        h("td", {}, shortId(b.patient_id)),
+        h("td", {}, b.patient_name || "—"),
         h("td", { class: "reason" }, b.reason),
         h(
           "td",

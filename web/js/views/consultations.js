@@ -6,6 +6,7 @@ import { MODES, SPECIALTIES, STATUSES, URGENCIES, label } from "../codes.js";
 import { badge, busy, clear, field, form, h, notice, uid } from "../dom.js";
 import { errorText, formatDateTime, has, t } from "../i18n.js";
 import { consultationFiles } from "../files.js";
+import { learnTitles } from "../icd.js";
 import { namePeople, personLater } from "../people.js";
 import { groupedEntries } from "./gp-passport.js";
 
@@ -237,6 +238,7 @@ async function fillRecord(panel, c, me) {
   }
   const { consultation: rc, entries } = record;
   await namePeople(entries.map((e) => e.author_id)).catch(() => {});
+  await learnTitles(entries).catch(() => {});
   clear(
     panel,
     h("h3", {}, t("consultation.record.title")),

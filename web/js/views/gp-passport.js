@@ -5,6 +5,7 @@
 
 import { get } from "../api.js";
 import { badge, busy, clear, h } from "../dom.js";
+import { learnTitles } from "../icd.js";
 import { errorText, t } from "../i18n.js";
 import { namePeople, person } from "../people.js";
 import { pointOfCare } from "./consent.js";
@@ -103,6 +104,7 @@ export async function gpPassport(section, patient, me) {
       return;
     }
     await namePeople(entries.map((e) => e.author_id)).catch(() => {});
+    await learnTitles(entries).catch(() => {});
     clear(content, groupedEntries(entries, { me }));
   }
 

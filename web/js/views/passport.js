@@ -4,6 +4,7 @@
 import { get } from "../api.js";
 import { entryFile } from "../files.js";
 import { findingItem } from "../findings.js";
+import { diagnosisTitle, learnTitles } from "../icd.js";
 import { PASSPORT_KINDS, SPECIALTIES, label } from "../codes.js";
 import { errorText, has, language, t } from "../i18n.js";
 import { badge, busy, clear, h, notice, pagedList, shortId, when } from "../dom.js";
@@ -18,8 +19,7 @@ const clip = (text) => {
   return value.length > SHORT ? `${value.slice(0, SHORT - 1)}…` : value;
 };
 
-const diagnosisText = (d) =>
-  typeof d === "object" && d ? [d.code, d.title].filter(Boolean).join(" ") : String(d);
+const diagnosisText = diagnosisTitle;
 
 /** A route of administration in the chosen language ("oral" → "by mouth"). */
 const routeText = (route) => (route && has(`passport.route.${route}`) ? t(`passport.route.${route}`) : route);
@@ -66,6 +66,21 @@ export function allergyLine(b) {
   return rest ? `${b.substance ?? ""} — ${rest}` : String(b.substance ?? "");
 }
 
+/** An attachment without a file here: its title and its kind in words, never a MIME type. */
+function attachmentLine(b) {
+  const type = String(b.content_type || "");
+  const kind =
+    type === "application/pdf"
+      ? t("files.pdf")
+      : type === "application/dicom"
+        ? t("files.dicom")
+        : type.startsWith("image/")
+          ? t("passport.picture")
+          : "";
+  const title = b.title ?? t("passport.attachment");
+  return kind ? `${title} (${kind})` : title;
+}
+
 /** One line or two that say what an entry holds, by kind. */
 export function entrySummary(entry) {
   const b = entry.body && typeof entry.body === "object" ? entry.body : {};
@@ -97,7 +112,8 @@ export function entrySummary(entry) {
       lines.push(`${b.specialty ? label(SPECIALTIES, b.specialty) : ""}: ${clip(b.reason)}`);
       break;
     case "attachment":
-      lines.push(`${b.title ?? t("passport.attachment")}${b.content_type ? ` (${b.content_type})` : ""}`);
+      // The file's tile below says what it is (PDF, picture, DICOM) and its size.
+      lines.push(b.file_id ? (b.title ?? t("passport.attachment")) : attachmentLine(b));
       break;
     case "observation":
       lines.push(`${t(`followup.measure.${b.measure}`)}: ${reading(b)}`);
@@ -208,6 +224,7 @@ export function openPassport(section, c, { me, patientName }) {
         pending = null;
         if (cursor || !page) page = await get(`${base}/passport`, { cursor });
         await namePeople(page.items.map((e) => e.author_id)).catch(() => {});
+        await learnTitles(page.items).catch(() => {});
         return page;
       },
       render: (e) => entryItem(e, { me, c }),

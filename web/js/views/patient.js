@@ -17,6 +17,7 @@ import {
   pagedList,
   select,
 } from "../dom.js";
+import { learnTitles } from "../icd.js";
 import { formatDateTime, formatDuration, formatTime, has, t } from "../i18n.js";
 import { namePeople, personOf } from "../people.js";
 import { accessLog, accessText, at, partsText, personText, readable, roleName } from "./accesslog.js";
@@ -256,6 +257,7 @@ function renderPassport(main, { me }) {
       const page = await get(`${base}/passport`, { cursor });
       for (const e of page.items) seqOf.set(e.id, e.seq);
       await namePeople(page.items.map((e) => e.author_id)).catch(() => {});
+      await learnTitles(page.items).catch(() => {});
       return page;
     },
     render: (e) =>
