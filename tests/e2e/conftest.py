@@ -65,3 +65,32 @@ async def open_page(browser: Any, client: Any, clock: Any, shots: Path) -> Async
     yield open_
     for context in contexts:
         await context.close()
+
+
+# What a page shows does not depend on the engine: the API behind it is tested on both
+# engines through HTTP (tests/integration). So a browser test runs on SQLite, and on
+# PostgreSQL too only where it says so (marked ``both_engines``: the core journeys of
+# test_pages.py) or, for a test run once per language, in Kazakh.
+E2E = Path(__file__).parent
+
+
+def _also_on_postgres(item: pytest.Item) -> bool:
+    if item.get_closest_marker("both_engines") is not None:
+        return True
+    params = getattr(item, "callspec", None)
+    return params is not None and params.params.get("language") == "kk"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    dropped = [
+        item
+        for item in items
+        if E2E in item.path.parents
+        and getattr(item, "callspec", None) is not None
+        and item.callspec.params.get("database") == "postgres"
+        and not _also_on_postgres(item)
+    ]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        gone = set(map(id, dropped))
+        items[:] = [item for item in items if id(item) not in gone]

@@ -21,7 +21,7 @@ from teleconsult.codes import Role
 from teleconsult.consent.notifier import DevelopmentNotifier
 from tests import factories
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.both_engines]
 
 from tests.e2e.browsing import DAY_START, NOW, expect, username  # noqa: E402
 
@@ -603,7 +603,10 @@ async def test_patient_approves_the_booking_request_and_the_specialist_works_in_
     await check(entries.filter(has_text="Diagnosis")).to_contain_text("I10")
     status, page = await w.specialist.get(f"/patients/{w.patient_id}/passport")
     assert status == 200, page
-    await check(note.locator("code").last).to_have_text(page["items"][0]["hash"][:8])
+    # The entry's hash is a technical detail: shown when asked for.
+    await check(note.locator("details.technical code")).to_be_hidden()
+    await note.locator("details.technical summary").click()
+    await check(note.locator("details.technical code")).to_have_text(page["items"][0]["hash"][:8])
     await check(passport.locator(".break-glass")).to_be_hidden()
     await passport.get_by_role("button", name="Check integrity").click()
     await check(passport.get_by_role("status").filter(has_text="intact")).to_contain_text(

@@ -152,7 +152,12 @@ function entryItem(e, { me, c }) {
           ? ` · ${t("passport.this_consultation")}`
           : [` · ${t("passport.another_consultation")}`]
         : null,
-      ` · ${t("passport.hash")} `,
+    ),
+    h(
+      "details",
+      { class: "technical" },
+      h("summary", {}, t("passport.technical")),
+      `${t("passport.hash")} `,
       shortId(e.hash),
     ),
   );
