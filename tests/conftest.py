@@ -106,11 +106,17 @@ class Database:
 
 
 async def truncate_all(engine: AsyncEngine) -> None:
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    """Empty every table of the PostgreSQL test database, as a new database is.
+
+    One script of DELETEs, sent unprepared (asyncpg runs several statements that way): on
+    tables this small it takes a few ms, where TRUNCATE of every table took about 150.
+    """
+    script = "; ".join(f'DELETE FROM "{t.name}"' for t in reversed(Base.metadata.sorted_tables))
     async with engine.begin() as conn:
         # Replica role skips the triggers that protect append-only tables from changes.
         await conn.execute(text("SET LOCAL session_replication_role = replica"))
-        await conn.execute(text(f"TRUNCATE {tables} CASCADE"))
+        raw = await conn.get_raw_connection()
+        await raw.driver_connection.execute(script)
         # Reference data the migrations ship (migration 0027): as a new database has it.
         await conn.execute(Programme.__table__.insert(), [dict(p) for p in SHIPPED])
 
