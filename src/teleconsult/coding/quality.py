@@ -13,18 +13,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..errors import field_error
-from ..stats.cells import REPORTING_TZ, month_of, reporting_day
+from ..stats.cells import month_of, report_days, reporting_day, start_of
 from .models import CodingFeedback
 from .schemas import QualityOut, QualityQuery, QualityRow
-
-# Without from: the twelve months up to today's.
-DEFAULT_MONTHS = 12
 
 
 @dataclass
@@ -83,28 +79,12 @@ def measure(
     return total.row(None), [months[m].row(m) for m in sorted(months, reverse=True)]
 
 
-def period(q: QualityQuery, today: date) -> tuple[date, date]:
-    to = q.to or today
-    if q.from_ is not None:
-        if q.from_ > to:
-            raise field_error("to", "must not be before from", "range_reversed")
-        return q.from_, to
-    first = month_of(to)
-    for _ in range(DEFAULT_MONTHS - 1):
-        first = month_of(first - timedelta(days=1))
-    return first, to
-
-
-def _start_of(day: date) -> datetime:
-    return datetime.combine(day, time(), tzinfo=REPORTING_TZ)
-
-
 async def quality(session: AsyncSession, q: QualityQuery, today: date) -> QualityOut:
-    start, to = period(q, today)
+    start, to = report_days(q.from_, q.to, today)
     rows = await session.execute(
         select(CodingFeedback.created_at, CodingFeedback.suggested, CodingFeedback.chosen).where(
-            CodingFeedback.created_at >= _start_of(start),
-            CodingFeedback.created_at < _start_of(to + timedelta(days=1)),
+            CodingFeedback.created_at >= start_of(start),
+            CodingFeedback.created_at < start_of(to + timedelta(days=1)),
         )
     )
     total, months = measure((at, list(s or []), list(c or [])) for at, s, c in rows)

@@ -7,7 +7,7 @@ import csv
 import io
 import uuid
 from collections import defaultdict
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -19,10 +19,10 @@ from ..audit.service import record
 from ..calls.models import CallParticipation
 from ..consultations.models import Consultation
 from ..db.paging import keyset_page
-from ..errors import Conflict, NotFound, field_error
+from ..errors import Conflict, NotFound
 from ..facilities.models import Facility
 from ..facilities.names import current_language, localized
-from ..stats.cells import REPORTING_TZ, month_of, reporting_day
+from ..stats.cells import month_of, next_month, report_days, reporting_day, start_of
 from .flags import Reason
 from .models import ProofFlag
 from .schemas import FlagOut, FlagQuery, FlagStatus, Report, ReportQuery, ReportRow, StayOut
@@ -33,33 +33,12 @@ class FlagResolved(Conflict):
     default_code = "proof_flag_resolved"
 
 
-def _start_of(day: date) -> datetime:
-    """The instant a national calendar day begins."""
-    return datetime.combine(day, time(), tzinfo=REPORTING_TZ)
-
-
-def _next_month(month: date) -> date:
-    return (month.replace(day=28) + timedelta(days=4)).replace(day=1)
-
-
 def _status_filter(stmt: Select[Any], status: FlagStatus) -> Select[Any]:
     if status == FlagStatus.open:
         return stmt.where(ProofFlag.resolved_at.is_(None))
     if status == FlagStatus.resolved:
         return stmt.where(ProofFlag.resolved_at.is_not(None))
     return stmt
-
-
-def period(q: ReportQuery, today: date) -> tuple[date, date]:
-    """The report's days: as asked, else the twelve months up to today's."""
-    to = q.to or today
-    if q.from_ is not None:
-        if q.from_ > to:
-            raise field_error("to", "must not be before from", "range_reversed")
-        return q.from_, to
-    month = month_of(to)
-    first = month.replace(year=month.year - 1)
-    return _next_month(first), to
 
 
 async def _facility_names(session: AsyncSession, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
@@ -76,7 +55,7 @@ async def _facility_names(session: AsyncSession, ids: set[uuid.UUID]) -> dict[uu
 
 async def report(session: AsyncSession, q: ReportQuery, today: date) -> Report:
     """Counts by month, facility and specialist, newest month first."""
-    start, to = period(q, today)
+    start, to = report_days(q.from_, q.to, today)
     stmt: Select[Any] = select(  # type: ignore[assignment]
         ProofFlag.consultation_id,
         ProofFlag.reason,
@@ -85,8 +64,8 @@ async def report(session: AsyncSession, q: ReportQuery, today: date) -> Report:
         ProofFlag.completed_at,
         ProofFlag.resolved_at,
     ).where(
-        ProofFlag.completed_at >= _start_of(start),
-        ProofFlag.completed_at < _start_of(to + timedelta(days=1)),
+        ProofFlag.completed_at >= start_of(start),
+        ProofFlag.completed_at < start_of(to + timedelta(days=1)),
     )
     rows = (await session.execute(_status_filter(stmt, q.status))).all()
     groups: dict[tuple[date, uuid.UUID | None, uuid.UUID | None], dict[str, Any]] = defaultdict(
@@ -203,8 +182,8 @@ async def list_flags(session: AsyncSession, q: FlagQuery) -> tuple[list[FlagOut]
     if q.month is not None:
         month = month_of(q.month)
         stmt = stmt.where(
-            ProofFlag.completed_at >= _start_of(month),
-            ProofFlag.completed_at < _start_of(_next_month(month)),
+            ProofFlag.completed_at >= start_of(month),
+            ProofFlag.completed_at < start_of(next_month(month)),
         )
     if q.facility_id is not None:
         stmt = stmt.where(ProofFlag.facility_id == q.facility_id)

@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, fields
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
+from ..errors import field_error
 from . import sketch
 
 # Kazakhstan keeps one time zone, UTC+5, since March 2024: statistics days are its days.
@@ -86,6 +87,28 @@ def reporting_day(moment: datetime) -> date:
 
 def month_of(day: date) -> date:
     return day.replace(day=1)
+
+
+def next_month(month: date) -> date:
+    return (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def start_of(day: date) -> datetime:
+    """The instant a national calendar day begins."""
+    return datetime.combine(day, time(), tzinfo=REPORTING_TZ)
+
+
+def report_days(from_: date | None, to: date | None, today: date) -> tuple[date, date]:
+    """A report's first and last day: as asked, else the twelve months up to ``to`` (today
+    by default), from the first day of the first; a range that ends before it begins is a
+    422 on ``to``."""
+    last = to or today
+    if from_ is not None:
+        if from_ > last:
+            raise field_error("to", "must not be before from", "range_reversed")
+        return from_, last
+    first = month_of(last)
+    return next_month(first.replace(year=first.year - 1)), last
 
 
 @dataclass(slots=True)
