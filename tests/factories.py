@@ -163,6 +163,18 @@ async def world(client: Any, engine: AsyncEngine, specialty: str = "cardiology")
     return w
 
 
+async def booked_call(w: Any, starts_at: datetime, reason: str = "Palpitations") -> dict[str, Any]:
+    """The specialist free for an hour from ``starts_at``, and the GP's patient booked into
+    its first slot (cardiology); the booking as answered."""
+    await availability(w.specialist, starts_at, hours=1)
+    status, body = await w.gp.post(
+        "/consultations",
+        {"patient_id": w.patient_id, "specialty": "cardiology", "reason": reason},
+    )
+    assert status == 201, body
+    return dict(body)
+
+
 async def book_video_calls(w: Any, count: int, specialty: str = "cardiology") -> list[str]:
     """Book ``count`` routine video calls for new patients into the earliest free slots."""
     ids = []

@@ -20,12 +20,7 @@ async def test_gp_and_specialist_write_on_the_consultation_page_then_read_only(
     client: Any, database: Any, clock: Any, open_page: Any
 ) -> None:
     w = await factories.world(client, database.engine)
-    await factories.availability(w.specialist, DAY_START, hours=1)
-    status, c = await w.gp.post(
-        "/consultations",
-        {"patient_id": w.patient_id, "specialty": "cardiology", "reason": "Палпитации"},
-    )
-    assert status == 201, c
+    c = await factories.booked_call(w, DAY_START, "Палпитации")
     clock.advance(seconds=(DAY_START - timedelta(minutes=10) - clock.now()).total_seconds())
     status, _ = await w.specialist.post(f"/consultations/{c['id']}/start")
     assert status == 200

@@ -219,12 +219,7 @@ async def test_people_are_never_shown_by_id_while_their_names_load(
     client: Any, database: Any, open_page: Any
 ) -> None:
     w = await factories.world(client, database.engine)
-    await factories.availability(w.specialist, DAY_START, hours=1)
-    status, call = await w.gp.post(
-        "/consultations",
-        {"patient_id": w.patient_id, "specialty": "cardiology", "reason": "Palpitations"},
-    )
-    assert status == 201, call
+    await factories.booked_call(w, DAY_START, "Palpitations")
     tab = await open_page("gp-names", language="kk")
     page, check, t = tab.page, expect(), tab.t
     await tab.login(username(w.gp))

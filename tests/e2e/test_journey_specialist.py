@@ -200,12 +200,7 @@ async def test_the_camera_stays_off_until_the_call_opens(
     client: Any, database: Any, clock: Any, open_page: Any
 ) -> None:
     w = await factories.world(client, database.engine)
-    await factories.availability(w.specialist, DAY_START, hours=1)
-    status, call = await w.gp.post(
-        "/consultations",
-        {"patient_id": w.patient_id, "specialty": "cardiology", "reason": "Palpitations"},
-    )
-    assert status == 201, call
+    call = await factories.booked_call(w, DAY_START, "Palpitations")
     tab = await open_page("specialist-early")
     page, check = tab.page, expect()
     await tab.login(username(w.specialist))

@@ -125,7 +125,7 @@ async def test_switching_while_signed_in_is_stored_on_the_account(
         if me["language"] == "kk":
             break
         await asyncio.sleep(0.1)
-        status, me = await w.specialist.get("/me")
+        _, me = await w.specialist.get("/me")
     assert me["language"] == "kk"
 
     await page.reload()
@@ -147,19 +147,14 @@ async def test_the_call_page_follows_the_account_and_has_its_own_switch(
     client: Any, database: Any, open_page: Any
 ) -> None:
     w = await factories.world(client, database.engine)
-    await factories.availability(w.specialist, DAY_START, hours=1)
-    status, call = await w.gp.post(
-        "/consultations",
-        {"patient_id": w.patient_id, "specialty": "cardiology", "reason": "Palpitations"},
-    )
-    assert status == 201, call
+    call = await factories.booked_call(w, DAY_START, "Palpitations")
     tab = await open_page("call-language", language="en", width=390)
     page, check = tab.page, expect()
     await tab.login(username(w.specialist))
     # Signing in stored this browser's English on the account; then the account's language
     # changed on another device.
     for _ in range(50):
-        status, me = await w.specialist.get("/me")
+        _, me = await w.specialist.get("/me")
         if me["language"] == "en":
             break
         await asyncio.sleep(0.1)
@@ -186,7 +181,7 @@ async def test_the_call_page_follows_the_account_and_has_its_own_switch(
     assert await page.evaluate("document.documentElement.scrollWidth") <= 390
     await tab.shot("call-waiting-ru")
     for _ in range(50):
-        status, me = await w.specialist.get("/me")
+        _, me = await w.specialist.get("/me")
         if me["language"] == "ru":
             break
         await asyncio.sleep(0.1)

@@ -24,12 +24,7 @@ async def test_the_specialist_invites_a_neurologist_and_the_gp_the_patient(
         w.admin, "specialist", facility_id=w.hospital, specialties=["neurology"]
     )
     await factories.user(w.admin, "patient", patient_id=w.patient_id)
-    await factories.availability(w.specialist, DAY_START, hours=1)
-    status, c = await w.gp.post(
-        "/consultations",
-        {"patient_id": w.patient_id, "specialty": "cardiology", "reason": "Бас айналу"},
-    )
-    assert status == 201, c
+    c = await factories.booked_call(w, DAY_START, "Бас айналу")
     clock.advance(seconds=(DAY_START - timedelta(minutes=10) - clock.now()).total_seconds())
 
     tab = await open_page("specialist", language="kk")

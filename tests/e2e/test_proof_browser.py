@@ -18,12 +18,7 @@ from tests.e2e.browsing import DAY_START, expect, username  # noqa: E402
 async def _flagged(w: Any, clock: Any) -> None:
     """A video consultation completed before its slot with nobody in its call (two flags) and
     an async case completed with "ok." for a conclusion (one flag)."""
-    await factories.availability(w.specialist, DAY_START, hours=1)
-    status, video = await w.gp.post(
-        "/consultations",
-        {"patient_id": w.patient_id, "specialty": "cardiology", "reason": "Chest pain"},
-    )
-    assert status == 201, video
+    video = await factories.booked_call(w, DAY_START, "Chest pain")
     status, case = await w.gp.post(
         "/consultations",
         {
