@@ -20,6 +20,7 @@ import { errorText, formatDate, formatDateTime, formatNumber, formatDuration, la
 import { linkNotice } from "../links.js";
 import { person } from "../people.js";
 import { accessLog } from "./accesslog.js";
+import { codingRoute } from "./coding.js";
 import { proofRoute } from "./proof.js";
 import { renderProgrammesAdmin } from "./followup.js";
 
@@ -56,6 +57,7 @@ export const routes = [
     render: renderBreakGlass,
   },
   proofRoute,
+  codingRoute,
   {
     path: "#/programmes",
     get title() {
