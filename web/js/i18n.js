@@ -162,6 +162,13 @@ export function formatDate(value) {
   return formatter("date", DAY).format(date);
 }
 
+/** "December 2026", "декабрь 2026 г.", or "12.2026" in Kazakh, for a month's first day (YYYY-MM-DD). */
+export function formatMonth(isoDate) {
+  const [y, m] = isoDate.split("-").map(Number);
+  if (current === "kk") return `${pad(m)}.${y}`;
+  return formatter("date", { month: "long", year: "numeric" }).format(new Date(y, m - 1, 1));
+}
+
 /** A number with the language's grouping and decimal signs. */
 export const formatNumber = (n, options = {}) => formatter("number", options).format(n);
 

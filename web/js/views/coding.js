@@ -3,7 +3,7 @@
 
 import { get } from "../api.js";
 import { field, form, h, isoDay, tableOf } from "../dom.js";
-import { formatNumber, language, t } from "../i18n.js";
+import { formatMonth, formatNumber, t } from "../i18n.js";
 
 export const codingRoute = {
   path: "#/coding",
@@ -13,14 +13,7 @@ export const codingRoute = {
   render: renderCodingQuality,
 };
 
-const pad = (n) => String(n).padStart(2, "0");
 
-/** "December 2026", "декабрь 2026 г.", or "12.2026" in Kazakh (Chromium has no Kazakh data). */
-function monthName(isoDate) {
-  const [y, m] = isoDate.split("-").map(Number);
-  if (language() === "kk") return `${pad(m)}.${y}`;
-  return new Intl.DateTimeFormat(language(), { month: "long", year: "numeric" }).format(new Date(y, m - 1, 1));
-}
 
 const share = (v) => (typeof v === "number" ? formatNumber(v, { style: "percent", maximumFractionDigits: 0 }) : "—");
 /** A count with its share: "7 · 64%". */
@@ -67,7 +60,7 @@ function renderCodingQuality(main) {
         "tbody",
         {},
         qualityRow(out.total, t("coding.quality.total")),
-        out.months.map((m) => qualityRow(m, monthName(m.month))),
+        out.months.map((m) => qualityRow(m, formatMonth(m.month))),
       ),
     );
     table.querySelector("table").classList.add("numbers");

@@ -6,7 +6,7 @@
 import { API, get, post, query } from "../api.js";
 import { MODES, SPECIALTIES, label } from "../codes.js";
 import { badge, clear, field, form, h, isoDay, notice, pagedList, select, tableOf } from "../dom.js";
-import { formatDateTime, formatDuration, formatNumber, language, t } from "../i18n.js";
+import { formatDateTime, formatDuration, formatMonth, formatNumber, t } from "../i18n.js";
 import { person } from "../people.js";
 
 export const proofRoute = {
@@ -18,14 +18,7 @@ export const proofRoute = {
 };
 
 const REASONS = ["no_joint_minute", "no_conclusion", "before_slot"];
-const pad = (n) => String(n).padStart(2, "0");
 
-/** "December 2026", "декабрь 2026 г.", or "12.2026" in Kazakh (Chromium has no Kazakh data). */
-function monthName(isoDate) {
-  const [y, m] = isoDate.split("-").map(Number);
-  if (language() === "kk") return `${pad(m)}.${y}`;
-  return new Intl.DateTimeFormat(language(), { month: "long", year: "numeric" }).format(new Date(y, m - 1, 1));
-}
 
 /** Connected time: seconds under a minute (the flag's point), else "2 h 05 min". */
 const connected = (s) => (s < 60 ? t("proof.seconds", { n: formatNumber(Math.round(s)) }) : formatDuration(s));
@@ -152,7 +145,7 @@ function renderProof(main, { me }) {
       ? t("proof.flags.of", {
           facility: row.facility ?? t("proof.no_facility"),
           specialist: row.specialist ?? t("proof.no_specialist"),
-          month: monthName(row.month),
+          month: formatMonth(row.month),
         })
       : t("proof.flags.title");
     showAll.hidden = !row;
@@ -163,7 +156,7 @@ function renderProof(main, { me }) {
   const reportRow = (r) => {
     const specialist = r.specialist ?? t("proof.no_specialist");
     const show = h("button", { type: "button", class: "secondary" }, t("proof.evidence"));
-    show.setAttribute("aria-label", t("proof.evidence_named", { specialist, month: monthName(r.month) }));
+    show.setAttribute("aria-label", t("proof.evidence_named", { specialist, month: formatMonth(r.month) }));
     show.addEventListener("click", () => {
       chooseFlags(r);
       // Keyboard and screen-reader users land on the evidence they asked for.
@@ -172,7 +165,7 @@ function renderProof(main, { me }) {
     return h(
       "tr",
       {},
-      h("td", {}, monthName(r.month)),
+      h("td", {}, formatMonth(r.month)),
       h("td", {}, r.facility ?? t("proof.no_facility")),
       h("th", { scope: "row" }, specialist),
       h("td", { class: "num" }, formatNumber(r.consultations)),
