@@ -6,9 +6,9 @@ import { MODES, SPECIALTIES, STATUSES, URGENCIES, label } from "../codes.js";
 import { badge, busy, clear, field, form, h, notice, uid } from "../dom.js";
 import { errorText, formatDateTime, has, t } from "../i18n.js";
 import { consultationFiles } from "../files.js";
-import { learnTitles } from "../icd.js";
-import { namePeople, personLater } from "../people.js";
+import { personLater } from "../people.js";
 import { groupedEntries } from "./gp-passport.js";
+import { prepareEntries } from "./passport.js";
 
 const OPEN = new Set(["requested", "scheduled", "in_progress"]);
 
@@ -237,8 +237,7 @@ async function fillRecord(panel, c, me) {
     return;
   }
   const { consultation: rc, entries } = record;
-  await namePeople(entries.map((e) => e.author_id)).catch(() => {});
-  await learnTitles(entries).catch(() => {});
+  await prepareEntries(entries);
   clear(
     panel,
     h("h3", {}, t("consultation.record.title")),

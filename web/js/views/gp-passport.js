@@ -5,12 +5,11 @@
 
 import { get } from "../api.js";
 import { badge, busy, clear, h } from "../dom.js";
-import { learnTitles } from "../icd.js";
 import { errorText, t } from "../i18n.js";
-import { namePeople, person } from "../people.js";
+import { person } from "../people.js";
 import { pointOfCare } from "./consent.js";
 import { at } from "./gp-forms.js";
-import { entrySummary } from "./passport.js";
+import { entrySummary, prepareEntries } from "./passport.js";
 
 // What the GP asks for: reading the passport for 30 days.
 const ASK_DAYS = 30;
@@ -103,8 +102,7 @@ export async function gpPassport(section, patient, me) {
       );
       return;
     }
-    await namePeople(entries.map((e) => e.author_id)).catch(() => {});
-    await learnTitles(entries).catch(() => {});
+    await prepareEntries(entries);
     clear(content, groupedEntries(entries, { me }));
   }
 

@@ -19,8 +19,6 @@ const clip = (text) => {
   return value.length > SHORT ? `${value.slice(0, SHORT - 1)}…` : value;
 };
 
-const diagnosisText = diagnosisTitle;
-
 /** A route of administration in the chosen language ("oral" → "by mouth"). */
 const routeText = (route) => (route && has(`passport.route.${route}`) ? t(`passport.route.${route}`) : route);
 
@@ -81,6 +79,17 @@ function attachmentLine(b) {
   return kind ? `${title} (${kind})` : title;
 }
 
+/**
+ * What entries need before they are shown: their authors' names and their diagnoses' titles in
+ * the reader's language, asked for together (the entries still show if either fails).
+ */
+export async function prepareEntries(entries) {
+  await Promise.all([
+    namePeople(entries.map((e) => e.author_id)).catch(() => {}),
+    learnTitles(entries).catch(() => {}),
+  ]);
+}
+
 /** One line or two that say what an entry holds, by kind. */
 export function entrySummary(entry) {
   const b = entry.body && typeof entry.body === "object" ? entry.body : {};
@@ -89,10 +98,10 @@ export function entrySummary(entry) {
     case "note":
       lines.push(clip(b.text));
       if (b.diagnoses?.length)
-        lines.push(t("passport.diagnoses", { list: b.diagnoses.map(diagnosisText).join("; ") }));
+        lines.push(t("passport.diagnoses", { list: b.diagnoses.map(diagnosisTitle).join("; ") }));
       break;
     case "diagnosis":
-      lines.push(diagnosisText(b));
+      lines.push(diagnosisTitle(b));
       if (b.comment) lines.push(clip(b.comment));
       break;
     case "prescription":
@@ -228,8 +237,7 @@ export function openPassport(section, c, { me, patientName }) {
         let page = pending;
         pending = null;
         if (cursor || !page) page = await get(`${base}/passport`, { cursor });
-        await namePeople(page.items.map((e) => e.author_id)).catch(() => {});
-        await learnTitles(page.items).catch(() => {});
+        await prepareEntries(page.items);
         return page;
       },
       render: (e) => entryItem(e, { me, c }),

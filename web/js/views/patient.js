@@ -17,13 +17,12 @@ import {
   pagedList,
   select,
 } from "../dom.js";
-import { learnTitles } from "../icd.js";
 import { formatDateTime, formatDuration, formatTime, has, t } from "../i18n.js";
-import { namePeople, personOf } from "../people.js";
+import { personOf } from "../people.js";
 import { accessLog, accessText, at, partsText, personText, readable, roleName } from "./accesslog.js";
 import { recordAction } from "./consultations.js";
 import { renderMyMeasurements } from "./measurements.js";
-import { entrySummary } from "./passport.js";
+import { entrySummary, prepareEntries } from "./passport.js";
 
 export const live = false;
 
@@ -256,8 +255,7 @@ function renderPassport(main, { me }) {
         .catch(() => new Map());
       const page = await get(`${base}/passport`, { cursor });
       for (const e of page.items) seqOf.set(e.id, e.seq);
-      await namePeople(page.items.map((e) => e.author_id)).catch(() => {});
-      await learnTitles(page.items).catch(() => {});
+      await prepareEntries(page.items);
       return page;
     },
     render: (e) =>
