@@ -4,6 +4,7 @@ from the list, and completing with a conclusion after confirming."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import timedelta
 from typing import Any
@@ -226,7 +227,8 @@ async def test_the_queue_is_paged(
     client: Any, database: Any, open_page: Any, language: str
 ) -> None:
     w = await factories.world(client, database.engine)
-    for n in range(21):
+
+    async def book(n: int) -> None:
         status, body = await w.gp.post(
             "/consultations",
             {
@@ -237,16 +239,32 @@ async def test_the_queue_is_paged(
             },
         )
         assert status == 201, body
+
+    for n in range(21):
+        await book(n)
     tab = await open_page("specialist-paged", language=language, width=390)
     page, check, t = tab.page, expect(), tab.t
     await tab.login(username(w.specialist))
     items = page.locator("li.consultation")
     await check(items).to_have_count(20)
     more = page.get_by_role("button", name=t("spec.queue.more"))
+
+    # A live refresh arriving while "Show more" is loading drops neither: the second page is
+    # held, a new case is booked meanwhile (its event reloads the queue), then released.
+    release = asyncio.Event()
+
+    async def held(route: Any) -> None:
+        await release.wait()
+        await route.continue_()
+
+    await page.route("**/api/v1/queue?*cursor=*", held)
     await more.click()
-    await check(items).to_have_count(21)
+    await book(21)
+    await asyncio.sleep(1)  # the event arrives and its reload waits behind the held page
+    release.set()
+    await check(items).to_have_count(22)
     await check(more).to_be_hidden()
     reasons = {(await i.locator(".reason").text_content() or "").strip() for i in await items.all()}
-    assert reasons == {f"Written case {n:02d}" for n in range(21)}, reasons
+    assert reasons == {f"Written case {n:02d}" for n in range(22)}, reasons
     await tab.assert_translated()
     tab.assert_clean()

@@ -285,46 +285,85 @@ export const tableOf = (headers, caption) => (tbody) =>
 
 /**
  * A list that loads page after page: load(cursor) → {items, next}; render(item) → node.
- * Returns {el, reload}. The "Show more" button appears while the server says there is more.
- * `empty` is the text shown when there are no items (a t() text; "Nothing here yet." by default).
+ * Returns {el, list, reload}. The "Show more" button appears while the server says there is more.
+ * `empty` is the text shown when there are no items (a t() text, or a function giving one);
+ * `key(item)` says when an item has changed, so its node is rebuilt on a reload.
+ *
+ * Loads run one after another, so a live refresh and "Show more" never drop each other's
+ * items, and a refresh reloads as many items as are shown: pages a person opened stay open.
+ * reload({fresh: true}) starts again from the first page (a different list, say).
  */
-export function pagedList({ load, render, empty = t("common.empty"), tag = "ul", wrap }) {
-  const list = h(tag, { class: "items" });
-  const more = h("button", { type: "button", class: "secondary", hidden: true }, t("common.show_more"));
+export function pagedList({
+  load,
+  render,
+  empty = t("common.empty"),
+  tag = "ul",
+  wrap,
+  key = JSON.stringify,
+  moreText = t("common.show_more"),
+  listClass = "",
+}) {
+  const list = h(tag, { class: `items ${listClass}`.trim() });
+  const more = h("button", { type: "button", class: "secondary", hidden: true }, moreText);
   const note = notice();
-  const emptyEl = h("p", { class: "muted empty", hidden: true }, empty);
+  const emptyEl = h("p", { class: "muted empty", hidden: true });
   const snapshots = new WeakMap();
   let next = null;
-  let generation = 0;
+  let queue = Promise.resolve();
+  let pending = null; // a reload queued and not yet started: later ones join it
 
-  async function fetchPage(reset) {
-    const mine = reset ? ++generation : generation;
+  async function fetchPage(reset, fresh) {
+    const wanted = reset && !fresh ? list.childElementCount : 0;
+    const items = [];
+    let cursor = reset ? null : next;
     try {
-      const page = await load(reset ? null : next);
-      if (mine !== generation) return;
-      // A reload keeps the nodes of unchanged items, so a live refresh does not wipe
-      // what someone is typing into one of them.
-      const keep = new Map();
-      if (reset) for (const node of list.children) keep.set(snapshots.get(node), node);
-      const nodes = (page.items || []).map((item) => {
-        const snapshot = JSON.stringify(item);
-        const node = keep.get(snapshot) || render(item);
-        snapshots.set(node, snapshot);
-        return node;
-      });
-      if (reset) list.replaceChildren(...nodes);
-      else list.append(...nodes);
-      note.hide();
-      next = page.next || null;
-      more.hidden = !next;
-      emptyEl.hidden = list.childElementCount > 0;
+      do {
+        const page = await load(cursor);
+        items.push(...(page.items || []));
+        cursor = page.next || null;
+      } while (reset && cursor && items.length < wanted);
     } catch (error) {
-      if (mine !== generation) return;
       if (!error.detail) throw error;
       note.show("error", errorText(error));
+      return;
     }
+    // A reload keeps the nodes of unchanged items, so a live refresh does not wipe
+    // what someone is typing into one of them.
+    const keep = new Map();
+    if (reset) for (const node of list.children) keep.set(snapshots.get(node), node);
+    const nodes = items.map((item) => {
+      const snapshot = key(item);
+      const node = keep.get(snapshot) || render(item);
+      snapshots.set(node, snapshot);
+      return node;
+    });
+    if (reset) list.replaceChildren(...nodes);
+    else list.append(...nodes);
+    note.hide();
+    next = cursor;
+    more.hidden = !next;
+    emptyEl.textContent = typeof empty === "function" ? empty() : empty;
+    emptyEl.hidden = list.childElementCount > 0;
   }
-  more.addEventListener("click", () => busy(more, () => fetchPage(false)));
+  const enqueue = (job) => {
+    const run = queue.then(job);
+    queue = run.catch(() => {});
+    return run;
+  };
+  function reload({ fresh = false } = {}) {
+    if (pending) {
+      pending.fresh ||= fresh;
+      return pending.run;
+    }
+    const job = { fresh };
+    pending = job;
+    job.run = enqueue(() => {
+      pending = null;
+      return fetchPage(true, job.fresh);
+    });
+    return job.run;
+  }
+  more.addEventListener("click", () => busy(more, () => enqueue(() => fetchPage(false, false))));
   const el = h("div", { class: "paged" }, note, wrap ? wrap(list) : list, emptyEl, more);
-  return { el, list, reload: () => fetchPage(true) };
+  return { el, list, reload };
 }

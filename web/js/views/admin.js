@@ -600,7 +600,7 @@ function usersList(me, linkNote) {
     ],
     async (data) => {
       filter = { q: data.q || undefined, role: data.role || undefined };
-      await list.reload();
+      await list.reload({ fresh: true });
     },
   );
   return { search, list };

@@ -484,7 +484,7 @@ function renderConsultations(main, { me, live }) {
     },
     empty: t("gp.consultations.none"),
   });
-  status.addEventListener("change", () => list.reload());
+  status.addEventListener("change", () => list.reload({ fresh: true }));
   main.append(
     h(
       "section",

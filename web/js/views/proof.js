@@ -149,7 +149,7 @@ function renderProof(main, { me }) {
         })
       : t("proof.flags.title");
     showAll.hidden = !row;
-    flags.reload();
+    flags.reload({ fresh: true });
   };
   showAll.addEventListener("click", () => chooseFlags(null));
 

@@ -3,7 +3,7 @@
 
 import { get, post } from "../api.js";
 import { REGIONS, ROUTES_OF_ADMINISTRATION, SPECIALTIES, label } from "../codes.js";
-import { badge, busy, clear, field, h, notice } from "../dom.js";
+import { badge, busy, clear, field, h, notice, pagedList } from "../dom.js";
 import { attachFormulary, checkPrescription, clearFindings, renderFindings, savePrescription } from "../findings.js";
 import { errorText, formatDate, formatDateTime, formatTime, t } from "../i18n.js";
 import { icdPicker } from "../icd.js";
@@ -62,43 +62,17 @@ function renderQueue(main, { me, live }) {
   const passport = h("section", { class: "card passport", "aria-labelledby": "passport-title", hidden: true });
   const wanted = new URLSearchParams(location.hash.split("?")[1] || "").get("tab");
   let period = PERIODS.includes(wanted) ? wanted : "today";
-  const list = h("ul", { class: "items queue-items" });
-  const emptyEl = h("p", { class: "muted empty", hidden: true });
-  const more = h("button", { type: "button", class: "secondary", hidden: true }, t("spec.queue.more"));
-  const listNote = notice();
-  let next = null;
-  let generation = 0;
-  const snapshots = new WeakMap();
-
-  async function load(reset) {
-    const mine = reset ? ++generation : generation;
-    try {
-      const page = await get("/queue", { period, tz: timeZone(), cursor: reset ? undefined : next || undefined });
-      if (mine !== generation) return;
-      // A reload keeps the nodes of unchanged items, so a live refresh neither steals a
-      // click nor wipes a conclusion being typed.
-      const keep = new Map();
-      if (reset) for (const node of list.children) keep.set(snapshots.get(node), node);
-      const nodes = page.items.map((c) => {
-        const snapshot = `${period}|${JSON.stringify(c)}|${isOpen(c)}|${hasBegun(c)}`;
-        const node = keep.get(snapshot) || queueItem(c);
-        snapshots.set(node, snapshot);
-        return node;
-      });
-      if (reset) list.replaceChildren(...nodes);
-      else list.append(...nodes);
-      next = page.next || null;
-      more.hidden = !next;
-      emptyEl.textContent = t(`spec.queue.empty_${period}`);
-      emptyEl.hidden = list.childElementCount > 0;
-      listNote.hide();
-    } catch (error) {
-      if (error?.status === undefined) throw error;
-      listNote.show("error", errorText(error));
-    }
-  }
-  const reload = () => load(true);
-  more.addEventListener("click", () => busy(more, () => load(false)));
+  // A card is rebuilt when its consultation changes or its call opens; the others keep
+  // their nodes, so a live refresh neither steals a click nor wipes a conclusion being typed.
+  const queue = pagedList({
+    load: (cursor) => get("/queue", { period, tz: timeZone(), cursor: cursor || undefined }),
+    render: queueItem,
+    key: (c) => `${period}|${JSON.stringify(c)}|${isOpen(c)}|${hasBegun(c)}`,
+    empty: () => t(`spec.queue.empty_${period}`),
+    moreText: t("spec.queue.more"),
+    listClass: "queue-items",
+  });
+  const reload = () => queue.reload();
 
   function queueItem(c) {
     summaries.set(c.patient_id, patientSummary(c.patient));
@@ -273,7 +247,7 @@ function renderQueue(main, { me, live }) {
     }
     panel.setAttribute("aria-labelledby", `tab-${p}`);
     history.replaceState(null, "", `#/queue?tab=${p}`);
-    reload();
+    queue.reload({ fresh: true });
   };
   tabs.forEach((tab, i) => {
     tab.addEventListener("click", () => choose(tab.dataset.period, false));
@@ -291,10 +265,7 @@ function renderQueue(main, { me, live }) {
   const panel = h(
     "div",
     { role: "tabpanel", id: "queue-panel", class: "card", "aria-labelledby": `tab-${period}`, tabindex: "0" },
-    listNote,
-    list,
-    emptyEl,
-    more,
+    queue.el,
   );
   const specialties = (me.specialties || []).map((s) => label(SPECIALTIES, s)).join(", ");
   main.append(
