@@ -47,6 +47,16 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False)
 
 
+# Libraries that say at INFO what only their developers need (alembic names each plugin it
+# sets up on every start).
+QUIET = ("alembic.runtime.plugins",)
+
+
+def quiet_libraries() -> None:
+    for name in QUIET:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 def configure(level: int = logging.INFO) -> None:
     """JSON lines on standard error for the whole process."""
     handler = logging.StreamHandler()
@@ -54,6 +64,7 @@ def configure(level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    quiet_libraries()
 
 
 def route_of(request: web.BaseRequest) -> str:
