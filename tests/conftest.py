@@ -15,6 +15,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -140,7 +141,9 @@ async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
 
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock()
+    """06:00 UTC today (11:00 in Almaty and Aqtobe): a test that books minutes or hours ahead
+    stays within the day, as "today" in a queue expects, whenever the suite runs."""
+    return FakeClock(datetime.now(UTC).replace(hour=6, minute=0, second=0, microsecond=0))
 
 
 def make_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settings:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from teleconsult.clock import FakeClock
 from tests.conftest import IN_CI
 from tests.e2e.browsing import CHROMIUM, CHROMIUM_ARGS, HAS_CHROMIUM, NOW, TIMEZONE, Browsing
 
@@ -30,6 +31,13 @@ async def browser() -> AsyncIterator[Any]:
         )
         yield chromium
         await chromium.close()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """The real time: a call page opens its call by the browser's own clock. (Page tests
+    move it to ``NOW``, as their browsers do, through ``open_page``.)"""
+    return FakeClock()
 
 
 # Screenshots of each page in each language, kept after the run: a git-ignored folder of the

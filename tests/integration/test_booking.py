@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -62,6 +62,39 @@ async def test_book_specific_slot_then_cancel_frees_it(
     assert cancelled["status"] == "cancelled"
     status, page = await w.gp.get("/slots", specialty="cardiology")
     assert slot["id"] in {s["id"] for s in page["items"]}
+
+
+async def test_a_slot_beginning_now_is_neither_listed_nor_taken_as_the_earliest(
+    client: Any, database: Database, clock: FakeClock
+) -> None:
+    """A slot that begins this very instant has begun: booking refuses it, so the list of
+    free slots does not offer it and "the earliest free slot" takes the next one."""
+    w = await world(client, database.engine)
+    now = clock.now().replace(microsecond=0)
+    clock.set(now)
+    await availability(w.specialist, now, hours=1)
+    status, page = await w.gp.get("/slots", specialty="cardiology")
+    assert status == 200, page
+    starts = [s["starts_at"] for s in page["items"]]
+    assert [datetime.fromisoformat(s) for s in starts] == [
+        now + timedelta(minutes=m) for m in (20, 40)
+    ], starts
+    status, booked = await w.gp.post(
+        "/consultations",
+        {
+            "patient_id": w.patient_id,
+            "specialty": "cardiology",
+            "reason": "palpitations",
+            "slot_id": page["items"][0]["id"],
+        },
+    )
+    assert status == 201, booked
+    status, earliest = await w.gp.post(
+        "/consultations",
+        {"patient_id": w.patient_id, "specialty": "cardiology", "reason": "palpitations"},
+    )
+    assert status == 201, earliest
+    assert earliest["starts_at"] == starts[1], earliest
 
 
 async def test_fifty_concurrent_bookings_of_one_slot_give_one_winner(

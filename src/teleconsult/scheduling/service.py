@@ -112,14 +112,17 @@ def free_slots_statement(
             .where(SpecialistSpecialty.user_id == Slot.specialist_id)
             .scalar_subquery()
         )
+    # A slot that begins now has begun (booking refuses it): later ones only, from ``from_``
+    # on when that is later.
     start_floor = now + earliest_start
+    begins = Slot.starts_at > start_floor
     if from_ is not None and from_ > start_floor:
-        start_floor = from_
+        begins = Slot.starts_at >= from_
     stmt = (
         select(Slot, specialty_col.label("specialty"), User.facility_id, Facility.region)
         .join(User, and_(User.id == Slot.specialist_id, User.is_active.is_(True)))
         .outerjoin(Facility, Facility.id == User.facility_id)
-        .where(Slot.starts_at >= start_floor, _slot_is_free())
+        .where(begins, _slot_is_free())
     )
     if specialty is not None:
         stmt = stmt.where(
