@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from teleconsult.calls.client import CallClient
 
-from .factories import World, availability, world
+from .factories import World, availability, book, world
 
 CALL_TIMEOUT = 30
 
@@ -32,16 +32,7 @@ async def booked_call(
     await availability(w.specialist, start, hours=1)
     status, page = await w.gp.get("/slots", specialty="cardiology")
     assert status == 200 and page["items"], page
-    status, booked = await w.gp.post(
-        "/consultations",
-        {
-            "patient_id": w.patient_id,
-            "specialty": "cardiology",
-            "reason": "palpitations",
-            "slot_id": page["items"][0]["id"],
-        },
-    )
-    assert status == 201, booked
+    booked = await book(w, slot_id=page["items"][0]["id"], reason="palpitations")
     return w, str(booked["id"])
 
 

@@ -163,16 +163,24 @@ async def world(client: Any, engine: AsyncEngine, specialty: str = "cardiology")
     return w
 
 
+async def book(
+    w: Any, *, slot_id: str | None = None, reason: str = "Palpitations"
+) -> dict[str, Any]:
+    """The GP's patient booked in cardiology into ``slot_id``, or else into the earliest free
+    slot; the booking as answered."""
+    request = {"patient_id": w.patient_id, "specialty": "cardiology", "reason": reason}
+    if slot_id is not None:
+        request["slot_id"] = slot_id
+    status, body = await w.gp.post("/consultations", request)
+    assert status == 201, body
+    return dict(body)
+
+
 async def booked_call(w: Any, starts_at: datetime, reason: str = "Palpitations") -> dict[str, Any]:
     """The specialist free for an hour from ``starts_at``, and the GP's patient booked into
     its first slot (cardiology); the booking as answered."""
     await availability(w.specialist, starts_at, hours=1)
-    status, body = await w.gp.post(
-        "/consultations",
-        {"patient_id": w.patient_id, "specialty": "cardiology", "reason": reason},
-    )
-    assert status == 201, body
-    return dict(body)
+    return await book(w, reason=reason)
 
 
 async def book_video_calls(w: Any, count: int, specialty: str = "cardiology") -> list[str]:

@@ -11,7 +11,7 @@ from teleconsult.clock import FakeClock
 from teleconsult.consultations.models import Consultation
 
 from ..conftest import Database
-from ..factories import availability, patient, world
+from ..factories import availability, book, patient, world
 
 
 async def test_book_specific_slot_then_cancel_frees_it(
@@ -79,21 +79,8 @@ async def test_a_slot_beginning_now_is_neither_listed_nor_taken_as_the_earliest(
     assert [datetime.fromisoformat(s) for s in starts] == [
         now + timedelta(minutes=m) for m in (20, 40)
     ], starts
-    status, booked = await w.gp.post(
-        "/consultations",
-        {
-            "patient_id": w.patient_id,
-            "specialty": "cardiology",
-            "reason": "palpitations",
-            "slot_id": page["items"][0]["id"],
-        },
-    )
-    assert status == 201, booked
-    status, earliest = await w.gp.post(
-        "/consultations",
-        {"patient_id": w.patient_id, "specialty": "cardiology", "reason": "palpitations"},
-    )
-    assert status == 201, earliest
+    await book(w, slot_id=page["items"][0]["id"])
+    earliest = await book(w)
     assert earliest["starts_at"] == starts[1], earliest
 
 
