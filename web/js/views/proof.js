@@ -19,7 +19,6 @@ export const proofRoute = {
 
 const REASONS = ["no_joint_minute", "no_conclusion", "before_slot"];
 
-
 /** Connected time: seconds under a minute (the flag's point), else "2 h 05 min". */
 const connected = (s) => (s < 60 ? t("proof.seconds", { n: formatNumber(Math.round(s)) }) : formatDuration(s));
 
